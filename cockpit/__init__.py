@@ -1,0 +1,1 @@
+"""Release Cockpit: the engine (no Textual here)."""

@@ -1,0 +1,425 @@
+"""The ``cockpit`` command: headless commands for operators and scripts.
+
+Exit codes: 0 success; 1 the command ran and found a problem (a broken audit chain, an action
+refused); 2 bad input (config, arguments); 130 interrupted. Errors are one line on stderr, never
+a traceback (``COCKPIT_DEBUG=1`` shows one for an internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from cockpit.errors import CockpitError, UsageError
+
+if TYPE_CHECKING:
+    from cockpit.config import LoadedConfig
+    from cockpit.events import Event
+    from cockpit.operator import Operator
+    from cockpit.store import Store
+
+
+class Context:
+    """What a command needs, built on first use so `cockpit --help` stays instant."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
+        self.args = args
+        self.out = out
+
+    @cached_property
+    def loaded(self) -> LoadedConfig:
+        from cockpit.config import load_config
+
+        return load_config(self.args.config)
+
+    @cached_property
+    def db_url(self) -> str:
+        from cockpit.config import database_url
+
+        return database_url(self.loaded)
+
+    @cached_property
+    def checkpoint_file(self) -> Path:
+        from cockpit.config import checkpoint_path
+
+        return checkpoint_path(self.loaded, self.db_url)
+
+    @cached_property
+    def store(self) -> Store:
+        from cockpit.store import Store
+
+        return Store(
+            self.db_url,
+            checkpoint_file=self.checkpoint_file,
+            busy_timeout_ms=self.loaded.config.database.busy_timeout_ms,
+        ).open()
+
+    @cached_property
+    def operator(self) -> Operator:
+        from cockpit.operator import current_operator
+
+        return current_operator()
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_init(ctx: Context) -> int:
+    from importlib import resources
+
+    target = Path(ctx.args.path)
+    if target.exists() and not ctx.args.force:
+        raise UsageError(f"{target}: already exists (use --force to overwrite)")
+    starter = resources.files("cockpit").joinpath("starter.toml").read_text(encoding="utf-8")
+    target.write_text(starter, encoding="utf-8")
+    ctx.print(f"wrote {target}: edit it, then run `cockpit config check`")
+    return 0
+
+
+def cmd_config_check(ctx: Context) -> int:
+    loaded = ctx.loaded
+    envs = ", ".join(sorted(loaded.config.environments)) or "none"
+    where = loaded.path or "no config file: embedded default"
+    from cockpit.config import redact_url
+
+    ctx.print(f"{where}: ok")
+    ctx.print(f"  environments: {envs}")
+    ctx.print(f"  database:     {redact_url(ctx.db_url)}")
+    ctx.print(f"  checkpoint:   {ctx.checkpoint_file}")
+    return 0
+
+
+def cmd_config_schema(ctx: Context) -> int:
+    from cockpit.config import json_schema
+
+    ctx.print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_db_upgrade(ctx: Context) -> int:
+    from cockpit.config import redact_url
+    from cockpit.store import Store
+
+    store = Store(ctx.db_url, checkpoint_file=ctx.checkpoint_file)
+    before = store.current_revision()
+    store.upgrade()
+    after = store.current_revision()
+    state = "already up to date" if before == after else f"upgraded {before or 'empty'} -> {after}"
+    ctx.print(f"{redact_url(ctx.db_url)}: {state}")
+    return 0
+
+
+def cmd_db_current(ctx: Context) -> int:
+    from cockpit.config import redact_url
+    from cockpit.store import SCHEMA_HEAD, Store
+
+    current = Store(ctx.db_url).current_revision()
+    state = "up to date" if current == SCHEMA_HEAD else f"behind (head is {SCHEMA_HEAD})"
+    ctx.print(f"{redact_url(ctx.db_url)}: revision {current or 'none (empty database)'}, {state}")
+    return 0 if current == SCHEMA_HEAD else 1
+
+
+def cmd_audit_verify(ctx: Context) -> int:
+    from cockpit.store import read_checkpoint
+
+    if ctx.args.checkpoint:
+        checkpoint = read_checkpoint(Path(ctx.args.checkpoint))
+        source = ctx.args.checkpoint
+    else:
+        checkpoint = read_checkpoint(ctx.checkpoint_file, missing_ok=True)
+        source = str(ctx.checkpoint_file)
+    started = time.perf_counter()
+    report = ctx.store.verify(checkpoint)
+    elapsed = time.perf_counter() - started
+    if ctx.args.json:
+        ctx.print(json.dumps({
+            "ok": report.ok,
+            "events": report.count,
+            "head": {"seq": report.head_seq, "hash": report.head_hash},
+            "checkpoint": None if checkpoint is None else
+            {"seq": checkpoint.seq, "hash": checkpoint.hash, "file": source},
+            "finding": None if report.problem is None else {
+                "code": report.problem.code, "seq": report.problem.seq,
+                "message": report.problem.message},
+            "warnings": [{"code": w.code, "seq": w.seq, "message": w.message}
+                         for w in report.warnings],
+        }, indent=2))
+        return 0 if report.ok else 1
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if report.problem is not None:
+        ctx.print(f"audit chain BROKEN: {report.problem}")
+        return 1
+    anchor = (
+        f"matches checkpoint seq {checkpoint.seq}" if checkpoint and checkpoint.seq
+        else "no checkpoint: a cut-off or rewritten end cannot be detected"
+    )
+    ctx.print(
+        f"audit chain ok: {report.count} events, head #{report.head_seq} "
+        f"{report.head_hash[:12]}, {anchor} ({elapsed:.2f}s)"
+    )
+    return 0
+
+
+def _release_filter(ctx: Context) -> str | None:
+    if not getattr(ctx.args, "release", None):
+        return None
+    from cockpit.release import find_release_id
+
+    return find_release_id(ctx.store, ctx.args.release)
+
+
+def cmd_audit_export(ctx: Context) -> int:
+    from cockpit.audit_export import export
+
+    events = ctx.store.events(release_id=_release_filter(ctx))
+    out: TextIO = ctx.out
+    handle = None
+    if ctx.args.output:
+        handle = open(ctx.args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        out = handle
+    try:
+        export(events, ctx.args.format, out)
+    finally:
+        if handle:
+            handle.close()
+    return 0
+
+
+def format_event_line(ev: Event) -> str:
+    when = ev.recorded_at[:19].replace("T", " ")
+    parts = [f"#{ev.seq:<6}", when, f"{ev.actor:<20}", f"{ev.action:<18}"]
+    if ev.release_id:
+        parts.append(ev.release_id)
+    if ev.subject:
+        parts.append(ev.subject)
+    if ev.reason:
+        parts.append(f'"{ev.reason}"')
+    if ev.rehearsal:
+        parts.append("[rehearsal]")
+    return " ".join(parts)
+
+
+def cmd_audit_tail(ctx: Context) -> int:
+    release_id = _release_filter(ctx)
+    events = ctx.store.events(release_id=release_id, last=ctx.args.lines)
+    for ev in events:
+        ctx.print(format_event_line(ev))
+    if not ctx.args.follow:
+        return 0
+    last = events[-1].seq if events else 0
+    try:
+        while True:
+            time.sleep(1.0)
+            for ev in ctx.store.events(release_id=release_id, after_seq=last):
+                ctx.print(format_event_line(ev))
+                last = ev.seq
+            ctx.out.flush()
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_note(ctx: Context) -> int:
+    from cockpit.events import NewEvent
+    from cockpit.release import get_release
+
+    text = " ".join(ctx.args.text).strip()
+    if not text:
+        raise UsageError("note: the text is empty")
+    release = get_release(ctx.store, ctx.args.release) if ctx.args.release else None
+    ev = ctx.store.append(
+        NewEvent(
+            action="note",
+            release_id=release.id if release else None,
+            reason=text,
+            rehearsal=release.rehearsal if release else False,
+        ),
+        ctx.operator,
+    )
+    ctx.print(f"noted as #{ev.seq} by {ev.actor}")
+    return 0
+
+
+def cmd_release_new(ctx: Context) -> int:
+    from cockpit.release import create_release
+
+    release = create_release(
+        ctx.store, ctx.loaded, ctx.operator,
+        plan=ctx.args.plan, environment=ctx.args.env, version=ctx.args.version, t0=ctx.args.t0,
+    )
+    if ctx.args.json:
+        ctx.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        ctx.print(f"created release {release.id}: {release.version} {release.plan} "
+                  f"-> {release.environment}{' (rehearsal)' if release.rehearsal else ''}, "
+                  f"T-0 {release.t0}")
+    return 0
+
+
+def cmd_release_list(ctx: Context) -> int:
+    from cockpit.release import all_releases
+
+    releases = all_releases(ctx.store)
+    if ctx.args.json:
+        ctx.print(json.dumps([r.as_dict() for r in releases], indent=2, ensure_ascii=False))
+        return 0
+    if not releases:
+        ctx.print("no releases yet: `cockpit release new --help`")
+        return 0
+    ctx.print(f"{'ID':<11} {'VERSION':<14} {'PLAN':<10} {'ENV':<12} {'T-0':<26} STATUS")
+    for r in releases:
+        env = r.environment + (" (R)" if r.rehearsal else "")
+        ctx.print(f"{r.id:<11} {r.version:<14} {r.plan:<10} {env:<12} {r.t0:<26} {r.status}")
+    return 0
+
+
+def cmd_release_show(ctx: Context) -> int:
+    from cockpit.release import get_release
+
+    release = get_release(ctx.store, ctx.args.release)
+    if ctx.args.json:
+        ctx.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
+        return 0
+    ctx.print(f"release {release.id}  {release.version}  plan {release.plan}  "
+              f"-> {release.environment}{'  REHEARSAL' if release.rehearsal else ''}")
+    ctx.print(f"  T-0       {release.t0}")
+    ctx.print(f"  status    {release.status}")
+    ctx.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")
+    ctx.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
+    for note in release.notes:
+        ctx.print(f"  note #{note['seq']} {note['by']}: {note['text']}")
+    return 0
+
+
+def cmd_demo(ctx: Context) -> int:
+    from cockpit.demo import create_demo
+
+    workspace = create_demo(Path(ctx.args.dir) if ctx.args.dir else None)
+    os.environ["COCKPIT_CONFIG"] = str(workspace.config)
+    ctx.args.config = str(workspace.config)
+    ctx.print(f"demo workspace: {workspace.root}")
+    ctx.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
+    ctx.print(f"  config          {workspace.config}")
+    ctx.print("")
+    ctx.args.release = workspace.release_id
+    ctx.args.json = False
+    cmd_release_show(ctx)
+    ctx.print("")
+    ctx.args.checkpoint = None
+    cmd_audit_verify(ctx)
+    ctx.print("")
+    ctx.print("try it:")
+    ctx.print(f"  export COCKPIT_CONFIG={workspace.config}")
+    ctx.print("  cockpit release list")
+    ctx.print(f"  cockpit note --release {workspace.release_id} 'walked through T-14'")
+    ctx.print("  cockpit audit tail")
+    ctx.print("  cockpit audit verify")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="Release Cockpit: drive a release from one terminal, with an audit log.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="cockpit.toml to use")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(
+        parent: Any, name: str, func: Callable[[Context], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add(sub, "init", cmd_init, "write a commented starter cockpit.toml")
+    p.add_argument("--path", default="cockpit.toml", help="where to write it")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    config = sub.add_parser("config", help="check the config or print its JSON Schema")
+    config_sub = config.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    add(config_sub, "check", cmd_config_check, "validate cockpit.toml")
+    add(config_sub, "schema", cmd_config_schema, "print a JSON Schema of cockpit.toml")
+
+    db = sub.add_parser("db", help="the cockpit's own database schema")
+    db_sub = db.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    add(db_sub, "upgrade", cmd_db_upgrade, "apply the shipped migrations")
+    add(db_sub, "current", cmd_db_current, "show the schema revision")
+
+    audit = sub.add_parser("audit", help="verify, export or follow the audit log")
+    audit_sub = audit.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    p = add(audit_sub, "verify", cmd_audit_verify, "check the hash chain (exit 1 if broken)")
+    p.add_argument("--checkpoint", metavar="FILE", help="checkpoint file to check the head against")
+    p.add_argument("--json", action="store_true", help="machine-readable result")
+    p = add(audit_sub, "export", cmd_audit_export, "export events")
+    p.add_argument("--format", choices=["jsonl", "csv", "md"], default="jsonl")
+    p.add_argument("--release", metavar="ID", help="only this release")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    p = add(audit_sub, "tail", cmd_audit_tail, "show the newest events")
+    p.add_argument("-n", "--lines", type=int, default=20, help="how many (default 20)")
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
+    p.add_argument("--release", metavar="ID", help="only this release")
+
+    p = add(sub, "note", cmd_note, "add an operator's logbook entry to the audit log")
+    p.add_argument("--release", metavar="ID", help="the release it is about")
+    p.add_argument("text", nargs="+", help="what to note")
+
+    release = sub.add_parser("release", help="create, list and show releases")
+    release_sub = release.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    p = add(release_sub, "new", cmd_release_new, "start a release")
+    p.add_argument("--plan", default="release", help="plan name (default: release)")
+    p.add_argument("--env", required=True, help="environment from cockpit.toml")
+    p.add_argument("--version", required=True, help="semantic version, e.g. 1.4.0")
+    p.add_argument("--t0", required=True, help="T-0, ISO 8601 (window time zone if no offset)")
+    p.add_argument("--json", action="store_true")
+    p = add(release_sub, "list", cmd_release_list, "list releases")
+    p.add_argument("--json", action="store_true")
+    p = add(release_sub, "show", cmd_release_show, "show one release")
+    p.add_argument("release", metavar="ID")
+    p.add_argument("--json", action="store_true")
+
+    p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and show it")
+    p.add_argument("--dir", help="where to create it (default: a new temporary directory)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    ctx = Context(args, out or sys.stdout)
+    try:
+        return int(args.func(ctx))
+    except CockpitError as exc:
+        print(f"cockpit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cockpit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if os.environ.get("COCKPIT_DEBUG"):
+            raise
+        first = (str(exc).splitlines() or [""])[0]
+        print(
+            f"cockpit: internal error: {type(exc).__name__}: {first} "
+            "(set COCKPIT_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return 70

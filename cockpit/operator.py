@@ -1,0 +1,113 @@
+"""Who is at the keyboard on a shared bastion host, and how much of that is proven.
+
+The login name comes from the process's user id (the kernel says so: verified). ``SUDO_USER``
+and ``SSH_CONNECTION`` are environment variables, which anyone can set: they are recorded as
+claims, except that ``SUDO_USER`` is marked verified when an ancestor process really is ``sudo``
+started by that user (read from ``/proc``).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Claim:
+    value: str
+    verified: bool
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "verified": self.verified, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The person acting. ``name`` is who the cockpit holds responsible (the human behind sudo
+    when there is one); ``evidence`` says where each part came from."""
+
+    login: Claim
+    host: Claim
+    sudo_user: Claim | None = None
+    ssh_origin: Claim | None = None
+
+    @property
+    def name(self) -> str:
+        return self.sudo_user.value if self.sudo_user else self.login.value
+
+    @property
+    def actor(self) -> str:
+        """``name@host``: the short form shown on screens and stored in each event."""
+        return f"{self.name}@{self.host.value}"
+
+    def evidence(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"login": self.login.as_dict(), "host": self.host.as_dict()}
+        if self.sudo_user:
+            out["sudo_user"] = self.sudo_user.as_dict()
+        if self.ssh_origin:
+            out["ssh_origin"] = self.ssh_origin.as_dict()
+        return out
+
+    @classmethod
+    def fixed(cls, name: str, host: str = "test-host") -> Operator:
+        """An operator given outright (tests, and the demo's second approver): claimed only."""
+        return cls(login=Claim(name, False, "given"), host=Claim(host, False, "given"))
+
+
+def current_operator(environ: dict[str, str] | None = None) -> Operator:
+    """Work out who is acting from this process, its ancestors and its environment."""
+    env = dict(os.environ) if environ is None else environ
+    uid = os.getuid()
+    try:
+        login = Claim(pwd.getpwuid(uid).pw_name, True, "uid")
+    except KeyError:
+        login = Claim(env.get("USER") or f"uid{uid}", False, "USER")
+    host = Claim(socket.gethostname(), True, "hostname")
+    sudo_user = None
+    if env.get("SUDO_USER"):
+        claimed = env["SUDO_USER"]
+        sudo_user = Claim(claimed, _sudo_ancestor_user() == claimed, "SUDO_USER")
+    ssh_origin = None
+    if env.get("SSH_CONNECTION"):
+        parts = env["SSH_CONNECTION"].split()
+        origin = f"{parts[0]}:{parts[1]}" if len(parts) >= 2 else env["SSH_CONNECTION"]
+        ssh_origin = Claim(origin, False, "SSH_CONNECTION")
+    return Operator(login=login, host=host, sudo_user=sudo_user, ssh_origin=ssh_origin)
+
+
+def _sudo_ancestor_user() -> str | None:
+    """The user who started the nearest ``sudo`` among our ancestors, from /proc; None if none."""
+    pid = os.getppid()
+    for _ in range(32):
+        if pid <= 1:
+            return None
+        status = _proc_status(pid)
+        if status is None:
+            return None
+        if status.get("Name") == "sudo":
+            parent = _proc_status(int(status.get("PPid", "0")))
+            if parent is None:
+                return None
+            try:
+                return pwd.getpwuid(int(parent["Uid"].split()[0])).pw_name
+            except (KeyError, ValueError):
+                return None
+        pid = int(status.get("PPid", "0"))
+    return None
+
+
+def _proc_status(pid: int) -> dict[str, str] | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        out[key] = value.strip()
+    return out

@@ -1,0 +1,183 @@
+"""Releases: created by a ``release.created`` event; their state is a fold over their events.
+
+There is no table of releases that could disagree with the log: :func:`fold` rebuilds every
+release from the events each time it is asked.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cockpit.config import LoadedConfig
+from cockpit.errors import UsageError
+from cockpit.events import Event, NewEvent
+from cockpit.operator import Operator
+from cockpit.store import Store
+
+_PLAN_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+@dataclass
+class Release:
+    """The state of one release, as folded from its events."""
+
+    id: str
+    plan: str
+    environment: str
+    version: str
+    t0: str
+    rehearsal: bool
+    created_by: str
+    created_at: str
+    created_seq: int
+    status: str = "open"
+    last_seq: int = 0
+    last_action: str = ""
+    event_count: int = 0
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "plan": self.plan,
+            "environment": self.environment,
+            "version": self.version,
+            "t0": self.t0,
+            "rehearsal": self.rehearsal,
+            "status": self.status,
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "created_seq": self.created_seq,
+            "last_seq": self.last_seq,
+            "last_action": self.last_action,
+            "event_count": self.event_count,
+            "notes": self.notes,
+        }
+
+
+# Actions that end a release, and the status they leave it in.
+_TERMINAL = {"release.closed": "closed", "release.cancelled": "cancelled"}
+
+
+def fold(events: Iterable[Event]) -> dict[str, Release]:
+    """Every release in ``events``, keyed by id, in creation order."""
+    releases: dict[str, Release] = {}
+    for ev in events:
+        if ev.release_id is None:
+            continue
+        if ev.action == "release.created":
+            d = ev.details_obj
+            releases[ev.release_id] = Release(
+                id=ev.release_id,
+                plan=d["plan"],
+                environment=d["environment"],
+                version=d["version"],
+                t0=d["t0"],
+                rehearsal=ev.rehearsal,
+                created_by=ev.actor,
+                created_at=ev.recorded_at,
+                created_seq=ev.seq,
+            )
+        release = releases.get(ev.release_id)
+        if release is None:
+            continue
+        release.last_seq, release.last_action = ev.seq, ev.action
+        release.event_count += 1
+        if ev.action == "note":
+            release.notes.append(
+                {"seq": ev.seq, "at": ev.recorded_at, "by": ev.actor, "text": ev.reason}
+            )
+        if ev.action in _TERMINAL:
+            release.status = _TERMINAL[ev.action]
+    return releases
+
+
+def parse_version(text: str) -> str:
+    """A semantic version without a leading ``v``, normalised; a clear error otherwise."""
+    import semver
+
+    candidate = text.strip().removeprefix("v")
+    try:
+        return str(semver.Version.parse(candidate))
+    except ValueError:
+        raise UsageError(
+            f"version {text!r}: not a semantic version (like 1.4.0 or 1.4.0-rc.1)"
+        ) from None
+
+
+def parse_t0(text: str, tz_name: str) -> datetime:
+    """T-0 from ISO 8601. Without an offset the time is in the change window's time zone."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"T-0 {text!r}: use ISO 8601, like 2026-12-16T01:00 or 2026-12-16T01:00+09:00"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(tz_name))
+    return when
+
+
+def create_release(
+    store: Store,
+    loaded: LoadedConfig,
+    operator: Operator,
+    *,
+    plan: str,
+    environment: str,
+    version: str,
+    t0: str,
+) -> Release:
+    """Validate and record a new release; return its folded state."""
+    if not _PLAN_RE.match(plan):
+        raise UsageError(f"plan {plan!r}: plan names are lowercase words such as 'release'")
+    env = loaded.environment(environment)
+    normalised = parse_version(version)
+    when = parse_t0(t0, loaded.config.change_window.timezone)
+    release_id = "r-" + secrets.token_hex(4)
+    store.append(
+        NewEvent(
+            action="release.created",
+            release_id=release_id,
+            subject=f"{normalised} {plan} {environment}",
+            outcome="ok",
+            rehearsal=env.rehearsal,
+            details={
+                "plan": plan,
+                "environment": environment,
+                "version": normalised,
+                "t0": when.isoformat(),
+                "production": env.production,
+            },
+        ),
+        operator,
+    )
+    return get_release(store, release_id)
+
+
+def all_releases(store: Store) -> list[Release]:
+    return list(fold(store.events()).values())
+
+
+def find_release_id(store: Store, text: str) -> str:
+    """A release id from what the operator typed: the whole id or a unique prefix."""
+    ids = [r.id for r in all_releases(store)]
+    if text in ids:
+        return text
+    matches = [i for i in ids if i.startswith(text) or i.removeprefix("r-").startswith(text)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(f"release {text!r}: no such release (see `cockpit release list`)")
+    raise UsageError(f"release {text!r}: ambiguous, matches {', '.join(matches)}")
+
+
+def get_release(store: Store, text: str) -> Release:
+    release_id = find_release_id(store, text)
+    return fold(store.events(release_id=release_id))[release_id]

@@ -1,0 +1,444 @@
+"""The event store: SQLite (embedded default) or PostgreSQL (shared), append-only.
+
+Appends are serialised so the chain never forks: SQLite takes ``BEGIN IMMEDIATE`` (WAL,
+``synchronous=FULL``, a busy timeout), PostgreSQL locks the one-row ``chain_head`` with
+``SELECT ... FOR UPDATE``. The schema comes from the Alembic migrations shipped in
+``cockpit/migrations`` and is brought up to date when the store opens. After each append batch
+the new head is written to a checkpoint file outside the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text, create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cockpit.config import redact_url
+from cockpit.errors import AppendFailed, StoreError, UsageError
+from cockpit.events import (
+    COLUMNS,
+    GENESIS_HASH,
+    SCHEMA_VERSION,
+    Checkpoint,
+    Event,
+    NewEvent,
+    VerifyReport,
+    canonical,
+    chain_hash,
+    new_event_id,
+    now_utc,
+    record_bytes,
+    redact,
+    validate_new,
+    verify_rows,
+)
+from cockpit.operator import Operator
+
+# The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
+SCHEMA_HEAD = "0001"
+
+_SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class EventRow(Base):
+    """One event. Rows are never updated or deleted (triggers refuse it)."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(_SeqType, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    schema: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[str] = mapped_column(String(32))
+    release_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    rehearsal: Mapped[bool] = mapped_column(Boolean)
+    actor: Mapped[str] = mapped_column(String(255))
+    actor_evidence: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """One row: the last seq and hash. Locked per append on PostgreSQL."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(_SeqType)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+_SELECT_COLUMNS = ", ".join(COLUMNS)
+
+
+@dataclass
+class Store:
+    """The event log behind one database URL.
+
+    ``sqlite_pragmas`` are extra pragmas set on each SQLite connection (tests use
+    ``max_page_count`` to simulate a full disk).
+    """
+
+    url: str
+    checkpoint_file: Path | None = None
+    busy_timeout_ms: int = 10_000
+    sqlite_pragmas: dict[str, Any] = field(default_factory=dict)
+    _engine: Engine | None = field(default=None, init=False, repr=False)
+    _checkpoint_fd: int | None = field(default=None, init=False, repr=False)
+
+    # ------------------------------------------------------------ connection
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._create_engine()
+        return self._engine
+
+    def _create_engine(self) -> Engine:
+        if self.is_sqlite:
+            path = self.url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"{path}: cannot create the directory ({exc.strerror})") from None
+            engine = create_engine(
+                self.url, connect_args={"timeout": self.busy_timeout_ms / 1000}
+            )
+            pragmas = {
+                "journal_mode": "WAL",
+                "synchronous": "FULL",
+                "busy_timeout": self.busy_timeout_ms,
+                "foreign_keys": "ON",
+                **self.sqlite_pragmas,
+            }
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # Take over transaction control so appends can say BEGIN IMMEDIATE.
+                dbapi_conn.isolation_level = None
+                cursor = dbapi_conn.cursor()
+                for key, value in pragmas.items():
+                    cursor.execute(f"PRAGMA {key}={value}")
+                cursor.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                immediate = conn.get_execution_options().get("immediate", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+            return engine
+        try:
+            return create_engine(self.url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        except (SQLAlchemyError, ImportError) as exc:
+            raise StoreError(f"{redact_url(self.url)}: cannot use this database URL ({exc})") from None
+
+    def close(self) -> None:
+        if self._checkpoint_fd is not None:
+            os.close(self._checkpoint_fd)
+            self._checkpoint_fd = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    @contextlib.contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                if write:
+                    conn = conn.execution_options(immediate=True)
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(
+                f"{redact_url(self.url)}: database unavailable ({_first_line(exc)})"
+            ) from None
+
+    # ------------------------------------------------------------ schema
+
+    def current_revision(self) -> str | None:
+        """The schema revision in the database, ``None`` when it has no schema yet."""
+        with self._connect() as conn:
+            try:
+                with conn.begin():
+                    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+            except (OperationalError, DBAPIError) as exc:
+                if _missing_table(exc):
+                    return None
+                raise StoreError(
+                    f"{redact_url(self.url)}: cannot read the schema version ({_first_line(exc)})"
+                ) from None
+        return str(row[0]) if row else None
+
+    def open(self) -> Store:
+        """Bring the schema up to date when needed. Alembic is imported only if it is."""
+        if self.current_revision() != SCHEMA_HEAD:
+            self.upgrade()
+        return self
+
+    def upgrade(self, revision: str = "head") -> None:
+        from cockpit.migrations import run_upgrade
+
+        try:
+            with self._connect(write=True) as conn:
+                run_upgrade(conn, revision)
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreError(
+                f"{redact_url(self.url)}: migration failed ({_first_line(exc)})"
+            ) from None
+
+    # ------------------------------------------------------------ append
+
+    def append(self, new: NewEvent, operator: Operator) -> Event:
+        """Record one event and return it as stored. Raises :class:`AppendFailed` when the log
+        cannot be written; then nothing was recorded and the caller must not act."""
+        return self.append_many([new], operator)[0]
+
+    def append_many(self, batch: Sequence[NewEvent], operator: Operator) -> list[Event]:
+        """Record events in one transaction (all or none), then write the checkpoint."""
+        prepared = []
+        for new in batch:
+            validate_new(new)
+            prepared.append(
+                (new, canonical(redact(dict(new.details))).decode("utf-8"))
+            )
+        evidence = canonical(operator.evidence()).decode("utf-8")
+        stored: list[Event] = []
+        try:
+            with self._connect(write=True) as conn, conn.begin():
+                head_seq, head_hash = self._lock_head(conn)
+                rows = []
+                for new, details in prepared:
+                    head_seq += 1
+                    values = {
+                        "seq": head_seq,
+                        "event_id": new_event_id(),
+                        "schema": SCHEMA_VERSION,
+                        "recorded_at": now_utc(),
+                        "release_id": new.release_id,
+                        "action": new.action,
+                        "subject": new.subject,
+                        "outcome": new.outcome,
+                        "reason": new.reason,
+                        "details": details,
+                        "rehearsal": bool(new.rehearsal),
+                        "actor": operator.actor,
+                        "actor_evidence": evidence,
+                    }
+                    digest = chain_hash(head_hash, record_bytes(**values))
+                    values["prev_hash"], values["hash"] = head_hash, digest
+                    stored.append(Event(**values))
+                    rows.append(tuple(values[c] for c in COLUMNS))
+                    head_hash = digest
+                # The hot path goes straight to the driver: SQLAlchemy's statement machinery
+                # costs more than the insert itself at a thousand appends a second.
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                mark = "?" if self.is_sqlite else "%s"
+                cursor.executemany(
+                    f"INSERT INTO events ({_SELECT_COLUMNS}) VALUES ({', '.join([mark] * len(COLUMNS))})",
+                    rows,
+                )
+                cursor.execute(
+                    f"UPDATE chain_head SET seq = {mark}, hash = {mark} WHERE id = 1",
+                    (head_seq, head_hash),
+                )
+                cursor.close()
+        except AppendFailed:
+            raise
+        except (SQLAlchemyError, StoreError, _driver_errors()) as exc:
+            raise AppendFailed(
+                f"the audit log could not be written, so nothing was done: {_first_line(exc)}"
+            ) from None
+        if stored and self.checkpoint_file is not None:
+            self.write_checkpoint(Checkpoint(stored[-1].seq, stored[-1].hash))
+        return stored
+
+    def _lock_head(self, conn: Connection) -> tuple[int, str]:
+        lock = "" if self.is_sqlite else " FOR UPDATE"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(f"SELECT seq, hash FROM chain_head WHERE id = 1{lock}")
+        row = cursor.fetchone()
+        if row is None:
+            raise AppendFailed("the chain head row is missing: run `cockpit audit verify`")
+        cursor.execute("SELECT MAX(seq) FROM events")
+        last = cursor.fetchone()[0]
+        cursor.close()
+        if int(last or 0) != int(row[0]):
+            raise AppendFailed(
+                f"the chain head says seq {row[0]} but the log ends at {last or 0}: "
+                "refusing to append; run `cockpit audit verify`"
+            )
+        return int(row[0]), str(row[1])
+
+    @contextlib.contextmanager
+    def write_ahead(
+        self, intent: NewEvent, operator: Operator, *, done: str, failed: str
+    ) -> Iterator[dict[str, Any]]:
+        """Record ``intent`` first, run the body, then record ``done`` or ``failed``.
+
+        If the intent cannot be recorded the body never runs. The body may fill the yielded dict
+        with details for the outcome event (exit codes, SHAs). A crash between the two leaves
+        the intent without an outcome: the action shows as interrupted, never as done.
+        """
+        first = self.append(intent, operator)
+        outcome: dict[str, Any] = {}
+        try:
+            yield outcome
+        except BaseException as exc:
+            self.append(
+                NewEvent(
+                    action=failed, release_id=intent.release_id, subject=intent.subject,
+                    outcome="failed", rehearsal=intent.rehearsal,
+                    details={"intent_seq": first.seq, "error": _first_line(exc), **outcome},
+                ),
+                operator,
+            )
+            raise
+        self.append(
+            NewEvent(
+                action=done, release_id=intent.release_id, subject=intent.subject,
+                outcome="ok", rehearsal=intent.rehearsal,
+                details={"intent_seq": first.seq, **outcome},
+            ),
+            operator,
+        )
+
+    # ------------------------------------------------------------ checkpoint
+
+    def write_checkpoint(self, head: Checkpoint) -> None:
+        """Write the head to the checkpoint file, never moving it backwards when several
+        processes append at once.
+
+        The file is one fixed-size 256-byte record overwritten in place and flushed with
+        ``fdatasync``: a single sector write, which a crash cannot half-apply in practice and
+        which is four times cheaper than temp-file-and-rename. A torn record would read back as
+        unreadable, never as a valid older head.
+        """
+        if self.checkpoint_file is None:
+            return
+        if self._checkpoint_fd is None:
+            self.checkpoint_file.parent.mkdir(parents=True, exist_ok=True)
+            self._checkpoint_fd = os.open(self.checkpoint_file, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._checkpoint_fd
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            current = _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
+            if current is not None and current.seq >= head.seq:
+                return
+            data = json.dumps({"seq": head.seq, "hash": head.hash, "database": redact_url(self.url)})
+            record = data.encode("utf-8")[: CHECKPOINT_SIZE - 1].ljust(CHECKPOINT_SIZE - 1) + b"\n"
+            os.pwrite(fd, record, 0)
+            os.fdatasync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    # ------------------------------------------------------------ read
+
+    def head(self) -> tuple[int, str]:
+        with self._connect() as conn, conn.begin():
+            row = conn.execute(text("SELECT seq, hash FROM chain_head WHERE id = 1")).first()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """Every stored row as a plain tuple in :data:`COLUMNS` order, ascending seq."""
+        with self._connect() as conn, conn.begin():
+            result = conn.exec_driver_sql(f"SELECT {_SELECT_COLUMNS} FROM events ORDER BY seq")
+            return [tuple(r) for r in result]
+
+    def events(
+        self, *, release_id: str | None = None, after_seq: int = 0, limit: int | None = None,
+        last: int | None = None,
+    ) -> list[Event]:
+        """Events in seq order, optionally for one release, after a seq, or only the last N."""
+        where = ["seq > :after"]
+        params: dict[str, Any] = {"after": after_seq}
+        if release_id is not None:
+            where.append("release_id = :rid")
+            params["rid"] = release_id
+        order = "DESC" if last else "ASC"
+        sql = f"SELECT {_SELECT_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq {order}"
+        if last or limit:
+            sql += " LIMIT :limit"
+            params["limit"] = last or limit
+        with self._connect() as conn, conn.begin():
+            rows = [Event(*r[:10], bool(r[10]), *r[11:]) for r in conn.execute(text(sql), params)]
+        return rows[::-1] if last else rows
+
+    def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
+        return verify_rows(self.rows(), checkpoint)
+
+
+CHECKPOINT_SIZE = 256
+
+
+def _parse_checkpoint(raw: bytes) -> Checkpoint | None:
+    if not raw.strip():
+        return None
+    data = json.loads(raw)
+    return Checkpoint(int(data["seq"]), str(data["hash"]))
+
+
+def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | None:
+    """Read a checkpoint file; a damaged one is an error naming the file."""
+    try:
+        found = _parse_checkpoint(path.read_bytes())
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise UsageError(f"{path}: no such checkpoint file") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not a readable checkpoint ({_first_line(exc)})") from None
+    if found is None and not missing_ok:
+        raise UsageError(f"{path}: the checkpoint file is empty")
+    return found
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """Errors raised by the database drivers when used directly (the append hot path)."""
+    import sqlite3
+
+    errors: list[type[BaseException]] = [sqlite3.Error]
+    try:
+        import psycopg
+
+        errors.append(psycopg.Error)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None)
+    message = str(original if original is not None else exc).strip() or type(exc).__name__
+    return message.splitlines()[0]
+
+
+def _missing_table(exc: Exception) -> bool:
+    message = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in message or "does not exist" in message
+
+
+def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:
+    """A store with its schema brought up to date."""
+    return Store(url, checkpoint_file=checkpoint_file, **kwargs).open()

@@ -1,0 +1,69 @@
+"""Real services for tests and benchmarks, started by hand on 127.0.0.1 (see shared/TESTING.md)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
+    if not found:
+        raise RuntimeError(f"{name} not found: run `bash .ci/install` (installs PostgreSQL)")
+    return found
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server; yields a SQLAlchemy URL for the superuser ``app``."""
+    base = Path(tempfile.mkdtemp(prefix="cockpit-pg-"))
+    port = free_port()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        # initdb refuses to run as root.
+        shutil.chown(base, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    subprocess.run(
+        [*as_postgres, _pg_bin("initdb"), "-D", str(data), "-U", "app", "--auth=trust",
+         "-E", "UTF8", "--no-locale", "--no-sync"],
+        check=True, capture_output=True,
+    )
+    subprocess.run(
+        [*as_postgres, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w",
+         "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off", "start"],
+        check=True, capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://app@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """A fresh database on the server behind ``admin_url``; returns its URL."""
+    import psycopg
+
+    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name

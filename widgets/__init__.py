@@ -1,0 +1,1 @@
+"""Reusable widgets: data in, messages out; they never call the engine."""
