@@ -10,8 +10,20 @@ from typing import TextIO
 from cockpit.events import Event
 
 CSV_COLUMNS = (
-    "seq", "recorded_at", "release_id", "action", "subject", "outcome", "reason", "rehearsal",
-    "actor", "details", "actor_evidence", "event_id", "prev_hash", "hash",
+    "seq",
+    "recorded_at",
+    "release_id",
+    "action",
+    "subject",
+    "outcome",
+    "reason",
+    "rehearsal",
+    "actor",
+    "details",
+    "actor_evidence",
+    "event_id",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -27,7 +39,8 @@ def export(events: Sequence[Event], fmt: str, out: TextIO) -> None:
         for ev in events:
             writer.writerow(
                 [
-                    str(getattr(ev, name)).lower() if name == "rehearsal"
+                    str(getattr(ev, name)).lower()
+                    if name == "rehearsal"
                     else ("" if getattr(ev, name) is None else getattr(ev, name))
                     for name in CSV_COLUMNS
                 ]
@@ -37,9 +50,13 @@ def export(events: Sequence[Event], fmt: str, out: TextIO) -> None:
         out.write("|---:|---|---|---|---|---|---|\n")
         for ev in events:
             cells = [
-                str(ev.seq), ev.recorded_at, ev.actor,
+                str(ev.seq),
+                ev.recorded_at,
+                ev.actor,
                 ev.action + (" (rehearsal)" if ev.rehearsal else ""),
-                ev.release_id or "", ev.subject or "", ev.reason or "",
+                ev.release_id or "",
+                ev.subject or "",
+                ev.reason or "",
             ]
             out.write("| " + " | ".join(_md_cell(c) for c in cells) + " |\n")
         if events:

@@ -142,18 +142,30 @@ def cmd_audit_verify(ctx: Context) -> int:
     report = ctx.store.verify(checkpoint)
     elapsed = time.perf_counter() - started
     if ctx.args.json:
-        ctx.print(json.dumps({
-            "ok": report.ok,
-            "events": report.count,
-            "head": {"seq": report.head_seq, "hash": report.head_hash},
-            "checkpoint": None if checkpoint is None else
-            {"seq": checkpoint.seq, "hash": checkpoint.hash, "file": source},
-            "finding": None if report.problem is None else {
-                "code": report.problem.code, "seq": report.problem.seq,
-                "message": report.problem.message},
-            "warnings": [{"code": w.code, "seq": w.seq, "message": w.message}
-                         for w in report.warnings],
-        }, indent=2))
+        ctx.print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "events": report.count,
+                    "head": {"seq": report.head_seq, "hash": report.head_hash},
+                    "checkpoint": None
+                    if checkpoint is None
+                    else {"seq": checkpoint.seq, "hash": checkpoint.hash, "file": source},
+                    "finding": None
+                    if report.problem is None
+                    else {
+                        "code": report.problem.code,
+                        "seq": report.problem.seq,
+                        "message": report.problem.message,
+                    },
+                    "warnings": [
+                        {"code": w.code, "seq": w.seq, "message": w.message}
+                        for w in report.warnings
+                    ],
+                },
+                indent=2,
+            )
+        )
         return 0 if report.ok else 1
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -161,7 +173,8 @@ def cmd_audit_verify(ctx: Context) -> int:
         ctx.print(f"audit chain BROKEN: {report.problem}")
         return 1
     anchor = (
-        f"matches checkpoint seq {checkpoint.seq}" if checkpoint and checkpoint.seq
+        f"matches checkpoint seq {checkpoint.seq}"
+        if checkpoint and checkpoint.seq
         else "no checkpoint: a cut-off or rewritten end cannot be detected"
     )
     ctx.print(
@@ -254,15 +267,22 @@ def cmd_release_new(ctx: Context) -> int:
     from cockpit.release import create_release
 
     release = create_release(
-        ctx.store, ctx.loaded, ctx.operator,
-        plan=ctx.args.plan, environment=ctx.args.env, version=ctx.args.version, t0=ctx.args.t0,
+        ctx.store,
+        ctx.loaded,
+        ctx.operator,
+        plan=ctx.args.plan,
+        environment=ctx.args.env,
+        version=ctx.args.version,
+        t0=ctx.args.t0,
     )
     if ctx.args.json:
         ctx.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
     else:
-        ctx.print(f"created release {release.id}: {release.version} {release.plan} "
-                  f"-> {release.environment}{' (rehearsal)' if release.rehearsal else ''}, "
-                  f"T-0 {release.t0}")
+        ctx.print(
+            f"created release {release.id}: {release.version} {release.plan} "
+            f"-> {release.environment}{' (rehearsal)' if release.rehearsal else ''}, "
+            f"T-0 {release.t0}"
+        )
     return 0
 
 
@@ -290,8 +310,10 @@ def cmd_release_show(ctx: Context) -> int:
     if ctx.args.json:
         ctx.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
         return 0
-    ctx.print(f"release {release.id}  {release.version}  plan {release.plan}  "
-              f"-> {release.environment}{'  REHEARSAL' if release.rehearsal else ''}")
+    ctx.print(
+        f"release {release.id}  {release.version}  plan {release.plan}  "
+        f"-> {release.environment}{'  REHEARSAL' if release.rehearsal else ''}"
+    )
     ctx.print(f"  T-0       {release.t0}")
     ctx.print(f"  status    {release.status}")
     ctx.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")

@@ -39,7 +39,7 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=T
     pass
 
 
-class DatabaseConfig(_Strict):
+class DatabaseConfig(_Strict, frozen=True):
     """Where the event log lives. Empty ``url``: SQLite in the user data directory."""
 
     url: str = ""
@@ -47,13 +47,13 @@ class DatabaseConfig(_Strict):
     busy_timeout_ms: Annotated[int, msgspec.Meta(ge=0, le=600_000)] = 10_000
 
 
-class AuditConfig(_Strict):
+class AuditConfig(_Strict, frozen=True):
     """Where the chain head is written after each append (keep it outside the database)."""
 
     checkpoint: str = ""
 
 
-class ChangeWindowConfig(_Strict):
+class ChangeWindowConfig(_Strict, frozen=True):
     """The regular change window. Default from the release procedure: monthly, third Wednesday,
     01:00-05:00 Asia/Tokyo."""
 
@@ -67,7 +67,7 @@ class ChangeWindowConfig(_Strict):
     end: HHMM = "05:00"
 
 
-class GitConfig(_Strict):
+class GitConfig(_Strict, frozen=True):
     """The repository released from, and which branches may be released to this environment."""
 
     repo: str = "."
@@ -77,14 +77,14 @@ class GitConfig(_Strict):
     signing: Literal["none", "ssh", "gpg"] = "none"
 
 
-class KubernetesConfig(_Strict):
+class KubernetesConfig(_Strict, frozen=True):
     context: str = ""
     namespace: str = "default"
     deployments: list[str] = msgspec.field(default_factory=list)
     in_cluster: bool = False
 
 
-class AlembicConfig(_Strict):
+class AlembicConfig(_Strict, frozen=True):
     """The application's own migrations, run as its own command (an argv list, never a shell
     string). The database URL is read from the environment variable named here."""
 
@@ -93,7 +93,7 @@ class AlembicConfig(_Strict):
     database_url_env: str = ""
 
 
-class AwsConfig(_Strict):
+class AwsConfig(_Strict, frozen=True):
     region: str = ""
     profile: str = ""
     endpoint_url: str = ""
@@ -104,7 +104,7 @@ class AwsConfig(_Strict):
     ecs_service: str = ""
 
 
-class MetricsConfig(_Strict):
+class MetricsConfig(_Strict, frozen=True):
     prometheus_url: str = ""
     # Name of the environment variable holding a bearer token; the token itself never sits here.
     token_env: str = ""
@@ -119,7 +119,7 @@ class MetricsConfig(_Strict):
     latency_warning_ms: Annotated[float, msgspec.Meta(gt=0, le=3_600_000)] = 200.0
 
 
-class EnvironmentConfig(_Strict):
+class EnvironmentConfig(_Strict, frozen=True):
     """One target environment (``staging``, ``production``)."""
 
     description: str = ""
@@ -133,7 +133,7 @@ class EnvironmentConfig(_Strict):
     metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
 
 
-class Config(_Strict):
+class Config(_Strict, frozen=True):
     """The whole ``cockpit.toml``."""
 
     database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
@@ -165,7 +165,7 @@ class LoadedConfig:
             return self.config.environments[name]
         except KeyError:
             known = ", ".join(sorted(self.config.environments)) or "none configured"
-            where = self.path or "the default config"
+            where = display_path(self.path) if self.path else "the default config"
             raise ConfigError(
                 f"{where}: environment {name!r} is not configured (known: {known})"
             ) from None
@@ -188,7 +188,10 @@ def find_config(explicit: str | None = None) -> Path | None:
 
     An explicitly named file (``--config`` or ``$COCKPIT_CONFIG``) must exist.
     """
-    for source, value in (("--config", explicit), ("COCKPIT_CONFIG", os.environ.get("COCKPIT_CONFIG"))):
+    for source, value in (
+        ("--config", explicit),
+        ("COCKPIT_CONFIG", os.environ.get("COCKPIT_CONFIG")),
+    ):
         if value:
             path = Path(value).expanduser()
             if not path.is_file():
@@ -208,16 +211,25 @@ def load_config(explicit: str | None = None) -> LoadedConfig:
     return LoadedConfig(parse_config_file(path), path)
 
 
+def display_path(path: Path) -> str:
+    """A path as the operator typed it: relative when it is under the working directory."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def parse_config_file(path: Path) -> Config:
+    shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except PermissionError:
-        raise ConfigError(f"{path}: cannot read the file (permission denied)") from None
+        raise ConfigError(f"{shown}: cannot read the file (permission denied)") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
-    return parse_config_text(text, str(path))
+        raise ConfigError(f"{shown}: cannot read the file ({exc.strerror})") from None
+    return parse_config_text(text, shown)
 
 
 _TOML_POS_RE = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column \d+\)$")
@@ -239,13 +251,13 @@ def parse_config_text(text: str, source: str = CONFIG_NAME) -> Config:
         if isinstance(entries, dict):
             for key, value in entries.items():
                 if not re.match(_NAME_RE, key):
-                    path = (table, key)
+                    path: tuple[str, ...] = (table, key)
                     raise ConfigError(
                         f"{_where(source, text, path)}: {table}.{key}: names are lowercase "
                         "letters, digits, '-' and '_', starting with a letter"
                     )
                 _convert(value, item_type, (table, key), text, source)
-    config = _convert(raw, Config, (), text, source)
+    config: Config = _convert(raw, Config, (), text, source)
     _check_semantics(config, text, source)
     return config
 
@@ -394,6 +406,7 @@ def _check_semantics(config: Config, text: str, source: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     window = config.change_window
+    path: tuple[str, ...]
     try:
         ZoneInfo(window.timezone)
     except (ZoneInfoNotFoundError, ValueError):

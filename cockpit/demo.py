@@ -104,12 +104,19 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
             hour=1, minute=0, second=0, microsecond=0
         )
         release = create_release(
-            store, loaded, operator, plan="release", environment="staging",
-            version="1.4.0", t0=t0.isoformat(),
+            store,
+            loaded,
+            operator,
+            plan="release",
+            environment="staging",
+            version="1.4.0",
+            t0=t0.isoformat(),
         )
         store.append(
             NewEvent(
-                action="note", release_id=release.id, rehearsal=True,
+                action="note",
+                release_id=release.id,
+                rehearsal=True,
                 reason="demo workspace created: walk the plan from T-14 to T-0 as a rehearsal",
             ),
             operator,

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +59,13 @@ class Event:
     actor_evidence: str  # canonical JSON text of an object
     prev_hash: str
     hash: str
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Event:
+        """An event from a stored row in :data:`COLUMNS` order (SQLite gives 0/1 for booleans)."""
+        values = dict(zip(COLUMNS, row, strict=True))
+        values["rehearsal"] = bool(values["rehearsal"])
+        return cls(**values)
 
     @property
     def details_obj(self) -> dict[str, Any]:
@@ -135,11 +142,11 @@ def canonical(value: Any) -> bytes:
 def _plain(value: Any) -> bool:
     kind = type(value)
     if kind is str:
-        return value.isascii() or _bmp_text(value)
+        return bool(value.isascii() or _bmp_text(value))
     if kind is bool or value is None:
         return True
     if kind is int:
-        return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
+        return bool(-MAX_SAFE_INT <= value <= MAX_SAFE_INT)
     if kind is dict:
         return all(type(k) is str and _plain(k) and _plain(v) for k, v in value.items())
     if kind is list or kind is tuple:
@@ -163,9 +170,7 @@ def check_details(value: Any, path: str = "details") -> None:
         return
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INT:
-            raise EventRejected(
-                f"{path}: integer {value} is outside ±2^53; record it as a string"
-            )
+            raise EventRejected(f"{path}: integer {value} is outside ±2^53; record it as a string")
         return
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
@@ -245,19 +250,32 @@ def record_bytes(
     """
     d = _dump
     return (
-        '{"action":' + d(action)
-        + ',"actor":' + d(actor)
-        + ',"actor_evidence":' + actor_evidence
-        + ',"details":' + details
-        + ',"event_id":' + d(event_id)
-        + ',"outcome":' + d(outcome)
-        + ',"reason":' + d(reason)
-        + ',"recorded_at":' + d(recorded_at)
-        + ',"rehearsal":' + ("true" if rehearsal else "false")
-        + ',"release_id":' + d(release_id)
-        + ',"schema":' + str(int(schema))
-        + ',"seq":' + str(int(seq))
-        + ',"subject":' + d(subject)
+        '{"action":'
+        + d(action)
+        + ',"actor":'
+        + d(actor)
+        + ',"actor_evidence":'
+        + actor_evidence
+        + ',"details":'
+        + details
+        + ',"event_id":'
+        + d(event_id)
+        + ',"outcome":'
+        + d(outcome)
+        + ',"reason":'
+        + d(reason)
+        + ',"recorded_at":'
+        + d(recorded_at)
+        + ',"rehearsal":'
+        + ("true" if rehearsal else "false")
+        + ',"release_id":'
+        + d(release_id)
+        + ',"schema":'
+        + str(int(schema))
+        + ',"seq":'
+        + str(int(seq))
+        + ',"subject":'
+        + d(subject)
         + "}"
     ).encode("utf-8")
 
@@ -280,12 +298,37 @@ def row_hash(row: Event | tuple[Any, ...]) -> str:
     """Recompute the hash of a stored row (an :class:`Event` or a tuple in :data:`COLUMNS`)."""
     if isinstance(row, Event):
         row = tuple(getattr(row, name) for name in COLUMNS)
-    (seq, event_id, schema, recorded_at, release_id, action, subject, outcome, reason,
-     details, rehearsal, actor, actor_evidence, prev_hash, _hash) = row
+    (
+        seq,
+        event_id,
+        schema,
+        recorded_at,
+        release_id,
+        action,
+        subject,
+        outcome,
+        reason,
+        details,
+        rehearsal,
+        actor,
+        actor_evidence,
+        prev_hash,
+        _hash,
+    ) = row
     record = record_bytes(
-        seq=seq, event_id=event_id, schema=schema, recorded_at=recorded_at,
-        release_id=release_id, action=action, subject=subject, outcome=outcome, reason=reason,
-        details=details, rehearsal=bool(rehearsal), actor=actor, actor_evidence=actor_evidence,
+        seq=seq,
+        event_id=event_id,
+        schema=schema,
+        recorded_at=recorded_at,
+        release_id=release_id,
+        action=action,
+        subject=subject,
+        outcome=outcome,
+        reason=reason,
+        details=details,
+        rehearsal=bool(rehearsal),
+        actor=actor,
+        actor_evidence=actor_evidence,
     )
     return chain_hash(prev_hash, record)
 
@@ -363,13 +406,16 @@ def verify_rows(
             report.problem = Finding(GAP, expected, f"seq {expected} is missing (next is {seq})")
             return report
         if seq < expected:
-            report.problem = Finding(SEQ_MISMATCH, seq, f"seq {seq} appears again after {expected - 1}")
+            report.problem = Finding(
+                SEQ_MISMATCH, seq, f"seq {seq} appears again after {expected - 1}"
+            )
             return report
         if stored_prev != prev_hash:
             later = position.get(stored_prev)
             if later is not None and later > seq:
                 report.problem = Finding(
-                    SEQ_MISMATCH, seq,
+                    SEQ_MISMATCH,
+                    seq,
                     f"this row links to the row stored at seq {later}: rows were swapped or moved",
                 )
                 return report
@@ -383,7 +429,8 @@ def verify_rows(
             # This row is intact but does not follow the previous one: the previous row was
             # rewritten (with a recomputed hash) after this one was appended.
             report.problem = Finding(
-                LINK_BROKEN, seq - 1,
+                LINK_BROKEN,
+                seq - 1,
                 f"seq {seq} was chained to a different seq {seq - 1}: seq {seq - 1} was rewritten",
             )
             return report
@@ -399,7 +446,8 @@ def verify_rows(
     if checkpoint is not None and checkpoint.seq > 0:
         if checkpoint.seq > report.head_seq:
             report.problem = Finding(
-                TRUNCATED, report.head_seq + 1,
+                TRUNCATED,
+                report.head_seq + 1,
                 f"the checkpoint names seq {checkpoint.seq} but the log ends at "
                 f"{report.head_seq}: events were removed from the end",
             )
@@ -408,7 +456,8 @@ def verify_rows(
         anchor = rows[checkpoint.seq - 1]
         if anchor[14] != checkpoint.hash:
             report.problem = Finding(
-                ANCHOR_MISMATCH, checkpoint.seq,
+                ANCHOR_MISMATCH,
+                checkpoint.seq,
                 f"seq {checkpoint.seq} has hash {anchor[14][:12]}..., the checkpoint says "
                 f"{checkpoint.hash[:12]}...: the log was rewritten up to here",
             )

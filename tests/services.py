@@ -40,14 +40,37 @@ def postgres_server() -> Iterator[str]:
         as_postgres = ["runuser", "-u", "postgres", "--"]
     data = base / "data"
     subprocess.run(
-        [*as_postgres, _pg_bin("initdb"), "-D", str(data), "-U", "app", "--auth=trust",
-         "-E", "UTF8", "--no-locale", "--no-sync"],
-        check=True, capture_output=True,
+        [
+            *as_postgres,
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "app",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
     )
     subprocess.run(
-        [*as_postgres, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w",
-         "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off", "start"],
-        check=True, capture_output=True,
+        [
+            *as_postgres,
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "server.log"),
+            "-w",
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql+psycopg://app@127.0.0.1:{port}/postgres"

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cockpit.operator import Operator
+from cockpit.store import Store
+from tests.services import create_database, postgres_server
+
+_db_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """One real PostgreSQL server for the whole run (started by hand, see TESTING.md)."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> str:
+    return create_database(pg_admin_url, f"t{next(_db_names)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cockpit.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def checkpoint_file(tmp_path: Path) -> Path:
+    return tmp_path / "checkpoint.json"
+
+
+@pytest.fixture
+def store(db_url: str, checkpoint_file: Path) -> Iterator[Store]:
+    s = Store(db_url, checkpoint_file=checkpoint_file).open()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def alice() -> Operator:
+    return Operator.fixed("alice", "bastion-1")

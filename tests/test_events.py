@@ -1,0 +1,117 @@
+"""Canonical JSON, record bytes and redaction: pure functions, checked against RFC 8785."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cockpit.errors import EventRejected
+from cockpit.events import (
+    MAX_SAFE_INT,
+    canonical,
+    check_details,
+    record_bytes,
+    redact,
+)
+
+safe_ints = st.integers(min_value=-MAX_SAFE_INT, max_value=MAX_SAFE_INT)
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+scalars = (
+    st.none() | st.booleans() | safe_ints | texts | st.floats(allow_nan=False, allow_infinity=False)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+@settings(max_examples=400, deadline=None)
+def test_canonical_equals_rfc8785(value: Any) -> None:
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+@given(
+    seq=st.integers(1, MAX_SAFE_INT),
+    action=texts,
+    actor=texts,
+    subject=st.none() | texts,
+    reason=st.none() | texts,
+    release_id=st.none() | texts,
+    rehearsal=st.booleans(),
+    details=st.dictionaries(texts, json_values, max_size=4),
+)
+@settings(max_examples=300, deadline=None)
+def test_record_bytes_equal_rfc8785_of_the_whole_record(
+    seq: int,
+    action: str,
+    actor: str,
+    subject: str | None,
+    reason: str | None,
+    release_id: str | None,
+    rehearsal: bool,
+    details: dict[str, Any],
+) -> None:
+    evidence = {"login": {"value": actor, "verified": True, "source": "uid"}}
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "event_id": "e",
+        "schema": 1,
+        "recorded_at": "2026-11-23T01:00:00.000000Z",
+        "release_id": release_id,
+        "action": action,
+        "subject": subject,
+        "outcome": None,
+        "reason": reason,
+        "rehearsal": rehearsal,
+        "actor": actor,
+    }
+    stored = record_bytes(
+        **fields, details=canonical(details).decode(), actor_evidence=canonical(evidence).decode()
+    )
+    assert stored == rfc8785.dumps({**fields, "details": details, "actor_evidence": evidence})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"n": float("nan")}, "details.n: nan is not a number"),
+        ({"n": float("-inf")}, "details.n: -inf is not a number"),
+        ({"list": [1, 2**53]}, "details.list[1]: integer 9007199254740992 is outside ±2^53"),
+        ({"x": {"y": -(2**64)}}, "details.x.y: integer -18446744073709551616 is outside"),
+        ({1: "a"}, "details: key 1 must be a string"),
+        ({"s": "\ud800"}, "details.s: text holds a lone surrogate"),
+        ({"b": b"bytes"}, "details.b: a bytes cannot be recorded"),
+    ],
+)
+def test_unrecordable_details_are_named(value: Any, message: str) -> None:
+    with pytest.raises(EventRejected) as info:
+        check_details(value)
+    assert str(info.value).startswith(message)
+
+
+def test_redact_removes_secrets_and_url_passwords() -> None:
+    value = {
+        "password": "p",
+        "API_KEY": "k",
+        "nested": [{"client_secret": "s", "ok": "fine"}],
+        "dsn": "postgresql://app:pw@db:5432/x",
+        "empty_token": "",
+        "argv": ["psql", "-h", "db"],
+    }
+    out = redact(value)
+    assert out == {
+        "password": "[redacted]",
+        "API_KEY": "[redacted]",
+        "nested": [{"client_secret": "[redacted]", "ok": "fine"}],
+        "dsn": "postgresql://app:***@db:5432/x",
+        "empty_token": "",
+        "argv": ["psql", "-h", "db"],
+    }
+    assert "pw" not in json.dumps(out)

@@ -1,0 +1,64 @@
+"""Schema and migrations: shipped head, model parity, applied once, operator evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cockpit.events import NewEvent
+from cockpit.migrations import script_head
+from cockpit.operator import current_operator
+from cockpit.store import SCHEMA_HEAD, Base, Store
+
+
+def test_shipped_migration_head_matches_the_code() -> None:
+    assert script_head() == SCHEMA_HEAD
+
+
+def test_models_match_the_migrations(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    store = Store(db_url).open()
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    store.close()
+    assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
+
+
+def test_open_is_idempotent_and_keeps_events(db_url: str) -> None:
+    from cockpit.operator import Operator
+
+    store = Store(db_url).open()
+    store.append(NewEvent(action="note", reason="kept"), Operator.fixed("alice"))
+    store.close()
+    again = Store(db_url).open()
+    assert again.current_revision() == SCHEMA_HEAD
+    assert [e.reason for e in again.events()] == ["kept"]
+    again.close()
+
+
+def test_operator_evidence_marks_claims() -> None:
+    op = current_operator({"SUDO_USER": "bob", "SSH_CONNECTION": "10.0.0.7 51234 10.0.0.1 22"})
+    evidence = op.evidence()
+    assert evidence["login"]["verified"] is True and evidence["login"]["source"] == "uid"
+    assert evidence["sudo_user"] == {"value": "bob", "verified": False, "source": "SUDO_USER"}
+    assert evidence["ssh_origin"] == {
+        "value": "10.0.0.7:51234",
+        "verified": False,
+        "source": "SSH_CONNECTION",
+    }
+    assert op.name == "bob" and op.actor.startswith("bob@")
+    plain = current_operator({})
+    assert plain.sudo_user is None and plain.ssh_origin is None
+    assert plain.name == plain.login.value
+
+
+def test_sqlite_is_durable_and_waits(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}", busy_timeout_ms=1234).open()
+    with store.engine.connect() as conn:
+        pragmas = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "busy_timeout")
+        }
+    store.close()
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 1234}
