@@ -18,19 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, create_engine, event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cockpit.config import redact_url
 from cockpit.errors import AppendFailed, StoreError, UsageError
 from cockpit.events import (
+    ANCHOR_MISMATCH,
     COLUMNS,
     GENESIS_HASH,
     SCHEMA_VERSION,
+    TRUNCATED,
     Checkpoint,
     Event,
+    Finding,
     NewEvent,
     VerifyReport,
     canonical,
@@ -46,45 +48,6 @@ from cockpit.operator import Operator
 
 # The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
 SCHEMA_HEAD = "0001"
-
-_SeqType = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class EventRow(Base):
-    """One event. Rows are never updated or deleted (triggers refuse it)."""
-
-    __tablename__ = "events"
-
-    seq: Mapped[int] = mapped_column(_SeqType, primary_key=True, autoincrement=False)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
-    schema: Mapped[int] = mapped_column(Integer)
-    recorded_at: Mapped[str] = mapped_column(String(32))
-    release_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str | None] = mapped_column(Text)
-    outcome: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[str] = mapped_column(Text)
-    rehearsal: Mapped[bool] = mapped_column(Boolean)
-    actor: Mapped[str] = mapped_column(String(255))
-    actor_evidence: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class ChainHead(Base):
-    """One row: the last seq and hash. Locked per append on PostgreSQL."""
-
-    __tablename__ = "chain_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(_SeqType)
-    hash: Mapped[str] = mapped_column(String(64))
-
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
 
@@ -398,7 +361,24 @@ class Store:
         return rows[::-1] if last else rows
 
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
-        return verify_rows(self.rows(), checkpoint)
+        """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
+        chain head (read first, so a concurrent append cannot look like a cut tail)."""
+        head_seq, head_hash = self.head()
+        report = verify_rows(self.rows(), checkpoint)
+        if report.ok and head_seq > report.head_seq:
+            report.problem = Finding(
+                TRUNCATED,
+                report.head_seq + 1,
+                f"the chain head says seq {head_seq} but the log ends at {report.head_seq}: "
+                "events were removed from the end",
+            )
+        elif report.ok and head_seq == report.head_seq and head_hash != report.head_hash:
+            report.problem = Finding(
+                ANCHOR_MISMATCH,
+                head_seq,
+                "the chain head records another hash for this seq: the end was rewritten",
+            )
+        return report
 
 
 CHECKPOINT_SIZE = 256

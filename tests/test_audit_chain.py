@@ -130,6 +130,15 @@ def test_cut_tail_is_caught_only_with_the_checkpoint(
     assert problem is not None and (problem.code, problem.seq) == (TRUNCATED, 8)
 
 
+def test_cut_tail_with_the_chain_head_left_behind(store: Store, alice: Operator) -> None:
+    fill(store, alice)
+    tamper.run(store, "DELETE FROM events WHERE seq > 7")
+    problem = store.verify().problem
+    assert problem is not None and (problem.code, problem.seq) == (TRUNCATED, 8)
+    with pytest.raises(AppendFailed, match="chain head says seq 10 but the log ends at 7"):
+        store.append(NewEvent(action="note", reason="on top of a cut log"), alice)
+
+
 def test_consistently_rewritten_end_is_caught_only_with_the_checkpoint(
     store: Store, alice: Operator, checkpoint_file: Path
 ) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from cockpit.events import NewEvent
 from cockpit.migrations import script_head
+from cockpit.models import Base
 from cockpit.operator import current_operator
-from cockpit.store import SCHEMA_HEAD, Base, Store
+from cockpit.store import SCHEMA_HEAD, Store
 
 
 def test_shipped_migration_head_matches_the_code() -> None:
