@@ -37,3 +37,16 @@ def rewrite(store: Store, seq: int, *, rehash: bool, **changes: Any) -> None:
         values["hash"] = row_hash(tuple(values[c] for c in COLUMNS))
     sets = ", ".join(f"{c} = :{c}" for c in values if c != "seq")
     run(store, (f"UPDATE events SET {sets} WHERE seq = :seq", values))
+
+
+def cut_tail(store: Store, keep: int) -> None:
+    """Delete every event after ``keep`` and move the chain head back to match, as a careful
+    attacker would; only the checkpoint outside the database can tell."""
+    run(
+        store,
+        ("DELETE FROM events WHERE seq > :keep", {"keep": keep}),
+        (
+            "UPDATE chain_head SET seq = :keep, hash = (SELECT hash FROM events WHERE seq = :keep)",
+            {"keep": keep},
+        ),
+    )

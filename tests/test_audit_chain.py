@@ -120,11 +120,7 @@ def test_cut_tail_is_caught_only_with_the_checkpoint(
     store: Store, alice: Operator, checkpoint_file: Path
 ) -> None:
     fill(store, alice)
-    tamper.run(
-        store,
-        "DELETE FROM events WHERE seq > 7",
-        "UPDATE chain_head SET seq = 7, hash = (SELECT hash FROM events WHERE seq = 7)",
-    )
+    tamper.cut_tail(store, keep=7)
     assert store.verify().ok  # the chain alone cannot see it
     problem = store.verify(read_checkpoint(checkpoint_file)).problem
     assert problem is not None and (problem.code, problem.seq) == (TRUNCATED, 8)
@@ -143,11 +139,7 @@ def test_consistently_rewritten_end_is_caught_only_with_the_checkpoint(
     store: Store, alice: Operator, checkpoint_file: Path
 ) -> None:
     fill(store, alice)
-    tamper.run(
-        store,
-        "DELETE FROM events WHERE seq > 7",
-        "UPDATE chain_head SET seq = 7, hash = (SELECT hash FROM events WHERE seq = 7)",
-    )
+    tamper.cut_tail(store, keep=7)
     forger = Store(store.url)  # no checkpoint file: the attacker does not touch it
     fill(forger, Operator.fixed("mallory"), 3)
     forger.close()
