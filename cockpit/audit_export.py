@@ -60,7 +60,7 @@ def export(events: Sequence[Event], fmt: str, out: TextIO) -> None:
             ]
             out.write("| " + " | ".join(_md_cell(c) for c in cells) + " |\n")
         if events:
-            out.write(f"\nHead: #{events[-1].seq} `{events[-1].hash}`\n")
+            out.write(f"\nLast event exported: #{events[-1].seq} `{events[-1].hash}`\n")
     else:
         raise ValueError(f"unknown export format {fmt!r}")
 

@@ -264,8 +264,16 @@ def cmd_note(ctx: Context) -> int:
 
 
 def cmd_release_new(ctx: Context) -> int:
-    from cockpit.release import create_release
+    from cockpit.release import create_release, new_release_event
 
+    # Check everything the operator typed before the database is touched.
+    new_release_event(
+        ctx.loaded,
+        plan=ctx.args.plan,
+        environment=ctx.args.env,
+        version=ctx.args.version,
+        t0=ctx.args.t0,
+    )
     release = create_release(
         ctx.store,
         ctx.loaded,
@@ -425,6 +433,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         parser.print_help()
         return 0
     ctx = Context(args, out or sys.stdout)
+    import logging
+
+    logger = logging.getLogger("cockpit")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("cockpit: warning: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
     try:
         return int(args.func(ctx))
     except CockpitError as exc:

@@ -428,6 +428,26 @@ def _check_semantics(config: Config, text: str, source: str) -> None:
             "COCKPIT_DATABASE_PASSWORD in the environment instead"
         )
     for name, env in config.environments.items():
+        for field, value in (
+            ("metrics.prometheus_url", env.metrics.prometheus_url),
+            ("aws.endpoint_url", env.aws.endpoint_url),
+        ):
+            if value and _url_password(value):
+                path = ("environments", name, *field.split("."))
+                raise ConfigError(
+                    f"{_where(source, text, path)}: environments.{name}.{field}: holds a "
+                    "password; remove it (tokens come from the variable named by token_env)"
+                )
+        metrics = env.metrics
+        for kind in ("cpu", "memory", "error_rate"):
+            warning = getattr(metrics, f"{kind}_warning")
+            critical = getattr(metrics, f"{kind}_critical")
+            if warning > critical:
+                path = ("environments", name, "metrics", f"{kind}_warning")
+                raise ConfigError(
+                    f"{_where(source, text, path)}: environments.{name}.metrics.{kind}_warning: "
+                    f"{warning} is above {kind}_critical ({critical})"
+                )
         for field, argv in (("alembic.command", env.alembic.command),):
             if not argv or not all(argv):
                 path = ("environments", name, *field.split("."))
@@ -486,8 +506,23 @@ def checkpoint_path(loaded: LoadedConfig, db_url: str) -> Path:
         return db_file.with_name(db_file.name + ".checkpoint.json")
     import hashlib
 
-    digest = hashlib.sha256(redact_url(db_url).encode()).hexdigest()[:12]
+    # Named after the URL without any password, so ~/.pgpass and COCKPIT_DATABASE_PASSWORD
+    # users of one database share one checkpoint.
+    digest = hashlib.sha256(_without_password(db_url).encode()).hexdigest()[:12]
     return user_data_dir() / f"checkpoint-{digest}.json"
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", "@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def redact_url(url: str) -> str:

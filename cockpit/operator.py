@@ -29,7 +29,7 @@ class Claim:
 @dataclass(frozen=True)
 class Operator:
     """The person acting. ``name`` is who the cockpit holds responsible (the human behind sudo
-    when there is one); ``evidence`` says where each part came from."""
+    when the sudo process proves it); ``evidence`` says where each part came from."""
 
     login: Claim
     host: Claim
@@ -38,7 +38,11 @@ class Operator:
 
     @property
     def name(self) -> str:
-        return self.sudo_user.value if self.sudo_user else self.login.value
+        # An unverified SUDO_USER is only a claim: anyone can set it, so it never decides who is
+        # held responsible (four-eyes depends on this). The claim stays in the evidence.
+        if self.sudo_user is not None and self.sudo_user.verified:
+            return self.sudo_user.value
+        return self.login.value
 
     @property
     def actor(self) -> str:

@@ -124,6 +124,31 @@ def parse_t0(text: str, tz_name: str) -> datetime:
     return when
 
 
+def new_release_event(
+    loaded: LoadedConfig, *, plan: str, environment: str, version: str, t0: str
+) -> NewEvent:
+    """The ``release.created`` event for what the operator asked, or a one-line error."""
+    if not _PLAN_RE.match(plan):
+        raise UsageError(f"plan {plan!r}: plan names are lowercase words such as 'release'")
+    env = loaded.environment(environment)
+    normalised = parse_version(version)
+    when = parse_t0(t0, loaded.config.change_window.timezone)
+    return NewEvent(
+        action="release.created",
+        release_id="r-" + secrets.token_hex(4),
+        subject=f"{normalised} {plan} {environment}",
+        outcome="ok",
+        rehearsal=env.rehearsal,
+        details={
+            "plan": plan,
+            "environment": environment,
+            "version": normalised,
+            "t0": when.isoformat(),
+            "production": env.production,
+        },
+    )
+
+
 def create_release(
     store: Store,
     loaded: LoadedConfig,
@@ -135,30 +160,10 @@ def create_release(
     t0: str,
 ) -> Release:
     """Validate and record a new release; return its folded state."""
-    if not _PLAN_RE.match(plan):
-        raise UsageError(f"plan {plan!r}: plan names are lowercase words such as 'release'")
-    env = loaded.environment(environment)
-    normalised = parse_version(version)
-    when = parse_t0(t0, loaded.config.change_window.timezone)
-    release_id = "r-" + secrets.token_hex(4)
-    store.append(
-        NewEvent(
-            action="release.created",
-            release_id=release_id,
-            subject=f"{normalised} {plan} {environment}",
-            outcome="ok",
-            rehearsal=env.rehearsal,
-            details={
-                "plan": plan,
-                "environment": environment,
-                "version": normalised,
-                "t0": when.isoformat(),
-                "production": env.production,
-            },
-        ),
-        operator,
-    )
-    return get_release(store, release_id)
+    event = new_release_event(loaded, plan=plan, environment=environment, version=version, t0=t0)
+    store.append(event, operator)
+    assert event.release_id is not None
+    return get_release(store, event.release_id)
 
 
 def all_releases(store: Store) -> list[Release]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,13 +43,18 @@ from cockpit.events import (
     now_utc,
     record_bytes,
     redact,
+    redact_text,
     validate_new,
     verify_rows,
 )
 from cockpit.operator import Operator
 
+log = logging.getLogger("cockpit")
+
 # The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
 SCHEMA_HEAD = "0001"
+# Every revision this code knows, oldest first; a database at any other one is newer than us.
+SCHEMA_REVISIONS = ("0001",)
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
 
@@ -114,7 +121,9 @@ class Store:
 
             return engine
         try:
-            return create_engine(self.url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+            # No pre-ping: it costs a round trip per append; a dropped connection fails the
+            # append cleanly (nothing is done) and the next one reconnects.
+            return create_engine(self.url, pool_recycle=300, connect_args={"connect_timeout": 10})
         except (SQLAlchemyError, ImportError) as exc:
             raise StoreError(
                 f"{redact_url(self.url)}: cannot use this database URL ({exc})"
@@ -158,7 +167,13 @@ class Store:
 
     def open(self) -> Store:
         """Bring the schema up to date when needed. Alembic is imported only if it is."""
-        if self.current_revision() != SCHEMA_HEAD:
+        current = self.current_revision()
+        if current is not None and current not in SCHEMA_REVISIONS:
+            raise StoreError(
+                f"{redact_url(self.url)}: the database schema is at revision {current}, newer "
+                f"than this cockpit knows ({SCHEMA_HEAD}): upgrade the cockpit on this host"
+            )
+        if current != SCHEMA_HEAD:
             self.upgrade()
         return self
 
@@ -191,6 +206,7 @@ class Store:
         try:
             with self._connect(write=True) as conn, conn.begin():
                 head_seq, head_hash = self._lock_head(conn)
+                self._check_anchor(conn, head_seq)
                 rows = []
                 for new, details in prepared:
                     head_seq += 1
@@ -201,9 +217,9 @@ class Store:
                         "recorded_at": now_utc(),
                         "release_id": new.release_id,
                         "action": new.action,
-                        "subject": new.subject,
+                        "subject": None if new.subject is None else redact_text(new.subject),
                         "outcome": new.outcome,
-                        "reason": new.reason,
+                        "reason": None if new.reason is None else redact_text(new.reason),
                         "details": details,
                         "rehearsal": bool(new.rehearsal),
                         "actor": operator.actor,
@@ -251,6 +267,52 @@ class Store:
                 "refusing to append; run `cockpit audit verify`"
             )
         return int(row[0]), str(row[1])
+
+    def _check_anchor(self, conn: Connection, head_seq: int) -> None:
+        """Refuse to extend a log that no longer contains the checkpointed head: appending would
+        move the checkpoint onto a rewritten chain and hide the rewrite."""
+        anchor = self._read_own_checkpoint()
+        if anchor is None or anchor.seq == 0:
+            return
+        if anchor.seq > head_seq:
+            raise AppendFailed(
+                f"the checkpoint names seq {anchor.seq} but the log ends at {head_seq}: refusing "
+                "to append; run `cockpit audit verify`"
+            )
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(
+            "SELECT hash FROM events WHERE seq = " + ("?" if self.is_sqlite else "%s"),
+            (anchor.seq,),
+        )
+        row = cursor.fetchone()
+        cursor.close()
+        if row is None or row[0] != anchor.hash:
+            raise AppendFailed(
+                f"seq {anchor.seq} no longer has the hash in the checkpoint: the log was "
+                "rewritten; refusing to append; run `cockpit audit verify`"
+            )
+
+    def _read_own_checkpoint(self) -> Checkpoint | None:
+        if self.checkpoint_file is None:
+            return None
+        try:
+            fd = self._checkpoint_descriptor()
+            return _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # A damaged checkpoint must not stop the release: the next write repairs it.
+            log.warning(
+                "checkpoint %s unreadable (%s); it will be rewritten",
+                self.checkpoint_file,
+                _first_line(exc),
+            )
+            return None
+
+    def _checkpoint_descriptor(self) -> int:
+        assert self.checkpoint_file is not None
+        if self._checkpoint_fd is None:
+            self.checkpoint_file.parent.mkdir(parents=True, exist_ok=True)
+            self._checkpoint_fd = os.open(self.checkpoint_file, os.O_RDWR | os.O_CREAT, 0o644)
+        return self._checkpoint_fd
 
     @contextlib.contextmanager
     def write_ahead(
@@ -304,13 +366,23 @@ class Store:
         """
         if self.checkpoint_file is None:
             return
-        if self._checkpoint_fd is None:
-            self.checkpoint_file.parent.mkdir(parents=True, exist_ok=True)
-            self._checkpoint_fd = os.open(self.checkpoint_file, os.O_RDWR | os.O_CREAT, 0o644)
-        fd = self._checkpoint_fd
-        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            current = _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
+            fd = self._checkpoint_descriptor()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            # The events are committed; only the outside anchor lags. Say so, loudly.
+            log.warning(
+                "checkpoint %s not written (%s): the log is intact but a cut-off end "
+                "cannot be detected until it is",
+                self.checkpoint_file,
+                exc.strerror,
+            )
+            return
+        try:
+            try:
+                current = _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
+            except (ValueError, KeyError, TypeError):
+                current = None  # torn or damaged: overwrite it with the true head
             if current is not None and current.seq >= head.seq:
                 return
             data = json.dumps(
@@ -319,6 +391,13 @@ class Store:
             record = data.encode("utf-8")[: CHECKPOINT_SIZE - 1].ljust(CHECKPOINT_SIZE - 1) + b"\n"
             os.pwrite(fd, record, 0)
             os.fdatasync(fd)
+        except OSError as exc:
+            log.warning(
+                "checkpoint %s not written (%s): the log is intact but a cut-off end "
+                "cannot be detected until it is",
+                self.checkpoint_file,
+                exc.strerror,
+            )
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
@@ -364,7 +443,15 @@ class Store:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
         chain head (read first, so a concurrent append cannot look like a cut tail)."""
         head_seq, head_hash = self.head()
-        report = verify_rows(self.rows(), checkpoint)
+        # Loading a long log makes millions of small objects; the collector scanning them
+        # again and again would double the time to verify.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            report = verify_rows(self.rows(), checkpoint)
+        finally:
+            if enabled:
+                gc.enable()
         if report.ok and head_seq > report.head_seq:
             report.problem = Finding(
                 TRUNCATED,

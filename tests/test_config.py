@@ -74,6 +74,14 @@ BAD_CONFIGS = [
     ),
     (GOOD_HEAD + "[audit\n", "cockpit.toml:3: not valid TOML"),
     (
+        GOOD_HEAD + '[environments.production.metrics]\nprometheus_url = "http://u:pw@prom:9090"\n',
+        "cockpit.toml:4: environments.production.metrics.prometheus_url: holds a password",
+    ),
+    (
+        GOOD_HEAD + "[environments.production.metrics]\ncpu_warning = 95\n",
+        "cockpit.toml:4: environments.production.metrics.cpu_warning: 95.0 is above cpu_critical",
+    ),
+    (
         GOOD_HEAD + '[environments.production.git]\ntag_format = "release-1"\n',
         "cockpit.toml:4: environments.production.git.tag_format: must contain {version}",
     ),

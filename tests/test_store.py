@@ -48,7 +48,8 @@ def test_operator_evidence_marks_claims() -> None:
         "verified": False,
         "source": "SSH_CONNECTION",
     }
-    assert op.name == "bob" and op.actor.startswith("bob@")
+    # An unverified SUDO_USER is a claim only: it never decides who acted (four-eyes).
+    assert op.name == op.login.value and not op.actor.startswith("bob@")
     plain = current_operator({})
     assert plain.sudo_user is None and plain.ssh_origin is None
     assert plain.name == plain.login.value
@@ -63,3 +64,19 @@ def test_sqlite_is_durable_and_waits(tmp_path: Path) -> None:
         }
     store.close()
     assert pragmas == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 1234}
+
+
+def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
+    import pytest
+    from sqlalchemy import text
+
+    from cockpit.errors import StoreError
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    Store(url).open().close()
+    store = Store(url)
+    with store.engine.connect() as conn, conn.begin():
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(StoreError, match="revision 0099, newer than this cockpit knows"):
+        store.open()
+    store.close()
