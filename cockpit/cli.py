@@ -70,6 +70,26 @@ class Context:
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
 
+    def print_line(self, text: str) -> None:
+        """One record per line: cut to the terminal's width on a terminal (80 columns on a
+        bastion), whole when piped to a file or another program."""
+        if self.out.isatty():
+            import shutil
+
+            width = shutil.get_terminal_size().columns
+            if len(text) > width:
+                text = text[: max(width - 3, 1)] + "..."
+        print(text, file=self.out)
+
+    def local_time(self, iso: str) -> str:
+        """An ISO 8601 moment as ``2026-12-16 01:00 JST`` in the change window's time zone."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(self.loaded.config.change_window.timezone)
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone)
+        return moment.strftime("%Y-%m-%d %H:%M %Z")
+
 
 # ---------------------------------------------------------------- commands
 
@@ -210,8 +230,9 @@ def cmd_audit_export(ctx: Context) -> int:
 
 
 def format_event_line(ev: Event) -> str:
-    when = ev.recorded_at[:19].replace("T", " ")
-    parts = [f"#{ev.seq:<6}", when, f"{ev.actor:<20}", f"{ev.action:<18}"]
+    """``#12  11-23 09:40:24Z alice@bastion-1  note  r-1a2b3c4d "text" [R]`` (time in UTC)."""
+    when = ev.recorded_at[5:19].replace("T", " ") + "Z"
+    parts = [f"#{ev.seq:<4}", when, f"{ev.actor:<15}", f"{ev.action:<15}"]
     if ev.release_id:
         parts.append(ev.release_id)
     if ev.subject:
@@ -219,7 +240,7 @@ def format_event_line(ev: Event) -> str:
     if ev.reason:
         parts.append(f'"{ev.reason}"')
     if ev.rehearsal:
-        parts.append("[rehearsal]")
+        parts.append("[R]")
     return " ".join(parts)
 
 
@@ -227,7 +248,7 @@ def cmd_audit_tail(ctx: Context) -> int:
     release_id = _release_filter(ctx)
     events = ctx.store.events(release_id=release_id, last=ctx.args.lines)
     for ev in events:
-        ctx.print(format_event_line(ev))
+        ctx.print_line(format_event_line(ev))
     if not ctx.args.follow:
         return 0
     last = events[-1].seq if events else 0
@@ -235,7 +256,7 @@ def cmd_audit_tail(ctx: Context) -> int:
         while True:
             time.sleep(1.0)
             for ev in ctx.store.events(release_id=release_id, after_seq=last):
-                ctx.print(format_event_line(ev))
+                ctx.print_line(format_event_line(ev))
                 last = ev.seq
             ctx.out.flush()
     except KeyboardInterrupt:
@@ -289,7 +310,7 @@ def cmd_release_new(ctx: Context) -> int:
         ctx.print(
             f"created release {release.id}: {release.version} {release.plan} "
             f"-> {release.environment}{' (rehearsal)' if release.rehearsal else ''}, "
-            f"T-0 {release.t0}"
+            f"T-0 {ctx.local_time(release.t0)}"
         )
     return 0
 
@@ -304,10 +325,13 @@ def cmd_release_list(ctx: Context) -> int:
     if not releases:
         ctx.print("no releases yet: `cockpit release new --help`")
         return 0
-    ctx.print(f"{'ID':<11} {'VERSION':<14} {'PLAN':<10} {'ENV':<12} {'T-0':<26} STATUS")
+    ctx.print(f"{'ID':<11} {'VERSION':<12} {'PLAN':<9} {'ENV':<14} {'T-0':<21} STATUS")
     for r in releases:
         env = r.environment + (" (R)" if r.rehearsal else "")
-        ctx.print(f"{r.id:<11} {r.version:<14} {r.plan:<10} {env:<12} {r.t0:<26} {r.status}")
+        t0 = ctx.local_time(r.t0)
+        ctx.print_line(f"{r.id:<11} {r.version:<12} {r.plan:<9} {env:<14} {t0:<21} {r.status}")
+    if any(r.rehearsal for r in releases):
+        ctx.print("(R) rehearsal")
     return 0
 
 
@@ -322,12 +346,12 @@ def cmd_release_show(ctx: Context) -> int:
         f"release {release.id}  {release.version}  plan {release.plan}  "
         f"-> {release.environment}{'  REHEARSAL' if release.rehearsal else ''}"
     )
-    ctx.print(f"  T-0       {release.t0}")
+    ctx.print(f"  T-0       {ctx.local_time(release.t0)}  ({release.t0})")
     ctx.print(f"  status    {release.status}")
     ctx.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")
     ctx.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
     for note in release.notes:
-        ctx.print(f"  note #{note['seq']} {note['by']}: {note['text']}")
+        ctx.print_line(f"  note #{note['seq']} {note['by']}: {note['text']}")
     return 0
 
 

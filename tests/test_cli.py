@@ -115,7 +115,7 @@ def test_note_is_an_event_of_the_release(workspace: Path) -> None:
     assert [n["text"] for n in shown["notes"]] == ["paged the DBA"]
     code, out, _ = cli("audit", "tail", "-n", "2")
     lines = out.splitlines()
-    assert len(lines) == 2 and '"paged the DBA"' in lines[0] and "[rehearsal]" in lines[0]
+    assert len(lines) == 2 and '"paged the DBA"' in lines[0] and "[R]" in lines[0]
     assert '"no release"' in lines[1]
 
 
