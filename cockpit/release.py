@@ -112,16 +112,23 @@ def parse_version(text: str) -> str:
 
 
 def parse_t0(text: str, tz_name: str) -> datetime:
-    """T-0 from ISO 8601. Without an offset the time is in the change window's time zone."""
+    """T-0 from ISO 8601, in the change window's time zone (a time without an offset is taken
+    as wall-clock time there)."""
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"T-0 {text!r}: use ISO 8601, like 2026-12-16T01:00 or 2026-12-16T01:00+09:00"
         ) from None
+    from cockpit.window import resolve_local
+
+    zone = ZoneInfo(tz_name)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(tz_name))
-    return when
+        # Wall-clock time in the window's zone; a time in a DST gap or repeated hour is settled
+        # the way the change window settles it.
+        return resolve_local(when, zone)
+    # Keep the named zone, not a fixed offset, so phase due dates follow daylight saving.
+    return when.astimezone(zone)
 
 
 def new_release_event(

@@ -65,6 +65,18 @@ def test_release_new_list_show(workspace: Path) -> None:
     listed = json.loads(cli("release", "list", "--json")[1])
     assert [r["id"] for r in listed] == [rid, prod]
     assert listed[1]["rehearsal"] is False
+    code, out, _ = cli(
+        "release",
+        "new",
+        "--env",
+        "staging",
+        "--version",
+        "1.4.1",
+        "--t0",
+        "2026-12-15T16:00Z",
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["t0"] == "2026-12-16T01:00:00+09:00"
     # A unique prefix is enough.
     assert json.loads(cli("release", "show", prod[2:6], "--json")[1])["id"] == prod
 
