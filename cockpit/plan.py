@@ -18,10 +18,33 @@ is one of four kinds:
     A deployment action: ``run: {kind: shell, argv: [...], timeout: SECONDS}``. ``kind`` is a key
     of :data:`STEP_KINDS` (only ``shell`` for now; Kubernetes, Alembic, S3 come later).
 
+The shape of a file (``?`` marks optional keys)::
+
+    schema_version: 1
+    name: release                 # the file's own name, without .yaml
+    title_ja / title_en, help_ja? / help_en?
+    phases:                       # earliest first; offsets never go down; the last is 0 (T-0)
+      - id: t-14
+        offset_days: -14          # days relative to T-0: -14 is T-14
+        title_ja / title_en
+        stages?: [{id, title_ja, title_en, start_hour, end_hour}]
+        items:
+          - id: t14.requirements  # unique in the plan; events refer to it
+            kind: manual | check | gate | step
+            title_ja / title_en, help_ja? / help_en?
+            requires_reason?: false   # marking it done asks for a reason (evidence, decision)
+            stage?: prep              # one of the phase's stages, in stage order
+            check: {probe: http, url: ..., status: 200}        # kind: check
+            role: approver, approvals: 1                        # kind: gate
+            run: {kind: shell, argv: [...], timeout: 600}       # kind: step
+
 Every phase, stage and item carries ``title_ja`` (the wording of the Japanese operations
 documents) and ``title_en`` beside it. Item ids are lowercase, unique within the plan, and stable:
 events refer to items by id. A phase may split its day into ``stages`` with clock hours (the
 migration's 01:00-09:00 window in four stages); its items name their stage with ``stage``.
+
+``load_plan("release")`` reads the shipped ``checklists/release.yaml``; anything that is not a bare
+plan name (``./release.yaml``, ``plans/x.yaml``, a :class:`~pathlib.Path`) is read as a path.
 
 Any problem is a :class:`PlanError` with one line naming the file, the line, the item (by id, or
 by its position when it has no usable id) and what is wrong::
@@ -56,6 +79,7 @@ PLAN_SUFFIXES = (".yaml", ".yml")
 _TOP_KEYS = "schema_version, name, title_ja, title_en, phases"
 # Plans are small hand-written files; anything bigger is a mistake (or a YAML alias bomb).
 MAX_PLAN_BYTES = 1_000_000
+MAX_PLAN_NODES = 200_000
 
 
 class PlanError(CockpitError):
@@ -319,6 +343,7 @@ def validate_plan_file(path: str | Path) -> Plan:
 
 
 def read_plan_file(path: Path) -> LoadedPlan:
+    """Load and validate the plan file at ``path``, keeping its bytes and their SHA-256."""
     shown = display_path(path)
     try:
         with path.open("rb") as handle:
@@ -403,7 +428,7 @@ def _parse_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     try:
         node = loader.get_single_node()
         if node is not None:
-            _check_duplicate_keys(node, source)
+            _check_nodes(node, source)
         return node, (loader.construct_document(node) if node is not None else None)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -418,23 +443,40 @@ def _parse_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
-def _check_duplicate_keys(node: yaml.Node, source: str) -> None:
-    """PyYAML keeps the last of two equal keys silently; in a plan that hides a mistake."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[tuple[str, str], int] = {}
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value != "<<":
-                line = key.start_mark.line + 1
-                first = seen.setdefault((key.tag, key.value), line)
-                if first != line:
-                    raise PlanError(
-                        f"{source}:{line}: key {key.value!r} appears twice in the same mapping "
-                        f"(first at line {first})"
-                    )
-            _check_duplicate_keys(value, source)
-    elif isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            _check_duplicate_keys(child, source)
+def _check_nodes(root: yaml.Node, source: str) -> None:
+    """Two equal keys in one mapping are an error (PyYAML silently keeps the last, which hides a
+    mistake), and aliases may not expand the plan past :data:`MAX_PLAN_NODES` values (a small
+    file of nested aliases can stand for billions)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a recursive alias counts once instead of looping
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    line = key.start_mark.line + 1
+                    first = seen.setdefault((key.tag, key.value), line)
+                    if first != line:
+                        raise PlanError(
+                            f"{source}:{line}: key {key.value!r} appears twice in the same "
+                            f"mapping (first at line {first})"
+                        )
+                total += size(key) + size(value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        if total > MAX_PLAN_NODES:
+            raise PlanError(
+                f"{source}:{node.start_mark.line + 1}: too many values for a plan (aliases expand "
+                f"to over {MAX_PLAN_NODES})"
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 class _Doc:
@@ -553,14 +595,11 @@ def _check_sub_tag(
     what: str,
 ) -> None:
     value = item.get(field)
+    wanted = f"a mapping with {tag}: (one of {', '.join(sorted(registry))}) and its arguments"
     if field not in item:
-        raise doc.error((*at, field), f"missing (the {what} to use: {', '.join(sorted(registry))})")
+        raise doc.error((*at, field), f"missing; expected {wanted}", line_path=at)
     if not isinstance(value, dict):
-        raise doc.error(
-            (*at, field),
-            f"expected a mapping with {tag}: and its arguments ({tag}: one of "
-            f"{', '.join(sorted(registry))})",
-        )
+        raise doc.error((*at, field), f"expected {wanted}")
     _check_tag(doc, (*at, field, tag), value.get(tag), tuple(sorted(registry)), what, value)
 
 
@@ -581,7 +620,7 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else f"{_type_word(value)} {value!r}"
 
 
-_AT_RE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_AT_RE = re.compile(r" - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`$")
 _SEG_RE = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _EXPECTED_RE = re.compile(r"^Expected `(?P<want>[^`]+)`(?P<rest>.*)$")
 _UNKNOWN_RE = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`")
@@ -633,6 +672,8 @@ def _convert(doc: _Doc) -> Plan:
             int(m[2]) if m[2] is not None else m[1]
             for m in _SEG_RE.finditer(at["path"] if at else "")
         )
+        if at and at["key"]:
+            raise doc.error(path, "every key must be a string (quote the key)") from None
         raise _schema_error(doc, path, message) from None
 
 

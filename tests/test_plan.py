@@ -518,6 +518,19 @@ BAD_PLANS = [
         "title_en, phases)",
     ),
     (
+        "step without run",
+        _replace(
+            "        run:\n          kind: shell\n          argv: [make, deploy]\n", ""
+        ).replace("          timeout: 600\n", ""),
+        "myplan.yaml:32: item t0.deploy: run: missing; expected a mapping with kind: (one of "
+        "shell) and its arguments",
+    ),
+    (
+        "key that is not a string",
+        _replace("  - id: t-0\n", "  - id: t-0\n    2: y\n"),
+        "myplan.yaml:21: phase t-0: every key must be a string (quote the key)",
+    ),
+    (
         "item not a mapping",
         _replace("      - id: t7.review\n", "      - 3\n      - id: t7.review\n"),
         "myplan.yaml:11: phases[0].items[0]: expected a mapping",
@@ -617,3 +630,12 @@ def test_file_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "dir.yaml").mkdir()
     with pytest.raises(PlanError, match=r"^dir\.yaml: is a directory, not a plan file$"):
         validate_plan_file("dir.yaml")
+
+
+def test_an_alias_bomb_is_refused_quickly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
+    _write(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(PlanError, match=r"^myplan\.yaml:6: too many values for a plan"):
+        validate_plan_file("myplan.yaml")
