@@ -352,6 +352,96 @@ def cmd_release_show(ctx: Context) -> int:
     ctx.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
     for note in release.notes:
         ctx.print_line(f"  note #{note['seq']} {note['by']}: {note['text']}")
+    _print_checklist(ctx, release.id)
+    return 0
+
+
+def _print_checklist(ctx: Context, release_id: str) -> None:
+    from cockpit.checklist import MARKERS, load_checklist
+    from cockpit.plan import PlanError
+    from cockpit.window import phase_due
+
+    try:
+        checklist = load_checklist(ctx.store, release_id)
+    except PlanError as exc:
+        ctx.print(f"  plan      cannot be read: {exc}")
+        return
+    from datetime import datetime
+
+    t0 = datetime.fromisoformat(checklist.release.t0)
+    ctx.print("")
+    for phase in checklist.plan.plan.phases:
+        done, total = checklist.progress(phase)
+        due = phase_due(t0, -phase.offset_days).strftime("%m-%d %H:%M")
+        ctx.print_line(f"  {phase.id.upper():<5} {phase.title_ja}  {done}/{total}  due {due}")
+        if not getattr(ctx.args, "items", False):
+            continue
+        for item in phase.items:
+            state = checklist.state(item.id)
+            extra = f"  {state.by} {state.status.value}" if state.by else ""
+            ctx.print_line(f"    {MARKERS[state.status]} {item.id:<24} {item.title_ja}{extra}")
+    upcoming = checklist.next_item()
+    if upcoming:
+        phase, item = upcoming
+        ctx.print_line(f"  next      {item.id}  {item.title_ja} ({item.title_en})")
+
+
+def cmd_item(ctx: Context) -> int:
+    from cockpit.checklist import decide
+
+    ev = decide(
+        ctx.store,
+        ctx.loaded,
+        ctx.operator,
+        ctx.args.release,
+        ctx.args.item,
+        ctx.args.action,
+        reason=ctx.args.reason,
+        override=ctx.args.override,
+        output=lambda line: ctx.print_line("  | " + line),
+    )
+    ctx.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}")
+    return 0
+
+
+def cmd_plan_validate(ctx: Context) -> int:
+    from cockpit.plan import read_plan
+
+    for name in ctx.args.files:
+        loaded = read_plan(name)
+        items = sum(len(phase.items) for phase in loaded.plan.phases)
+        ctx.print(
+            f"{loaded.source}: ok ({len(loaded.plan.phases)} phases, {items} items, "
+            f"sha256 {loaded.sha256[:12]})"
+        )
+    return 0
+
+
+def cmd_plan_show(ctx: Context) -> int:
+    from cockpit.plan import list_plans, read_plan
+
+    if not ctx.args.plan:
+        for name in list_plans():
+            plan = read_plan(name).plan
+            ctx.print_line(f"{name:<10} {plan.title_ja}  {plan.title_en}")
+        return 0
+    loaded = read_plan(ctx.args.plan)
+    plan = loaded.plan
+    english = ctx.args.lang == "en"
+
+    def title(thing: Any) -> str:
+        first, second = (
+            (thing.title_en, thing.title_ja) if english else (thing.title_ja, thing.title_en)
+        )
+        return f"{first}  ({second})"
+
+    ctx.print(f"{plan.name}: {title(plan)}   sha256 {loaded.sha256[:12]}")
+    for phase in plan.phases:
+        ctx.print("")
+        ctx.print_line(f"{phase.id.upper():<5} {title(phase)}")
+        for item in phase.items:
+            kind = type(item).__struct_config__.tag
+            ctx.print_line(f"  {kind:<6} {item.id:<24} {title(item)}")
     return 0
 
 
@@ -372,12 +462,14 @@ def cmd_demo(ctx: Context) -> int:
     ctx.args.checkpoint = None
     cmd_audit_verify(ctx)
     ctx.print("")
+    rid = workspace.release_id
     ctx.print("try it:")
     ctx.print(f"  export COCKPIT_CONFIG={workspace.config}")
-    ctx.print("  cockpit release list")
-    ctx.print(f"  cockpit note --release {workspace.release_id} 'walked through T-14'")
-    ctx.print("  cockpit audit tail")
-    ctx.print("  cockpit audit verify")
+    ctx.print(f"  cockpit release show {rid} --items")
+    ctx.print(f"  cockpit item done {rid} t14.requirements")
+    ctx.print(f"  cockpit item skip {rid} t14.dependencies --reason 'pip-audit ran in CI'")
+    ctx.print(f"  cockpit note --release {rid} 'walked through T-14'")
+    ctx.print("  cockpit audit tail; cockpit audit verify")
     return 0
 
 
@@ -441,9 +533,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add(release_sub, "list", cmd_release_list, "list releases")
     p.add_argument("--json", action="store_true")
-    p = add(release_sub, "show", cmd_release_show, "show one release")
+    p = add(release_sub, "show", cmd_release_show, "show one release and its checklist")
     p.add_argument("release", metavar="ID")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--items", action="store_true", help="list every item with its state")
+
+    p = add(sub, "item", cmd_item, "do, skip, approve or reject a checklist item")
+    p.add_argument("action", choices=["done", "skip", "approve", "reject"])
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("item", metavar="ITEM", help="item id, e.g. t14.requirements")
+    p.add_argument("--reason", help="why (required to skip or reject)")
+    p.add_argument(
+        "--override", metavar="REASON", help="run a T-0 step outside the change window, saying why"
+    )
+
+    plan = sub.add_parser("plan", help="validate and show release plans (checklists)")
+    plan_sub = plan.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    p = add(plan_sub, "validate", cmd_plan_validate, "check plan files against the schema")
+    p.add_argument("files", nargs="+", metavar="FILE", help="plan .yaml file or shipped name")
+    p = add(plan_sub, "show", cmd_plan_show, "list the shipped plans, or show one")
+    p.add_argument("plan", nargs="?", metavar="NAME", help="shipped plan name or .yaml path")
+    p.add_argument("--lang", choices=["ja", "en"], default="ja", help="which title leads")
 
     p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and show it")
     p.add_argument("--dir", help="where to create it (default: a new temporary directory)")

@@ -6,11 +6,11 @@ release from the events each time it is asked.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,8 +19,6 @@ from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.operator import Operator
 from cockpit.store import Store
-
-_PLAN_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 @dataclass
@@ -135,8 +133,11 @@ def new_release_event(
     loaded: LoadedConfig, *, plan: str, environment: str, version: str, t0: str
 ) -> NewEvent:
     """The ``release.created`` event for what the operator asked, or a one-line error."""
-    if not _PLAN_RE.match(plan):
-        raise UsageError(f"plan {plan!r}: plan names are lowercase words such as 'release'")
+    from cockpit.plan import is_plan_name, read_plan
+
+    plan_file = read_plan(plan)  # a shipped name or a .yaml path; a clear error otherwise
+    if not is_plan_name(plan):
+        plan = str(Path(plan).resolve())
     env = loaded.environment(environment)
     normalised = parse_version(version)
     when = parse_t0(t0, loaded.config.change_window.timezone)
@@ -148,6 +149,7 @@ def new_release_event(
         rehearsal=env.rehearsal,
         details={
             "plan": plan,
+            "plan_sha256": plan_file.sha256,
             "environment": environment,
             "version": normalised,
             "t0": when.isoformat(),

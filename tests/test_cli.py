@@ -108,7 +108,7 @@ def test_release_new_list_show(workspace: Path) -> None:
                 "--plan",
                 "Big!",
             ],
-            "cockpit: plan 'Big!': plan names are lowercase words",
+            "cockpit: Big!: no such plan file",
         ),
     ],
 )

@@ -1,0 +1,358 @@
+"""A release's checklist: the state of every item, folded from its events, and the decisions.
+
+Nothing here is stored apart from the event log: :func:`load_checklist` folds the release's events
+over its plan each time. :func:`decide` checks whether an action is allowed now (order, gates,
+four-eyes, roles, reasons, the change window) and appends the event before anything runs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cockpit.config import LoadedConfig
+from cockpit.errors import CockpitError, UsageError
+from cockpit.events import Event, NewEvent
+from cockpit.operator import Operator
+from cockpit.plan import (
+    CheckItem,
+    GateItem,
+    Item,
+    LoadedPlan,
+    ManualItem,
+    Phase,
+    StepItem,
+    read_plan,
+)
+from cockpit.release import Release, find_release_id, fold
+from cockpit.store import Store
+
+
+class Refused(CockpitError):
+    """The action is not allowed now; the message says why (shown greyed in the app)."""
+
+    exit_code = 1
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    AWAITING = "awaiting"  # a gate with some, not enough, approvals
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # started, no outcome recorded (a crash, a kill -9)
+
+
+# ASCII markers, as the seeds' own Markdown checklists write them (UX.md).
+MARKERS = {
+    Status.PENDING: "[ ]",
+    Status.DONE: "[x]",
+    Status.SKIPPED: "[-]",
+    Status.AWAITING: "[?]",
+    Status.APPROVED: "[x]",
+    Status.REJECTED: "[!]",
+    Status.FAILED: "[!]",
+    Status.INTERRUPTED: "[#]",
+}
+SETTLED = frozenset({Status.DONE, Status.SKIPPED, Status.APPROVED})
+ACTIONS = ("done", "skip", "approve", "reject")
+
+
+@dataclass
+class ItemState:
+    item_id: str
+    status: Status = Status.PENDING
+    by: str | None = None
+    at: str | None = None
+    reason: str | None = None
+    seq: int = 0
+    # (operator name, plan sha256) of every approval, valid or not.
+    approvals: list[tuple[str, str]] = field(default_factory=list)
+    open_intent: int | None = None
+
+    def valid_approvers(self, plan_sha: str) -> list[str]:
+        return [name for name, sha in self.approvals if sha == plan_sha]
+
+    def void_approvers(self, plan_sha: str) -> list[str]:
+        return [name for name, sha in self.approvals if sha != plan_sha]
+
+
+def actor_name(actor: str) -> str:
+    return actor.rsplit("@", 1)[0]
+
+
+def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
+    """Item states from a release's events (gates are settled later, against the plan)."""
+    states: dict[str, ItemState] = {}
+    for ev in events:
+        if not ev.subject or ev.action.split(".")[0] not in {"item", "gate", "check", "step"}:
+            continue
+        state = states.setdefault(ev.subject, ItemState(ev.subject))
+        who, when = actor_name(ev.actor), ev.recorded_at
+        if ev.action in {"check.started", "step.started"}:
+            state.open_intent, state.status = ev.seq, Status.INTERRUPTED
+            state.by, state.at = who, when
+            continue
+        if ev.action in {"item.done", "step.succeeded"}:
+            state.status = Status.DONE
+        elif ev.action in {"check.failed", "step.failed"}:
+            state.status = Status.FAILED
+        elif ev.action == "item.skipped":
+            state.status = Status.SKIPPED
+        elif ev.action == "gate.approved":
+            state.approvals.append((who, str(ev.details_obj.get("plan_sha256", ""))))
+            state.status = Status.AWAITING
+        elif ev.action == "gate.rejected":
+            state.status = Status.REJECTED
+        else:
+            continue
+        state.open_intent = None
+        state.by, state.at, state.reason, state.seq = who, when, ev.reason, ev.seq
+    return states
+
+
+@dataclass
+class Checklist:
+    """A release, its plan, and the state of each item."""
+
+    release: Release
+    plan: LoadedPlan
+    states: dict[str, ItemState]
+
+    def state(self, item_id: str) -> ItemState:
+        state = self.states.get(item_id) or ItemState(item_id)
+        item = self.plan.plan.item(item_id)
+        if isinstance(item, GateItem) and state.status in {Status.AWAITING, Status.PENDING}:
+            approvers = state.valid_approvers(self.plan.sha256)
+            if len(approvers) >= item.approvals:
+                state.status = Status.APPROVED
+            elif approvers:
+                state.status = Status.AWAITING
+            else:
+                state.status = Status.PENDING
+        return state
+
+    def progress(self, phase: Phase) -> tuple[int, int]:
+        """(settled items, all items) of a phase."""
+        settled = sum(1 for item in phase.items if self.state(item.id).status in SETTLED)
+        return settled, len(phase.items)
+
+    def next_item(self) -> tuple[Phase, Item] | None:
+        """The first item, in plan order, that is not settled."""
+        for phase, item in self.plan.plan.items():
+            if self.state(item.id).status not in SETTLED:
+                return phase, item
+        return None
+
+    def phase_of(self, item_id: str) -> Phase:
+        for phase, item in self.plan.plan.items():
+            if item.id == item_id:
+                return phase
+        raise UsageError(self._unknown(item_id))
+
+    def _unknown(self, item_id: str) -> str:
+        return (
+            f"item {item_id!r}: not in plan {self.plan.plan.name} "
+            f"(see `cockpit plan show {self.plan.plan.name} --lang en`)"
+        )
+
+    def why_not(
+        self,
+        item_id: str,
+        action: str,
+        operator: Operator,
+        roles: dict[str, list[str]],
+        reason: str | None = None,
+    ) -> str | None:
+        """Why ``action`` on ``item_id`` is not allowed now, or ``None`` when it is."""
+        try:
+            item = self.plan.plan.item(item_id)
+        except KeyError:
+            return self._unknown(item_id)
+        state = self.state(item_id)
+        if self.release.status != "open":
+            return f"release {self.release.id} is {self.release.status}"
+        if action == "skip" and not (reason and reason.strip()):
+            return "skipping needs a reason"
+        if action == "reject" and not (reason and reason.strip()):
+            return "rejecting needs a reason"
+        if state.status in SETTLED:
+            return f"already {state.status.value} by {state.by}"
+        if state.status is Status.REJECTED:
+            return f"rejected by {state.by}: {state.reason}"
+        is_gate = isinstance(item, GateItem)
+        if action in {"approve", "reject"} and not is_gate:
+            return f"{item_id} is a {item.kind} item, not a gate: use done or skip"
+        if action == "done" and is_gate:
+            return f"{item_id} is a gate: it needs approve (or reject)"
+        blocker = self._earlier_gate_open(item_id)
+        if blocker:
+            return blocker
+        if action == "done" and item.requires_reason and not (reason and reason.strip()):
+            return "this item needs a reason (the evidence) when it is marked done"
+        if isinstance(item, GateItem) and action in {"approve", "reject"}:
+            return self._why_not_approver(item, operator, roles)
+        return None
+
+    def _earlier_gate_open(self, item_id: str) -> str | None:
+        """Items wait for every gate of the earlier phases, and a gate waits for the items
+        before it in its own phase."""
+        for phase in self.plan.plan.phases:
+            ids = [item.id for item in phase.items]
+            if item_id in ids:
+                item = phase.items[ids.index(item_id)]
+                if isinstance(item, GateItem):
+                    for before in phase.items[: ids.index(item_id)]:
+                        if self.state(before.id).status not in SETTLED:
+                            return f"{before.id} ({before.title_en}) is not done yet"
+                return None
+            for item in phase.items:
+                if isinstance(item, GateItem) and self.state(item.id).status not in SETTLED:
+                    return f"gate {item.id} ({item.title_en}) is not approved yet"
+        return None
+
+    def _why_not_approver(
+        self, gate: GateItem, operator: Operator, roles: dict[str, list[str]]
+    ) -> str | None:
+        name = actor_name(self.release.created_by)
+        if operator.name == name:
+            return f"four-eyes: {name} prepared this release and may not approve it"
+        members = roles.get(gate.role, [])
+        if not members:
+            return f"role {gate.role!r} has no members in cockpit.toml [roles]"
+        if operator.name not in members:
+            return f"{operator.name} does not hold role {gate.role} ({', '.join(members)} do)"
+        if operator.name in self.state(gate.id).valid_approvers(self.plan.sha256):
+            return f"{operator.name} already approved; it needs a different approver"
+        return None
+
+
+def load_checklist(store: Store, release_text: str) -> Checklist:
+    """The checklist of a release (by id or unique prefix), folded from its events."""
+    release_id = find_release_id(store, release_text)
+    events = store.events(release_id=release_id)
+    release = fold(events)[release_id]
+    return Checklist(release, read_plan(release.plan), fold_items(events))
+
+
+def _window_override(
+    checklist: Checklist, item: Item, loaded: LoadedConfig, now: datetime, override: str | None
+) -> NewEvent | None:
+    """T-0 steps run inside the change window; outside it they need an override with a reason.
+    In a rehearsal the window is advisory."""
+    if not isinstance(item, StepItem) or checklist.release.rehearsal:
+        return None
+    if checklist.phase_of(item.id).offset_days != 0:
+        return None
+    from cockpit.window import window_state
+
+    state = window_state(loaded.config.change_window, now)
+    if state.open:
+        return None
+    if not (override and override.strip()):
+        raise Refused(f"outside the change window: {state.text}; override with a reason")
+    if loaded.environment(checklist.release.environment).production:
+        raise Refused(
+            f"outside the change window: {state.text}; production needs a second operator "
+            "to override, which the CLI cannot record yet"
+        )
+    return NewEvent(
+        action="override",
+        release_id=checklist.release.id,
+        subject=item.id,
+        reason=override,
+        rehearsal=checklist.release.rehearsal,
+        details={"rule": "change_window", "window": state.text},
+    )
+
+
+def decide(
+    store: Store,
+    loaded: LoadedConfig,
+    operator: Operator,
+    release_text: str,
+    item_id: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    override: str | None = None,
+    now: datetime | None = None,
+    output: Callable[[str], None] | None = None,
+) -> Event:
+    """Do ``action`` (done, skip, approve, reject) on an item and return its recorded event.
+
+    ``done`` on a check item runs its probe, on a step item runs the step: the intent is
+    recorded first, then the outcome. Raises :class:`Refused` with the reason when the action
+    is not allowed now.
+    """
+    if action not in ACTIONS:
+        raise UsageError(f"action {action!r}: use one of {', '.join(ACTIONS)}")
+    checklist = load_checklist(store, release_text)
+    checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
+    why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
+    if why:
+        raise Refused(f"{item_id}: {why}")
+    item = checklist.plan.plan.item(item_id)
+    release = checklist.release
+    base: dict[str, Any] = {
+        "release_id": release.id,
+        "subject": item_id,
+        "rehearsal": release.rehearsal,
+    }
+    details = {
+        "plan": release.plan,
+        "plan_sha256": checklist.plan.sha256,
+        "phase": checklist.phase_of(item_id).id,
+    }
+    if action == "skip":
+        return store.append(
+            NewEvent(
+                action="item.skipped", reason=reason, details=details, outcome="skipped", **base
+            ),
+            operator,
+        )
+    if action in {"approve", "reject"}:
+        verb = "gate.approved" if action == "approve" else "gate.rejected"
+        return store.append(
+            NewEvent(action=verb, reason=reason, details=details, outcome=action + "d", **base),
+            operator,
+        )
+    if isinstance(item, ManualItem):
+        return store.append(
+            NewEvent(action="item.done", reason=reason, details=details, outcome="ok", **base),
+            operator,
+        )
+    moment = now or datetime.now(UTC)
+    extra = _window_override(checklist, item, loaded, moment, override)
+    if extra is not None:
+        store.append(extra, operator)
+    from cockpit import runner
+
+    env = loaded.environment(release.environment)
+    if isinstance(item, CheckItem):
+        with store.write_ahead(
+            NewEvent(action="check.started", details={**details, "probe": item.check.name}, **base),
+            operator,
+            done="item.done",
+            failed="check.failed",
+        ) as outcome:
+            outcome.update(runner.run_probe(item.check, env, loaded))
+        return store.events(release_id=release.id, last=1)[0]
+    assert isinstance(item, StepItem)
+    with store.write_ahead(
+        NewEvent(
+            action="step.started",
+            details={**details, "kind": item.run.kind, "argv": list(item.run.argv)},
+            **base,
+        ),
+        operator,
+        done="step.succeeded",
+        failed="step.failed",
+    ) as outcome:
+        runner.run_step(item.run, output or (lambda _line: None), outcome)
+    return store.events(release_id=release.id, last=1)[0]

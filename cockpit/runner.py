@@ -1,0 +1,173 @@
+"""Running what check and step items ask for: probes and shell steps.
+
+Every runner returns the details recorded with the outcome event and raises :class:`CheckFailed`
+(one line saying what was found) when the check or step did not pass. Callers wrap them in
+:meth:`cockpit.store.Store.write_ahead`, so the intent is in the log before anything runs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cockpit.config import EnvironmentConfig, LoadedConfig
+from cockpit.errors import CockpitError
+from cockpit.events import redact_text
+from cockpit.plan import (
+    CommandProbe,
+    FileExistsProbe,
+    FileYoungerThanProbe,
+    GitBranchProbe,
+    GitCleanProbe,
+    HttpProbe,
+    Probe,
+    ShellRun,
+)
+
+MAX_TAIL_LINES = 20
+
+
+class CheckFailed(CockpitError):
+    """A probe or step ran and did not pass."""
+
+    exit_code = 1
+
+
+def run_probe(probe: Probe, env: EnvironmentConfig, loaded: LoadedConfig) -> dict[str, Any]:
+    """Look at the world as ``probe`` says; details of what was seen, or :class:`CheckFailed`."""
+    if isinstance(probe, GitCleanProbe):
+        return _git_clean(loaded.resolve(env.git.repo))
+    if isinstance(probe, GitBranchProbe):
+        return _git_branch(loaded.resolve(env.git.repo), probe.branches or env.git.branches)
+    if isinstance(probe, CommandProbe):
+        return _command(list(probe.argv), probe.timeout, loaded.base_dir)
+    if isinstance(probe, HttpProbe):
+        return _http(probe.url, probe.status, probe.timeout)
+    if isinstance(probe, FileExistsProbe):
+        path = loaded.resolve(probe.path)
+        if not path.exists():
+            raise CheckFailed(f"{path}: does not exist")
+        return {"path": str(path)}
+    if isinstance(probe, FileYoungerThanProbe):
+        path = loaded.resolve(probe.path)
+        try:
+            age_h = (time.time() - path.stat().st_mtime) / 3600
+        except FileNotFoundError:
+            raise CheckFailed(f"{path}: does not exist") from None
+        if age_h >= probe.hours:
+            raise CheckFailed(f"{path}: {age_h:.1f} h old, needs to be under {probe.hours:g} h")
+        return {"path": str(path), "age_hours": round(age_h, 2)}
+    raise CheckFailed(f"probe {type(probe).__name__} has no runner")
+
+
+def _repo(path: Path) -> Any:
+    import git
+
+    try:
+        return git.Repo(path)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise CheckFailed(f"{path}: not a git repository") from None
+
+
+def _git_clean(path: Path) -> dict[str, Any]:
+    repo = _repo(path)
+    dirty = repo.git.status("--porcelain").splitlines()
+    if dirty:
+        shown = ", ".join(line[3:] for line in dirty[:3])
+        raise CheckFailed(f"{path}: {len(dirty)} uncommitted change(s): {shown}")
+    return {"repo": str(path), "head": repo.head.commit.hexsha}
+
+
+def _git_branch(path: Path, allowed: list[str]) -> dict[str, Any]:
+    repo = _repo(path)
+    if repo.head.is_detached:
+        raise CheckFailed(f"{path}: HEAD is detached at {repo.head.commit.hexsha[:12]}")
+    branch = repo.active_branch.name
+    if not any(fnmatch.fnmatchcase(branch, pattern) for pattern in allowed):
+        raise CheckFailed(f"{path}: on branch {branch}, allowed: {', '.join(allowed)}")
+    return {"repo": str(path), "branch": branch, "head": repo.head.commit.hexsha}
+
+
+def _command(argv: list[str], timeout: float, cwd: Path) -> dict[str, Any]:
+    lines: list[str] = []
+    code = _run(argv, timeout, cwd, lines.append)
+    tail = [redact_text(line) for line in lines[-MAX_TAIL_LINES:]]
+    if code != 0:
+        last = tail[-1] if tail else "no output"
+        raise CheckFailed(f"{argv[0]} exited {code}: {last}")
+    return {"argv": argv, "exit_code": code, "output_tail": tail}
+
+
+def _http(url: str, status: int, timeout: float) -> dict[str, Any]:
+    import httpx
+
+    started = time.perf_counter()
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise CheckFailed(f"GET {url}: {type(exc).__name__}: {exc}") from None
+    elapsed_ms = round((time.perf_counter() - started) * 1000)
+    if response.status_code != status:
+        raise CheckFailed(f"GET {url}: status {response.status_code}, expected {status}")
+    return {"url": url, "status": response.status_code, "elapsed_ms": elapsed_ms}
+
+
+def run_step(run: ShellRun, output: Callable[[str], None], outcome: dict[str, Any]) -> None:
+    """Run a shell step (an argv list, never a shell string), streaming each output line to
+    ``output``. The exit code is put in ``outcome`` even when the step fails."""
+    lines: list[str] = []
+
+    def take(line: str) -> None:
+        lines.append(line)
+        output(line)
+
+    started = time.monotonic()
+    code = _run(list(run.argv), run.timeout, Path.cwd(), take)
+    outcome["exit_code"] = code
+    outcome["elapsed_s"] = round(time.monotonic() - started, 3)
+    outcome["output_tail"] = [redact_text(line) for line in lines[-MAX_TAIL_LINES:]]
+    if code != 0:
+        raise CheckFailed(f"{run.argv[0]} exited {code}")
+
+
+def _run(argv: list[str], timeout: float, cwd: Path, output: Callable[[str], None]) -> int:
+    """Run ``argv``, feed each line of stdout+stderr to ``output``, kill it after ``timeout``
+    seconds (exit code -9 then, with a line saying so)."""
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env=os.environ.copy(),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise CheckFailed(f"{argv[0]}: cannot run ({exc.strerror})") from None
+    timer = threading.Timer(timeout, _kill_group, (proc,))
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output(line.rstrip("\n"))
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    if code == -9 and not timer.is_alive():
+        output(f"timed out after {timeout:g} s")
+    return code
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except ProcessLookupError:
+        return
