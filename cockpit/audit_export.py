@@ -67,3 +67,18 @@ def export(events: Sequence[Event], fmt: str, out: TextIO) -> None:
 
 def _md_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def format_event_line(ev: Event) -> str:
+    """``#12  11-23 09:40:24Z alice@bastion-1  note  r-1a2b3c4d "text" [R]`` (time in UTC)."""
+    when = ev.recorded_at[5:19].replace("T", " ") + "Z"
+    parts = [f"#{ev.seq:<4}", when, f"{ev.actor:<15}", f"{ev.action:<15}"]
+    if ev.release_id:
+        parts.append(ev.release_id)
+    if ev.subject:
+        parts.append(ev.subject)
+    if ev.reason:
+        parts.append(f'"{ev.reason}"')
+    if ev.rehearsal:
+        parts.append("[R]")
+    return " ".join(parts)

@@ -158,7 +158,7 @@ class Checklist:
     def _unknown(self, item_id: str) -> str:
         return (
             f"item {item_id!r}: not in plan {self.plan.plan.name} "
-            f"(see `cockpit plan show {self.plan.plan.name} --lang en`)"
+            f"(see `cockpit --lang en plan show {self.plan.plan.name}`)"
         )
 
     def why_not(

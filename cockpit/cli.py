@@ -21,7 +21,6 @@ from cockpit.errors import CockpitError, UsageError
 
 if TYPE_CHECKING:
     from cockpit.config import LoadedConfig
-    from cockpit.events import Event
     from cockpit.operator import Operator
     from cockpit.store import Store
 
@@ -229,22 +228,9 @@ def cmd_audit_export(ctx: Context) -> int:
     return 0
 
 
-def format_event_line(ev: Event) -> str:
-    """``#12  11-23 09:40:24Z alice@bastion-1  note  r-1a2b3c4d "text" [R]`` (time in UTC)."""
-    when = ev.recorded_at[5:19].replace("T", " ") + "Z"
-    parts = [f"#{ev.seq:<4}", when, f"{ev.actor:<15}", f"{ev.action:<15}"]
-    if ev.release_id:
-        parts.append(ev.release_id)
-    if ev.subject:
-        parts.append(ev.subject)
-    if ev.reason:
-        parts.append(f'"{ev.reason}"')
-    if ev.rehearsal:
-        parts.append("[R]")
-    return " ".join(parts)
-
-
 def cmd_audit_tail(ctx: Context) -> int:
+    from cockpit.audit_export import format_event_line
+
     release_id = _release_filter(ctx)
     events = ctx.store.events(release_id=release_id, last=ctx.args.lines)
     for ev in events:
@@ -427,7 +413,9 @@ def cmd_plan_show(ctx: Context) -> int:
         return 0
     loaded = read_plan(ctx.args.plan)
     plan = loaded.plan
-    english = ctx.args.lang == "en"
+    from cockpit.i18n import default_lang
+
+    english = (ctx.args.lang or default_lang()) == "en"
 
     def title(thing: Any) -> str:
         first, second = (
@@ -445,6 +433,35 @@ def cmd_plan_show(ctx: Context) -> int:
     return 0
 
 
+def open_app(ctx: Context, release_id: str | None = None) -> int:
+    """Open the Textual cockpit on this terminal."""
+    from cockpit.i18n import default_lang
+
+    store = ctx.store
+    from cockpit.app import AppContext, run_app
+
+    run_app(
+        AppContext(
+            store=store,
+            loaded=ctx.loaded,
+            operator=ctx.operator,
+            lang=ctx.args.lang or default_lang(),
+            ascii=ctx.args.ascii,
+            release_id=release_id,
+        )
+    )
+    return 0
+
+
+def cmd_open(ctx: Context) -> int:
+    release_id = None
+    if getattr(ctx.args, "release", None):
+        from cockpit.release import find_release_id
+
+        release_id = find_release_id(ctx.store, ctx.args.release)
+    return open_app(ctx, release_id)
+
+
 def cmd_demo(ctx: Context) -> int:
     from cockpit.demo import create_demo
 
@@ -455,6 +472,8 @@ def cmd_demo(ctx: Context) -> int:
     ctx.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
     ctx.print(f"  config          {workspace.config}")
     ctx.print("")
+    if sys.stdout.isatty() and sys.stdin.isatty() and not ctx.args.no_tui:
+        return open_app(ctx, workspace.release_id)
     ctx.args.release = workspace.release_id
     ctx.args.json = False
     cmd_release_show(ctx)
@@ -482,6 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Release Cockpit: drive a release from one terminal, with an audit log.",
     )
     parser.add_argument("--config", metavar="FILE", help="cockpit.toml to use")
+    parser.add_argument("--lang", choices=["ja", "en"], help="screen language (default: locale)")
+    parser.add_argument(
+        "--ascii", action="store_true", help="ASCII borders only (CJK terminals such as Tera Term)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(
@@ -553,10 +576,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="plan .yaml file or shipped name")
     p = add(plan_sub, "show", cmd_plan_show, "list the shipped plans, or show one")
     p.add_argument("plan", nargs="?", metavar="NAME", help="shipped plan name or .yaml path")
-    p.add_argument("--lang", choices=["ja", "en"], default="ja", help="which title leads")
 
-    p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and show it")
+    p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and open it")
     p.add_argument("--dir", help="where to create it (default: a new temporary directory)")
+    p.add_argument("--no-tui", action="store_true", help="print the workspace, do not open it")
+
+    p = add(sub, "open", cmd_open, "open the cockpit (the default without a command)")
+    p.add_argument("--release", metavar="ID", help="start on this release")
     return parser
 
 
@@ -564,8 +590,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        if sys.stdout.isatty() and sys.stdin.isatty():
+            args.func = cmd_open
+        else:
+            parser.print_help()
+            return 0
     ctx = Context(args, out or sys.stdout)
     import logging
 

@@ -35,9 +35,14 @@ class Operator:
     host: Claim
     sudo_user: Claim | None = None
     ssh_origin: Claim | None = None
+    # COCKPIT_AS: a stand-in colleague for rehearsals (a second approver when practising alone).
+    # The store refuses it on any event that is not a rehearsal.
+    acting_as: Claim | None = None
 
     @property
     def name(self) -> str:
+        if self.acting_as is not None:
+            return self.acting_as.value
         # An unverified SUDO_USER is only a claim: anyone can set it, so it never decides who is
         # held responsible (four-eyes depends on this). The claim stays in the evidence.
         if self.sudo_user is not None and self.sudo_user.verified:
@@ -55,6 +60,8 @@ class Operator:
             out["sudo_user"] = self.sudo_user.as_dict()
         if self.ssh_origin:
             out["ssh_origin"] = self.ssh_origin.as_dict()
+        if self.acting_as:
+            out["acting_as"] = self.acting_as.as_dict()
         return out
 
     @classmethod
@@ -81,7 +88,10 @@ def current_operator(environ: dict[str, str] | None = None) -> Operator:
         parts = env["SSH_CONNECTION"].split()
         origin = f"{parts[0]}:{parts[1]}" if len(parts) >= 2 else env["SSH_CONNECTION"]
         ssh_origin = Claim(origin, False, "SSH_CONNECTION")
-    return Operator(login=login, host=host, sudo_user=sudo_user, ssh_origin=ssh_origin)
+    acting_as = Claim(env["COCKPIT_AS"], False, "COCKPIT_AS") if env.get("COCKPIT_AS") else None
+    return Operator(
+        login=login, host=host, sudo_user=sudo_user, ssh_origin=ssh_origin, acting_as=acting_as
+    )
 
 
 def _sudo_ancestor_user() -> str | None:

@@ -200,6 +200,11 @@ class Store:
         prepared = []
         for new in batch:
             validate_new(new)
+            if operator.acting_as is not None and not new.rehearsal:
+                raise AppendFailed(
+                    f"COCKPIT_AS={operator.acting_as.value} is for rehearsals only: "
+                    f"{new.action} is not a rehearsal event; unset it"
+                )
             prepared.append((new, canonical(redact(dict(new.details))).decode("utf-8")))
         evidence = canonical(operator.evidence()).decode("utf-8")
         stored: list[Event] = []

@@ -80,3 +80,18 @@ def test_a_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="revision 0099, newer than this cockpit knows"):
         store.open()
     store.close()
+
+
+def test_cockpit_as_is_a_claimed_stand_in_for_rehearsals_only(tmp_path: Path) -> None:
+    import pytest
+
+    from cockpit.errors import AppendFailed
+
+    op = current_operator({"COCKPIT_AS": "bob"})
+    assert op.name == "bob" and op.evidence()["acting_as"]["verified"] is False
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
+    ev = store.append(NewEvent(action="gate.approved", subject="g", rehearsal=True), op)
+    assert ev.actor.startswith("bob@")
+    with pytest.raises(AppendFailed, match="COCKPIT_AS=bob is for rehearsals only"):
+        store.append(NewEvent(action="gate.approved", subject="g"), op)
+    store.close()

@@ -1,0 +1,148 @@
+"""The one catalog of UI text, in Japanese and English.
+
+Screens and widgets never hard-code words: they ask :func:`tr` for a key. A test checks that every
+key has both languages and the same ``{placeholders}`` in each.
+"""
+
+from __future__ import annotations
+
+import os
+
+LANGS = ("ja", "en")
+
+CATALOG: dict[str, dict[str, str]] = {
+    "app.title": {"ja": "Release Cockpit", "en": "Release Cockpit"},
+    "rehearsal": {"ja": "リハーサル REHEARSAL", "en": "REHEARSAL"},
+    # dashboard
+    "dash.releases": {"ja": "リリース", "en": "Releases"},
+    "dash.timeline": {"ja": "タイムライン", "en": "Timeline"},
+    "dash.window": {"ja": "作業枠", "en": "Window"},
+    "dash.audit": {"ja": "監査", "en": "Audit"},
+    "dash.next": {"ja": "次", "en": "Next"},
+    "dash.no_releases": {
+        "ja": "リリースがありません: cockpit release new で作成",
+        "en": "no releases yet: create one with cockpit release new",
+    },
+    "dash.all_done": {"ja": "すべて完了", "en": "all items settled"},
+    "dash.chain_ok": {"ja": "#{seq} チェーン正常", "en": "#{seq} chain ok"},
+    "dash.chain_bad": {"ja": "#{seq} {code} 改ざんの疑い", "en": "#{seq} {code} BROKEN"},
+    "dash.due": {"ja": "期限 {when}", "en": "due {when}"},
+    "dash.overdue": {"ja": "期限超過 {when}", "en": "OVERDUE {when}"},
+    "window.open": {"ja": "作業枠 開放中 残り {left}", "en": "window open, {left} left"},
+    "window.next": {"ja": "次回 {when} (あと {left})", "en": "next {when} (in {left})"},
+    # checklist
+    "list.progress": {"ja": "{done}/{total}", "en": "{done}/{total}"},
+    "list.kind.manual": {"ja": "手動確認", "en": "manual"},
+    "list.kind.check": {"ja": "自動チェック", "en": "check"},
+    "list.kind.gate": {"ja": "承認ゲート", "en": "gate"},
+    "list.kind.step": {"ja": "実行ステップ", "en": "step"},
+    "list.gate": {
+        "ja": "承認 {have}/{need} (ロール {role}, {preparer} 以外)",
+        "en": "gate {have}/{need} (role {role}, anyone but {preparer})",
+    },
+    "list.void": {
+        "ja": "計画変更により無効: {names}",
+        "en": "void after a plan change: {names}",
+    },
+    "list.runs": {"ja": "実行: {what}", "en": "runs: {what}"},
+    "list.by": {"ja": "{status}: {who} {when}", "en": "{status}: {who} {when}"},
+    "list.reason": {"ja": "理由: {reason}", "en": "reason: {reason}"},
+    "list.not_now": {
+        "ja": "{keyname} {action}: 不可 - {why}",
+        "en": "{keyname} {action}: not now - {why}",
+    },
+    "list.timing": {"ja": "リハーサルのため期限は参考", "en": "rehearsal: timing is advisory"},
+    # statuses
+    "status.pending": {"ja": "未実施", "en": "pending"},
+    "status.done": {"ja": "完了", "en": "done"},
+    "status.skipped": {"ja": "スキップ", "en": "skipped"},
+    "status.awaiting": {"ja": "承認待ち", "en": "awaiting approval"},
+    "status.approved": {"ja": "承認済み", "en": "approved"},
+    "status.rejected": {"ja": "却下", "en": "rejected"},
+    "status.failed": {"ja": "失敗", "en": "failed"},
+    "status.interrupted": {"ja": "中断", "en": "interrupted"},
+    # actions (footer and dialogs)
+    "act.do": {"ja": "実施", "en": "do"},
+    "act.skip": {"ja": "スキップ", "en": "skip"},
+    "act.approve": {"ja": "承認", "en": "approve"},
+    "act.reject": {"ja": "却下", "en": "reject"},
+    "act.note": {"ja": "メモ", "en": "note"},
+    "act.back": {"ja": "戻る", "en": "back"},
+    "act.help": {"ja": "ヘルプ", "en": "help"},
+    "act.quit": {"ja": "終了", "en": "quit"},
+    "act.open": {"ja": "開く", "en": "open"},
+    "act.audit": {"ja": "監査ログ", "en": "audit log"},
+    "act.filter": {"ja": "絞り込み", "en": "filter"},
+    "act.verify": {"ja": "検証", "en": "verify"},
+    "act.commands": {"ja": "コマンド", "en": "commands"},
+    "act.phase": {"ja": "前/次フェーズ", "en": "prev/next phase"},
+    # decision dialog
+    "dlg.reason": {"ja": "理由 (必須)", "en": "Reason (required)"},
+    "dlg.reason_optional": {"ja": "理由 (任意)", "en": "Reason (optional)"},
+    "dlg.note": {"ja": "メモ", "en": "Note"},
+    "dlg.confirm": {"ja": "enter 記録  esc 取消", "en": "enter record  esc cancel"},
+    "dlg.title.done": {"ja": "{item} を完了にする", "en": "Mark {item} done"},
+    "dlg.title.skip": {"ja": "{item} をスキップする", "en": "Skip {item}"},
+    "dlg.title.approve": {"ja": "{item} を承認する", "en": "Approve {item}"},
+    "dlg.title.reject": {"ja": "{item} を却下する", "en": "Reject {item}"},
+    "dlg.title.note": {"ja": "監査ログにメモを残す", "en": "Add a note to the audit log"},
+    "dlg.need_reason": {"ja": "理由を入力してください", "en": "a reason is required"},
+    "dlg.quit_running": {
+        "ja": "実行中の処理があります。終了しますか? (y/n)",
+        "en": "Something is running. Quit anyway? (y/n)",
+    },
+    # audit screen
+    "audit.title": {"ja": "監査ログ", "en": "Audit log"},
+    "audit.filter": {
+        "ja": "絞り込み: 文字列・実行者・アクション・リリース",
+        "en": "filter: text, actor, action, release",
+    },
+    "audit.count": {"ja": "{shown}/{total} 件", "en": "{shown}/{total} events"},
+    "audit.verify_ok": {
+        "ja": "検証 OK: {count} 件, 先頭 #{seq}",
+        "en": "verify ok: {count} events, head #{seq}",
+    },
+    "audit.verify_bad": {"ja": "検証 NG: {finding}", "en": "verify FAILED: {finding}"},
+    # help
+    "help.title": {"ja": "キー操作", "en": "Keys"},
+    "help.close": {"ja": "esc / ? で閉じる", "en": "esc or ? closes"},
+    # key descriptions in the help screen
+    "key.down": {"ja": "下へ", "en": "down"},
+    "key.up": {"ja": "上へ", "en": "up"},
+    "key.do": {"ja": "実施 (チェック・ステップは実行)", "en": "do (runs a check or step)"},
+    "key.skip": {"ja": "スキップ (理由必須)", "en": "skip (reason required)"},
+    "key.approve": {"ja": "承認", "en": "approve"},
+    "key.reject": {"ja": "却下 (理由必須)", "en": "reject (reason required)"},
+    "key.note": {"ja": "メモを残す", "en": "add a note"},
+    "key.previous phase": {"ja": "前のフェーズ", "en": "previous phase"},
+    "key.next phase": {"ja": "次のフェーズ", "en": "next phase"},
+    "key.audit log": {"ja": "監査ログ", "en": "audit log"},
+    "key.back": {"ja": "戻る", "en": "back"},
+    "key.help": {"ja": "ヘルプ", "en": "help"},
+    "key.open": {"ja": "開く", "en": "open"},
+    "key.filter": {"ja": "絞り込み", "en": "filter"},
+    "key.verify": {"ja": "チェーン検証", "en": "verify the chain"},
+    "key.commands": {"ja": "コマンドパレット", "en": "command palette"},
+    "key.quit": {"ja": "終了", "en": "quit"},
+    # messages
+    "msg.recorded": {"ja": "#{seq} {action} を記録", "en": "recorded #{seq} {action}"},
+    "msg.refused": {"ja": "不可: {why}", "en": "refused: {why}"},
+    "msg.failed": {"ja": "失敗: {why}", "en": "failed: {why}"},
+    "msg.running": {"ja": "実行中: {item}", "en": "running: {item}"},
+}
+
+
+def tr(key: str, lang: str, **values: object) -> str:
+    """The text for ``key`` in ``lang`` with ``values`` filled in."""
+    text = CATALOG[key].get(lang) or CATALOG[key]["en"]
+    return text.format(**values) if values else text
+
+
+def default_lang(environ: dict[str, str] | None = None) -> str:
+    """``ja`` when the locale says Japanese (LC_ALL, LC_MESSAGES, LANG), else ``en``."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"

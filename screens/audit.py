@@ -1,0 +1,127 @@
+"""Audit log: newest last, follows the tail, ``/`` filters, ``v`` verifies the chain."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Input
+
+from cockpit.audit_export import format_event_line
+from screens.common import CockpitScreen
+from widgets.auditview import AuditView
+from widgets.keybar import KeyBar, KeyHint
+from widgets.statusline import StatusLine
+
+
+class AuditScreen(CockpitScreen):
+    CSS_PATH = "audit.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "filter"),
+        Binding("v", "verify", "verify"),
+        Binding("escape", "back", "back"),
+        Binding("question_mark", "app.help", "help"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.last_seq = 0
+        self.query_text = ""
+        self.verdict = ""
+        self.rehearsal = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="header", classes="header")
+        yield AuditView(id="log")
+        yield Input(id="filter", placeholder=self.ctx.t("audit.filter"))
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        release_id = self.ctx.release_id
+        if release_id:
+            from cockpit.release import get_release
+
+            self.rehearsal = get_release(self.ctx.store, release_id).rehearsal
+        super().on_mount()
+        self.query_one("#filter", Input).display = False
+        self.query_one("#log", AuditView).focus()
+        self.query_one("#keys", KeyBar).show_keys(
+            [
+                KeyHint("?", self.ctx.t("act.help")),
+                KeyHint("/", self.ctx.t("act.filter")),
+                KeyHint("v", self.ctx.t("act.verify")),
+                KeyHint("j/k g/G", "scroll"),
+                KeyHint("esc", self.ctx.t("act.back")),
+            ]
+        )
+
+    def reload(self) -> None:
+        """Read only the events after the last one shown (the log only grows)."""
+        new = self.ctx.store.events(after_seq=self.last_seq)
+        if new:
+            self.lines.extend(format_event_line(ev) for ev in new)
+            self.last_seq = new[-1].seq
+            self._show()
+        elif not self.lines:
+            self._show()
+
+    def _show(self) -> None:
+        needle = self.query_text.lower()
+        shown = [line for line in self.lines if needle in line.lower()] if needle else self.lines
+        self.query_one("#log", AuditView).set_lines(shown)
+        header = Text(" " + self.ctx.t("audit.title") + "  ", style="bold")
+        if self.rehearsal:
+            header.append("REHEARSAL", style="reverse")
+            header.append("  ")
+        header.append(self.ctx.t("audit.count", shown=len(shown), total=len(self.lines)))
+        if needle:
+            header.append(f"  /{self.query_text}")
+        if self.verdict:
+            header.append("   " + self.verdict)
+        self.query_one("#header", StatusLine).set_text(header)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self._show()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self, _event: Input.Submitted) -> None:
+        self.query_one("#log", AuditView).focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.display = False
+            self.query_one("#log", AuditView).focus()
+            return
+        self.app.pop_screen()
+
+    @work(thread=True, exclusive=True, group="verify")
+    def action_verify(self) -> None:
+        report = self.ctx.store.verify()
+        if report.problem is None:
+            verdict = self.ctx.t("audit.verify_ok", count=report.count, seq=report.head_seq)
+        else:
+            verdict = self.ctx.t("audit.verify_bad", finding=str(report.problem))
+        self.app.call_from_thread(self._set_verdict, verdict)
+
+    def _set_verdict(self, verdict: str) -> None:
+        self.verdict = verdict
+        self._show()
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        return [
+            (self.ctx.t("act.filter"), "/", self.action_filter),
+            (self.ctx.t("act.verify"), "v", self.action_verify),
+        ]

@@ -1,0 +1,371 @@
+"""Phase checklist: the items of one phase, their state, and the decisions on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.checklist import MARKERS, Checklist, Status, actor_name, decide, load_checklist
+from cockpit.errors import CockpitError
+from cockpit.plan import CheckItem, GateItem, Item, ManualItem, StepItem
+from cockpit.window import due_status, format_remaining, phase_due
+from screens.common import CockpitScreen, local
+from widgets.keybar import KeyBar, KeyHint
+from widgets.statusline import StatusLine
+
+# (key, action name in the catalog, engine action)
+ACTION_KEYS = (
+    ("enter", "act.do", "done"),
+    ("s", "act.skip", "skip"),
+    ("a", "act.approve", "approve"),
+    ("x", "act.reject", "reject"),
+)
+
+
+def describe_run(item: Item) -> str:
+    """What doing the item runs, in one line (the preview before it runs)."""
+    if isinstance(item, CheckItem):
+        probe = item.check
+        args = {k: v for k, v in ((f, getattr(probe, f)) for f in probe.__struct_fields__) if v}
+        shown = " ".join(
+            " ".join(v) if isinstance(v, list) else f"{k}={v}" for k, v in args.items()
+        )
+        return f"{probe.name} {shown}".strip()
+    if isinstance(item, StepItem):
+        return f"{item.run.kind}: {' '.join(item.run.argv)}  (timeout {item.run.timeout:g}s)"
+    return ""
+
+
+class ChecklistScreen(CockpitScreen):
+    CSS_PATH = "checklist.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "down", "down", show=False),
+        Binding("k", "up", "up", show=False),
+        Binding("enter", "do", "do"),
+        Binding("space", "do", "do", show=False),
+        Binding("s", "decide('skip')", "skip"),
+        Binding("a", "decide('approve')", "approve"),
+        Binding("x", "decide('reject')", "reject"),
+        Binding("n", "note", "note"),
+        Binding("left_square_bracket", "phase(-1)", "previous phase"),
+        Binding("right_square_bracket", "phase(1)", "next phase"),
+        Binding("l", "app.open_audit", "audit log"),
+        Binding("escape", "back", "back"),
+        Binding("question_mark", "app.help", "help"),
+    ]
+
+    def __init__(self, release_id: str, phase_id: str) -> None:
+        super().__init__()
+        self.release_id = release_id
+        self.phase_id = phase_id
+        self.checklist: Checklist | None = None
+        self.live: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="header", classes="header")
+        yield StatusLine(id="phase")
+        yield OptionList(id="items")
+        yield Static(id="rule")
+        yield Static(id="detail")
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#items", OptionList).focus()
+
+    # ------------------------------------------------------------------ drawing
+
+    @property
+    def phase(self):  # type: ignore[no-untyped-def]
+        assert self.checklist is not None
+        return self.checklist.plan.plan.phase(self.phase_id)
+
+    def reload(self) -> None:
+        self.checklist = load_checklist(self.ctx.store, self.release_id)
+        self._draw()
+
+    def _titles(self, thing: object) -> tuple[str, str]:
+        ja, en = getattr(thing, "title_ja"), getattr(thing, "title_en")  # noqa: B009
+        return (ja, en) if self.ctx.lang == "ja" else (en, ja)
+
+    def _draw(self) -> None:
+        ctx, checklist = self.ctx, self.checklist
+        assert checklist is not None
+        release = checklist.release
+        zone = ctx.loaded.config.change_window.timezone
+        header = self.query_one("#header", StatusLine)
+        header.set_text(self.header_text(checklist))
+        header.set_class(release.rehearsal, "rehearsal")
+        phase = self.phase
+        first, second = self._titles(phase)
+        done, total = checklist.progress(phase)
+        due = phase_due(datetime.fromisoformat(release.t0), -phase.offset_days)
+        now = ctx.now()
+        status = due_status(due, now)
+        when = local(due, zone)
+        remaining = format_remaining(due - now) if due > now else ""
+        line = Text(f" {phase.id.upper()} {first} ", style="bold")
+        line.append(second + "   ")
+        late = status == "overdue" and done < total and not release.rehearsal
+        label = "dash.overdue" if late else "dash.due"
+        line.append(ctx.t(label, when=when) + (f" (in {remaining})" if remaining else ""))
+        line.append(f"   {done}/{total}")
+        if release.rehearsal:
+            line.append("   REHEARSAL", style="reverse")
+        self.query_one("#phase", StatusLine).set_text(line)
+
+        width = self.size.width or 80
+        title_cells = max(14, min(30, (width - 30) // 2))
+        options = self.query_one("#items", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for item in phase.items:
+            state = checklist.state(item.id)
+            first, second = self._titles(item)
+            text = Text(f" {MARKERS[state.status]} ", no_wrap=True, overflow="ellipsis")
+            text.append(set_cell_size(first, title_cells) + " ")
+            text.append(set_cell_size(second, title_cells) + " ", style="dim")
+            text.append(self._state_note(item, state.status))
+            options.add_option(Option(text, id=item.id))
+        options.highlighted = highlighted if highlighted is not None else self._first_open()
+        self.query_one("#rule", Static).update("-" * max(width - 1, 10))
+        self._draw_detail()
+
+    def _first_open(self) -> int:
+        assert self.checklist is not None
+        for index, item in enumerate(self.phase.items):
+            if self.checklist.state(item.id).status not in {
+                Status.DONE,
+                Status.SKIPPED,
+                Status.APPROVED,
+            }:
+                return index
+        return 0
+
+    def _state_note(self, item: Item, status: Status) -> str:
+        assert self.checklist is not None
+        state = self.checklist.state(item.id)
+        zone = self.ctx.loaded.config.change_window.timezone
+        if isinstance(item, GateItem) and status in {Status.PENDING, Status.AWAITING}:
+            have = len(state.valid_approvers(self.checklist.plan.sha256))
+            preparer = actor_name(self.checklist.release.created_by)
+            return self.ctx.t(
+                "list.gate", have=have, need=item.approvals, role=item.role, preparer=preparer
+            )
+        if status is Status.SKIPPED:
+            return f'skip: "{state.reason}"'
+        if state.by and state.at:
+            return f"{state.by} {local(state.at, zone)}"
+        return self.ctx.t("list.kind." + item.kind)
+
+    def selected(self) -> Item | None:
+        options = self.query_one("#items", OptionList)
+        items: list[Item] = list(self.phase.items)
+        if options.highlighted is None or not items:
+            return None
+        return items[options.highlighted]
+
+    def _why_not(self, item: Item, action: str) -> str | None:
+        assert self.checklist is not None
+        placeholder = "x" if action in {"skip", "reject"} else None
+        if action == "done" and item.requires_reason:
+            placeholder = "x"
+        return self.checklist.why_not(
+            item.id, action, self.ctx.operator, self.ctx.loaded.config.roles, placeholder
+        )
+
+    def _draw_detail(self) -> None:
+        ctx, checklist = self.ctx, self.checklist
+        item = self.selected()
+        keys = self.query_one("#keys", KeyBar)
+        detail = self.query_one("#detail", Static)
+        if item is None or checklist is None:
+            detail.update("")
+            return
+        state = checklist.state(item.id)
+        first, second = self._titles(item)
+        text = Text(f" {first}  ", style="bold")
+        text.append(f"{second}  ", style="dim")
+        text.append(ctx.t("list.kind." + item.kind))
+        run = describe_run(item)
+        if run:
+            text.append("\n " + ctx.t("list.runs", what=run))
+        if state.by:
+            zone = ctx.loaded.config.change_window.timezone
+            text.append(
+                "\n "
+                + ctx.t(
+                    "list.by",
+                    status=ctx.t("status." + state.status.value),
+                    who=state.by,
+                    when=local(state.at or "", zone),
+                )
+            )
+        if state.reason:
+            text.append("  " + ctx.t("list.reason", reason=state.reason))
+        if isinstance(item, GateItem):
+            void = state.void_approvers(checklist.plan.sha256)
+            if void:
+                text.append("\n " + ctx.t("list.void", names=", ".join(void)), style="yellow")
+        hints = [KeyHint("?", ctx.t("act.help"))]
+        blocked: list[str] = []
+        settled = state.status in {Status.DONE, Status.SKIPPED, Status.APPROVED}
+        for key, label, action in ACTION_KEYS:
+            why = self._why_not(item, action)
+            hints.append(KeyHint(key, ctx.t(label), enabled=why is None))
+            relevant = isinstance(item, GateItem) == (action in {"approve", "reject"})
+            if why and relevant and not settled:
+                blocked.append(ctx.t("list.not_now", keyname=key, action=ctx.t(label), why=why))
+        for line in blocked[:2]:
+            text.append("\n " + line, style="dim")
+        if self.live:
+            text.append("\n " + "\n ".join(self.live[-3:]), style="italic")
+        detail.update(text)
+        hints += [
+            KeyHint("n", ctx.t("act.note")),
+            KeyHint("[ ]", ctx.t("act.phase")),
+            KeyHint("esc", ctx.t("act.back")),
+        ]
+        keys.show_keys(hints)
+
+    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        self._draw_detail()
+
+    def on_option_list_option_selected(self, _event: OptionList.OptionSelected) -> None:
+        self.action_do()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_down(self) -> None:
+        self.query_one("#items", OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one("#items", OptionList).action_cursor_up()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_phase(self, step: int) -> None:
+        assert self.checklist is not None
+        ids = [p.id for p in self.checklist.plan.plan.phases]
+        index = min(max(ids.index(self.phase_id) + step, 0), len(ids) - 1)
+        self.phase_id = ids[index]
+        self.query_one("#items", OptionList).highlighted = None
+        self.reload()
+        self.query_one("#items", OptionList).highlighted = self._first_open()
+
+    def action_do(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        if isinstance(item, GateItem):
+            self.action_decide("approve")
+            return
+        if isinstance(item, ManualItem) and not item.requires_reason:
+            if self._refused(item, "done"):
+                return
+            self.run_decision(item.id, "done", None)
+            return
+        self.action_decide("done")
+
+    def _refused(self, item: Item, action: str) -> bool:
+        why = self._why_not(item, action)
+        if why:
+            self.notify(self.ctx.t("msg.refused", why=why), severity="warning")
+            return True
+        return False
+
+    def action_decide(self, action: str) -> None:
+        item = self.selected()
+        if item is None or self._refused(item, action):
+            return
+        from screens.decision import DecisionScreen
+
+        first, _ = self._titles(item)
+        required = action in {"skip", "reject"} or (action == "done" and item.requires_reason)
+        preview = describe_run(item) if action == "done" else ""
+
+        def chosen(reason: str | None) -> None:
+            if reason is not None:
+                self.run_decision(item.id, action, reason or None)
+
+        self.app.push_screen(
+            DecisionScreen(self.ctx.t(f"dlg.title.{action}", item=first), required, preview),
+            chosen,
+        )
+
+    @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
+    def run_decision(self, item_id: str, action: str, reason: str | None) -> None:
+        ctx = self.ctx
+        self.live = []
+        self.cockpit.running += 1
+
+        def output(line: str) -> None:
+            self.live.append(line)
+            self.app.call_from_thread(self._draw_detail)
+
+        try:
+            event = decide(
+                ctx.store,
+                ctx.loaded,
+                ctx.operator,
+                self.release_id,
+                item_id,
+                action,
+                reason=reason,
+                now=ctx.now(),
+                output=output,
+            )
+            message = ctx.t("msg.recorded", seq=event.seq, action=event.action)
+            self.app.call_from_thread(self.notify, message)
+        except CockpitError as exc:
+            self.app.call_from_thread(
+                self.notify, ctx.t("msg.failed", why=str(exc)), severity="error"
+            )
+        finally:
+            self.cockpit.running -= 1
+            self.app.call_from_thread(self._after_decision, item_id)
+
+    def _after_decision(self, item_id: str) -> None:
+        options = self.query_one("#items", OptionList)
+        self.reload()
+        ids = [item.id for item in self.phase.items]
+        current = ids.index(item_id) if item_id in ids else 0
+        # Move on to the next open item, as a person ticking a paper checklist would.
+        assert self.checklist is not None
+        for index in range(current, len(ids)):
+            if self.checklist.state(ids[index]).status not in {
+                Status.DONE,
+                Status.SKIPPED,
+                Status.APPROVED,
+            }:
+                options.highlighted = index
+                break
+        self._draw_detail()
+
+    def action_note(self) -> None:
+        from screens.decision import note_dialog
+
+        note_dialog(self, self.checklist.release if self.checklist else None)
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        t = self.ctx.t
+        return [
+            (t("act.do"), "enter", self.action_do),
+            (t("act.skip"), "s", lambda: self.action_decide("skip")),
+            (t("act.approve"), "a", lambda: self.action_decide("approve")),
+            (t("act.reject"), "x", lambda: self.action_decide("reject")),
+            (t("act.note"), "n", self.action_note),
+            (t("act.back"), "esc", self.action_back),
+        ]
+
+
+__all__ = ["ChecklistScreen", "cell_len", "describe_run"]

@@ -1,0 +1,79 @@
+"""What every screen shares: the header line and access to the app's context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from cockpit.app import AppContext, CockpitApp
+    from cockpit.checklist import Checklist
+
+
+def local(iso_or_dt: str | datetime, zone: str, fmt: str = "%m-%d %H:%M") -> str:
+    moment = (
+        datetime.fromisoformat(iso_or_dt.replace("Z", "+00:00"))
+        if isinstance(iso_or_dt, str)
+        else iso_or_dt
+    )
+    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+class CockpitScreen(Screen[Any]):
+    """Base screen: the context, the header line and a periodic refresh that pauses under a
+    modal (nothing redraws while a dialog is open)."""
+
+    @property
+    def cockpit(self) -> CockpitApp:
+        from cockpit.app import CockpitApp
+
+        app = self.app
+        assert isinstance(app, CockpitApp)
+        return app
+
+    @property
+    def ctx(self) -> AppContext:
+        return self.cockpit.ctx
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(self.ctx.refresh_seconds, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def _tick(self) -> None:
+        if self.app.screen is self:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the engine's state and redraw. Screens override it."""
+
+    def header_text(self, checklist: Checklist | None) -> Text:
+        """`` Release Cockpit  1.4.0 release  staging REHEARSAL  T-0 12-16 01:00 JST  alice@vm``"""
+        ctx = self.ctx
+        text = Text(" " + ctx.t("app.title") + "  ")
+        if checklist is not None:
+            release = checklist.release
+            zone = ctx.loaded.config.change_window.timezone
+            text.append(f"{release.version} {checklist.plan.plan.name}  {release.environment} ")
+            if release.rehearsal:
+                text.append("REHEARSAL", style="reverse")
+                text.append(" ")
+            text.append(" T-0 " + local(release.t0, zone, "%m-%d %H:%M %Z") + "  ")
+        text.append(ctx.operator.actor)
+        return text
+
+
+def window_text(ctx: AppContext) -> str:
+    """``open, 3h12m left`` or ``next Wed 12-16 01:00 JST (in 22d 6h)``, in the UI language."""
+    from cockpit.window import format_remaining, window_state
+
+    state = window_state(ctx.loaded.config.change_window, ctx.now())
+    if state.open:
+        return ctx.t("window.open", left=format_remaining(state.closes_in))
+    return ctx.t("window.next", when=state.window.label(), left=format_remaining(state.opens_in))

@@ -1,0 +1,206 @@
+"""Dashboard: where we are (releases, phases, window), what is next, whether the log is intact."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.checklist import Checklist, load_checklist
+from cockpit.release import Release, all_releases
+from cockpit.window import due_status, phase_due
+from screens.common import CockpitScreen, local, window_text
+from widgets.keybar import KeyBar, KeyHint
+from widgets.statusline import StatusLine
+from widgets.timeline import PhaseRow, Timeline
+
+
+class DashboardScreen(CockpitScreen):
+    CSS_PATH = "dashboard.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "open"),
+        Binding("j", "cursor_down", "down", show=False),
+        Binding("k", "cursor_up", "up", show=False),
+        Binding("l", "app.open_audit", "audit log"),
+        Binding("n", "note", "note"),
+        Binding("question_mark", "app.help", "help"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.releases: list[Release] = []
+        self.checklist: Checklist | None = None
+        self.chain = ""
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="header", classes="header")
+        with Horizontal(id="top"):
+            with Vertical(id="left"):
+                yield Static(self.ctx.t("dash.releases"), classes="title")
+                yield OptionList(id="releases")
+            with Vertical(id="right"):
+                yield Static(self.ctx.t("dash.timeline"), classes="title")
+                yield Timeline(id="timeline")
+        yield StatusLine(id="window")
+        yield StatusLine(id="audit")
+        yield StatusLine(id="next")
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#releases", OptionList).focus()
+        self.verify_chain()
+
+    @work(thread=True, exclusive=True, group="verify")
+    def verify_chain(self) -> None:
+        report = self.ctx.store.verify()
+        if report.problem is None:
+            text = self.ctx.t("dash.chain_ok", seq=report.head_seq)
+        else:
+            text = self.ctx.t("dash.chain_bad", seq=report.problem.seq, code=report.problem.code)
+        self.app.call_from_thread(self._set_chain, text)
+
+    def _set_chain(self, text: str) -> None:
+        self.chain = text
+        self._show_window()
+
+    def reload(self) -> None:
+        ctx = self.ctx
+        self.releases = [r for r in all_releases(ctx.store) if r.status == "open"]
+        options = self.query_one("#releases", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for release in self.releases:
+            label = f"{release.version:<8} {release.plan:<9} {release.environment}"
+            options.add_option(Option(label, id=release.id))
+        if not self.releases:
+            options.add_option(Option(ctx.t("dash.no_releases"), disabled=True))
+            self.checklist = None
+        else:
+            wanted = ctx.release_id
+            index = next((i for i, r in enumerate(self.releases) if r.id == wanted), None)
+            if highlighted is not None and highlighted < len(self.releases):
+                index = highlighted
+            options.highlighted = index or 0
+            self._select(self.releases[options.highlighted or 0].id)
+        self._draw()
+
+    def _select(self, release_id: str) -> None:
+        self.ctx.release_id = release_id
+        self.checklist = load_checklist(self.ctx.store, release_id)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and (
+            self.checklist is None or event.option.id != self.checklist.release.id
+        ):
+            self._select(event.option.id)
+            self._draw()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_open()
+
+    def _draw(self) -> None:
+        ctx = self.ctx
+        checklist = self.checklist
+        self.query_one("#header", StatusLine).set_text(self.header_text(checklist))
+        self.query_one("#header", StatusLine).set_class(
+            bool(checklist and checklist.release.rehearsal), "rehearsal"
+        )
+        rows: list[PhaseRow] = []
+        next_text = Text(" " + ctx.t("dash.next") + "    ", style="bold")
+        if checklist is not None:
+            from datetime import datetime
+
+            t0 = datetime.fromisoformat(checklist.release.t0)
+            upcoming = checklist.next_item()
+            now = ctx.now()
+            zone = ctx.loaded.config.change_window.timezone
+            for phase in checklist.plan.plan.phases:
+                done, total = checklist.progress(phase)
+                due = phase_due(t0, -phase.offset_days)
+                status = due_status(due, now)
+                # In a rehearsal the dates are advisory: nothing is ever "overdue".
+                overdue = status == "overdue" and done < total and not checklist.release.rehearsal
+                when = local(due, zone, "%m-%d %H:%M" if phase.offset_days == 0 else "%m-%d")
+                label = ctx.t("dash.overdue" if overdue else "dash.due", when=when)
+                title = phase.title_ja if ctx.lang == "ja" else phase.title_en
+                rows.append(
+                    PhaseRow(
+                        phase.id.upper(),
+                        title,
+                        done,
+                        total,
+                        label,
+                        current=upcoming is not None and upcoming[0].id == phase.id,
+                        overdue=overdue,
+                    )
+                )
+            if upcoming is None:
+                next_text.append(ctx.t("dash.all_done"))
+            else:
+                phase, item = upcoming
+                first, second = (
+                    (item.title_ja, item.title_en)
+                    if ctx.lang == "ja"
+                    else (item.title_en, item.title_ja)
+                )
+                next_text.append(f"{phase.id.upper()} {first} ({second})")
+        wide = self.size.width >= 100
+        self.query_one("#timeline", Timeline).show_rows(
+            rows, title_cells=24 if wide else 14, bar=10 if wide else 6
+        )
+        self.query_one("#next", StatusLine).set_text(next_text)
+        self._show_window()
+        self.query_one("#keys", KeyBar).show_keys(
+            [
+                KeyHint("?", ctx.t("act.help")),
+                KeyHint(":", ctx.t("act.commands")),
+                KeyHint("enter", ctx.t("act.open"), enabled=checklist is not None),
+                KeyHint("n", ctx.t("act.note")),
+                KeyHint("l", ctx.t("act.audit")),
+                KeyHint("q", ctx.t("act.quit")),
+            ]
+        )
+
+    def _show_window(self) -> None:
+        ctx = self.ctx
+        text = Text(" " + ctx.t("dash.window") + "  ", style="bold")
+        text.append(window_text(ctx))
+        if self.checklist is not None and self.checklist.release.rehearsal:
+            text.append("  (" + ctx.t("list.timing") + ")", style="dim")
+        self.query_one("#window", StatusLine).set_text(text)
+        audit = Text(" " + ctx.t("dash.audit") + "  ", style="bold")
+        audit.append(self.chain or "...")
+        self.query_one("#audit", StatusLine).set_text(audit)
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#releases", OptionList).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#releases", OptionList).action_cursor_up()
+
+    def action_open(self) -> None:
+        if self.checklist is None:
+            return
+        from screens.checklist import ChecklistScreen
+
+        upcoming = self.checklist.next_item()
+        phase_id = upcoming[0].id if upcoming else self.checklist.plan.plan.phases[-1].id
+        self.app.push_screen(ChecklistScreen(self.checklist.release.id, phase_id))
+
+    def action_note(self) -> None:
+        from screens.decision import note_dialog
+
+        note_dialog(self, self.checklist.release if self.checklist else None)
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        return [
+            (self.ctx.t("act.open"), "enter", self.action_open),
+            (self.ctx.t("act.note"), "n", self.action_note),
+        ]

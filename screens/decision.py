@@ -1,0 +1,118 @@
+"""Dialogs: the decision (with its reason), a yes/no confirmation, and the operator's note."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+if TYPE_CHECKING:
+    from cockpit.app import AppContext
+    from cockpit.release import Release
+    from screens.common import CockpitScreen
+
+
+def _ctx(screen: ModalScreen[Any]) -> AppContext:
+    from cockpit.app import CockpitApp
+
+    app = screen.app
+    assert isinstance(app, CockpitApp)
+    return app.ctx
+
+
+class DecisionScreen(ModalScreen[str | None]):
+    """Ask once, showing what will happen; return the reason ("" when none was needed), or
+    ``None`` when the operator backed out."""
+
+    CSS_PATH = "decision.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, title: str, required: bool, preview: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.required = required
+        self.preview = preview
+
+    def compose(self) -> ComposeResult:
+        ctx = _ctx(self)
+        with Vertical(id="dialog", classes="ascii" if ctx.ascii else ""):
+            yield Static(self.title_text, id="title")
+            if self.preview:
+                yield Static(self.preview, id="preview")
+            label = "dlg.reason" if self.required else "dlg.reason_optional"
+            yield Static(ctx.t(label), id="label")
+            yield Input(id="reason")
+            yield Static("", id="error")
+            yield Static(ctx.t("dlg.confirm"), id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    @on(Input.Submitted)
+    def submit(self, event: Input.Submitted) -> None:
+        reason = event.value.strip()
+        if self.required and not reason:
+            self.query_one("#error", Static).update(_ctx(self).t("dlg.need_reason"))
+            return
+        self.dismiss(reason)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    CSS_PATH = "decision.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "yes"),
+        Binding("n", "answer(False)", "no"),
+        Binding("escape", "answer(False)", "no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.question, id="title")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+def note_dialog(screen: CockpitScreen, release: Release | None) -> None:
+    """Ask for a note and append it to the audit log (of the release when there is one)."""
+    ctx = screen.ctx
+
+    def chosen(text: str | None) -> None:
+        if text:
+            _record_note(screen, release, text)
+
+    screen.app.push_screen(DecisionScreen(ctx.t("dlg.title.note"), required=True), chosen)
+
+
+def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> None:
+    from cockpit.errors import CockpitError
+    from cockpit.events import NewEvent
+
+    ctx = screen.ctx
+    try:
+        event = ctx.store.append(
+            NewEvent(
+                action="note",
+                release_id=release.id if release else None,
+                reason=text,
+                rehearsal=release.rehearsal if release else False,
+            ),
+            ctx.operator,
+        )
+    except CockpitError as exc:
+        screen.notify(ctx.t("msg.failed", why=str(exc)), severity="error")
+        return
+    screen.notify(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+    screen.reload()

@@ -1,0 +1,52 @@
+"""Phases of a release with ASCII progress bars, as the seeds' checklists would write them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import set_cell_size
+from rich.text import Text
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    label: str  # "T-14"
+    title: str
+    done: int
+    total: int
+    due: str  # already formatted, "due 12-02" or "12-16 01:00"
+    current: bool = False
+    overdue: bool = False
+
+
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    """``[########--]``: ASCII so it is one cell wide on every terminal (CJK included)."""
+    filled = 0 if total == 0 else round(width * done / total)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+class Timeline(Static):
+    """One line per phase: ``T-14 リリース内容確定   [########--]  8/10  due 12-02``."""
+
+    DEFAULT_CSS = """
+    Timeline {
+        height: auto;
+        width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    def show_rows(self, rows: list[PhaseRow], title_cells: int = 20, bar: int = 10) -> None:
+        text = Text()
+        for index, row in enumerate(rows):
+            if index:
+                text.append("\n")
+            style = "bold" if row.current else ""
+            text.append(f"{'>' if row.current else ' '}{row.label:<5}", style=style)
+            text.append(set_cell_size(row.title, title_cells) + " ", style=style)
+            text.append(progress_bar(row.done, row.total, bar))
+            text.append(f"{row.done:>3}/{row.total:<3}")
+            text.append(row.due, style="bold red" if row.overdue else "dim")
+        self.update(text)
