@@ -52,3 +52,10 @@ def test_widgets_do_not_reach_into_the_engine() -> None:
             "import git",
         ):
             assert banned not in text, f"{path}: {banned}"
+
+
+def test_only_the_app_module_imports_textual() -> None:
+    for path in (REPO / "cockpit").rglob("*.py"):
+        text = path.read_text()
+        if path.name != "app.py":
+            assert "from textual" not in text and "import textual" not in text, path
