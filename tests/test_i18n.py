@@ -1,0 +1,52 @@
+"""The UI catalog: every key in both languages with the same placeholders; locale default."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from cockpit.i18n import CATALOG, LANGS, default_lang, tr
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("key", sorted(CATALOG))
+def test_every_key_has_both_languages_with_the_same_placeholders(key: str) -> None:
+    entry = CATALOG[key]
+    assert set(entry) == set(LANGS)
+    assert all(entry[lang].strip() for lang in LANGS)
+    assert placeholders(entry["ja"]) == placeholders(entry["en"])
+
+
+def test_tr_fills_values_in_each_language() -> None:
+    assert tr("msg.recorded", "en", seq=5, action="item.done") == "recorded #5 item.done"
+    assert tr("msg.recorded", "ja", seq=5, action="item.done") == "#5 item.done を記録"
+
+
+def test_every_key_the_screens_use_exists() -> None:
+    used: set[str] = set()
+    for path in [*(REPO / "screens").glob("*.py"), REPO / "cockpit" / "app.py"]:
+        used |= set(re.findall(r'\bt\(\s*"([a-z_]+\.[a-z_.]*[a-z_])"', path.read_text()))
+    assert used, "the screens should take their words from the catalog"
+    assert used <= set(CATALOG), used - set(CATALOG)
+
+
+@pytest.mark.parametrize(
+    ("environ", "lang"),
+    [
+        ({"LANG": "ja_JP.UTF-8"}, "ja"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LC_ALL": "ja_JP.eucJP", "LANG": "en_US.UTF-8"}, "ja"),
+        ({"LC_MESSAGES": "C", "LANG": "ja_JP.UTF-8"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_default_language_follows_the_locale(environ: dict[str, str], lang: str) -> None:
+    assert default_lang(environ) == lang
