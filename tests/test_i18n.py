@@ -50,3 +50,11 @@ def test_every_key_the_screens_use_exists() -> None:
 )
 def test_default_language_follows_the_locale(environ: dict[str, str], lang: str) -> None:
     assert default_lang(environ) == lang
+
+
+def test_every_status_and_item_kind_has_words() -> None:
+    from cockpit.checklist import Status
+    from cockpit.plan import ITEM_KINDS
+
+    assert {f"status.{s.value}" for s in Status} <= set(CATALOG)
+    assert {f"list.kind.{k}" for k in ITEM_KINDS} <= set(CATALOG)
