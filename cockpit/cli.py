@@ -140,10 +140,15 @@ def cmd_db_upgrade(ctx: Context) -> int:
 
 def cmd_db_current(ctx: Context) -> int:
     from cockpit.config import redact_url
-    from cockpit.store import SCHEMA_HEAD, Store
+    from cockpit.store import SCHEMA_HEAD, SCHEMA_REVISIONS, Store
 
     current = Store(ctx.db_url).current_revision()
-    state = "up to date" if current == SCHEMA_HEAD else f"behind (head is {SCHEMA_HEAD})"
+    if current == SCHEMA_HEAD:
+        state = "up to date"
+    elif current is not None and current not in SCHEMA_REVISIONS:
+        state = f"NEWER than this cockpit ({SCHEMA_HEAD}): upgrade the cockpit"
+    else:
+        state = f"behind (head is {SCHEMA_HEAD}): run `cockpit db upgrade`"
     ctx.print(f"{redact_url(ctx.db_url)}: revision {current or 'none (empty database)'}, {state}")
     return 0 if current == SCHEMA_HEAD else 1
 
@@ -315,7 +320,8 @@ def cmd_release_list(ctx: Context) -> int:
     for r in releases:
         env = r.environment + (" (R)" if r.rehearsal else "")
         t0 = ctx.local_time(r.t0)
-        ctx.print_line(f"{r.id:<11} {r.version:<12} {r.plan:<9} {env:<14} {t0:<21} {r.status}")
+        plan = Path(r.plan).stem
+        ctx.print_line(f"{r.id:<11} {r.version:<12} {plan:<9} {env:<14} {t0:<21} {r.status}")
     if any(r.rehearsal for r in releases):
         ctx.print("(R) rehearsal")
     return 0
@@ -352,9 +358,8 @@ def _print_checklist(ctx: Context, release_id: str) -> None:
     except PlanError as exc:
         ctx.print(f"  plan      cannot be read: {exc}")
         return
-    from datetime import datetime
 
-    t0 = datetime.fromisoformat(checklist.release.t0)
+    t0 = checklist.release.t0_at()
     ctx.print("")
     for phase in checklist.plan.plan.phases:
         done, total = checklist.progress(phase)

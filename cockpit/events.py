@@ -210,7 +210,7 @@ def redact(value: Any) -> Any:
         # argv: ["--password", "x"] -> the value after a secret flag goes too.
         for index in range(len(out) - 1):
             item = out[index]
-            if isinstance(item, str) and _SECRET_FLAG_RE.fullmatch(item + "=x"):
+            if isinstance(item, str) and "=" not in item and _SECRET_FLAG_RE.fullmatch(item + "=x"):
                 out[index + 1] = REDACTED
         return out
     if isinstance(value, str):
@@ -460,7 +460,10 @@ def verify_rows(
         if stored_prev != prev_hash:
             # This row is intact but does not follow the previous one: the previous row was
             # rewritten (with a recomputed hash) after this one was appended.
-            report.count = max(index - 1, 0)  # the row before this one is the bad one
+            # The row before this one is the bad one: the good part ends two rows back.
+            report.count = max(index - 1, 0)
+            report.head_seq = seq - 2 if index >= 2 else 0
+            report.head_hash = rows[index - 2][14] if index >= 2 else GENESIS_HASH
             report.problem = Finding(
                 LINK_BROKEN,
                 seq - 1,

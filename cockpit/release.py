@@ -34,11 +34,17 @@ class Release:
     created_by: str
     created_at: str
     created_seq: int
+    zone: str = ""
     status: str = "open"
     last_seq: int = 0
     last_action: str = ""
     event_count: int = 0
     notes: list[dict[str, Any]] = field(default_factory=list)
+
+    def t0_at(self) -> datetime:
+        """T-0 in its named zone (so due dates across a DST change keep their wall-clock time)."""
+        when = datetime.fromisoformat(self.t0)
+        return when.astimezone(ZoneInfo(self.zone)) if self.zone else when
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +87,7 @@ def fold(events: Iterable[Event]) -> dict[str, Release]:
                 created_by=ev.actor,
                 created_at=ev.recorded_at,
                 created_seq=ev.seq,
+                zone=d.get("zone", ""),
             )
         release = releases.get(ev.release_id)
         if release is None:
@@ -153,6 +160,7 @@ def new_release_event(
             "environment": environment,
             "version": normalised,
             "t0": when.isoformat(),
+            "zone": loaded.config.change_window.timezone,
             "production": env.production,
         },
     )

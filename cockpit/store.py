@@ -167,19 +167,19 @@ class Store:
 
     def open(self) -> Store:
         """Bring the schema up to date when needed. Alembic is imported only if it is."""
-        current = self.current_revision()
-        if current is not None and current not in SCHEMA_REVISIONS:
-            raise StoreError(
-                f"{redact_url(self.url)}: the database schema is at revision {current}, newer "
-                f"than this cockpit knows ({SCHEMA_HEAD}): upgrade the cockpit on this host"
-            )
-        if current != SCHEMA_HEAD:
+        if self.current_revision() != SCHEMA_HEAD:
             self.upgrade()
         return self
 
     def upgrade(self, revision: str = "head") -> None:
         from cockpit.migrations import run_upgrade
 
+        current = self.current_revision()
+        if current is not None and current not in SCHEMA_REVISIONS:
+            raise StoreError(
+                f"{redact_url(self.url)}: the database schema is at revision {current}, newer "
+                f"than this cockpit knows ({SCHEMA_HEAD}): upgrade the cockpit on this host"
+            )
         try:
             with self._connect(write=True) as conn:
                 run_upgrade(conn, revision)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -107,7 +106,7 @@ class ChecklistScreen(CockpitScreen):
         phase = self.phase
         first, second = self._titles(phase)
         done, total = checklist.progress(phase)
-        due = phase_due(datetime.fromisoformat(release.t0), -phase.offset_days)
+        due = phase_due(release.t0_at(), -phase.offset_days)
         now = ctx.now()
         status = due_status(due, now)
         when = local(due, zone)

@@ -115,9 +115,7 @@ class DashboardScreen(CockpitScreen):
         rows: list[PhaseRow] = []
         next_text = Text(" " + ctx.t("dash.next") + "    ", style="bold")
         if checklist is not None:
-            from datetime import datetime
-
-            t0 = datetime.fromisoformat(checklist.release.t0)
+            t0 = checklist.release.t0_at()
             upcoming = checklist.next_item()
             now = ctx.now()
             zone = ctx.loaded.config.change_window.timezone

@@ -294,3 +294,25 @@ def test_shipped_release_plan_walks_from_the_cli(
     code, out, _ = cli("release", "show", rid, "--items")
     assert "[x] t14.requirements" in out and "T-14  リリース内容確定  1/4  due 12-02 01:00" in out
     assert "next      t14.dependencies" in out
+
+
+def test_phase_due_keeps_wall_clock_time_across_dst(tmp_path: Path) -> None:
+    from cockpit.window import phase_due
+
+    config = CONFIG + '[change_window]\ntimezone = "America/New_York"\n'
+    loaded = LoadedConfig(parse_config_text(config), tmp_path / "cockpit.toml")
+    store = Store(f"sqlite:///{tmp_path / 'dst.db'}").open()
+    # T-0 after the spring-forward (2026-03-08); T-14 falls before it.
+    release = create_release(
+        store,
+        loaded,
+        alice,
+        plan="release",
+        environment="staging",
+        version="2.0.0",
+        t0="2026-03-10T01:00",
+    )
+    t14 = phase_due(release.t0_at(), 14)
+    assert (t14.strftime("%Y-%m-%d %H:%M %Z")) == "2026-02-24 01:00 EST"
+    assert release.t0_at().strftime("%H:%M %Z") == "01:00 EDT"
+    store.close()
