@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import set_cell_size
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -366,5 +366,3 @@ class ChecklistScreen(CockpitScreen):
             (t("act.back"), "esc", self.action_back),
         ]
 
-
-__all__ = ["ChecklistScreen", "cell_len", "describe_run"]
