@@ -17,6 +17,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "dash.releases": {"ja": "リリース", "en": "Releases"},
     "dash.timeline": {"ja": "タイムライン", "en": "Timeline"},
     "dash.window": {"ja": "作業枠", "en": "Window"},
+    "dash.recent": {"ja": "最近の決定", "en": "Recent decisions"},
     "dash.audit": {"ja": "監査", "en": "Audit"},
     "dash.next": {"ja": "次", "en": "Next"},
     "dash.no_releases": {

@@ -194,6 +194,9 @@ class ChecklistScreen(CockpitScreen):
         text = Text(f" {first}  ", style="bold")
         text.append(f"{second}  ", style="dim")
         text.append(ctx.t("list.kind." + item.kind))
+        help_text = item.help_ja if ctx.lang == "ja" else item.help_en
+        if help_text:
+            text.append("\n " + help_text.strip().splitlines()[0], style="italic")
         run = describe_run(item)
         if run:
             text.append("\n " + ctx.t("list.runs", what=run))
@@ -365,4 +368,3 @@ class ChecklistScreen(CockpitScreen):
             (t("act.note"), "n", self.action_note),
             (t("act.back"), "esc", self.action_back),
         ]
-

@@ -47,6 +47,8 @@ class DashboardScreen(CockpitScreen):
             with Vertical(id="right"):
                 yield Static(self.ctx.t("dash.timeline"), classes="title")
                 yield Timeline(id="timeline")
+                yield Static(self.ctx.t("dash.recent"), classes="title", id="recent-title")
+                yield Static(id="recent")
         yield StatusLine(id="window")
         yield StatusLine(id="audit")
         yield StatusLine(id="next")
@@ -154,6 +156,7 @@ class DashboardScreen(CockpitScreen):
             rows, title_cells=24 if wide else 14, bar=10 if wide else 6
         )
         self.query_one("#next", StatusLine).set_text(next_text)
+        self._show_recent()
         self._show_window()
         self.query_one("#keys", KeyBar).show_keys(
             [
@@ -164,6 +167,26 @@ class DashboardScreen(CockpitScreen):
                 KeyHint("l", ctx.t("act.audit")),
                 KeyHint("q", ctx.t("act.quit")),
             ]
+        )
+
+    def _show_recent(self) -> None:
+        """The latest decisions of this release: who did what, and why."""
+        from cockpit.audit_export import format_event_line
+
+        recent = self.query_one("#recent", Static)
+        if self.checklist is None:
+            recent.update("")
+            return
+        rows = max(self.size.height - 14, 3)
+        events = self.ctx.store.events(release_id=self.checklist.release.id, last=rows)
+        recent.update(
+            Text(
+                "\n".join(
+                    " " + format_event_line(ev).replace(f" {ev.release_id}", "", 1) for ev in events
+                ),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
         )
 
     def _show_window(self) -> None:
