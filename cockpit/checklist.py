@@ -63,6 +63,23 @@ SETTLED = frozenset({Status.DONE, Status.SKIPPED, Status.APPROVED})
 ACTIONS = ("done", "skip", "approve", "reject")
 
 
+@dataclass(frozen=True)
+class Why:
+    """Why an action is not allowed now: a catalog key (``why.KEY``) and its values, so the app
+    says it in the operator's language; ``str()`` is the English line the CLI prints."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        from cockpit.i18n import tr
+
+        return tr("why." + self.key, lang, **self.values)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
 @dataclass
 class ItemState:
     item_id: str
@@ -156,10 +173,7 @@ class Checklist:
         raise UsageError(self._unknown(item_id))
 
     def _unknown(self, item_id: str) -> str:
-        return (
-            f"item {item_id!r}: not in plan {self.plan.plan.name} "
-            f"(see `cockpit --lang en plan show {self.plan.plan.name}`)"
-        )
+        return str(Why("unknown", {"item": item_id, "plan": self.plan.plan.name}))
 
     def why_not(
         self,
@@ -168,38 +182,38 @@ class Checklist:
         operator: Operator,
         roles: dict[str, list[str]],
         reason: str | None = None,
-    ) -> str | None:
+    ) -> Why | None:
         """Why ``action`` on ``item_id`` is not allowed now, or ``None`` when it is."""
         try:
             item = self.plan.plan.item(item_id)
         except KeyError:
-            return self._unknown(item_id)
+            return Why("unknown", {"item": item_id, "plan": self.plan.plan.name})
         state = self.state(item_id)
         if self.release.status != "open":
-            return f"release {self.release.id} is {self.release.status}"
+            return Why("closed", {"release": self.release.id, "status": self.release.status})
         if action == "skip" and not (reason and reason.strip()):
-            return "skipping needs a reason"
+            return Why("skip_reason")
         if action == "reject" and not (reason and reason.strip()):
-            return "rejecting needs a reason"
+            return Why("reject_reason")
         if state.status in SETTLED:
-            return f"already {state.status.value} by {state.by}"
+            return Why("already", {"status": state.status.value, "by": state.by})
         if state.status is Status.REJECTED:
-            return f"rejected by {state.by}: {state.reason}"
+            return Why("rejected", {"by": state.by, "reason": state.reason})
         is_gate = isinstance(item, GateItem)
         if action in {"approve", "reject"} and not is_gate:
-            return f"{item_id} is a {item.kind} item, not a gate: use done or skip"
+            return Why("not_gate", {"item": item_id, "kind": item.kind})
         if action == "done" and is_gate:
-            return f"{item_id} is a gate: it needs approve (or reject)"
+            return Why("is_gate", {"item": item_id})
         blocker = self._earlier_gate_open(item_id)
         if blocker:
             return blocker
         if action == "done" and item.requires_reason and not (reason and reason.strip()):
-            return "this item needs a reason (the evidence) when it is marked done"
+            return Why("evidence")
         if isinstance(item, GateItem) and action in {"approve", "reject"}:
             return self._why_not_approver(item, operator, roles)
         return None
 
-    def _earlier_gate_open(self, item_id: str) -> str | None:
+    def _earlier_gate_open(self, item_id: str) -> Why | None:
         """Items wait for every gate of the earlier phases, and a gate waits for the items
         before it in its own phase."""
         for phase in self.plan.plan.phases:
@@ -209,26 +223,29 @@ class Checklist:
                 if isinstance(item, GateItem):
                     for before in phase.items[: ids.index(item_id)]:
                         if self.state(before.id).status not in SETTLED:
-                            return f"{before.id} ({before.title_en}) is not done yet"
+                            return Why("before", {"item": before.id, "title": before.title_en})
                 return None
             for item in phase.items:
                 if isinstance(item, GateItem) and self.state(item.id).status not in SETTLED:
-                    return f"gate {item.id} ({item.title_en}) is not approved yet"
+                    return Why("gate_open", {"item": item.id, "title": item.title_en})
         return None
 
     def _why_not_approver(
         self, gate: GateItem, operator: Operator, roles: dict[str, list[str]]
-    ) -> str | None:
+    ) -> Why | None:
         name = actor_name(self.release.created_by)
         if operator.name == name:
-            return f"four-eyes: {name} prepared this release and may not approve it"
+            return Why("four_eyes", {"name": name})
         members = roles.get(gate.role, [])
         if not members:
-            return f"role {gate.role!r} has no members in cockpit.toml [roles]"
+            return Why("role_empty", {"role": gate.role})
         if operator.name not in members:
-            return f"{operator.name} does not hold role {gate.role} ({', '.join(members)} do)"
+            return Why(
+                "role_missing",
+                {"name": operator.name, "role": gate.role, "members": ", ".join(members)},
+            )
         if operator.name in self.state(gate.id).valid_approvers(self.plan.sha256):
-            return f"{operator.name} already approved; it needs a different approver"
+            return Why("approved_twice", {"name": operator.name})
         return None
 
 

@@ -107,6 +107,67 @@ CATALOG: dict[str, dict[str, str]] = {
     # help
     "help.title": {"ja": "キー操作", "en": "Keys"},
     "help.close": {"ja": "esc / ? で閉じる", "en": "esc or ? closes"},
+    # why an action is not allowed now (cockpit.checklist.Why)
+    "why.unknown": {
+        "ja": "項目 {item!r} は計画 {plan} にありません (cockpit plan show {plan})",
+        "en": "item {item!r}: not in plan {plan} (see `cockpit --lang en plan show {plan}`)",
+    },
+    "why.closed": {
+        "ja": "リリース {release} は {status} です",
+        "en": "release {release} is {status}",
+    },
+    "why.skip_reason": {
+        "ja": "スキップには理由が必要です",
+        "en": "skipping needs a reason",
+    },
+    "why.reject_reason": {
+        "ja": "却下には理由が必要です",
+        "en": "rejecting needs a reason",
+    },
+    "why.already": {
+        "ja": "{by} が {status} 済み",
+        "en": "already {status} by {by}",
+    },
+    "why.rejected": {
+        "ja": "{by} が却下: {reason}",
+        "en": "rejected by {by}: {reason}",
+    },
+    "why.not_gate": {
+        "ja": "{item} は {kind} 項目でゲートではありません: 実施かスキップ",
+        "en": "{item} is a {kind} item, not a gate: use done or skip",
+    },
+    "why.is_gate": {
+        "ja": "{item} は承認ゲートです: 承認 (または却下) が必要",
+        "en": "{item} is a gate: it needs approve (or reject)",
+    },
+    "why.evidence": {
+        "ja": "この項目の完了には理由 (根拠) が必要です",
+        "en": "this item needs a reason (the evidence) when it is marked done",
+    },
+    "why.before": {
+        "ja": "{item} ({title}) が未完了です",
+        "en": "{item} ({title}) is not done yet",
+    },
+    "why.gate_open": {
+        "ja": "ゲート {item} ({title}) が未承認です",
+        "en": "gate {item} ({title}) is not approved yet",
+    },
+    "why.four_eyes": {
+        "ja": "4つの目: {name} はこのリリースの準備者のため承認できません",
+        "en": "four-eyes: {name} prepared this release and may not approve it",
+    },
+    "why.role_empty": {
+        "ja": "ロール {role!r} のメンバーが cockpit.toml [roles] にいません",
+        "en": "role {role!r} has no members in cockpit.toml [roles]",
+    },
+    "why.role_missing": {
+        "ja": "{name} はロール {role} を持っていません ({members})",
+        "en": "{name} does not hold role {role} ({members} do)",
+    },
+    "why.approved_twice": {
+        "ja": "{name} は承認済み: 別の承認者が必要です",
+        "en": "{name} already approved; it needs a different approver",
+    },
     # key descriptions in the help screen
     "key.down": {"ja": "下へ", "en": "down"},
     "key.up": {"ja": "上へ", "en": "up"},

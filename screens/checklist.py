@@ -12,7 +12,15 @@ from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.checklist import MARKERS, Checklist, Status, actor_name, decide, load_checklist
+from cockpit.checklist import (
+    MARKERS,
+    Checklist,
+    Status,
+    Why,
+    actor_name,
+    decide,
+    load_checklist,
+)
 from cockpit.errors import CockpitError
 from cockpit.plan import CheckItem, GateItem, Item, ManualItem, StepItem
 from cockpit.window import due_status, format_remaining, phase_due
@@ -173,6 +181,10 @@ class ChecklistScreen(CockpitScreen):
         return items[options.highlighted]
 
     def _why_not(self, item: Item, action: str) -> str | None:
+        why = self._why(item, action)
+        return None if why is None else why.text(self.ctx.lang)
+
+    def _why(self, item: Item, action: str) -> Why | None:
         assert self.checklist is not None
         placeholder = "x" if action in {"skip", "reject"} else None
         if action == "done" and item.requires_reason:
