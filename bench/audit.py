@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/audit.py            # full run (about 80 s on 2 cores)
+    .venv/bin/python bench/audit.py            # full run (40 to 60 s on 2 cores)
     .venv/bin/python bench/audit.py --quick    # smoke run with small N
     .venv/bin/python bench/audit.py --json     # machine-readable output
 
