@@ -91,6 +91,8 @@ class ItemState:
     # (operator name, plan sha256) of every approval, valid or not.
     approvals: list[tuple[str, str]] = field(default_factory=list)
     open_intent: int | None = None
+    # The last decision was made by a claimed identity (COCKPIT_AS stand-in, unverified sudo).
+    claimed: bool = False
 
     def valid_approvers(self, plan_sha: str) -> list[str]:
         return [name for name, sha in self.approvals if sha == plan_sha]
@@ -130,6 +132,7 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
             continue
         state.open_intent = None
         state.by, state.at, state.reason, state.seq = who, when, ev.reason, ev.seq
+        state.claimed = "acting_as" in ev.evidence_obj
     return states
 
 

@@ -327,6 +327,20 @@ def cmd_release_list(ctx: Context) -> int:
     return 0
 
 
+def cmd_release_close(ctx: Context) -> int:
+    from cockpit.release import close_release
+
+    release = close_release(
+        ctx.store,
+        ctx.operator,
+        ctx.args.release,
+        cancel=ctx.args.subcommand == "cancel",
+        reason=ctx.args.reason,
+    )
+    ctx.print(f"release {release.id} {release.status}")
+    return 0
+
+
 def cmd_release_show(ctx: Context) -> int:
     from cockpit.release import get_release
 
@@ -565,6 +579,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("release", metavar="ID")
     p.add_argument("--json", action="store_true")
     p.add_argument("--items", action="store_true", help="list every item with its state")
+
+    for name, help_text in (
+        ("close", "close a release whose work is over"),
+        ("cancel", "cancel a release (reason required)"),
+    ):
+        p = add(release_sub, name, cmd_release_close, help_text)
+        p.add_argument("release", metavar="ID")
+        p.add_argument("--reason", help="why")
 
     p = add(sub, "item", cmd_item, "do, skip, approve or reject a checklist item")
     p.add_argument("action", choices=["done", "skip", "approve", "reject"])

@@ -203,3 +203,26 @@ def find_release_id(store: Store, text: str) -> str:
 def get_release(store: Store, text: str) -> Release:
     release_id = find_release_id(store, text)
     return fold(store.events(release_id=release_id))[release_id]
+
+
+def close_release(
+    store: Store, operator: Operator, release_text: str, *, cancel: bool, reason: str | None
+) -> Release:
+    """Close a release (its work is over) or cancel it; a reason is required to cancel."""
+    release = get_release(store, release_text)
+    if release.status != "open":
+        raise UsageError(f"release {release.id} is already {release.status}")
+    if cancel and not (reason and reason.strip()):
+        raise UsageError("cancelling a release needs --reason")
+    store.append(
+        NewEvent(
+            action="release.cancelled" if cancel else "release.closed",
+            release_id=release.id,
+            subject=f"{release.version} {release.environment}",
+            outcome="cancelled" if cancel else "closed",
+            reason=reason,
+            rehearsal=release.rehearsal,
+        ),
+        operator,
+    )
+    return get_release(store, release.id)

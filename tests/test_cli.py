@@ -242,3 +242,18 @@ def test_no_traceback_on_an_unreachable_database(
         "cockpit: postgresql+psycopg://app:***@127.0.0.1:9/none: database unavailable"
     )
     assert "s3cret" not in err
+
+
+def test_release_close_and_cancel(workspace: Path) -> None:
+    first, second = new_release(), new_release("1.4.1")
+    assert cli("release", "close", first) == (0, f"release {first} closed\n", "")
+    code, _, err = cli("release", "cancel", second)
+    assert code == 2 and "needs --reason" in err
+    assert cli("release", "cancel", second, "--reason", "superseded by 1.4.2")[0] == 0
+    code, _, err = cli("release", "close", first)
+    assert code == 2 and "already closed" in err
+    statuses = {r["id"]: r["status"] for r in json.loads(cli("release", "list", "--json")[1])}
+    assert statuses == {first: "closed", second: "cancelled"}
+    # Nothing more can be decided on a closed release.
+    code, _, err = cli("item", "done", first, "t14.requirements")
+    assert code == 1 and f"release {first} is closed" in err

@@ -1,0 +1,339 @@
+"""End to end, as a release manager would: `cockpit demo` in a real tmux at 80x24, keys sent with
+`tmux send-keys`, the screen read back with `tmux capture-pane`.
+
+The walk covers the whole `release` plan, T-14 to T-0: every manual item is marked done with
+enter, one item is skipped with a reason, the check items run, and the T-3 gate, which the
+preparer may not approve (four-eyes), is approved by a claimed stand-in colleague through the CLI
+(`COCKPIT_AS=bob`). Afterwards the audit log must verify and hold one decision per item.
+
+Everything is polled with a deadline: no fixed sleeps. Toasts (bottom right, 5 s each) may cover
+the right half of the screen, so per-item waits read the left columns (marker, title, detail) and
+only the per-phase progress waits for the right half to show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cockpit.plan import CheckItem, GateItem, Item, ManualItem, read_plan
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="needs the tmux binary (.ci/install installs it)"
+)
+
+COCKPIT = [sys.executable, "-m", "cockpit"]
+SKIPPED_ITEM = "t14.dependencies"
+SKIP_REASON = "pip-audit ran in CI"
+GATE_ITEM = "t3.approval"
+GATE_REASON = "reviewed the release notes"
+STAND_IN = "bob"
+DECISIONS = {"item.done", "item.skipped", "gate.approved"}
+EXITED = re.compile(r"\[cockpit exited (\d+)\]")
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without anything that would steer the cockpit or tmux."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("COCKPIT_", "TMUX", "LC_")) and k not in {"LANG", "LANGUAGE"}
+    }
+    env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    return env
+
+
+@dataclass
+class Tmux:
+    """One private tmux server (its own -L socket) with one detached 80x24 session."""
+
+    socket: str
+    session: str
+    env: dict[str, str]
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-u", "-f", "/dev/null", "-L", self.socket, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=check,
+        )
+
+    def start(self, command: str) -> None:
+        self.run("new-session", "-d", "-x", "80", "-y", "24", "-s", self.session, command)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session).stdout
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.session, *keys)
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-t", self.session, "-l", text)
+
+    def wait(self, ok: Callable[[str], bool], what: str, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if ok(screen):
+                return screen
+            if EXITED.search(screen):
+                break
+            time.sleep(0.1)
+        pytest.fail(f"waited {timeout:g}s for {what}; the screen shows:\n{screen}")
+
+    def wait_text(self, *texts: str, timeout: float = 10.0) -> str:
+        return self.wait(lambda s: all(t in s for t in texts), " and ".join(texts), timeout)
+
+    def kill(self) -> None:
+        """Stop this server and remove its socket (tmux 3.3 leaves it behind)."""
+        found = self.run("display-message", "-p", "#{socket_path}", check=False)
+        self.run("kill-server", check=False)
+        path = Path(found.stdout.strip())
+        if found.returncode == 0 and path.name == self.socket:
+            path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    tag = uuid.uuid4().hex[:10]
+    server = Tmux(socket=f"cockpit-e2e-{tag}", session=f"e2e-{tag}", env=clean_env())
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def start_demo(tmux: Tmux, demo: Path, lang: str) -> None:
+    cockpit = shlex.join([*COCKPIT, "--lang", lang, "demo", "--dir", str(demo)])
+    # The shell stays after the cockpit exits so the exit code (or a traceback) stays readable.
+    tmux.start(
+        f"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 {cockpit}; "
+        'echo "[cockpit exited $?]"; exec sleep 600'
+    )
+
+
+def cli(config: Path, *args: str, acting_as: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = clean_env()
+    env["COCKPIT_CONFIG"] = str(config)
+    if acting_as:
+        env["COCKPIT_AS"] = acting_as
+    return subprocess.run(
+        [*COCKPIT, *args], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def lines(screen: str) -> list[str]:
+    return screen.splitlines()
+
+
+def row_of(screen: str, marker: str, title: str) -> bool:
+    """The item's row in the checklist shows ``marker`` (titles are cut to 25 cells)."""
+    return any(line.startswith(f" {marker} {title[:20]}") for line in lines(screen))
+
+
+def cursor_on(screen: str, title: str) -> bool:
+    """The detail pane (under the rule) describes ``title``: the cursor is on that item."""
+    rows = lines(screen)
+    for index, line in enumerate(rows[:-1]):
+        if line.startswith("-" * 30):
+            return rows[index + 1].startswith(f" {title}  ")
+    return False
+
+
+def phase_line(screen: str, phase_id: str) -> str:
+    for line in lines(screen):
+        if line.startswith(f" {phase_id.upper()} "):
+            return line
+    return ""
+
+
+def exit_code(tmux: Tmux) -> str:
+    screen = tmux.wait(lambda s: EXITED.search(s) is not None, "the cockpit to exit")
+    found = EXITED.search(screen)
+    assert found is not None
+    return found.group(1)
+
+
+def kind_of(item: Item) -> str:
+    if isinstance(item, GateItem):
+        return "gate"
+    if isinstance(item, CheckItem):
+        return "check"
+    if isinstance(item, ManualItem):
+        return "manual"
+    pytest.fail(f"{item.id}: the walk knows manual, check and gate items, not {type(item)}")
+
+
+def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
+    plan = read_plan("release").plan
+    all_items = [item for phase in plan.phases for item in phase.items]
+    assert SKIPPED_ITEM in {i.id for i in all_items} and GATE_ITEM in {i.id for i in all_items}
+    demo = tmp_path / "demo"
+    config = demo / "cockpit.toml"
+
+    start_demo(tmux, demo, "en")
+    screen = tmux.wait_text("Release Cockpit", "T-14", "Next", timeout=20)
+    assert "REHEARSAL" in screen
+    first = plan.phases[0]
+    for phase in plan.phases:
+        assert re.search(rf"{phase.id.upper()}\s.*\[-+\]\s+0/{len(phase.items)}\b", screen), screen
+
+    listed = cli(config, "release", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (release,) = json.loads(listed.stdout)
+    release_id, preparer = release["id"], release["created_by"]
+    assert release["rehearsal"] is True
+
+    tmux.keys("Enter")  # the dashboard opens the phase of the next item
+    tmux.wait(lambda s: phase_line(s, first.id).startswith(f" T-14 {first.title_en}"), "T-14")
+
+    for number, phase in enumerate(plan.phases):
+        total = len(phase.items)
+        tmux.wait(
+            lambda s, p=phase: phase_line(s, p.id).startswith(f" {p.id.upper()} {p.title_en}"),
+            f"the {phase.id} checklist",
+        )
+        for item in phase.items:
+            title = item.title_en
+            tmux.wait(lambda s, t=title: cursor_on(s, t), f"the cursor on {item.id}")
+            kind = kind_of(item)
+            if item.id == SKIPPED_ITEM:
+                tmux.keys("s")
+                tmux.wait_text(f"Skip {title}", "Reason (required)")
+                tmux.type(SKIP_REASON)
+                tmux.wait_text(SKIP_REASON)
+                tmux.keys("Enter")
+                tmux.wait(lambda s, t=title: row_of(s, "[-]", t), f"{item.id} skipped")
+                tmux.wait_text(f'skip: "{SKIP_REASON[:12]}')
+            elif kind == "gate":
+                # Four-eyes: the preparer's own approval is refused on screen, nothing recorded.
+                tmux.keys("a")
+                tmux.wait_text("refused: four-eyes")
+                assert row_of(tmux.screen(), "[ ]", title)
+                approved = cli(
+                    config,
+                    "item",
+                    "approve",
+                    release_id,
+                    item.id,
+                    "--reason",
+                    GATE_REASON,
+                    acting_as=STAND_IN,
+                )
+                assert approved.returncode == 0, approved.stderr
+                assert "gate.approved" in approved.stdout
+                # The TUI picks the colleague's approval up on its 2 s refresh.
+                tmux.wait(
+                    lambda s, t=title: any(
+                        line.startswith(f" [x] {t[:20]}") and f" {STAND_IN} " in line
+                        for line in lines(s)
+                    ),
+                    f"the approval by {STAND_IN} on screen",
+                    timeout=12,
+                )
+                tmux.keys("j")  # a refresh keeps the cursor where it was: move on by hand
+            elif kind == "check":
+                tmux.keys("Enter")  # a check previews what it runs and asks first
+                tmux.wait_text(f"Mark {title} done", "Reason (optional)")
+                tmux.keys("Enter")
+                tmux.wait(lambda s, t=title: row_of(s, "[x]", t), f"{item.id} done", 15)
+            else:
+                tmux.keys("Enter")
+                tmux.wait(lambda s, t=title: row_of(s, "[x]", t), f"{item.id} done")
+
+        # The phase is settled: its line says so once the toasts have cleared off it.
+        screen = tmux.wait(
+            lambda s, p=phase, n=total: f"   {n}/{n}   " in phase_line(s, p.id),
+            f"{phase.id} at {total}/{total}",
+        )
+        rows = [line for line in lines(screen) if line.startswith((" [x] ", " [-] ", " [ ] "))]
+        assert not [r for r in rows if r.startswith(" [ ] ")], screen
+
+        if number == 0:
+            # Back to the dashboard once: it shows the phase full and what is next.
+            tmux.keys("Escape")
+            following = plan.phases[1]
+            screen = tmux.wait_text(f"Next    {following.id.upper()} {following.items[0].title_en}")
+            tmux.wait(
+                lambda s, p=phase, n=total: bool(re.search(rf" {p.id.upper()} .*\] +{n}/{n} ", s)),
+                "the dashboard's T-14 row full",
+            )
+            tmux.keys("Enter")
+        elif number < len(plan.phases) - 1:
+            tmux.keys("]")
+
+    tmux.keys("Escape")
+    screen = tmux.wait_text("all items settled")
+    for phase in plan.phases:
+        n = len(phase.items)
+        tmux.wait(
+            lambda s, p=phase, n=n: bool(re.search(rf" {p.id.upper()} .*\[#+\] +{n}/{n} ", s)),
+            f"the dashboard's {phase.id} row full",
+        )
+
+    tmux.keys("q")
+    assert exit_code(tmux) == "0"
+
+    verified = cli(config, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "audit chain ok" in verified.stdout
+
+    exported = cli(config, "audit", "export", "--format", "jsonl")
+    assert exported.returncode == 0, exported.stderr
+    events = [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
+    decisions: dict[str, list[dict[str, object]]] = {}
+    for event in events:
+        if event["action"] in DECISIONS and event["release_id"] == release_id:
+            decisions.setdefault(str(event["subject"]), []).append(event)
+    for item in all_items:
+        got = decisions.get(item.id, [])
+        assert len(got) == 1, f"{item.id}: expected one decision, got {got}"
+        (event,) = got
+        assert event["rehearsal"] is True
+        if item.id == SKIPPED_ITEM:
+            assert (event["action"], event["actor"], event["reason"]) == (
+                "item.skipped",
+                preparer,
+                SKIP_REASON,
+            )
+        elif item.id == GATE_ITEM:
+            assert event["action"] == "gate.approved"
+            assert str(event["actor"]).split("@")[0] == STAND_IN
+            assert event["reason"] == GATE_REASON
+            evidence = event["actor_evidence"]
+            assert isinstance(evidence, dict)
+            acting_as = evidence["acting_as"]
+            assert acting_as["value"] == STAND_IN and acting_as["verified"] is False
+        else:
+            assert (event["action"], event["actor"]) == ("item.done", preparer), event
+    assert set(decisions) == {item.id for item in all_items}
+
+
+def test_japanese_titles_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
+    start_demo(tmux, tmp_path / "demo", "ja")
+    # At 80 columns the dashboard cuts phase titles to 14 cells; these fit whole.
+    tmux.wait_text("T-14", "テスト完了", "リリース承認", "最終確認", "リリース実施", timeout=20)
+    tmux.keys("Enter")
+    screen = tmux.wait_text("リリース内容確定", "要件の充足確認")
+    assert "手動確認" in screen and "スキップ" in screen
+    tmux.wait(lambda s: cursor_on(s, "要件の充足確認"), "the cursor on the first item")
+    tmux.keys("Enter")
+    tmux.wait(lambda s: row_of(s, "[x]", "要件の充足確認"), "the first item done")
+    tmux.keys("q")
+    assert exit_code(tmux) == "0"
