@@ -45,6 +45,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "計画変更により無効: {names}",
         "en": "void after a plan change: {names}",
     },
+    "list.claimed": {"ja": "(自己申告)", "en": "(claimed)"},
     "list.runs": {"ja": "実行: {what}", "en": "runs: {what}"},
     "list.by": {"ja": "{status}: {who} {when}", "en": "{status}: {who} {when}"},
     "list.reason": {"ja": "理由: {reason}", "en": "reason: {reason}"},
@@ -76,7 +77,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "act.filter": {"ja": "絞り込み", "en": "filter"},
     "act.verify": {"ja": "検証", "en": "verify"},
     "act.commands": {"ja": "コマンド", "en": "commands"},
-    "act.phase": {"ja": "前/次フェーズ", "en": "prev/next phase"},
+    "act.phase": {"ja": "フェーズ", "en": "phase"},
     # decision dialog
     "dlg.reason": {"ja": "理由 (必須)", "en": "Reason (required)"},
     "dlg.reason_optional": {"ja": "理由 (任意)", "en": "Reason (optional)"},

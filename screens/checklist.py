@@ -75,6 +75,7 @@ class ChecklistScreen(CockpitScreen):
         self.phase_id = phase_id
         self.checklist: Checklist | None = None
         self.live: list[str] = []
+        self.message = ""
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -170,7 +171,8 @@ class ChecklistScreen(CockpitScreen):
         if status is Status.SKIPPED:
             return f'skip: "{state.reason}"'
         if state.by and state.at:
-            return f"{state.by} {local(state.at, zone)}"
+            claimed = " " + self.ctx.t("list.claimed") if state.claimed else ""
+            return f"{state.by}{claimed} {local(state.at, zone)}"
         return self.ctx.t("list.kind." + item.kind)
 
     def selected(self) -> Item | None:
@@ -242,6 +244,8 @@ class ChecklistScreen(CockpitScreen):
             text.append("\n " + line, style="dim")
         if self.live:
             text.append("\n " + "\n ".join(self.live[-3:]), style="italic")
+        if self.message:
+            text.append("\n " + self.message, style="green")
         detail.update(text)
         hints += [
             KeyHint("n", ctx.t("act.note")),
@@ -338,8 +342,9 @@ class ChecklistScreen(CockpitScreen):
                 now=ctx.now(),
                 output=output,
             )
-            message = ctx.t("msg.recorded", seq=event.seq, action=event.action)
-            self.app.call_from_thread(self.notify, message)
+            # Said in the detail pane, not a toast: toasts pile up over the list when an
+            # operator ticks items quickly.
+            self.message = ctx.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
             self.app.call_from_thread(
                 self.notify, ctx.t("msg.failed", why=str(exc)), severity="error"

@@ -37,6 +37,7 @@ class DashboardScreen(CockpitScreen):
         self.releases: list[Release] = []
         self.checklist: Checklist | None = None
         self.chain = ""
+        self.verified_seq = -1
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -62,6 +63,7 @@ class DashboardScreen(CockpitScreen):
     @work(thread=True, exclusive=True, group="verify")
     def verify_chain(self) -> None:
         report = self.ctx.store.verify()
+        self.verified_seq = report.head_seq
         if report.problem is None:
             text = self.ctx.t("dash.chain_ok", seq=report.head_seq)
         else:
@@ -74,6 +76,10 @@ class DashboardScreen(CockpitScreen):
 
     def reload(self) -> None:
         ctx = self.ctx
+        # Re-verify whenever the log has grown, so the audit line never vouches for old news.
+        if self.verified_seq >= 0 and ctx.store.head()[0] != self.verified_seq:
+            self.verified_seq = -1
+            self.verify_chain()
         self.releases = [r for r in all_releases(ctx.store) if r.status == "open"]
         options = self.query_one("#releases", OptionList)
         highlighted = options.highlighted
@@ -171,23 +177,22 @@ class DashboardScreen(CockpitScreen):
 
     def _show_recent(self) -> None:
         """The latest decisions of this release: who did what, and why."""
-        from cockpit.audit_export import format_event_line
-
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
             recent.update("")
             return
         rows = max(self.size.height - 14, 3)
+        zone = self.ctx.loaded.config.change_window.timezone
         events = self.ctx.store.events(release_id=self.checklist.release.id, last=rows)
-        recent.update(
-            Text(
-                "\n".join(
-                    " " + format_event_line(ev).replace(f" {ev.release_id}", "", 1) for ev in events
-                ),
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-        )
+        lines = []
+        for ev in events:
+            # Local time, who, what, on which item, and why: the newest decisions at a glance.
+            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {ev.actor.split('@')[0]:<8}"
+            line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
+            if ev.reason:
+                line += f' "{ev.reason}"'
+            lines.append(line)
+        recent.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
 
     def _show_window(self) -> None:
         ctx = self.ctx
