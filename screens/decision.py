@@ -78,7 +78,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with Vertical(id="dialog", classes="ascii" if _ctx(self).ascii else ""):
             yield Static(self.question, id="title")
 
     def action_answer(self, yes: bool) -> None:

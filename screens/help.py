@@ -52,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"  {' '.join(keys):<11}", style="bold")
             text.append(f" {label}\n")
         text.append("\n" + ctx.t("help.close"), style="dim")
-        with Vertical(id="dialog"):
+        with Vertical(id="dialog", classes="ascii" if ctx.ascii else ""):
             yield Static(text)
 
     def action_close(self) -> None:

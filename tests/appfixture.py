@@ -1,0 +1,157 @@
+"""A deterministic cockpit app for Pilot and snapshot tests.
+
+Everything that would change from run to run is frozen: the release id, the time recorded in each
+event, the clock the screens read, the operator and host, the colour settings taken from the
+environment. :func:`make_app` builds a SQLite store in ``tmp_path`` with one rehearsal release of
+the shipped ``release`` plan and a few T-14 decisions already recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+import cockpit.release
+import cockpit.store
+from cockpit.app import AppContext, CockpitApp
+from cockpit.checklist import decide
+from cockpit.config import LoadedConfig, parse_config_text
+from cockpit.events import Event
+from cockpit.operator import Operator
+from cockpit.release import create_release
+from cockpit.store import Store
+
+CONFIG = """
+[roles]
+approver = ["bob", "carol"]
+release_committee = ["carol"]
+[environments.staging]
+rehearsal = true
+[environments.production]
+production = true
+"""
+
+RELEASE_ID = "r-1a2b3c4d"
+HOST = "bastion-1"
+ALICE = Operator.fixed("alice", HOST)
+BOB = Operator.fixed("bob", "bastion-2")
+# The clock the screens read: 23 days before T-0 (2026-12-16 01:00 JST), outside the window.
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+# The time recorded in the first event; each later event is one second after the previous one.
+FIRST_EVENT = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+
+# T-14 already walked in part: two items done, one skipped with a reason, one open.
+SEEDED = (
+    ("t14.requirements", "done", None),
+    ("t14.dependencies", "done", None),
+    ("t14.database_changes", "skip", "no migrations in 1.4.0"),
+)
+# The T-3 items that come before its approval gate (a gate waits for them).
+T3_BEFORE_GATE = ("t3.docs_updated", "t3.release_notes", "t3.changelog", "t3.technical_docs")
+
+
+def _freeze(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = itertools.count()
+
+    def now_utc() -> str:
+        moment = FIRST_EVENT + timedelta(seconds=next(ticks))
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    monkeypatch.setattr(cockpit.store, "now_utc", now_utc)
+    monkeypatch.setattr(
+        cockpit.release, "secrets", SimpleNamespace(token_hex=lambda _n=None: "1a2b3c4d")
+    )
+    # Textual reads NO_COLOR when the app is built: the same pixels with or without it.
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def record(
+    app: CockpitApp,
+    item_id: str,
+    action: str = "done",
+    operator: Operator = ALICE,
+    reason: str | None = None,
+) -> Event:
+    """Record a decision straight through the engine (setting the scene for a test)."""
+    ctx = app.ctx
+    return decide(
+        ctx.store, ctx.loaded, operator, RELEASE_ID, item_id, action, reason=reason, now=NOW
+    )
+
+
+def make_app(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    lang: str = "en",
+    *,
+    ascii: bool = False,
+    t3_ready: bool = False,
+) -> CockpitApp:
+    """The cockpit on a fresh store in ``tmp_path``: release 1.4.0 to staging (a rehearsal)
+    prepared by alice, T-14 partly done. ``t3_ready`` also settles the T-3 items before its
+    approval gate, so the gate can be decided on. Close ``app.ctx.store`` when done."""
+    _freeze(monkeypatch)
+    store = Store(
+        f"sqlite:///{tmp_path / 'cockpit.db'}", checkpoint_file=tmp_path / "checkpoint.json"
+    ).open()
+    loaded = LoadedConfig(parse_config_text(CONFIG), None)
+    release = create_release(
+        store,
+        loaded,
+        ALICE,
+        plan="release",
+        environment="staging",
+        version="1.4.0",
+        t0="2026-12-16T01:00",
+    )
+    assert release.id == RELEASE_ID
+    decisions = list(SEEDED)
+    if t3_ready:
+        decisions += [(item, "done", None) for item in T3_BEFORE_GATE]
+    for item_id, action, reason in decisions:
+        decide(store, loaded, ALICE, release.id, item_id, action, reason=reason, now=NOW)
+    ctx = AppContext(
+        store,
+        loaded,
+        operator=ALICE,
+        lang=lang,
+        ascii=ascii,
+        release_id=release.id,
+        now=lambda: NOW,
+        refresh_seconds=3600,  # no periodic redraw during a test
+    )
+    app = CockpitApp(ctx)
+    app.theme = "textual-dark"  # not whatever TEXTUAL_THEME says
+    return app
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the app is idle: workers (verify, decisions) done and their redraws shown."""
+    app = pilot.app
+    for _ in range(50):
+        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=10)
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            break
+    else:
+        raise AssertionError(f"workers still running: {list(app.workers)}")
+    await pilot.pause()
+
+
+def steady_inputs(app: CockpitApp) -> None:
+    """Stop every input cursor blinking (a snapshot must not catch it half-way)."""
+    for screen in app.screen_stack:
+        for box in screen.query(Input):
+            box.cursor_blink = False
+
+
+def screen_text(app: CockpitApp) -> str:
+    """What the top screen shows, as plain text (one line per terminal row)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
