@@ -45,6 +45,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "計画変更により無効: {names}",
         "en": "void after a plan change: {names}",
     },
+    "list.in": {"ja": "(あと {left})", "en": "(in {left})"},
     "list.claimed": {"ja": "(自己申告)", "en": "(claimed)"},
     "list.runs": {"ja": "実行: {what}", "en": "runs: {what}"},
     "list.by": {"ja": "{status}: {who} {when}", "en": "{status}: {who} {when}"},
@@ -185,6 +186,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "key.open": {"ja": "開く", "en": "open"},
     "key.filter": {"ja": "絞り込み", "en": "filter"},
     "key.verify": {"ja": "チェーン検証", "en": "verify the chain"},
+    "key.top": {"ja": "先頭へ", "en": "top"},
+    "key.end": {"ja": "末尾へ (追従)", "en": "end (follow)"},
     "key.commands": {"ja": "コマンドパレット", "en": "command palette"},
     "key.quit": {"ja": "終了", "en": "quit"},
     # messages

@@ -99,8 +99,9 @@ class AuditScreen(CockpitScreen):
         self.query_one("#log", AuditView).focus()
 
     def action_back(self) -> None:
+        # esc clears an active filter first, then leaves the screen.
         box = self.query_one("#filter", Input)
-        if box.has_focus:
+        if box.has_focus or box.value:
             box.value = ""
             box.display = False
             self.query_one("#log", AuditView).focus()

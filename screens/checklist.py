@@ -124,7 +124,9 @@ class ChecklistScreen(CockpitScreen):
         line.append(second + "   ")
         late = status == "overdue" and done < total and not release.rehearsal
         label = "dash.overdue" if late else "dash.due"
-        line.append(ctx.t(label, when=when) + (f" (in {remaining})" if remaining else ""))
+        line.append(ctx.t(label, when=when))
+        if remaining:
+            line.append(" " + ctx.t("list.in", left=remaining))
         line.append(f"   {done}/{total}")
         if release.rehearsal:
             line.append("   REHEARSAL", style="reverse")

@@ -42,6 +42,15 @@ class HelpScreen(ModalScreen[None]):
         ctx = app.ctx
         text = Text(ctx.t("help.title") + "\n\n", style="bold")
         bindings = [b for b in getattr(self.under, "BINDINGS", []) if isinstance(b, Binding)]
+        focused = self.under.focused
+        # Keys of our own focused widget too (the log view's scrolling); Textual's built-in
+        # widgets' keys are the usual arrows and would only crowd the list.
+        if focused is not None and type(focused).__module__.startswith("widgets."):
+            bindings += [
+                b if isinstance(b, Binding) else Binding(*b)
+                for b in getattr(focused, "BINDINGS", [])
+                if isinstance(b, (Binding, tuple))
+            ]
         bindings += [Binding(":", "command_palette", "commands"), Binding("q", "quit", "quit")]
         rows: dict[str, list[str]] = {}  # description -> keys, in order
         for binding in bindings:

@@ -30,9 +30,16 @@ class KeyBar(Static):
     """
 
     def show_keys(self, hints: list[KeyHint]) -> None:
+        text = self._hint_text(hints, "  ")
+        if self.size.width and text.cell_len > self.size.width:
+            text = self._hint_text(hints, " ")  # tighter before anything is cut (CJK labels)
+        self.update(text)
+
+    @staticmethod
+    def _hint_text(hints: list[KeyHint], gap: str) -> Text:
         text = Text(" ")
         for hint in hints:
             style = "bold" if hint.enabled else "dim"
             text.append(hint.key, style=style)
-            text.append(" " + hint.label + "  ", style="" if hint.enabled else "dim")
-        self.update(text)
+            text.append(" " + hint.label + gap, style="" if hint.enabled else "dim")
+        return text
