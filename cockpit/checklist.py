@@ -261,9 +261,17 @@ def load_checklist(store: Store, release_text: str) -> Checklist:
 
 
 def _window_override(
-    checklist: Checklist, item: Item, loaded: LoadedConfig, now: datetime, override: str | None
+    store: Store,
+    checklist: Checklist,
+    item: Item,
+    loaded: LoadedConfig,
+    operator: Operator,
+    now: datetime,
+    override: str | None,
 ) -> NewEvent | None:
     """T-0 steps run inside the change window; outside it they need an override with a reason.
+    In production the override needs a second operator: the first one's request is recorded
+    (``override.requested``) and refused; another operator giving the same command seconds it.
     In a rehearsal the window is advisory."""
     if not isinstance(item, StepItem) or checklist.release.rehearsal:
         return None
@@ -276,18 +284,39 @@ def _window_override(
         return None
     if not (override and override.strip()):
         raise Refused(f"outside the change window: {state.text}; override with a reason")
-    if loaded.environment(checklist.release.environment).production:
-        raise Refused(
-            f"outside the change window: {state.text}; production needs a second operator "
-            "to override, which the CLI cannot record yet"
-        )
+    release = checklist.release
+    details: dict[str, Any] = {"rule": "change_window", "window": state.text}
+    if loaded.environment(release.environment).production:
+        requests = [
+            ev
+            for ev in store.events(release_id=release.id)
+            if ev.action == "override.requested" and ev.subject == item.id
+        ]
+        others = [ev for ev in requests if actor_name(ev.actor) != operator.name]
+        if not others:
+            store.append(
+                NewEvent(
+                    action="override.requested",
+                    release_id=release.id,
+                    subject=item.id,
+                    reason=override,
+                    rehearsal=release.rehearsal,
+                    details=details,
+                ),
+                operator,
+            )
+            raise Refused(
+                f"outside the change window: {state.text}; override requested by "
+                f"{operator.name}: production needs a second operator to give the same command"
+            )
+        details |= {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
     return NewEvent(
         action="override",
-        release_id=checklist.release.id,
+        release_id=release.id,
         subject=item.id,
         reason=override,
-        rehearsal=checklist.release.rehearsal,
-        details={"rule": "change_window", "window": state.text},
+        rehearsal=release.rehearsal,
+        details=details,
     )
 
 
@@ -348,7 +377,7 @@ def decide(
             operator,
         )
     moment = now or datetime.now(UTC)
-    extra = _window_override(checklist, item, loaded, moment, override)
+    extra = _window_override(store, checklist, item, loaded, operator, moment, override)
     if extra is not None:
         store.append(extra, operator)
     from cockpit import runner

@@ -316,3 +316,26 @@ def test_phase_due_keeps_wall_clock_time_across_dst(tmp_path: Path) -> None:
     assert (t14.strftime("%Y-%m-%d %H:%M %Z")) == "2026-02-24 01:00 EST"
     assert release.t0_at().strftime("%H:%M %Z") == "01:00 EDT"
     store.close()
+
+
+def test_production_override_needs_a_second_operator(
+    world: tuple[Store, LoadedConfig, Path],
+) -> None:
+    from datetime import UTC, datetime
+
+    store, loaded, plan = world
+    rid = new(store, loaded, plan, env="production")
+    decide(store, loaded, alice, rid, "t7.review", "done")
+    decide(store, loaded, alice, rid, "t7.url", "done")
+    decide(store, loaded, bob, rid, "t7.approval", "approve")
+    decide(store, loaded, carol, rid, "t7.approval", "approve")
+    closed = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+    reason = "customer outage, CAB call 12-10"
+    with pytest.raises(Refused, match="override requested by alice: production needs a second"):
+        decide(store, loaded, alice, rid, "t0.deploy", "done", now=closed, override=reason)
+    with pytest.raises(Refused, match="override requested by alice"):  # alice cannot second herself
+        decide(store, loaded, alice, rid, "t0.deploy", "done", now=closed, override=reason)
+    step = decide(store, loaded, bob, rid, "t0.deploy", "done", now=closed, override=reason)
+    assert step.action == "step.succeeded"
+    override = [e for e in store.events(release_id=rid) if e.action == "override"][-1]
+    assert override.actor.startswith("bob@") and override.details_obj["requested_by"] == "alice"
