@@ -143,10 +143,14 @@ class Checklist:
     release: Release
     plan: LoadedPlan
     states: dict[str, ItemState]
+    _items: dict[str, Item] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._items = {item.id: item for _, item in self.plan.plan.items()}
 
     def state(self, item_id: str) -> ItemState:
         state = self.states.get(item_id) or ItemState(item_id)
-        item = self.plan.plan.item(item_id)
+        item = self._items[item_id]
         if isinstance(item, GateItem) and state.status in {Status.AWAITING, Status.PENDING}:
             approvers = state.valid_approvers(self.plan.sha256)
             if len(approvers) >= item.approvals:

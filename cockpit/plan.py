@@ -58,6 +58,7 @@ byte of the plan and the approvals given for it no longer count.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import types
@@ -377,6 +378,13 @@ def _stem(path: Path) -> str:
 
 
 def parse_plan_bytes(data: bytes, source: str, expected_name: str | None = None) -> LoadedPlan:
+    """Validate a plan file's bytes (cached by content: the app re-reads the plan on every
+    refresh, and only a change of bytes needs a new parse)."""
+    return _parse_plan_cached(data, source, expected_name)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_plan_cached(data: bytes, source: str, expected_name: str | None) -> LoadedPlan:
     """Validate a plan file's bytes. ``source`` names the file in errors; ``expected_name`` (the
     file's stem) must equal the plan's ``name`` when given."""
     if len(data) > MAX_PLAN_BYTES:

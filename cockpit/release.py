@@ -183,13 +183,19 @@ def create_release(
     return get_release(store, event.release_id)
 
 
-def all_releases(store: Store) -> list[Release]:
-    return list(fold(store.events()).values())
+# The events that make and end a release: enough to list releases without reading every item.
+LIFECYCLE = ("release.created", "release.closed", "release.cancelled")
+
+
+def all_releases(store: Store, *, summary: bool = False) -> list[Release]:
+    """Every release, folded from the log. ``summary`` reads only the lifecycle events (fast
+    on a long log; event counts and notes are then left out)."""
+    return list(fold(store.events(actions=LIFECYCLE if summary else ())).values())
 
 
 def find_release_id(store: Store, text: str) -> str:
     """A release id from what the operator typed: the whole id or a unique prefix."""
-    ids = [r.id for r in all_releases(store)]
+    ids = [r.id for r in all_releases(store, summary=True)]
     if text in ids:
         return text
     matches = [i for i in ids if i.startswith(text) or i.removeprefix("r-").startswith(text)]

@@ -428,13 +428,19 @@ class Store:
         after_seq: int = 0,
         limit: int | None = None,
         last: int | None = None,
+        actions: tuple[str, ...] = (),
     ) -> list[Event]:
-        """Events in seq order, optionally for one release, after a seq, or only the last N."""
+        """Events in seq order, optionally for one release, of some actions, after a seq, or
+        only the last N."""
         where = ["seq > :after"]
         params: dict[str, Any] = {"after": after_seq}
         if release_id is not None:
             where.append("release_id = :rid")
             params["rid"] = release_id
+        if actions:
+            marks = ", ".join(f":a{i}" for i in range(len(actions)))
+            where.append(f"action IN ({marks})")
+            params |= {f"a{i}": action for i, action in enumerate(actions)}
         order = "DESC" if last else "ASC"
         sql = (
             f"SELECT {_SELECT_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq {order}"

@@ -46,7 +46,6 @@ class AuditScreen(CockpitScreen):
             from cockpit.release import get_release
 
             self.rehearsal = get_release(self.ctx.store, release_id).rehearsal
-        super().on_mount()
         self.query_one("#filter", Input).display = False
         self.query_one("#log", AuditView).focus()
         self.query_one("#keys", KeyBar).show_keys(

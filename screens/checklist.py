@@ -86,7 +86,6 @@ class ChecklistScreen(CockpitScreen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#items", OptionList).focus()
 
     # ------------------------------------------------------------------ drawing
@@ -136,7 +135,7 @@ class ChecklistScreen(CockpitScreen):
         title_cells = max(14, min(30, (width - 30) // 2))
         options = self.query_one("#items", OptionList)
         highlighted = options.highlighted
-        options.clear_options()
+        prompts: list[Option] = []
         for item in phase.items:
             state = checklist.state(item.id)
             first, second = self._titles(item)
@@ -144,7 +143,9 @@ class ChecklistScreen(CockpitScreen):
             text.append(set_cell_size(first, title_cells) + " ")
             text.append(set_cell_size(second, title_cells) + " ", style="dim")
             text.append(self._state_note(item, state.status))
-            options.add_option(Option(text, id=item.id))
+            prompts.append(Option(text, id=item.id))
+        options.clear_options()
+        options.add_options(prompts)  # one update for the whole list, not one per item
         options.highlighted = highlighted if highlighted is not None else self._first_open()
         self.query_one("#rule", Static).update("-" * max(width - 1, 10))
         self._draw_detail()

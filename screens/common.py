@@ -40,7 +40,8 @@ class CockpitScreen(Screen[Any]):
         return self.cockpit.ctx
 
     def on_mount(self) -> None:
-        self.reload()
+        # Textual calls on_mount of every class in the MRO: subclasses never call super() here.
+        # The first reload comes with ScreenResume, which follows the push.
         self.set_interval(self.ctx.refresh_seconds, self._tick)
 
     def on_screen_resume(self) -> None:

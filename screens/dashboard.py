@@ -56,7 +56,6 @@ class DashboardScreen(CockpitScreen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#releases", OptionList).focus()
         self.verify_chain()
 
@@ -80,7 +79,7 @@ class DashboardScreen(CockpitScreen):
         if self.verified_seq >= 0 and ctx.store.head()[0] != self.verified_seq:
             self.verified_seq = -1
             self.verify_chain()
-        self.releases = [r for r in all_releases(ctx.store) if r.status == "open"]
+        self.releases = [r for r in all_releases(ctx.store, summary=True) if r.status == "open"]
         options = self.query_one("#releases", OptionList)
         highlighted = options.highlighted
         options.clear_options()
