@@ -15,10 +15,11 @@ from textual.command import Hit, Hits, Provider
 from cockpit.config import LoadedConfig
 from cockpit.i18n import tr
 from cockpit.operator import Operator
-from cockpit.store import Store
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+
+    from cockpit.store import Store
 
 
 def _utc_now() -> datetime:
@@ -29,7 +30,7 @@ def _utc_now() -> datetime:
 class AppContext:
     """What every screen needs: the engine's handles and the operator's preferences."""
 
-    store: Store
+    store: Store | None
     loaded: LoadedConfig
     operator: Operator
     lang: str = "en"
@@ -37,6 +38,15 @@ class AppContext:
     release_id: str | None = None
     now: Callable[[], datetime] = field(default=_utc_now)
     refresh_seconds: float = 2.0
+    # Opens the store on first use (in a worker), so the first frame is drawn before SQLAlchemy
+    # is imported and the log is read.
+    opener: Callable[[], Store] | None = None
+
+    def db(self) -> Store:
+        if self.store is None:
+            assert self.opener is not None, "AppContext needs a store or an opener"
+            self.store = self.opener()
+        return self.store
 
     def t(self, key: str, **values: object) -> str:
         return tr(key, self.lang, **values)

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.config import LoadedConfig
 from cockpit.errors import CockpitError, UsageError
@@ -28,7 +28,9 @@ from cockpit.plan import (
     read_plan,
 )
 from cockpit.release import Release, find_release_id, fold
-from cockpit.store import Store
+
+if TYPE_CHECKING:
+    from cockpit.store import Store  # the SQLAlchemy import waits until a store is opened
 
 
 class Refused(CockpitError):

@@ -454,14 +454,13 @@ def cmd_plan_show(ctx: Context) -> int:
 
 def open_app(ctx: Context, release_id: str | None = None) -> int:
     """Open the Textual cockpit on this terminal."""
-    from cockpit.i18n import default_lang
-
-    store = ctx.store
     from cockpit.app import AppContext, run_app
+    from cockpit.i18n import default_lang
 
     run_app(
         AppContext(
-            store=store,
+            store=None,
+            opener=lambda: ctx.store,
             loaded=ctx.loaded,
             operator=ctx.operator,
             lang=ctx.args.lang or default_lang(),

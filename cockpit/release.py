@@ -11,14 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cockpit.config import LoadedConfig
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.operator import Operator
-from cockpit.store import Store
+
+if TYPE_CHECKING:
+    from cockpit.store import Store  # the SQLAlchemy import waits until a store is opened
 
 
 @dataclass

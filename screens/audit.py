@@ -45,7 +45,7 @@ class AuditScreen(CockpitScreen):
         if release_id:
             from cockpit.release import get_release
 
-            self.rehearsal = get_release(self.ctx.store, release_id).rehearsal
+            self.rehearsal = get_release(self.ctx.db(), release_id).rehearsal
         self.query_one("#filter", Input).display = False
         self.query_one("#log", AuditView).focus()
         self.query_one("#keys", KeyBar).show_keys(
@@ -60,7 +60,7 @@ class AuditScreen(CockpitScreen):
 
     def reload(self) -> None:
         """Read only the events after the last one shown (the log only grows)."""
-        new = self.ctx.store.events(after_seq=self.last_seq)
+        new = self.ctx.db().events(after_seq=self.last_seq)
         if new:
             self.lines.extend(format_event_line(ev) for ev in new)
             self.last_seq = new[-1].seq
@@ -109,7 +109,7 @@ class AuditScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="verify")
     def action_verify(self) -> None:
-        report = self.ctx.store.verify()
+        report = self.ctx.db().verify()
         if report.problem is None:
             verdict = self.ctx.t("audit.verify_ok", count=report.count, seq=report.head_seq)
         else:

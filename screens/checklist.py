@@ -96,7 +96,7 @@ class ChecklistScreen(CockpitScreen):
         return self.checklist.plan.plan.phase(self.phase_id)
 
     def reload(self) -> None:
-        self.checklist = load_checklist(self.ctx.store, self.release_id)
+        self.checklist = load_checklist(self.ctx.db(), self.release_id)
         self._draw()
 
     def _titles(self, thing: object) -> tuple[str, str]:
@@ -335,7 +335,7 @@ class ChecklistScreen(CockpitScreen):
 
         try:
             event = decide(
-                ctx.store,
+                ctx.db(),
                 ctx.loaded,
                 ctx.operator,
                 self.release_id,

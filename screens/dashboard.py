@@ -38,6 +38,7 @@ class DashboardScreen(CockpitScreen):
         self.checklist: Checklist | None = None
         self.chain = ""
         self.verified_seq = -1
+        self.verifying = False
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -57,12 +58,12 @@ class DashboardScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
-        self.verify_chain()
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_chain(self) -> None:
-        report = self.ctx.store.verify()
+        report = self.ctx.db().verify()
         self.verified_seq = report.head_seq
+        self.verifying = False
         if report.problem is None:
             text = self.ctx.t("dash.chain_ok", seq=report.head_seq)
         else:
@@ -74,33 +75,43 @@ class DashboardScreen(CockpitScreen):
         self._show_window()
 
     def reload(self) -> None:
+        self.load_data()
+
+    @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
+    def load_data(self) -> None:
+        """Read the log off the UI thread (the first frame is drawn before the store opens)."""
         ctx = self.ctx
-        # Re-verify whenever the log has grown, so the audit line never vouches for old news.
-        if self.verified_seq >= 0 and ctx.store.head()[0] != self.verified_seq:
-            self.verified_seq = -1
-            self.verify_chain()
-        self.releases = [r for r in all_releases(ctx.store, summary=True) if r.status == "open"]
+        store = ctx.db()
+        head = store.head()[0]
+        releases = [r for r in all_releases(store, summary=True) if r.status == "open"]
+        ids = [r.id for r in releases]
+        chosen = ctx.release_id if ctx.release_id in ids else (ids[0] if ids else None)
+        checklist = load_checklist(store, chosen) if chosen else None
+        self.app.call_from_thread(self._apply, releases, checklist, head)
+
+    def _apply(self, releases: list[Release], checklist: Checklist | None, head: int) -> None:
+        ctx = self.ctx
         options = self.query_one("#releases", OptionList)
-        highlighted = options.highlighted
-        options.clear_options()
-        for release in self.releases:
-            label = f"{release.version:<8} {release.plan:<9} {release.environment}"
-            options.add_option(Option(label, id=release.id))
-        if not self.releases:
-            options.add_option(Option(ctx.t("dash.no_releases"), disabled=True))
-            self.checklist = None
-        else:
-            wanted = ctx.release_id
-            index = next((i for i, r in enumerate(self.releases) if r.id == wanted), None)
-            if highlighted is not None and highlighted < len(self.releases):
-                index = highlighted
-            options.highlighted = index or 0
-            self._select(self.releases[options.highlighted or 0].id)
+        if [r.id for r in releases] != [r.id for r in self.releases] or not options.option_count:
+            options.clear_options()
+            options.add_options(
+                [Option(f"{r.version:<8} {r.plan:<9} {r.environment}", id=r.id) for r in releases]
+                or [Option(ctx.t("dash.no_releases"), disabled=True)]
+            )
+        self.releases = releases
+        self.checklist = checklist
+        if checklist is not None:
+            ctx.release_id = checklist.release.id
+            options.highlighted = [r.id for r in releases].index(checklist.release.id)
+        # Verify whenever the log has grown, so the audit line never vouches for old news.
+        if head != self.verified_seq and not self.verifying:
+            self.verifying = True
+            self.verify_chain()
         self._draw()
 
     def _select(self, release_id: str) -> None:
         self.ctx.release_id = release_id
-        self.checklist = load_checklist(self.ctx.store, release_id)
+        self.checklist = load_checklist(self.ctx.db(), release_id)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id and (
@@ -182,7 +193,7 @@ class DashboardScreen(CockpitScreen):
             return
         rows = max(self.size.height - 14, 3)
         zone = self.ctx.loaded.config.change_window.timezone
-        events = self.ctx.store.events(release_id=self.checklist.release.id, last=rows)
+        events = self.ctx.db().events(release_id=self.checklist.release.id, last=rows)
         lines = []
         for ev in events:
             # Local time, who, what, on which item, and why: the newest decisions at a glance.

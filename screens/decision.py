@@ -102,7 +102,7 @@ def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> N
 
     ctx = screen.ctx
     try:
-        event = ctx.store.append(
+        event = ctx.db().append(
             NewEvent(
                 action="note",
                 release_id=release.id if release else None,
