@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -12,13 +12,17 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.checklist import Checklist, load_checklist
-from cockpit.release import Release, all_releases
 from cockpit.window import due_status, phase_due
 from screens.common import CockpitScreen, local, window_text
 from widgets.keybar import KeyBar, KeyHint
 from widgets.statusline import StatusLine
 from widgets.timeline import PhaseRow, Timeline
+
+if TYPE_CHECKING:
+    # The engine's checklist and plan loader (PyYAML, msgspec) are imported by the loading
+    # worker, while the first frame is drawn.
+    from cockpit.checklist import Checklist
+    from cockpit.release import Release
 
 
 class DashboardScreen(CockpitScreen):
@@ -80,6 +84,9 @@ class DashboardScreen(CockpitScreen):
     @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
     def load_data(self) -> None:
         """Read the log off the UI thread (the first frame is drawn before the store opens)."""
+        from cockpit.checklist import load_checklist
+        from cockpit.release import all_releases
+
         ctx = self.ctx
         store = ctx.db()
         head = store.head()[0]
@@ -110,6 +117,8 @@ class DashboardScreen(CockpitScreen):
         self._draw()
 
     def _select(self, release_id: str) -> None:
+        from cockpit.checklist import load_checklist
+
         self.ctx.release_id = release_id
         self.checklist = load_checklist(self.ctx.db(), release_id)
 
