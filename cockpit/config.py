@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from cockpit.errors import ConfigError
+from cockpit.schema_errors import ENUM_RE, EXPECTED_RE, UNKNOWN_RE, type_word
 
 CONFIG_NAME = "cockpit.toml"
 APP_NAME = "release-cockpit"
@@ -276,19 +277,7 @@ def _check_numbers(value: Any, path: tuple[str, ...], text: str, source: str) ->
             _check_numbers(item, path, text, source)
 
 
-_EXPECTED_RE = re.compile(r"^Expected `(?P<want>[^`]+)`(?P<rest>.*)$")
-_ENUM_RE = re.compile(r"^Invalid enum value (?P<value>.+)$")
-_UNKNOWN_RE = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`")
 _AT_RE = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_TYPE_WORDS = {
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "bool": "true or false",
-    "array": "a list",
-    "object": "a table",
-    "null": "nothing",
-}
 
 
 def _convert(value: Any, kind: Any, prefix: tuple[str, ...], text: str, source: str) -> Any:
@@ -300,8 +289,8 @@ def _convert(value: Any, kind: Any, prefix: tuple[str, ...], text: str, source: 
         rel = at["path"] if at else ""
         message = message[: at.start()] if at else message
         parts = [*prefix, *(p for p in re.split(r"[.\[\]]", rel) if p and p != "...")]
-        unknown = _UNKNOWN_RE.match(message)
-        expected = _EXPECTED_RE.match(message)
+        unknown = UNKNOWN_RE.match(message)
+        expected = EXPECTED_RE.match(message)
         if unknown:
             parts.append(unknown["field"])
             allowed = _allowed_keys(kind, parts[len(prefix) : -1])
@@ -310,8 +299,8 @@ def _convert(value: Any, kind: Any, prefix: tuple[str, ...], text: str, source: 
             problem = "has the wrong form" + _form_hint(message)
         elif expected:
             want, rest = expected["want"], expected["rest"].split(", got")[0]
-            problem = f"expected {_TYPE_WORDS.get(want, want)}{rest}"
-        elif enum := _ENUM_RE.match(message):
+            problem = f"expected {type_word(want, 'a table')}{rest}"
+        elif enum := ENUM_RE.match(message):
             choices = _literal_choices(kind, parts[len(prefix) :])
             problem = f"{enum['value']} is not allowed" + (
                 f" (use one of: {', '.join(choices)})" if choices else ""

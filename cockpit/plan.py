@@ -74,6 +74,7 @@ import yaml
 
 from cockpit.config import display_path
 from cockpit.errors import CockpitError
+from cockpit.schema_errors import ENUM_RE, EXPECTED_RE, MISSING_RE, UNKNOWN_RE, type_word
 
 SCHEMA_VERSION = 1
 PLAN_SUFFIXES = (".yaml", ".yml")
@@ -630,19 +631,6 @@ def _show(value: Any) -> str:
 
 _AT_RE = re.compile(r" - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`$")
 _SEG_RE = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
-_EXPECTED_RE = re.compile(r"^Expected `(?P<want>[^`]+)`(?P<rest>.*)$")
-_UNKNOWN_RE = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`")
-_MISSING_RE = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
-_ENUM_RE = re.compile(r"^Invalid enum value (?P<value>.+)$")
-_TYPE_WORDS = {
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "bool": "true or false",
-    "array": "a list",
-    "object": "a mapping",
-    "null": "nothing",
-}
 _FORM_HINTS = {
     "name": "lowercase letters, digits, '-' and '_', starting with a letter, as the file name",
     "id": "lowercase letters, digits, '-' and '_', starting with a letter, e.g. t-14",
@@ -686,13 +674,13 @@ def _convert(doc: _Doc) -> Plan:
 
 
 def _schema_error(doc: _Doc, path: KeyPath, message: str) -> PlanError:
-    if unknown := _UNKNOWN_RE.match(message):
+    if unknown := UNKNOWN_RE.match(message):
         allowed = _allowed_keys(doc.raw, path)
         hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
         return doc.error((*path, unknown["field"]), f"unknown key{hint}")
-    if missing := _MISSING_RE.match(message):
+    if missing := MISSING_RE.match(message):
         return doc.error((*path, missing["field"]), "missing (required)", line_path=path)
-    if expected := _EXPECTED_RE.match(message):
+    if expected := EXPECTED_RE.match(message):
         field = next((seg for seg in reversed(path) if isinstance(seg, str)), "")
         rest = expected["rest"].split(", got")[0]
         if "matching regex" in rest:
@@ -702,10 +690,8 @@ def _schema_error(doc: _Doc, path: KeyPath, message: str) -> PlanError:
             value = _get(doc.raw, path)
             return doc.error(path, f"{value!r} has the wrong form" + (f" ({hint})" if hint else ""))
         rest = rest.replace(".0", "") if expected["want"] == "float" else rest
-        return doc.error(
-            path, f"expected {_TYPE_WORDS.get(expected['want'], expected['want'])}{rest}"
-        )
-    if enum := _ENUM_RE.match(message):
+        return doc.error(path, f"expected {type_word(expected['want'], 'a mapping')}{rest}")
+    if enum := ENUM_RE.match(message):
         if path == ("schema_version",):
             return doc.error(
                 path, f"{enum['value']} is not supported (this cockpit reads {SCHEMA_VERSION})"
