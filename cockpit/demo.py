@@ -100,9 +100,11 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
     store = Store(url, checkpoint_file=checkpoint_path(loaded, url)).open()
     try:
         tz = ZoneInfo(loaded.config.change_window.timezone)
-        t0 = (datetime.now(tz) + timedelta(days=14)).replace(
-            hour=1, minute=0, second=0, microsecond=0
-        )
+        # The first 01:00 at least 14 days ahead, so the T-14 phase is still open today.
+        later = datetime.now(tz) + timedelta(days=14)
+        t0 = later.replace(hour=1, minute=0, second=0, microsecond=0)
+        if t0 < later:
+            t0 += timedelta(days=1)
         release = create_release(
             store,
             loaded,
