@@ -23,19 +23,21 @@ What it measures, all in one run:
    marker text, then the cursor move to the last row after it (Textual writes a frame top to
    bottom, so that is the frame written through). The markers: the dashboard's "Timeline"
    title (the target's figure), and also "Timeline" then a "T-14" phase row, which exists only
-   once the engine's data is drawn (a frame with data; today the same frame); the bare app's
-   Header title. Then the process group is killed. One unmeasured start of each app first, then
-   N starts of each, interleaved (the order alternates every round); median, best and worst.
+   once the engine's data is drawn (a frame with data: the store opens and the log is read
+   after the first frame); the bare app's Header title. Then the process group is killed. One
+   unmeasured start of each app first, then N starts of each, interleaved (the order alternates
+   every round); median, best and worst.
 3. Where the cockpit's time goes (not with ``--quick``):
 
    - a traced start: the same command run through a small wrapper that stamps the wall clock
      (from the fork) at the imports, ``Store.open``, ``DashboardScreen.compose``/``on_mount``,
-     every ``DashboardScreen.reload`` and ``_select``, ``Store.events``, the verify thread, and
-     each ``App._display`` (the frame handed to the terminal); median of 3 starts;
+     every ``DashboardScreen.reload``, ``_select`` and ``_apply``, ``Store.events``, the verify
+     thread, and each ``App._display`` (the frame handed to the terminal); median of 3 starts;
    - interpreter start (``python -c pass``) and the imports, with a plain timer (best of 5) and
      with ``python -X importtime`` on the real start (self time summed per top-level package);
    - each engine step of the start path alone in a fresh process (median of 5), and
-     ``DashboardScreen.reload`` / ``_select`` timed in a headless app;
+     the dashboard's load (``reload`` -> ``load_data`` worker -> ``_apply``) and ``_select``
+     timed in a headless app;
    - what-if starts: the cockpit with one cause of delay patched out in the child process only
      (never on disk), to show what each is worth.
 
@@ -627,7 +629,8 @@ out["store_open"] = t() - s
 s = t(); import cockpit.app, screens.dashboard; out["import_app"] = t() - s
 from cockpit.checklist import load_checklist
 from cockpit.release import all_releases
-s = t(); releases = all_releases(store); out["all_releases"] = t() - s
+s = t(); all_releases(store); out["all_releases"] = t() - s
+s = t(); releases = all_releases(store, summary=True); out["all_releases_summary"] = t() - s
 first = next(r for r in releases if r.status == "open")
 s = t(); load_checklist(store, first.id); out["load_checklist"] = t() - s
 s = t(); store.verify(); out["verify"] = t() - s
@@ -635,25 +638,34 @@ s = t(); store.verify(); out["verify"] = t() - s
 from cockpit.app import AppContext, CockpitApp
 from cockpit.operator import current_operator
 from screens.dashboard import DashboardScreen
-reloads, selects = [], []
-original_reload, original_select = DashboardScreen.reload, DashboardScreen._select
+# DashboardScreen.reload only starts the load_data worker (a thread); the data is drawn by
+# _apply on the UI thread. A load is timed from reload() to the end of _apply.
+loads, started = [], []
+original_reload, original_apply = DashboardScreen.reload, DashboardScreen._apply
 def reload(self):
-    s = t(); original_reload(self); reloads.append(t() - s)
-def select(self, release_id):
-    s = t(); original_select(self, release_id); selects.append(t() - s)
-DashboardScreen.reload, DashboardScreen._select = reload, select
+    started.append(t()); original_reload(self)
+def apply(self, *args):
+    original_apply(self, *args); loads.append(t() - started[-1])
+DashboardScreen.reload, DashboardScreen._apply = reload, apply
 async def headless():
     app = CockpitApp(AppContext(store=store, loaded=loaded, operator=current_operator(),
                                 lang="en", refresh_seconds=3600))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
+        while not loads:
+            await pilot.pause(0.01)
         screen = app.screen
-        del selects[:]
         for _ in range(5):
             screen.reload()
-        out["dashboard_reload_first"] = reloads[0]
-        out["dashboard_reload"] = sorted(reloads[1:])[len(reloads[1:]) // 2]
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+        out["dashboard_reload_first"] = loads[0]
+        out["dashboard_reload"] = sorted(loads[1:])[len(loads[1:]) // 2]
+        selects = []
+        ids = [r.id for r in screen.releases]
+        for i in range(5):
+            s = t(); screen._select(ids[i % len(ids)]); selects.append(t() - s)
         out["dashboard_select"] = sorted(selects)[len(selects) // 2]
 asyncio.run(headless())
 print(json.dumps(out))
@@ -708,6 +720,7 @@ def patch(name, module):
         wrap(module.DashboardScreen, "on_mount", "DashboardScreen.on_mount")
         wrap(module.DashboardScreen, "reload", "DashboardScreen.reload", limit=5)
         wrap(module.DashboardScreen, "_select", "DashboardScreen._select", limit=5)
+        wrap(module.DashboardScreen, "_apply", "DashboardScreen._apply (data drawn)", limit=3)
 
 WATCH = {"cockpit.cli", "cockpit.config", "cockpit.store", "cockpit.app", "screens.common",
          "screens.dashboard", "textual.app"}
@@ -782,47 +795,34 @@ def start_timeline(config: str, work: Path, repeat: int) -> dict[str, Any]:
 
 
 # What-if starts (diagnosis only; the app is patched in the child process, never on disk).
+# Patches must not import the engine up front: the first frame is drawn before it is imported,
+# so the verify patch is applied by an import hook when cockpit.store is first imported.
 WHAT_IF = {
     "as shipped (python -c wrapper)": "",
-    "DashboardScreen.reload body run once": """
-import screens.dashboard as dashboard
-_reload, _calls = dashboard.DashboardScreen.reload, []
-def reload(self):
-    _calls.append(1)
-    if len(_calls) == 1:
-        _reload(self)
-dashboard.DashboardScreen.reload = reload
-""",
     "Store.verify thread idle during start": """
-import time, cockpit.store as store
-store.Store.verify = lambda self, checkpoint=None: time.sleep(3600)
+import importlib.util, time
+class _PatchStore:
+    def find_spec(self, name, path=None, target=None):
+        if name != "cockpit.store":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        exec_module = spec.loader.exec_module
+        def patched(module):
+            exec_module(module)
+            module.Store.verify = lambda self, checkpoint=None: time.sleep(3600)
+        spec.loader.exec_module = patched
+        return spec
+sys.meta_path.insert(0, _PatchStore())
 """,
 }
-WHAT_IF["both"] = (
-    WHAT_IF["DashboardScreen.reload body run once"]
-    + WHAT_IF["Store.verify thread idle during start"]
-)
-# ... and _select building the checklist from the releases reload has just folded, instead of
-# load_checklist (whose find_release_id reads and folds the whole log a second time).
-WHAT_IF["both + one log read per reload"] = (
-    WHAT_IF["both"]
-    + """
-from cockpit.checklist import Checklist, fold_items
-from cockpit.plan import read_plan
-def _select(self, release_id):
-    self.ctx.release_id = release_id
-    release = next(r for r in self.releases if r.id == release_id)
-    events = self.ctx.store.events(release_id=release_id)
-    self.checklist = Checklist(release, read_plan(release.plan), fold_items(events))
-dashboard.DashboardScreen._select = _select
-"""
-)
 
 
-def what_if(config: str, runs: int) -> dict[str, float]:
-    """Median time to first frame of the cockpit with one cause of delay patched out; and, for
-    comparison, with no bytecode cache for the project's own modules (what a start costs in an
-    environment with PYTHONDONTWRITEBYTECODE=1 and an editable install)."""
+def what_if(config: str, runs: int) -> dict[str, dict[str, float]]:
+    """Median time to first frame and to the frame with data of the cockpit with one cause of
+    delay patched out; and, for comparison, with no bytecode cache for the project's own modules
+    (what a start costs in an environment with PYTHONDONTWRITEBYTECODE=1 and an editable
+    install)."""
     out = {}
     variants = [(name, patch, True) for name, patch in WHAT_IF.items()]
     variants.append(("no .pyc for cockpit's own modules", "", False))
@@ -835,9 +835,8 @@ def what_if(config: str, runs: int) -> dict[str, float]:
         )
         argv = [sys.executable, "-c", code]
         first_frame(argv, env, COCKPIT_MILESTONES)  # warm-up
-        out[name] = statistics.median(
-            first_frame(argv, env, COCKPIT_MILESTONES)["frame"] for _ in range(runs)
-        )
+        starts = [first_frame(argv, env, COCKPIT_MILESTONES) for _ in range(runs)]
+        out[name] = {key: statistics.median(s[key] for s in starts) for key in COCKPIT_MILESTONES}
     return out
 
 
@@ -1004,10 +1003,11 @@ def render(result: dict[str, Any]) -> str:
             ("Store(...).open()", "store_open", "engine, schema revision check"),
             ("import cockpit.app, screens.dashboard", "import_app", "Textual, plan, yaml"),
             ("all_releases(store)", "all_releases", f"Store.events() + fold, {w['events']:,} rows"),
-            ("load_checklist(first open)", "load_checklist", "find_release_id: all_releases again"),
+            ("all_releases(store, summary=True)", "all_releases_summary", "lifecycle events only"),
+            ("load_checklist(first open)", "load_checklist", "release's events + plan"),
             ("Store.verify()", "verify", "the dashboard's verify_chain thread"),
-            ("DashboardScreen.reload, on mount", "dashboard_reload_first", "UI thread"),
-            ("DashboardScreen.reload, again", "dashboard_reload", "each tick (2 s), each resume"),
+            ("dashboard load, on mount", "dashboard_reload_first", "reload -> worker -> _apply"),
+            ("dashboard load, again", "dashboard_reload", "each tick (2 s), each resume"),
             ("DashboardScreen._select", "dashboard_select", "each release highlighted (j/k)"),
         ]
         for label, key, note in steps:
@@ -1024,10 +1024,15 @@ def render(result: dict[str, Any]) -> str:
         lines += ["", table(rows)]
 
         shipped = b["what_if"]["as shipped (python -c wrapper)"]
-        rows = [("What if (patched in the child only)", "First frame", "vs shipped")]
+        rows = [("What if (patched in the child only)", "First frame", "With data", "vs shipped")]
         for name, value in b["what_if"].items():
-            delta = "" if value is shipped else f"{(value - shipped) * 1000:+,.0f} ms"
-            rows.append((name, ms(value), delta))
+            delta = (
+                ""
+                if value is shipped
+                else f"{(value['frame'] - shipped['frame']) * 1000:+,.0f} / "
+                f"{(value['data'] - shipped['data']) * 1000:+,.0f} ms"
+            )
+            rows.append((name, ms(value["frame"]), ms(value["data"]), delta))
         lines += ["", table(rows), f"(median of {b['what_if_runs']} starts each)"]
 
     lines += ["", "Targets:"]

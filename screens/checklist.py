@@ -119,16 +119,19 @@ class ChecklistScreen(CockpitScreen):
         status = due_status(due, now)
         when = local(due, zone)
         remaining = format_remaining(due - now) if due > now else ""
+        # Most important first, so a narrow terminal cuts the least important: progress, the
+        # rehearsal mark, then the due date.
         line = Text(f" {phase.id.upper()} {first} ", style="bold")
-        line.append(second + "   ")
+        line.append(f" {done}/{total}  ", style="bold")
+        if release.rehearsal:
+            line.append("REHEARSAL", style="reverse")
+            line.append("  ")
         late = status == "overdue" and done < total and not release.rehearsal
         label = "dash.overdue" if late else "dash.due"
         line.append(ctx.t(label, when=when))
         if remaining:
             line.append(" " + ctx.t("list.in", left=remaining))
-        line.append(f"   {done}/{total}")
-        if release.rehearsal:
-            line.append("   REHEARSAL", style="reverse")
+        line.append("   " + second, style="dim")
         self.query_one("#phase", StatusLine).set_text(line)
 
         width = self.size.width or 80

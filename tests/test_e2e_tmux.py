@@ -257,9 +257,9 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                 tmux.keys("Enter")
                 tmux.wait(lambda s, t=title: row_of(s, "[x]", t), f"{item.id} done")
 
-        # The phase is settled: its line says so once the toasts have cleared off it.
+        # The phase is settled: its line says so.
         screen = tmux.wait(
-            lambda s, p=phase, n=total: f"   {n}/{n}   " in phase_line(s, p.id),
+            lambda s, p=phase, n=total: f"  {n}/{n}  " in phase_line(s, p.id),
             f"{phase.id} at {total}/{total}",
         )
         rows = [line for line in lines(screen) if line.startswith((" [x] ", " [-] ", " [ ] "))]
