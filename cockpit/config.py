@@ -502,20 +502,15 @@ def checkpoint_path(loaded: LoadedConfig, db_url: str) -> Path:
 
 
 def _without_password(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", "@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return _replace_password(url, "")
 
 
 def redact_url(url: str) -> str:
     """A database URL fit for the screen or a log: the password replaced by ``***``."""
+    return _replace_password(url, ":***")
+
+
+def _replace_password(url: str, replacement: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     try:
@@ -524,7 +519,7 @@ def redact_url(url: str) -> str:
         return url
     if parts.password is None:
         return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    netloc = parts.netloc.replace(":" + parts.password + "@", replacement + "@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
 
 
