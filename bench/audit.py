@@ -26,28 +26,22 @@ Targets (checked unless ``--no-check``; the exit status is 1 when one is missed)
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
-import platform
 import shutil
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# _common puts the repository root first on sys.path: import it before cockpit.
+from _common import finish, machine, parser, stage, table, target, target_lines
 
-from cockpit.events import COLUMNS, NewEvent  # noqa: E402
-from cockpit.operator import Operator  # noqa: E402
-from cockpit.store import Store, read_checkpoint  # noqa: E402
+from cockpit.events import COLUMNS, NewEvent
+from cockpit.operator import Operator
+from cockpit.store import Store, read_checkpoint
 
 TARGET_APPENDS_PER_S = 1_000
 TARGET_VERIFY_S = 2.0
@@ -155,6 +149,13 @@ def fdatasync_seconds(path: Path, count: int) -> float:
         os.close(fd)
 
 
+def check_chain(store: Store, expected: int, what: str) -> None:
+    """Stop unless ``store`` verifies with ``expected`` events."""
+    report = store.verify()
+    if not report.ok or report.count != expected:
+        raise SystemExit(f"{what} left a bad chain: {report.problem}")
+
+
 def build_log(store: Store, total: int, budget_s: float | None = None) -> tuple[int, float]:
     """Fill ``store`` with ``total`` events via append_many; stop early if over budget."""
     start = time.perf_counter()
@@ -209,16 +210,6 @@ def time_verify(
     }
 
 
-@contextmanager
-def stage(name: str, quiet: bool) -> Iterator[None]:
-    if not quiet:
-        print(f"  {name} ...", file=sys.stderr, flush=True)
-    start = time.perf_counter()
-    yield
-    if not quiet:
-        print(f"  {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------- benchmarks
 
 
@@ -255,9 +246,7 @@ def bench_sqlite(work: Path, n: int, rounds: int, quiet: bool) -> dict[str, Any]
             totals["fdatasync"] += fdatasync_seconds(work / "fsync.probe", count)
             offset += count
     for store in (cockpit, no_ckpt, no_sync):
-        report = store.verify()
-        if not report.ok or report.count != n + 20:
-            raise SystemExit(f"append benchmark left a bad chain: {report.problem}")
+        check_chain(store, n + 20, "append benchmark")
     baseline.close()
     for store in (cockpit, no_ckpt, no_sync):
         store.close()
@@ -302,9 +291,7 @@ def bench_postgres(work: Path, n: int, verify_events: int, quiet: bool) -> dict[
         time_appends(store, workload(0, 20))  # warm-up
         with stage(f"PostgreSQL appends, {n}", quiet):
             seconds = time_appends(store, workload(20, n))
-        report = store.verify()
-        if not report.ok or report.count != n + 20:
-            raise SystemExit(f"PostgreSQL append benchmark left a bad chain: {report.problem}")
+        check_chain(store, n + 20, "PostgreSQL append benchmark")
         store.close()
         out.update({"n": n, "appends_per_s": n / seconds, "append_ms": 1000 * seconds / n})
 
@@ -328,16 +315,10 @@ def bench_postgres(work: Path, n: int, verify_events: int, quiet: bool) -> dict[
 # ---------------------------------------------------------------- output
 
 
-def machine() -> dict[str, Any]:
+def audit_machine() -> dict[str, Any]:
     import sqlalchemy
 
-    info = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "platform": platform.platform(),
-    }
+    info = machine(sqlite=sqlite3.sqlite_version, sqlalchemy=sqlalchemy.__version__)
     try:
         import psycopg
 
@@ -347,19 +328,9 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def table(rows: list[tuple[str, str, str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = []
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def render(result: dict[str, Any]) -> str:
     s, v, pg = result["sqlite"], result["sqlite_verify"], result.get("postgres")
-    rows: list[tuple[str, str, str]] = [("Measure", "Result", "Notes")]
+    rows: list[tuple[str, ...]] = [("Measure", "Result", "Notes")]
     rows.append(
         (
             f"SQLite durable appends (N={s['n']})",
@@ -436,11 +407,7 @@ def render(result: dict[str, Any]) -> str:
         f"Audit log benchmark: {m['cpus']} CPUs, Python {m['python']}, SQLite {m['sqlite']}, "
         f"SQLAlchemy {m['sqlalchemy']}\n"
     )
-    lines = [head, table(rows), "", "Targets:"]
-    for t in result["targets"]:
-        lines.append(
-            f"  [{'PASS' if t['met'] else 'MISS'}] {t['name']}: {t['value']} (target {t['target']})"
-        )
+    lines = [head, table(rows), "", "Targets:", *target_lines(result["targets"])]
     if pg is not None:
         lines.append(
             "\nNote: the PostgreSQL test server runs with fsync=off, so its append rate "
@@ -453,23 +420,20 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small N for a smoke run")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--no-check", action="store_true", help="exit 0 even if a target is missed")
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--sqlite-n", type=int, help="SQLite appends (default 3000, quick 300)")
-    parser.add_argument("--pg-n", type=int, help="PostgreSQL appends (default 2000, quick 200)")
-    parser.add_argument(
+    options = parser(__doc__, quick_help="small N for a smoke run")
+    options.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    options.add_argument("--sqlite-n", type=int, help="SQLite appends (default 3000, quick 300)")
+    options.add_argument("--pg-n", type=int, help="PostgreSQL appends (default 2000, quick 200)")
+    options.add_argument(
         "--verify-events", type=int, help="events in the verify log (default 100000, quick 10000)"
     )
-    args = parser.parse_args(argv)
+    args = options.parse_args(argv)
     sqlite_n = args.sqlite_n or (300 if args.quick else 3000)
     pg_n = args.pg_n or (200 if args.quick else 2000)
     verify_events = args.verify_events or (10_000 if args.quick else TARGET_VERIFY_EVENTS)
     quiet = args.json
 
-    result: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    result: dict[str, Any] = {"machine": audit_machine(), "quick": args.quick}
     work = Path(tempfile.mkdtemp(prefix="cockpit-bench-"))
     try:
         result["sqlite"] = bench_sqlite(work, sqlite_n, rounds=3, quiet=quiet)
@@ -487,23 +451,21 @@ def main(argv: list[str] | None = None) -> int:
     s, v = result["sqlite"], result["sqlite_verify"]
     verify_100k = v["best_s"] * TARGET_VERIFY_EVENTS / v["events"]
     result["targets"] = [
-        {
-            "name": "SQLite durable appends/s",
-            "value": round(s["appends_per_s"]),
-            "target": f">= {TARGET_APPENDS_PER_S}",
-            "met": s["appends_per_s"] >= TARGET_APPENDS_PER_S,
-        },
-        {
-            "name": "SQLite verify 100,000 events (s)"
+        target(
+            "SQLite durable appends/s",
+            round(s["appends_per_s"]),
+            f">= {TARGET_APPENDS_PER_S}",
+            s["appends_per_s"] >= TARGET_APPENDS_PER_S,
+        ),
+        target(
+            "SQLite verify 100,000 events (s)"
             + ("" if v["events"] == TARGET_VERIFY_EVENTS else ", projected"),
-            "value": round(verify_100k, 3),
-            "target": f"<= {TARGET_VERIFY_S}",
-            "met": verify_100k <= TARGET_VERIFY_S,
-        },
+            round(verify_100k, 3),
+            f"<= {TARGET_VERIFY_S}",
+            verify_100k <= TARGET_VERIFY_S,
+        ),
     ]
-    print(json.dumps(result, indent=2) if args.json else render(result))
-    missed = [t for t in result["targets"] if not t["met"]]
-    return 1 if missed and not args.no_check else 0
+    return finish(result, args.json, args.no_check, render)
 
 
 if __name__ == "__main__":

@@ -59,43 +59,44 @@ import asyncio
 import functools
 import gc
 import itertools
-import json
 import math
 import os
-import platform
 import shutil
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from textual import events  # noqa: E402
-from textual.app import App, ComposeResult  # noqa: E402
-from textual.binding import Binding  # noqa: E402
-from textual.widgets import OptionList  # noqa: E402
-
-from cockpit.app import AppContext, CockpitApp  # noqa: E402
-from cockpit.checklist import SETTLED  # noqa: E402
-from cockpit.config import (  # noqa: E402
-    LoadedConfig,
-    checkpoint_path,
-    database_url,
-    parse_config_file,
+# _common puts the repository root first on sys.path: import it before cockpit.
+from _common import (
+    demo_tables,
+    finish,
+    open_workspace,
+    parser,
+    stage,
+    table,
+    target,
+    target_lines,
+    textual_machine,
+    workspace_config,
 )
-from cockpit.operator import Operator  # noqa: E402
-from cockpit.release import create_release  # noqa: E402
-from cockpit.store import Store  # noqa: E402
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import OptionList
+
+from cockpit.app import AppContext, CockpitApp
+from cockpit.checklist import SETTLED
+from cockpit.config import LoadedConfig
+from cockpit.operator import Operator
+from cockpit.release import create_release
+from cockpit.store import Store
 
 TARGET_P95_MS = 50.0
 ITEMS = 300
@@ -107,28 +108,18 @@ WARMUP = 5
 
 OPERATOR = Operator.fixed("alice", "bastion-1")
 
-WORKSPACE_CONFIG = """\
-# Benchmark workspace made by bench/keys.py.
-[database]
-url = "sqlite:///cockpit.db"
-
-[audit]
-checkpoint = "audit-checkpoint.json"
-
-[change_window]
-timezone = "Asia/Tokyo"
-weekday = "wednesday"
-week = 3
-start = "01:00"
-end = "05:00"
-
+WORKSPACE_CONFIG = workspace_config(
+    "bench/keys.py",
+    demo_tables("database", "audit", "change_window"),
+    """\
 [roles]
 approver = ["bob"]
 
 [environments.staging]
 description = "Staging"
 rehearsal = true
-"""
+""",
+)
 
 # Realistic item titles: the shipped plans' Japanese wording beside the English.
 TITLES = [
@@ -181,14 +172,9 @@ def plan_yaml(items: int) -> str:
 
 
 def build_workspace(root: Path, items: int) -> tuple[Store, LoadedConfig, str]:
-    root.mkdir(parents=True, exist_ok=True)
-    config_file = root / "cockpit.toml"
-    config_file.write_text(WORKSPACE_CONFIG, encoding="utf-8")
+    _, loaded, store = open_workspace(root, WORKSPACE_CONFIG)
     plan_file = root / "bench300.yaml"
     plan_file.write_text(plan_yaml(items), encoding="utf-8")
-    loaded = LoadedConfig(parse_config_file(config_file), config_file)
-    url = database_url(loaded)
-    store = Store(url, checkpoint_file=checkpoint_path(loaded, url)).open()
     t0 = (datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=2)).replace(
         hour=1, minute=0, second=0, microsecond=0
     )
@@ -647,38 +633,6 @@ def summary(samples: list[tuple[float, float, bool, float]]) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def stage(name: str, quiet: bool) -> Iterator[None]:
-    if not quiet:
-        print(f"  {name} ...", file=sys.stderr, flush=True)
-    start = time.perf_counter()
-    yield
-    if not quiet:
-        print(f"  {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-
-
-def machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    return {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "textual": version("textual"),
-        "platform": platform.platform(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def render(result: dict[str, Any]) -> str:
     m = result["machine"]
     head = (
@@ -816,12 +770,7 @@ def render(result: dict[str, Any]) -> str:
         f"{', '.join(map(str, timers))}"
     )
 
-    lines += ["", "Targets:"]
-    for target in result["targets"]:
-        lines.append(
-            f"  [{'PASS' if target['met'] else 'MISS'}] {target['name']}: {target['value']} ms "
-            f"(target {target['target']})"
-        )
+    lines += ["", "Targets:", *target_lines(result["targets"], unit=" ms")]
     for note in result["notes"]:
         lines.append(f"  [info] {note}")
     return "\n".join(lines)
@@ -906,15 +855,12 @@ async def bench(args: argparse.Namespace, work: Path, quiet: bool) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="40 j/k and 6 enter presses")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--no-check", action="store_true", help="exit 0 even if a target is missed")
-    parser.add_argument("--presses", type=int, help="j presses, and k presses (default 200)")
-    parser.add_argument("--enter", type=int, help="enter presses (default 30)")
-    parser.add_argument("--items", type=int, default=ITEMS, help="items in the phase")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
-    args = parser.parse_args(argv)
+    options = parser(__doc__, quick_help="40 j/k and 6 enter presses")
+    options.add_argument("--presses", type=int, help="j presses, and k presses (default 200)")
+    options.add_argument("--enter", type=int, help="enter presses (default 30)")
+    options.add_argument("--items", type=int, default=ITEMS, help="items in the phase")
+    options.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
+    args = options.parse_args(argv)
     args.presses = args.presses or (40 if args.quick else 200)
     args.enter = args.enter or (6 if args.quick else 30)
     quiet = args.json
@@ -925,19 +871,19 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="cockpit-bench-keys-"))
     try:
-        result: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+        result: dict[str, Any] = {"machine": textual_machine(), "quick": args.quick}
         result.update(asyncio.run(bench(args, work, quiet)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     c, b = result["cockpit"], result["baseline"]
     result["targets"] = [
-        {
-            "name": f"p95 '{key}' key-to-screen, {args.items}-item checklist",
-            "value": round(c[key]["p95_ms"], 1),
-            "target": f"<= {TARGET_P95_MS:g} ms",
-            "met": c[key]["p95_ms"] <= TARGET_P95_MS,
-        }
+        target(
+            f"p95 '{key}' key-to-screen, {args.items}-item checklist",
+            round(c[key]["p95_ms"], 1),
+            f"<= {TARGET_P95_MS:g} ms",
+            c[key]["p95_ms"] <= TARGET_P95_MS,
+        )
         for key in ("j", "k")
     ]
     result["notes"] = [
@@ -950,9 +896,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} {c[k]['p50_ms'] / b[k]['p50_ms']:.2f}x" for k in ("j", "k", "enter")),
         f"load average when the run started: {result['machine']['load_average_at_start']}",
     ]
-    print(json.dumps(result, indent=2) if args.json else render(result))
-    missed = [t for t in result["targets"] if not t["met"]]
-    return 1 if missed and not args.no_check else 0
+    return finish(result, args.json, args.no_check, render)
 
 
 if __name__ == "__main__":

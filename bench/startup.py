@@ -47,10 +47,8 @@ first frame of the cockpit <= 1.3 x the bare Textual app's median.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import pty
 import random
 import re
@@ -64,28 +62,32 @@ import sys
 import tempfile
 import termios
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from cockpit.config import (  # noqa: E402
-    LoadedConfig,
-    checkpoint_path,
-    database_url,
-    parse_config_file,
+# _common puts the repository root first on sys.path: import it before cockpit.
+from _common import (
+    ROOT,
+    demo_tables,
+    finish,
+    open_workspace,
+    parser,
+    stage,
+    table,
+    target,
+    target_lines,
+    textual_machine,
+    workspace_config,
 )
-from cockpit.events import NewEvent  # noqa: E402
-from cockpit.operator import Operator  # noqa: E402
-from cockpit.plan import CheckItem, GateItem, read_plan  # noqa: E402
-from cockpit.release import Release, create_release, fold  # noqa: E402
-from cockpit.store import Store  # noqa: E402
+
+from cockpit.events import NewEvent
+from cockpit.operator import Operator
+from cockpit.plan import CheckItem, GateItem, read_plan
+from cockpit.release import Release, create_release, fold
+from cockpit.store import Store
 
 TARGET_RATIO = 1.3
 RELEASES = 50
@@ -96,34 +98,20 @@ TIMEOUT_S = 30.0
 PREPARER = Operator.fixed("alice", "bastion-1")
 APPROVER = Operator.fixed("bob", "bastion-2")
 
-WORKSPACE_CONFIG = """\
-# Benchmark workspace made by bench/startup.py.
-[database]
-url = "sqlite:///cockpit.db"
-
-[audit]
-checkpoint = "audit-checkpoint.json"
-
-[change_window]
-timezone = "Asia/Tokyo"
-weekday = "wednesday"
-week = 3
-start = "01:00"
-end = "05:00"
-
-[roles]
-release_manager = ["alice"]
-approver = ["bob", "carol"]
-release_committee = ["carol"]
-
-[environments.staging]
-description = "Staging: rehearsal of the production plan"
-rehearsal = true
-
-[environments.production]
-description = "Production"
-production = true
-"""
+# The demo's settings and roles (PREPARER is its release manager, APPROVER an approver), and its
+# two environments without their git repository.
+WORKSPACE_CONFIG = workspace_config(
+    "bench/startup.py",
+    demo_tables(
+        "database",
+        "audit",
+        "change_window",
+        "roles",
+        "environments.staging",
+        "environments.production",
+        operator=PREPARER.name,
+    ),
+)
 
 BARE_TITLE = "Bare Textual"
 BARE_APP = f"""\
@@ -306,12 +294,7 @@ def build_workspace(root: Path, releases: int, events: int) -> dict[str, Any]:
     from cockpit.checklist import SETTLED, Checklist, fold_items
 
     started = time.perf_counter()
-    root.mkdir(parents=True, exist_ok=True)
-    config_file = root / "cockpit.toml"
-    config_file.write_text(WORKSPACE_CONFIG, encoding="utf-8")
-    loaded = LoadedConfig(parse_config_file(config_file), config_file)
-    url = database_url(loaded)
-    store = Store(url, checkpoint_file=checkpoint_path(loaded, url)).open()
+    config_file, loaded, store = open_workspace(root, WORKSPACE_CONFIG)
     rng = random.Random(20261216)
     open_count = max(1, min(10, releases // 5))
     shapes = [_release_plan(i, releases, open_count) for i in range(releases)]
@@ -874,39 +857,7 @@ def import_profile(config: str) -> dict[str, Any]:
     return out
 
 
-@contextmanager
-def stage(name: str, quiet: bool) -> Iterator[None]:
-    if not quiet:
-        print(f"  {name} ...", file=sys.stderr, flush=True)
-    start = time.perf_counter()
-    yield
-    if not quiet:
-        print(f"  {name}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------- output
-
-
-def machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    return {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "textual": version("textual"),
-        "platform": platform.platform(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def ms(seconds: float) -> str:
@@ -1035,11 +986,7 @@ def render(result: dict[str, Any]) -> str:
             rows.append((name, ms(value["frame"]), ms(value["data"]), delta))
         lines += ["", table(rows), f"(median of {b['what_if_runs']} starts each)"]
 
-    lines += ["", "Targets:"]
-    for t in result["targets"]:
-        lines.append(
-            f"  [{'PASS' if t['met'] else 'MISS'}] {t['name']}: {t['value']} (target {t['target']})"
-        )
+    lines += ["", "Targets:", *target_lines(result["targets"])]
     return "\n".join(lines)
 
 
@@ -1047,22 +994,19 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 starts of each app, no breakdown")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--no-check", action="store_true", help="exit 0 even if a target is missed")
-    parser.add_argument("--runs", type=int, help="starts of each app (default 7, quick 3)")
-    parser.add_argument("--releases", type=int, default=RELEASES, help="releases in the log")
-    parser.add_argument("--events", type=int, default=EVENTS, help="events in the log")
-    parser.add_argument("--no-breakdown", action="store_true", help="skip 'where the time goes'")
-    parser.add_argument("--keep", metavar="DIR", help="build the workspace here and keep it")
-    args = parser.parse_args(argv)
+    options = parser(__doc__, quick_help="3 starts of each app, no breakdown")
+    options.add_argument("--runs", type=int, help="starts of each app (default 7, quick 3)")
+    options.add_argument("--releases", type=int, default=RELEASES, help="releases in the log")
+    options.add_argument("--events", type=int, default=EVENTS, help="events in the log")
+    options.add_argument("--no-breakdown", action="store_true", help="skip 'where the time goes'")
+    options.add_argument("--keep", metavar="DIR", help="build the workspace here and keep it")
+    args = options.parse_args(argv)
     runs = args.runs or (3 if args.quick else 7)
     quiet = args.json
     if args.events < args.releases * 2:
-        parser.error("--events must be at least twice --releases")
+        options.error("--events must be at least twice --releases")
 
-    result: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    result: dict[str, Any] = {"machine": textual_machine(), "quick": args.quick}
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cockpit-bench-"))
     global PYCACHE
     PYCACHE = work / "pycache"
@@ -1088,16 +1032,14 @@ def main(argv: list[str] | None = None) -> int:
 
     ratio = result["first_frame"]["ratio_of_medians"]
     result["targets"] = [
-        {
-            "name": "cockpit / bare Textual, time to first frame (medians)",
-            "value": round(ratio, 3),
-            "target": f"<= {TARGET_RATIO}",
-            "met": ratio <= TARGET_RATIO,
-        }
+        target(
+            "cockpit / bare Textual, time to first frame (medians)",
+            round(ratio, 3),
+            f"<= {TARGET_RATIO}",
+            ratio <= TARGET_RATIO,
+        )
     ]
-    print(json.dumps(result, indent=2) if args.json else render(result))
-    missed = [t for t in result["targets"] if not t["met"]]
-    return 1 if missed and not args.no_check else 0
+    return finish(result, args.json, args.no_check, render)
 
 
 if __name__ == "__main__":
