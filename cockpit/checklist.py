@@ -24,7 +24,9 @@ from cockpit.plan import (
     LoadedPlan,
     ManualItem,
     Phase,
+    ShellRun,
     StepItem,
+    TagRun,
     read_plan,
 )
 from cockpit.release import Release, find_release_id, fold
@@ -399,10 +401,18 @@ def decide(
             outcome.update(runner.run_probe(item.check, env, loaded))
         return store.events(release_id=release.id, last=1)[0]
     assert isinstance(item, StepItem)
+    if isinstance(item.run, TagRun):
+        from cockpit import tagging
+        from cockpit.versioning import TagRequest
+
+        prep = tagging.prepare(
+            store, loaded, operator, TagRequest(push=item.run.push), release_text=release.id
+        )
+        return tagging.execute(store, loaded, operator, prep, progress=output)
     with store.write_ahead(
         NewEvent(
             action="step.started",
-            details={**details, "kind": item.run.kind, "argv": list(item.run.argv)},
+            details={**details, "kind": item.run.kind, "argv": _argv(item.run)},
             **base,
         ),
         operator,
@@ -411,3 +421,7 @@ def decide(
     ) as outcome:
         runner.run_step(item.run, output or (lambda _line: None), outcome)
     return store.events(release_id=release.id, last=1)[0]
+
+
+def _argv(run: ShellRun | TagRun) -> list[str]:
+    return list(run.argv) if isinstance(run, ShellRun) else []

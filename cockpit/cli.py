@@ -513,6 +513,98 @@ def cmd_demo(ctx: Context) -> int:
 # ---------------------------------------------------------------- parser
 
 
+def cmd_tag(ctx: Context) -> int:
+    from cockpit import tagging
+    from cockpit.versioning import GitFailed, TagRequest
+
+    args = ctx.args
+    request = TagRequest(
+        bump=args.bump,
+        pre=args.pre,
+        version=args.version,
+        allow_dirty=args.allow_dirty,
+        push=args.push,
+    )
+    prep = tagging.prepare(
+        ctx.store,
+        ctx.loaded,
+        ctx.operator,
+        request,
+        release_text=args.release,
+        env_name=args.env,
+        repo=args.repo,
+        unshallow=args.unshallow,
+    )
+    notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else None
+    if notes is not None:
+        prep.plan.notes = notes.strip("\n")
+    if args.json:
+        ctx.print(json.dumps(prep.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_tag_preview(ctx, prep)
+    if not prep.ok:
+        if not args.json:
+            ctx.print("preflight failed: nothing was changed")
+        return 1
+    if args.dry_run or (prep.plan.todo == "nothing" and not args.push):
+        return 0
+    if prep.plan.todo == "nothing":
+        if not args.json:
+            ctx.print(f"{prep.plan.tag} is already published: nothing to do")
+        return 0
+    if not args.yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError("not a terminal: add --yes to tag without a question")
+        what = {"create": "create", "remake": "make again", "push": "push"}[prep.plan.todo]
+        push = f" and push it to {prep.plan.remote}" if args.push and what != "push" else ""
+        answer = input(f"{what} {prep.plan.tag} on {prep.plan.commit[:12]}{push}? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            ctx.print("nothing was changed")
+            return 1
+    try:
+        ev = tagging.execute(
+            ctx.store,
+            ctx.loaded,
+            ctx.operator,
+            prep,
+            changelog=not args.no_changelog,
+            progress=lambda line: ctx.print_line("  .. " + line) if not args.json else None,
+        )
+    except GitFailed as exc:
+        made = prep.git.sha(f"refs/tags/{prep.plan.tag}") is not None
+        state = "is made locally and not published" if made else "was not made"
+        print(f"cockpit: {exc}", file=sys.stderr)
+        print(
+            f"cockpit: {prep.plan.tag} {state}; fix the cause and run the same command again: "
+            "it resumes from there",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.json:
+        done = "published" if args.push else "created (not pushed: --push publishes it)"
+        ctx.print(f"#{ev.seq} {ev.action}: {prep.plan.tag} {done}")
+    return 0
+
+
+def print_tag_preview(ctx: Context, prep: Any) -> None:
+    plan = prep.plan
+    where = f"branch {plan.branch}" if plan.branch else "detached HEAD"
+    ctx.print_line(f"repository  {plan.repo}  ({where}, HEAD {plan.commit[:12]})")
+    ctx.print_line(f"version     {plan.version}  {plan.why}")
+    if plan.suggestion is not None:
+        ctx.print_line(f"commits     {plan.suggestion.describe()}")
+        for c in plan.suggestion.deciding[:10]:
+            ctx.print_line(f"              {c.sha[:7]} {c.subject}")
+    ctx.print("preflight")
+    for check in plan.checks:
+        mark = "[x]" if check.ok else "[!]"
+        ctx.print_line(f"  {mark} {check.name:<11} {check.detail}")
+    if plan.todo in {"create", "remake"}:
+        ctx.print(f"tag message ({plan.tag})")
+        for line in prep.message(None).splitlines():
+            ctx.print_line("  | " + line)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cockpit",
@@ -602,6 +694,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="plan .yaml file or shipped name")
     p = add(plan_sub, "show", cmd_plan_show, "list the shipped plans, or show one")
     p.add_argument("plan", nargs="?", metavar="NAME", help="shipped plan name or .yaml path")
+
+    p = add(sub, "tag", cmd_tag, "choose the next version and tag it in git (preflight first)")
+    p.add_argument("--release", metavar="ID", help="tag this release's version (its plan step)")
+    p.add_argument("--env", help="environment whose git policy applies (default: the release's)")
+    p.add_argument("--repo", metavar="PATH", help="repository (default: the environment's)")
+    p.add_argument("--bump", choices=["major", "minor", "patch"], help="raise this part")
+    p.add_argument("--pre", choices=["alpha", "beta", "rc"], help="a pre-release of this series")
+    p.add_argument("--version", help="exactly this version (must be above every version tag)")
+    p.add_argument("--allow-dirty", metavar="REASON", help="accept uncommitted changes, saying why")
+    p.add_argument("--unshallow", action="store_true", help="fetch the full history first")
+    p.add_argument("--notes", metavar="FILE", help="use this text as the changes (edited notes)")
+    p.add_argument("--no-changelog", action="store_true", help="do not commit a CHANGELOG section")
+    p.add_argument("--dry-run", action="store_true", help="preflight and preview only")
+    p.add_argument("--push", action="store_true", help="publish: branch and tag, one atomic push")
+    p.add_argument("--yes", action="store_true", help="do not ask before tagging")
+    p.add_argument("--json", action="store_true", help="the plan (and result) as JSON")
 
     p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and open it")
     p.add_argument("--dir", help="where to create it (default: a new temporary directory)")

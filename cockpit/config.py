@@ -76,6 +76,14 @@ class GitConfig(_Strict, frozen=True):
     branches: list[str] = msgspec.field(default_factory=lambda: ["main"])
     tag_format: str = "v{version}"
     signing: Literal["none", "ssh", "gpg"] = "none"
+    # ssh: the private key file (its .pub beside it); gpg: the key id. Empty: git's user.signingkey.
+    signing_key: str = ""
+    # ssh: the allowed-signers file `git verify-tag` checks against; empty: made from the .pub.
+    allowed_signers: str = ""
+    # Keep a Changelog file the release section is written into (relative to repo); "" = none.
+    changelog: str = "CHANGELOG.md"
+    # Seconds any one git command may take (fetch, ls-remote, push).
+    timeout_seconds: PositiveSeconds = 60.0
 
 
 class KubernetesConfig(_Strict, frozen=True):

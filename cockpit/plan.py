@@ -15,7 +15,8 @@ is one of four kinds:
     ``[roles]``, e.g. ``approver`` or ``release_committee``). Four-eyes (the approver is not the
     preparer) is enforced by the release engine, not here.
 ``step``
-    A deployment action: ``run: {kind: shell, argv: [...], timeout: SECONDS}``. ``kind`` is a key
+    A deployment action: ``run: {kind: shell, argv: [...], timeout: SECONDS}`` or
+    ``run: {kind: tag}`` (tag the release in git, see cockpit.versioning). ``kind`` is a key
     of :data:`STEP_KINDS` (only ``shell`` for now; Kubernetes, Alembic, S3 come later).
 
 The shape of a file (``?`` marks optional keys)::
@@ -183,7 +184,15 @@ class ShellRun(_Run, frozen=True, tag="shell"):
     timeout: Seconds
 
 
-StepRun = ShellRun  # becomes a union as step kinds are added (kubernetes, alembic, s3, ...)
+class TagRun(_Run, frozen=True, tag="tag"):
+    """Tag the release's version in git (the environment's repository): preflight, an annotated
+    (signed when configured) tag, and with ``push`` one atomic push of the branch and the tag.
+    The version is the release's; ``cockpit tag`` or the tagging screen may choose another."""
+
+    push: bool = True
+
+
+StepRun = ShellRun | TagRun  # grows as step kinds are added (kubernetes, alembic, s3, ...)
 
 
 def _registry(union: Any) -> dict[str, type[msgspec.Struct]]:
@@ -799,7 +808,7 @@ def _check_semantics(doc: _Doc, plan: Plan, expected_name: str | None) -> None:
                         "items together, in the order of the stages",
                     )
                 last_stage = stage_order[item.stage]
-            if isinstance(item, StepItem):
+            if isinstance(item, StepItem) and isinstance(item.run, ShellRun):
                 _check_argv(doc, (*ip, "run", "argv"), item.run.argv)
             elif isinstance(item, CheckItem) and isinstance(item.check, CommandProbe):
                 _check_argv(doc, (*ip, "check", "argv"), item.check.argv)

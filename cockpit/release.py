@@ -96,6 +96,8 @@ def fold(events: Iterable[Event]) -> dict[str, Release]:
             continue
         release.last_seq, release.last_action = ev.seq, ev.action
         release.event_count += 1
+        if ev.action == "version.chosen":
+            release.version = ev.details_obj["version"]
         if ev.action == "note":
             release.notes.append(
                 {"seq": ev.seq, "at": ev.recorded_at, "by": ev.actor, "text": ev.reason}
@@ -186,7 +188,7 @@ def create_release(
 
 
 # The events that make and end a release: enough to list releases without reading every item.
-LIFECYCLE = ("release.created", "release.closed", "release.cancelled")
+LIFECYCLE = ("release.created", "version.chosen", "release.closed", "release.cancelled")
 
 
 def all_releases(store: Store, *, summary: bool = False) -> list[Release]:

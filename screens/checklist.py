@@ -22,7 +22,7 @@ from cockpit.checklist import (
     load_checklist,
 )
 from cockpit.errors import CockpitError
-from cockpit.plan import CheckItem, GateItem, Item, ManualItem, StepItem
+from cockpit.plan import CheckItem, GateItem, Item, ManualItem, ShellRun, StepItem, TagRun
 from cockpit.window import due_status, format_remaining, phase_due
 from screens.common import CockpitScreen, local
 from widgets.keybar import KeyBar, KeyHint
@@ -46,8 +46,10 @@ def describe_run(item: Item) -> str:
             " ".join(v) if isinstance(v, list) else f"{k}={v}" for k, v in args.items()
         )
         return f"{probe.name} {shown}".strip()
-    if isinstance(item, StepItem):
+    if isinstance(item, StepItem) and isinstance(item.run, ShellRun):
         return f"{item.run.kind}: {' '.join(item.run.argv)}  (timeout {item.run.timeout:g}s)"
+    if isinstance(item, StepItem) and isinstance(item.run, TagRun):
+        return "tag: git tag + push --atomic" if item.run.push else "tag: git tag"
     return ""
 
 

@@ -117,7 +117,7 @@ async def test_dashboard_shows_release_phases_and_opens_the_next_item(build) -> 
             ("T-14", "[####--]", "3/4", "due 12-02"),
             ("T-7", "[------]", "0/7", "due 12-09"),
             ("T-3", "[------]", "0/6", "due 12-13"),
-            ("T-1", "[------]", "0/6", "due 12-15"),
+            ("T-1", "[------]", "0/7", "due 12-15"),
             ("T-0", "[------]", "0/11", "due 12-16 01:00"),
         ]
         for line, parts in zip(timeline, expected, strict=True):
@@ -415,8 +415,8 @@ async def test_brackets_move_between_phases(build) -> None:
         assert checklist(app).phase_id == "t-1"
         assert selected_id(app) == "t1.dependent_services"
         text = screen_text(app)
-        assert "T-1 Final check  0/6" in text
-        assert "0/6" in text
+        assert "T-1 Final check  0/7" in text
+        assert "0/7" in text
         for _ in range(5):
             await pilot.press("left_square_bracket")
             await settle(pilot)

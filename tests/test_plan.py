@@ -194,7 +194,7 @@ def test_item_kinds_and_registries() -> None:
         "http",
     ]
     assert len(PROBES) == len(ProbeUnion.__args__)
-    assert list(STEP_KINDS) == ["shell"]
+    assert list(STEP_KINDS) == ["shell", "tag"]
     item = load_plan("release").item("t1.git_clean")
     assert isinstance(item, CheckItem) and item.check.name == "git_clean"
 
@@ -394,7 +394,8 @@ BAD_PLANS = [
     (
         "unknown step kind",
         _replace("kind: shell", "kind: kubernetes"),
-        "myplan.yaml:37: item t0.deploy: run.kind: unknown step kind 'kubernetes' (known: shell)",
+        "myplan.yaml:37: item t0.deploy: run.kind: unknown step kind 'kubernetes' "
+        "(known: shell, tag)",
     ),
     (
         "duplicate item id",
@@ -523,7 +524,7 @@ BAD_PLANS = [
             "        run:\n          kind: shell\n          argv: [make, deploy]\n", ""
         ).replace("          timeout: 600\n", ""),
         "myplan.yaml:32: item t0.deploy: run: missing; expected a mapping with kind: (one of "
-        "shell) and its arguments",
+        "shell, tag) and its arguments",
     ),
     (
         "key that is not a string",
