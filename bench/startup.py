@@ -3,7 +3,7 @@ Textual app started the same way, in the same run.
 
 Run from the repository root::
 
-    .venv/bin/python bench/startup.py            # full run (about 80 s on 2 cores)
+    .venv/bin/python bench/startup.py            # full run (about 40 s on 2 cores)
     .venv/bin/python bench/startup.py --quick    # smoke run: 3 starts of each, no breakdown
     .venv/bin/python bench/startup.py --json     # machine-readable output
 
