@@ -488,6 +488,7 @@ def cmd_demo(ctx: Context) -> int:
     ctx.args.config = str(workspace.config)
     ctx.print(f"demo workspace: {workspace.root}")
     ctx.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
+    ctx.print(f"  git remote      {workspace.repo.parent / 'remote.git'} (origin, bare)")
     ctx.print(f"  config          {workspace.config}")
     ctx.print("")
     if sys.stdout.isatty() and sys.stdin.isatty() and not ctx.args.no_tui:

@@ -149,5 +149,10 @@ def _make_repo(path: Path) -> list[str]:
         if tag:
             repo.create_tag(tag, message=f"Release {tag.removeprefix('v')}")
             tags.append(tag)
+    # The remote the release is published to: a bare repository beside it, holding the history.
+    remote = path.parent / "remote.git"
+    git.Repo.init(remote, bare=True, initial_branch="main").close()
+    repo.create_remote("origin", str(remote))
+    repo.git.push("origin", "main", "--tags", "--set-upstream")
     repo.close()
     return tags

@@ -126,6 +126,7 @@ def prepare(
     item_id = None
     refusal = None
     release_version = None
+    settled = False
     if release_text:
         checklist = load_checklist(store, release_text)
         release = checklist.release
@@ -139,6 +140,7 @@ def prepare(
             why = checklist.why_not(item.id, "done", operator, loaded.config.roles)
             if why is not None:
                 refusal = f"{item.id}: {why}"
+            settled = why is not None and why.key == "already"
     if env_name is None:
         names = sorted(loaded.config.environments)
         if len(names) != 1:
@@ -169,7 +171,8 @@ def prepare(
         signing_check=signing_check_for(loaded.base_dir),
     )
     if refusal:
-        plan.checks.insert(0, Check("plan", False, refusal))
+        # A step already done is not a failure to show: the plan simply has nothing left here.
+        plan.checks.insert(0, Check("plan", settled, refusal, settled))
     deciding = [
         {"sha": c.sha[:12], "subject": c.subject}
         for c in (plan.suggestion.deciding if plan.suggestion else [])

@@ -295,6 +295,11 @@ class ChecklistScreen(CockpitScreen):
         if isinstance(item, GateItem):
             self.action_decide("approve")
             return
+        if isinstance(item, StepItem) and isinstance(item.run, TagRun):
+            from screens.tagging import TaggingScreen
+
+            self.app.push_screen(TaggingScreen(self.release_id, item.id))
+            return
         if isinstance(item, ManualItem) and not item.requires_reason:
             if self._refused(item, "done"):
                 return

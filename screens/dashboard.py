@@ -31,6 +31,7 @@ class DashboardScreen(CockpitScreen):
         Binding("enter", "open", "open"),
         Binding("j", "cursor_down", "down", show=False),
         Binding("k", "cursor_up", "up", show=False),
+        Binding("t", "tag", "tag"),
         Binding("l", "app.open_audit", "audit log"),
         Binding("n", "note", "note"),
         Binding("question_mark", "app.help", "help"),
@@ -188,6 +189,7 @@ class DashboardScreen(CockpitScreen):
                 KeyHint("?", ctx.t("act.help")),
                 KeyHint(":", ctx.t("act.commands")),
                 KeyHint("enter", ctx.t("act.open"), enabled=checklist is not None),
+                KeyHint("t", ctx.t("tag.act_tag"), enabled=checklist is not None),
                 KeyHint("n", ctx.t("act.note")),
                 KeyHint("l", ctx.t("act.audit")),
                 KeyHint("q", ctx.t("act.quit")),
@@ -238,6 +240,19 @@ class DashboardScreen(CockpitScreen):
         upcoming = self.checklist.next_item()
         phase_id = upcoming[0].id if upcoming else self.checklist.plan.plan.phases[-1].id
         self.app.push_screen(ChecklistScreen(self.checklist.release.id, phase_id))
+
+    def action_tag(self) -> None:
+        if self.checklist is None:
+            return
+        from cockpit.tagging import tag_item
+
+        item = tag_item(self.checklist)
+        if item is None:
+            self.notify(self.ctx.t("tag.no_step", plan=self.checklist.plan.plan.name))
+            return
+        from screens.tagging import TaggingScreen
+
+        self.app.push_screen(TaggingScreen(self.checklist.release.id, item.id))
 
     def action_note(self) -> None:
         from screens.decision import note_dialog

@@ -21,7 +21,7 @@ from textual.widgets import Input
 import cockpit.release
 import cockpit.store
 from cockpit.app import AppContext, CockpitApp
-from cockpit.checklist import decide
+from cockpit.checklist import decide, load_checklist
 from cockpit.config import LoadedConfig, parse_config_text
 from cockpit.events import Event
 from cockpit.operator import Operator
@@ -86,6 +86,59 @@ def record(
     )
 
 
+# The application repository of the tagging tests: fixed names and dates, so fixed SHAs.
+APP_HISTORY = (
+    ("feat: dataset search", "v1.2.0"),
+    ("fix: empty result page", "v1.3.0"),
+    ("fix(api): paginate /api/v1/datasets", "v1.3.2"),
+    ("feat: dataset versioning", None),
+    ("perf: cache dataset metadata", None),
+)
+
+
+def git(*args: str, cwd: Path, when: int = 0) -> str:
+    """Run git with a fixed identity and clock (``when`` days after 2026-11-01)."""
+    import subprocess
+
+    stamp = f"2026-11-{1 + when:02d}T09:00:00+0900"
+    env = {
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.invalid",
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_DATE": stamp,
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+        "HOME": str(cwd),
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def make_app_repo(root: Path) -> Path:
+    """``root/app`` with :data:`APP_HISTORY` and ``root/remote.git`` (bare) as its origin."""
+    app, remote = root / "app", root / "remote.git"
+    app.mkdir(parents=True)
+    git("init", "-q", "--bare", "-b", "main", str(remote), cwd=root)
+    git("init", "-q", "-b", "main", cwd=app)
+    for day, (message, tag) in enumerate(APP_HISTORY):
+        with (app / "CHANGES.txt").open("a", encoding="utf-8") as fh:
+            fh.write(message + "\n")
+        git("add", "CHANGES.txt", cwd=app)
+        git("commit", "-q", "-m", message, cwd=app, when=day)
+        if tag:
+            git("tag", "-a", "-m", f"Release {tag[1:]}", tag, cwd=app, when=day)
+    git("config", "user.name", "Dev", cwd=app)
+    git("config", "user.email", "dev@example.invalid", cwd=app)
+    git("remote", "add", "origin", str(remote), cwd=app)
+    git("push", "-q", "origin", "main", "--tags", cwd=app)
+    return app
+
+
 def make_app(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -93,15 +146,25 @@ def make_app(
     *,
     ascii: bool = False,
     t3_ready: bool = False,
+    tag_ready: bool = False,
 ) -> CockpitApp:
     """The cockpit on a fresh store in ``tmp_path``: release 1.4.0 to staging (a rehearsal)
     prepared by alice, T-14 partly done. ``t3_ready`` also settles the T-3 items before its
-    approval gate, so the gate can be decided on. Close ``app.ctx.store`` when done."""
+    approval gate, so the gate can be decided on. ``tag_ready`` makes a real repository with a
+    bare remote for staging and settles every item before the T-1 tag step (bob approves the
+    T-3 gate). Close ``app.ctx.store`` when done."""
     _freeze(monkeypatch)
     store = Store(
         f"sqlite:///{tmp_path / 'cockpit.db'}", checkpoint_file=tmp_path / "checkpoint.json"
     ).open()
-    loaded = LoadedConfig(parse_config_text(CONFIG), None)
+    text = CONFIG
+    if tag_ready:
+        import cockpit.tagging
+
+        repo = make_app_repo(tmp_path)
+        text += f'[environments.staging.git]\nrepo = "{repo}"\n'
+        monkeypatch.setattr(cockpit.tagging, "today", lambda _zone: "2026-11-23")
+    loaded = LoadedConfig(parse_config_text(text), None)
     release = create_release(
         store,
         loaded,
@@ -113,10 +176,24 @@ def make_app(
     )
     assert release.id == RELEASE_ID
     decisions = list(SEEDED)
-    if t3_ready:
+    if t3_ready or tag_ready:
         decisions += [(item, "done", None) for item in T3_BEFORE_GATE]
     for item_id, action, reason in decisions:
         decide(store, loaded, ALICE, release.id, item_id, action, reason=reason, now=NOW)
+    if tag_ready:
+        plan = load_checklist(store, release.id).plan.plan
+        for phase in plan.phases:
+            for item in phase.items:
+                if item.id == "t1.tag":
+                    break
+                state = load_checklist(store, release.id).state(item.id)
+                if state.status.value != "pending":
+                    continue
+                who, action = (BOB, "approve") if item.kind == "gate" else (ALICE, "done")
+                decide(store, loaded, who, release.id, item.id, action, now=NOW)
+            else:
+                continue
+            break
     ctx = AppContext(
         store,
         loaded,

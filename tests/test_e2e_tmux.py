@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.plan import CheckItem, GateItem, Item, ManualItem, read_plan
+from cockpit.plan import CheckItem, GateItem, Item, ManualItem, StepItem, TagRun, read_plan
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="needs the tmux binary (.ci/install installs it)"
@@ -40,7 +40,7 @@ SKIP_REASON = "pip-audit ran in CI"
 GATE_ITEM = "t3.approval"
 GATE_REASON = "reviewed the release notes"
 STAND_IN = "bob"
-DECISIONS = {"item.done", "item.skipped", "gate.approved"}
+DECISIONS = {"item.done", "item.skipped", "gate.approved", "step.succeeded"}
 EXITED = re.compile(r"\[cockpit exited (\d+)\]")
 
 
@@ -177,7 +177,9 @@ def kind_of(item: Item) -> str:
         return "check"
     if isinstance(item, ManualItem):
         return "manual"
-    pytest.fail(f"{item.id}: the walk knows manual, check and gate items, not {type(item)}")
+    if isinstance(item, StepItem) and isinstance(item.run, TagRun):
+        return "step"
+    pytest.fail(f"{item.id}: the walk knows manual, check, gate and tag items, not {type(item)}")
 
 
 def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
@@ -248,6 +250,24 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                     timeout=12,
                 )
                 tmux.keys("j")  # a refresh keeps the cursor where it was: move on by hand
+            elif kind == "step" and item.id == "t1.tag":
+                # The tagging screen: preflight against the demo's bare remote, the tag
+                # message, a question naming the tag, then the tag and the atomic push.
+                tmux.keys("Enter")
+                tmux.wait_text("[x] tag free", "Tag message (v1.4.0)", "enter tag")
+                tmux.keys("Enter")
+                tmux.wait_text("Create tag v1.4.0 on", "push it with main to origin?")
+                tmux.keys("y")
+                tmux.wait_text("step.succeeded", timeout=20)
+                tmux.keys("Escape")
+                tmux.wait(lambda s, t=title: row_of(s, "[x]", t), f"{item.id} done")
+                published = subprocess.run(
+                    ["git", "ls-remote", "--tags", str(demo / "remote.git"), "v1.4.0"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                assert "refs/tags/v1.4.0" in published.stdout
             elif kind == "check":
                 tmux.keys("Enter")  # a check previews what it runs and asks first
                 tmux.wait_text(f"Mark {title} done", "Reason (optional)")
@@ -320,6 +340,9 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
             assert isinstance(evidence, dict)
             acting_as = evidence["acting_as"]
             assert acting_as["value"] == STAND_IN and acting_as["verified"] is False
+        elif kind_of(item) == "step":
+            assert (event["action"], event["actor"]) == ("step.succeeded", preparer), event
+            assert event["details"]["published"] is True
         else:
             assert (event["action"], event["actor"]) == ("item.done", preparer), event
     assert set(decisions) == {item.id for item in all_items}

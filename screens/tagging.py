@@ -1,0 +1,272 @@
+"""Tagging: the suggested version and why, the preflight list, the tag message, confirm, progress.
+
+Opened from the release plan's tag step. Looking (the preflight) changes nothing and runs in a
+worker; the tag is made only after the operator confirms a question naming it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from cockpit.checklist import load_checklist
+from cockpit.errors import CockpitError
+from screens.common import CockpitScreen
+from widgets.keybar import KeyBar, KeyHint
+from widgets.statusline import StatusLine
+
+if TYPE_CHECKING:
+    from cockpit.checklist import Checklist
+    from cockpit.tagging import Prepared
+    from cockpit.versioning import Bump
+
+
+def label(text: str, width: int = 11) -> str:
+    """`` Version    ``: a label padded to ``width`` terminal cells (Japanese is double-wide)."""
+    return " " + text + " " * max(1, width - cell_len(text))
+
+
+class TaggingScreen(CockpitScreen):
+    CSS_PATH = "tagging.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "tag", "tag"),
+        Binding("M", "choose('major', None)", "major"),
+        Binding("m", "choose('minor', None)", "minor"),
+        Binding("p", "choose('patch', None)", "patch"),
+        Binding("r", "choose(None, 'rc')", "release candidate"),
+        Binding("b", "choose(None, 'beta')", "beta"),
+        Binding("0", "choose(None, None)", "the release's version"),
+        Binding("j", "scroll(1)", "down", show=False),
+        Binding("k", "scroll(-1)", "up", show=False),
+        Binding("l", "app.open_audit", "audit log"),
+        Binding("escape", "back", "back"),
+        Binding("question_mark", "app.help", "help"),
+    ]
+
+    def __init__(self, release_id: str, item_id: str) -> None:
+        super().__init__()
+        self.release_id = release_id
+        self.item_id = item_id
+        self.checklist: Checklist | None = None
+        self.prep: Prepared | None = None
+        self.bump: Bump | None = None
+        self.pre: str | None = None
+        self.busy = False
+        self.progress: list[str] = []
+        self.result = ""
+        self.error = ""  # the preflight could not be made
+        self.failure = ""  # tagging or pushing failed
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="header", classes="header")
+        yield StatusLine(id="title")
+        with VerticalScroll(id="body"):
+            yield Static(id="plan")
+        yield Static(id="progress")
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        self.look()
+
+    # ------------------------------------------------------------------ looking
+
+    def reload(self) -> None:
+        # The header and the plan's state only: the preflight contacts the remote, so it runs
+        # when the screen opens, when the version changes and after tagging, not on every tick.
+        self.checklist = load_checklist(self.ctx.db(), self.release_id)
+        self._draw()
+
+    @work(thread=True, exclusive=True, group="look", exit_on_error=False)
+    def look(self) -> None:
+        from cockpit.tagging import prepare
+        from cockpit.versioning import TagRequest
+
+        ctx = self.ctx
+        self.busy = True
+        self.app.call_from_thread(self._draw)
+        try:
+            self.prep = prepare(
+                ctx.db(),
+                ctx.loaded,
+                ctx.operator,
+                TagRequest(bump=self.bump, pre=self.pre, push=self._push()),
+                release_text=self.release_id,
+            )
+            self.error = ""
+        except CockpitError as exc:
+            self.prep = None
+            self.error = str(exc)
+        finally:
+            self.busy = False
+            self.app.call_from_thread(self._draw)
+
+    def _push(self) -> bool:
+        from cockpit.plan import StepItem, TagRun
+
+        if self.checklist is None:
+            return True
+        item = self.checklist.plan.plan.item(self.item_id)
+        return isinstance(item, StepItem) and isinstance(item.run, TagRun) and item.run.push
+
+    # ------------------------------------------------------------------ drawing
+
+    def _titles(self) -> tuple[str, str]:
+        assert self.checklist is not None
+        item = self.checklist.plan.plan.item(self.item_id)
+        ja, en = item.title_ja, item.title_en
+        return (ja, en) if self.ctx.lang == "ja" else (en, ja)
+
+    def _draw(self) -> None:
+        ctx = self.ctx
+        if self.checklist is None:
+            return
+        self.query_one("#header", StatusLine).set_text(self.header_text(self.checklist))
+        first, second = self._titles()
+        title = Text(f" {first} ", style="bold")
+        state = self.checklist.state(self.item_id)
+        title.append(f" {ctx.t('status.' + state.status.value)}  ")
+        if self.checklist.release.rehearsal:
+            title.append("REHEARSAL", style="reverse")
+            title.append("  ")
+        title.append(second, style="dim")
+        self.query_one("#title", StatusLine).set_text(title)
+        self.query_one("#plan", Static).update(self._plan_text())
+        progress = Text()
+        for line in self.progress[-3:]:
+            progress.append(" " + line + "\n", style="dim")
+        if self.result:
+            progress.append(" " + self.result, style="bold")
+        for problem in (self.error, self.failure):
+            if problem:
+                progress.append(" " + ctx.t("msg.failed", why=problem), style="bold red")
+        self.query_one("#progress", Static).update(progress)
+        self._draw_keys()
+
+    def _plan_text(self) -> Text:
+        ctx, prep = self.ctx, self.prep
+        text = Text()
+        if prep is None:
+            text.append(" " + ctx.t("tag.looking" if self.busy or not self.error else "tag.none"))
+            return text
+        plan = prep.plan
+        text.append(label(ctx.t("tag.version")), style="bold")
+        text.append(f"{plan.version}", style="bold")
+        text.append(f"  {plan.tag}  {plan.why}\n")
+        if plan.suggestion is not None:
+            text.append(label(ctx.t("tag.commits")), style="bold")
+            text.append(plan.suggestion.describe() + "\n")
+            for c in plan.suggestion.deciding[:5]:
+                text.append(f"   {c.sha[:7]} {c.subject}\n", style="dim")
+        where = plan.branch or ctx.t("tag.detached")
+        text.append(label(ctx.t("tag.commit")), style="bold")
+        text.append(f"{plan.commit[:12]} ({where}) -> {plan.remote}\n")
+        text.append(" " + ctx.t("tag.preflight") + "\n", style="bold")
+        for check in plan.checks:
+            mark = "[x]" if check.ok else "[!]"
+            style = "" if check.ok else "bold"
+            text.append(f"  {mark} {check.name:<11}", style=style)
+            text.append(check.detail + "\n", style="dim" if check.ok and not check.warning else "")
+        if plan.todo in {"create", "remake"}:
+            changelog = prep.env.git.changelog
+            if changelog:
+                text.append(label(ctx.t("tag.changelog")), style="bold")
+                text.append(ctx.t("tag.changelog_what", file=changelog, version=plan.version))
+                text.append("\n")
+            text.append(" " + ctx.t("tag.message", tag=plan.tag) + "\n", style="bold")
+            for line in prep.message(None).splitlines():
+                text.append("  | " + line + "\n", style="dim")
+        return text
+
+    def _draw_keys(self) -> None:
+        ctx = self.ctx
+        ready = self.prep is not None and self.prep.ok and not self.busy
+        todo = self.prep.plan.todo if self.prep else "create"
+        label = {"push": "tag.act_push", "nothing": "tag.act_nothing"}.get(todo, "tag.act_tag")
+        self.query_one("#keys", KeyBar).show_keys(
+            [
+                KeyHint("?", ctx.t("act.help")),
+                KeyHint("enter", ctx.t(label), enabled=ready and todo != "nothing"),
+                KeyHint("M/m/p", ctx.t("tag.act_bump"), enabled=not self.busy),
+                KeyHint("r/b", ctx.t("tag.act_pre"), enabled=not self.busy),
+                KeyHint("0", ctx.t("tag.act_planned"), enabled=not self.busy),
+                KeyHint("esc", ctx.t("act.back")),
+            ]
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    def action_scroll(self, step: int) -> None:
+        self.query_one("#body", VerticalScroll).scroll_relative(y=step, animate=False)
+
+    def action_back(self) -> None:
+        if not self.busy:
+            self.app.pop_screen()
+
+    def action_choose(self, bump: Bump | None, pre: str | None) -> None:
+        if self.busy:
+            return
+        self.bump, self.pre = bump, pre
+        self.result = self.failure = ""
+        self.look()
+
+    def action_tag(self) -> None:
+        prep = self.prep
+        if self.busy or prep is None:
+            return
+        if not prep.ok:
+            failed = prep.refusal or f"{prep.plan.failed[0].name}: {prep.plan.failed[0].detail}"
+            self.notify(self.ctx.t("msg.refused", why=failed), severity="warning")
+            return
+        if prep.plan.todo == "nothing":
+            return
+        from screens.decision import ConfirmScreen
+
+        plan = prep.plan
+        key = "tag.confirm_push" if prep.request.push else "tag.confirm"
+        if plan.todo == "push":
+            key = "tag.confirm_resume"
+        question = self.ctx.t(
+            key,
+            tag=plan.tag,
+            commit=plan.commit[:12],
+            branch=plan.branch or "",
+            remote=plan.remote,
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_tag()
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(thread=True, exclusive=True, group="tag", exit_on_error=False)
+    def run_tag(self) -> None:
+        from cockpit.tagging import execute
+
+        ctx, prep = self.ctx, self.prep
+        assert prep is not None
+        self.busy = True
+        self.progress, self.result, self.failure = [], "", ""
+        self.cockpit.running += 1
+
+        def say(line: str) -> None:
+            self.progress.append(line)
+            self.app.call_from_thread(self._draw)
+
+        try:
+            event = execute(ctx.db(), ctx.loaded, ctx.operator, prep, progress=say)
+            self.result = ctx.t("msg.recorded", seq=event.seq, action=event.action)
+        except CockpitError as exc:
+            self.failure = str(exc)
+        finally:
+            self.cockpit.running -= 1
+            self.busy = False
+            self.app.call_from_thread(self.reload)
+            self.app.call_from_thread(self.look)
