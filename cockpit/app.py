@@ -3,6 +3,7 @@ only the CLI imports it (lazily, when the cockpit is opened on a terminal)."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,6 +89,10 @@ class CockpitApp(App[None]):
         from screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen())
+        # Long-lived objects (Textual, the imports) leave the collector's view: a full
+        # collection then walks only what the session makes, not the whole program, so it no
+        # longer stalls a key press for tens of milliseconds.
+        self.call_after_refresh(gc.freeze)
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         screen: Screen[object] = self.screen

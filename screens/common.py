@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -47,9 +48,23 @@ class CockpitScreen(Screen[Any]):
     def on_screen_resume(self) -> None:
         self.reload()
 
+    # A periodic redraw when the log has not grown only moves the countdowns on: once in a while
+    # is enough. Redrawing a long list every tick delays the keys pressed meanwhile.
+    IDLE_REDRAW_SECONDS: ClassVar[float] = 30.0
+
     def _tick(self) -> None:
-        if self.app.screen is self:
-            self.reload()
+        if self.app.screen is not self:
+            return
+        store = self.ctx.store
+        now = time.monotonic()
+        if store is not None:
+            head = store.head()[0]
+            seen = getattr(self, "_tick_seen", None)
+            self._tick_seen = head
+            if head == seen and now - getattr(self, "_tick_at", 0.0) < self.IDLE_REDRAW_SECONDS:
+                return
+        self._tick_at = now
+        self.reload()
 
     def reload(self) -> None:
         """Read the engine's state and redraw. Screens override it."""
