@@ -419,12 +419,15 @@ def plan_tag(
     if head is None:
         raise UsageError(f"{git.path}: the repository has no commits")
     tags = git.version_tags(cfg.tag_format)
-    existing = [v for v, _ in tags.values()]
+    # A tag made here and never published is not a release yet: it neither raises the next
+    # version nor ends the commits since the last release, so running again resumes it.
+    released = {n: vt for n, vt in tags.items() if n not in request.unpublished}
+    existing = [v for v, _ in released.values()]
     # The commits since the last release reachable from HEAD decide the suggestion.
     suggestion: Suggestion | None = None
     if not shallow:
         merged = git.merged_tags()
-        reachable = [(v, n) for n, (v, _) in tags.items() if n in merged and not v.prerelease]
+        reachable = [(v, n) for n, (v, _) in released.items() if n in merged and not v.prerelease]
         since = max(reachable)[1] if reachable else None
         suggestion = suggest(git.commits(since), since)
     suggested: str | None = None
@@ -436,7 +439,7 @@ def plan_tag(
     explicit = request.version
     if explicit is None and request.bump is None and request.pre is None:
         explicit = release_version or suggested
-        if explicit is None:
+        if explicit is None and not shallow:
             raise UsageError(
                 "no version to tag: "
                 + (suggestion.describe() if suggestion else "shallow clone")
@@ -447,21 +450,26 @@ def plan_tag(
         # being resumed: the tag check below decides about it, the version check does not.
         own = tag_name(cfg.tag_format, explicit)
         if own in tags and (tags[own][1] == head or own in request.unpublished):
-            existing = [v for n, (v, _) in tags.items() if n != own]
-    try:
-        choice = next_version(
-            existing,
-            bump=request.bump,
-            pre=request.pre,
-            explicit=explicit,
-            default_bump=suggestion.bump if suggestion else None,
-        )
-        version, why = str(choice.version), choice.why
-        checks.append(Check("version", True, f"{version} is greater than every version tag"))
-    except VersionError as exc:
-        version, why = explicit or "?", str(exc)
-        checks.append(Check("version", False, str(exc)))
-    if request.version is None and request.bump is None and request.pre is None:
+            existing = [v for n, (v, _) in released.items() if n != own]
+    if shallow:
+        # Nothing is computed from a partial history: the tags and commits seen are not all.
+        version, why = explicit or "?", "not computed: the history is partial (shallow clone)"
+        checks.append(Check("version", False, "not checked against a shallow clone's tags"))
+    else:
+        try:
+            choice = next_version(
+                existing,
+                bump=request.bump,
+                pre=request.pre,
+                explicit=explicit,
+                default_bump=suggestion.bump if suggestion else None,
+            )
+            version, why = str(choice.version), choice.why
+            checks.append(Check("version", True, f"{version} is greater than every version tag"))
+        except VersionError as exc:
+            version, why = explicit or "?", str(exc)
+            checks.append(Check("version", False, str(exc)))
+    if not shallow and request.version is None and request.bump is None and request.pre is None:
         if explicit == release_version:
             why = "the release's version"
         elif suggestion is not None and suggestion.bump is not None:
@@ -471,7 +479,9 @@ def plan_tag(
     tag = tag_name(cfg.tag_format, version)
 
     # Working tree.
-    dirty = git.out("status", "--porcelain", "--untracked-files=normal").splitlines()
+    # Not git.out: stripping would eat the first line's status column (" M app.txt").
+    status = git.run("status", "--porcelain", "--untracked-files=normal").stdout
+    dirty = [line for line in status.splitlines() if line.strip()]
     if not dirty:
         checks.append(Check("clean", True, "no uncommitted changes"))
     elif request.allow_dirty:
@@ -567,7 +577,9 @@ def plan_tag(
     remote_tag = remote_refs.get(f"refs/tags/{tag}^{{}}") or remote_refs.get(f"refs/tags/{tag}")
     if local is not None:
         local_tag_sha = git.out("rev-parse", f"refs/tags/{tag}")
-    if remote_tag is not None and remote_tag != head:
+    if version == "?":
+        pass  # no version, so no tag to look for (the version check says why)
+    elif remote_tag is not None and remote_tag != head:
         checks.append(
             Check(
                 "tag free",
