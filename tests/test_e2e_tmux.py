@@ -30,10 +30,6 @@ import pytest
 
 from cockpit.plan import CheckItem, GateItem, Item, ManualItem, StepItem, TagRun, read_plan
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="needs the tmux binary (.ci/install installs it)"
-)
-
 COCKPIT = [sys.executable, "-m", "cockpit"]
 SKIPPED_ITEM = "t14.dependencies"
 SKIP_REASON = "pip-audit ran in CI"
@@ -111,6 +107,8 @@ class Tmux:
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
+    # A missing tmux is a broken test machine (.ci/install installs it): fail, never skip.
+    assert shutil.which("tmux"), "tmux is not installed: run bash .ci/install"
     tag = uuid.uuid4().hex[:10]
     server = Tmux(socket=f"cockpit-e2e-{tag}", session=f"e2e-{tag}", env=clean_env())
     try:
