@@ -101,10 +101,6 @@ class ChecklistScreen(CockpitScreen):
         self.checklist = load_checklist(self.ctx.db(), self.release_id)
         self._draw()
 
-    def _titles(self, thing: object) -> tuple[str, str]:
-        ja, en = getattr(thing, "title_ja"), getattr(thing, "title_en")  # noqa: B009
-        return (ja, en) if self.ctx.lang == "ja" else (en, ja)
-
     def _draw(self) -> None:
         ctx, checklist = self.ctx, self.checklist
         assert checklist is not None
@@ -114,7 +110,7 @@ class ChecklistScreen(CockpitScreen):
         header.set_text(self.header_text(checklist))
         header.set_class(release.rehearsal, "rehearsal")
         phase = self.phase
-        first, second = self._titles(phase)
+        first, second = self.titles(phase)
         done, total = checklist.progress(phase)
         due = phase_due(release.t0_at(), -phase.offset_days)
         now = ctx.now()
@@ -143,7 +139,7 @@ class ChecklistScreen(CockpitScreen):
         prompts: list[Option] = []
         for item in phase.items:
             state = checklist.state(item.id)
-            first, second = self._titles(item)
+            first, second = self.titles(item)
             text = Text(f" {MARKERS[state.status]} ", no_wrap=True, overflow="ellipsis")
             text.append(set_cell_size(first, title_cells) + " ")
             text.append(set_cell_size(second, title_cells) + " ", style="dim")
@@ -212,7 +208,7 @@ class ChecklistScreen(CockpitScreen):
             detail.update("")
             return
         state = checklist.state(item.id)
-        first, second = self._titles(item)
+        first, second = self.titles(item)
         text = Text(f" {first}  ", style="bold")
         text.append(f"{second}  ", style="dim")
         text.append(ctx.t("list.kind." + item.kind))
@@ -320,7 +316,7 @@ class ChecklistScreen(CockpitScreen):
             return
         from screens.decision import DecisionScreen
 
-        first, _ = self._titles(item)
+        first, _ = self.titles(item)
         required = action in {"skip", "reject"} or (action == "done" and item.requires_reason)
         preview = describe_run(item) if action == "done" else ""
 

@@ -69,6 +69,11 @@ class CockpitScreen(Screen[Any]):
     def reload(self) -> None:
         """Read the engine's state and redraw. Screens override it."""
 
+    def titles(self, thing: object) -> tuple[str, str]:
+        """(first, second) titles of a phase or item: the screen language's first."""
+        ja, en = getattr(thing, "title_ja"), getattr(thing, "title_en")  # noqa: B009
+        return (ja, en) if self.ctx.lang == "ja" else (en, ja)
+
     def header_text(self, checklist: Checklist | None) -> Text:
         """`` Release Cockpit  1.4.0 release  staging REHEARSAL  T-0 12-16 01:00 JST  alice@vm``"""
         ctx = self.ctx

@@ -117,18 +117,12 @@ class TaggingScreen(CockpitScreen):
 
     # ------------------------------------------------------------------ drawing
 
-    def _titles(self) -> tuple[str, str]:
-        assert self.checklist is not None
-        item = self.checklist.plan.plan.item(self.item_id)
-        ja, en = item.title_ja, item.title_en
-        return (ja, en) if self.ctx.lang == "ja" else (en, ja)
-
     def _draw(self) -> None:
         ctx = self.ctx
         if self.checklist is None:
             return
         self.query_one("#header", StatusLine).set_text(self.header_text(self.checklist))
-        first, second = self._titles()
+        first, second = self.titles(self.checklist.plan.plan.item(self.item_id))
         title = Text(f" {first} ", style="bold")
         state = self.checklist.state(self.item_id)
         title.append(f" {ctx.t('status.' + state.status.value)}  ")
