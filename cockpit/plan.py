@@ -76,6 +76,10 @@ import yaml
 from cockpit.config import display_path
 from cockpit.errors import CockpitError
 from cockpit.schema_errors import ENUM_RE, EXPECTED_RE, MISSING_RE, UNKNOWN_RE, type_word
+from cockpit.steps.spec import STEP_KINDS as STEP_KINDS  # the registry of step kinds
+from cockpit.steps.spec import ShellRun as ShellRun
+from cockpit.steps.spec import StepRun as StepRun
+from cockpit.steps.spec import TagRun as TagRun
 
 SCHEMA_VERSION = 1
 PLAN_SUFFIXES = (".yaml", ".yml")
@@ -168,31 +172,8 @@ Probe = (
     | FileYoungerThanProbe
 )
 
-# Step runs: what a ``step`` item executes. The tag (``kind:``) selects the runner.
-
-
-class _Run(_Strict, frozen=True, tag_field="kind"):
-    @property
-    def kind(self) -> str:
-        return str(type(self).__struct_config__.tag)
-
-
-class ShellRun(_Run, frozen=True, tag="shell"):
-    """Run a program (no shell: ``argv`` is passed as is) and wait at most ``timeout`` seconds."""
-
-    argv: list[Arg]
-    timeout: Seconds
-
-
-class TagRun(_Run, frozen=True, tag="tag"):
-    """Tag the release's version in git (the environment's repository): preflight, an annotated
-    (signed when configured) tag, and with ``push`` one atomic push of the branch and the tag.
-    The version is the release's; ``cockpit tag`` or the tagging screen may choose another."""
-
-    push: bool = True
-
-
-StepRun = ShellRun | TagRun  # grows as step kinds are added (kubernetes, alembic, s3, ...)
+# Step runs (what a ``step`` item executes) are in cockpit.steps.spec, shared with the config's
+# per-environment replacements.
 
 
 def _registry(union: Any) -> dict[str, type[msgspec.Struct]]:
@@ -204,7 +185,6 @@ def _registry(union: Any) -> dict[str, type[msgspec.Struct]]:
 # runs probes and steps keys its runners on the same names. To add one, define its Struct above,
 # add it to ``Probe`` / ``StepRun``, and the registry follows.
 PROBES: dict[str, type[msgspec.Struct]] = _registry(Probe)
-STEP_KINDS: dict[str, type[msgspec.Struct]] = _registry(StepRun)
 
 
 class _Item(_Strict, frozen=True, tag_field="kind"):
