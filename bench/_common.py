@@ -116,11 +116,11 @@ def target_lines(targets: list[dict[str, Any]], unit: str = "") -> list[str]:
 def demo_tables(*names: str, operator: str = "alice") -> str:
     """The named tables of the demo's ``cockpit.toml`` (:data:`cockpit.demo.DEMO_CONFIG`),
     in the order given, with ``operator`` as its release manager."""
-    from cockpit.demo import DEMO_CONFIG
+    from cockpit.demo import demo_config
 
     tables: dict[str, list[str]] = {}
     current: list[str] | None = None
-    for line in DEMO_CONFIG.format(operator=operator).splitlines(keepends=True):
+    for line in demo_config(operator).splitlines(keepends=True):
         if line.startswith("["):
             current = tables.setdefault(line.strip().strip("[]"), [])
         if current is not None:

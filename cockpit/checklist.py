@@ -8,6 +8,7 @@ four-eyes, roles, reasons, the change window) and appends the event before anyth
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +25,6 @@ from cockpit.plan import (
     LoadedPlan,
     ManualItem,
     Phase,
-    ShellRun,
     StepItem,
     TagRun,
     read_plan,
@@ -50,6 +50,8 @@ class Status(enum.StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # started, no outcome recorded (a crash, a kill -9)
+    RUNNING = "running"  # started, no outcome yet, and the process doing it is alive
+    UNDONE = "undone"  # a step reversed by a rollback
 
 
 # ASCII markers, as the seeds' own Markdown checklists write them (UX.md).
@@ -62,9 +64,13 @@ MARKERS = {
     Status.REJECTED: "[!]",
     Status.FAILED: "[!]",
     Status.INTERRUPTED: "[#]",
+    Status.RUNNING: "[~]",
+    Status.UNDONE: "[<]",
 }
 SETTLED = frozenset({Status.DONE, Status.SKIPPED, Status.APPROVED})
-ACTIONS = ("done", "skip", "approve", "reject")
+ACTIONS = ("done", "skip", "approve", "reject", "resume", "redo")
+# resume: an interrupted step, re-checked first; redo: run a step again from the start.
+STEP_ACTIONS = frozenset({"resume", "redo"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class ItemState:
     # (operator name, plan sha256) of every approval, valid or not.
     approvals: list[tuple[str, str]] = field(default_factory=list)
     open_intent: int | None = None
+    # The open intent's details and time (tells running from interrupted).
+    intent: tuple[dict[str, Any], str] | None = None
     # The last decision was made by a claimed identity (COCKPIT_AS stand-in, unverified sudo).
     claimed: bool = False
 
@@ -120,6 +128,7 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
         if ev.action in {"check.started", "step.started"}:
             state.open_intent, state.status = ev.seq, Status.INTERRUPTED
             state.by, state.at = who, when
+            state.intent = (ev.details_obj, when) if ev.action == "step.started" else None
             continue
         if ev.action in {"item.done", "step.succeeded"}:
             state.status = Status.DONE
@@ -132,9 +141,11 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
             state.status = Status.AWAITING
         elif ev.action == "gate.rejected":
             state.status = Status.REJECTED
+        elif ev.action == "step.undone":
+            state.status = Status.UNDONE
         else:
             continue
-        state.open_intent = None
+        state.open_intent, state.intent = None, None
         state.by, state.at, state.reason, state.seq = who, when, ev.reason, ev.seq
         state.claimed = "acting_as" in ev.evidence_obj
     return states
@@ -163,6 +174,11 @@ class Checklist:
                 state.status = Status.AWAITING
             else:
                 state.status = Status.PENDING
+        if state.status is Status.INTERRUPTED and state.intent is not None:
+            from cockpit.deploy import intent_alive
+
+            if intent_alive(*state.intent):
+                state.status = Status.RUNNING
         return state
 
     def progress(self, phase: Phase) -> tuple[int, int]:
@@ -210,6 +226,14 @@ class Checklist:
             return Why("already", {"status": state.status.value, "by": state.by})
         if state.status is Status.REJECTED:
             return Why("rejected", {"by": state.by, "reason": state.reason})
+        if state.status is Status.RUNNING:
+            return Why("running", {"by": state.by, "at": state.at})
+        if action in STEP_ACTIONS and not isinstance(item, StepItem):
+            return Why("not_step", {"item": item_id, "kind": item.kind})
+        if action == "resume" and state.status is not Status.INTERRUPTED:
+            return Why("not_interrupted", {"status": state.status.value})
+        if action == "done" and state.status is Status.INTERRUPTED and isinstance(item, StepItem):
+            return Why("interrupted", {"by": state.by, "at": state.at})
         is_gate = isinstance(item, GateItem)
         if action in {"approve", "reject"} and not is_gate:
             return Why("not_gate", {"item": item_id, "kind": item.kind})
@@ -340,6 +364,7 @@ def decide(
     override: str | None = None,
     now: datetime | None = None,
     output: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Event:
     """Do ``action`` (done, skip, approve, reject) on an item and return its recorded event.
 
@@ -401,27 +426,20 @@ def decide(
             outcome.update(runner.run_probe(item.check, env, loaded))
         return store.events(release_id=release.id, last=1)[0]
     assert isinstance(item, StepItem)
-    if isinstance(item.run, TagRun):
+    from cockpit.deploy import effective_run
+
+    run, _source = effective_run(loaded, release, item)
+    if isinstance(run, TagRun):
         from cockpit import tagging
         from cockpit.versioning import TagRequest
 
         prep = tagging.prepare(
-            store, loaded, operator, TagRequest(push=item.run.push), release_text=release.id
+            store, loaded, operator, TagRequest(push=run.push), release_text=release.id
         )
         return tagging.execute(store, loaded, operator, prep, progress=output)
-    with store.write_ahead(
-        NewEvent(
-            action="step.started",
-            details={**details, "kind": item.run.kind, "argv": _argv(item.run)},
-            **base,
-        ),
-        operator,
-        done="step.succeeded",
-        failed="step.failed",
-    ) as outcome:
-        runner.run_step(item.run, output or (lambda _line: None), outcome)
-    return store.events(release_id=release.id, last=1)[0]
+    from cockpit import deploy
 
-
-def _argv(run: ShellRun | TagRun) -> list[str]:
-    return list(run.argv) if isinstance(run, ShellRun) else []
+    mode = action if action in STEP_ACTIONS else "run"
+    return deploy.execute(
+        store, loaded, operator, checklist, item_id, mode=mode, output=output, cancel=cancel
+    )

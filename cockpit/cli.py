@@ -409,6 +409,97 @@ def cmd_item(ctx: Context) -> int:
     return 0
 
 
+def cmd_preview(ctx: Context) -> int:
+    from cockpit.deploy import preview
+
+    info, shown = preview(ctx.store, ctx.loaded, ctx.operator, ctx.args.release, ctx.args.item)
+    if ctx.args.json:
+        ctx.print(
+            json.dumps(
+                {
+                    "item": info.id,
+                    "kind": info.run.kind,
+                    "source": info.source,
+                    "summary": shown.summary,
+                    "calls": shown.calls,
+                    "lines": shown.lines,
+                    "state": shown.state,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    where = " (from cockpit.toml)" if info.source == "config" else ""
+    ctx.print_line(f"{info.id}  {info.run.kind}{where}  {info.status.value}")
+    ctx.print_line(shown.summary)
+    for call in shown.calls:
+        ctx.print_line("  $ " + call)
+    for line in shown.lines:
+        ctx.print_line("  " + line)
+    return 0
+
+
+def cmd_rollback_plan(ctx: Context) -> int:
+    from cockpit.deploy import rollback_plan
+
+    plan = rollback_plan(ctx.store, ctx.loaded, ctx.operator, ctx.args.release)
+    if not plan.entries:
+        ctx.print("nothing to roll back: no step of this release has run")
+        return 0
+    ctx.print_line(plan.question())
+    for number, entry in enumerate(plan.entries, start=1):
+        ctx.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
+    return 0
+
+
+def cmd_rollback_run(ctx: Context) -> int:
+    from cockpit.deploy import rollback, rollback_plan
+
+    plan = rollback_plan(ctx.store, ctx.loaded, ctx.operator, ctx.args.release)
+    if not plan.to_undo:
+        ctx.print("nothing to roll back: no done step has an undo")
+        return 1
+    ctx.print_line(plan.question())
+    for number, entry in enumerate(plan.entries, start=1):
+        ctx.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
+    if not ctx.args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not a terminal: give --yes to roll back without asking")
+        if input("roll back? [y/N] ").strip().lower() not in {"y", "yes"}:
+            ctx.print("not rolled back")
+            return 1
+    result = rollback(
+        ctx.store,
+        ctx.loaded,
+        ctx.operator,
+        ctx.args.release,
+        ctx.args.reason,
+        output=lambda line: ctx.print_line("  | " + line),
+    )
+    healthy = {True: "healthy", False: "NOT healthy", None: "no health checks"}[result.healthy]
+    ctx.print_line(
+        f"undone: {', '.join(result.undone) or 'none'}; {healthy}; "
+        f"{result.elapsed_s:.1f} s from the decision"
+    )
+    if result.failed:
+        ctx.print_line(f"FAILED at {result.failed}: {result.error}")
+        ctx.print_line(f"left to undo: {', '.join(result.left) or 'none'}")
+    return 0 if result.ok else 1
+
+
+def cmd_rollback_report(ctx: Context) -> int:
+    from cockpit.deploy import rollback_report
+
+    text = rollback_report(ctx.store, ctx.args.release)
+    if ctx.args.out:
+        Path(ctx.args.out).write_text(text, encoding="utf-8")
+        ctx.print(f"wrote {ctx.args.out}")
+    else:
+        ctx.print(text)
+    return 0
+
+
 def cmd_plan_validate(ctx: Context) -> int:
     from cockpit.plan import read_plan
 
@@ -480,6 +571,27 @@ def cmd_open(ctx: Context) -> int:
     return open_app(ctx, release_id)
 
 
+def serve_demo_app(root: Path) -> Any:
+    """Serve the demo application (its HTTP checks' target) while the cockpit runs; the demo's
+    rehearsal steps run Alembic against its database through DEMOAPP_DATABASE_URL."""
+    from urllib.parse import urlsplit
+
+    from cockpit.config import parse_config_file
+    from cockpit.demo import app_db_url
+    from cockpit.demoapp import DATABASE_URL_ENV
+    from cockpit.demoapp.server import start
+
+    os.environ.setdefault(DATABASE_URL_ENV, app_db_url(root))
+    config = parse_config_file(root / "cockpit.toml")
+    staging = config.environments.get("staging")
+    port = urlsplit(staging.app_url).port if staging and staging.app_url else None
+    try:
+        return start(os.environ[DATABASE_URL_ENV], port=port or 0)
+    except OSError as exc:
+        print(f"cockpit: warning: the demo application cannot listen: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_demo(ctx: Context) -> int:
     from cockpit.demo import create_demo
 
@@ -490,9 +602,15 @@ def cmd_demo(ctx: Context) -> int:
     ctx.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
     ctx.print(f"  git remote      {workspace.repo.parent / 'remote.git'} (origin, bare)")
     ctx.print(f"  config          {workspace.config}")
+    ctx.print(f"  application     {workspace.app_url} (database {workspace.db_url})")
     ctx.print("")
     if sys.stdout.isatty() and sys.stdin.isatty() and not ctx.args.no_tui:
-        return open_app(ctx, workspace.release_id)
+        server = serve_demo_app(workspace.root)
+        try:
+            return open_app(ctx, workspace.release_id)
+        finally:
+            if server is not None:
+                server.stop()
     ctx.args.release = workspace.release_id
     ctx.args.json = False
     cmd_release_show(ctx)
@@ -680,14 +798,36 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("release", metavar="ID")
         p.add_argument("--reason", help="why")
 
-    p = add(sub, "item", cmd_item, "do, skip, approve or reject a checklist item")
-    p.add_argument("action", choices=["done", "skip", "approve", "reject"])
+    p = add(
+        sub,
+        "item",
+        cmd_item,
+        "do, skip, approve or reject a checklist item; resume or redo an interrupted step",
+    )
+    p.add_argument("action", choices=["done", "skip", "approve", "reject", "resume", "redo"])
     p.add_argument("release", metavar="RELEASE")
     p.add_argument("item", metavar="ITEM", help="item id, e.g. t14.requirements")
     p.add_argument("--reason", help="why (required to skip or reject)")
     p.add_argument(
         "--override", metavar="REASON", help="run a T-0 step outside the change window, saying why"
     )
+
+    p = add(sub, "preview", cmd_preview, "show exactly what a step will do (changes nothing)")
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("item", metavar="ITEM", help="step item id, e.g. t0.deploy")
+    p.add_argument("--json", action="store_true")
+
+    rb = sub.add_parser("rollback", help="undo the done steps of a release, newest first")
+    rb_sub = rb.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    p = add(rb_sub, "plan", cmd_rollback_plan, "show what a rollback would undo (changes nothing)")
+    p.add_argument("release", metavar="RELEASE")
+    p = add(rb_sub, "run", cmd_rollback_run, "roll back now (asks once, naming what is undone)")
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("--reason", required=True, help="why: what was seen, or the trigger")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p = add(rb_sub, "report", cmd_rollback_report, "draft the rollback report (Markdown)")
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")
 
     plan = sub.add_parser("plan", help="validate and show release plans (checklists)")
     plan_sub = plan.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)

@@ -25,6 +25,7 @@ import msgspec
 
 from cockpit.errors import ConfigError
 from cockpit.schema_errors import ENUM_RE, EXPECTED_RE, UNKNOWN_RE, type_word
+from cockpit.steps.spec import StepRun
 
 CONFIG_NAME = "cockpit.toml"
 APP_NAME = "release-cockpit"
@@ -103,9 +104,21 @@ class AlembicConfig(_Strict, frozen=True):
 
 
 class AwsConfig(_Strict, frozen=True):
+    """Where the AWS steps go. Credentials come from the profile (``~/.aws``) or the environment,
+    never from this file."""
+
     region: str = ""
     profile: str = ""
     endpoint_url: str = ""
+    # Per-service endpoint (LocalStack, on-premise S3): service name -> URL, e.g. s3 = "http://...";
+    # a service not listed uses endpoint_url (empty: AWS itself).
+    endpoints: dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]+$")], str] = msgspec.field(
+        default_factory=dict
+    )
+    # Every AWS call: seconds to connect, seconds to wait for an answer, attempts in all.
+    connect_timeout: PositiveSeconds = 10.0
+    read_timeout: PositiveSeconds = 60.0
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
     rds_instance: str = ""
     s3_bucket: str = ""
     cloudfront_distribution: str = ""
@@ -135,11 +148,16 @@ class EnvironmentConfig(_Strict, frozen=True):
     # A rehearsal environment: every event recorded against it says ``rehearsal``.
     rehearsal: bool = False
     production: bool = False
+    # The application's base URL: HTTP-check steps without a base_url of their own use it.
+    app_url: str = ""
     git: GitConfig = msgspec.field(default_factory=GitConfig)
     kubernetes: KubernetesConfig = msgspec.field(default_factory=KubernetesConfig)
     alembic: AlembicConfig = msgspec.field(default_factory=AlembicConfig)
     aws: AwsConfig = msgspec.field(default_factory=AwsConfig)
     metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
+    # Plan item id -> what that step runs in this environment, replacing the plan's ``run``
+    # (e.g. a staging rehearsal on local steps): ``[environments.staging.steps."t0.deploy"]``.
+    steps: dict[str, StepRun] = msgspec.field(default_factory=dict)
 
 
 class Config(_Strict, frozen=True):
@@ -254,6 +272,7 @@ def parse_config_text(text: str, source: str = CONFIG_NAME) -> Config:
             raise ConfigError(f"{source}:{m['line']}: not valid TOML: {m['msg']}") from None
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     _check_numbers(raw, (), text, source)
+    _check_steps(raw, text, source)
     # Mappings with free keys are checked one entry at a time so errors name the entry.
     for table, item_type in (("environments", EnvironmentConfig), ("roles", list[str])):
         entries = raw.get(table)
@@ -269,6 +288,39 @@ def parse_config_text(text: str, source: str = CONFIG_NAME) -> Config:
     config: Config = _convert(raw, Config, (), text, source)
     _check_semantics(config, text, source)
     return config
+
+
+def _check_steps(raw: dict[str, Any], text: str, source: str) -> None:
+    """``environments.NAME.steps."ITEM"``: each entry on its own, so an error names the item."""
+    from cockpit.steps.spec import STEP_KINDS
+
+    envs = raw.get("environments")
+    for name, env in (envs or {}).items() if isinstance(envs, dict) else ():
+        steps = env.get("steps") if isinstance(env, dict) else None
+        if not isinstance(steps, dict):
+            continue
+        for item_id, value in steps.items():
+            where = _where(source, text, ("environments", name, "steps", *item_id.split(".")))
+            key = f'environments.{name}.steps."{item_id}"'
+            if not re.match(r"^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$", item_id):
+                raise ConfigError(f'{where}: {key}: not a plan item id (e.g. "t0.deploy")')
+            kind = value.get("kind") if isinstance(value, dict) else None
+            if kind not in STEP_KINDS:
+                raise ConfigError(
+                    f"{where}: {key}.kind: {kind!r} is not a step kind "
+                    f"(use one of: {', '.join(STEP_KINDS)})"
+                )
+            try:
+                msgspec.convert(value, STEP_KINDS[kind], strict=True)
+            except msgspec.ValidationError as exc:
+                message = str(exc)
+                at = _AT_RE.search(message)
+                field = at["path"].lstrip(".") if at else ""
+                message = message[: at.start()] if at else message
+                message = message[:1].lower() + message[1:]
+                raise ConfigError(
+                    f"{where}: {key}{'.' + field if field else ''}: {message}"
+                ) from None
 
 
 def _check_numbers(value: Any, path: tuple[str, ...], text: str, source: str) -> None:
@@ -428,6 +480,8 @@ def _check_semantics(config: Config, text: str, source: str) -> None:
         for field, value in (
             ("metrics.prometheus_url", env.metrics.prometheus_url),
             ("aws.endpoint_url", env.aws.endpoint_url),
+            *((f"aws.endpoints.{svc}", url) for svc, url in env.aws.endpoints.items()),
+            ("app_url", env.app_url),
         ):
             if value and _url_password(value):
                 path = ("environments", name, *field.split("."))

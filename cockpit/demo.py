@@ -29,17 +29,73 @@ start = "01:00"
 end = "05:00"
 
 [roles]
-release_manager = ["{operator}"]
+release_manager = ["@OPERATOR@"]
 approver = ["bob", "carol"]
 release_committee = ["carol"]
 
 [environments.staging]
-description = "Staging: rehearsal of the production plan"
+description = "Staging: rehearsal of the production plan, deployed with local steps"
 rehearsal = true
+# The demo application (cockpit.demoapp), served by `cockpit demo` while the cockpit runs.
+app_url = "http://127.0.0.1:@PORT@"
 
 [environments.staging.git]
 repo = "app"
 branches = ["main", "staging", "release/*"]
+
+[environments.staging.alembic]
+command = @ALEMBIC@
+cwd = "."
+database_url_env = "DEMOAPP_DATABASE_URL"
+
+# Staging has no cluster and no AWS account: each T-0 step of the plan is replaced by a local
+# one doing the same job on the demo application's files (python -m cockpit.demosteps --help).
+[environments.staging.steps."t0.backup"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "backup", "{release}"]
+check_argv = [@PYTHON@, "-c", "import os,sys; sys.exit(not os.path.exists('backups/app-{release}.db'))"]
+timeout = 60
+
+[environments.staging.steps."t0.maintenance"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "on"]
+undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "off"]
+timeout = 30
+
+[environments.staging.steps."t0.deploy"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "deploy", "{version}"]
+check_argv = [@PYTHON@, "-m", "cockpit.demosteps", "check-version", "{version}"]
+undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "deploy", "{version}", "--undo"]
+timeout = 120
+
+[environments.staging.steps."t0.frontend"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "publish", "{version}"]
+timeout = 60
+
+[environments.staging.steps."t0.cdn"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "purge"]
+timeout = 60
+
+[environments.staging.steps."t0.config"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "config", "{version}"]
+undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "config", "{version}", "--undo"]
+timeout = 30
+
+[environments.staging.steps."t0.restart"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "restart"]
+undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "restart"]
+timeout = 60
+
+[environments.staging.steps."t0.maintenance_off"]
+kind = "shell"
+argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "off"]
+undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "on"]
+timeout = 30
 
 [environments.production]
 description = "Production"
@@ -49,6 +105,23 @@ production = true
 repo = "app"
 branches = ["main", "hotfix/*"]
 """
+
+
+def demo_config(operator: str, port: int = 0) -> str:
+    """The demo's cockpit.toml for ``operator``, its application served on ``port``."""
+    import json
+    import sys
+
+    from cockpit.demoapp import alembic_command
+
+    python = json.dumps(sys.executable)
+    return (
+        DEMO_CONFIG.replace("@OPERATOR@", operator)
+        .replace("@PORT@", str(port))
+        .replace("@PYTHON@", python)
+        .replace("@ALEMBIC@", json.dumps(alembic_command()))
+    )
+
 
 # (message, tag) in order; dates are spread over the past weeks.
 _HISTORY = [
@@ -73,6 +146,58 @@ class DemoWorkspace:
     config: Path
     release_id: str
     tags: list[str]
+    app_url: str = ""
+
+    @property
+    def db_url(self) -> str:
+        return app_db_url(self.root)
+
+
+def app_db_url(root: Path) -> str:
+    """The demo application's own database (SQLite in the workspace)."""
+    return "sqlite:///" + str(root / "appdata" / "app.db")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# The revision the demo application's database is at before the release (1.4.0 brings the next).
+DEMO_DB_REVISION = "0002_owner"
+
+
+def _make_appdata(root: Path) -> None:
+    """The application as it runs before the release: its database migrated to the revision
+    before the release's, version 1.3.2 deployed, its config written."""
+    import json
+    import os
+
+    from cockpit.demoapp import ALEMBIC_INI, DATABASE_URL_ENV
+
+    data = root / "appdata"
+    data.mkdir()
+    (data / "version").write_text("1.3.2", encoding="utf-8")
+    (data / "config.json").write_text(json.dumps({"version": "1.3.2"}) + "\n", encoding="utf-8")
+    from alembic import command
+    from alembic.config import Config
+
+    saved = os.environ.get(DATABASE_URL_ENV)
+    os.environ[DATABASE_URL_ENV] = app_db_url(root)
+    try:
+        # Without the ini file's name its logging section is not applied (quiet, and the
+        # cockpit's own loggers keep their settings).
+        quiet = Config()
+        quiet.set_main_option("script_location", str(ALEMBIC_INI.parent / "migrations"))
+        command.upgrade(quiet, DEMO_DB_REVISION)
+    finally:
+        if saved is None:
+            os.environ.pop(DATABASE_URL_ENV, None)
+        else:
+            os.environ[DATABASE_URL_ENV] = saved
 
 
 def create_demo(root: Path | None = None) -> DemoWorkspace:
@@ -94,7 +219,9 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
     repo_dir = root / "app"
     tags = _make_repo(repo_dir)
     config_file = root / "cockpit.toml"
-    config_file.write_text(DEMO_CONFIG.format(operator=operator.name), encoding="utf-8")
+    port = _free_port()
+    config_file.write_text(demo_config(operator.name, port), encoding="utf-8")
+    _make_appdata(root)
     loaded = LoadedConfig(parse_config_file(config_file), config_file)
     url = database_url(loaded)
     store = Store(url, checkpoint_file=checkpoint_path(loaded, url)).open()
@@ -125,7 +252,9 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
         )
     finally:
         store.close()
-    return DemoWorkspace(root, repo_dir, config_file, release.id, tags)
+    return DemoWorkspace(
+        root, repo_dir, config_file, release.id, tags, app_url=f"http://127.0.0.1:{port}"
+    )
 
 
 def _make_repo(path: Path) -> list[str]:

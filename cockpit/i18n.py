@@ -64,6 +64,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.rejected": {"ja": "却下", "en": "rejected"},
     "status.failed": {"ja": "失敗", "en": "failed"},
     "status.interrupted": {"ja": "中断", "en": "interrupted"},
+    "status.running": {"ja": "実行中", "en": "running"},
+    "status.undone": {"ja": "取り消し済み", "en": "rolled back"},
     # actions (footer and dialogs)
     "act.do": {"ja": "実施", "en": "do"},
     "act.skip": {"ja": "スキップ", "en": "skip"},
@@ -170,6 +172,22 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "{name} は承認済み: 別の承認者が必要です",
         "en": "{name} already approved; it needs a different approver",
     },
+    "why.running": {
+        "ja": "{by} が実行中です ({at} 開始)",
+        "en": "running: started by {by} at {at}",
+    },
+    "why.not_step": {
+        "ja": "{item} は {kind} 項目でステップではありません",
+        "en": "{item} is a {kind} item, not a step",
+    },
+    "why.not_interrupted": {
+        "ja": "中断していません ({status}): 再開は中断したステップだけです",
+        "en": "not interrupted ({status}): only an interrupted step resumes",
+    },
+    "why.interrupted": {
+        "ja": "{by} の実行が中断しました ({at}): 再確認して再開 (r) か、やり直し (R) かスキップ",
+        "en": "interrupted ({by}, {at}): resume (re-check first), redo, or skip with a reason",
+    },
     # key descriptions in the help screen
     "key.down": {"ja": "下へ", "en": "down"},
     "key.up": {"ja": "上へ", "en": "up"},
@@ -234,6 +252,51 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "作成済みのタグ {tag} ({commit}) を {remote} へ push しますか?",
         "en": "Push the tag {tag} already made on {commit} to {remote}?",
     },
+    # the T-0 runbook
+    "run.act_run": {"ja": "実行", "en": "run"},
+    "run.act_cancel": {"ja": "中止", "en": "cancel"},
+    "run.act_resume": {"ja": "再開/やり直し", "en": "resume/redo"},
+    "run.act_view": {"ja": "プレビュー/出力", "en": "preview/output"},
+    "run.act_rollback": {"ja": "ロールバック", "en": "rollback"},
+    "run.looking": {"ja": "プレビューを取得中...", "en": "reading the preview..."},
+    "run.no_preview": {"ja": "プレビュー不可: {why}", "en": "no preview: {why}"},
+    "run.no_preview_yet": {
+        "ja": "プレビューの取得を待っています (p で再取得)",
+        "en": "waiting for the preview (p reads it again)",
+    },
+    "run.interrupted": {
+        "ja": "中断: r で実状態を再確認して再開、e でやり直し、s で理由を付けてスキップ",
+        "en": "interrupted: r re-checks the real state and resumes, e redoes, s skips (reason)",
+    },
+    "run.use_checklist": {
+        "ja": "この項目はチェックリスト画面で実施してください",
+        "en": "do this item from the checklist screen",
+    },
+    "run.confirm": {"ja": "{item} を実行しますか?", "en": "Run {item}?"},
+    "run.confirm_resume": {
+        "ja": "{item}: 実状態を再確認して再開しますか?",
+        "en": "{item}: re-check the real state and resume?",
+    },
+    "run.confirm_redo": {
+        "ja": "{item} を最初からやり直しますか?",
+        "en": "{item}: run it again from the start?",
+    },
+    "run.running": {"ja": "実行中: {item} (c で中止)", "en": "running {item} (c cancels)"},
+    "run.cancelling": {"ja": "{item} を中止しています...", "en": "cancelling {item}..."},
+    "run.nothing_to_undo": {
+        "ja": "取り消せる完了ステップはありません",
+        "en": "no done step can be undone",
+    },
+    "run.rolled_back": {
+        "ja": "ロールバック完了: {undone} ({seconds} 秒)",
+        "en": "rolled back: {undone} ({seconds} s)",
+    },
+    "run.rollback_failed": {
+        "ja": "ロールバック停止: {failed} で失敗、残り {left}",
+        "en": "rollback stopped: {failed} failed; left: {left}",
+    },
+    "dash.deploy": {"ja": "デプロイ", "en": "deploy"},
+    "key.runbook": {"ja": "T-0 ランブック", "en": "T-0 runbook"},
     "msg.recorded": {"ja": "#{seq} {action} を記録", "en": "recorded #{seq} {action}"},
     "msg.refused": {"ja": "不可: {why}", "en": "refused: {why}"},
     "msg.failed": {"ja": "失敗: {why}", "en": "failed: {why}"},

@@ -50,6 +50,9 @@ def describe_run(item: Item) -> str:
         return f"{item.run.kind}: {' '.join(item.run.argv)}  (timeout {item.run.timeout:g}s)"
     if isinstance(item, StepItem) and isinstance(item.run, TagRun):
         return "tag: git tag + push --atomic" if item.run.push else "tag: git tag"
+    if isinstance(item, StepItem):
+        action = getattr(item.run, "action", "")
+        return f"{item.run.kind} {action}".strip()
     return ""
 
 
@@ -295,6 +298,11 @@ class ChecklistScreen(CockpitScreen):
             from screens.tagging import TaggingScreen
 
             self.app.push_screen(TaggingScreen(self.release_id, item.id))
+            return
+        if isinstance(item, StepItem):
+            from screens.runbook import RunbookScreen
+
+            self.app.push_screen(RunbookScreen(self.release_id, item.id))
             return
         if isinstance(item, ManualItem) and not item.requires_reason:
             if self._refused(item, "done"):

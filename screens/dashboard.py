@@ -32,6 +32,7 @@ class DashboardScreen(CockpitScreen):
         Binding("j", "cursor_down", "down", show=False),
         Binding("k", "cursor_up", "up", show=False),
         Binding("t", "tag", "tag"),
+        Binding("d", "deploy", "deploy"),
         Binding("l", "app.open_audit", "audit log"),
         Binding("n", "note", "note"),
         Binding("question_mark", "app.help", "help"),
@@ -190,6 +191,7 @@ class DashboardScreen(CockpitScreen):
                 KeyHint(":", ctx.t("act.commands")),
                 KeyHint("enter", ctx.t("act.open"), enabled=checklist is not None),
                 KeyHint("t", ctx.t("tag.act_tag"), enabled=checklist is not None),
+                KeyHint("d", ctx.t("dash.deploy"), enabled=checklist is not None),
                 KeyHint("n", ctx.t("act.note")),
                 KeyHint("l", ctx.t("act.audit")),
                 KeyHint("q", ctx.t("act.quit")),
@@ -253,6 +255,13 @@ class DashboardScreen(CockpitScreen):
         from screens.tagging import TaggingScreen
 
         self.app.push_screen(TaggingScreen(self.checklist.release.id, item.id))
+
+    def action_deploy(self) -> None:
+        if self.checklist is None:
+            return
+        from screens.runbook import RunbookScreen
+
+        self.app.push_screen(RunbookScreen(self.checklist.release.id))
 
     def action_note(self) -> None:
         from screens.decision import note_dialog

@@ -1,0 +1,451 @@
+"""The T-0 runbook: the steps with their state, the selected step's preview, the live log.
+
+Looking (a preview) reads the world in a worker and changes nothing. A step runs only after a
+confirmation naming it and showing what it will do; ``c`` cancels it; ``R`` asks once, showing
+every undo, and rolls the done steps back. An interrupted step (the cockpit was killed while it
+ran) offers resume (re-check first), redo, or skip with a reason.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Log, OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.checklist import MARKERS, Status, decide, load_checklist
+from cockpit.errors import CockpitError
+from cockpit.plan import Item, ManualItem, Phase, StepItem
+from screens.common import CockpitScreen, window_text
+from widgets.keybar import KeyBar, KeyHint
+from widgets.statusline import StatusLine
+
+if TYPE_CHECKING:
+    from cockpit.checklist import Checklist
+    from cockpit.steps.base import Preview
+
+
+def run_label(item: Item, kind: str) -> str:
+    """The short column after the title: ``rds_snapshot``, ``kubernetes set_image``."""
+    if not isinstance(item, StepItem):
+        return item.kind
+    return kind
+
+
+class RunbookScreen(CockpitScreen):
+    CSS_PATH = "runbook.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "run", "run"),
+        Binding("c", "cancel", "cancel"),
+        Binding("p", "preview", "preview"),
+        Binding("o", "show_log", "output"),
+        Binding("r", "step('resume')", "resume"),
+        Binding("e", "step('redo')", "redo"),
+        Binding("s", "skip", "skip"),
+        Binding("R", "rollback", "rollback"),
+        Binding("j", "down", "down", show=False),
+        Binding("k", "up", "up", show=False),
+        Binding("l", "app.open_audit", "audit log"),
+        Binding("escape", "back", "back"),
+        Binding("question_mark", "app.help", "help"),
+    ]
+
+    def __init__(self, release_id: str, item_id: str | None = None) -> None:
+        super().__init__()
+        self.release_id = release_id
+        self.start_item = item_id
+        self.checklist: Checklist | None = None
+        self.phase: Phase | None = None
+        self.kinds: dict[str, str] = {}
+        self.previews: dict[str, Preview | str] = {}
+        self.running: str | None = None  # the item this screen is running now
+        self.cancel_event = threading.Event()
+        self.mode = "preview"  # or "log"
+        self.message = ""
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="header", classes="header")
+        yield StatusLine(id="title")
+        with Horizontal(id="body"):
+            yield OptionList(id="steps")
+            with Vertical(id="side"):
+                yield Static(id="preview")
+                yield Log(id="log", max_lines=10_000, auto_scroll=True)
+        yield StatusLine(id="message")
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#log", Log).display = False
+
+    # ------------------------------------------------------------------ state
+
+    def reload(self) -> None:
+        from cockpit.deploy import effective_run
+
+        ctx = self.ctx
+        self.checklist = load_checklist(ctx.db(), self.release_id)
+        phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
+        self.phase = phases[0] if phases else self.checklist.plan.plan.phases[-1]
+        release = self.checklist.release
+        for item in self.phase.items:
+            if isinstance(item, StepItem) and item.id not in self.kinds:
+                run, source = effective_run(ctx.loaded, release, item)
+                action = getattr(run, "action", "")
+                self.kinds[item.id] = " ".join(filter(None, [run.kind, action])) + (
+                    "*" if source == "config" else ""
+                )
+        self._draw()
+
+    def selected(self) -> Item | None:
+        if self.phase is None:
+            return None
+        index = self.query_one("#steps", OptionList).highlighted
+        if index is None or index >= len(self.phase.items):
+            return None
+        return self.phase.items[index]
+
+    # ------------------------------------------------------------------ drawing
+
+    def _draw(self) -> None:
+        ctx, checklist, phase = self.ctx, self.checklist, self.phase
+        if checklist is None or phase is None:
+            return
+        self.query_one("#header", StatusLine).set_text(self.header_text(checklist))
+        first, _second = self.titles(phase)
+        done, total = checklist.progress(phase)
+        title = Text(f" {phase.id.upper()} {first}", style="bold")
+        title.append(f"  {done}/{total}  {window_text(ctx)}")
+        self.query_one("#title", StatusLine).set_text(title)
+        options = self.query_one("#steps", OptionList)
+        keep = options.highlighted
+        rows = []
+        for number, item in enumerate(phase.items, start=1):
+            status = checklist.state(item.id).status
+            if item.id == self.running:
+                status = Status.RUNNING
+            name, _ = self.titles(item)
+            row = Text(f"{MARKERS[status]} {number:>2} ", no_wrap=True, overflow="ellipsis")
+            row.append(name, style="bold" if status is Status.RUNNING else "")
+            row.append("  " + run_label(item, self.kinds.get(item.id, "")), style="dim")
+            rows.append(Option(row, id=item.id))
+        options.clear_options()
+        options.add_options(rows)
+        if keep is None:
+            keep = self._start_index()
+        options.highlighted = min(keep, len(rows) - 1) if rows else None
+        self._draw_side()
+        self._draw_keys()
+
+    def _start_index(self) -> int:
+        assert self.phase is not None and self.checklist is not None
+        ids = [item.id for item in self.phase.items]
+        if self.start_item in ids:
+            return ids.index(self.start_item)
+        for index, item_id in enumerate(ids):
+            if self.checklist.state(item_id).status not in {Status.DONE, Status.SKIPPED}:
+                return index
+        return 0
+
+    def _draw_side(self) -> None:
+        preview, log = self.query_one("#preview", Static), self.query_one("#log", Log)
+        showing_log = self.mode == "log"
+        preview.display, log.display = not showing_log, showing_log
+        if not showing_log:
+            preview.update(self._preview_text())
+        message = Text(" " + self.message) if self.message else Text("")
+        self.query_one("#message", StatusLine).set_text(message)
+
+    def _preview_text(self) -> Text:
+        ctx, item = self.ctx, self.selected()
+        text = Text()
+        if item is None or self.checklist is None:
+            return text
+        first, second = self.titles(item)
+        state = self.checklist.state(item.id)
+        text.append(f"{first}", style="bold")
+        text.append(f"  {second}\n", style="dim")
+        text.append(ctx.t("status." + state.status.value))
+        if state.by:
+            text.append(f"  {state.by} {state.at or ''}", style="dim")
+        text.append("\n")
+        why = self._why_not(item, "done")
+        if state.status is Status.INTERRUPTED:
+            text.append(ctx.t("run.interrupted") + "\n", style="bold")
+        elif why and state.status not in {Status.DONE, Status.SKIPPED}:
+            text.append(ctx.t("msg.refused", why=why) + "\n", style="dim")
+        if not isinstance(item, StepItem):
+            help_text = item.help_ja if ctx.lang == "ja" else item.help_en
+            if help_text:
+                text.append(help_text + "\n", style="dim")
+            return text
+        shown = self.previews.get(item.id)
+        if shown is None:
+            text.append(ctx.t("run.looking") + "\n", style="dim")
+            self.look(item.id)
+        elif isinstance(shown, str):
+            text.append(ctx.t("run.no_preview", why=shown) + "\n", style="bold red")
+        else:
+            text.append(shown.summary + "\n", style="bold")
+            for call in shown.calls[:6]:
+                text.append("$ " + call + "\n", style="dim")
+            for line in shown.lines:
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+                text.append(line + "\n", style=style)
+        return text
+
+    def _why_not(self, item: Item, action: str) -> str:
+        if self.checklist is None:
+            return ""
+        ctx = self.ctx
+        why = self.checklist.why_not(item.id, action, ctx.operator, ctx.loaded.config.roles, "x")
+        return why.text(ctx.lang) if why else ""
+
+    def _draw_keys(self) -> None:
+        ctx, item = self.ctx, self.selected()
+        busy = self.running is not None
+        state = self.checklist.state(item.id).status if item and self.checklist else None
+        interrupted = state is Status.INTERRUPTED
+        self.query_one("#keys", KeyBar).show_keys(
+            [
+                KeyHint("?", ctx.t("act.help")),
+                KeyHint("enter", ctx.t("run.act_run"), enabled=not busy and not interrupted),
+                KeyHint("c", ctx.t("run.act_cancel"), enabled=busy),
+                KeyHint("r/e", ctx.t("run.act_resume"), enabled=not busy and interrupted),
+                KeyHint("p/o", ctx.t("run.act_view")),
+                KeyHint("R", ctx.t("run.act_rollback"), enabled=not busy),
+                KeyHint("esc", ctx.t("act.back")),
+            ]
+        )
+
+    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        if self.running is None:
+            self.mode = "preview"
+        self._draw_side()
+        self._draw_keys()
+
+    # ------------------------------------------------------------------ preview
+
+    @work(thread=True, exclusive=False, group="preview", exit_on_error=False)
+    def look(self, item_id: str) -> None:
+        from cockpit.deploy import preview
+
+        ctx = self.ctx
+        self.previews[item_id] = self.ctx.t("run.looking")
+        try:
+            _info, shown = preview(ctx.db(), ctx.loaded, ctx.operator, self.release_id, item_id)
+            self.previews[item_id] = shown
+        except CockpitError as exc:
+            self.previews[item_id] = str(exc)
+        self.app.call_from_thread(self._draw_side)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_down(self) -> None:
+        self.query_one("#steps", OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one("#steps", OptionList).action_cursor_up()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_preview(self) -> None:
+        item = self.selected()
+        if item is not None:
+            self.previews.pop(item.id, None)
+        self.mode = "preview"
+        self._draw_side()
+
+    def action_show_log(self) -> None:
+        self.mode = "log"
+        self._draw_side()
+
+    def action_cancel(self) -> None:
+        if self.running is not None:
+            self.cancel_event.set()
+            self.message = self.ctx.t("run.cancelling", item=self.running)
+            self._draw_side()
+
+    def action_run(self) -> None:
+        item = self.selected()
+        if item is None or self.running is not None:
+            return
+        why = self._why_not(item, "done")
+        if why:
+            self.notify(self.ctx.t("msg.refused", why=why), severity="warning")
+            return
+        first, _ = self.titles(item)
+        shown = self.previews.get(item.id)
+        lines = [first]
+        if isinstance(item, StepItem):
+            if not hasattr(shown, "summary"):
+                self.notify(self.ctx.t("run.no_preview_yet"), severity="warning")
+                return
+            lines += [shown.summary, *("$ " + c for c in shown.calls[:4])]  # type: ignore[union-attr]
+        elif not isinstance(item, ManualItem) or item.requires_reason:
+            self.notify(self.ctx.t("run.use_checklist"), severity="warning")
+            return
+        self._confirm(self.ctx.t("run.confirm", item=first), "\n".join(lines[1:]), item.id, "done")
+
+    def action_step(self, action: str) -> None:
+        item = self.selected()
+        if item is None or self.running is not None:
+            return
+        why = self._why_not(item, action)
+        if why:
+            self.notify(self.ctx.t("msg.refused", why=why), severity="warning")
+            return
+        first, _ = self.titles(item)
+        self._confirm(self.ctx.t(f"run.confirm_{action}", item=first), "", item.id, action)
+
+    def _confirm(self, title: str, preview: str, item_id: str, action: str) -> None:
+        from screens.decision import DecisionScreen
+
+        def chosen(reason: str | None) -> None:
+            if reason is not None:
+                self.run_step(item_id, action, reason or None)
+
+        self.app.push_screen(DecisionScreen(title, False, preview), chosen)
+
+    def action_skip(self) -> None:
+        item = self.selected()
+        if item is None or self.running is not None:
+            return
+        from screens.decision import DecisionScreen
+
+        first, _ = self.titles(item)
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self.run_step(item.id, "skip", reason)
+
+        self.app.push_screen(DecisionScreen(self.ctx.t("dlg.title.skip", item=first), True), chosen)
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def run_step(self, item_id: str, action: str, reason: str | None) -> None:
+        ctx = self.ctx
+        log = self.query_one("#log", Log)
+        self.running = item_id
+        self.cancel_event = threading.Event()
+        self.mode = "log"
+        self.message = ctx.t("run.running", item=item_id)
+        self.cockpit.running += 1
+        self.app.call_from_thread(log.write_line, f"--- {item_id} {action}")
+        self.app.call_from_thread(self._draw)
+
+        def output(line: str) -> None:
+            self.app.call_from_thread(log.write_line, line)
+
+        try:
+            event = decide(
+                ctx.db(),
+                ctx.loaded,
+                ctx.operator,
+                self.release_id,
+                item_id,
+                action,
+                reason=reason,
+                now=ctx.now(),
+                output=output,
+                cancel=self.cancel_event,
+            )
+            self.message = ctx.t("msg.recorded", seq=event.seq, action=event.action)
+        except CockpitError as exc:
+            self.message = ctx.t("msg.failed", why=str(exc))
+            self.app.call_from_thread(log.write_line, "! " + str(exc))
+        finally:
+            self.cockpit.running -= 1
+            self.running = None
+            self.previews.pop(item_id, None)
+            self.app.call_from_thread(self.reload)
+
+    # ------------------------------------------------------------------ rollback
+
+    def action_rollback(self) -> None:
+        if self.running is not None:
+            return
+        self.plan_rollback()
+
+    @work(thread=True, exclusive=True, group="rollback-plan", exit_on_error=False)
+    def plan_rollback(self) -> None:
+        from cockpit.deploy import rollback_plan
+
+        ctx = self.ctx
+        try:
+            plan = rollback_plan(ctx.db(), ctx.loaded, ctx.operator, self.release_id)
+        except CockpitError as exc:
+            self.app.call_from_thread(
+                self.notify, ctx.t("msg.failed", why=str(exc)), severity="error"
+            )
+            return
+        if not plan.to_undo:
+            self.app.call_from_thread(self.notify, ctx.t("run.nothing_to_undo"), severity="warning")
+            return
+        lines = [f"{number}. {e.id}: {e.summary}" for number, e in enumerate(plan.entries, 1)]
+        self.app.call_from_thread(self._ask_rollback, plan.question(), "\n".join(lines))
+
+    def _ask_rollback(self, question: str, what: str) -> None:
+        from screens.decision import DecisionScreen
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self.run_rollback(reason)
+
+        self.app.push_screen(DecisionScreen(question, True, what), chosen)
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def run_rollback(self, reason: str) -> None:
+        from cockpit.deploy import rollback
+
+        ctx = self.ctx
+        log = self.query_one("#log", Log)
+        self.running = "rollback"
+        self.cancel_event = threading.Event()
+        self.mode = "log"
+        self.cockpit.running += 1
+        self.app.call_from_thread(log.write_line, "--- rollback: " + reason)
+        self.app.call_from_thread(self._draw)
+
+        def output(line: str) -> None:
+            self.app.call_from_thread(log.write_line, line)
+
+        try:
+            result = rollback(
+                ctx.db(),
+                ctx.loaded,
+                ctx.operator,
+                self.release_id,
+                reason,
+                output=output,
+                cancel=self.cancel_event,
+            )
+            key = "run.rolled_back" if result.ok else "run.rollback_failed"
+            self.message = ctx.t(
+                key,
+                undone=", ".join(result.undone) or "-",
+                failed=result.failed or "-",
+                left=", ".join(result.left) or "-",
+                seconds=f"{result.elapsed_s:.1f}",
+            )
+        except CockpitError as exc:
+            self.message = ctx.t("msg.failed", why=str(exc))
+        finally:
+            self.cockpit.running -= 1
+            self.running = None
+            self.previews.clear()
+            self.app.call_from_thread(self.reload)
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        t = self.ctx.t
+        return [
+            (t("run.act_run"), "enter", self.action_run),
+            (t("run.act_cancel"), "c", self.action_cancel),
+            (t("run.act_rollback"), "R", self.action_rollback),
+            (t("act.back"), "esc", self.action_back),
+        ]
