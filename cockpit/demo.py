@@ -53,7 +53,7 @@ database_url_env = "DEMOAPP_DATABASE_URL"
 [environments.staging.steps."t0.backup"]
 kind = "shell"
 argv = [@PYTHON@, "-m", "cockpit.demosteps", "backup", "{release}"]
-check_argv = [@PYTHON@, "-c", "import os,sys; sys.exit(not os.path.exists('backups/app-{release}.db'))"]
+check_argv = [@PYTHON@, "-m", "cockpit.demosteps", "check-backup", "{release}"]
 timeout = 60
 
 [environments.staging.steps."t0.maintenance"]

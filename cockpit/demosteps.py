@@ -12,6 +12,8 @@ cockpit.toml). Each command does one real, small thing to the demo application's
     purge                  empty the cache directory (appdata/cache)
     config VERSION         write appdata/config.json
     restart                restart the workers (appdata/restarted_at)
+    check-version VERSION  exit 0 when VERSION is deployed
+    check-backup RELEASE   exit 0 when the release's backup exists
 """
 
 from __future__ import annotations
@@ -102,6 +104,12 @@ def restart() -> None:
     print(f"restarted {WORKERS} workers")
 
 
+def check_backup(release: str) -> None:
+    target = Path("backups") / f"app-{release}.db"
+    print(f"{target}: {'present' if target.exists() else 'missing'}")
+    raise SystemExit(0 if target.exists() else 1)
+
+
 def check_version(version: str) -> None:
     path = DATA / "version"
     found = path.read_text(encoding="utf-8").strip() if path.exists() else "none"
@@ -125,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--undo", action="store_true")
     sub.add_parser("restart")
     sub.add_parser("check-version").add_argument("version")
+    sub.add_parser("check-backup").add_argument("release")
     args = parser.parse_args(argv)
     DATA.mkdir(exist_ok=True)
     if args.command == "backup":
@@ -141,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         config(args.version, args.undo)
     elif args.command == "restart":
         restart()
+    elif args.command == "check-backup":
+        check_backup(args.release)
     elif args.command == "check-version":
         check_version(args.version)
     return 0

@@ -72,7 +72,10 @@ phases:
         title_en: Deploy the code
         run:
           kind: shell
-          argv: [sh, -c, "echo run >> runs.log; echo {version} > version.txt; echo deployed {version}"]
+          argv:
+            - sh
+            - -c
+            - echo run >> runs.log; echo {version} > version.txt; echo deployed {version}
           check_argv: [grep, -qx, "{version}", version.txt]
           undo_argv: [sh, -c, "echo 1.3.2 > version.txt"]
           timeout: 10
@@ -301,9 +304,8 @@ def test_kill_9_during_a_step_then_resume_rechecks_and_nothing_is_done_twice(
     slow = f"echo run >> runs.log; {effect}sleep 30; echo 1.4.0 > version.txt"
     world.replan(
         PLAN.replace(
-            'argv: [sh, -c, "echo run >> runs.log; echo {version} > version.txt; '
-            'echo deployed {version}"]',
-            f'argv: [sh, -c, "{slow}"]',
+            "- echo run >> runs.log; echo {version} > version.txt; echo deployed {version}",
+            f"- {slow}",
         )
     )
     proc = _cli(world.root, "item", "done", world.rid, "t0.deploy")
