@@ -294,6 +294,8 @@ def intent_alive(details: dict[str, Any], started_at: str, now: float | None = N
     """Whether the process that recorded a step's intent may still be running it: on this host
     its pid must be alive; elsewhere its timeout must not have passed."""
     now = time.time() if now is None else now
+    if "pid" not in details:
+        return False
     try:
         began = datetime.fromisoformat(started_at).timestamp()
     except ValueError:

@@ -255,8 +255,8 @@ CATALOG: dict[str, dict[str, str]] = {
     # the T-0 runbook
     "run.act_run": {"ja": "実行", "en": "run"},
     "run.act_cancel": {"ja": "中止", "en": "cancel"},
-    "run.act_resume": {"ja": "再開/やり直し", "en": "resume/redo"},
-    "run.act_view": {"ja": "プレビュー/出力", "en": "preview/output"},
+    "run.act_resume": {"ja": "再開", "en": "resume"},
+    "run.act_view": {"ja": "プレビュー", "en": "preview"},
     "run.act_rollback": {"ja": "ロールバック", "en": "rollback"},
     "run.looking": {"ja": "プレビューを取得中...", "en": "reading the preview..."},
     "run.no_preview": {"ja": "プレビュー不可: {why}", "en": "no preview: {why}"},

@@ -302,6 +302,12 @@ class ChecklistScreen(CockpitScreen):
         if isinstance(item, StepItem):
             from screens.runbook import RunbookScreen
 
+            interrupted = self.checklist is not None and (
+                self.checklist.state(item.id).status is Status.INTERRUPTED
+            )
+            if not interrupted and self._refused(item, "done"):
+                return
+
             self.app.push_screen(RunbookScreen(self.release_id, item.id))
             return
         if isinstance(item, ManualItem) and not item.requires_reason:

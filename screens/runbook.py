@@ -64,6 +64,7 @@ class RunbookScreen(CockpitScreen):
         self.phase: Phase | None = None
         self.kinds: dict[str, str] = {}
         self.previews: dict[str, Preview | str] = {}
+        self.looking: set[str] = set()  # previews being read now
         self.running: str | None = None  # the item this screen is running now
         self.cancel_event = threading.Event()
         self.mode = "preview"  # or "log"
@@ -132,7 +133,6 @@ class RunbookScreen(CockpitScreen):
             name, _ = self.titles(item)
             row = Text(f"{MARKERS[status]} {number:>2} ", no_wrap=True, overflow="ellipsis")
             row.append(name, style="bold" if status is Status.RUNNING else "")
-            row.append("  " + run_label(item, self.kinds.get(item.id, "")), style="dim")
             rows.append(Option(row, id=item.id))
         options.clear_options()
         options.add_options(rows)
@@ -170,6 +170,7 @@ class RunbookScreen(CockpitScreen):
         state = self.checklist.state(item.id)
         text.append(f"{first}", style="bold")
         text.append(f"  {second}\n", style="dim")
+        text.append(run_label(item, self.kinds.get(item.id, "")) + "  ", style="dim")
         text.append(ctx.t("status." + state.status.value))
         if state.by:
             text.append(f"  {state.by} {state.at or ''}", style="dim")
@@ -187,13 +188,16 @@ class RunbookScreen(CockpitScreen):
         shown = self.previews.get(item.id)
         if shown is None:
             text.append(ctx.t("run.looking") + "\n", style="dim")
-            self.look(item.id)
+            if item.id not in self.looking:
+                self.looking.add(item.id)
+                self.look(item.id)
         elif isinstance(shown, str):
             text.append(ctx.t("run.no_preview", why=shown) + "\n", style="bold red")
         else:
             text.append(shown.summary + "\n", style="bold")
             for call in shown.calls[:6]:
-                text.append("$ " + call + "\n", style="dim")
+                if call not in shown.summary:
+                    text.append("$ " + call + "\n", style="dim")
             for line in shown.lines:
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
                 text.append(line + "\n", style=style)
@@ -216,8 +220,8 @@ class RunbookScreen(CockpitScreen):
                 KeyHint("?", ctx.t("act.help")),
                 KeyHint("enter", ctx.t("run.act_run"), enabled=not busy and not interrupted),
                 KeyHint("c", ctx.t("run.act_cancel"), enabled=busy),
-                KeyHint("r/e", ctx.t("run.act_resume"), enabled=not busy and interrupted),
-                KeyHint("p/o", ctx.t("run.act_view")),
+                KeyHint("r", ctx.t("run.act_resume"), enabled=not busy and interrupted),
+                KeyHint("p", ctx.t("run.act_view")),
                 KeyHint("R", ctx.t("run.act_rollback"), enabled=not busy),
                 KeyHint("esc", ctx.t("act.back")),
             ]
@@ -236,12 +240,13 @@ class RunbookScreen(CockpitScreen):
         from cockpit.deploy import preview
 
         ctx = self.ctx
-        self.previews[item_id] = self.ctx.t("run.looking")
         try:
             _info, shown = preview(ctx.db(), ctx.loaded, ctx.operator, self.release_id, item_id)
             self.previews[item_id] = shown
         except CockpitError as exc:
             self.previews[item_id] = str(exc)
+        finally:
+            self.looking.discard(item_id)
         self.app.call_from_thread(self._draw_side)
 
     # ------------------------------------------------------------------ actions

@@ -118,7 +118,7 @@ async def test_dashboard_shows_release_phases_and_opens_the_next_item(build) -> 
             ("T-7", "[------]", "0/7", "due 12-09"),
             ("T-3", "[------]", "0/6", "due 12-13"),
             ("T-1", "[------]", "0/7", "due 12-15"),
-            ("T-0", "[------]", "0/11", "due 12-16 01:00"),
+            ("T-0", "[------]", "0/13", "due 12-16 01:00"),
         ]
         for line, parts in zip(timeline, expected, strict=True):
             for part in parts:
@@ -407,7 +407,7 @@ async def test_brackets_move_between_phases(build) -> None:
             await settle(pilot)
             seen.append(checklist(app).phase_id)
         assert seen == ["t-14", "t-7", "t-3", "t-1", "t-0", "t-0"]
-        assert "T-0 Release  0/11" in screen_text(app)
+        assert "T-0 Release  0/13" in screen_text(app)
         assert row(app, "t0.watch").startswith(" [ ] Post-release watch")
 
         await pilot.press("left_square_bracket")

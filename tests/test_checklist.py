@@ -120,7 +120,7 @@ def test_walk_the_plan_and_rebuild_state_from_events(
     decide(store, loaded, carol, rid, "t7.approval", "approve")
     step = decide(store, loaded, alice, rid, "t0.deploy", "done", output=lines.append)
     assert step.action == "step.succeeded" and step.details_obj["exit_code"] == 0
-    assert lines == ["deploying"]
+    assert lines == ["run sh -c 'echo deploying; exit 0'", "deploying"]
     # The state is nothing but a fold over the events: a fresh load sees the same.
     checklist = load_checklist(store, rid)
     assert [

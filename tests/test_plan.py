@@ -95,6 +95,8 @@ def test_release_t0_runs_in_the_seed_order() -> None:
         "バックアップ取得",
         "メンテナンスモード切替",
         "コードデプロイ",
+        "静的ファイルのアップロード",
+        "CDNのキャッシュクリア",
         "データベース更新",
         "設定更新",
         "サービス再起動",
@@ -105,6 +107,12 @@ def test_release_t0_runs_in_the_seed_order() -> None:
     assert [t for t in titles if t in order] == order
     assert titles[: len(order)] == order
     assert "24時間" in titles[-1]
+
+
+KNOWN_KINDS = (
+    "alembic, cloudfront_invalidation, ecs_update, http_checks, kubernetes, rds_snapshot, "
+    "s3_sync, shell, tag"
+)
 
 
 def test_hotfix_needs_the_release_committee() -> None:
@@ -194,7 +202,17 @@ def test_item_kinds_and_registries() -> None:
         "http",
     ]
     assert len(PROBES) == len(ProbeUnion.__args__)
-    assert list(STEP_KINDS) == ["shell", "tag"]
+    assert list(STEP_KINDS) == [
+        "shell",
+        "tag",
+        "kubernetes",
+        "alembic",
+        "rds_snapshot",
+        "s3_sync",
+        "cloudfront_invalidation",
+        "ecs_update",
+        "http_checks",
+    ]
     item = load_plan("release").item("t1.git_clean")
     assert isinstance(item, CheckItem) and item.check.name == "git_clean"
 
@@ -394,9 +412,9 @@ BAD_PLANS = [
     ),
     (
         "unknown step kind",
-        _replace("kind: shell", "kind: kubernetes"),
-        "myplan.yaml:37: item t0.deploy: run.kind: unknown step kind 'kubernetes' "
-        "(known: shell, tag)",
+        _replace("kind: shell", "kind: helm"),
+        "myplan.yaml:37: item t0.deploy: run.kind: unknown step kind 'helm' "
+        f"(known: {KNOWN_KINDS})",
     ),
     (
         "duplicate item id",
@@ -525,7 +543,7 @@ BAD_PLANS = [
             "        run:\n          kind: shell\n          argv: [make, deploy]\n", ""
         ).replace("          timeout: 600\n", ""),
         "myplan.yaml:32: item t0.deploy: run: missing; expected a mapping with kind: (one of "
-        "shell, tag) and its arguments",
+        f"{KNOWN_KINDS}) and its arguments",
     ),
     (
         "key that is not a string",
