@@ -28,10 +28,11 @@ What it measures, all in one run:
    exit (interpreter start and imports included), stdout captured:
 
    - ours: ``python -c`` with the engine path of ``cockpit tag``'s version suggestion
-     (:func:`cockpit.versioning.plan_tag` without its preflight and remote checks):
-     ``Git(path)``, ``is_shallow()`` (the suggestion is only made on a full history),
-     ``version_tags("v{version}")``, ``merged_tags()``, ``commits(since)`` for the newest
-     stable tag reachable from HEAD, ``suggest(...)`` and
+     (:func:`cockpit.versioning.plan_tag` without its preflight and remote checks), the
+     engine's functions as shipped: ``Git(path)``, ``is_shallow()`` (the suggestion is only
+     made on a full history), ``version_tags("v{version}")``, ``last_release(tags)`` (the
+     newest stable tag reachable from HEAD: ``git merge-base --is-ancestor`` on the highest
+     versions first), ``commits(since)``, ``suggest(...)`` and
      ``next_version(existing, bump=suggestion.bump)``;
    - ``semantic-release --noop version --print``;
    - ``cz bump --get-next``.
@@ -42,12 +43,17 @@ What it measures, all in one run:
    checked against the expected version.
 4. Where our time goes: ``python -c pass`` (median of 5), and stamps taken inside each timed
    run of ours (interpreter ready, imports, ``Git()`` which imports GitPython, each git
-   command, the rest), medians over the runs.
-5. What-ifs for ours (not with ``--quick``), N runs each, interleaved with ours as shipped: the
-   script patched in the child only (never ``cockpit/``) to find the newest stable tag reachable
-   from HEAD with ``git merge-base --is-ancestor`` on the highest versions first instead of
-   ``git tag --merged HEAD``; and ours in a copy of the repository with a commit-graph
-   (``git commit-graph write --reachable``, as ``git gc`` leaves a repository).
+   command, the rest), medians over the runs, and how many git questions the last-release
+   lookup asked.
+5. What-ifs for ours (not with ``--quick``), N runs each, interleaved: ours as shipped against
+   the previous lookup (the child script patched to list ``git tag --merged HEAD`` with
+   ``merged_tags()`` and keep the highest stable tag in it, as ``plan_tag`` did before; never
+   ``cockpit/``), each (a) in the repository, (b) in a copy with a commit-graph
+   (``git commit-graph write --reachable``, as ``git gc`` leaves a repository) and (c) in a
+   worktree whose HEAD is detached 20 commits after the tag ``PROBE_LIMIT + 10`` tags before
+   the last: the higher tags are not reachable, so the shipped lookup asks ``PROBE_LIMIT``
+   questions and then falls back to ``git tag --merged`` (its worst case). In (c) the answer
+   must be the previous lookup's.
 
 The tools' settings that could make their answers differ are set in the generated
 ``pyproject.toml`` to what cockpit does: a breaking change on a 0.x version goes to 1.0.0
@@ -137,10 +143,8 @@ existing = [v for v, _ in tags.values()]
 _t.append(time.time())
 suggestion = None
 if not shallow:
-    merged = git.merged_tags()
+    since = git.last_release(tags)
     _t.append(time.time())
-    reachable = [(v, n) for n, (v, _) in tags.items() if n in merged and not v.prerelease]
-    since = max(reachable)[1] if reachable else None
     commits = git.commits(since)
     _t.append(time.time())
     suggestion = suggest(commits, since)
@@ -149,6 +153,8 @@ if suggestion is not None and suggestion.bump is not None:
     answer = str(next_version(existing, bump=suggestion.bump).version)
 _t.append(time.time())
 print(answer)
+asked = [r.argv[0] + " " + r.argv[1] for r in git.runs]
+print("lookup:", asked.count("merge-base --is-ancestor"), asked.count("tag --merged"), since)
 print(" ".join(repr(t) for t in _t))
 """
 OURS_STAMPS = (
@@ -157,39 +163,32 @@ OURS_STAMPS = (
     "Git(path) (imports GitPython)",
     "git rev-parse --is-shallow-repository",
     "git for-each-ref refs/tags + parse (imports semver)",
-    "git tag --merged HEAD",
+    "last_release: git merge-base --is-ancestor",
     "git log since..HEAD + parse",
     "suggest + next_version",
 )
 
-# What-ifs (diagnosis only: the child script is patched, cockpit/ is never changed).
-_MERGED = """\
+# The previous lookup, for the what-ifs only (the child script is patched, never cockpit/):
+# every tag reachable from HEAD listed with ``git tag --merged HEAD`` (which walks the whole
+# history without a commit-graph), and the highest stable version among them.
+_SHIPPED = """\
+    since = git.last_release(tags)
+"""
+_PREVIOUS = """\
     merged = git.merged_tags()
-    _t.append(time.time())
     reachable = [(v, n) for n, (v, _) in tags.items() if n in merged and not v.prerelease]
     since = max(reachable)[1] if reachable else None
 """
-# The newest stable tag reachable from HEAD, found by asking git about the highest stable
-# version first (``merge-base --is-ancestor``, which stops at the tag's commit) instead of
-# listing every tag reachable from HEAD (which walks the whole history without a commit-graph).
-_ANCESTOR = """\
-    stable = sorted(((v, n) for n, (v, _) in tags.items() if not v.prerelease), reverse=True)
-    since = None
-    for _v, n in stable:
-        if git.run("merge-base", "--is-ancestor", n, "HEAD", check=False).exit == 0:
-            since = n
-            break
-    _t.append(time.time())
-"""
-assert _MERGED in OURS
+assert _SHIPPED in OURS
+PREVIOUS = OURS.replace(_SHIPPED, _PREVIOUS)
+# name -> (child script, which repository: "repo", "graph" or "behind").
 WHAT_IF = {
-    "as shipped": (OURS, False),
-    "highest stable tag checked with merge-base --is-ancestor, not tag --merged": (
-        OURS.replace(_MERGED, _ANCESTOR),
-        False,
-    ),
-    "as shipped, in a copy of the repository with a commit-graph": (OURS, True),
-    "both": (OURS.replace(_MERGED, _ANCESTOR), True),
+    "as shipped": (OURS, "repo"),
+    "previous lookup: git tag --merged HEAD": (PREVIOUS, "repo"),
+    "as shipped, commit-graph": (OURS, "graph"),
+    "previous lookup, commit-graph": (PREVIOUS, "graph"),
+    "as shipped, HEAD behind the highest tags (fallback)": (OURS, "behind"),
+    "previous lookup, HEAD behind the highest tags": (PREVIOUS, "behind"),
 }
 
 
@@ -325,6 +324,19 @@ def build_repo(path: Path, commits: int, tags: int) -> dict[str, Any]:
     }
 
 
+def behind_worktree(repo: Path, path: Path, commits: int, tags: int) -> Path:
+    """A worktree of ``repo`` with HEAD detached 20 commits after the tag ``PROBE_LIMIT + 10``
+    tags before the last, so that the highest tags are not reachable from HEAD."""
+    from cockpit.versioning import PROBE_LIMIT
+
+    last_tag_at = FIRST_TAG_AT + SPACING * (tags - 1)
+    at = max(1, last_tag_at - SPACING * (PROBE_LIMIT + 10) + SPACING // 2)
+    rev = f"main~{commits - at}"
+    add = ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(path), rev]
+    subprocess.run(add, check=True, capture_output=True)
+    return path
+
+
 # ---------------------------------------------------------------- the other tools
 
 
@@ -404,6 +416,7 @@ def bench(repo: Path, venv: Path, pycache: Path, runs: int, quiet: bool) -> dict
     answers: dict[str, set[str]] = {name: set() for name in names}
     times: dict[str, list[float]] = {name: [] for name in names}
     stamps: list[list[float]] = []
+    lookups: set[tuple[int, int, str]] = set()
     with stage("one unmeasured run of each (writes the bytecode cache)", quiet):
         for name in names:
             answers[name].add(run_once(argvs[name], repo, env)[1])
@@ -417,6 +430,7 @@ def bench(repo: Path, venv: Path, pycache: Path, runs: int, quiet: bool) -> dict
                 if name == "cockpit.versioning":
                     marks = [float(x) for x in out.strip().splitlines()[-1].split()]
                     stamps.append([m - spawned for m in marks] + [took])
+                    lookups.add(_lookup(out))
     floor = []
     for _ in range(5):
         start = time.perf_counter()
@@ -434,28 +448,47 @@ def bench(repo: Path, venv: Path, pycache: Path, runs: int, quiet: bool) -> dict
         "answers": {name: sorted(a) for name, a in answers.items()},
         "python_c_pass_s": statistics.median(floor),
         "ours_steps": steps,
+        "ours_lookup": _lookups(lookups),
     }
 
 
-def what_if(repo: Path, graph_repo: Path, pycache: Path, runs: int) -> dict[str, Any]:
-    """Median time of ours with one cause of delay changed, interleaved with ours as shipped:
-    the tag reachability check, and a repository that has a commit-graph (what ``git gc``
-    writes; a fresh clone has none)."""
+def _lookup(out: str) -> tuple[int, int, str]:
+    """(``merge-base --is-ancestor`` calls, ``tag --merged`` calls, the last release found)
+    of a run of ours."""
+    line = next(line for line in out.splitlines() if line.startswith("lookup:"))
+    asked, merged, since = line.split()[1:]
+    return int(asked), int(merged), since
+
+
+def _lookups(found: set[tuple[int, int, str]]) -> list[dict[str, Any]]:
+    return [{"is_ancestor": a, "tag_merged": m, "since": s} for a, m, s in sorted(found)]
+
+
+def what_if(repos: dict[str, Path], pycache: Path, runs: int) -> dict[str, Any]:
+    """Median time of ours as shipped and with the previous lookup, in each repository of
+    ``repos`` ("repo", "graph", "behind"), interleaved."""
     env = child_env(pycache)
     times: dict[str, list[float]] = {name: [] for name in WHAT_IF}
     answers: dict[str, set[str]] = {name: set() for name in WHAT_IF}
+    lookups: dict[str, set[tuple[int, int, str]]] = {name: set() for name in WHAT_IF}
     names = list(WHAT_IF)
     for round_ in range(runs + 1):
         order = names[round_ % len(names) :] + names[: round_ % len(names)]
         for name in order:
-            code, graph = WHAT_IF[name]
+            code, where = WHAT_IF[name]
             argv = [sys.executable, "-c", code, str(ROOT), TAG_FORMAT]
-            took, answer, _, _ = run_once(argv, graph_repo if graph else repo, env)
+            took, answer, _, out = run_once(argv, repos[where], env)
             answers[name].add(answer)
+            lookups[name].add(_lookup(out))
             if round_:  # the first round is a warm-up
                 times[name].append(took)
     return {
-        name: {"median_s": statistics.median(times[name]), "answers": sorted(answers[name])}
+        name: {
+            "repo": WHAT_IF[name][1],
+            "median_s": statistics.median(times[name]),
+            "answers": sorted(answers[name]),
+            "lookup": _lookups(lookups[name]),
+        }
         for name in names
     }
 
@@ -503,30 +536,39 @@ def render(result: dict[str, Any]) -> str:
     rows.append(("python -c pass (for comparison, median of 5)", ms(b["python_c_pass_s"])))
     for step in b["ours_steps"]:
         rows.append((f"  {step['step']}", ms(step["s"])))
-    lines += ["", table(rows)]
+    lookup = ", ".join(_asked(x) for x in b["ours_lookup"])
+    lines += ["", table(rows), f"(last release: {lookup})"]
     w = result.get("what_if")
     if w:
-        shipped = w["as shipped"]["median_s"]
         fastest = result["bench"]["tools"][result["fastest_other"]]["median_s"]
-        rows = [("What if (ours, patched in the child only)", "Median", "vs shipped", "Ratio")]
+        rows = [("What if (ours; previous lookup patched in the child)", "Median", "Ratio")]
+        rows[0] += ("Said", "Last release found")
         for name, value in w.items():
-            delta = value["median_s"] - shipped
             rows.append(
                 (
                     name,
                     ms(value["median_s"]),
-                    "" if name == "as shipped" else f"{delta * 1000:+,.0f} ms",
                     f"{value['median_s'] / fastest:.2f}x",
+                    ", ".join(value["answers"]),
+                    ", ".join(_asked(x) for x in value["lookup"]),
                 )
             )
         lines += [
             "",
             table(rows),
             f"({b['runs']} runs of each, interleaved, after the table above; ratio to the "
-            f"median of {result['fastest_other']} above, which ran without a commit-graph only)",
+            f"median of {result['fastest_other']} above, which ran in the repository without "
+            "a commit-graph only)",
         ]
     lines += ["", "Targets:", *target_lines(result["targets"])]
     return "\n".join(lines)
+
+
+def _asked(lookup: dict[str, Any]) -> str:
+    return (
+        f"{lookup['since']} after {lookup['is_ancestor']} merge-base --is-ancestor + "
+        f"{lookup['tag_merged']} tag --merged"
+    )
 
 
 # ---------------------------------------------------------------- main
@@ -561,15 +603,18 @@ def main(argv: list[str] | None = None) -> int:
         result["machine"]["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
         result["bench"] = bench(work / "repo", work / "venv", work / "pycache", runs, quiet)
         if not (args.quick or args.no_breakdown):
-            with stage("what-ifs for ours: tag reachability, commit-graph", quiet):
-                graph = work / "repo-graph"
-                shutil.copytree(work / "repo", graph, symlinks=True)
+            with stage("what-ifs for ours: previous lookup, commit-graph, fallback", quiet):
+                repos = {"repo": work / "repo", "graph": work / "repo-graph"}
+                shutil.copytree(work / "repo", repos["graph"], symlinks=True)
                 subprocess.run(
-                    ["git", "-C", str(graph), "commit-graph", "write", "--reachable"],
+                    ["git", "-C", str(repos["graph"]), "commit-graph", "write", "--reachable"],
                     check=True,
                     capture_output=True,
                 )
-                result["what_if"] = what_if(work / "repo", graph, work / "pycache", runs)
+                repos["behind"] = behind_worktree(
+                    work / "repo", work / "behind", args.commits, args.tags
+                )
+                result["what_if"] = what_if(repos, work / "pycache", runs)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -582,9 +627,17 @@ def main(argv: list[str] | None = None) -> int:
     result["ratio"] = ours / tools[fastest]["median_s"]
     expected = result["repo"]["expected"]
     wrong = {n: a for n, a in result["bench"]["answers"].items() if a != [expected]}
-    for name, value in result.get("what_if", {}).items():
-        if value["answers"] != [expected]:
+    what_ifs = result.get("what_if", {})
+    previous = {v["repo"]: v for n, v in what_ifs.items() if n.startswith("previous lookup")}
+    for name, value in what_ifs.items():
+        # Behind the highest tags the answer is the previous lookup's; elsewhere the expected.
+        # In each repository both lookups must find the same last release.
+        want = previous[value["repo"]]["answers"] if value["repo"] == "behind" else [expected]
+        since = {x["since"] for x in value["lookup"]}
+        if value["answers"] != want or len(want) != 1 or want == ["?"] or len(since) != 1:
             wrong[f"what if: {name}"] = value["answers"]
+        elif since != {x["since"] for x in previous[value["repo"]]["lookup"]}:
+            wrong[f"what if: {name}: last release"] = sorted(since)
     result["targets"] = [
         target(
             f"ours / {fastest} (medians)",
@@ -593,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
             result["ratio"] <= TARGET_RATIO,
         ),
         target(
-            "tools that gave another answer than " + expected,
+            "tools and what-ifs that gave another answer than " + expected,
             len(wrong),
             "== 0",
             not wrong,

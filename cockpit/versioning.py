@@ -6,6 +6,8 @@ The rules (each one a failure seen in the well-known release tools):
   or not. Build metadata does not count (``1.2.0+build`` collides with ``1.2.0``). A
   pre-release of a stable version starts on the next patch (``1.0.0`` -> ``1.0.1-rc.1``), a
   series counts on (``-rc.1``, ``-rc.2``) and never goes back (``rc`` -> ``beta`` is refused).
+- The suggestion reads the commits since the last release: the highest stable version tag that
+  HEAD contains (a pre-release or a tag on another branch does not end them).
 - Nothing is computed from a shallow clone: the history would be partial.
 - Preflight runs before anything changes and reports every check, passed or not.
 - The branch and the tag go to the remote in one ``git push --atomic``; a server without
@@ -22,7 +24,7 @@ import fnmatch
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 Bump = Literal["major", "minor", "patch"]
 BUMPS: tuple[Bump, ...] = ("major", "minor", "patch")
 PRE_TOKENS = ("alpha", "beta", "rc")
+# Commits asked about with ``git merge-base --is-ancestor`` before ``git tag --merged`` decides.
+PROBE_LIMIT = 20
 
 
 class VersionError(CockpitError):
@@ -319,7 +323,47 @@ class Git:
         return found
 
     def merged_tags(self, rev: str = "HEAD") -> set[str]:
+        """Every tag whose commit ``rev`` contains (one walk of the whole history)."""
         return set(self.out("tag", "--merged", rev).splitlines())
+
+    def last_release(
+        self,
+        tags: Mapping[str, tuple[semver.Version, str]],
+        rev: str = "HEAD",
+        *,
+        limit: int = PROBE_LIMIT,
+    ) -> str | None:
+        """The tag of the highest stable version among ``tags`` (name -> (version, commit), as
+        :meth:`version_tags` gives them) that ``rev`` contains; None when there is none.
+
+        The answer is the one :meth:`merged_tags` gives (the highest of the stable tags in
+        ``git tag --merged``, ties by name), found faster: ``tag --merged`` walks the whole
+        history (about 100 ms for 20,000 commits without a commit-graph), while
+        ``git merge-base --is-ancestor`` asked about the highest versions first usually stops
+        at the first one. Pre-releases never end the commits of a release, so they are not
+        asked about. When the ``limit`` highest commits are all outside ``rev``'s history (HEAD
+        on an old maintenance branch, say) or git cannot answer for one (a tag of a tree), one
+        ``git tag --merged`` decides.
+        """
+        stable = sorted(
+            ((v, name, sha) for name, (v, sha) in tags.items() if not v.prerelease), reverse=True
+        )
+        outside: set[str] = set()  # commits asked about: none of them is in rev's history
+        for _v, name, sha in stable:
+            if sha in outside:
+                continue
+            if len(outside) >= limit:
+                break
+            probe = self.run("merge-base", "--is-ancestor", f"refs/tags/{name}", rev, check=False)
+            if probe.exit == 0:
+                return name
+            if probe.exit != 1:  # not a commit, or git failed: let tag --merged decide
+                break
+            outside.add(sha)
+        else:
+            return None
+        merged = self.merged_tags(rev)
+        return next((name for _v, name, _sha in stable if name in merged), None)
 
     def commits(self, since: str | None, rev: str = "HEAD") -> list[Commit]:
         span = f"{since}..{rev}" if since else rev
@@ -426,9 +470,7 @@ def plan_tag(
     # The commits since the last release reachable from HEAD decide the suggestion.
     suggestion: Suggestion | None = None
     if not shallow:
-        merged = git.merged_tags()
-        reachable = [(v, n) for n, (v, _) in released.items() if n in merged and not v.prerelease]
-        since = max(reachable)[1] if reachable else None
+        since = git.last_release(released)
         suggestion = suggest(git.commits(since), since)
     suggested: str | None = None
     if suggestion is not None and suggestion.bump is not None:

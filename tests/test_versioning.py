@@ -35,8 +35,10 @@ from cockpit.operator import Operator
 from cockpit.release import create_release
 from cockpit.store import Store
 from cockpit.versioning import (
+    PROBE_LIMIT,
     Bump,
     Check,
+    Git,
     GitFailed,
     TagRequest,
     VersionError,
@@ -844,6 +846,125 @@ def test_a_tag_on_another_branch_still_counts(world: World) -> None:
     assert prep.plan.suggested == "1.2.0"
     refused = world.prepare(version="1.1.0")
     assert not check(refused, "version").ok
+
+
+def probes(g: Git) -> list[str]:
+    """The tags asked about with ``merge-base --is-ancestor``, in order."""
+    return [
+        r.argv[2].removeprefix("refs/tags/")
+        for r in g.runs
+        if r.argv[:2] == ["merge-base", "--is-ancestor"]
+    ]
+
+
+def merged_answer(repo: Path, tags: dict[str, tuple[semver.Version, str]]) -> str | None:
+    """The last release as ``git tag --merged HEAD`` says: its highest stable version."""
+    merged = set(git(repo, "tag", "--merged", "HEAD").splitlines())
+    found = [(v, n) for n, (v, _) in tags.items() if n in merged and not v.prerelease]
+    return max(found)[1] if found else None
+
+
+def test_last_release_skips_tags_on_another_branch_which_still_count(world: World) -> None:
+    git(world.work, "checkout", "-q", "-b", "maint", "v1.0.0")
+    commit(world.work, "fix: only on maint")
+    git(world.work, "tag", "-a", "-m", "maint", "v1.0.1")
+    git(world.work, "checkout", "-q", "-b", "next", "main")
+    commit(world.work, "feat: only on next")
+    git(world.work, "tag", "v2.0.0")  # lightweight
+    git(world.work, "checkout", "-q", "main")
+    g = Git(world.work)
+    tags = g.version_tags("v{version}")
+    assert g.last_release(tags) == "v1.0.0"
+    # Highest first; one question each; no walk of the whole history.
+    assert probes(g) == ["v2.0.0", "v1.0.1", "v1.0.0"]
+    assert [r.exit for r in g.runs[-3:]] == [1, 1, 0]
+    assert not [r for r in g.runs if r.argv[:2] == ["tag", "--merged"]]
+    # From the maintenance branch its own tag is the last release.
+    git(world.work, "checkout", "-q", "maint")
+    assert g.last_release(tags) == "v1.0.1" == merged_answer(world.work, tags)
+    git(world.work, "checkout", "-q", "main")
+    prep = world.prepare()
+    assert prep.plan.suggestion is not None and prep.plan.suggestion.since == "v1.0.0"
+    assert [c.text for c in prep.plan.suggestion.commits] == ["crash on empty query", "add search"]
+    # The commits ask for a minor bump, above every tag: v2.0.0 on next included.
+    assert (prep.plan.suggested, prep.plan.version) == ("2.1.0", "2.1.0")
+
+
+def test_a_pre_release_is_never_the_last_release(world: World) -> None:
+    git(world.work, "tag", "-a", "-m", "rc", "v1.1.0-rc.1")  # on HEAD, the newest tag
+    g = Git(world.work)
+    assert g.last_release(g.version_tags("v{version}")) == "v1.0.0"
+    assert probes(g) == ["v1.0.0"]  # the pre-release is not asked about
+    prep = world.prepare()
+    assert prep.plan.suggestion is not None and prep.plan.suggestion.since == "v1.0.0"
+    assert len(prep.plan.suggestion.commits) == 2
+    assert prep.plan.version == "1.1.0"  # the minor bump ends the 1.1.0 pre-releases
+    assert "ends the 1.1.0 pre-releases" in world.prepare(bump="minor").plan.why
+
+
+def test_more_tags_outside_head_than_the_probe_limit_fall_back_to_tag_merged(
+    world: World,
+) -> None:
+    git(world.work, "checkout", "-q", "-b", "next")
+    outside = PROBE_LIMIT + 5
+    for minor in range(outside):
+        commit(world.work, f"feat: next {minor}")
+        git(world.work, "tag", f"v2.{minor}.0")
+    git(world.work, "tag", f"v2.{outside}.0-rc.1")  # not asked about
+    git(world.work, "checkout", "-q", "main")
+    g = Git(world.work)
+    tags = g.version_tags("v{version}")
+    assert g.last_release(tags) == "v1.0.0" == merged_answer(world.work, tags)
+    assert len(probes(g)) == PROBE_LIMIT
+    assert probes(g)[0] == f"v2.{outside - 1}.0"
+    assert [r.argv for r in g.runs[-1:]] == [["tag", "--merged", "HEAD"]]
+    # Asked one by one instead, the answer is the same.
+    g.runs.clear()
+    assert g.last_release(tags, limit=outside + 1) == "v1.0.0"
+    assert len(probes(g)) == outside + 1 and g.runs[-1].argv[0] == "merge-base"
+    prep = world.prepare()
+    assert prep.plan.suggestion is not None and prep.plan.suggestion.since == "v1.0.0"
+    assert prep.plan.version == f"2.{outside}.0"
+
+
+def test_last_release_is_what_tag_merged_says_from_every_commit(world: World) -> None:
+    """Branches, pre-releases, two tags on one commit, build metadata, a tag of a tree; every
+    commit as HEAD and every probe limit give the answer of ``git tag --merged``."""
+    w = world.work
+    git(w, "tag", "v1.1.0-rc.1")
+    git(w, "tag", "-a", "-m", "build", "v1.0.0+build.7", "v1.0.0")
+    git(w, "checkout", "-q", "-b", "maint", "v1.0.0")
+    commit(w, "fix: maint one")
+    git(w, "tag", "v1.0.1")
+    git(w, "tag", "v1.0.1-dup")  # not a version: ignored
+    commit(w, "fix: maint two")
+    git(w, "tag", "-a", "-m", "two", "v1.0.2")
+    git(w, "tag", "v1.0.2+meta")
+    git(w, "checkout", "-q", "-b", "next", "main")
+    commit(w, "feat!: next")
+    git(w, "tag", "v2.0.0-beta.1")
+    commit(w, "feat: next two")
+    git(w, "tag", "v2.0.0")
+    git(w, "checkout", "-q", "main")
+    commit(w, "feat: main three")
+    git(w, "tag", "v1.1.0")
+    tree = git(w, "rev-parse", "HEAD^{tree}")
+    heads = git(w, "rev-list", "--all").splitlines()
+    g = Git(w)
+    tags = g.version_tags("v{version}")
+    git(w, "tag", "v9.0.0", tree)  # a tag of a tree: git cannot answer for it
+    with_tree = g.version_tags("v{version}")
+    assert "v9.0.0" in with_tree
+    answers = set()
+    for sha in heads:
+        git(w, "checkout", "-q", "--detach", sha)
+        want = merged_answer(w, tags)
+        answers.add(want)
+        for limit in (0, 1, 2, 3, PROBE_LIMIT):
+            assert g.last_release(tags, limit=limit) == want, (sha, limit)
+            assert g.last_release(with_tree, limit=limit) == want, (sha, limit, "tree")
+    # Equal versions (build metadata) are told apart by name, as max() of (version, name) does.
+    assert answers == {"v1.0.0+build.7", "v1.0.1", "v1.0.2+meta", "v1.1.0", "v2.0.0"}
 
 
 @pytest.mark.parametrize(
