@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -90,3 +91,54 @@ def create_database(admin_url: str, name: str) -> str:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@dataclass
+class MotoServer:
+    """A moto server on 127.0.0.1: ``url`` for boto3's ``endpoint_url``, and ``requests``, the
+    request lines it has answered (``"PUT /bucket/key"``), from its own request log."""
+
+    url: str
+    requests: list[str] = field(default_factory=list)
+
+    def count(self, method: str, path_prefix: str = "/") -> int:
+        return sum(1 for line in list(self.requests) if line.startswith(f"{method} {path_prefix}"))
+
+
+@contextmanager
+def moto_server() -> Iterator[MotoServer]:
+    """moto in server mode (``moto[server]``, see TESTING.md) in a thread of this process."""
+    import logging
+    import re
+
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        raise RuntimeError(f"moto[server] is missing ({exc}): run `bash .ci/install`") from None
+
+    port = free_port()
+    server = MotoServer(f"http://127.0.0.1:{port}")
+    line_re = re.compile(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+) (\S+) HTTP/')
+
+    class _Log(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            found = line_re.search(record.getMessage())
+            if found:
+                server.requests.append(f"{found[1]} {found[2]}")
+
+    # werkzeug writes one line per request to the "werkzeug" logger: keep them, print none.
+    log = logging.getLogger("werkzeug")
+    handler = _Log()
+    saved = (log.level, log.propagate)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    try:
+        yield server
+    finally:
+        moto.stop()
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
