@@ -3,7 +3,7 @@ repository, ``cockpit.versioning`` against python-semantic-release and commitize
 
 Run from the repository root::
 
-    .venv/bin/python bench/nextversion.py            # full run (about 90 s on 2 cores)
+    .venv/bin/python bench/nextversion.py            # full run (about 140 s on 2 cores)
     .venv/bin/python bench/nextversion.py --quick    # smoke run: 3 runs of each, no what-ifs
     .venv/bin/python bench/nextversion.py --json     # machine-readable output
 
