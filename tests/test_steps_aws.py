@@ -734,8 +734,13 @@ def test_ecs_update_to_new_image_then_undo_back_and_undo_skipped(
     step.verify(spec, ctx(), outcome)
 
     # Re-check and rerun: already there, nothing registered twice.
-    again = step.recheck(spec, ctx(), preview.state)
+    # (the engine passes the intent's details, the preview's state nested under "state")
+    again = step.recheck(spec, ctx(), {"summary": preview.summary, "state": preview.state})
     assert again.done and again.details["previous_task_definition"] == first
+    # A step found done by a re-check is undone from what the re-check found.
+    resumed = {"resumed": True, "rechecked": again.details, "state_before": preview.state}
+    assert step.undo_summary(spec, ctx(), resumed) == f"ECS service {service} back to {family}:1"
+    assert step.undo_summary(spec, ctx(), {"state_before": preview.state}).endswith(f"{family}:1")
     rerun: dict[str, Any] = {}
     step.run(spec, ctx(), rerun)
     assert rerun["task_definition"] == new and rerun["previous_task_definition"] == first

@@ -1089,6 +1089,21 @@ class CloudFrontInvalidationStep(StepKind):
 # ---------------------------------------------------------------- ECS service update
 
 
+def _intent_state(started: dict[str, Any]) -> dict[str, Any]:
+    """The preview's ``state`` from the intent's details (the engine nests it under ``state``)."""
+    state = started.get("state")
+    return dict(state) if isinstance(state, dict) else dict(started)
+
+
+def _from_done(done: dict[str, Any], key: str) -> Any:
+    """``key`` from a success event's details: the run's outcome, or, for a step found done by a
+    re-check after an interruption, what the re-check found (``rechecked``)."""
+    if done.get(key):
+        return done[key]
+    rechecked = done.get("rechecked")
+    return rechecked.get(key) if isinstance(rechecked, dict) else None
+
+
 def short_td(arn: str) -> str:
     """``api:4`` from ``arn:aws:ecs:REGION:ACCOUNT:task-definition/api:4``."""
     return arn.rsplit("/", 1)[-1]
@@ -1421,14 +1436,15 @@ class EcsUpdateStep(StepKind):
     def recheck(self, spec: EcsUpdateRun, ctx: StepContext, started: dict[str, Any]) -> Recheck:
         t = self.resolve(spec, ctx)
         what = f"ECS service {t.service} in cluster {t.cluster}"
-        target = started.get("target_task_definition") or t.target
+        state = _intent_state(started)
+        target = state.get("target_task_definition") or t.target
         if t.register is not None or target is None or t.current != target:
             return Recheck(False, f"{what} is on {short_td(t.current)}, not on the target yet")
         details = {
             "cluster": t.cluster,
             "service": t.service,
             "task_definition": t.current,
-            "previous_task_definition": started.get("current_task_definition")
+            "previous_task_definition": state.get("current_task_definition")
             or self._previous_of(aws_client(ctx, "ecs"), t, ctx),
         }
         if not self._stable(t.svc):
@@ -1440,9 +1456,17 @@ class EcsUpdateStep(StepKind):
             )
         return Recheck(True, f"{what} is on {short_td(t.current)} and stable", details)
 
+    @staticmethod
+    def _previous_done(done: dict[str, Any]) -> str | None:
+        previous = _from_done(done, "previous_task_definition")
+        before = done.get("state_before")
+        if not previous and isinstance(before, dict):
+            previous = before.get("current_task_definition")
+        return str(previous) if previous else None
+
     def undo_summary(self, spec: EcsUpdateRun, ctx: StepContext, done: dict[str, Any]) -> str:
-        previous = done.get("previous_task_definition")
-        service = done.get("service") or spec.service or ctx.env.aws.ecs_service
+        previous = self._previous_done(done)
+        service = _from_done(done, "service") or spec.service or ctx.env.aws.ecs_service
         if not previous:
             return f"ECS service {service}: the previous task definition was not recorded"
         return f"ECS service {service} back to {short_td(str(previous))}"
@@ -1452,11 +1476,11 @@ class EcsUpdateStep(StepKind):
     ) -> None:
         ecs = aws_client(ctx, "ecs")
         cluster, service, cluster_hint, service_hint = self._names(spec, ctx)
-        cluster = done.get("cluster") or cluster
-        service = done.get("service") or service
+        cluster = _from_done(done, "cluster") or cluster
+        service = _from_done(done, "service") or service
         hints = (cluster_hint, service_hint)
         what = f"ECS service {service} in cluster {cluster}"
-        previous = done.get("previous_task_definition")
+        previous = self._previous_done(done)
         if not previous:
             raise StepFailed(
                 f"{what}: the previous task definition was not recorded; set it by "
