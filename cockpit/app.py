@@ -78,7 +78,7 @@ class CockpitApp(App[None]):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.running = 0  # steps/checks running now: quitting asks first
+
         if ctx.ascii:
             self.ansi_color = False
 
@@ -113,8 +113,14 @@ class CockpitApp(App[None]):
 
         self.push_screen(HelpScreen(self.screen))
 
+    # Workers that change the world (a step, a decision, a tag, a rollback): quitting asks first.
+    BUSY_GROUPS = frozenset({"run", "decide", "tag"})
+
+    def busy(self) -> bool:
+        return any(w.is_running and w.group in self.BUSY_GROUPS for w in self.workers)
+
     def action_quit_app(self) -> None:
-        if not self.running:
+        if not self.busy():
             self.exit()
             return
         from screens.decision import ConfirmScreen

@@ -347,11 +347,12 @@ class ChecklistScreen(CockpitScreen):
     def run_decision(self, item_id: str, action: str, reason: str | None) -> None:
         ctx = self.ctx
         self.live = []
-        self.cockpit.running += 1
+
+        app = self.app  # a step's own threads have no active-app context: capture it here
 
         def output(line: str) -> None:
             self.live.append(line)
-            self.app.call_from_thread(self._draw_detail)
+            app.call_from_thread(self._draw_detail)
 
         try:
             event = decide(
@@ -373,7 +374,6 @@ class ChecklistScreen(CockpitScreen):
                 self.notify, ctx.t("msg.failed", why=str(exc)), severity="error"
             )
         finally:
-            self.cockpit.running -= 1
             self.app.call_from_thread(self._after_decision, item_id)
 
     def _after_decision(self, item_id: str) -> None:

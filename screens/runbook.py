@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from cockpit.checklist import MARKERS, Status, decide, load_checklist
 from cockpit.errors import CockpitError
 from cockpit.plan import Item, ManualItem, Phase, StepItem
-from screens.common import CockpitScreen, window_text
+from screens.common import CockpitScreen, local, window_text
 from widgets.keybar import KeyBar, KeyHint
 from widgets.statusline import StatusLine
 
@@ -99,7 +99,7 @@ class RunbookScreen(CockpitScreen):
                 run, source = effective_run(ctx.loaded, release, item)
                 action = getattr(run, "action", "")
                 self.kinds[item.id] = " ".join(filter(None, [run.kind, action])) + (
-                    "*" if source == "config" else ""
+                    " (cockpit.toml)" if source == "config" else ""
                 )
         self._draw()
 
@@ -173,7 +173,9 @@ class RunbookScreen(CockpitScreen):
         text.append(run_label(item, self.kinds.get(item.id, "")) + "  ", style="dim")
         text.append(ctx.t("status." + state.status.value))
         if state.by:
-            text.append(f"  {state.by} {state.at or ''}", style="dim")
+            zone = ctx.loaded.config.change_window.timezone
+            when = local(state.at, zone) if state.at else ""
+            text.append(f"  {state.by} {when}", style="dim")
         text.append("\n")
         why = self._why_not(item, "done")
         if state.status is Status.INTERRUPTED:
@@ -228,10 +230,25 @@ class RunbookScreen(CockpitScreen):
         )
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
-        if self.running is None:
-            self.mode = "preview"
         self._draw_side()
         self._draw_keys()
+
+    # Workers finish after the operator may have left the screen: draw only while attached.
+
+    def _log(self, line: str) -> None:
+        if self.is_attached:
+            self.query_one("#log", Log).write_line(line)
+
+    def _reload_if_shown(self) -> None:
+        if self.is_attached:
+            self.reload()
+
+    def _redraw_side_if_shown(self) -> None:
+        if self.is_attached:
+            self._draw_side()
+
+    def on_option_list_option_selected(self, _event: OptionList.OptionSelected) -> None:
+        self.action_run()  # enter on the list
 
     # ------------------------------------------------------------------ preview
 
@@ -247,15 +264,25 @@ class RunbookScreen(CockpitScreen):
             self.previews[item_id] = str(exc)
         finally:
             self.looking.discard(item_id)
-        self.app.call_from_thread(self._draw_side)
+        self.app.call_from_thread(self._redraw_side_if_shown)
 
     # ------------------------------------------------------------------ actions
 
     def action_down(self) -> None:
-        self.query_one("#steps", OptionList).action_cursor_down()
+        self._move(1)
 
     def action_up(self) -> None:
-        self.query_one("#steps", OptionList).action_cursor_up()
+        self._move(-1)
+
+    def _move(self, step: int) -> None:
+        if self.running is None:
+            self.mode = "preview"  # the log of the last run stays until the cursor moves
+        options = self.query_one("#steps", OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+        self._draw_side()
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -335,17 +362,17 @@ class RunbookScreen(CockpitScreen):
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_step(self, item_id: str, action: str, reason: str | None) -> None:
         ctx = self.ctx
-        log = self.query_one("#log", Log)
         self.running = item_id
         self.cancel_event = threading.Event()
         self.mode = "log"
         self.message = ctx.t("run.running", item=item_id)
-        self.cockpit.running += 1
-        self.app.call_from_thread(log.write_line, f"--- {item_id} {action}")
+        self.app.call_from_thread(self._log, f"--- {item_id} {action}")
         self.app.call_from_thread(self._draw)
 
+        app = self.app  # the step's own threads have no active-app context: capture it here
+
         def output(line: str) -> None:
-            self.app.call_from_thread(log.write_line, line)
+            app.call_from_thread(self._log, line)
 
         try:
             event = decide(
@@ -363,12 +390,11 @@ class RunbookScreen(CockpitScreen):
             self.message = ctx.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
             self.message = ctx.t("msg.failed", why=str(exc))
-            self.app.call_from_thread(log.write_line, "! " + str(exc))
+            self.app.call_from_thread(self._log, "! " + str(exc))
         finally:
-            self.cockpit.running -= 1
             self.running = None
             self.previews.pop(item_id, None)
-            self.app.call_from_thread(self.reload)
+            self.app.call_from_thread(self._reload_if_shown)
 
     # ------------------------------------------------------------------ rollback
 
@@ -409,16 +435,16 @@ class RunbookScreen(CockpitScreen):
         from cockpit.deploy import rollback
 
         ctx = self.ctx
-        log = self.query_one("#log", Log)
         self.running = "rollback"
         self.cancel_event = threading.Event()
         self.mode = "log"
-        self.cockpit.running += 1
-        self.app.call_from_thread(log.write_line, "--- rollback: " + reason)
+        self.app.call_from_thread(self._log, "--- rollback: " + reason)
         self.app.call_from_thread(self._draw)
 
+        app = self.app  # the step's own threads have no active-app context: capture it here
+
         def output(line: str) -> None:
-            self.app.call_from_thread(log.write_line, line)
+            app.call_from_thread(self._log, line)
 
         try:
             result = rollback(
@@ -441,10 +467,9 @@ class RunbookScreen(CockpitScreen):
         except CockpitError as exc:
             self.message = ctx.t("msg.failed", why=str(exc))
         finally:
-            self.cockpit.running -= 1
             self.running = None
             self.previews.clear()
-            self.app.call_from_thread(self.reload)
+            self.app.call_from_thread(self._reload_if_shown)
 
     def palette_commands(self) -> list[tuple[str, str, object]]:
         t = self.ctx.t

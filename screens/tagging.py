@@ -248,7 +248,6 @@ class TaggingScreen(CockpitScreen):
         assert prep is not None
         self.busy = True
         self.progress, self.result, self.failure = [], "", ""
-        self.cockpit.running += 1
 
         def say(line: str) -> None:
             self.progress.append(line)
@@ -260,7 +259,6 @@ class TaggingScreen(CockpitScreen):
         except CockpitError as exc:
             self.failure = str(exc)
         finally:
-            self.cockpit.running -= 1
             self.busy = False
             self.app.call_from_thread(self.reload)
             self.app.call_from_thread(self.look)

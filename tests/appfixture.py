@@ -57,6 +57,38 @@ SEEDED = (
 T3_BEFORE_GATE = ("t3.docs_updated", "t3.release_notes", "t3.changelog", "t3.technical_docs")
 
 
+def _t0_steps() -> str:
+    """Staging's T-0 steps for the runbook tests: local shell steps in ``/`` (a fixed cwd, so
+    previews are the same everywhere); the deploy step is re-checkable and undoable."""
+    lines = []
+    for item in (
+        "t0.backup",
+        "t0.maintenance",
+        "t0.deploy",
+        "t0.frontend",
+        "t0.cdn",
+        "t0.database",
+        "t0.config",
+        "t0.restart",
+        "t0.verify_functions",
+        "t0.maintenance_off",
+    ):
+        word = item.removeprefix("t0.")
+        lines += [
+            f'[environments.staging.steps."{item}"]',
+            'kind = "shell"',
+            f'argv = ["sh", "-c", "echo {word} {{version}}: ok"]',
+            'cwd = "/"',
+            "timeout = 30",
+        ]
+        if item in {"t0.deploy", "t0.config"}:
+            lines.append(f'undo_argv = ["sh", "-c", "echo {word} undone"]')
+    return "\n".join(lines) + "\n"
+
+
+T0_STEPS = _t0_steps()
+
+
 def _freeze(monkeypatch: pytest.MonkeyPatch) -> None:
     ticks = itertools.count()
 
@@ -147,12 +179,14 @@ def make_app(
     ascii: bool = False,
     t3_ready: bool = False,
     tag_ready: bool = False,
+    t0_ready: bool = False,
 ) -> CockpitApp:
     """The cockpit on a fresh store in ``tmp_path``: release 1.4.0 to staging (a rehearsal)
     prepared by alice, T-14 partly done. ``t3_ready`` also settles the T-3 items before its
     approval gate, so the gate can be decided on. ``tag_ready`` makes a real repository with a
     bare remote for staging and settles every item before the T-1 tag step (bob approves the
-    T-3 gate). Close ``app.ctx.store`` when done."""
+    T-3 gate). ``t0_ready`` settles every item before T-0 (the tag step skipped) and gives
+    staging local shell steps for T-0 (:data:`T0_STEPS`). Close ``app.ctx.store`` when done."""
     _freeze(monkeypatch)
     store = Store(
         f"sqlite:///{tmp_path / 'cockpit.db'}", checkpoint_file=tmp_path / "checkpoint.json"
@@ -164,6 +198,8 @@ def make_app(
         repo = make_app_repo(tmp_path)
         text += f'[environments.staging.git]\nrepo = "{repo}"\n'
         monkeypatch.setattr(cockpit.tagging, "today", lambda _zone: "2026-11-23")
+    if t0_ready:
+        text += T0_STEPS
     loaded = LoadedConfig(parse_config_text(text), None)
     release = create_release(
         store,
@@ -176,10 +212,23 @@ def make_app(
     )
     assert release.id == RELEASE_ID
     decisions = list(SEEDED)
-    if t3_ready or tag_ready:
+    if t3_ready or tag_ready or t0_ready:
         decisions += [(item, "done", None) for item in T3_BEFORE_GATE]
     for item_id, action, reason in decisions:
         decide(store, loaded, ALICE, release.id, item_id, action, reason=reason, now=NOW)
+    if t0_ready:
+        plan = load_checklist(store, release.id).plan.plan
+        for phase in plan.phases[:-1]:
+            for item in phase.items:
+                if load_checklist(store, release.id).state(item.id).status.value != "pending":
+                    continue
+                who, action = (BOB, "approve") if item.kind == "gate" else (ALICE, "done")
+                reason = None
+                if item.id == "t1.tag":
+                    action, reason = "skip", "tagged by the CI pipeline"
+                elif item.kind == "check":
+                    action, reason = "skip", "checked by the CI pipeline"
+                decide(store, loaded, who, release.id, item.id, action, reason=reason, now=NOW)
     if tag_ready:
         plan = load_checklist(store, release.id).plan.plan
         for phase in plan.phases:

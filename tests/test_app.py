@@ -6,6 +6,7 @@ Each test presses what an operator would press and asserts on the result twice: 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -552,19 +553,21 @@ async def test_quitting_while_something_runs_asks_first(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.running = 1
+        finish = threading.Event()  # a step that runs until the test lets it finish
+        app.run_worker(lambda: finish.wait(30), thread=True, group="run")
         await pilot.press("q")
-        await settle(pilot)
+        await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         assert "Something is running. Quit anyway? (y/n)" in screen_text(app)
         await pilot.press("n")
-        await settle(pilot)
+        await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert app.return_code is None
 
         await pilot.press("q")
-        await settle(pilot)
+        await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
+        finish.set()
         await pilot.press("y")
         await pilot.pause()
         assert app.return_code == 0

@@ -177,7 +177,9 @@ def kind_of(item: Item) -> str:
         return "manual"
     if isinstance(item, StepItem) and isinstance(item.run, TagRun):
         return "step"
-    pytest.fail(f"{item.id}: the walk knows manual, check, gate and tag items, not {type(item)}")
+    if isinstance(item, StepItem):
+        return "run"
+    pytest.fail(f"{item.id}: the walk knows manual, check, gate and step items, not {type(item)}")
 
 
 def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
@@ -266,6 +268,29 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                     check=True,
                 )
                 assert "refs/tags/v1.4.0" in published.stdout
+            elif kind == "run":
+                # A deployment step opens the runbook on it: its preview (what it runs, read
+                # from the demo's local stand-ins), a question naming it, then its live output.
+                tmux.keys("Enter")
+                tmux.wait_text("T-0 Release", "R rollback")
+                tmux.wait(
+                    lambda s: "reading the preview" not in s and "$ " in s,
+                    f"the preview of {item.id}",
+                    timeout=20,
+                )
+                tmux.keys("Enter")
+                tmux.wait_text(f"Run {title[:30]}")
+                tmux.keys("Enter")
+                tmux.wait(
+                    lambda s, t=title: any(
+                        line.startswith("[x]") and t[:12] in line for line in lines(s)
+                    ),
+                    f"{item.id} done in the runbook",
+                    timeout=30,
+                )
+                tmux.keys("Escape")
+                tmux.wait(lambda s, t=title: row_of(s, "[x]", t), f"{item.id} done")
+                tmux.keys("j")  # the checklist keeps the cursor on the step: move on by hand
             elif kind == "check":
                 tmux.keys("Enter")  # a check previews what it runs and asks first
                 tmux.wait_text(f"Mark {title} done", "Reason (optional)")
@@ -341,6 +366,8 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
         elif kind_of(item) == "step":
             assert (event["action"], event["actor"]) == ("step.succeeded", preparer), event
             assert event["details"]["published"] is True
+        elif kind_of(item) == "run":
+            assert (event["action"], event["actor"]) == ("step.succeeded", preparer), event
         else:
             assert (event["action"], event["actor"]) == ("item.done", preparer), event
     assert set(decisions) == {item.id for item in all_items}

@@ -1,0 +1,184 @@
+"""The T-0 runbook screen: Pilot tests (run a step with its confirmation, rollback on one key,
+resume an interrupted step) and snapshots at 80x24 and 120x40 in both languages."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Log
+
+from cockpit.app import CockpitApp
+from cockpit.events import NewEvent
+from screens.decision import DecisionScreen
+from screens.runbook import RunbookScreen
+from tests.appfixture import ALICE, RELEASE_ID, make_app, screen_text, settle, steady_inputs
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., CockpitApp]]:
+    made: list[CockpitApp] = []
+
+    def build(lang: str = "en") -> CockpitApp:
+        app = make_app(monkeypatch, tmp_path, lang, t0_ready=True)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        app.ctx.store.close()
+
+
+def actions(app: CockpitApp, item: str | None = None) -> list[str]:
+    return [
+        ev.action
+        for ev in app.ctx.store.events(release_id=RELEASE_ID)
+        if item is None or ev.subject == item
+    ]
+
+
+def log_lines(app: CockpitApp) -> list[str]:
+    return [str(line) for line in app.screen.query_one("#log", Log).lines]
+
+
+async def open_runbook(pilot) -> RunbookScreen:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, RunbookScreen)
+    await settle(pilot)
+    return screen
+
+
+async def run_selected(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, DecisionScreen)
+    await pilot.press("enter")  # no reason needed: confirm
+    await settle(pilot)
+
+
+async def test_run_a_step_after_seeing_exactly_what_it_runs(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        text = screen_text(app)
+        assert "T-0 Release  0/13" in text
+        assert "[ ]  1 Take a backup" in text
+        assert "run sh -c 'echo backup {version}: ok'" not in text  # rendered, not the template
+        assert "run sh -c 'echo backup 1.4.0: ok'" in text
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert dialog.title_text == "Run Take a backup?"
+        assert "echo backup 1.4.0: ok" in dialog.preview
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunbookScreen)
+        assert actions(app, "t0.backup") == ["step.started", "step.succeeded"]
+        assert "backup 1.4.0: ok" in log_lines(app)
+        assert not app.busy()  # quitting does not ask: nothing runs now
+        text = screen_text(app)
+        assert "[x]  1 Take a backup" in text and "recorded #" in text
+
+
+async def test_escape_in_the_confirmation_runs_nothing(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        before = actions(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert actions(app) == before
+
+
+async def test_rollback_on_one_key_shows_what_will_be_undone_and_records_it(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        for _ in range(3):  # backup, maintenance, deploy
+            await run_selected(pilot)
+            await pilot.press("j")
+        await pilot.press("R")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert dialog.title_text == "Roll back t0.deploy of 1.4.0 in staging?"
+        assert "t0.deploy: run sh -c 'echo deploy undone'" in dialog.preview
+        assert "t0.backup: no undo" in dialog.preview
+        await pilot.press("enter")  # a rollback needs a reason
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        dialog.query_one("#reason", Input).value = "error rate 12% after deploy"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunbookScreen)
+        assert actions(app)[-4:] == [
+            "rollback.started",
+            "step.undo_started",
+            "step.undone",
+            "rollback.finished",
+        ]
+        assert "deploy undone" in log_lines(app)
+        text = screen_text(app)
+        assert "[<]  3 Deploy the code" in text and "rolled back: t0.deploy" in text
+
+
+async def test_an_interrupted_step_is_rechecked_and_resumed(build) -> None:
+    app = build()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    app.ctx.store.append(
+        NewEvent(
+            action="step.started",
+            release_id=RELEASE_ID,
+            subject="t0.backup",
+            rehearsal=True,
+            details={"kind": "shell", "host": "elsewhere", "pid": gone.pid, "timeout": 0},
+        ),
+        ALICE,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        text = screen_text(app)
+        assert "[#]  1 Take a backup" in text
+        assert "interrupted: r re-checks the real state" in text
+        await pilot.press("enter")  # refused: resume or redo, not run as new
+        await settle(pilot)
+        assert isinstance(app.screen, RunbookScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert actions(app, "t0.backup") == [
+            "step.started",  # the interrupted run
+            "step.rechecked",
+            "step.started",
+            "step.succeeded",
+        ]
+        assert "not done: no check_argv" in " ".join(log_lines(app))
+        assert "[x]  1 Take a backup" in screen_text(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_runbook_snapshot(snap_compare, build, lang: str, size: tuple[int, int]) -> None:
+    app = build(lang)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await open_runbook(pilot)
+        await run_selected(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        steady_inputs(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
