@@ -88,6 +88,11 @@ class GitConfig(_Strict, frozen=True):
 
 
 class KubernetesConfig(_Strict, frozen=True):
+    """Where the Kubernetes steps go: a kubeconfig file (empty: ``$KUBECONFIG`` or
+    ``~/.kube/config``; relative to this file) and its ``context`` (empty: its current one), or
+    the pod's own service account with ``in_cluster``."""
+
+    kubeconfig: str = ""
     context: str = ""
     namespace: str = "default"
     deployments: list[str] = msgspec.field(default_factory=list)
