@@ -47,6 +47,7 @@ branches = ["main", "staging", "release/*"]
 command = @ALEMBIC@
 cwd = "."
 database_url_env = "DEMOAPP_DATABASE_URL"
+database_url = "sqlite:///appdata/app.db"
 
 # Staging has no cluster and no AWS account: each T-0 step of the plan is replaced by a local
 # one doing the same job on the demo application's files (python -m cockpit.demosteps --help).

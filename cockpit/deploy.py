@@ -42,7 +42,7 @@ from cockpit.events import Event, NewEvent, redact_text
 from cockpit.operator import Operator
 from cockpit.plan import StepItem, StepRun, TagRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, kind_for
-from cockpit.steps.spec import HttpChecksRun
+from cockpit.steps.spec import HttpChecksRun, KubernetesRun
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
@@ -80,6 +80,8 @@ def effective_run(loaded: LoadedConfig, release: Release, item: StepItem) -> tup
     run, source = (override, "config") if override is not None else (item.run, "plan")
     if isinstance(run, HttpChecksRun) and not run.base_url and env.app_url:
         run = msgspec.structs.replace(run, base_url=env.app_url)
+    if isinstance(run, KubernetesRun) and run.action == "set_image" and not run.image:
+        run = msgspec.structs.replace(run, image=env.kubernetes.image)
     return run, source
 
 

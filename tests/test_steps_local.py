@@ -633,7 +633,7 @@ def test_alembic_needs_the_database_url_variable(
         AlembicStep().preview(AlembicRun(), h.ctx)
     assert one_line(exc) == (
         f"{URL_ENV} is not set: export the database URL for environment staging "
-        "(alembic.database_url_env in cockpit.toml)"
+        "(alembic.database_url_env in cockpit.toml), or set alembic.database_url"
     )
     unnamed = alembic_harness(tmp_path, env_name="")
     with pytest.raises(StepFailed) as exc:

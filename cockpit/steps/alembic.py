@@ -248,12 +248,13 @@ class AlembicStep(StepKind):
                 f"environment {ctx.env_name}: alembic.database_url_env is not set "
                 "(name the variable holding the database URL in cockpit.toml)"
             )
-        secret = os.environ.get(name, "")
+        secret = os.environ.get(name, "") or alembic.database_url
         if not secret:
             raise StepFailed(
                 f"{name} is not set: export the database URL for environment {ctx.env_name} "
-                "(alembic.database_url_env in cockpit.toml)"
+                "(alembic.database_url_env in cockpit.toml), or set alembic.database_url"
             )
+        env = {**os.environ, name: secret}
         command = [ctx.render(arg) for arg in alembic.command]
         if not command:
             raise StepFailed(f"environment {ctx.env_name}: alembic.command is empty (cockpit.toml)")
@@ -275,7 +276,7 @@ class AlembicStep(StepKind):
         timeout = min(spec.timeout, ctx.remaining())
         label = self._shown(args)
         try:
-            ended = run_process([*command, *args], timeout, cwd, take, cancel=ctx.cancel)
+            ended = run_process([*command, *args], timeout, cwd, take, env=env, cancel=ctx.cancel)
         except CheckFailed as exc:
             raise StepFailed(f"{exc} (alembic.command in cockpit.toml)") from None
         if ended.cancelled:

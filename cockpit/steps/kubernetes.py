@@ -978,7 +978,10 @@ def _image_change(
     name = dep["metadata"]["name"]
     image = ctx.render(spec.image).strip()
     if not image:
-        raise StepFailed(f"kubernetes set_image on deployment/{name}: image is empty in the step")
+        raise StepFailed(
+            f"kubernetes set_image on deployment/{name}: no image (give the step an image, or "
+            f"set kubernetes.image of environment {ctx.env_name} in cockpit.toml)"
+        )
     before = _images(dep)
     if spec.container:
         if spec.container not in before:
