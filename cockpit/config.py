@@ -97,6 +97,9 @@ class KubernetesConfig(_Strict, frozen=True):
     namespace: str = "default"
     deployments: list[str] = msgspec.field(default_factory=list)
     in_cluster: bool = False
+    # The application's image with {version}, e.g. "registry.example.com/api:{version}":
+    # set_image steps that name no image of their own use it.
+    image: str = ""
 
 
 class AlembicConfig(_Strict, frozen=True):
@@ -106,6 +109,9 @@ class AlembicConfig(_Strict, frozen=True):
     command: list[str] = msgspec.field(default_factory=lambda: ["alembic"])
     cwd: str = "."
     database_url_env: str = ""
+    # Used when that variable is not set: a URL that holds no password (SQLite, or a server
+    # reached with ~/.pgpass or peer authentication). A password here is refused.
+    database_url: str = ""
 
 
 class AwsConfig(_Strict, frozen=True):
@@ -487,6 +493,7 @@ def _check_semantics(config: Config, text: str, source: str) -> None:
             ("aws.endpoint_url", env.aws.endpoint_url),
             *((f"aws.endpoints.{svc}", url) for svc, url in env.aws.endpoints.items()),
             ("app_url", env.app_url),
+            ("alembic.database_url", env.alembic.database_url),
         ):
             if value and _url_password(value):
                 path = ("environments", name, *field.split("."))
