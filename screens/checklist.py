@@ -22,7 +22,16 @@ from cockpit.checklist import (
     load_checklist,
 )
 from cockpit.errors import CockpitError
-from cockpit.plan import CheckItem, GateItem, Item, ManualItem, ShellRun, StepItem, TagRun
+from cockpit.plan import (
+    CheckItem,
+    GateItem,
+    Item,
+    ManualItem,
+    ShellRun,
+    StepItem,
+    StepRun,
+    TagRun,
+)
 from cockpit.window import due_status, format_remaining, phase_due
 from screens.common import CockpitScreen, local
 from widgets.keybar import KeyBar, KeyHint
@@ -37,8 +46,9 @@ ACTION_KEYS = (
 )
 
 
-def describe_run(item: Item) -> str:
-    """What doing the item runs, in one line (the preview before it runs)."""
+def describe_run(item: Item, run: StepRun | None = None) -> str:
+    """What doing the item runs, in one line (the preview before it runs). ``run`` is the step's
+    run in force for the release's environment (cockpit.toml may replace the plan's)."""
     if isinstance(item, CheckItem):
         probe = item.check
         args = {k: v for k, v in ((f, getattr(probe, f)) for f in probe.__struct_fields__) if v}
@@ -46,14 +56,14 @@ def describe_run(item: Item) -> str:
             " ".join(v) if isinstance(v, list) else f"{k}={v}" for k, v in args.items()
         )
         return f"{probe.name} {shown}".strip()
-    if isinstance(item, StepItem) and isinstance(item.run, ShellRun):
-        return f"{item.run.kind}: {' '.join(item.run.argv)}  (timeout {item.run.timeout:g}s)"
-    if isinstance(item, StepItem) and isinstance(item.run, TagRun):
-        return "tag: git tag + push --atomic" if item.run.push else "tag: git tag"
-    if isinstance(item, StepItem):
-        action = getattr(item.run, "action", "")
-        return f"{item.run.kind} {action}".strip()
-    return ""
+    if not isinstance(item, StepItem):
+        return ""
+    run = run or item.run
+    if isinstance(run, ShellRun):
+        return f"{run.kind}: {' '.join(run.argv)}  (timeout {run.timeout:g}s)"
+    if isinstance(run, TagRun):
+        return "tag: git tag + push --atomic" if run.push else "tag: git tag"
+    return f"{run.kind} {getattr(run, 'action', '')}".strip()
 
 
 class ChecklistScreen(CockpitScreen):
@@ -218,7 +228,7 @@ class ChecklistScreen(CockpitScreen):
         help_text = item.help_ja if ctx.lang == "ja" else item.help_en
         if help_text:
             text.append("\n " + help_text.strip().splitlines()[0], style="italic")
-        run = describe_run(item)
+        run = describe_run(item, self._run_of(item))
         if run:
             text.append("\n " + ctx.t("list.runs", what=run))
         if state.by:
@@ -317,6 +327,13 @@ class ChecklistScreen(CockpitScreen):
             return
         self.action_decide("done")
 
+    def _run_of(self, item: Item) -> StepRun | None:
+        if not isinstance(item, StepItem) or self.checklist is None:
+            return None
+        from cockpit.deploy import effective_run
+
+        return effective_run(self.ctx.loaded, self.checklist.release, item)[0]
+
     def _refused(self, item: Item, action: str) -> bool:
         why = self._why_not(item, action)
         if why:
@@ -332,7 +349,7 @@ class ChecklistScreen(CockpitScreen):
 
         first, _ = self.titles(item)
         required = action in {"skip", "reject"} or (action == "done" and item.requires_reason)
-        preview = describe_run(item) if action == "done" else ""
+        preview = describe_run(item, self._run_of(item)) if action == "done" else ""
 
         def chosen(reason: str | None) -> None:
             if reason is not None:
