@@ -137,19 +137,122 @@ class AwsConfig(_Strict, frozen=True):
     ecs_service: str = ""
 
 
+PanelSource = Literal["prometheus", "cloudwatch", "kubernetes", "host"]
+# What a panel measures decides its default thresholds and which rollback trigger watches it.
+PanelKind = Literal["error_rate", "latency", "cpu", "memory", "resource", "availability", "count"]
+
+
+class PanelConfig(_Strict, frozen=True):
+    """One metrics panel. ``query`` by source: PromQL (prometheus); the CloudWatch metric name
+    (cloudwatch; ``per`` names a second metric to divide by, giving a percentage); ``ready``,
+    ``restarts`` or ``not_ready`` (kubernetes); ``cpu``, ``memory``, ``disk[:PATH]``,
+    ``network[:IFACE]`` (host). Empty ``warning`` / ``critical``: the defaults of its ``kind``."""
+
+    name: EnvName
+    query: str
+    source: PanelSource = "prometheus"
+    title: str = ""
+    kind: PanelKind = "count"
+    unit: str = ""
+    # The raw value times this (a ratio to percent: 100; seconds to milliseconds: 1000).
+    scale: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    warning: float | None = None
+    critical: float | None = None
+    # cloudwatch only: the denominator metric, the statistic, and overrides of [cloudwatch].
+    per: str = ""
+    stat: str = "Average"
+    namespace: str = ""
+    dimensions: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def _default_panels() -> list[PanelConfig]:
+    """The four panels of the seeds' watch list, for a Prometheus scraping the application's
+    own HTTP metrics (``http_requests_total`` with a ``status`` label and the
+    ``http_request_duration_seconds`` histogram) and node_exporter."""
+    return [
+        PanelConfig(
+            name="error_rate",
+            title="Error rate",
+            kind="error_rate",
+            unit="%",
+            query='100 * sum(rate(http_requests_total{status=~"5.."}[1m]))'
+            " / sum(rate(http_requests_total[1m]))",
+        ),
+        PanelConfig(
+            name="latency_p95",
+            title="Latency p95",
+            kind="latency",
+            unit="ms",
+            query="1000 * histogram_quantile(0.95, "
+            "sum by (le) (rate(http_request_duration_seconds_bucket[1m])))",
+        ),
+        PanelConfig(
+            name="cpu",
+            title="CPU",
+            kind="cpu",
+            unit="%",
+            query='100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle"}[1m])))',
+        ),
+        PanelConfig(
+            name="memory",
+            title="Memory",
+            kind="memory",
+            unit="%",
+            query="100 * (1 - sum(node_memory_MemAvailable_bytes)"
+            " / sum(node_memory_MemTotal_bytes))",
+        ),
+    ]
+
+
+class CloudWatchConfig(_Strict, frozen=True):
+    """CloudWatch ``GetMetricData`` for panels with ``source = "cloudwatch"`` (clients from the
+    environment's ``[aws]``). The ``*_alarm`` values are the seed's alarms and the warning
+    thresholds of CloudWatch panels of that kind."""
+
+    namespace: str = "AWS/ECS"
+    dimensions: dict[str, str] = msgspec.field(default_factory=dict)
+    period: Annotated[int, msgspec.Meta(ge=1, le=86_400)] = 300
+    evaluation_periods: Annotated[int, msgspec.Meta(ge=1, le=100)] = 2
+    cpu_alarm: Percent = 80.0
+    memory_alarm: Percent = 85.0
+    response_time_alarm_ms: Annotated[float, msgspec.Meta(gt=0, le=3_600_000)] = 1000.0
+    error_rate_alarm: Percent = 1.0
+
+
 class MetricsConfig(_Strict, frozen=True):
+    """Live metrics (:mod:`cockpit.metrics`): sources, panels, thresholds and rollback triggers.
+    Defaults are the seeds' numbers: post-release warnings at error rate 0.1 %, response 200 ms,
+    resources 70 %; rollback triggers at latency 3x the baseline, error rate 10 %, resources
+    90 %, each held for ``consecutive_samples`` samples."""
+
     prometheus_url: str = ""
     # Name of the environment variable holding a bearer token; the token itself never sits here.
     token_env: str = ""
     refresh_seconds: PositiveSeconds = 2.0
     timeout_seconds: PositiveSeconds = 5.0
+    panels: list[PanelConfig] = msgspec.field(default_factory=_default_panels)
+    cloudwatch: CloudWatchConfig = msgspec.field(default_factory=CloudWatchConfig)
     cpu_warning: Percent = 70.0
     cpu_critical: Percent = 90.0
-    memory_warning: Percent = 80.0
+    memory_warning: Percent = 70.0
     memory_critical: Percent = 90.0
+    # Other resources (disk, a panel of kind "resource").
+    resource_warning: Percent = 70.0
+    resource_critical: Percent = 90.0
     error_rate_warning: Percent = 0.1
     error_rate_critical: Percent = 10.0
     latency_warning_ms: Annotated[float, msgspec.Meta(gt=0, le=3_600_000)] = 200.0
+    # Latency trigger: this many times the baseline captured before T-0.
+    latency_factor: Annotated[float, msgspec.Meta(gt=1, le=1000)] = 3.0
+    # A trigger fires after this many samples in a row at its level (one spike does not).
+    consecutive_samples: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
+    baseline_window_seconds: PositiveSeconds = 900.0
+    watch_hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 30)] = 24.0
+    # Start the rollback plan when a trigger fires, without asking (default: ask).
+    automatic_rollback: bool = False
+    # A panel whose last value is older than this is "stale"; older than no_data_after: "NO DATA".
+    stale_after_seconds: PositiveSeconds = 10.0
+    no_data_after_seconds: PositiveSeconds = 60.0
 
 
 class EnvironmentConfig(_Strict, frozen=True):
@@ -502,7 +605,7 @@ def _check_semantics(config: Config, text: str, source: str) -> None:
                     "password; remove it (tokens come from the variable named by token_env)"
                 )
         metrics = env.metrics
-        for kind in ("cpu", "memory", "error_rate"):
+        for kind in ("cpu", "memory", "resource", "error_rate"):
             warning = getattr(metrics, f"{kind}_warning")
             critical = getattr(metrics, f"{kind}_critical")
             if warning > critical:
@@ -511,6 +614,21 @@ def _check_semantics(config: Config, text: str, source: str) -> None:
                     f"{_where(source, text, path)}: environments.{name}.metrics.{kind}_warning: "
                     f"{warning} is above {kind}_critical ({critical})"
                 )
+        if metrics.stale_after_seconds >= metrics.no_data_after_seconds:
+            path = ("environments", name, "metrics", "stale_after_seconds")
+            raise ConfigError(
+                f"{_where(source, text, path)}: environments.{name}.metrics.stale_after_seconds: "
+                f"must be below no_data_after_seconds ({metrics.no_data_after_seconds:g})"
+            )
+        seen_panels: set[str] = set()
+        for panel in metrics.panels:
+            if panel.name in seen_panels:
+                path = ("environments", name, "metrics", "panels")
+                raise ConfigError(
+                    f"{_where(source, text, path)}: environments.{name}.metrics.panels: "
+                    f"two panels named {panel.name!r}"
+                )
+            seen_panels.add(panel.name)
         for field, argv in (("alembic.command", env.alembic.command),):
             if not argv or not all(argv):
                 path = ("environments", name, *field.split("."))

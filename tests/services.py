@@ -142,3 +142,58 @@ def moto_server() -> Iterator[MotoServer]:
         log.removeHandler(handler)
         log.setLevel(saved[0])
         log.propagate = saved[1]
+
+
+@contextmanager
+def prometheus_server(config_text: str, ready_timeout: float = 20.0) -> Iterator[str]:
+    """A real Prometheus (Debian's ``prometheus``) on 127.0.0.1 with ``config_text`` as its
+    prometheus.yml; yields its URL, stops it by its PID."""
+    import time
+    import urllib.request
+
+    binary = shutil.which("prometheus")
+    if not binary:
+        raise RuntimeError("prometheus not found: run `bash .ci/install` (installs prometheus)")
+    base = Path(tempfile.mkdtemp(prefix="cockpit-prom-"))
+    config = base / "prometheus.yml"
+    config.write_text(config_text, encoding="utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (base / "prometheus.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={base / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if proc.poll() is not None:
+                tail = (base / "prometheus.log").read_text(errors="replace")[-800:]
+                raise RuntimeError(f"prometheus exited ({proc.returncode}): {tail}")
+            try:
+                with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"prometheus not ready within {ready_timeout:g} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, 15)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, 9)
+                proc.wait(5)
+        log.close()
+        shutil.rmtree(base, ignore_errors=True)
