@@ -30,7 +30,16 @@ MAX_SAFE_INT = 2**53 - 1
 
 # Actions whose event must say why.
 REASON_REQUIRED = frozenset(
-    {"item.skipped", "no_go", "override", "rollback.started", "gate.rejected"}
+    {
+        "item.skipped",
+        "no_go",
+        "override",
+        "rollback.started",
+        "gate.rejected",
+        "watch.no_go",
+        "trigger.continued",
+        "nodata.override",
+    }
 )
 
 _ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
