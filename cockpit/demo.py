@@ -49,6 +49,46 @@ cwd = "."
 database_url_env = "DEMOAPP_DATABASE_URL"
 database_url = "sqlite:///appdata/app.db"
 
+# Staging's live metrics: this machine (the demo has no Prometheus). Rollback triggers at the
+# seeds' 90 % for resources, 3 samples in a row.
+[environments.staging.metrics]
+refresh_seconds = 2
+stale_after_seconds = 10
+no_data_after_seconds = 30
+baseline_window_seconds = 60
+
+[[environments.staging.metrics.panels]]
+name = "cpu"
+title = "CPU"
+source = "host"
+query = "cpu"
+kind = "cpu"
+unit = "%"
+
+[[environments.staging.metrics.panels]]
+name = "memory"
+title = "Memory"
+source = "host"
+query = "memory"
+kind = "memory"
+unit = "%"
+
+[[environments.staging.metrics.panels]]
+name = "disk"
+title = "Disk /"
+source = "host"
+query = "disk:/"
+kind = "resource"
+unit = "%"
+
+[[environments.staging.metrics.panels]]
+name = "network"
+title = "Network"
+source = "host"
+query = "network"
+unit = "KB/s"
+scale = 0.001
+
 # Staging has no cluster and no AWS account: each T-0 step of the plan is replaced by a local
 # one doing the same job on the demo application's files (python -m cockpit.demosteps --help).
 [environments.staging.steps."t0.backup"]

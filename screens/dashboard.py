@@ -33,6 +33,7 @@ class DashboardScreen(CockpitScreen):
         Binding("k", "cursor_up", "up", show=False),
         Binding("t", "tag", "tag"),
         Binding("d", "deploy", "deploy"),
+        Binding("m", "metrics", "metrics"),
         Binding("l", "app.open_audit", "audit log"),
         Binding("n", "note", "note"),
         Binding("question_mark", "app.help", "help"),
@@ -192,6 +193,7 @@ class DashboardScreen(CockpitScreen):
                 KeyHint("enter", ctx.t("act.open"), enabled=checklist is not None),
                 KeyHint("t", ctx.t("tag.act_tag"), enabled=checklist is not None),
                 KeyHint("d", ctx.t("dash.deploy"), enabled=checklist is not None),
+                KeyHint("m", ctx.t("dash.metrics"), enabled=checklist is not None),
                 KeyHint("n", ctx.t("act.note")),
                 KeyHint("l", ctx.t("act.audit")),
                 KeyHint("q", ctx.t("act.quit")),
@@ -262,6 +264,13 @@ class DashboardScreen(CockpitScreen):
         from screens.runbook import RunbookScreen
 
         self.app.push_screen(RunbookScreen(self.checklist.release.id))
+
+    def action_metrics(self) -> None:
+        if self.checklist is None:
+            return
+        from screens.metrics import MetricsScreen
+
+        self.app.push_screen(MetricsScreen(self.checklist.release.id))
 
     def action_note(self) -> None:
         from screens.decision import note_dialog

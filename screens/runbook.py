@@ -49,6 +49,7 @@ class RunbookScreen(CockpitScreen):
         Binding("e", "step('redo')", "redo"),
         Binding("s", "skip", "skip"),
         Binding("R", "rollback", "rollback"),
+        Binding("m", "metrics", "metrics"),
         Binding("j", "down", "down", show=False),
         Binding("k", "up", "up", show=False),
         Binding("l", "app.open_audit", "audit log"),
@@ -286,6 +287,11 @@ class RunbookScreen(CockpitScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_metrics(self) -> None:
+        from screens.metrics import MetricsScreen
+
+        self.app.push_screen(MetricsScreen(self.release_id))
 
     def action_preview(self) -> None:
         item = self.selected()

@@ -1,0 +1,435 @@
+"""Live metrics: a grid of panels for the release's environment, the baseline, the rollback
+triggers and the watch's go / no-go.
+
+Sampling runs in the engine's threads (:class:`cockpit.metrics.Sampler`); this screen collects
+what they found on a timer, records fired triggers at once, and redraws only while it is the top
+screen and not paused (nothing redraws under a dialog). A fired trigger opens a dialog: start the
+rollback plan, or continue with a reason; both are recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from cockpit.checklist import load_checklist
+from cockpit.errors import CockpitError
+from screens.common import CockpitScreen
+from widgets.keybar import KeyBar, KeyHint
+from widgets.metricpanel import MetricPanel, PanelView
+from widgets.statusline import StatusLine
+
+if TYPE_CHECKING:
+    from cockpit.checklist import Checklist
+    from cockpit.events import Event
+    from cockpit.metrics import Fired, PanelState, Sampler
+
+
+def view_of(state: PanelState) -> PanelView:
+    """What a panel shows, from the engine's state of it."""
+    panel = state.panel
+    base = ""
+    if state.baseline is not None:
+        from cockpit.metrics import format_value
+
+        base = "base " + format_value(state.baseline, panel.unit)
+    return PanelView(
+        title=panel.title or panel.name,
+        level=state.level,
+        label=state.label,
+        text=state.text,
+        history=state.history,
+        baseline=base,
+        source=panel.source,
+    )
+
+
+class TriggerScreen(ModalScreen[tuple[str, str] | None]):
+    """A rollback trigger fired: which rule, the samples, the baseline; ``r`` starts the rollback
+    plan, ``c`` continues; either with a reason (recorded)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "later")]
+    DEFAULT_CSS = """
+    TriggerScreen { align: center middle; }
+    #dialog { width: 74; height: auto; border: heavy $error; padding: 0 1; background: $panel; }
+    #reason { margin: 1 0 0 0; }
+    """
+
+    def __init__(self, title: str, body: str, hint: str) -> None:
+        super().__init__()
+        self.title_text, self.body, self.hint = title, body, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text, style="bold"), id="title")
+            yield Static(self.body, id="body")
+            yield Input(id="reason")
+            yield Static(self.hint, id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key in {"ctrl+r", "ctrl+o"}:
+            reason = self.query_one("#reason", Input).value.strip()
+            if not reason:
+                self.query_one("#hint", Static).update(self.hint + "  <- a reason first")
+                return
+            self.dismiss(("rollback" if event.key == "ctrl+r" else "continue", reason))
+            event.stop()
+
+    @on(Input.Submitted)
+    def submitted(self, _event: Input.Submitted) -> None:
+        self.query_one("#hint", Static).update(self.hint)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class MetricsScreen(CockpitScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "pause", "pause"),
+        Binding("b", "baseline", "baseline"),
+        Binding("w", "watch", "start watch"),
+        Binding("g", "go", "go"),
+        Binding("n", "no_go", "no-go"),
+        Binding("o", "override", "override no data"),
+        Binding("R", "rollback", "rollback"),
+        Binding("l", "app.open_audit", "audit log"),
+        Binding("escape", "back", "back"),
+        Binding("question_mark", "app.help", "help"),
+    ]
+    DEFAULT_CSS = """
+    MetricsScreen #title { height: 1; }
+    MetricsScreen #grid { grid-size: 2; grid-gutter: 0 1; height: auto; padding: 0 1; }
+    MetricsScreen #grid.-wide { grid-size: 3; }
+    MetricsScreen #state { height: auto; max-height: 4; padding: 0 1; }
+    MetricsScreen #spacer { height: 1fr; }
+    """
+
+    def __init__(self, release_id: str) -> None:
+        super().__init__()
+        self.release_id = release_id
+        self.checklist: Checklist | None = None
+        self.sampler: Sampler | None = None
+        self.states: dict[str, PanelState] = {}
+        self.message = ""
+        self.blocked: str | None = None
+        self.pending: list[tuple[Fired, Event]] = []  # fired triggers waiting for a decision
+        self.last_draw = 0.0
+        self._blocked_key: object = None
+        self._blocked_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="header", classes="header")
+        yield StatusLine(id="title")
+        yield Grid(id="grid")
+        yield Static(id="state")
+        yield Static(id="spacer")
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        from cockpit.metrics import Sampler
+
+        ctx = self.ctx
+        self.checklist = load_checklist(ctx.db(), self.release_id)
+        env = self.checklist.release.environment
+        self.sampler = Sampler.for_environment(ctx.loaded, env)
+        grid = self.query_one("#grid", Grid)
+        for panel in self.sampler.panels:
+            grid.mount(MetricPanel(ascii=ctx.ascii, id="panel-" + panel.name))
+        self.sampler.start()
+        refresh = ctx.loaded.environment(env).metrics.refresh_seconds
+        # Collect what the sampler threads found a few times per refresh: a sample shows
+        # within a fraction of the refresh interval after it arrives.
+        self.set_interval(min(refresh, 2.0) / 4, self.collect)
+
+    def on_unmount(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
+
+    def on_resize(self) -> None:
+        self.query_one("#grid", Grid).set_class(self.size.width >= 120, "-wide")
+
+    # ------------------------------------------------------------------ collecting
+
+    def collect(self) -> None:
+        sampler = self.sampler
+        if sampler is None:
+            return
+        updates = sampler.poll()
+        fired = [f for update in updates for f in update.fired]
+        if fired:
+            self.record_fired(fired)
+        on_top = self.app.screen is self
+        if not on_top or sampler.paused:
+            return  # nothing redraws under a dialog or while paused
+        now = time.time()
+        # New samples redraw at once; otherwise once a second, for the ages ("STALE 12s").
+        if not updates and now - self.last_draw < 1.0:
+            return
+        self.last_draw = now
+        self.states = sampler.states()
+        self._draw()
+
+    @work(thread=True, group="record", exit_on_error=False)
+    def record_fired(self, fired: list[Fired]) -> None:
+        from cockpit.metrics import record_trigger
+
+        ctx, release = self.ctx, self._release()
+        for item in fired:
+            event = record_trigger(ctx.db(), ctx.operator, item, release=release)
+            self.app.call_from_thread(self._on_fired, item, event)
+
+    def _on_fired(self, fired: Fired, event: Event) -> None:
+        if not self.is_attached:
+            return
+        if fired.automatic:
+            self.start_rollback(f"automatic: {fired.rule} (trigger #{event.seq})")
+            return
+        self.pending.append((fired, event))
+        if len(self.pending) == 1:
+            self._prompt()
+
+    def _prompt(self) -> None:
+        if not self.pending:
+            return
+        fired, event = self.pending[0]
+        t = self.ctx.t
+        from cockpit.metrics import format_value
+
+        samples = "  ".join(format_value(v, fired.unit) for _at, v in fired.samples)
+        base = format_value(fired.baseline, fired.unit) if fired.baseline is not None else "-"
+        threshold = format_value(fired.threshold, fired.unit)
+        body = "\n".join(
+            [
+                t("met.trigger_rule", rule=fired.rule),
+                t("met.trigger_samples", samples=samples),
+                t(
+                    "met.trigger_base",
+                    base=base,
+                    threshold=threshold,
+                ),
+                f"{fired.source}: {fired.query}",
+                t("met.reason"),
+            ]
+        )
+
+        def answered(choice: tuple[str, str] | None) -> None:
+            self.pending.pop(0)
+            if choice is not None:
+                action, reason = choice
+                if action == "rollback":
+                    self.start_rollback(f"{fired.rule} (trigger #{event.seq}): {reason}")
+                else:
+                    self.decide("continue", reason, event)
+            self._prompt()
+
+        self.app.push_screen(
+            TriggerScreen(t("met.trigger_title", seq=event.seq), body, t("met.trigger_keys")),
+            answered,
+        )
+
+    # ------------------------------------------------------------------ drawing
+
+    def _release(self) -> Any:
+        assert self.checklist is not None
+        return self.checklist.release
+
+    def _draw(self) -> None:
+        ctx, sampler = self.ctx, self.sampler
+        if self.checklist is None or sampler is None:
+            return
+        self.query_one("#header", StatusLine).set_text(self.header_text(self.checklist))
+        for name, state in self.states.items():
+            self.query_one("#panel-" + name, MetricPanel).show(view_of(state))
+        title = Text(" " + ctx.t("met.title"), style="bold")
+        title.append(f"  {self.checklist.release.environment}")
+        if sampler.paused:
+            title.append("  " + ctx.t("met.paused"), style="reverse")
+        baseline = sampler.baseline
+        title.append("  " + (ctx.t("met.base_set") if baseline else ctx.t("met.base_none")))
+        self.query_one("#title", StatusLine).set_text(title)
+        self._draw_state()
+
+    def _draw_state(self) -> None:
+        from cockpit.metrics import go_blocked, post_release_warnings
+
+        ctx = self.ctx
+        text = Text()
+        # go_blocked reads the log: again only when the log grew, a panel's state changed, or
+        # every few seconds (the watch's time left), not on every redraw.
+        store = ctx.db()
+        key = (store.head()[0], tuple((n, s.level) for n, s in self.states.items()))
+        if key != self._blocked_key or time.monotonic() - self._blocked_at > 5:
+            self._blocked_key, self._blocked_at = key, time.monotonic()
+            try:
+                self.blocked = go_blocked(
+                    store, ctx.operator, release=self._release(), states=self.states
+                )
+            except CockpitError as exc:
+                self.blocked = str(exc)
+        if self.blocked:
+            text.append(ctx.t("met.go_blocked", why=self.blocked) + "\n", style="yellow")
+        else:
+            text.append(ctx.t("met.go_ready") + "\n", style="green")
+        for warning in post_release_warnings(list(self.states.values()))[:2]:
+            text.append(warning + "\n", style="dim")
+        if self.message:
+            text.append(self.message, style="bold")
+        self.query_one("#state", Static).update(text)
+        self.query_one("#keys", KeyBar).show_keys(
+            [
+                KeyHint("space", ctx.t("met.act_pause")),
+                KeyHint("b", ctx.t("met.act_baseline")),
+                KeyHint("w", ctx.t("met.act_watch")),
+                KeyHint("g", ctx.t("met.act_go"), enabled=not self.blocked),
+                KeyHint("n", ctx.t("met.act_no_go")),
+                KeyHint("o", ctx.t("met.act_override")),
+                KeyHint("R", ctx.t("run.act_rollback")),
+                KeyHint("esc", ctx.t("act.back")),
+            ]
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_pause(self) -> None:
+        if self.sampler is None:
+            return
+        if self.sampler.paused:
+            self.sampler.resume()
+        else:
+            self.sampler.pause()
+        self.last_draw = 0.0
+        self.states = self.sampler.states()
+        self._draw()
+
+    @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
+    def action_baseline(self) -> None:
+        from cockpit.metrics import capture_baseline, record_baseline
+
+        ctx, sampler = self.ctx, self.sampler
+        assert sampler is not None
+        window = ctx.loaded.environment(self._release().environment).metrics
+        self._say(ctx.t("met.capturing"))
+        try:
+            base = capture_baseline(
+                sampler.panels,
+                sampler.sources,
+                window_seconds=window.baseline_window_seconds,
+                series=sampler.series,
+            )
+            sampler.baseline = base
+            event = record_baseline(ctx.db(), ctx.operator, base, release=self._release())
+            self._say(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+        except CockpitError as exc:
+            self._say(ctx.t("msg.failed", why=str(exc)))
+
+    @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
+    def action_watch(self) -> None:
+        from cockpit.metrics import record_watch_start
+
+        ctx, sampler = self.ctx, self.sampler
+        assert sampler is not None
+        hours = ctx.loaded.environment(self._release().environment).metrics.watch_hours
+        try:
+            event = record_watch_start(
+                ctx.db(),
+                ctx.operator,
+                release=self._release(),
+                panels=sampler.panels,
+                watch_hours=hours,
+            )
+            self._say(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+        except CockpitError as exc:
+            self._say(ctx.t("msg.failed", why=str(exc)))
+
+    def action_go(self) -> None:
+        if self.blocked:
+            self.notify(self.ctx.t("msg.refused", why=self.blocked), severity="warning")
+            return
+        self.decide("go", "", None)
+
+    def _ask(self, key: str, decision: str) -> None:
+        from screens.decision import DecisionScreen
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self.decide(decision, reason, None)
+
+        self.app.push_screen(DecisionScreen(self.ctx.t(key), True), chosen)
+
+    def action_no_go(self) -> None:
+        self._ask("met.dlg_no_go", "no_go")
+
+    def action_override(self) -> None:
+        self._ask("met.dlg_override", "nodata_override")
+
+    def action_rollback(self) -> None:
+        from screens.decision import DecisionScreen
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self.start_rollback(reason)
+
+        self.app.push_screen(DecisionScreen(self.ctx.t("met.dlg_rollback"), True), chosen)
+
+    @work(thread=True, group="decide", exit_on_error=False)
+    def decide(self, decision: str, reason: str, trigger: Event | None) -> None:
+        from cockpit.metrics import record_decision
+
+        ctx = self.ctx
+        try:
+            event = record_decision(
+                ctx.db(),
+                ctx.operator,
+                decision,  # type: ignore[arg-type]
+                release=self._release(),
+                reason=reason,
+                states=self.states,
+                trigger=trigger,
+            )
+            self._say(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+        except CockpitError as exc:
+            self._say(ctx.t("msg.failed", why=str(exc)))
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def start_rollback(self, reason: str) -> None:
+        from cockpit.deploy import rollback
+
+        ctx = self.ctx
+        self._say(ctx.t("met.rolling_back"))
+        try:
+            result = rollback(ctx.db(), ctx.loaded, ctx.operator, self.release_id, reason)
+            key = "run.rolled_back" if result.ok else "run.rollback_failed"
+            self._say(
+                ctx.t(
+                    key,
+                    undone=", ".join(result.undone) or "-",
+                    failed=result.failed or "-",
+                    left=", ".join(result.left) or "-",
+                    seconds=f"{result.elapsed_s:.1f}",
+                )
+            )
+        except CockpitError as exc:
+            self._say(ctx.t("msg.failed", why=str(exc)))
+
+    def _say(self, message: str) -> None:
+        self.message = message
+        self.app.call_from_thread(self._redraw_state)
+
+    def _redraw_state(self) -> None:
+        self._blocked_key = None
+        if self.is_attached:
+            self._draw_state()
