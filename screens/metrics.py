@@ -115,11 +115,14 @@ class MetricsScreen(CockpitScreen):
     MetricsScreen #spacer { height: 1fr; }
     """
 
-    def __init__(self, release_id: str) -> None:
+    def __init__(self, release_id: str, sampler: Sampler | None = None) -> None:
+        """``sampler``: one made (and started, or not) by the caller; by default the screen
+        makes one for the release's environment from cockpit.toml and starts it."""
         super().__init__()
         self.release_id = release_id
         self.checklist: Checklist | None = None
-        self.sampler: Sampler | None = None
+        self.sampler: Sampler | None = sampler
+        self._own_sampler = sampler is None
         self.states: dict[str, PanelState] = {}
         self.message = ""
         self.blocked: str | None = None
@@ -142,18 +145,24 @@ class MetricsScreen(CockpitScreen):
         ctx = self.ctx
         self.checklist = load_checklist(ctx.db(), self.release_id)
         env = self.checklist.release.environment
-        self.sampler = Sampler.for_environment(ctx.loaded, env)
+        if self.sampler is None:
+            self.sampler = Sampler.for_environment(ctx.loaded, env).start()
         grid = self.query_one("#grid", Grid)
         for panel in self.sampler.panels:
             grid.mount(MetricPanel(ascii=ctx.ascii, id="panel-" + panel.name))
-        self.sampler.start()
+        self.call_after_refresh(self._first_draw)
         refresh = ctx.loaded.environment(env).metrics.refresh_seconds
         # Collect what the sampler threads found a few times per refresh: a sample shows
         # within a fraction of the refresh interval after it arrives.
         self.set_interval(min(refresh, 2.0) / 4, self.collect)
 
-    def on_unmount(self) -> None:
+    def _first_draw(self) -> None:
         if self.sampler is not None:
+            self.states = self.sampler.states()
+            self._draw()
+
+    def on_unmount(self) -> None:
+        if self.sampler is not None and self._own_sampler:
             self.sampler.stop()
 
     def on_resize(self) -> None:

@@ -93,8 +93,9 @@ class MetricPanel(Static):
         self.border_subtitle = view.source
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(view.text, style="bold" if view.level != "no_data" else STYLES["no_data"])
-        line.append("  ")
-        line.append(view.label, style=STYLES.get(view.level, ""))
+        if view.label != view.text:
+            line.append("  ")
+            line.append(view.label, style=STYLES.get(view.level, ""))
         if view.baseline:
             line.append("  " + view.baseline, style="dim")
         body = Text("\n").join([line, Text(spark, style=STYLES.get(view.level, ""), no_wrap=True)])

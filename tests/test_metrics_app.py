@@ -1,0 +1,194 @@
+"""The metrics screen: panels with fixed data (snapshots at 80x24 and 120x40, both languages,
+ASCII), and a Pilot test in which a rollback trigger raises the prompt and the decision is
+recorded. The sources here are scripted (the engine's own sources are tested against a real
+Prometheus, moto and the Kubernetes API test server in test_metrics.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from cockpit.app import CockpitApp
+from cockpit.metrics import Panel, Sample, Sampler, TriggerEvaluator, panels_from_config
+from screens.metrics import MetricsScreen, TriggerScreen
+from tests.appfixture import RELEASE_ID, make_app, screen_text, settle, steady_inputs
+from widgets.metricpanel import sparkline
+
+
+class Scripted:
+    """A source whose next answers the test sets: panel name -> value (None: no number)."""
+
+    name = "prometheus"
+
+    def __init__(self, values: dict[str, float | None]) -> None:
+        self.values = values
+
+    def fetch(self, panels: Sequence[Panel]) -> list[Sample]:
+        now = time.time()
+        return [Sample(p.name, now, self.values.get(p.name)) for p in panels]
+
+    def history(self, panel: Panel, start: float, end: float, step: float) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., CockpitApp]]:
+    made: list[CockpitApp] = []
+
+    def build(lang: str = "en", ascii: bool = False) -> CockpitApp:
+        app = make_app(monkeypatch, tmp_path, lang, ascii=ascii)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        app.ctx.store.close()
+
+
+def sampler_for(app: CockpitApp, source: Scripted, refresh: float = 2.0) -> Sampler:
+    panels = panels_from_config(app.ctx.loaded.environment("staging").metrics)
+    return Sampler(
+        panels,
+        {"prometheus": source},
+        refresh=refresh,
+        evaluator=TriggerEvaluator(panels, consecutive=3),
+    )
+
+
+def fixed_sampler(app: CockpitApp) -> Sampler:
+    """Twenty samples per panel, the last just now: error rate fine, latency over its warning,
+    CPU critical; memory has never answered (NO DATA, not 0)."""
+    sampler = sampler_for(app, Scripted({}))
+    now = time.time()
+    shapes = {
+        "error_rate": [0.02 + 0.01 * (i % 4) for i in range(20)],
+        "latency_p95": [150 + 5 * i for i in range(20)],
+        "cpu": [40 + 3 * i for i in range(19)] + [95],
+    }
+    for name, values in shapes.items():
+        for number, value in enumerate(values):
+            gap = name == "cpu" and number in (5, 6)  # two missed samples: gaps, not zeros
+            sampler.series[name].add(
+                Sample(name, now - 2 * (len(values) - number), None if gap else value)
+            )
+    return sampler
+
+
+def test_sparkline_draws_gaps_as_blanks_never_as_the_lowest_bar() -> None:
+    assert sparkline([1.0, None, 3.0], 3) == "▁ █"
+    assert sparkline([None, None], 2) == "  "
+    assert sparkline([5.0, 5.0], 2, ascii=True) == "++"
+
+
+async def test_panels_show_value_state_and_no_data_in_words(build) -> None:
+    app = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(MetricsScreen(RELEASE_ID, fixed_sampler(app)))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "CRIT" in text and "WARN" in text and "NO DATA" in text
+        assert "0.05 %" in text or "0.050 %" in text or "0.05" in text
+        assert "go blocked:" in text
+
+
+async def test_a_trigger_raises_the_prompt_and_the_decision_is_recorded(build) -> None:
+    app = build()
+    source = Scripted({"error_rate": 0.5, "latency_p95": 120.0, "cpu": 30.0, "memory": 40.0})
+    sampler = sampler_for(app, source, refresh=0.2).start()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(MetricsScreen(RELEASE_ID, sampler))
+            await pilot.pause(1.0)
+            assert not isinstance(app.screen, TriggerScreen)  # healthy: no prompt
+            source.values["error_rate"] = 12.0  # the seeds' error-rate trigger: >= 10 %
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if isinstance(app.screen, TriggerScreen):
+                    break
+            dialog = app.screen
+            assert isinstance(dialog, TriggerScreen)
+            assert "error" in dialog.body.lower() and "12" in dialog.body
+            fired = [e for e in app.ctx.store.events(release_id=RELEASE_ID)]
+            assert fired[-1].action == "trigger.fired"
+            assert len(fired[-1].details_obj["samples"]) == 3
+            await pilot.press("ctrl+o")  # no reason yet: nothing is decided
+            assert isinstance(app.screen, TriggerScreen)
+            dialog.query_one("#reason", Input).value = "a known batch job, errors are retried"
+            source.values["error_rate"] = 0.5
+            await pilot.press("ctrl+o")
+            await asyncio.sleep(0.3)
+            await settle(pilot)
+            decided = [
+                e
+                for e in app.ctx.store.events(release_id=RELEASE_ID)
+                if e.action == "trigger.continued"
+            ]
+            assert len(decided) == 1
+            assert decided[0].reason == "a known batch job, errors are retried"
+    finally:
+        sampler.stop()
+
+
+async def test_start_the_rollback_from_the_trigger_prompt(build) -> None:
+    app = build()
+    source = Scripted({"error_rate": 15.0, "latency_p95": 120.0, "cpu": 30.0, "memory": 40.0})
+    sampler = sampler_for(app, source, refresh=0.2).start()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(MetricsScreen(RELEASE_ID, sampler))
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if isinstance(app.screen, TriggerScreen):
+                    break
+            dialog = app.screen
+            assert isinstance(dialog, TriggerScreen)
+            source.values["error_rate"] = 0.5
+            dialog.query_one("#reason", Input).value = "errors on checkout"
+            await pilot.press("ctrl+r")
+            for _ in range(50):
+                await pilot.pause(0.1)
+                actions = [e.action for e in app.ctx.store.events(release_id=RELEASE_ID)]
+                if "rollback.finished" in actions:
+                    break
+            started = [
+                e
+                for e in app.ctx.store.events(release_id=RELEASE_ID)
+                if e.action == "rollback.started"
+            ]
+            assert len(started) == 1 and "errors on checkout" in (started[0].reason or "")
+            assert "trigger #" in (started[0].reason or "")
+    finally:
+        sampler.stop()
+
+
+@pytest.mark.parametrize(
+    ("lang", "size", "ascii"),
+    [
+        ("en", (80, 24), False),
+        ("ja", (80, 24), False),
+        ("en", (120, 40), False),
+        ("en", (80, 24), True),
+    ],
+    ids=["en-80x24", "ja-80x24", "en-120x40", "ascii-80x24"],
+)
+def test_metrics_snapshot(snap_compare, build, lang: str, size, ascii: bool) -> None:
+    app = build(lang, ascii)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        app.push_screen(MetricsScreen(RELEASE_ID, fixed_sampler(app)))
+        await settle(pilot)
+        steady_inputs(app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
