@@ -377,7 +377,11 @@ def rollback_plan(
         summary = (
             info.kind.undo_summary(info.run, ctx, ev.details_obj)
             if can
-            else f"no undo ({info.kind.undo_text or 'nothing to reverse'})"
+            else (
+                f"no undo ({info.kind.undo_text or 'nothing to reverse'})"
+                if not info.kind.undoable
+                else "no undo defined for this step"
+            )
         )
         plan.entries.append(UndoEntry(info, ev, can, summary))
     return plan

@@ -291,6 +291,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "ロールバック完了: {undone} ({seconds} 秒)",
         "en": "rolled back: {undone} ({seconds} s)",
     },
+    "run.rolled_back_unhealthy": {
+        "ja": "ロールバック済み: {undone}、ただしヘルスチェック失敗 ({seconds} 秒)",
+        "en": "rolled back: {undone}, but the health checks fail ({seconds} s)",
+    },
     "run.rollback_failed": {
         "ja": "ロールバック停止: {failed} で失敗、残り {left}",
         "en": "rollback stopped: {failed} failed; left: {left}",

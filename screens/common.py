@@ -98,3 +98,18 @@ def window_text(ctx: AppContext) -> str:
     if state.open:
         return ctx.t("window.open", left=format_remaining(state.closes_in))
     return ctx.t("window.next", when=state.window.label(), left=format_remaining(state.opens_in))
+
+
+def rollback_message(ctx: AppContext, result: Any) -> str:
+    """One line about a finished rollback (:class:`cockpit.deploy.RollbackResult`)."""
+    values = {
+        "undone": ", ".join(result.undone) or "-",
+        "failed": result.failed or "-",
+        "left": ", ".join(result.left) or "-",
+        "seconds": f"{result.elapsed_s:.1f}",
+    }
+    if result.failed:
+        return ctx.t("run.rollback_failed", **values)
+    if result.healthy is False:
+        return ctx.t("run.rolled_back_unhealthy", **values)
+    return ctx.t("run.rolled_back", **values)

@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 
 from cockpit.checklist import load_checklist
 from cockpit.errors import CockpitError
-from screens.common import CockpitScreen
+from screens.common import CockpitScreen, rollback_message
 from widgets.keybar import KeyBar, KeyHint
 from widgets.metricpanel import MetricPanel, PanelView
 from widgets.statusline import StatusLine
@@ -421,16 +421,7 @@ class MetricsScreen(CockpitScreen):
         self._say(ctx.t("met.rolling_back"))
         try:
             result = rollback(ctx.db(), ctx.loaded, ctx.operator, self.release_id, reason)
-            key = "run.rolled_back" if result.ok else "run.rollback_failed"
-            self._say(
-                ctx.t(
-                    key,
-                    undone=", ".join(result.undone) or "-",
-                    failed=result.failed or "-",
-                    left=", ".join(result.left) or "-",
-                    seconds=f"{result.elapsed_s:.1f}",
-                )
-            )
+            self._say(rollback_message(ctx, result))
         except CockpitError as exc:
             self._say(ctx.t("msg.failed", why=str(exc)))
 

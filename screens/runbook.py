@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from cockpit.checklist import MARKERS, Status, decide, load_checklist
 from cockpit.errors import CockpitError
 from cockpit.plan import Item, ManualItem, Phase, StepItem
-from screens.common import CockpitScreen, local, window_text
+from screens.common import CockpitScreen, local, rollback_message, window_text
 from widgets.keybar import KeyBar, KeyHint
 from widgets.statusline import StatusLine
 
@@ -462,14 +462,7 @@ class RunbookScreen(CockpitScreen):
                 output=output,
                 cancel=self.cancel_event,
             )
-            key = "run.rolled_back" if result.ok else "run.rollback_failed"
-            self.message = ctx.t(
-                key,
-                undone=", ".join(result.undone) or "-",
-                failed=result.failed or "-",
-                left=", ".join(result.left) or "-",
-                seconds=f"{result.elapsed_s:.1f}",
-            )
+            self.message = rollback_message(ctx, result)
         except CockpitError as exc:
             self.message = ctx.t("msg.failed", why=str(exc))
         finally:
