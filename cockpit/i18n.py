@@ -338,7 +338,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "ctrl+r ロールバック開始  ctrl+o 続行 (記録)  esc 後で",
         "en": "ctrl+r start the rollback  ctrl+o continue (recorded)  esc later",
     },
-    "dash.metrics": {"ja": "メトリクス", "en": "metrics"},
+    "dash.metrics": {"ja": "監視", "en": "metrics"},
     "dash.deploy": {"ja": "デプロイ", "en": "deploy"},
     "key.runbook": {"ja": "T-0 ランブック", "en": "T-0 runbook"},
     "msg.recorded": {"ja": "#{seq} {action} を記録", "en": "recorded #{seq} {action}"},

@@ -189,7 +189,6 @@ class DashboardScreen(CockpitScreen):
         self.query_one("#keys", KeyBar).show_keys(
             [
                 KeyHint("?", ctx.t("act.help")),
-                KeyHint(":", ctx.t("act.commands")),
                 KeyHint("enter", ctx.t("act.open"), enabled=checklist is not None),
                 KeyHint("t", ctx.t("tag.act_tag"), enabled=checklist is not None),
                 KeyHint("d", ctx.t("dash.deploy"), enabled=checklist is not None),

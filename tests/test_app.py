@@ -582,13 +582,13 @@ async def test_quitting_while_something_runs_asks_first(build) -> None:
     [
         (
             "ja",
-            ["? ヘルプ", ": コマンド", "enter 開く", "n メモ", "l 監査ログ", "q 終了"],
+            ["? ヘルプ", "enter 開く", "d デプロイ", "m 監視", "n メモ", "l 監査ログ", "q 終了"],
             ["リリース内容確定", "テスト完了", "リリース承認", "最終確認", "リリース実施"],
             "T-14 リリース内容確定  3/4",
         ),
         (
             "en",
-            ["? help", ": commands", "enter open", "n note", "l audit log", "q quit"],
+            ["? help", "enter open", "d deploy", "m metrics", "n note", "l audit log", "q quit"],
             ["Release content", "Testing complete", "Release approval", "Final check", "Release"],
             "T-14 Release content fixed  3/4",
         ),
