@@ -2,14 +2,16 @@
 triggers and the watch's go / no-go.
 
 Sampling runs in the engine's threads (:class:`cockpit.metrics.Sampler`); this screen collects
-what they found on a timer, records fired triggers at once, and redraws only while it is the top
-screen and not paused (nothing redraws under a dialog). A fired trigger opens a dialog: start the
-rollback plan, or continue with a reason; both are recorded.
+what they found as soon as a round arrives (a message from the sampler's thread) and on a timer,
+records fired triggers at once, and redraws only while it is the top screen and not paused
+(nothing redraws under a dialog). A redraw updates only the lines whose text changed. A fired
+trigger opens a dialog: start the rollback plan, or continue with a reason; both are recorded.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -17,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -30,7 +33,7 @@ from widgets.statusline import StatusLine
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.events import Event
-    from cockpit.metrics import Fired, PanelState, Sampler
+    from cockpit.metrics import Fired, PanelState, Sampler, Update
 
 
 def view_of(state: PanelState) -> PanelView:
@@ -130,6 +133,8 @@ class MetricsScreen(CockpitScreen):
         self.last_draw = 0.0
         self._blocked_key: object = None
         self._blocked_at = 0.0
+        self._shown: dict[str, object] = {}  # line id -> what it shows (see _put)
+        self._sampler_callback: Callable[[Update], None] | None = None  # the sampler's own callback
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -147,6 +152,10 @@ class MetricsScreen(CockpitScreen):
         env = self.checklist.release.environment
         if self.sampler is None:
             self.sampler = Sampler.for_environment(ctx.loaded, env).start()
+        # A round that arrives is collected at once (_arrived); the timer below is for the
+        # ages ("STALE 12s") and for a sampler whose rounds arrive before this hook is set.
+        self._sampler_callback = self.sampler.on_update
+        self.sampler.on_update = self._arrived
         grid = self.query_one("#grid", Grid)
         for panel in self.sampler.panels:
             grid.mount(MetricPanel(ascii=ctx.ascii, id="panel-" + panel.name))
@@ -162,13 +171,27 @@ class MetricsScreen(CockpitScreen):
             self._draw()
 
     def on_unmount(self) -> None:
-        if self.sampler is not None and self._own_sampler:
-            self.sampler.stop()
+        if self.sampler is not None:
+            self.sampler.on_update = self._sampler_callback
+            if self._own_sampler:
+                self.sampler.stop()
 
     def on_resize(self) -> None:
         self.query_one("#grid", Grid).set_class(self.size.width >= 120, "-wide")
 
     # ------------------------------------------------------------------ collecting
+
+    class Arrived(Message, bubble=False):
+        """A sampler round was published (posted from the sampler's thread)."""
+
+    def _arrived(self, update: Update) -> None:
+        # In the sampler's thread: post_message is thread-safe and never waits for the UI.
+        if self._sampler_callback is not None:
+            self._sampler_callback(update)
+        self.post_message(self.Arrived())
+
+    def on_metrics_screen_arrived(self, _message: Arrived) -> None:
+        self.collect()
 
     def collect(self) -> None:
         sampler = self.sampler
@@ -257,7 +280,7 @@ class MetricsScreen(CockpitScreen):
         ctx, sampler = self.ctx, self.sampler
         if self.checklist is None or sampler is None:
             return
-        self.query_one("#header", StatusLine).set_text(self.header_text(self.checklist))
+        self._put("#header", self.header_text(self.checklist))
         for name, state in self.states.items():
             self.query_one("#panel-" + name, MetricPanel).show(view_of(state))
         title = Text(" " + ctx.t("met.title"), style="bold")
@@ -266,8 +289,21 @@ class MetricsScreen(CockpitScreen):
             title.append("  " + ctx.t("met.paused"), style="reverse")
         baseline = sampler.baseline
         title.append("  " + (ctx.t("met.base_set") if baseline else ctx.t("met.base_none")))
-        self.query_one("#title", StatusLine).set_text(title)
+        self._put("#title", title)
         self._draw_state()
+
+    def _put(self, selector: str, text: Text) -> None:
+        """Update a line only when its text changed: an update repaints the widget, and the
+        terminal gets its bytes again even when they are the same (the redraw once a second for
+        the panels' ages would rewrite the header, title, state and keys every time)."""
+        if self._changed(selector, (text.plain, str(text.style), tuple(text.spans))):
+            self.query_one(selector, Static).update(text)
+
+    def _changed(self, key: str, value: object) -> bool:
+        if self._shown.get(key) == value:
+            return False
+        self._shown[key] = value
+        return True
 
     def _draw_state(self) -> None:
         from cockpit.metrics import go_blocked, post_release_warnings
@@ -294,19 +330,20 @@ class MetricsScreen(CockpitScreen):
             text.append(warning + "\n", style="dim")
         if self.message:
             text.append(self.message, style="bold")
-        self.query_one("#state", Static).update(text)
-        self.query_one("#keys", KeyBar).show_keys(
-            [
-                KeyHint("space", ctx.t("met.act_pause")),
-                KeyHint("b", ctx.t("met.act_baseline")),
-                KeyHint("w", ctx.t("met.act_watch")),
-                KeyHint("g", ctx.t("met.act_go"), enabled=not self.blocked),
-                KeyHint("n", ctx.t("met.act_no_go")),
-                KeyHint("o", ctx.t("met.act_override")),
-                KeyHint("R", ctx.t("run.act_rollback")),
-                KeyHint("esc", ctx.t("act.back")),
-            ]
-        )
+        self._put("#state", text)
+        keys = self.query_one("#keys", KeyBar)
+        hints = [
+            KeyHint("space", ctx.t("met.act_pause")),
+            KeyHint("b", ctx.t("met.act_baseline")),
+            KeyHint("w", ctx.t("met.act_watch")),
+            KeyHint("g", ctx.t("met.act_go"), enabled=not self.blocked),
+            KeyHint("n", ctx.t("met.act_no_go")),
+            KeyHint("o", ctx.t("met.act_override")),
+            KeyHint("R", ctx.t("run.act_rollback")),
+            KeyHint("esc", ctx.t("act.back")),
+        ]
+        if self._changed("#keys", (tuple(hints), keys.size.width)):
+            keys.show_keys(hints)
 
     # ------------------------------------------------------------------ actions
 

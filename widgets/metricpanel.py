@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets import Static
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -58,8 +60,11 @@ def sparkline(values: Sequence[float | None], width: int, ascii: bool = False) -
     return "".join(out)
 
 
-class MetricPanel(Static):
-    """A bordered panel; ``show(view)`` redraws only when what it shows changed."""
+class MetricPanel(Widget):
+    """A bordered panel of two lines, each its own widget: the value line (value, state in words,
+    baseline) and the sparkline. ``show(view)`` updates only the lines (and the border) whose
+    content changed, so a new sample rewrites those rows and not the whole panel, and an
+    unchanged panel costs no bytes to the terminal."""
 
     DEFAULT_CSS = """
     MetricPanel {
@@ -67,6 +72,7 @@ class MetricPanel(Static):
         border: round $foreground 40%;
         padding: 0 1;
     }
+    MetricPanel > Static { height: 1; width: 1fr; }
     MetricPanel.-ascii { border: ascii $foreground 40%; }
     MetricPanel.-warn { border: round $warning; }
     MetricPanel.-crit { border: heavy $error; }
@@ -76,21 +82,25 @@ class MetricPanel(Static):
     def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ascii = ascii
-        self._shown: tuple[object, ...] | None = None
+        self._value = Static(classes="value")
+        self._spark = Static(classes="spark")
+        self._shown: dict[str, object] = {}
         if ascii:
             self.add_class("-ascii")
+
+    def compose(self) -> ComposeResult:
+        yield self._value
+        yield self._spark
 
     def show(self, view: PanelView) -> None:
         width = max(8, self.size.width - 4) if self.size.width else 20
         spark = sparkline(view.history, width, self.ascii)
-        key = (view, spark)
-        if key == self._shown:
-            return  # nothing changed: no bytes to the terminal
-        self._shown = key
         for level in STYLES:
             self.set_class(view.level == level and level != "ok", f"-{level}")
-        self.border_title = view.title
-        self.border_subtitle = view.source
+        if self._changed("border", (view.title, view.source)):
+            # Setting a border title repaints the whole panel, even to the same text.
+            self.border_title = view.title
+            self.border_subtitle = view.source
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(view.text, style="bold" if view.level != "no_data" else STYLES["no_data"])
         if view.label != view.text:
@@ -98,5 +108,17 @@ class MetricPanel(Static):
             line.append(view.label, style=STYLES.get(view.level, ""))
         if view.baseline:
             line.append("  " + view.baseline, style="dim")
-        body = Text("\n").join([line, Text(spark, style=STYLES.get(view.level, ""), no_wrap=True)])
-        self.update(body)
+        bars = Text(no_wrap=True)
+        bars.append(spark, style=STYLES.get(view.level, ""))  # a span, as in the value line
+        self._put(self._value, "value", line)
+        self._put(self._spark, "spark", bars)
+
+    def _changed(self, key: str, value: object) -> bool:
+        if self._shown.get(key) == value:
+            return False
+        self._shown[key] = value
+        return True
+
+    def _put(self, line: Static, key: str, text: Text) -> None:
+        if self._changed(key, (text.plain, tuple(text.spans))):
+            line.update(text, layout=False)  # one row, fixed size: no layout pass
