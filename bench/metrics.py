@@ -42,12 +42,14 @@ What it measures, all in one run:
    small wrapper (``python -c``, in the child only, nothing patched on disk) that stamps
    ``time.monotonic()`` (one clock for both processes on Linux) when the sampler publishes a
    round (:meth:`Sampler._publish`, the moment the screen can collect it) with the text each
-   panel will show. For each panel whose text changed, the latency runs to the end of the first
-   frame (``ESC[?2026l``) read from the pty after the stamp that contains that text. CPU and
-   bytes of run B are reported too (a check that the wrapper costs nothing visible).
+   panel will show. For each panel whose text changed (and is no other panel's), the time runs
+   to the end of the first frame (``ESC[?2026l``) read from the pty after the stamp that
+   contains that text; a round's figure is that of its last changed panel (the per-panel
+   figures are reported too). Panels whose text did not change are left out. CPU and bytes of
+   run B are reported too (a check that the wrapper costs nothing visible).
    End to end (Prometheus only, run A's live window): from the exporter's CPU gauge taking a new
    value to the end of the first frame showing it: Prometheus's scrape (<= 1 s), the sampler's
-   period (2 s) and the screen's collect timer are all in it.
+   period (2 s) and the screen's own delay are all in it.
 
 Targets (checked unless ``--no-check``; the exit status is 1 when one is missed), live window:
 CPU of the cockpit process <= 3 % of one core; bytes written to the terminal per refresh
