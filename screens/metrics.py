@@ -114,7 +114,7 @@ class MetricsScreen(CockpitScreen):
     MetricsScreen #title { height: 1; }
     MetricsScreen #grid { grid-size: 2; grid-gutter: 0 1; height: auto; padding: 0 1; }
     MetricsScreen #grid.-wide { grid-size: 3; }
-    MetricsScreen #state { height: auto; max-height: 4; padding: 0 1; }
+    MetricsScreen #state { height: 4; padding: 0 1; }
     MetricsScreen #spacer { height: 1fr; }
     """
 
