@@ -451,7 +451,7 @@ def rollback(
     for number, entry in enumerate(todo):
         out(f"undo {entry.id}: {entry.summary}")
         try:
-            outcome = _undo_one(store, loaded, operator, entry, started.seq, out, cancel)
+            outcome = _undo_one(store, loaded, operator, release, entry, started.seq, out, cancel)
         except StepFailed as exc:
             result.failed, result.error = entry.id, str(exc)
             result.left = [e.id for e in todo[number + 1 :]]
@@ -490,14 +490,13 @@ def _undo_one(
     store: Store,
     loaded: LoadedConfig,
     operator: Operator,
+    release: Release,
     entry: UndoEntry,
     rollback_seq: int,
     out: Output,
     cancel: threading.Event | None,
 ) -> dict[str, Any]:
-    info, release = entry.info, None
-    checklist = load_checklist(store, entry.done.release_id or "")
-    release = checklist.release
+    info = entry.info
     assert info.kind is not None
     ctx = context(loaded, release, info.id, operator, output=out, cancel=cancel)
     ctx.deadline = time.monotonic() + float(info.run.timeout)  # type: ignore[union-attr]

@@ -28,7 +28,6 @@ from cockpit.plan import (
     GitCleanProbe,
     HttpProbe,
     Probe,
-    ShellRun,
 )
 
 MAX_TAIL_LINES = 20
@@ -97,7 +96,7 @@ def _git_branch(path: Path, allowed: list[str]) -> dict[str, Any]:
 
 def _command(argv: list[str], timeout: float, cwd: Path) -> dict[str, Any]:
     lines: list[str] = []
-    code = _run(argv, timeout, cwd, lines.append)
+    code = run_process(argv, timeout, cwd, lines.append).code
     tail = [redact_text(line) for line in lines[-MAX_TAIL_LINES:]]
     if code != 0:
         last = tail[-1] if tail else "no output"
@@ -117,30 +116,6 @@ def _http(url: str, status: int, timeout: float) -> dict[str, Any]:
     if response.status_code != status:
         raise CheckFailed(f"GET {url}: status {response.status_code}, expected {status}")
     return {"url": url, "status": response.status_code, "elapsed_ms": elapsed_ms}
-
-
-def run_step(run: ShellRun, output: Callable[[str], None], outcome: dict[str, Any]) -> None:
-    """Run a shell step (an argv list, never a shell string), streaming each output line to
-    ``output``. The exit code is put in ``outcome`` even when the step fails."""
-    lines: list[str] = []
-
-    def take(line: str) -> None:
-        lines.append(line)
-        output(line)
-
-    started = time.monotonic()
-    code = _run(list(run.argv), run.timeout, Path.cwd(), take)
-    outcome["exit_code"] = code
-    outcome["elapsed_s"] = round(time.monotonic() - started, 3)
-    outcome["output_tail"] = [redact_text(line) for line in lines[-MAX_TAIL_LINES:]]
-    if code != 0:
-        raise CheckFailed(f"{run.argv[0]} exited {code}")
-
-
-def _run(argv: list[str], timeout: float, cwd: Path, output: Callable[[str], None]) -> int:
-    """Run ``argv``, feed each line of stdout+stderr to ``output``, kill it after ``timeout``
-    seconds (exit code -9 then, with a line saying so)."""
-    return run_process(argv, timeout, cwd, output).code
 
 
 @dataclass(frozen=True)
