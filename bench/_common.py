@@ -148,3 +148,8 @@ def open_workspace(root: Path, config: str) -> tuple[Path, LoadedConfig, Store]:
     loaded = LoadedConfig(parse_config_file(config_file), config_file)
     url = database_url(loaded)
     return config_file, loaded, Store(url, checkpoint_file=checkpoint_path(loaded, url)).open()
+
+
+def ms(seconds: float) -> str:
+    """Seconds as whole milliseconds: ``1,234 ms``."""
+    return f"{seconds * 1000:,.0f} ms"

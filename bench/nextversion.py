@@ -81,7 +81,7 @@ from pathlib import Path
 from typing import Any
 
 # _common puts the repository root first on sys.path: import it before cockpit.
-from _common import ROOT, finish, machine, parser, stage, table, target, target_lines
+from _common import ROOT, finish, machine, ms, parser, stage, table, target, target_lines
 
 TARGET_RATIO = 0.5
 COMMITS = 20_000
@@ -494,10 +494,6 @@ def what_if(repos: dict[str, Path], pycache: Path, runs: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- output
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms"
 
 
 def render(result: dict[str, Any]) -> str:

@@ -73,6 +73,7 @@ from _common import (
     ROOT,
     demo_tables,
     finish,
+    ms,
     open_workspace,
     parser,
     stage,
@@ -858,10 +859,6 @@ def import_profile(config: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- output
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms"
 
 
 def render(result: dict[str, Any]) -> str:

@@ -447,10 +447,15 @@ def cmd_rollback_plan(ctx: Context) -> int:
     if not plan.entries:
         ctx.print("nothing to roll back: no step of this release has run")
         return 0
+    _print_rollback_plan(ctx, plan)
+    return 0
+
+
+def _print_rollback_plan(ctx: Context, plan: Any) -> None:
+    """The question naming what will be undone, then one line per step, newest first."""
     ctx.print_line(plan.question())
     for number, entry in enumerate(plan.entries, start=1):
         ctx.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
-    return 0
 
 
 def cmd_rollback_run(ctx: Context) -> int:
@@ -460,9 +465,7 @@ def cmd_rollback_run(ctx: Context) -> int:
     if not plan.to_undo:
         ctx.print("nothing to roll back: no done step has an undo")
         return 1
-    ctx.print_line(plan.question())
-    for number, entry in enumerate(plan.entries, start=1):
-        ctx.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
+    _print_rollback_plan(ctx, plan)
     if not ctx.args.yes:
         if not sys.stdin.isatty():
             raise UsageError("not a terminal: give --yes to roll back without asking")

@@ -9,6 +9,7 @@ ran) offers resume (re-check first), redo, or skip with a reason.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -365,21 +366,26 @@ class RunbookScreen(CockpitScreen):
 
         self.app.push_screen(DecisionScreen(self.ctx.t("dlg.title.skip", item=first), True), chosen)
 
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def run_step(self, item_id: str, action: str, reason: str | None) -> None:
-        ctx = self.ctx
-        self.running = item_id
+    def _start_run(self, name: str, banner: str) -> Callable[[str], None]:
+        """In a worker: mark ``name`` running, show the log with ``banner``; the returned
+        function writes a line to the log from any thread."""
+        self.running = name
         self.cancel_event = threading.Event()
         self.mode = "log"
-        self.message = ctx.t("run.running", item=item_id)
-        self.app.call_from_thread(self._log, f"--- {item_id} {action}")
-        self.app.call_from_thread(self._draw)
-
         app = self.app  # the step's own threads have no active-app context: capture it here
+        app.call_from_thread(self._log, banner)
+        app.call_from_thread(self._draw)
 
         def output(line: str) -> None:
             app.call_from_thread(self._log, line)
 
+        return output
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def run_step(self, item_id: str, action: str, reason: str | None) -> None:
+        ctx = self.ctx
+        self.message = ctx.t("run.running", item=item_id)
+        output = self._start_run(item_id, f"--- {item_id} {action}")
         try:
             event = decide(
                 ctx.db(),
@@ -441,17 +447,7 @@ class RunbookScreen(CockpitScreen):
         from cockpit.deploy import rollback
 
         ctx = self.ctx
-        self.running = "rollback"
-        self.cancel_event = threading.Event()
-        self.mode = "log"
-        self.app.call_from_thread(self._log, "--- rollback: " + reason)
-        self.app.call_from_thread(self._draw)
-
-        app = self.app  # the step's own threads have no active-app context: capture it here
-
-        def output(line: str) -> None:
-            app.call_from_thread(self._log, line)
-
+        output = self._start_run("rollback", "--- rollback: " + reason)
         try:
             result = rollback(
                 ctx.db(),

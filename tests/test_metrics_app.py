@@ -63,6 +63,15 @@ def sampler_for(app: CockpitApp, source: Scripted, refresh: float = 2.0) -> Samp
     )
 
 
+async def until(pilot, done: Callable[[], bool], seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until ``done()`` holds, at most ``seconds`` (then the test's asserts
+    say what is missing)."""
+    for _ in range(int(seconds * 10)):
+        await pilot.pause(0.1)
+        if done():
+            return
+
+
 def fixed_sampler(app: CockpitApp) -> Sampler:
     """Twenty samples per panel, the last just now: error rate fine, latency over its warning,
     CPU critical; memory has never answered (NO DATA, not 0)."""
@@ -111,10 +120,7 @@ async def test_a_trigger_raises_the_prompt_and_the_decision_is_recorded(build) -
             await pilot.pause(1.0)
             assert not isinstance(app.screen, TriggerScreen)  # healthy: no prompt
             source.values["error_rate"] = 12.0  # the seeds' error-rate trigger: >= 10 %
-            for _ in range(50):
-                await pilot.pause(0.1)
-                if isinstance(app.screen, TriggerScreen):
-                    break
+            await until(pilot, lambda: isinstance(app.screen, TriggerScreen))
             dialog = app.screen
             assert isinstance(dialog, TriggerScreen)
             assert "error" in dialog.body.lower() and "12" in dialog.body
@@ -147,20 +153,19 @@ async def test_start_the_rollback_from_the_trigger_prompt(build) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             app.push_screen(MetricsScreen(RELEASE_ID, sampler))
-            for _ in range(50):
-                await pilot.pause(0.1)
-                if isinstance(app.screen, TriggerScreen):
-                    break
+            await until(pilot, lambda: isinstance(app.screen, TriggerScreen))
             dialog = app.screen
             assert isinstance(dialog, TriggerScreen)
             source.values["error_rate"] = 0.5
             dialog.query_one("#reason", Input).value = "errors on checkout"
             await pilot.press("ctrl+r")
-            for _ in range(50):
-                await pilot.pause(0.1)
-                actions = [e.action for e in app.ctx.store.events(release_id=RELEASE_ID)]
-                if "rollback.finished" in actions:
-                    break
+            await until(
+                pilot,
+                lambda: (
+                    "rollback.finished"
+                    in [e.action for e in app.ctx.store.events(release_id=RELEASE_ID)]
+                ),
+            )
             started = [
                 e
                 for e in app.ctx.store.events(release_id=RELEASE_ID)
