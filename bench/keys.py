@@ -12,7 +12,7 @@ What it measures:
 1. A plan file with one phase of 300 manual items (Japanese and English titles, as the shipped
    plans have) and the T-0 phase the plan format requires, a SQLite workspace, and a release on
    that plan made with :func:`cockpit.release.create_release`.
-2. The cockpit app (:class:`cockpit.app.CockpitApp`) headless, ``run_test(size=(120, 40))``:
+2. The cockpit app (:class:`screens.app.CockpitApp`) headless, ``run_test(size=(120, 40))``:
    the dashboard opens the phase's checklist with ``enter``, as an operator does. Then ``j``
    presses (cursor down), ``k`` presses (back up) and ``enter`` presses (mark the item done: a
    thread worker appends the event through :func:`cockpit.checklist.decide`, then the screen
@@ -59,6 +59,7 @@ import argparse
 import asyncio
 import functools
 import gc
+import inspect
 import itertools
 import math
 import os
@@ -92,12 +93,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import OptionList
 
-from cockpit.app import AppContext, CockpitApp
 from cockpit.checklist import SETTLED
 from cockpit.config import LoadedConfig
 from cockpit.operator import Operator
 from cockpit.release import create_release
+from cockpit.session import Session
 from cockpit.store import Store
+from screens.app import CockpitApp
 
 TARGET_P95_MS = 50.0
 ITEMS = 300
@@ -490,7 +492,7 @@ async def run_cockpit(
     from screens.checklist import ChecklistScreen
 
     app = CockpitApp(
-        AppContext(store=store, loaded=loaded, operator=OPERATOR, lang="en", release_id=release_id)
+        Session(store=store, loaded=loaded, operator=OPERATOR, lang="en"), release_id=release_id
     )
     out = _samples()
     async with app.run_test(size=SIZE) as pilot:
@@ -849,7 +851,7 @@ async def bench(args: argparse.Namespace, work: Path, quiet: bool) -> dict[str, 
         "ticks": {
             "count": len(tick_ms),
             "seconds": on_screen,
-            "refresh_seconds": AppContext.__dataclass_fields__["refresh_seconds"].default,
+            "refresh_seconds": inspect.signature(CockpitApp).parameters["refresh_seconds"].default,
             "p50_ms": statistics.median(tick_ms) if tick_ms else 0.0,
             "max_ms": max(tick_ms) if tick_ms else 0.0,
             "in_pairs": len(close),

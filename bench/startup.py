@@ -552,7 +552,7 @@ def parse_importtime(text: str) -> dict[str, Any]:
 TIMED_IMPORTS = {
     # What `cockpit open` imports before its first frame (cli, config, store, app, dashboard).
     "cockpit": "import cockpit.cli, cockpit.config, cockpit.store, cockpit.operator, "
-    "cockpit.i18n, cockpit.app, screens.dashboard",
+    "cockpit.i18n, screens.app, screens.dashboard",
     "bare": "from textual.app import App; from textual.widgets import Footer, Header",
     "python": "pass",
 }
@@ -610,7 +610,7 @@ url = database_url(loaded)
 store = Store(url, checkpoint_file=checkpoint_path(loaded, url),
               busy_timeout_ms=loaded.config.database.busy_timeout_ms).open()
 out["store_open"] = t() - s
-s = t(); import cockpit.app, screens.dashboard; out["import_app"] = t() - s
+s = t(); import screens.app, screens.dashboard; out["import_app"] = t() - s
 from cockpit.checklist import load_checklist
 from cockpit.release import all_releases
 s = t(); all_releases(store); out["all_releases"] = t() - s
@@ -619,7 +619,8 @@ first = next(r for r in releases if r.status == "open")
 s = t(); load_checklist(store, first.id); out["load_checklist"] = t() - s
 s = t(); store.verify(); out["verify"] = t() - s
 
-from cockpit.app import AppContext, CockpitApp
+from cockpit.session import Session
+from screens.app import CockpitApp
 from cockpit.operator import current_operator
 from screens.dashboard import DashboardScreen
 # DashboardScreen.reload only starts the load_data worker (a thread); the data is drawn by
@@ -632,8 +633,8 @@ def apply(self, *args):
     original_apply(self, *args); loads.append(t() - started[-1])
 DashboardScreen.reload, DashboardScreen._apply = reload, apply
 async def headless():
-    app = CockpitApp(AppContext(store=store, loaded=loaded, operator=current_operator(),
-                                lang="en", refresh_seconds=3600))
+    app = CockpitApp(Session(store=store, loaded=loaded, operator=current_operator(), lang="en"),
+                     refresh_seconds=3600)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
@@ -706,7 +707,7 @@ def patch(name, module):
         wrap(module.DashboardScreen, "_select", "DashboardScreen._select", limit=5)
         wrap(module.DashboardScreen, "_apply", "DashboardScreen._apply (data drawn)", limit=3)
 
-WATCH = {"cockpit.cli", "cockpit.config", "cockpit.store", "cockpit.app", "screens.common",
+WATCH = {"cockpit.cli", "cockpit.config", "cockpit.store", "screens.app", "screens.common",
          "screens.dashboard", "textual.app"}
 
 class Hook:
@@ -949,7 +950,7 @@ def render(result: dict[str, Any]) -> str:
             ("load_config()", "load_config", ""),
             ("import cockpit.store", "import_store", "SQLAlchemy"),
             ("Store(...).open()", "store_open", "engine, schema revision check"),
-            ("import cockpit.app, screens.dashboard", "import_app", "Textual, plan, yaml"),
+            ("import screens.app, screens.dashboard", "import_app", "Textual, plan, yaml"),
             ("all_releases(store)", "all_releases", f"Store.events() + fold, {w['events']:,} rows"),
             ("all_releases(store, summary=True)", "all_releases_summary", "lifecycle events only"),
             ("load_checklist(first open)", "load_checklist", "release's events + plan"),

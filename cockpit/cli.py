@@ -13,58 +13,30 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cockpit.errors import CockpitError, UsageError
 
 if TYPE_CHECKING:
-    from cockpit.config import LoadedConfig
-    from cockpit.operator import Operator
-    from cockpit.store import Store
+    pass
 
 
-class Context:
-    """What a command needs, built on first use so `cockpit --help` stays instant."""
+class Command:
+    """One invocation of a command: its arguments, where it prints, and the session (config,
+    store, operator, clock, language), each made on first use so `cockpit --help` stays
+    instant."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
+        from cockpit.i18n import default_lang
+        from cockpit.session import Session
+
         self.args = args
         self.out = out
-
-    @cached_property
-    def loaded(self) -> LoadedConfig:
-        from cockpit.config import load_config
-
-        return load_config(self.args.config)
-
-    @cached_property
-    def db_url(self) -> str:
-        from cockpit.config import database_url
-
-        return database_url(self.loaded)
-
-    @cached_property
-    def checkpoint_file(self) -> Path:
-        from cockpit.config import checkpoint_path
-
-        return checkpoint_path(self.loaded, self.db_url)
-
-    @cached_property
-    def store(self) -> Store:
-        from cockpit.store import Store
-
-        return Store(
-            self.db_url,
-            checkpoint_file=self.checkpoint_file,
-            busy_timeout_ms=self.loaded.config.database.busy_timeout_ms,
-        ).open()
-
-    @cached_property
-    def operator(self) -> Operator:
-        from cockpit.operator import current_operator
-
-        return current_operator()
+        self.session = Session(
+            config_path=getattr(args, "config", None),
+            lang=getattr(args, "lang", None) or default_lang(),
+        )
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
@@ -85,7 +57,7 @@ class Context:
         from datetime import datetime
         from zoneinfo import ZoneInfo
 
-        zone = ZoneInfo(self.loaded.config.change_window.timezone)
+        zone = ZoneInfo(self.session.loaded.config.change_window.timezone)
         moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone)
         return moment.strftime("%Y-%m-%d %H:%M %Z")
 
@@ -93,80 +65,82 @@ class Context:
 # ---------------------------------------------------------------- commands
 
 
-def cmd_init(ctx: Context) -> int:
+def cmd_init(cmd: Command) -> int:
     from importlib import resources
 
-    target = Path(ctx.args.path)
-    if target.exists() and not ctx.args.force:
+    target = Path(cmd.args.path)
+    if target.exists() and not cmd.args.force:
         raise UsageError(f"{target}: already exists (use --force to overwrite)")
     starter = resources.files("cockpit").joinpath("starter.toml").read_text(encoding="utf-8")
     target.write_text(starter, encoding="utf-8")
-    ctx.print(f"wrote {target}: edit it, then run `cockpit config check`")
+    cmd.print(f"wrote {target}: edit it, then run `cockpit config check`")
     return 0
 
 
-def cmd_config_check(ctx: Context) -> int:
-    loaded = ctx.loaded
+def cmd_config_check(cmd: Command) -> int:
+    loaded = cmd.session.loaded
     envs = ", ".join(sorted(loaded.config.environments)) or "none"
     where = loaded.path or "no config file: embedded default"
     from cockpit.config import redact_url
 
-    ctx.print(f"{where}: ok")
-    ctx.print(f"  environments: {envs}")
-    ctx.print(f"  database:     {redact_url(ctx.db_url)}")
-    ctx.print(f"  checkpoint:   {ctx.checkpoint_file}")
+    cmd.print(f"{where}: ok")
+    cmd.print(f"  environments: {envs}")
+    cmd.print(f"  database:     {redact_url(cmd.session.db_url)}")
+    cmd.print(f"  checkpoint:   {cmd.session.checkpoint_file}")
     return 0
 
 
-def cmd_config_schema(ctx: Context) -> int:
+def cmd_config_schema(cmd: Command) -> int:
     from cockpit.config import json_schema
 
-    ctx.print(json.dumps(json_schema(), indent=2))
+    cmd.print(json.dumps(json_schema(), indent=2))
     return 0
 
 
-def cmd_db_upgrade(ctx: Context) -> int:
+def cmd_db_upgrade(cmd: Command) -> int:
     from cockpit.config import redact_url
     from cockpit.store import Store
 
-    store = Store(ctx.db_url, checkpoint_file=ctx.checkpoint_file)
+    store = Store(cmd.session.db_url, checkpoint_file=cmd.session.checkpoint_file)
     before = store.current_revision()
     store.upgrade()
     after = store.current_revision()
     state = "already up to date" if before == after else f"upgraded {before or 'empty'} -> {after}"
-    ctx.print(f"{redact_url(ctx.db_url)}: {state}")
+    cmd.print(f"{redact_url(cmd.session.db_url)}: {state}")
     return 0
 
 
-def cmd_db_current(ctx: Context) -> int:
+def cmd_db_current(cmd: Command) -> int:
     from cockpit.config import redact_url
     from cockpit.store import SCHEMA_HEAD, SCHEMA_REVISIONS, Store
 
-    current = Store(ctx.db_url).current_revision()
+    current = Store(cmd.session.db_url).current_revision()
     if current == SCHEMA_HEAD:
         state = "up to date"
     elif current is not None and current not in SCHEMA_REVISIONS:
         state = f"NEWER than this cockpit ({SCHEMA_HEAD}): upgrade the cockpit"
     else:
         state = f"behind (head is {SCHEMA_HEAD}): run `cockpit db upgrade`"
-    ctx.print(f"{redact_url(ctx.db_url)}: revision {current or 'none (empty database)'}, {state}")
+    cmd.print(
+        f"{redact_url(cmd.session.db_url)}: revision {current or 'none (empty database)'}, {state}"
+    )
     return 0 if current == SCHEMA_HEAD else 1
 
 
-def cmd_audit_verify(ctx: Context) -> int:
+def cmd_audit_verify(cmd: Command) -> int:
     from cockpit.store import read_checkpoint
 
-    if ctx.args.checkpoint:
-        checkpoint = read_checkpoint(Path(ctx.args.checkpoint))
-        source = ctx.args.checkpoint
+    if cmd.args.checkpoint:
+        checkpoint = read_checkpoint(Path(cmd.args.checkpoint))
+        source = cmd.args.checkpoint
     else:
-        checkpoint = read_checkpoint(ctx.checkpoint_file, missing_ok=True)
-        source = str(ctx.checkpoint_file)
+        checkpoint = read_checkpoint(cmd.session.checkpoint_file, missing_ok=True)
+        source = str(cmd.session.checkpoint_file)
     started = time.perf_counter()
-    report = ctx.store.verify(checkpoint)
+    report = cmd.session.store.verify(checkpoint)
     elapsed = time.perf_counter() - started
-    if ctx.args.json:
-        ctx.print(
+    if cmd.args.json:
+        cmd.print(
             json.dumps(
                 {
                     "ok": report.ok,
@@ -194,227 +168,229 @@ def cmd_audit_verify(ctx: Context) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if report.problem is not None:
-        ctx.print(f"audit chain BROKEN: {report.problem}")
+        cmd.print(f"audit chain BROKEN: {report.problem}")
         return 1
     anchor = (
         f"matches checkpoint seq {checkpoint.seq}"
         if checkpoint and checkpoint.seq
         else "no checkpoint: a cut-off or rewritten end cannot be detected"
     )
-    ctx.print(
+    cmd.print(
         f"audit chain ok: {report.count} events, head #{report.head_seq} "
         f"{report.head_hash[:12]}, {anchor} ({elapsed:.2f}s)"
     )
     return 0
 
 
-def _release_filter(ctx: Context) -> str | None:
-    if not getattr(ctx.args, "release", None):
+def _release_filter(cmd: Command) -> str | None:
+    if not getattr(cmd.args, "release", None):
         return None
     from cockpit.release import find_release_id
 
-    return find_release_id(ctx.store, ctx.args.release)
+    return find_release_id(cmd.session.store, cmd.args.release)
 
 
-def cmd_audit_export(ctx: Context) -> int:
+def cmd_audit_export(cmd: Command) -> int:
     from cockpit.audit_export import export
 
-    events = ctx.store.events(release_id=_release_filter(ctx))
-    out: TextIO = ctx.out
+    events = cmd.session.store.events(release_id=_release_filter(cmd))
+    out: TextIO = cmd.out
     handle = None
-    if ctx.args.output:
-        handle = open(ctx.args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    if cmd.args.output:
+        handle = open(cmd.args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
         out = handle
     try:
-        export(events, ctx.args.format, out)
+        export(events, cmd.args.format, out)
     finally:
         if handle:
             handle.close()
     return 0
 
 
-def cmd_audit_tail(ctx: Context) -> int:
+def cmd_audit_tail(cmd: Command) -> int:
     from cockpit.audit_export import format_event_line
 
-    release_id = _release_filter(ctx)
-    events = ctx.store.events(release_id=release_id, last=ctx.args.lines)
+    release_id = _release_filter(cmd)
+    events = cmd.session.store.events(release_id=release_id, last=cmd.args.lines)
     for ev in events:
-        ctx.print_line(format_event_line(ev))
-    if not ctx.args.follow:
+        cmd.print_line(format_event_line(ev))
+    if not cmd.args.follow:
         return 0
     last = events[-1].seq if events else 0
     try:
         while True:
             time.sleep(1.0)
-            for ev in ctx.store.events(release_id=release_id, after_seq=last):
-                ctx.print_line(format_event_line(ev))
+            for ev in cmd.session.store.events(release_id=release_id, after_seq=last):
+                cmd.print_line(format_event_line(ev))
                 last = ev.seq
-            ctx.out.flush()
+            cmd.out.flush()
     except KeyboardInterrupt:
         return 0
 
 
-def cmd_note(ctx: Context) -> int:
+def cmd_note(cmd: Command) -> int:
     from cockpit.events import NewEvent
     from cockpit.release import get_release
 
-    text = " ".join(ctx.args.text).strip()
+    text = " ".join(cmd.args.text).strip()
     if not text:
         raise UsageError("note: the text is empty")
-    release = get_release(ctx.store, ctx.args.release) if ctx.args.release else None
-    ev = ctx.store.append(
+    release = get_release(cmd.session.store, cmd.args.release) if cmd.args.release else None
+    ev = cmd.session.store.append(
         NewEvent(
             action="note",
             release_id=release.id if release else None,
             reason=text,
             rehearsal=release.rehearsal if release else False,
         ),
-        ctx.operator,
+        cmd.session.operator,
     )
-    ctx.print(f"noted as #{ev.seq} by {ev.actor}")
+    cmd.print(f"noted as #{ev.seq} by {ev.actor}")
     return 0
 
 
-def cmd_release_new(ctx: Context) -> int:
+def cmd_release_new(cmd: Command) -> int:
     from cockpit.release import create_release, new_release_event
 
     # Check everything the operator typed before the database is touched.
     new_release_event(
-        ctx.loaded,
-        plan=ctx.args.plan,
-        environment=ctx.args.env,
-        version=ctx.args.version,
-        t0=ctx.args.t0,
+        cmd.session.loaded,
+        plan=cmd.args.plan,
+        environment=cmd.args.env,
+        version=cmd.args.version,
+        t0=cmd.args.t0,
     )
     release = create_release(
-        ctx.store,
-        ctx.loaded,
-        ctx.operator,
-        plan=ctx.args.plan,
-        environment=ctx.args.env,
-        version=ctx.args.version,
-        t0=ctx.args.t0,
+        cmd.session.store,
+        cmd.session.loaded,
+        cmd.session.operator,
+        plan=cmd.args.plan,
+        environment=cmd.args.env,
+        version=cmd.args.version,
+        t0=cmd.args.t0,
     )
-    if ctx.args.json:
-        ctx.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
+    if cmd.args.json:
+        cmd.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
     else:
-        ctx.print(
+        cmd.print(
             f"created release {release.id}: {release.version} {release.plan} "
             f"-> {release.environment}{' (rehearsal)' if release.rehearsal else ''}, "
-            f"T-0 {ctx.local_time(release.t0)}"
+            f"T-0 {cmd.local_time(release.t0)}"
         )
     return 0
 
 
-def cmd_release_list(ctx: Context) -> int:
+def cmd_release_list(cmd: Command) -> int:
     from cockpit.release import all_releases
 
-    releases = all_releases(ctx.store)
-    if ctx.args.json:
-        ctx.print(json.dumps([r.as_dict() for r in releases], indent=2, ensure_ascii=False))
+    releases = all_releases(cmd.session.store)
+    if cmd.args.json:
+        cmd.print(json.dumps([r.as_dict() for r in releases], indent=2, ensure_ascii=False))
         return 0
     if not releases:
-        ctx.print("no releases yet: `cockpit release new --help`")
+        cmd.print("no releases yet: `cockpit release new --help`")
         return 0
-    ctx.print(f"{'ID':<11} {'VERSION':<12} {'PLAN':<9} {'ENV':<14} {'T-0':<21} STATUS")
+    cmd.print(f"{'ID':<11} {'VERSION':<12} {'PLAN':<9} {'ENV':<14} {'T-0':<21} STATUS")
     for r in releases:
         env = r.environment + (" (R)" if r.rehearsal else "")
-        t0 = ctx.local_time(r.t0)
+        t0 = cmd.local_time(r.t0)
         plan = Path(r.plan).stem
-        ctx.print_line(f"{r.id:<11} {r.version:<12} {plan:<9} {env:<14} {t0:<21} {r.status}")
+        cmd.print_line(f"{r.id:<11} {r.version:<12} {plan:<9} {env:<14} {t0:<21} {r.status}")
     if any(r.rehearsal for r in releases):
-        ctx.print("(R) rehearsal")
+        cmd.print("(R) rehearsal")
     return 0
 
 
-def cmd_release_close(ctx: Context) -> int:
+def cmd_release_close(cmd: Command) -> int:
     from cockpit.release import close_release
 
     release = close_release(
-        ctx.store,
-        ctx.operator,
-        ctx.args.release,
-        cancel=ctx.args.subcommand == "cancel",
-        reason=ctx.args.reason,
+        cmd.session.store,
+        cmd.session.operator,
+        cmd.args.release,
+        cancel=cmd.args.subcommand == "cancel",
+        reason=cmd.args.reason,
     )
-    ctx.print(f"release {release.id} {release.status}")
+    cmd.print(f"release {release.id} {release.status}")
     return 0
 
 
-def cmd_release_show(ctx: Context) -> int:
+def cmd_release_show(cmd: Command) -> int:
     from cockpit.release import get_release
 
-    release = get_release(ctx.store, ctx.args.release)
-    if ctx.args.json:
-        ctx.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
+    release = get_release(cmd.session.store, cmd.args.release)
+    if cmd.args.json:
+        cmd.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
         return 0
-    ctx.print(
+    cmd.print(
         f"release {release.id}  {release.version}  plan {release.plan}  "
         f"-> {release.environment}{'  REHEARSAL' if release.rehearsal else ''}"
     )
-    ctx.print(f"  T-0       {ctx.local_time(release.t0)}  ({release.t0})")
-    ctx.print(f"  status    {release.status}")
-    ctx.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")
-    ctx.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
+    cmd.print(f"  T-0       {cmd.local_time(release.t0)}  ({release.t0})")
+    cmd.print(f"  status    {release.status}")
+    cmd.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")
+    cmd.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
     for note in release.notes:
-        ctx.print_line(f"  note #{note['seq']} {note['by']}: {note['text']}")
-    _print_checklist(ctx, release.id)
+        cmd.print_line(f"  note #{note['seq']} {note['by']}: {note['text']}")
+    _print_checklist(cmd, release.id)
     return 0
 
 
-def _print_checklist(ctx: Context, release_id: str) -> None:
+def _print_checklist(cmd: Command, release_id: str) -> None:
     from cockpit.checklist import MARKERS, load_checklist
     from cockpit.plan import PlanError
     from cockpit.window import phase_due
 
     try:
-        checklist = load_checklist(ctx.store, release_id)
+        checklist = load_checklist(cmd.session.store, release_id)
     except PlanError as exc:
-        ctx.print(f"  plan      cannot be read: {exc}")
+        cmd.print(f"  plan      cannot be read: {exc}")
         return
 
     t0 = checklist.release.t0_at()
-    ctx.print("")
+    cmd.print("")
     for phase in checklist.plan.plan.phases:
         done, total = checklist.progress(phase)
         due = phase_due(t0, -phase.offset_days).strftime("%m-%d %H:%M")
-        ctx.print_line(f"  {phase.id.upper():<5} {phase.title_ja}  {done}/{total}  due {due}")
-        if not getattr(ctx.args, "items", False):
+        cmd.print_line(f"  {phase.id.upper():<5} {phase.title_ja}  {done}/{total}  due {due}")
+        if not getattr(cmd.args, "items", False):
             continue
         for item in phase.items:
             state = checklist.state(item.id)
             extra = f"  {state.by} {state.status.value}" if state.by else ""
-            ctx.print_line(f"    {MARKERS[state.status]} {item.id:<24} {item.title_ja}{extra}")
+            cmd.print_line(f"    {MARKERS[state.status]} {item.id:<24} {item.title_ja}{extra}")
     upcoming = checklist.next_item()
     if upcoming:
         phase, item = upcoming
-        ctx.print_line(f"  next      {item.id}  {item.title_ja} ({item.title_en})")
+        cmd.print_line(f"  next      {item.id}  {item.title_ja} ({item.title_en})")
 
 
-def cmd_item(ctx: Context) -> int:
+def cmd_item(cmd: Command) -> int:
     from cockpit.checklist import decide
 
     ev = decide(
-        ctx.store,
-        ctx.loaded,
-        ctx.operator,
-        ctx.args.release,
-        ctx.args.item,
-        ctx.args.action,
-        reason=ctx.args.reason,
-        override=ctx.args.override,
-        output=lambda line: ctx.print_line("  | " + line),
+        cmd.session.store,
+        cmd.session.loaded,
+        cmd.session.operator,
+        cmd.args.release,
+        cmd.args.item,
+        cmd.args.action,
+        reason=cmd.args.reason,
+        override=cmd.args.override,
+        output=lambda line: cmd.print_line("  | " + line),
     )
-    ctx.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}")
+    cmd.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}")
     return 0
 
 
-def cmd_preview(ctx: Context) -> int:
+def cmd_preview(cmd: Command) -> int:
     from cockpit.deploy import preview
 
-    info, shown = preview(ctx.store, ctx.loaded, ctx.operator, ctx.args.release, ctx.args.item)
-    if ctx.args.json:
-        ctx.print(
+    info, shown = preview(
+        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release, cmd.args.item
+    )
+    if cmd.args.json:
+        cmd.print(
             json.dumps(
                 {
                     "item": info.id,
@@ -431,104 +407,106 @@ def cmd_preview(ctx: Context) -> int:
         )
         return 0
     where = " (from cockpit.toml)" if info.source == "config" else ""
-    ctx.print_line(f"{info.id}  {info.run.kind}{where}  {info.status.value}")
-    ctx.print_line(shown.summary)
+    cmd.print_line(f"{info.id}  {info.run.kind}{where}  {info.status.value}")
+    cmd.print_line(shown.summary)
     for call in shown.calls:
-        ctx.print_line("  $ " + call)
+        cmd.print_line("  $ " + call)
     for line in shown.lines:
-        ctx.print_line("  " + line)
+        cmd.print_line("  " + line)
     return 0
 
 
-def cmd_rollback_plan(ctx: Context) -> int:
+def cmd_rollback_plan(cmd: Command) -> int:
     from cockpit.deploy import rollback_plan
 
-    plan = rollback_plan(ctx.store, ctx.loaded, ctx.operator, ctx.args.release)
+    plan = rollback_plan(
+        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
+    )
     if not plan.entries:
-        ctx.print("nothing to roll back: no step of this release has run")
+        cmd.print("nothing to roll back: no step of this release has run")
         return 0
-    _print_rollback_plan(ctx, plan)
+    _print_rollback_plan(cmd, plan)
     return 0
 
 
-def _print_rollback_plan(ctx: Context, plan: Any) -> None:
+def _print_rollback_plan(cmd: Command, plan: Any) -> None:
     """The question naming what will be undone, then one line per step, newest first."""
-    ctx.print_line(plan.question())
+    cmd.print_line(plan.question())
     for number, entry in enumerate(plan.entries, start=1):
-        ctx.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
+        cmd.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
 
 
-def cmd_rollback_run(ctx: Context) -> int:
+def cmd_rollback_run(cmd: Command) -> int:
     from cockpit.deploy import rollback, rollback_plan
 
-    plan = rollback_plan(ctx.store, ctx.loaded, ctx.operator, ctx.args.release)
+    plan = rollback_plan(
+        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
+    )
     if not plan.to_undo:
-        ctx.print("nothing to roll back: no done step has an undo")
+        cmd.print("nothing to roll back: no done step has an undo")
         return 1
-    _print_rollback_plan(ctx, plan)
-    if not ctx.args.yes:
+    _print_rollback_plan(cmd, plan)
+    if not cmd.args.yes:
         if not sys.stdin.isatty():
             raise UsageError("not a terminal: give --yes to roll back without asking")
         if input("roll back? [y/N] ").strip().lower() not in {"y", "yes"}:
-            ctx.print("not rolled back")
+            cmd.print("not rolled back")
             return 1
     result = rollback(
-        ctx.store,
-        ctx.loaded,
-        ctx.operator,
-        ctx.args.release,
-        ctx.args.reason,
-        output=lambda line: ctx.print_line("  | " + line),
+        cmd.session.store,
+        cmd.session.loaded,
+        cmd.session.operator,
+        cmd.args.release,
+        cmd.args.reason,
+        output=lambda line: cmd.print_line("  | " + line),
     )
     healthy = {True: "healthy", False: "NOT healthy", None: "no health checks"}[result.healthy]
-    ctx.print_line(
+    cmd.print_line(
         f"undone: {', '.join(result.undone) or 'none'}; {healthy}; "
         f"{result.elapsed_s:.1f} s from the decision"
     )
     if result.failed:
-        ctx.print_line(f"FAILED at {result.failed}: {result.error}")
-        ctx.print_line(f"left to undo: {', '.join(result.left) or 'none'}")
+        cmd.print_line(f"FAILED at {result.failed}: {result.error}")
+        cmd.print_line(f"left to undo: {', '.join(result.left) or 'none'}")
     return 0 if result.ok else 1
 
 
-def cmd_rollback_report(ctx: Context) -> int:
+def cmd_rollback_report(cmd: Command) -> int:
     from cockpit.deploy import rollback_report
 
-    text = rollback_report(ctx.store, ctx.args.release)
-    if ctx.args.out:
-        Path(ctx.args.out).write_text(text, encoding="utf-8")
-        ctx.print(f"wrote {ctx.args.out}")
+    text = rollback_report(cmd.session.store, cmd.args.release)
+    if cmd.args.out:
+        Path(cmd.args.out).write_text(text, encoding="utf-8")
+        cmd.print(f"wrote {cmd.args.out}")
     else:
-        ctx.print(text)
+        cmd.print(text)
     return 0
 
 
-def cmd_plan_validate(ctx: Context) -> int:
+def cmd_plan_validate(cmd: Command) -> int:
     from cockpit.plan import read_plan
 
-    for name in ctx.args.files:
+    for name in cmd.args.files:
         loaded = read_plan(name)
         items = sum(len(phase.items) for phase in loaded.plan.phases)
-        ctx.print(
+        cmd.print(
             f"{loaded.source}: ok ({len(loaded.plan.phases)} phases, {items} items, "
             f"sha256 {loaded.sha256[:12]})"
         )
     return 0
 
 
-def cmd_plan_show(ctx: Context) -> int:
+def cmd_plan_show(cmd: Command) -> int:
     from cockpit.plan import list_plans, read_plan
 
-    if not ctx.args.plan:
+    if not cmd.args.plan:
         for name in list_plans():
             plan = read_plan(name).plan
-            ctx.print_line(f"{name:<10} {plan.title_ja}  {plan.title_en}")
+            cmd.print_line(f"{name:<10} {plan.title_ja}  {plan.title_en}")
         return 0
-    loaded = read_plan(ctx.args.plan)
+    loaded = read_plan(cmd.args.plan)
     plan = loaded.plan
-    from cockpit.i18n import default_lang
-
-    english = (ctx.args.lang or default_lang()) == "en"
+    english = cmd.session.lang == "en"
 
     def title(thing: Any) -> str:
         first, second = (
@@ -536,42 +514,31 @@ def cmd_plan_show(ctx: Context) -> int:
         )
         return f"{first}  ({second})"
 
-    ctx.print(f"{plan.name}: {title(plan)}   sha256 {loaded.sha256[:12]}")
+    cmd.print(f"{plan.name}: {title(plan)}   sha256 {loaded.sha256[:12]}")
     for phase in plan.phases:
-        ctx.print("")
-        ctx.print_line(f"{phase.id.upper():<5} {title(phase)}")
+        cmd.print("")
+        cmd.print_line(f"{phase.id.upper():<5} {title(phase)}")
         for item in phase.items:
             kind = type(item).__struct_config__.tag
-            ctx.print_line(f"  {kind:<6} {item.id:<24} {title(item)}")
+            cmd.print_line(f"  {kind:<6} {item.id:<24} {title(item)}")
     return 0
 
 
-def open_app(ctx: Context, release_id: str | None = None) -> int:
+def open_app(cmd: Command, release_id: str | None = None) -> int:
     """Open the Textual cockpit on this terminal."""
-    from cockpit.app import AppContext, run_app
-    from cockpit.i18n import default_lang
+    from screens.app import run_app
 
-    run_app(
-        AppContext(
-            store=None,
-            opener=lambda: ctx.store,
-            loaded=ctx.loaded,
-            operator=ctx.operator,
-            lang=ctx.args.lang or default_lang(),
-            ascii=ctx.args.ascii,
-            release_id=release_id,
-        )
-    )
+    run_app(cmd.session, ascii=cmd.args.ascii, release_id=release_id)
     return 0
 
 
-def cmd_open(ctx: Context) -> int:
+def cmd_open(cmd: Command) -> int:
     release_id = None
-    if getattr(ctx.args, "release", None):
+    if getattr(cmd.args, "release", None):
         from cockpit.release import find_release_id
 
-        release_id = find_release_id(ctx.store, ctx.args.release)
-    return open_app(ctx, release_id)
+        release_id = find_release_id(cmd.session.store, cmd.args.release)
+    return open_app(cmd, release_id)
 
 
 def serve_demo_app(root: Path) -> Any:
@@ -595,51 +562,51 @@ def serve_demo_app(root: Path) -> Any:
         return None
 
 
-def cmd_demo(ctx: Context) -> int:
+def cmd_demo(cmd: Command) -> int:
     from cockpit.demo import create_demo
 
-    workspace = create_demo(Path(ctx.args.dir) if ctx.args.dir else None)
+    workspace = create_demo(Path(cmd.args.dir) if cmd.args.dir else None)
     os.environ["COCKPIT_CONFIG"] = str(workspace.config)
-    ctx.args.config = str(workspace.config)
-    ctx.print(f"demo workspace: {workspace.root}")
-    ctx.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
-    ctx.print(f"  git remote      {workspace.repo.parent / 'remote.git'} (origin, bare)")
-    ctx.print(f"  config          {workspace.config}")
-    ctx.print(f"  application     {workspace.app_url} (database {workspace.db_url})")
-    ctx.print("")
-    if sys.stdout.isatty() and sys.stdin.isatty() and not ctx.args.no_tui:
+    cmd.args.config = str(workspace.config)
+    cmd.print(f"demo workspace: {workspace.root}")
+    cmd.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
+    cmd.print(f"  git remote      {workspace.repo.parent / 'remote.git'} (origin, bare)")
+    cmd.print(f"  config          {workspace.config}")
+    cmd.print(f"  application     {workspace.app_url} (database {workspace.db_url})")
+    cmd.print("")
+    if sys.stdout.isatty() and sys.stdin.isatty() and not cmd.args.no_tui:
         server = serve_demo_app(workspace.root)
         try:
-            return open_app(ctx, workspace.release_id)
+            return open_app(cmd, workspace.release_id)
         finally:
             if server is not None:
                 server.stop()
-    ctx.args.release = workspace.release_id
-    ctx.args.json = False
-    cmd_release_show(ctx)
-    ctx.print("")
-    ctx.args.checkpoint = None
-    cmd_audit_verify(ctx)
-    ctx.print("")
+    cmd.args.release = workspace.release_id
+    cmd.args.json = False
+    cmd_release_show(cmd)
+    cmd.print("")
+    cmd.args.checkpoint = None
+    cmd_audit_verify(cmd)
+    cmd.print("")
     rid = workspace.release_id
-    ctx.print("try it:")
-    ctx.print(f"  export COCKPIT_CONFIG={workspace.config}")
-    ctx.print(f"  cockpit release show {rid} --items")
-    ctx.print(f"  cockpit item done {rid} t14.requirements")
-    ctx.print(f"  cockpit item skip {rid} t14.dependencies --reason 'pip-audit ran in CI'")
-    ctx.print(f"  cockpit note --release {rid} 'walked through T-14'")
-    ctx.print("  cockpit audit tail; cockpit audit verify")
+    cmd.print("try it:")
+    cmd.print(f"  export COCKPIT_CONFIG={workspace.config}")
+    cmd.print(f"  cockpit release show {rid} --items")
+    cmd.print(f"  cockpit item done {rid} t14.requirements")
+    cmd.print(f"  cockpit item skip {rid} t14.dependencies --reason 'pip-audit ran in CI'")
+    cmd.print(f"  cockpit note --release {rid} 'walked through T-14'")
+    cmd.print("  cockpit audit tail; cockpit audit verify")
     return 0
 
 
 # ---------------------------------------------------------------- parser
 
 
-def cmd_tag(ctx: Context) -> int:
+def cmd_tag(cmd: Command) -> int:
     from cockpit import tagging
     from cockpit.versioning import GitFailed, TagRequest
 
-    args = ctx.args
+    args = cmd.args
     request = TagRequest(
         bump=args.bump,
         pre=args.pre,
@@ -648,9 +615,9 @@ def cmd_tag(ctx: Context) -> int:
         push=args.push,
     )
     prep = tagging.prepare(
-        ctx.store,
-        ctx.loaded,
-        ctx.operator,
+        cmd.session.store,
+        cmd.session.loaded,
+        cmd.session.operator,
         request,
         release_text=args.release,
         env_name=args.env,
@@ -661,18 +628,18 @@ def cmd_tag(ctx: Context) -> int:
     if notes is not None:
         prep.plan.notes = notes.strip("\n")
     if args.json:
-        ctx.print(json.dumps(prep.as_dict(), indent=2, ensure_ascii=False))
+        cmd.print(json.dumps(prep.as_dict(), indent=2, ensure_ascii=False))
     else:
-        print_tag_preview(ctx, prep)
+        print_tag_preview(cmd, prep)
     if not prep.ok:
         if not args.json:
-            ctx.print("preflight failed: nothing was changed")
+            cmd.print("preflight failed: nothing was changed")
         return 1
     if args.dry_run or (prep.plan.todo == "nothing" and not args.push):
         return 0
     if prep.plan.todo == "nothing":
         if not args.json:
-            ctx.print(f"{prep.plan.tag} is already published: nothing to do")
+            cmd.print(f"{prep.plan.tag} is already published: nothing to do")
         return 0
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -681,16 +648,16 @@ def cmd_tag(ctx: Context) -> int:
         push = f" and push it to {prep.plan.remote}" if args.push and what != "push" else ""
         answer = input(f"{what} {prep.plan.tag} on {prep.plan.commit[:12]}{push}? [y/N] ")
         if answer.strip().lower() not in {"y", "yes"}:
-            ctx.print("nothing was changed")
+            cmd.print("nothing was changed")
             return 1
     try:
         ev = tagging.execute(
-            ctx.store,
-            ctx.loaded,
-            ctx.operator,
+            cmd.session.store,
+            cmd.session.loaded,
+            cmd.session.operator,
             prep,
             changelog=not args.no_changelog,
-            progress=lambda line: ctx.print_line("  .. " + line) if not args.json else None,
+            progress=lambda line: cmd.print_line("  .. " + line) if not args.json else None,
         )
     except GitFailed as exc:
         made = prep.git.sha(f"refs/tags/{prep.plan.tag}") is not None
@@ -704,27 +671,27 @@ def cmd_tag(ctx: Context) -> int:
         return 1
     if not args.json:
         done = "published" if args.push else "created (not pushed: --push publishes it)"
-        ctx.print(f"#{ev.seq} {ev.action}: {prep.plan.tag} {done}")
+        cmd.print(f"#{ev.seq} {ev.action}: {prep.plan.tag} {done}")
     return 0
 
 
-def print_tag_preview(ctx: Context, prep: Any) -> None:
+def print_tag_preview(cmd: Command, prep: Any) -> None:
     plan = prep.plan
     where = f"branch {plan.branch}" if plan.branch else "detached HEAD"
-    ctx.print_line(f"repository  {plan.repo}  ({where}, HEAD {plan.commit[:12]})")
-    ctx.print_line(f"version     {plan.version}  {plan.why}")
+    cmd.print_line(f"repository  {plan.repo}  ({where}, HEAD {plan.commit[:12]})")
+    cmd.print_line(f"version     {plan.version}  {plan.why}")
     if plan.suggestion is not None:
-        ctx.print_line(f"commits     {plan.suggestion.describe()}")
+        cmd.print_line(f"commits     {plan.suggestion.describe()}")
         for c in plan.suggestion.deciding[:10]:
-            ctx.print_line(f"              {c.sha[:7]} {c.subject}")
-    ctx.print("preflight")
+            cmd.print_line(f"              {c.sha[:7]} {c.subject}")
+    cmd.print("preflight")
     for check in plan.checks:
         mark = "[x]" if check.ok else "[!]"
-        ctx.print_line(f"  {mark} {check.name:<11} {check.detail}")
+        cmd.print_line(f"  {mark} {check.name:<11} {check.detail}")
     if plan.todo in {"create", "remake"}:
-        ctx.print(f"tag message ({plan.tag})")
+        cmd.print(f"tag message ({plan.tag})")
         for line in prep.message(None).splitlines():
-            ctx.print_line("  | " + line)
+            cmd.print_line("  | " + line)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -740,7 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(
-        parent: Any, name: str, func: Callable[[Context], int], help_text: str
+        parent: Any, name: str, func: Callable[[Command], int], help_text: str
     ) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(func=func)
@@ -873,7 +840,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         else:
             parser.print_help()
             return 0
-    ctx = Context(args, out or sys.stdout)
+    cmd = Command(args, out or sys.stdout)
     import logging
 
     logger = logging.getLogger("cockpit")
@@ -883,7 +850,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         logger.addHandler(handler)
         logger.propagate = False
     try:
-        return int(args.func(ctx))
+        return int(args.func(cmd))
     except CockpitError as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return exc.exit_code

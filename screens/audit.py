@@ -37,30 +37,30 @@ class AuditScreen(CockpitScreen):
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
         yield AuditView(id="log")
-        yield Input(id="filter", placeholder=self.ctx.t("audit.filter"))
+        yield Input(id="filter", placeholder=self.session.t("audit.filter"))
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        release_id = self.ctx.release_id
+        release_id = self.cockpit.release_id
         if release_id:
             from cockpit.release import get_release
 
-            self.rehearsal = get_release(self.ctx.db(), release_id).rehearsal
+            self.rehearsal = get_release(self.session.store, release_id).rehearsal
         self.query_one("#filter", Input).display = False
         self.query_one("#log", AuditView).focus()
         self.query_one("#keys", KeyBar).show_keys(
             [
-                KeyHint("?", self.ctx.t("act.help")),
-                KeyHint("/", self.ctx.t("act.filter")),
-                KeyHint("v", self.ctx.t("act.verify")),
+                KeyHint("?", self.session.t("act.help")),
+                KeyHint("/", self.session.t("act.filter")),
+                KeyHint("v", self.session.t("act.verify")),
                 KeyHint("j/k g/G", "scroll"),
-                KeyHint("esc", self.ctx.t("act.back")),
+                KeyHint("esc", self.session.t("act.back")),
             ]
         )
 
     def reload(self) -> None:
         """Read only the events after the last one shown (the log only grows)."""
-        new = self.ctx.db().events(after_seq=self.last_seq)
+        new = self.session.store.events(after_seq=self.last_seq)
         if new:
             self.lines.extend(format_event_line(ev) for ev in new)
             self.last_seq = new[-1].seq
@@ -72,11 +72,11 @@ class AuditScreen(CockpitScreen):
         needle = self.query_text.lower()
         shown = [line for line in self.lines if needle in line.lower()] if needle else self.lines
         self.query_one("#log", AuditView).set_lines(shown)
-        header = Text(" " + self.ctx.t("audit.title") + "  ", style="bold")
+        header = Text(" " + self.session.t("audit.title") + "  ", style="bold")
         if self.rehearsal:
             header.append("REHEARSAL", style="reverse")
             header.append("  ")
-        header.append(self.ctx.t("audit.count", shown=len(shown), total=len(self.lines)))
+        header.append(self.session.t("audit.count", shown=len(shown), total=len(self.lines)))
         if needle:
             header.append(f"  /{self.query_text}")
         if self.verdict:
@@ -109,11 +109,11 @@ class AuditScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="verify")
     def action_verify(self) -> None:
-        report = self.ctx.db().verify()
+        report = self.session.store.verify()
         if report.problem is None:
-            verdict = self.ctx.t("audit.verify_ok", count=report.count, seq=report.head_seq)
+            verdict = self.session.t("audit.verify_ok", count=report.count, seq=report.head_seq)
         else:
-            verdict = self.ctx.t("audit.verify_bad", finding=str(report.problem))
+            verdict = self.session.t("audit.verify_bad", finding=str(report.problem))
         self.app.call_from_thread(self._set_verdict, verdict)
 
     def _set_verdict(self, verdict: str) -> None:
@@ -122,6 +122,6 @@ class AuditScreen(CockpitScreen):
 
     def palette_commands(self) -> list[tuple[str, str, object]]:
         return [
-            (self.ctx.t("act.filter"), "/", self.action_filter),
-            (self.ctx.t("act.verify"), "v", self.action_verify),
+            (self.session.t("act.filter"), "/", self.action_filter),
+            (self.session.t("act.verify"), "v", self.action_verify),
         ]

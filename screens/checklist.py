@@ -111,14 +111,14 @@ class ChecklistScreen(CockpitScreen):
         return self.checklist.plan.plan.phase(self.phase_id)
 
     def reload(self) -> None:
-        self.checklist = load_checklist(self.ctx.db(), self.release_id)
+        self.checklist = load_checklist(self.session.store, self.release_id)
         self._draw()
 
     def _draw(self) -> None:
-        ctx, checklist = self.ctx, self.checklist
+        session, checklist = self.session, self.checklist
         assert checklist is not None
         release = checklist.release
-        zone = ctx.loaded.config.change_window.timezone
+        zone = session.loaded.config.change_window.timezone
         header = self.query_one("#header", StatusLine)
         header.set_text(self.header_text(checklist))
         header.set_class(release.rehearsal, "rehearsal")
@@ -126,7 +126,7 @@ class ChecklistScreen(CockpitScreen):
         first, second = self.titles(phase)
         done, total = checklist.progress(phase)
         due = phase_due(release.t0_at(), -phase.offset_days)
-        now = ctx.now()
+        now = session.now()
         status = due_status(due, now)
         when = local(due, zone)
         remaining = format_remaining(due - now) if due > now else ""
@@ -139,9 +139,9 @@ class ChecklistScreen(CockpitScreen):
             line.append("  ")
         late = status == "overdue" and done < total and not release.rehearsal
         label = "dash.overdue" if late else "dash.due"
-        line.append(ctx.t(label, when=when))
+        line.append(session.t(label, when=when))
         if remaining:
-            line.append(" " + ctx.t("list.in", left=remaining))
+            line.append(" " + session.t("list.in", left=remaining))
         line.append("   " + second, style="dim")
         self.query_one("#phase", StatusLine).set_text(line)
 
@@ -178,19 +178,19 @@ class ChecklistScreen(CockpitScreen):
     def _state_note(self, item: Item, status: Status) -> str:
         assert self.checklist is not None
         state = self.checklist.state(item.id)
-        zone = self.ctx.loaded.config.change_window.timezone
+        zone = self.session.loaded.config.change_window.timezone
         if isinstance(item, GateItem) and status in {Status.PENDING, Status.AWAITING}:
             have = len(state.valid_approvers(self.checklist.plan.sha256))
             preparer = actor_name(self.checklist.release.created_by)
-            return self.ctx.t(
+            return self.session.t(
                 "list.gate", have=have, need=item.approvals, role=item.role, preparer=preparer
             )
         if status is Status.SKIPPED:
             return f'skip: "{state.reason}"'
         if state.by and state.at:
-            claimed = " " + self.ctx.t("list.claimed") if state.claimed else ""
+            claimed = " " + self.session.t("list.claimed") if state.claimed else ""
             return f"{state.by}{claimed} {local(state.at, zone)}"
-        return self.ctx.t("list.kind." + item.kind)
+        return self.session.t("list.kind." + item.kind)
 
     def selected(self) -> Item | None:
         options = self.query_one("#items", OptionList)
@@ -201,7 +201,7 @@ class ChecklistScreen(CockpitScreen):
 
     def _why_not(self, item: Item, action: str) -> str | None:
         why = self._why(item, action)
-        return None if why is None else why.text(self.ctx.lang)
+        return None if why is None else why.text(self.session.lang)
 
     def _why(self, item: Item, action: str) -> Why | None:
         assert self.checklist is not None
@@ -209,11 +209,11 @@ class ChecklistScreen(CockpitScreen):
         if action == "done" and item.requires_reason:
             placeholder = "x"
         return self.checklist.why_not(
-            item.id, action, self.ctx.operator, self.ctx.loaded.config.roles, placeholder
+            item.id, action, self.session.operator, self.session.loaded.config.roles, placeholder
         )
 
     def _draw_detail(self) -> None:
-        ctx, checklist = self.ctx, self.checklist
+        session, checklist = self.session, self.checklist
         item = self.selected()
         keys = self.query_one("#keys", KeyBar)
         detail = self.query_one("#detail", Static)
@@ -224,39 +224,41 @@ class ChecklistScreen(CockpitScreen):
         first, second = self.titles(item)
         text = Text(f" {first}  ", style="bold")
         text.append(f"{second}  ", style="dim")
-        text.append(ctx.t("list.kind." + item.kind))
-        help_text = item.help_ja if ctx.lang == "ja" else item.help_en
+        text.append(session.t("list.kind." + item.kind))
+        help_text = item.help_ja if session.lang == "ja" else item.help_en
         if help_text:
             text.append("\n " + help_text.strip().splitlines()[0], style="italic")
         run = describe_run(item, self._run_of(item))
         if run:
-            text.append("\n " + ctx.t("list.runs", what=run))
+            text.append("\n " + session.t("list.runs", what=run))
         if state.by:
-            zone = ctx.loaded.config.change_window.timezone
+            zone = session.loaded.config.change_window.timezone
             text.append(
                 "\n "
-                + ctx.t(
+                + session.t(
                     "list.by",
-                    status=ctx.t("status." + state.status.value),
+                    status=session.t("status." + state.status.value),
                     who=state.by,
                     when=local(state.at or "", zone),
                 )
             )
         if state.reason:
-            text.append("  " + ctx.t("list.reason", reason=state.reason))
+            text.append("  " + session.t("list.reason", reason=state.reason))
         if isinstance(item, GateItem):
             void = state.void_approvers(checklist.plan.sha256)
             if void:
-                text.append("\n " + ctx.t("list.void", names=", ".join(void)), style="yellow")
-        hints = [KeyHint("?", ctx.t("act.help"))]
+                text.append("\n " + session.t("list.void", names=", ".join(void)), style="yellow")
+        hints = [KeyHint("?", session.t("act.help"))]
         blocked: list[str] = []
         settled = state.status in {Status.DONE, Status.SKIPPED, Status.APPROVED}
         for key, label, action in ACTION_KEYS:
             why = self._why_not(item, action)
-            hints.append(KeyHint(key, ctx.t(label), enabled=why is None))
+            hints.append(KeyHint(key, session.t(label), enabled=why is None))
             relevant = isinstance(item, GateItem) == (action in {"approve", "reject"})
             if why and relevant and not settled:
-                blocked.append(ctx.t("list.not_now", keyname=key, action=ctx.t(label), why=why))
+                blocked.append(
+                    session.t("list.not_now", keyname=key, action=session.t(label), why=why)
+                )
         for line in blocked[:2]:
             text.append("\n " + line, style="dim")
         if self.live:
@@ -265,9 +267,9 @@ class ChecklistScreen(CockpitScreen):
             text.append("\n " + self.message, style="green")
         detail.update(text)
         hints += [
-            KeyHint("n", ctx.t("act.note")),
-            KeyHint("[ ]", ctx.t("act.phase")),
-            KeyHint("esc", ctx.t("act.back")),
+            KeyHint("n", session.t("act.note")),
+            KeyHint("[ ]", session.t("act.phase")),
+            KeyHint("esc", session.t("act.back")),
         ]
         keys.show_keys(hints)
 
@@ -305,20 +307,16 @@ class ChecklistScreen(CockpitScreen):
             self.action_decide("approve")
             return
         if isinstance(item, StepItem) and isinstance(item.run, TagRun):
-            from screens.tagging import TaggingScreen
-
-            self.app.push_screen(TaggingScreen(self.release_id, item.id))
+            self.cockpit.open_screen("tagging", self.release_id, item.id)
             return
         if isinstance(item, StepItem):
-            from screens.runbook import RunbookScreen
-
             interrupted = self.checklist is not None and (
                 self.checklist.state(item.id).status is Status.INTERRUPTED
             )
             if not interrupted and self._refused(item, "done"):
                 return
 
-            self.app.push_screen(RunbookScreen(self.release_id, item.id))
+            self.cockpit.open_screen("runbook", self.release_id, item.id)
             return
         if isinstance(item, ManualItem) and not item.requires_reason:
             if self._refused(item, "done"):
@@ -332,12 +330,12 @@ class ChecklistScreen(CockpitScreen):
             return None
         from cockpit.deploy import effective_run
 
-        return effective_run(self.ctx.loaded, self.checklist.release, item)[0]
+        return effective_run(self.session.loaded, self.checklist.release, item)[0]
 
     def _refused(self, item: Item, action: str) -> bool:
         why = self._why_not(item, action)
         if why:
-            self.notify(self.ctx.t("msg.refused", why=why), severity="warning")
+            self.notify(self.session.t("msg.refused", why=why), severity="warning")
             return True
         return False
 
@@ -356,13 +354,13 @@ class ChecklistScreen(CockpitScreen):
                 self.run_decision(item.id, action, reason or None)
 
         self.app.push_screen(
-            DecisionScreen(self.ctx.t(f"dlg.title.{action}", item=first), required, preview),
+            DecisionScreen(self.session.t(f"dlg.title.{action}", item=first), required, preview),
             chosen,
         )
 
     @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
     def run_decision(self, item_id: str, action: str, reason: str | None) -> None:
-        ctx = self.ctx
+        session = self.session
         self.live = []
 
         app = self.app  # a step's own threads have no active-app context: capture it here
@@ -373,22 +371,22 @@ class ChecklistScreen(CockpitScreen):
 
         try:
             event = decide(
-                ctx.db(),
-                ctx.loaded,
-                ctx.operator,
+                session.store,
+                session.loaded,
+                session.operator,
                 self.release_id,
                 item_id,
                 action,
                 reason=reason,
-                now=ctx.now(),
+                now=session.now(),
                 output=output,
             )
             # Said in the detail pane, not a toast: toasts pile up over the list when an
             # operator ticks items quickly.
-            self.message = ctx.t("msg.recorded", seq=event.seq, action=event.action)
+            self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
             self.app.call_from_thread(
-                self.notify, ctx.t("msg.failed", why=str(exc)), severity="error"
+                self.notify, session.t("msg.failed", why=str(exc)), severity="error"
             )
         finally:
             self.app.call_from_thread(self._after_decision, item_id)
@@ -416,7 +414,7 @@ class ChecklistScreen(CockpitScreen):
         note_dialog(self, self.checklist.release if self.checklist else None)
 
     def palette_commands(self) -> list[tuple[str, str, object]]:
-        t = self.ctx.t
+        t = self.session.t
         return [
             (t("act.do"), "enter", self.action_do),
             (t("act.skip"), "s", lambda: self.action_decide("skip")),

@@ -1,18 +1,19 @@
-"""What every screen shares: the header line and access to the app's context."""
+"""What every screen shares: the header line and access to the app's session."""
 
 from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from cockpit.app import AppContext, CockpitApp
     from cockpit.checklist import Checklist
+    from cockpit.session import Session
+    from screens.app import CockpitApp
 
 
 def local(iso_or_dt: str | datetime, zone: str, fmt: str = "%m-%d %H:%M") -> str:
@@ -24,26 +25,28 @@ def local(iso_or_dt: str | datetime, zone: str, fmt: str = "%m-%d %H:%M") -> str
     return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def cockpit_app(screen: Screen[Any]) -> CockpitApp:
+    """The app a screen or dialog belongs to, typed. (No import of the app at run time: the app
+    imports the screens.)"""
+    return cast("CockpitApp", screen.app)
+
+
 class CockpitScreen(Screen[Any]):
-    """Base screen: the context, the header line and a periodic refresh that pauses under a
+    """Base screen: the session, the header line and a periodic refresh that pauses under a
     modal (nothing redraws while a dialog is open)."""
 
     @property
     def cockpit(self) -> CockpitApp:
-        from cockpit.app import CockpitApp
-
-        app = self.app
-        assert isinstance(app, CockpitApp)
-        return app
+        return cockpit_app(self)
 
     @property
-    def ctx(self) -> AppContext:
-        return self.cockpit.ctx
+    def session(self) -> Session:
+        return self.cockpit.session
 
     def on_mount(self) -> None:
         # Textual calls on_mount of every class in the MRO: subclasses never call super() here.
         # The first reload comes with ScreenResume, which follows the push.
-        self.set_interval(self.ctx.refresh_seconds, self._tick)
+        self.set_interval(self.cockpit.refresh_seconds, self._tick)
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -55,7 +58,7 @@ class CockpitScreen(Screen[Any]):
     def _tick(self) -> None:
         if self.app.screen is not self:
             return
-        store = self.ctx.store
+        store = self.session.opened_store
         now = time.monotonic()
         if store is not None:
             head = store.head()[0]
@@ -72,35 +75,37 @@ class CockpitScreen(Screen[Any]):
     def titles(self, thing: object) -> tuple[str, str]:
         """(first, second) titles of a phase or item: the screen language's first."""
         ja, en = getattr(thing, "title_ja"), getattr(thing, "title_en")  # noqa: B009
-        return (ja, en) if self.ctx.lang == "ja" else (en, ja)
+        return (ja, en) if self.session.lang == "ja" else (en, ja)
 
     def header_text(self, checklist: Checklist | None) -> Text:
         """`` Release Cockpit  1.4.0 release  staging REHEARSAL  T-0 12-16 01:00 JST  alice@vm``"""
-        ctx = self.ctx
-        text = Text(" " + ctx.t("app.title") + "  ")
+        session = self.session
+        text = Text(" " + session.t("app.title") + "  ")
         if checklist is not None:
             release = checklist.release
-            zone = ctx.loaded.config.change_window.timezone
+            zone = session.loaded.config.change_window.timezone
             text.append(f"{release.version} {checklist.plan.plan.name}  {release.environment} ")
             if release.rehearsal:
                 text.append("REHEARSAL", style="reverse")
                 text.append(" ")
             text.append(" T-0 " + local(release.t0, zone, "%m-%d %H:%M %Z") + "  ")
-        text.append(ctx.operator.actor)
+        text.append(session.operator.actor)
         return text
 
 
-def window_text(ctx: AppContext) -> str:
+def window_text(session: Session) -> str:
     """``open, 3h12m left`` or ``next Wed 12-16 01:00 JST (in 22d 6h)``, in the UI language."""
     from cockpit.window import format_remaining, window_state
 
-    state = window_state(ctx.loaded.config.change_window, ctx.now())
+    state = window_state(session.loaded.config.change_window, session.now())
     if state.open:
-        return ctx.t("window.open", left=format_remaining(state.closes_in))
-    return ctx.t("window.next", when=state.window.label(), left=format_remaining(state.opens_in))
+        return session.t("window.open", left=format_remaining(state.closes_in))
+    return session.t(
+        "window.next", when=state.window.label(), left=format_remaining(state.opens_in)
+    )
 
 
-def rollback_message(ctx: AppContext, result: Any) -> str:
+def rollback_message(session: Session, result: Any) -> str:
     """One line about a finished rollback (:class:`cockpit.deploy.RollbackResult`)."""
     values = {
         "undone": ", ".join(result.undone) or "-",
@@ -109,7 +114,7 @@ def rollback_message(ctx: AppContext, result: Any) -> str:
         "seconds": f"{result.elapsed_s:.1f}",
     }
     if result.failed:
-        return ctx.t("run.rollback_failed", **values)
+        return session.t("run.rollback_failed", **values)
     if result.healthy is False:
-        return ctx.t("run.rolled_back_unhealthy", **values)
-    return ctx.t("run.rolled_back", **values)
+        return session.t("run.rolled_back_unhealthy", **values)
+    return session.t("run.rolled_back", **values)

@@ -51,12 +51,12 @@ class DashboardScreen(CockpitScreen):
         yield StatusLine(id="header", classes="header")
         with Horizontal(id="top"):
             with Vertical(id="left"):
-                yield Static(self.ctx.t("dash.releases"), classes="title")
+                yield Static(self.session.t("dash.releases"), classes="title")
                 yield OptionList(id="releases")
             with Vertical(id="right"):
-                yield Static(self.ctx.t("dash.timeline"), classes="title")
+                yield Static(self.session.t("dash.timeline"), classes="title")
                 yield Timeline(id="timeline")
-                yield Static(self.ctx.t("dash.recent"), classes="title", id="recent-title")
+                yield Static(self.session.t("dash.recent"), classes="title", id="recent-title")
                 yield Static(id="recent")
         yield StatusLine(id="window")
         yield StatusLine(id="audit")
@@ -68,13 +68,15 @@ class DashboardScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_chain(self) -> None:
-        report = self.ctx.db().verify()
+        report = self.session.store.verify()
         self.verified_seq = report.head_seq
         self.verifying = False
         if report.problem is None:
-            text = self.ctx.t("dash.chain_ok", seq=report.head_seq)
+            text = self.session.t("dash.chain_ok", seq=report.head_seq)
         else:
-            text = self.ctx.t("dash.chain_bad", seq=report.problem.seq, code=report.problem.code)
+            text = self.session.t(
+                "dash.chain_bad", seq=report.problem.seq, code=report.problem.code
+            )
         self.app.call_from_thread(self._set_chain, text)
 
     def _set_chain(self, text: str) -> None:
@@ -90,28 +92,30 @@ class DashboardScreen(CockpitScreen):
         from cockpit.checklist import load_checklist
         from cockpit.release import all_releases
 
-        ctx = self.ctx
-        store = ctx.db()
+        session = self.session
+        store = session.store
         head = store.head()[0]
         releases = [r for r in all_releases(store, summary=True) if r.status == "open"]
         ids = [r.id for r in releases]
-        chosen = ctx.release_id if ctx.release_id in ids else (ids[0] if ids else None)
+        chosen = (
+            self.cockpit.release_id if self.cockpit.release_id in ids else (ids[0] if ids else None)
+        )
         checklist = load_checklist(store, chosen) if chosen else None
         self.app.call_from_thread(self._apply, releases, checklist, head)
 
     def _apply(self, releases: list[Release], checklist: Checklist | None, head: int) -> None:
-        ctx = self.ctx
+        session = self.session
         options = self.query_one("#releases", OptionList)
         if [r.id for r in releases] != [r.id for r in self.releases] or not options.option_count:
             options.clear_options()
             options.add_options(
                 [Option(f"{r.version:<8} {r.plan:<9} {r.environment}", id=r.id) for r in releases]
-                or [Option(ctx.t("dash.no_releases"), disabled=True)]
+                or [Option(session.t("dash.no_releases"), disabled=True)]
             )
         self.releases = releases
         self.checklist = checklist
         if checklist is not None:
-            ctx.release_id = checklist.release.id
+            self.cockpit.release_id = checklist.release.id
             options.highlighted = [r.id for r in releases].index(checklist.release.id)
         # Verify whenever the log has grown, so the audit line never vouches for old news.
         if head != self.verified_seq and not self.verifying:
@@ -122,8 +126,8 @@ class DashboardScreen(CockpitScreen):
     def _select(self, release_id: str) -> None:
         from cockpit.checklist import load_checklist
 
-        self.ctx.release_id = release_id
-        self.checklist = load_checklist(self.ctx.db(), release_id)
+        self.cockpit.release_id = release_id
+        self.checklist = load_checklist(self.session.store, release_id)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id and (
@@ -136,19 +140,19 @@ class DashboardScreen(CockpitScreen):
         self.action_open()
 
     def _draw(self) -> None:
-        ctx = self.ctx
+        session = self.session
         checklist = self.checklist
         self.query_one("#header", StatusLine).set_text(self.header_text(checklist))
         self.query_one("#header", StatusLine).set_class(
             bool(checklist and checklist.release.rehearsal), "rehearsal"
         )
         rows: list[PhaseRow] = []
-        next_text = Text(" " + ctx.t("dash.next") + "    ", style="bold")
+        next_text = Text(" " + session.t("dash.next") + "    ", style="bold")
         if checklist is not None:
             t0 = checklist.release.t0_at()
             upcoming = checklist.next_item()
-            now = ctx.now()
-            zone = ctx.loaded.config.change_window.timezone
+            now = session.now()
+            zone = session.loaded.config.change_window.timezone
             for phase in checklist.plan.plan.phases:
                 done, total = checklist.progress(phase)
                 due = phase_due(t0, -phase.offset_days)
@@ -156,8 +160,8 @@ class DashboardScreen(CockpitScreen):
                 # In a rehearsal the dates are advisory: nothing is ever "overdue".
                 overdue = status == "overdue" and done < total and not checklist.release.rehearsal
                 when = local(due, zone, "%m-%d %H:%M" if phase.offset_days == 0 else "%m-%d")
-                label = ctx.t("dash.overdue" if overdue else "dash.due", when=when)
-                title = phase.title_ja if ctx.lang == "ja" else phase.title_en
+                label = session.t("dash.overdue" if overdue else "dash.due", when=when)
+                title = phase.title_ja if session.lang == "ja" else phase.title_en
                 rows.append(
                     PhaseRow(
                         phase.id.upper(),
@@ -170,12 +174,12 @@ class DashboardScreen(CockpitScreen):
                     )
                 )
             if upcoming is None:
-                next_text.append(ctx.t("dash.all_done"))
+                next_text.append(session.t("dash.all_done"))
             else:
                 phase, item = upcoming
                 first, second = (
                     (item.title_ja, item.title_en)
-                    if ctx.lang == "ja"
+                    if session.lang == "ja"
                     else (item.title_en, item.title_ja)
                 )
                 next_text.append(f"{phase.id.upper()} {first} ({second})")
@@ -188,14 +192,14 @@ class DashboardScreen(CockpitScreen):
         self._show_window()
         self.query_one("#keys", KeyBar).show_keys(
             [
-                KeyHint("?", ctx.t("act.help")),
-                KeyHint("enter", ctx.t("act.open"), enabled=checklist is not None),
-                KeyHint("t", ctx.t("tag.act_tag"), enabled=checklist is not None),
-                KeyHint("d", ctx.t("dash.deploy"), enabled=checklist is not None),
-                KeyHint("m", ctx.t("dash.metrics"), enabled=checklist is not None),
-                KeyHint("n", ctx.t("act.note")),
-                KeyHint("l", ctx.t("act.audit")),
-                KeyHint("q", ctx.t("act.quit")),
+                KeyHint("?", session.t("act.help")),
+                KeyHint("enter", session.t("act.open"), enabled=checklist is not None),
+                KeyHint("t", session.t("tag.act_tag"), enabled=checklist is not None),
+                KeyHint("d", session.t("dash.deploy"), enabled=checklist is not None),
+                KeyHint("m", session.t("dash.metrics"), enabled=checklist is not None),
+                KeyHint("n", session.t("act.note")),
+                KeyHint("l", session.t("act.audit")),
+                KeyHint("q", session.t("act.quit")),
             ]
         )
 
@@ -206,8 +210,8 @@ class DashboardScreen(CockpitScreen):
             recent.update("")
             return
         rows = max(self.size.height - 14, 3)
-        zone = self.ctx.loaded.config.change_window.timezone
-        events = self.ctx.db().events(release_id=self.checklist.release.id, last=rows)
+        zone = self.session.loaded.config.change_window.timezone
+        events = self.session.store.events(release_id=self.checklist.release.id, last=rows)
         lines = []
         for ev in events:
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
@@ -219,13 +223,13 @@ class DashboardScreen(CockpitScreen):
         recent.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
 
     def _show_window(self) -> None:
-        ctx = self.ctx
-        text = Text(" " + ctx.t("dash.window") + "  ", style="bold")
-        text.append(window_text(ctx))
+        session = self.session
+        text = Text(" " + session.t("dash.window") + "  ", style="bold")
+        text.append(window_text(session))
         if self.checklist is not None and self.checklist.release.rehearsal:
-            text.append("  (" + ctx.t("list.timing") + ")", style="dim")
+            text.append("  (" + session.t("list.timing") + ")", style="dim")
         self.query_one("#window", StatusLine).set_text(text)
-        audit = Text(" " + ctx.t("dash.audit") + "  ", style="bold")
+        audit = Text(" " + session.t("dash.audit") + "  ", style="bold")
         audit.append(self.chain or "...")
         self.query_one("#audit", StatusLine).set_text(audit)
 
@@ -238,11 +242,9 @@ class DashboardScreen(CockpitScreen):
     def action_open(self) -> None:
         if self.checklist is None:
             return
-        from screens.checklist import ChecklistScreen
-
         upcoming = self.checklist.next_item()
         phase_id = upcoming[0].id if upcoming else self.checklist.plan.plan.phases[-1].id
-        self.app.push_screen(ChecklistScreen(self.checklist.release.id, phase_id))
+        self.cockpit.open_screen("checklist", self.checklist.release.id, phase_id)
 
     def action_tag(self) -> None:
         if self.checklist is None:
@@ -251,25 +253,19 @@ class DashboardScreen(CockpitScreen):
 
         item = tag_item(self.checklist)
         if item is None:
-            self.notify(self.ctx.t("tag.no_step", plan=self.checklist.plan.plan.name))
+            self.notify(self.session.t("tag.no_step", plan=self.checklist.plan.plan.name))
             return
-        from screens.tagging import TaggingScreen
-
-        self.app.push_screen(TaggingScreen(self.checklist.release.id, item.id))
+        self.cockpit.open_screen("tagging", self.checklist.release.id, item.id)
 
     def action_deploy(self) -> None:
         if self.checklist is None:
             return
-        from screens.runbook import RunbookScreen
-
-        self.app.push_screen(RunbookScreen(self.checklist.release.id))
+        self.cockpit.open_screen("runbook", self.checklist.release.id)
 
     def action_metrics(self) -> None:
         if self.checklist is None:
             return
-        from screens.metrics import MetricsScreen
-
-        self.app.push_screen(MetricsScreen(self.checklist.release.id))
+        self.cockpit.open_screen("metrics", self.checklist.release.id)
 
     def action_note(self) -> None:
         from screens.decision import note_dialog
@@ -278,6 +274,6 @@ class DashboardScreen(CockpitScreen):
 
     def palette_commands(self) -> list[tuple[str, str, object]]:
         return [
-            (self.ctx.t("act.open"), "enter", self.action_open),
-            (self.ctx.t("act.note"), "n", self.action_note),
+            (self.session.t("act.open"), "enter", self.action_open),
+            (self.session.t("act.note"), "n", self.action_note),
         ]

@@ -11,18 +11,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from screens.common import cockpit_app
+
 if TYPE_CHECKING:
-    from cockpit.app import AppContext
     from cockpit.release import Release
+    from cockpit.session import Session
     from screens.common import CockpitScreen
 
 
-def _ctx(screen: ModalScreen[Any]) -> AppContext:
-    from cockpit.app import CockpitApp
-
-    app = screen.app
-    assert isinstance(app, CockpitApp)
-    return app.ctx
+def _session(screen: ModalScreen[Any]) -> Session:
+    return cockpit_app(screen).session
 
 
 class DecisionScreen(ModalScreen[str | None]):
@@ -39,16 +37,16 @@ class DecisionScreen(ModalScreen[str | None]):
         self.preview = preview
 
     def compose(self) -> ComposeResult:
-        ctx = _ctx(self)
-        with Vertical(id="dialog", classes="ascii" if ctx.ascii else ""):
+        session = _session(self)
+        with Vertical(id="dialog", classes="ascii" if cockpit_app(self).ascii else ""):
             yield Static(self.title_text, id="title")
             if self.preview:
                 yield Static(self.preview, id="preview")
             label = "dlg.reason" if self.required else "dlg.reason_optional"
-            yield Static(ctx.t(label), id="label")
+            yield Static(session.t(label), id="label")
             yield Input(id="reason")
             yield Static("", id="error")
-            yield Static(ctx.t("dlg.confirm"), id="hint")
+            yield Static(session.t("dlg.confirm"), id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -57,7 +55,7 @@ class DecisionScreen(ModalScreen[str | None]):
     def submit(self, event: Input.Submitted) -> None:
         reason = event.value.strip()
         if self.required and not reason:
-            self.query_one("#error", Static).update(_ctx(self).t("dlg.need_reason"))
+            self.query_one("#error", Static).update(_session(self).t("dlg.need_reason"))
             return
         self.dismiss(reason)
 
@@ -78,7 +76,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="ascii" if _ctx(self).ascii else ""):
+        with Vertical(id="dialog", classes="ascii" if cockpit_app(self).ascii else ""):
             yield Static(self.question, id="title")
 
     def action_answer(self, yes: bool) -> None:
@@ -87,32 +85,32 @@ class ConfirmScreen(ModalScreen[bool]):
 
 def note_dialog(screen: CockpitScreen, release: Release | None) -> None:
     """Ask for a note and append it to the audit log (of the release when there is one)."""
-    ctx = screen.ctx
+    session = screen.session
 
     def chosen(text: str | None) -> None:
         if text:
             _record_note(screen, release, text)
 
-    screen.app.push_screen(DecisionScreen(ctx.t("dlg.title.note"), required=True), chosen)
+    screen.app.push_screen(DecisionScreen(session.t("dlg.title.note"), required=True), chosen)
 
 
 def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> None:
     from cockpit.errors import CockpitError
     from cockpit.events import NewEvent
 
-    ctx = screen.ctx
+    session = screen.session
     try:
-        event = ctx.db().append(
+        event = session.store.append(
             NewEvent(
                 action="note",
                 release_id=release.id if release else None,
                 reason=text,
                 rehearsal=release.rehearsal if release else False,
             ),
-            ctx.operator,
+            session.operator,
         )
     except CockpitError as exc:
-        screen.notify(ctx.t("msg.failed", why=str(exc)), severity="error")
+        screen.notify(session.t("msg.failed", why=str(exc)), severity="error")
         return
-    screen.notify(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+    screen.notify(session.t("msg.recorded", seq=event.seq, action=event.action))
     screen.reload()

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from cockpit.i18n import CATALOG
+from screens.common import cockpit_app
 
 KEY_NAMES = {
     "question_mark": "?",
@@ -35,12 +36,9 @@ class HelpScreen(ModalScreen[None]):
         self.under = under
 
     def compose(self) -> ComposeResult:
-        from cockpit.app import CockpitApp
-
-        app = self.app
-        assert isinstance(app, CockpitApp)
-        ctx = app.ctx
-        text = Text(ctx.t("help.title") + "\n\n", style="bold")
+        app = cockpit_app(self)
+        session = app.session
+        text = Text(session.t("help.title") + "\n\n", style="bold")
         bindings = [b for b in getattr(self.under, "BINDINGS", []) if isinstance(b, Binding)]
         focused = self.under.focused
         # Keys of our own focused widget too (the log view's scrolling); Textual's built-in
@@ -57,11 +55,11 @@ class HelpScreen(ModalScreen[None]):
             keys = rows.setdefault(binding.description, [])
             keys += [KEY_NAMES.get(k, k) for k in binding.key.split(",") if k not in keys]
         for description, keys in rows.items():
-            label = CATALOG.get("key." + description, {}).get(ctx.lang, description)
+            label = CATALOG.get("key." + description, {}).get(session.lang, description)
             text.append(f"  {' '.join(keys):<11}", style="bold")
             text.append(f" {label}\n")
-        text.append("\n" + ctx.t("help.close"), style="dim")
-        with Vertical(id="dialog", classes="ascii" if ctx.ascii else ""):
+        text.append("\n" + session.t("help.close"), style="dim")
+        with Vertical(id="dialog", classes="ascii" if app.ascii else ""):
             yield Static(text)
 
     def action_close(self) -> None:

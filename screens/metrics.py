@@ -147,20 +147,20 @@ class MetricsScreen(CockpitScreen):
     def on_mount(self) -> None:
         from cockpit.metrics import Sampler
 
-        ctx = self.ctx
-        self.checklist = load_checklist(ctx.db(), self.release_id)
+        session = self.session
+        self.checklist = load_checklist(session.store, self.release_id)
         env = self.checklist.release.environment
         if self.sampler is None:
-            self.sampler = Sampler.for_environment(ctx.loaded, env).start()
+            self.sampler = Sampler.for_environment(session.loaded, env).start()
         # A round that arrives is collected at once (_arrived); the timer below is for the
         # ages ("STALE 12s") and for a sampler whose rounds arrive before this hook is set.
         self._sampler_callback = self.sampler.on_update
         self.sampler.on_update = self._arrived
         grid = self.query_one("#grid", Grid)
         for panel in self.sampler.panels:
-            grid.mount(MetricPanel(ascii=ctx.ascii, id="panel-" + panel.name))
+            grid.mount(MetricPanel(ascii=self.cockpit.ascii, id="panel-" + panel.name))
         self.call_after_refresh(self._first_draw)
-        refresh = ctx.loaded.environment(env).metrics.refresh_seconds
+        refresh = session.loaded.environment(env).metrics.refresh_seconds
         # Collect what the sampler threads found a few times per refresh: a sample shows
         # within a fraction of the refresh interval after it arrives.
         self.set_interval(min(refresh, 2.0) / 4, self.collect)
@@ -216,9 +216,9 @@ class MetricsScreen(CockpitScreen):
     def record_fired(self, fired: list[Fired]) -> None:
         from cockpit.metrics import record_trigger
 
-        ctx, release = self.ctx, self._release()
+        session, release = self.session, self._release()
         for item in fired:
-            event = record_trigger(ctx.db(), ctx.operator, item, release=release)
+            event = record_trigger(session.store, session.operator, item, release=release)
             self.app.call_from_thread(self._on_fired, item, event)
 
     def _on_fired(self, fired: Fired, event: Event) -> None:
@@ -235,7 +235,7 @@ class MetricsScreen(CockpitScreen):
         if not self.pending:
             return
         fired, event = self.pending[0]
-        t = self.ctx.t
+        t = self.session.t
         from cockpit.metrics import format_value
 
         samples = "  ".join(format_value(v, fired.unit) for _at, v in fired.samples)
@@ -277,18 +277,18 @@ class MetricsScreen(CockpitScreen):
         return self.checklist.release
 
     def _draw(self) -> None:
-        ctx, sampler = self.ctx, self.sampler
+        session, sampler = self.session, self.sampler
         if self.checklist is None or sampler is None:
             return
         self._put("#header", self.header_text(self.checklist))
         for name, state in self.states.items():
             self.query_one("#panel-" + name, MetricPanel).show(view_of(state))
-        title = Text(" " + ctx.t("met.title"), style="bold")
+        title = Text(" " + session.t("met.title"), style="bold")
         title.append(f"  {self.checklist.release.environment}")
         if sampler.paused:
-            title.append("  " + ctx.t("met.paused"), style="reverse")
+            title.append("  " + session.t("met.paused"), style="reverse")
         baseline = sampler.baseline
-        title.append("  " + (ctx.t("met.base_set") if baseline else ctx.t("met.base_none")))
+        title.append("  " + (session.t("met.base_set") if baseline else session.t("met.base_none")))
         self._put("#title", title)
         self._draw_state()
 
@@ -308,24 +308,24 @@ class MetricsScreen(CockpitScreen):
     def _draw_state(self) -> None:
         from cockpit.metrics import go_blocked, post_release_warnings
 
-        ctx = self.ctx
+        session = self.session
         text = Text()
         # go_blocked reads the log: again only when the log grew, a panel's state changed, or
         # every few seconds (the watch's time left), not on every redraw.
-        store = ctx.db()
+        store = session.store
         key = (store.head()[0], tuple((n, s.level) for n, s in self.states.items()))
         if key != self._blocked_key or time.monotonic() - self._blocked_at > 5:
             self._blocked_key, self._blocked_at = key, time.monotonic()
             try:
                 self.blocked = go_blocked(
-                    store, ctx.operator, release=self._release(), states=self.states
+                    store, session.operator, release=self._release(), states=self.states
                 )
             except CockpitError as exc:
                 self.blocked = str(exc)
         if self.blocked:
-            text.append(ctx.t("met.go_blocked", why=self.blocked) + "\n", style="yellow")
+            text.append(session.t("met.go_blocked", why=self.blocked) + "\n", style="yellow")
         else:
-            text.append(ctx.t("met.go_ready") + "\n", style="green")
+            text.append(session.t("met.go_ready") + "\n", style="green")
         for warning in post_release_warnings(list(self.states.values()))[:2]:
             text.append(warning + "\n", style="dim")
         if self.message:
@@ -333,14 +333,14 @@ class MetricsScreen(CockpitScreen):
         self._put("#state", text)
         keys = self.query_one("#keys", KeyBar)
         hints = [
-            KeyHint("space", ctx.t("met.act_pause")),
-            KeyHint("b", ctx.t("met.act_baseline")),
-            KeyHint("w", ctx.t("met.act_watch")),
-            KeyHint("g", ctx.t("met.act_go"), enabled=not self.blocked),
-            KeyHint("n", ctx.t("met.act_no_go")),
-            KeyHint("o", ctx.t("met.act_override")),
-            KeyHint("R", ctx.t("run.act_rollback")),
-            KeyHint("esc", ctx.t("act.back")),
+            KeyHint("space", session.t("met.act_pause")),
+            KeyHint("b", session.t("met.act_baseline")),
+            KeyHint("w", session.t("met.act_watch")),
+            KeyHint("g", session.t("met.act_go"), enabled=not self.blocked),
+            KeyHint("n", session.t("met.act_no_go")),
+            KeyHint("o", session.t("met.act_override")),
+            KeyHint("R", session.t("run.act_rollback")),
+            KeyHint("esc", session.t("act.back")),
         ]
         if self._changed("#keys", (tuple(hints), keys.size.width)):
             keys.show_keys(hints)
@@ -365,10 +365,10 @@ class MetricsScreen(CockpitScreen):
     def action_baseline(self) -> None:
         from cockpit.metrics import capture_baseline, record_baseline
 
-        ctx, sampler = self.ctx, self.sampler
+        session, sampler = self.session, self.sampler
         assert sampler is not None
-        window = ctx.loaded.environment(self._release().environment).metrics
-        self._say(ctx.t("met.capturing"))
+        window = session.loaded.environment(self._release().environment).metrics
+        self._say(session.t("met.capturing"))
         try:
             base = capture_baseline(
                 sampler.panels,
@@ -377,33 +377,33 @@ class MetricsScreen(CockpitScreen):
                 series=sampler.series,
             )
             sampler.baseline = base
-            event = record_baseline(ctx.db(), ctx.operator, base, release=self._release())
-            self._say(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+            event = record_baseline(session.store, session.operator, base, release=self._release())
+            self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(ctx.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=str(exc)))
 
     @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
     def action_watch(self) -> None:
         from cockpit.metrics import record_watch_start
 
-        ctx, sampler = self.ctx, self.sampler
+        session, sampler = self.session, self.sampler
         assert sampler is not None
-        hours = ctx.loaded.environment(self._release().environment).metrics.watch_hours
+        hours = session.loaded.environment(self._release().environment).metrics.watch_hours
         try:
             event = record_watch_start(
-                ctx.db(),
-                ctx.operator,
+                session.store,
+                session.operator,
                 release=self._release(),
                 panels=sampler.panels,
                 watch_hours=hours,
             )
-            self._say(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+            self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(ctx.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=str(exc)))
 
     def action_go(self) -> None:
         if self.blocked:
-            self.notify(self.ctx.t("msg.refused", why=self.blocked), severity="warning")
+            self.notify(self.session.t("msg.refused", why=self.blocked), severity="warning")
             return
         self.decide("go", "", None)
 
@@ -414,7 +414,7 @@ class MetricsScreen(CockpitScreen):
             if reason:
                 self.decide(decision, reason, None)
 
-        self.app.push_screen(DecisionScreen(self.ctx.t(key), True), chosen)
+        self.app.push_screen(DecisionScreen(self.session.t(key), True), chosen)
 
     def action_no_go(self) -> None:
         self._ask("met.dlg_no_go", "no_go")
@@ -429,38 +429,40 @@ class MetricsScreen(CockpitScreen):
             if reason:
                 self.start_rollback(reason)
 
-        self.app.push_screen(DecisionScreen(self.ctx.t("met.dlg_rollback"), True), chosen)
+        self.app.push_screen(DecisionScreen(self.session.t("met.dlg_rollback"), True), chosen)
 
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, decision: str, reason: str, trigger: Event | None) -> None:
         from cockpit.metrics import record_decision
 
-        ctx = self.ctx
+        session = self.session
         try:
             event = record_decision(
-                ctx.db(),
-                ctx.operator,
+                session.store,
+                session.operator,
                 decision,  # type: ignore[arg-type]
                 release=self._release(),
                 reason=reason,
                 states=self.states,
                 trigger=trigger,
             )
-            self._say(ctx.t("msg.recorded", seq=event.seq, action=event.action))
+            self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(ctx.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=str(exc)))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def start_rollback(self, reason: str) -> None:
         from cockpit.deploy import rollback
 
-        ctx = self.ctx
-        self._say(ctx.t("met.rolling_back"))
+        session = self.session
+        self._say(session.t("met.rolling_back"))
         try:
-            result = rollback(ctx.db(), ctx.loaded, ctx.operator, self.release_id, reason)
-            self._say(rollback_message(ctx, result))
+            result = rollback(
+                session.store, session.loaded, session.operator, self.release_id, reason
+            )
+            self._say(rollback_message(session, result))
         except CockpitError as exc:
-            self._say(ctx.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=str(exc)))
 
     def _say(self, message: str) -> None:
         self.message = message

@@ -91,14 +91,14 @@ class RunbookScreen(CockpitScreen):
     def reload(self) -> None:
         from cockpit.deploy import effective_run
 
-        ctx = self.ctx
-        self.checklist = load_checklist(ctx.db(), self.release_id)
+        session = self.session
+        self.checklist = load_checklist(session.store, self.release_id)
         phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
         self.phase = phases[0] if phases else self.checklist.plan.plan.phases[-1]
         release = self.checklist.release
         for item in self.phase.items:
             if isinstance(item, StepItem) and item.id not in self.kinds:
-                run, source = effective_run(ctx.loaded, release, item)
+                run, source = effective_run(session.loaded, release, item)
                 action = getattr(run, "action", "")
                 self.kinds[item.id] = " ".join(filter(None, [run.kind, action])) + (
                     " (cockpit.toml)" if source == "config" else ""
@@ -116,14 +116,14 @@ class RunbookScreen(CockpitScreen):
     # ------------------------------------------------------------------ drawing
 
     def _draw(self) -> None:
-        ctx, checklist, phase = self.ctx, self.checklist, self.phase
+        session, checklist, phase = self.session, self.checklist, self.phase
         if checklist is None or phase is None:
             return
         self.query_one("#header", StatusLine).set_text(self.header_text(checklist))
         first, _second = self.titles(phase)
         done, total = checklist.progress(phase)
         title = Text(f" {phase.id.upper()} {first}", style="bold")
-        title.append(f"  {done}/{total}  {window_text(ctx)}")
+        title.append(f"  {done}/{total}  {window_text(session)}")
         self.query_one("#title", StatusLine).set_text(title)
         options = self.query_one("#steps", OptionList)
         keep = options.highlighted
@@ -164,7 +164,7 @@ class RunbookScreen(CockpitScreen):
         self.query_one("#message", StatusLine).set_text(message)
 
     def _preview_text(self) -> Text:
-        ctx, item = self.ctx, self.selected()
+        session, item = self.session, self.selected()
         text = Text()
         if item is None or self.checklist is None:
             return text
@@ -173,30 +173,30 @@ class RunbookScreen(CockpitScreen):
         text.append(f"{first}", style="bold")
         text.append(f"  {second}\n", style="dim")
         text.append(run_label(item, self.kinds.get(item.id, "")) + "  ", style="dim")
-        text.append(ctx.t("status." + state.status.value))
+        text.append(session.t("status." + state.status.value))
         if state.by:
-            zone = ctx.loaded.config.change_window.timezone
+            zone = session.loaded.config.change_window.timezone
             when = local(state.at, zone) if state.at else ""
             text.append(f"  {state.by} {when}", style="dim")
         text.append("\n")
         why = self._why_not(item, "done")
         if state.status is Status.INTERRUPTED:
-            text.append(ctx.t("run.interrupted") + "\n", style="bold")
+            text.append(session.t("run.interrupted") + "\n", style="bold")
         elif why and state.status not in {Status.DONE, Status.SKIPPED}:
-            text.append(ctx.t("msg.refused", why=why) + "\n", style="dim")
+            text.append(session.t("msg.refused", why=why) + "\n", style="dim")
         if not isinstance(item, StepItem):
-            help_text = item.help_ja if ctx.lang == "ja" else item.help_en
+            help_text = item.help_ja if session.lang == "ja" else item.help_en
             if help_text:
                 text.append(help_text + "\n", style="dim")
             return text
         shown = self.previews.get(item.id)
         if shown is None:
-            text.append(ctx.t("run.looking") + "\n", style="dim")
+            text.append(session.t("run.looking") + "\n", style="dim")
             if item.id not in self.looking:
                 self.looking.add(item.id)
                 self.look(item.id)
         elif isinstance(shown, str):
-            text.append(ctx.t("run.no_preview", why=shown) + "\n", style="bold red")
+            text.append(session.t("run.no_preview", why=shown) + "\n", style="bold red")
         else:
             text.append(shown.summary + "\n", style="bold")
             for call in shown.calls[:6]:
@@ -210,24 +210,26 @@ class RunbookScreen(CockpitScreen):
     def _why_not(self, item: Item, action: str) -> str:
         if self.checklist is None:
             return ""
-        ctx = self.ctx
-        why = self.checklist.why_not(item.id, action, ctx.operator, ctx.loaded.config.roles, "x")
-        return why.text(ctx.lang) if why else ""
+        session = self.session
+        why = self.checklist.why_not(
+            item.id, action, session.operator, session.loaded.config.roles, "x"
+        )
+        return why.text(session.lang) if why else ""
 
     def _draw_keys(self) -> None:
-        ctx, item = self.ctx, self.selected()
+        session, item = self.session, self.selected()
         busy = self.running is not None
         state = self.checklist.state(item.id).status if item and self.checklist else None
         interrupted = state is Status.INTERRUPTED
         self.query_one("#keys", KeyBar).show_keys(
             [
-                KeyHint("?", ctx.t("act.help")),
-                KeyHint("enter", ctx.t("run.act_run"), enabled=not busy and not interrupted),
-                KeyHint("c", ctx.t("run.act_cancel"), enabled=busy),
-                KeyHint("r", ctx.t("run.act_resume"), enabled=not busy and interrupted),
-                KeyHint("p", ctx.t("run.act_view")),
-                KeyHint("R", ctx.t("run.act_rollback"), enabled=not busy),
-                KeyHint("esc", ctx.t("act.back")),
+                KeyHint("?", session.t("act.help")),
+                KeyHint("enter", session.t("run.act_run"), enabled=not busy and not interrupted),
+                KeyHint("c", session.t("run.act_cancel"), enabled=busy),
+                KeyHint("r", session.t("run.act_resume"), enabled=not busy and interrupted),
+                KeyHint("p", session.t("run.act_view")),
+                KeyHint("R", session.t("run.act_rollback"), enabled=not busy),
+                KeyHint("esc", session.t("act.back")),
             ]
         )
 
@@ -258,9 +260,11 @@ class RunbookScreen(CockpitScreen):
     def look(self, item_id: str) -> None:
         from cockpit.deploy import preview
 
-        ctx = self.ctx
+        session = self.session
         try:
-            _info, shown = preview(ctx.db(), ctx.loaded, ctx.operator, self.release_id, item_id)
+            _info, shown = preview(
+                session.store, session.loaded, session.operator, self.release_id, item_id
+            )
             self.previews[item_id] = shown
         except CockpitError as exc:
             self.previews[item_id] = str(exc)
@@ -290,9 +294,7 @@ class RunbookScreen(CockpitScreen):
         self.app.pop_screen()
 
     def action_metrics(self) -> None:
-        from screens.metrics import MetricsScreen
-
-        self.app.push_screen(MetricsScreen(self.release_id))
+        self.cockpit.open_screen("metrics", self.release_id)
 
     def action_preview(self) -> None:
         item = self.selected()
@@ -308,7 +310,7 @@ class RunbookScreen(CockpitScreen):
     def action_cancel(self) -> None:
         if self.running is not None:
             self.cancel_event.set()
-            self.message = self.ctx.t("run.cancelling", item=self.running)
+            self.message = self.session.t("run.cancelling", item=self.running)
             self._draw_side()
 
     def action_run(self) -> None:
@@ -317,20 +319,22 @@ class RunbookScreen(CockpitScreen):
             return
         why = self._why_not(item, "done")
         if why:
-            self.notify(self.ctx.t("msg.refused", why=why), severity="warning")
+            self.notify(self.session.t("msg.refused", why=why), severity="warning")
             return
         first, _ = self.titles(item)
         shown = self.previews.get(item.id)
         lines = [first]
         if isinstance(item, StepItem):
             if not hasattr(shown, "summary"):
-                self.notify(self.ctx.t("run.no_preview_yet"), severity="warning")
+                self.notify(self.session.t("run.no_preview_yet"), severity="warning")
                 return
             lines += [shown.summary, *("$ " + c for c in shown.calls[:4])]  # type: ignore[union-attr]
         elif not isinstance(item, ManualItem) or item.requires_reason:
-            self.notify(self.ctx.t("run.use_checklist"), severity="warning")
+            self.notify(self.session.t("run.use_checklist"), severity="warning")
             return
-        self._confirm(self.ctx.t("run.confirm", item=first), "\n".join(lines[1:]), item.id, "done")
+        self._confirm(
+            self.session.t("run.confirm", item=first), "\n".join(lines[1:]), item.id, "done"
+        )
 
     def action_step(self, action: str) -> None:
         item = self.selected()
@@ -338,10 +342,10 @@ class RunbookScreen(CockpitScreen):
             return
         why = self._why_not(item, action)
         if why:
-            self.notify(self.ctx.t("msg.refused", why=why), severity="warning")
+            self.notify(self.session.t("msg.refused", why=why), severity="warning")
             return
         first, _ = self.titles(item)
-        self._confirm(self.ctx.t(f"run.confirm_{action}", item=first), "", item.id, action)
+        self._confirm(self.session.t(f"run.confirm_{action}", item=first), "", item.id, action)
 
     def _confirm(self, title: str, preview: str, item_id: str, action: str) -> None:
         from screens.decision import DecisionScreen
@@ -364,7 +368,9 @@ class RunbookScreen(CockpitScreen):
             if reason:
                 self.run_step(item.id, "skip", reason)
 
-        self.app.push_screen(DecisionScreen(self.ctx.t("dlg.title.skip", item=first), True), chosen)
+        self.app.push_screen(
+            DecisionScreen(self.session.t("dlg.title.skip", item=first), True), chosen
+        )
 
     def _start_run(self, name: str, banner: str) -> Callable[[str], None]:
         """In a worker: mark ``name`` running, show the log with ``banner``; the returned
@@ -383,25 +389,25 @@ class RunbookScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_step(self, item_id: str, action: str, reason: str | None) -> None:
-        ctx = self.ctx
-        self.message = ctx.t("run.running", item=item_id)
+        session = self.session
+        self.message = session.t("run.running", item=item_id)
         output = self._start_run(item_id, f"--- {item_id} {action}")
         try:
             event = decide(
-                ctx.db(),
-                ctx.loaded,
-                ctx.operator,
+                session.store,
+                session.loaded,
+                session.operator,
                 self.release_id,
                 item_id,
                 action,
                 reason=reason,
-                now=ctx.now(),
+                now=session.now(),
                 output=output,
                 cancel=self.cancel_event,
             )
-            self.message = ctx.t("msg.recorded", seq=event.seq, action=event.action)
+            self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
-            self.message = ctx.t("msg.failed", why=str(exc))
+            self.message = session.t("msg.failed", why=str(exc))
             self.app.call_from_thread(self._log, "! " + str(exc))
         finally:
             self.running = None
@@ -419,16 +425,18 @@ class RunbookScreen(CockpitScreen):
     def plan_rollback(self) -> None:
         from cockpit.deploy import rollback_plan
 
-        ctx = self.ctx
+        session = self.session
         try:
-            plan = rollback_plan(ctx.db(), ctx.loaded, ctx.operator, self.release_id)
+            plan = rollback_plan(session.store, session.loaded, session.operator, self.release_id)
         except CockpitError as exc:
             self.app.call_from_thread(
-                self.notify, ctx.t("msg.failed", why=str(exc)), severity="error"
+                self.notify, session.t("msg.failed", why=str(exc)), severity="error"
             )
             return
         if not plan.to_undo:
-            self.app.call_from_thread(self.notify, ctx.t("run.nothing_to_undo"), severity="warning")
+            self.app.call_from_thread(
+                self.notify, session.t("run.nothing_to_undo"), severity="warning"
+            )
             return
         lines = [f"{number}. {e.id}: {e.summary}" for number, e in enumerate(plan.entries, 1)]
         self.app.call_from_thread(self._ask_rollback, plan.question(), "\n".join(lines))
@@ -446,28 +454,28 @@ class RunbookScreen(CockpitScreen):
     def run_rollback(self, reason: str) -> None:
         from cockpit.deploy import rollback
 
-        ctx = self.ctx
+        session = self.session
         output = self._start_run("rollback", "--- rollback: " + reason)
         try:
             result = rollback(
-                ctx.db(),
-                ctx.loaded,
-                ctx.operator,
+                session.store,
+                session.loaded,
+                session.operator,
                 self.release_id,
                 reason,
                 output=output,
                 cancel=self.cancel_event,
             )
-            self.message = rollback_message(ctx, result)
+            self.message = rollback_message(session, result)
         except CockpitError as exc:
-            self.message = ctx.t("msg.failed", why=str(exc))
+            self.message = session.t("msg.failed", why=str(exc))
         finally:
             self.running = None
             self.previews.clear()
             self.app.call_from_thread(self._reload_if_shown)
 
     def palette_commands(self) -> list[tuple[str, str, object]]:
-        t = self.ctx.t
+        t = self.session.t
         return [
             (t("run.act_run"), "enter", self.action_run),
             (t("run.act_cancel"), "c", self.action_cancel),

@@ -80,7 +80,7 @@ class TaggingScreen(CockpitScreen):
     def reload(self) -> None:
         # The header and the plan's state only: the preflight contacts the remote, so it runs
         # when the screen opens, when the version changes and after tagging, not on every tick.
-        self.checklist = load_checklist(self.ctx.db(), self.release_id)
+        self.checklist = load_checklist(self.session.store, self.release_id)
         self._draw()
 
     @work(thread=True, exclusive=True, group="look", exit_on_error=False)
@@ -88,14 +88,14 @@ class TaggingScreen(CockpitScreen):
         from cockpit.tagging import prepare
         from cockpit.versioning import TagRequest
 
-        ctx = self.ctx
+        session = self.session
         self.busy = True
         self.app.call_from_thread(self._draw)
         try:
             self.prep = prepare(
-                ctx.db(),
-                ctx.loaded,
-                ctx.operator,
+                session.store,
+                session.loaded,
+                session.operator,
                 TagRequest(bump=self.bump, pre=self.pre, push=self._push()),
                 release_text=self.release_id,
             )
@@ -118,14 +118,14 @@ class TaggingScreen(CockpitScreen):
     # ------------------------------------------------------------------ drawing
 
     def _draw(self) -> None:
-        ctx = self.ctx
+        session = self.session
         if self.checklist is None:
             return
         self.query_one("#header", StatusLine).set_text(self.header_text(self.checklist))
         first, second = self.titles(self.checklist.plan.plan.item(self.item_id))
         title = Text(f" {first} ", style="bold")
         state = self.checklist.state(self.item_id)
-        title.append(f" {ctx.t('status.' + state.status.value)}  ")
+        title.append(f" {session.t('status.' + state.status.value)}  ")
         if self.checklist.release.rehearsal:
             title.append("REHEARSAL", style="reverse")
             title.append("  ")
@@ -139,29 +139,31 @@ class TaggingScreen(CockpitScreen):
             progress.append(" " + self.result, style="bold")
         for problem in (self.error, self.failure):
             if problem:
-                progress.append(" " + ctx.t("msg.failed", why=problem), style="bold red")
+                progress.append(" " + session.t("msg.failed", why=problem), style="bold red")
         self.query_one("#progress", Static).update(progress)
         self._draw_keys()
 
     def _plan_text(self) -> Text:
-        ctx, prep = self.ctx, self.prep
+        session, prep = self.session, self.prep
         text = Text()
         if prep is None:
-            text.append(" " + ctx.t("tag.looking" if self.busy or not self.error else "tag.none"))
+            text.append(
+                " " + session.t("tag.looking" if self.busy or not self.error else "tag.none")
+            )
             return text
         plan = prep.plan
-        text.append(label(ctx.t("tag.version")), style="bold")
+        text.append(label(session.t("tag.version")), style="bold")
         text.append(f"{plan.version}", style="bold")
         text.append(f"  {plan.tag}  {plan.why}\n")
         if plan.suggestion is not None:
-            text.append(label(ctx.t("tag.commits")), style="bold")
+            text.append(label(session.t("tag.commits")), style="bold")
             text.append(plan.suggestion.describe() + "\n")
             for c in plan.suggestion.deciding[:5]:
                 text.append(f"   {c.sha[:7]} {c.subject}\n", style="dim")
-        where = plan.branch or ctx.t("tag.detached")
-        text.append(label(ctx.t("tag.commit")), style="bold")
+        where = plan.branch or session.t("tag.detached")
+        text.append(label(session.t("tag.commit")), style="bold")
         text.append(f"{plan.commit[:12]} ({where}) -> {plan.remote}\n")
-        text.append(" " + ctx.t("tag.preflight") + "\n", style="bold")
+        text.append(" " + session.t("tag.preflight") + "\n", style="bold")
         for check in plan.checks:
             mark = "[x]" if check.ok else "[!]"
             style = "" if check.ok else "bold"
@@ -170,27 +172,27 @@ class TaggingScreen(CockpitScreen):
         if plan.todo in {"create", "remake"}:
             changelog = prep.env.git.changelog
             if changelog:
-                text.append(label(ctx.t("tag.changelog")), style="bold")
-                text.append(ctx.t("tag.changelog_what", file=changelog, version=plan.version))
+                text.append(label(session.t("tag.changelog")), style="bold")
+                text.append(session.t("tag.changelog_what", file=changelog, version=plan.version))
                 text.append("\n")
-            text.append(" " + ctx.t("tag.message", tag=plan.tag) + "\n", style="bold")
+            text.append(" " + session.t("tag.message", tag=plan.tag) + "\n", style="bold")
             for line in prep.message(None).splitlines():
                 text.append("  | " + line + "\n", style="dim")
         return text
 
     def _draw_keys(self) -> None:
-        ctx = self.ctx
+        session = self.session
         ready = self.prep is not None and self.prep.ok and not self.busy
         todo = self.prep.plan.todo if self.prep else "create"
         label = {"push": "tag.act_push", "nothing": "tag.act_nothing"}.get(todo, "tag.act_tag")
         self.query_one("#keys", KeyBar).show_keys(
             [
-                KeyHint("?", ctx.t("act.help")),
-                KeyHint("enter", ctx.t(label), enabled=ready and todo != "nothing"),
-                KeyHint("M/m/p", ctx.t("tag.act_bump"), enabled=not self.busy),
-                KeyHint("r/b", ctx.t("tag.act_pre"), enabled=not self.busy),
-                KeyHint("0", ctx.t("tag.act_planned"), enabled=not self.busy),
-                KeyHint("esc", ctx.t("act.back")),
+                KeyHint("?", session.t("act.help")),
+                KeyHint("enter", session.t(label), enabled=ready and todo != "nothing"),
+                KeyHint("M/m/p", session.t("tag.act_bump"), enabled=not self.busy),
+                KeyHint("r/b", session.t("tag.act_pre"), enabled=not self.busy),
+                KeyHint("0", session.t("tag.act_planned"), enabled=not self.busy),
+                KeyHint("esc", session.t("act.back")),
             ]
         )
 
@@ -216,7 +218,7 @@ class TaggingScreen(CockpitScreen):
             return
         if not prep.ok:
             failed = prep.refusal or f"{prep.plan.failed[0].name}: {prep.plan.failed[0].detail}"
-            self.notify(self.ctx.t("msg.refused", why=failed), severity="warning")
+            self.notify(self.session.t("msg.refused", why=failed), severity="warning")
             return
         if prep.plan.todo == "nothing":
             return
@@ -226,7 +228,7 @@ class TaggingScreen(CockpitScreen):
         key = "tag.confirm_push" if prep.request.push else "tag.confirm"
         if plan.todo == "push":
             key = "tag.confirm_resume"
-        question = self.ctx.t(
+        question = self.session.t(
             key,
             tag=plan.tag,
             commit=plan.commit[:12],
@@ -244,7 +246,7 @@ class TaggingScreen(CockpitScreen):
     def run_tag(self) -> None:
         from cockpit.tagging import execute
 
-        ctx, prep = self.ctx, self.prep
+        session, prep = self.session, self.prep
         assert prep is not None
         self.busy = True
         self.progress, self.result, self.failure = [], "", ""
@@ -254,8 +256,8 @@ class TaggingScreen(CockpitScreen):
             self.app.call_from_thread(self._draw)
 
         try:
-            event = execute(ctx.db(), ctx.loaded, ctx.operator, prep, progress=say)
-            self.result = ctx.t("msg.recorded", seq=event.seq, action=event.action)
+            event = execute(session.store, session.loaded, session.operator, prep, progress=say)
+            self.result = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
             self.failure = str(exc)
         finally:

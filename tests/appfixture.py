@@ -20,13 +20,14 @@ from textual.widgets import Input
 
 import cockpit.release
 import cockpit.store
-from cockpit.app import AppContext, CockpitApp
 from cockpit.checklist import decide, load_checklist
 from cockpit.config import LoadedConfig, parse_config_text
 from cockpit.events import Event
 from cockpit.operator import Operator
 from cockpit.release import create_release
+from cockpit.session import Session
 from cockpit.store import Store
+from screens.app import CockpitApp
 
 CONFIG = """
 [roles]
@@ -112,9 +113,9 @@ def record(
     reason: str | None = None,
 ) -> Event:
     """Record a decision straight through the engine (setting the scene for a test)."""
-    ctx = app.ctx
+    session = app.session
     return decide(
-        ctx.store, ctx.loaded, operator, RELEASE_ID, item_id, action, reason=reason, now=NOW
+        session.store, session.loaded, operator, RELEASE_ID, item_id, action, reason=reason, now=NOW
     )
 
 
@@ -186,7 +187,7 @@ def make_app(
     approval gate, so the gate can be decided on. ``tag_ready`` makes a real repository with a
     bare remote for staging and settles every item before the T-1 tag step (bob approves the
     T-3 gate). ``t0_ready`` settles every item before T-0 (the tag step skipped) and gives
-    staging local shell steps for T-0 (:data:`T0_STEPS`). Close ``app.ctx.store`` when done."""
+    staging local shell steps for T-0 (:data:`T0_STEPS`). Close ``app.session.store`` when done."""
     _freeze(monkeypatch)
     store = Store(
         f"sqlite:///{tmp_path / 'cockpit.db'}", checkpoint_file=tmp_path / "checkpoint.json"
@@ -243,17 +244,13 @@ def make_app(
             else:
                 continue
             break
-    ctx = AppContext(
-        store,
-        loaded,
-        operator=ALICE,
-        lang=lang,
+    session = Session(store=store, loaded=loaded, operator=ALICE, lang=lang, now=lambda: NOW)
+    app = CockpitApp(
+        session,
         ascii=ascii,
         release_id=release.id,
-        now=lambda: NOW,
         refresh_seconds=3600,  # no periodic redraw during a test
     )
-    app = CockpitApp(ctx)
     app.theme = "textual-dark"  # not whatever TEXTUAL_THEME says
     return app
 

@@ -14,8 +14,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
-from cockpit.app import CockpitApp
 from cockpit.events import Event
+from screens.app import CockpitApp
 from screens.audit import AuditScreen
 from screens.checklist import ChecklistScreen
 from screens.dashboard import DashboardScreen
@@ -42,14 +42,14 @@ def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[
 
     yield build
     for app in made:
-        app.ctx.store.close()
+        app.session.store.close()
 
 
 # ---------------------------------------------------------------------------- helpers
 
 
 def new_events(app: CockpitApp, after: int = SEEDED_EVENTS) -> list[Event]:
-    return app.ctx.store.events(after_seq=after)
+    return app.session.store.events(after_seq=after)
 
 
 def plain(widget: Static) -> str:
@@ -238,7 +238,7 @@ async def test_the_preparer_cannot_approve_the_gate(build) -> None:
         assert selected_id(app) == "t3.approval"
         assert "a approve: not now - four-eyes: alice prepared this release" in detail(app)
 
-        seq = app.ctx.store.head()[0]
+        seq = app.session.store.head()[0]
         for key in ("a", "enter"):
             await pilot.press(key)
             await settle(pilot)
@@ -251,12 +251,12 @@ async def test_the_preparer_cannot_approve_the_gate(build) -> None:
 
 async def test_a_second_approver_approves_the_gate(build) -> None:
     app = build(t3_ready=True)
-    app.ctx.operator = BOB  # a rehearsal: the stand-in colleague of COCKPIT_AS
+    app.session.operator = BOB  # a rehearsal: the stand-in colleague of COCKPIT_AS
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_phase(pilot, "t-3")
         assert selected_id(app) == "t3.approval"
-        seq = app.ctx.store.head()[0]
+        seq = app.session.store.head()[0]
 
         await pilot.press("a")
         await settle(pilot)
@@ -282,11 +282,11 @@ async def test_a_second_approver_approves_the_gate(build) -> None:
 
 async def test_reject_needs_a_reason_and_records_it(build) -> None:
     app = build(t3_ready=True)
-    app.ctx.operator = BOB
+    app.session.operator = BOB
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_phase(pilot, "t-3")
-        seq = app.ctx.store.head()[0]
+        seq = app.session.store.head()[0]
 
         await pilot.press("x")
         await settle(pilot)
@@ -435,7 +435,7 @@ async def test_audit_log_lists_filters_and_verifies(build) -> None:
         await open_phase(pilot, "t-7")
         await pilot.press("enter")  # one more event, recorded from the app
         await settle(pilot)
-        events = app.ctx.store.events()
+        events = app.session.store.events()
         assert len(events) == 5
 
         await pilot.press("l")
@@ -474,12 +474,12 @@ async def test_audit_log_lists_filters_and_verifies(build) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert checklist(app).phase_id == "t-7"
-    assert len(app.ctx.store.events()) == 5  # looking records nothing
+    assert len(app.session.store.events()) == 5  # looking records nothing
 
 
 async def test_audit_filter_by_actor(build) -> None:
     app = build(t3_ready=True)
-    app.ctx.operator = BOB
+    app.session.operator = BOB
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_phase(pilot, "t-3")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from cockpit.app import CockpitApp
 from cockpit.metrics import Panel, Sample, Sampler, TriggerEvaluator, panels_from_config
+from screens.app import CockpitApp
 from screens.metrics import MetricsScreen, TriggerScreen
 from tests.appfixture import RELEASE_ID, make_app, screen_text, settle, steady_inputs
 from widgets.metricpanel import sparkline
@@ -50,11 +50,11 @@ def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[
 
     yield build
     for app in made:
-        app.ctx.store.close()
+        app.session.store.close()
 
 
 def sampler_for(app: CockpitApp, source: Scripted, refresh: float = 2.0) -> Sampler:
-    panels = panels_from_config(app.ctx.loaded.environment("staging").metrics)
+    panels = panels_from_config(app.session.loaded.environment("staging").metrics)
     return Sampler(
         panels,
         {"prometheus": source},
@@ -124,7 +124,7 @@ async def test_a_trigger_raises_the_prompt_and_the_decision_is_recorded(build) -
             dialog = app.screen
             assert isinstance(dialog, TriggerScreen)
             assert "error" in dialog.body.lower() and "12" in dialog.body
-            fired = [e for e in app.ctx.store.events(release_id=RELEASE_ID)]
+            fired = [e for e in app.session.store.events(release_id=RELEASE_ID)]
             assert fired[-1].action == "trigger.fired"
             assert len(fired[-1].details_obj["samples"]) == 3
             await pilot.press("ctrl+o")  # no reason yet: nothing is decided
@@ -136,7 +136,7 @@ async def test_a_trigger_raises_the_prompt_and_the_decision_is_recorded(build) -
             await settle(pilot)
             decided = [
                 e
-                for e in app.ctx.store.events(release_id=RELEASE_ID)
+                for e in app.session.store.events(release_id=RELEASE_ID)
                 if e.action == "trigger.continued"
             ]
             assert len(decided) == 1
@@ -163,12 +163,12 @@ async def test_start_the_rollback_from_the_trigger_prompt(build) -> None:
                 pilot,
                 lambda: (
                     "rollback.finished"
-                    in [e.action for e in app.ctx.store.events(release_id=RELEASE_ID)]
+                    in [e.action for e in app.session.store.events(release_id=RELEASE_ID)]
                 ),
             )
             started = [
                 e
-                for e in app.ctx.store.events(release_id=RELEASE_ID)
+                for e in app.session.store.events(release_id=RELEASE_ID)
                 if e.action == "rollback.started"
             ]
             assert len(started) == 1 and "errors on checkout" in (started[0].reason or "")

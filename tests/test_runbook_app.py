@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Log
 
-from cockpit.app import CockpitApp
 from cockpit.events import NewEvent
+from screens.app import CockpitApp
 from screens.decision import DecisionScreen
 from screens.runbook import RunbookScreen
 from tests.appfixture import ALICE, RELEASE_ID, make_app, screen_text, settle, steady_inputs
@@ -30,13 +30,13 @@ def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[
 
     yield build
     for app in made:
-        app.ctx.store.close()
+        app.session.store.close()
 
 
 def actions(app: CockpitApp, item: str | None = None) -> list[str]:
     return [
         ev.action
-        for ev in app.ctx.store.events(release_id=RELEASE_ID)
+        for ev in app.session.store.events(release_id=RELEASE_ID)
         if item is None or ev.subject == item
     ]
 
@@ -136,7 +136,7 @@ async def test_an_interrupted_step_is_rechecked_and_resumed(build) -> None:
     app = build()
     gone = subprocess.Popen(["true"])
     gone.wait()
-    app.ctx.store.append(
+    app.session.store.append(
         NewEvent(
             action="step.started",
             release_id=RELEASE_ID,

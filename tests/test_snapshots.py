@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from cockpit.app import CockpitApp
+from screens.app import CockpitApp
 from tests.appfixture import make_app, settle, steady_inputs
 
 # The keys that bring each screen up, from the dashboard.
@@ -43,7 +43,7 @@ def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[
 
     yield build
     for app in made:
-        app.ctx.store.close()
+        app.session.store.close()
 
 
 def keys_then_settle(keys: tuple[str, ...]) -> Callable[[Pilot[None]], Awaitable[None]]:

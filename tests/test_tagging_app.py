@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.app import CockpitApp
+from screens.app import CockpitApp
 from screens.checklist import ChecklistScreen
 from screens.dashboard import DashboardScreen
 from screens.decision import ConfirmScreen
@@ -32,7 +32,7 @@ def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[
 
     yield build
     for app in made:
-        app.ctx.store.close()
+        app.session.store.close()
 
 
 def remote_tags(tmp_path: Path) -> str:
@@ -74,17 +74,17 @@ async def test_tag_the_release_from_the_plan(build, tmp_path: Path) -> None:
         assert "recorded #" in text and "step.succeeded" in text
         assert "Tag the release  done" in text
 
-        actions = [ev.action for ev in app.ctx.store.events(release_id=RELEASE_ID)]
+        actions = [ev.action for ev in app.session.store.events(release_id=RELEASE_ID)]
         tail = actions[actions.index("step.started") :]
         assert tail == ["step.started", "tag.created", "tag.published", "step.succeeded"]
-        created = app.ctx.store.events(actions=("tag.created",))[0].details_obj
+        created = app.session.store.events(actions=("tag.created",))[0].details_obj
         assert created["tag"] == "v1.4.0"
         assert all(run["exit"] == 0 for run in created["git"])
         assert "refs/tags/v1.4.0" in remote_tags(tmp_path)
         message = git("tag", "-l", "--format=%(contents)", "v1.4.0", cwd=tmp_path / "app")
         seq, digest = created["checkpoint"]["seq"], created["checkpoint"]["hash"]
         assert f"Audit-Checkpoint: seq={seq} sha256={digest}" in message
-        assert app.ctx.store.events(last=1)[0].action == "step.succeeded"
+        assert app.session.store.events(last=1)[0].action == "step.succeeded"
 
         await pilot.press("escape")
         await settle(pilot)
@@ -101,7 +101,7 @@ async def test_a_bump_key_changes_the_version_and_the_choice_is_recorded(build) 
         assert "Version    2.0.0  v2.0.0  major after 1.3.2" in screen_text(app)
         await pilot.press("enter", "y")
         await settle(pilot)
-        chosen = app.ctx.store.events(actions=("version.chosen",))
+        chosen = app.session.store.events(actions=("version.chosen",))
         assert len(chosen) == 1
         assert chosen[0].details_obj["version"] == "2.0.0"
         assert chosen[0].details_obj["planned"] == "1.4.0"
@@ -116,10 +116,10 @@ async def test_no_answer_changes_nothing_and_a_failed_preflight_refuses(
     app = build()
     async with app.run_test(size=SIZE) as pilot:
         await open_tagging(pilot)
-        before = app.ctx.store.head()
+        before = app.session.store.head()
         await pilot.press("enter", "n")
         await settle(pilot)
-        assert app.ctx.store.head() == before
+        assert app.session.store.head() == before
         # Someone else pushes to main: the preflight sees the remote ahead and says so.
         other = tmp_path / "other"
         git("clone", "-q", str(tmp_path / "remote.git"), str(other), cwd=tmp_path)
@@ -134,7 +134,7 @@ async def test_no_answer_changes_nothing_and_a_failed_preflight_refuses(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TaggingScreen)  # no question asked
-        assert app.ctx.store.head() == before
+        assert app.session.store.head() == before
         assert "v1.4.0" not in remote_tags(tmp_path)
 
 

@@ -1,56 +1,36 @@
-"""The Textual app that assembles the screens. The only engine module that imports Textual, and
-only the CLI imports it (lazily, when the cockpit is opened on a terminal)."""
+"""The Textual app: the screen registry, the command palette and navigation between screens.
+
+The engine (``cockpit/``) never imports Textual; the CLI imports this module lazily, only when the
+cockpit is opened on a terminal. Screens open one another through :meth:`CockpitApp.open_screen`
+by name, so no screen imports another screen and the app imports each one only when first shown.
+"""
 
 from __future__ import annotations
 
 import gc
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 
-from cockpit.config import LoadedConfig
-from cockpit.i18n import tr
-from cockpit.operator import Operator
-
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from cockpit.store import Store
+    from cockpit.session import Session
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class AppContext:
-    """What every screen needs: the engine's handles and the operator's preferences."""
-
-    store: Store | None
-    loaded: LoadedConfig
-    operator: Operator
-    lang: str = "en"
-    ascii: bool = False
-    release_id: str | None = None
-    now: Callable[[], datetime] = field(default=_utc_now)
-    refresh_seconds: float = 2.0
-    # Opens the store on first use (in a worker), so the first frame is drawn before SQLAlchemy
-    # is imported and the log is read.
-    opener: Callable[[], Store] | None = None
-
-    def db(self) -> Store:
-        if self.store is None:
-            assert self.opener is not None, "AppContext needs a store or an opener"
-            self.store = self.opener()
-        return self.store
-
-    def t(self, key: str, **values: object) -> str:
-        return tr(key, self.lang, **values)
+# Every screen the app can open, by name: "module:class", imported on first use.
+SCREENS: dict[str, str] = {
+    "dashboard": "screens.dashboard:DashboardScreen",
+    "checklist": "screens.checklist:ChecklistScreen",
+    "runbook": "screens.runbook:RunbookScreen",
+    "tagging": "screens.tagging:TaggingScreen",
+    "metrics": "screens.metrics:MetricsScreen",
+    "audit": "screens.audit:AuditScreen",
+    "help": "screens.help:HelpScreen",
+}
 
 
 class CockpitCommands(Provider):
@@ -75,43 +55,53 @@ class CockpitApp(App[None]):
         Binding("q", "quit_app", "quit", show=False, priority=False),
     ]
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        ascii: bool = False,
+        release_id: str | None = None,
+        refresh_seconds: float = 2.0,
+    ) -> None:
         super().__init__()
-        self.ctx = ctx
-
-        if ctx.ascii:
+        self.session = session
+        # Display preferences of this terminal: ASCII-only drawing (CJK terminals), the release
+        # to open at, and how often screens re-read the log.
+        self.ascii = ascii
+        self.release_id = release_id
+        self.refresh_seconds = refresh_seconds
+        if ascii:
             self.ansi_color = False
 
     def compose(self) -> ComposeResult:
         return iter(())
 
     def on_mount(self) -> None:
-        from screens.dashboard import DashboardScreen
-
-        self.push_screen(DashboardScreen())
+        self.open_screen("dashboard")
         # Long-lived objects (Textual, the imports) leave the collector's view: a full
         # collection then walks only what the session makes, not the whole program, so it no
         # longer stalls a key press for tens of milliseconds.
         self.call_after_refresh(gc.freeze)
 
+    def open_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Push the screen registered as ``name``, built with ``args``."""
+        module, _, cls = SCREENS[name].partition(":")
+        self.push_screen(getattr(importlib.import_module(module), cls)(*args, **kwargs))
+
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         screen: Screen[object] = self.screen
         commands = getattr(screen, "palette_commands", None)
         items: list[tuple[str, str, Callable[[], object]]] = list(commands()) if commands else []
-        items.append((self.ctx.t("act.audit"), "l", self.action_open_audit))
-        items.append((self.ctx.t("act.help"), "?", self.action_help))
-        items.append((self.ctx.t("act.quit"), "q", self.action_quit_app))
+        items.append((self.session.t("act.audit"), "l", self.action_open_audit))
+        items.append((self.session.t("act.help"), "?", self.action_help))
+        items.append((self.session.t("act.quit"), "q", self.action_quit_app))
         return items
 
     def action_open_audit(self) -> None:
-        from screens.audit import AuditScreen
-
-        self.push_screen(AuditScreen())
+        self.open_screen("audit")
 
     def action_help(self) -> None:
-        from screens.help import HelpScreen
-
-        self.push_screen(HelpScreen(self.screen))
+        self.open_screen("help", self.screen)
 
     # Workers that change the world (a step, a decision, a tag, a rollback): quitting asks first.
     BUSY_GROUPS = frozenset({"run", "decide", "tag"})
@@ -129,9 +119,9 @@ class CockpitApp(App[None]):
             if yes:
                 self.exit()
 
-        self.push_screen(ConfirmScreen(self.ctx.t("dlg.quit_running")), answer)
+        self.push_screen(ConfirmScreen(self.session.t("dlg.quit_running")), answer)
 
 
-def run_app(ctx: AppContext) -> None:
+def run_app(session: Session, *, ascii: bool = False, release_id: str | None = None) -> None:
     """Open the cockpit on this terminal (mouse off: keyboard first, copy/paste keeps working)."""
-    CockpitApp(ctx).run(mouse=False)
+    CockpitApp(session, ascii=ascii, release_id=release_id).run(mouse=False)

@@ -1,0 +1,116 @@
+"""The session: what every command and screen holds.
+
+One object carries the loaded ``cockpit.toml``, the event store, the operator at the keyboard,
+the clock and the language. The CLI builds one per command and the cockpit app one per run; the
+engine's entry points take the pieces they need from it. Each piece is made on first use, so
+``cockpit --help`` reads no config and the first frame of the app is drawn before SQLAlchemy is
+imported or the log is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cockpit.i18n import tr
+
+if TYPE_CHECKING:
+    from cockpit.config import LoadedConfig
+    from cockpit.operator import Operator
+    from cockpit.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Session:
+    """The config, the store, the operator, the clock and the language of one run.
+
+    Give what you already have (tests give all of it); what is left out is made on first use:
+    the config read from ``config_path`` (or found the usual way), the store opened from the
+    config (or by ``opener``), the operator from the login.
+    """
+
+    def __init__(
+        self,
+        *,
+        loaded: LoadedConfig | None = None,
+        config_path: str | Path | None = None,
+        store: Store | None = None,
+        opener: Callable[[], Store] | None = None,
+        operator: Operator | None = None,
+        lang: str = "en",
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._loaded = loaded
+        self._config_path = config_path
+        self._store = store
+        self._opener = opener
+        self._operator = operator
+        self.lang = lang
+        self.now = now
+
+    @property
+    def loaded(self) -> LoadedConfig:
+        """``cockpit.toml`` as checked (exit 2 with one line when it is wrong)."""
+        if self._loaded is None:
+            from cockpit.config import load_config
+
+            self._loaded = load_config(str(self._config_path) if self._config_path else None)
+        return self._loaded
+
+    @property
+    def db_url(self) -> str:
+        from cockpit.config import database_url
+
+        return database_url(self.loaded)
+
+    @property
+    def checkpoint_file(self) -> Path:
+        from cockpit.config import checkpoint_path
+
+        return checkpoint_path(self.loaded, self.db_url)
+
+    @property
+    def store(self) -> Store:
+        """The event store, opened (and migrated) on first use. Slow the first time: the app
+        asks for it only in a worker."""
+        if self._store is None:
+            if self._opener is not None:
+                self._store = self._opener()
+            else:
+                from cockpit.store import Store
+
+                self._store = Store(
+                    self.db_url,
+                    checkpoint_file=self.checkpoint_file,
+                    busy_timeout_ms=self.loaded.config.database.busy_timeout_ms,
+                ).open()
+        return self._store
+
+    @property
+    def opened_store(self) -> Store | None:
+        """The store if it is open already, else ``None``: for the UI thread, which must not
+        open it."""
+        return self._store
+
+    @property
+    def operator(self) -> Operator:
+        """Who is at the keyboard, and which parts of that are proven."""
+        if self._operator is None:
+            from cockpit.operator import current_operator
+
+            self._operator = current_operator()
+        return self._operator
+
+    @operator.setter
+    def operator(self, operator: Operator) -> None:
+        """Hand the keyboard to another operator (a stand-in colleague in a rehearsal)."""
+        self._operator = operator
+
+    def t(self, key: str, **values: object) -> str:
+        """A user-visible string from the catalog, in this session's language."""
+        return tr(key, self.lang, **values)
