@@ -15,7 +15,7 @@ What it measures:
 2. The cockpit app (:class:`screens.app.CockpitApp`) headless, ``run_test(size=(120, 40))``:
    the dashboard opens the phase's checklist with ``enter``, as an operator does. Then ``j``
    presses (cursor down), ``k`` presses (back up) and ``enter`` presses (mark the item done: a
-   thread worker appends the event through :func:`cockpit.checklist.decide`, then the screen
+   thread worker appends the event through :func:`cockpit.actions.decide`, then the screen
    reloads and redraws the list and moves to the next open item).
 3. The baseline: a bare Textual ``App`` with one ``OptionList`` of 300 plain options, ``j`` /
    ``k`` bound to its cursor the way the checklist binds them, and ``enter`` marking the option

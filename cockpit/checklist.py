@@ -1,32 +1,28 @@
 """A release's checklist: the state of every item, folded from its events, and the decisions.
 
 Nothing here is stored apart from the event log: :func:`load_checklist` folds the release's events
-over its plan each time. :func:`decide` checks whether an action is allowed now (order, gates,
-four-eyes, roles, reasons, the change window) and appends the event before anything runs.
+over its plan each time, and :meth:`Checklist.why_not` says whether an action is allowed now
+(order, gates, four-eyes, roles, reasons). Reading never changes anything: the decisions
+themselves are made by :func:`cockpit.actions.decide`.
 """
 
 from __future__ import annotations
 
 import enum
-import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from cockpit.config import LoadedConfig
 from cockpit.errors import CockpitError, UsageError
-from cockpit.events import Event, NewEvent
+from cockpit.events import Event
+from cockpit.liveness import intent_alive
 from cockpit.operator import Operator
 from cockpit.plan import (
-    CheckItem,
     GateItem,
     Item,
     LoadedPlan,
-    ManualItem,
     Phase,
     StepItem,
-    TagRun,
     read_plan,
 )
 from cockpit.release import Release, find_release_id, fold
@@ -164,22 +160,25 @@ class Checklist:
         self._items = {item.id: item for _, item in self.plan.plan.items()}
 
     def state(self, item_id: str) -> ItemState:
+        """The item's state now. A read: the folded states are never changed by asking."""
         state = self.states.get(item_id) or ItemState(item_id)
         item = self._items[item_id]
-        if isinstance(item, GateItem) and state.status in {Status.AWAITING, Status.PENDING}:
+        status = state.status
+        if isinstance(item, GateItem) and status in {Status.AWAITING, Status.PENDING}:
             approvers = state.valid_approvers(self.plan.sha256)
             if len(approvers) >= item.approvals:
-                state.status = Status.APPROVED
+                status = Status.APPROVED
             elif approvers:
-                state.status = Status.AWAITING
+                status = Status.AWAITING
             else:
-                state.status = Status.PENDING
-        if state.status is Status.INTERRUPTED and state.intent is not None:
-            from cockpit.deploy import intent_alive
-
-            if intent_alive(*state.intent):
-                state.status = Status.RUNNING
-        return state
+                status = Status.PENDING
+        if (
+            status is Status.INTERRUPTED
+            and state.intent is not None
+            and intent_alive(*state.intent)
+        ):
+            status = Status.RUNNING
+        return state if status is state.status else replace(state, status=status)
 
     def progress(self, phase: Phase) -> tuple[int, int]:
         """(settled items, all items) of a phase."""
@@ -290,156 +289,3 @@ def load_checklist(store: Store, release_text: str) -> Checklist:
     events = store.events(release_id=release_id)
     release = fold(events)[release_id]
     return Checklist(release, read_plan(release.plan), fold_items(events))
-
-
-def _window_override(
-    store: Store,
-    checklist: Checklist,
-    item: Item,
-    loaded: LoadedConfig,
-    operator: Operator,
-    now: datetime,
-    override: str | None,
-) -> NewEvent | None:
-    """T-0 steps run inside the change window; outside it they need an override with a reason.
-    In production the override needs a second operator: the first one's request is recorded
-    (``override.requested``) and refused; another operator giving the same command seconds it.
-    In a rehearsal the window is advisory."""
-    if not isinstance(item, StepItem) or checklist.release.rehearsal:
-        return None
-    if checklist.phase_of(item.id).offset_days != 0:
-        return None
-    from cockpit.window import window_state
-
-    state = window_state(loaded.config.change_window, now)
-    if state.open:
-        return None
-    if not (override and override.strip()):
-        raise Refused(f"outside the change window: {state.text}; override with a reason")
-    release = checklist.release
-    details: dict[str, Any] = {"rule": "change_window", "window": state.text}
-    if loaded.environment(release.environment).production:
-        requests = [
-            ev
-            for ev in store.events(release_id=release.id)
-            if ev.action == "override.requested" and ev.subject == item.id
-        ]
-        others = [ev for ev in requests if actor_name(ev.actor) != operator.name]
-        if not others:
-            store.append(
-                NewEvent(
-                    action="override.requested",
-                    release_id=release.id,
-                    subject=item.id,
-                    reason=override,
-                    rehearsal=release.rehearsal,
-                    details=details,
-                ),
-                operator,
-            )
-            raise Refused(
-                f"outside the change window: {state.text}; override requested by "
-                f"{operator.name}: production needs a second operator to give the same command"
-            )
-        details |= {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
-    return NewEvent(
-        action="override",
-        release_id=release.id,
-        subject=item.id,
-        reason=override,
-        rehearsal=release.rehearsal,
-        details=details,
-    )
-
-
-def decide(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
-    release_text: str,
-    item_id: str,
-    action: str,
-    *,
-    reason: str | None = None,
-    override: str | None = None,
-    now: datetime | None = None,
-    output: Callable[[str], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> Event:
-    """Do ``action`` (done, skip, approve, reject) on an item and return its recorded event.
-
-    ``done`` on a check item runs its probe, on a step item runs the step: the intent is
-    recorded first, then the outcome. Raises :class:`Refused` with the reason when the action
-    is not allowed now.
-    """
-    if action not in ACTIONS:
-        raise UsageError(f"action {action!r}: use one of {', '.join(ACTIONS)}")
-    checklist = load_checklist(store, release_text)
-    checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
-    why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
-    if why:
-        raise Refused(f"{item_id}: {why}")
-    item = checklist.plan.plan.item(item_id)
-    release = checklist.release
-    base: dict[str, Any] = {
-        "release_id": release.id,
-        "subject": item_id,
-        "rehearsal": release.rehearsal,
-    }
-    details = {
-        "plan": release.plan,
-        "plan_sha256": checklist.plan.sha256,
-        "phase": checklist.phase_of(item_id).id,
-    }
-    if action == "skip":
-        return store.append(
-            NewEvent(
-                action="item.skipped", reason=reason, details=details, outcome="skipped", **base
-            ),
-            operator,
-        )
-    if action in {"approve", "reject"}:
-        verb = "gate.approved" if action == "approve" else "gate.rejected"
-        return store.append(
-            NewEvent(action=verb, reason=reason, details=details, outcome=action + "d", **base),
-            operator,
-        )
-    if isinstance(item, ManualItem):
-        return store.append(
-            NewEvent(action="item.done", reason=reason, details=details, outcome="ok", **base),
-            operator,
-        )
-    moment = now or datetime.now(UTC)
-    extra = _window_override(store, checklist, item, loaded, operator, moment, override)
-    if extra is not None:
-        store.append(extra, operator)
-    from cockpit import runner
-
-    env = loaded.environment(release.environment)
-    if isinstance(item, CheckItem):
-        with store.write_ahead(
-            NewEvent(action="check.started", details={**details, "probe": item.check.name}, **base),
-            operator,
-            done="item.done",
-            failed="check.failed",
-        ) as outcome:
-            outcome.update(runner.run_probe(item.check, env, loaded))
-        return store.events(release_id=release.id, last=1)[0]
-    assert isinstance(item, StepItem)
-    from cockpit.deploy import effective_run
-
-    run, _source = effective_run(loaded, release, item)
-    if isinstance(run, TagRun):
-        from cockpit import tagging
-        from cockpit.versioning import TagRequest
-
-        prep = tagging.prepare(
-            store, loaded, operator, TagRequest(push=run.push), release_text=release.id
-        )
-        return tagging.execute(store, loaded, operator, prep, progress=output)
-    from cockpit import deploy
-
-    mode = action if action in STEP_ACTIONS else "run"
-    return deploy.execute(
-        store, loaded, operator, checklist, item_id, mode=mode, output=output, cancel=cancel
-    )

@@ -366,7 +366,7 @@ def _print_checklist(cmd: Command, release_id: str) -> None:
 
 
 def cmd_item(cmd: Command) -> int:
-    from cockpit.checklist import decide
+    from cockpit.actions import decide
 
     ev = decide(
         cmd.session.store,
@@ -417,7 +417,7 @@ def cmd_preview(cmd: Command) -> int:
 
 
 def cmd_rollback_plan(cmd: Command) -> int:
-    from cockpit.deploy import rollback_plan
+    from cockpit.rollback import rollback_plan
 
     plan = rollback_plan(
         cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
@@ -437,7 +437,7 @@ def _print_rollback_plan(cmd: Command, plan: Any) -> None:
 
 
 def cmd_rollback_run(cmd: Command) -> int:
-    from cockpit.deploy import rollback, rollback_plan
+    from cockpit.rollback import rollback, rollback_plan
 
     plan = rollback_plan(
         cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
@@ -472,7 +472,7 @@ def cmd_rollback_run(cmd: Command) -> int:
 
 
 def cmd_rollback_report(cmd: Command) -> int:
-    from cockpit.deploy import rollback_report
+    from cockpit.reports import rollback_report
 
     text = rollback_report(cmd.session.store, cmd.args.release)
     if cmd.args.out:

@@ -118,17 +118,21 @@ def prepare(
     request: TagRequest,
     *,
     release_text: str | None = None,
+    checklist: Checklist | None = None,
     env_name: str | None = None,
     repo: str | None = None,
     unshallow: bool = False,
 ) -> Prepared:
+    """Plan the tag: the release's tag step (by ``release_text``, or the ``checklist`` a caller
+    has already folded) or an environment's repository, and the preflight checks."""
     release = None
     item_id = None
     refusal = None
     release_version = None
     settled = False
-    if release_text:
+    if checklist is None and release_text:
         checklist = load_checklist(store, release_text)
+    if checklist is not None:
         release = checklist.release
         release_version = release.version
         if env_name and env_name != release.environment:

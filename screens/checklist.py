@@ -12,13 +12,13 @@ from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.actions import decide
 from cockpit.checklist import (
     MARKERS,
     Checklist,
     Status,
     Why,
     actor_name,
-    decide,
     load_checklist,
 )
 from cockpit.errors import CockpitError

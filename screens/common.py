@@ -106,7 +106,7 @@ def window_text(session: Session) -> str:
 
 
 def rollback_message(session: Session, result: Any) -> str:
-    """One line about a finished rollback (:class:`cockpit.deploy.RollbackResult`)."""
+    """One line about a finished rollback (:class:`cockpit.rollback.RollbackResult`)."""
     values = {
         "undone": ", ".join(result.undone) or "-",
         "failed": result.failed or "-",

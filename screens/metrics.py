@@ -452,7 +452,7 @@ class MetricsScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def start_rollback(self, reason: str) -> None:
-        from cockpit.deploy import rollback
+        from cockpit.rollback import rollback
 
         session = self.session
         self._say(session.t("met.rolling_back"))

@@ -20,7 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.checklist import MARKERS, Status, decide, load_checklist
+from cockpit.actions import decide
+from cockpit.checklist import MARKERS, Status, load_checklist
 from cockpit.errors import CockpitError
 from cockpit.plan import Item, ManualItem, Phase, StepItem
 from screens.common import CockpitScreen, local, rollback_message, window_text
@@ -423,7 +424,7 @@ class RunbookScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="rollback-plan", exit_on_error=False)
     def plan_rollback(self) -> None:
-        from cockpit.deploy import rollback_plan
+        from cockpit.rollback import rollback_plan
 
         session = self.session
         try:
@@ -452,7 +453,7 @@ class RunbookScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_rollback(self, reason: str) -> None:
-        from cockpit.deploy import rollback
+        from cockpit.rollback import rollback
 
         session = self.session
         output = self._start_run("rollback", "--- rollback: " + reason)

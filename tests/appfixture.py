@@ -20,7 +20,8 @@ from textual.widgets import Input
 
 import cockpit.release
 import cockpit.store
-from cockpit.checklist import decide, load_checklist
+from cockpit.actions import decide
+from cockpit.checklist import load_checklist
 from cockpit.config import LoadedConfig, parse_config_text
 from cockpit.events import Event
 from cockpit.operator import Operator

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.checklist import Refused, Status, decide, load_checklist
+from cockpit.actions import decide
+from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.config import LoadedConfig, parse_config_text
 from cockpit.operator import Operator
 from cockpit.release import create_release

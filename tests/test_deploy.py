@@ -16,11 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.checklist import Refused, Status, decide, load_checklist
+from cockpit.actions import decide
+from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.config import LoadedConfig, parse_config_text
-from cockpit.deploy import preview, rollback, rollback_plan, rollback_report
+from cockpit.deploy import preview
 from cockpit.operator import Operator
 from cockpit.release import create_release
+from cockpit.reports import rollback_report
+from cockpit.rollback import rollback, rollback_plan
 from cockpit.steps.base import StepFailed
 from cockpit.store import Store
 

@@ -26,7 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cockpit import tagging
-from cockpit.checklist import Refused, Status, decide, load_checklist
+from cockpit.actions import decide
+from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.cli import main
 from cockpit.config import LoadedConfig, parse_config_file
 from cockpit.errors import UsageError

@@ -1,0 +1,181 @@
+"""Decisions: the one entry for every action on an item (manual, check, gate, step, tag).
+
+:func:`decide` folds the release once, asks the checklist's rules whether the action is allowed
+now, and dispatches by the item's kind: a manual tick, a skip or an approval is one event; a
+check runs its probe and a step its runner under write-ahead (intent first, outcome after); the
+tag step goes to :mod:`cockpit.tagging`. T-0 steps outside the change window need an override
+with a reason (in production, from a second operator). It sits above the checklist's fold,
+:mod:`cockpit.deploy` and :mod:`cockpit.tagging`, so none of them imports it back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cockpit import deploy, runner
+from cockpit.checklist import (
+    ACTIONS,
+    STEP_ACTIONS,
+    Checklist,
+    Refused,
+    actor_name,
+    load_checklist,
+)
+from cockpit.config import LoadedConfig
+from cockpit.deploy import effective_run
+from cockpit.errors import UsageError
+from cockpit.events import Event, NewEvent
+from cockpit.operator import Operator
+from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
+from cockpit.window import window_state
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
+
+
+def _window_override(
+    store: Store,
+    checklist: Checklist,
+    item: Item,
+    loaded: LoadedConfig,
+    operator: Operator,
+    now: datetime,
+    override: str | None,
+) -> NewEvent | None:
+    """T-0 steps run inside the change window; outside it they need an override with a reason.
+    In production the override needs a second operator: the first one's request is recorded
+    (``override.requested``) and refused; another operator giving the same command seconds it.
+    In a rehearsal the window is advisory."""
+    if not isinstance(item, StepItem) or checklist.release.rehearsal:
+        return None
+    if checklist.phase_of(item.id).offset_days != 0:
+        return None
+    state = window_state(loaded.config.change_window, now)
+    if state.open:
+        return None
+    if not (override and override.strip()):
+        raise Refused(f"outside the change window: {state.text}; override with a reason")
+    release = checklist.release
+    details: dict[str, Any] = {"rule": "change_window", "window": state.text}
+    if loaded.environment(release.environment).production:
+        requests = [
+            ev
+            for ev in store.events(release_id=release.id)
+            if ev.action == "override.requested" and ev.subject == item.id
+        ]
+        others = [ev for ev in requests if actor_name(ev.actor) != operator.name]
+        if not others:
+            store.append(
+                NewEvent(
+                    action="override.requested",
+                    release_id=release.id,
+                    subject=item.id,
+                    reason=override,
+                    rehearsal=release.rehearsal,
+                    details=details,
+                ),
+                operator,
+            )
+            raise Refused(
+                f"outside the change window: {state.text}; override requested by "
+                f"{operator.name}: production needs a second operator to give the same command"
+            )
+        details |= {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
+    return NewEvent(
+        action="override",
+        release_id=release.id,
+        subject=item.id,
+        reason=override,
+        rehearsal=release.rehearsal,
+        details=details,
+    )
+
+
+def decide(
+    store: Store,
+    loaded: LoadedConfig,
+    operator: Operator,
+    release_text: str,
+    item_id: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    override: str | None = None,
+    now: datetime | None = None,
+    output: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Event:
+    """Do ``action`` (done, skip, approve, reject) on an item and return its recorded event.
+
+    ``done`` on a check item runs its probe, on a step item runs the step: the intent is
+    recorded first, then the outcome. Raises :class:`Refused` with the reason when the action
+    is not allowed now.
+    """
+    if action not in ACTIONS:
+        raise UsageError(f"action {action!r}: use one of {', '.join(ACTIONS)}")
+    checklist = load_checklist(store, release_text)
+    checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
+    why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
+    if why:
+        raise Refused(f"{item_id}: {why}")
+    item = checklist.plan.plan.item(item_id)
+    release = checklist.release
+    base: dict[str, Any] = {
+        "release_id": release.id,
+        "subject": item_id,
+        "rehearsal": release.rehearsal,
+    }
+    details = {
+        "plan": release.plan,
+        "plan_sha256": checklist.plan.sha256,
+        "phase": checklist.phase_of(item_id).id,
+    }
+    if action == "skip":
+        return store.append(
+            NewEvent(
+                action="item.skipped", reason=reason, details=details, outcome="skipped", **base
+            ),
+            operator,
+        )
+    if action in {"approve", "reject"}:
+        verb = "gate.approved" if action == "approve" else "gate.rejected"
+        return store.append(
+            NewEvent(action=verb, reason=reason, details=details, outcome=action + "d", **base),
+            operator,
+        )
+    if isinstance(item, ManualItem):
+        return store.append(
+            NewEvent(action="item.done", reason=reason, details=details, outcome="ok", **base),
+            operator,
+        )
+    moment = now or datetime.now(UTC)
+    extra = _window_override(store, checklist, item, loaded, operator, moment, override)
+    if extra is not None:
+        store.append(extra, operator)
+    env = loaded.environment(release.environment)
+    if isinstance(item, CheckItem):
+        with store.write_ahead(
+            NewEvent(action="check.started", details={**details, "probe": item.check.name}, **base),
+            operator,
+            done="item.done",
+            failed="check.failed",
+        ) as outcome:
+            outcome.update(runner.run_probe(item.check, env, loaded))
+        return store.events(release_id=release.id, last=1)[0]
+    assert isinstance(item, StepItem)
+    run, _source = effective_run(loaded, release, item)
+    if isinstance(run, TagRun):
+        from cockpit import tagging
+        from cockpit.versioning import TagRequest
+
+        prep = tagging.prepare(
+            store, loaded, operator, TagRequest(push=run.push), checklist=checklist
+        )
+        return tagging.execute(store, loaded, operator, prep, progress=output)
+    mode = action if action in STEP_ACTIONS else "run"
+    return deploy.execute(
+        store, loaded, operator, checklist, item_id, mode=mode, output=output, cancel=cancel
+    )

@@ -1,0 +1,90 @@
+"""Reports drafted from the log: the seed's ロールバック報告書 (rollback report)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cockpit.checklist import Refused, load_checklist
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
+
+
+def rollback_report(store: Store, release_text: str) -> str:
+    """A draft of the seed's ロールバック報告書 (rollback report) in Markdown, from the log: what
+    happened (the timeline), the cause as recorded (failed steps, the decision's reason), and the
+    sections the release manager completes (原因分析 cause analysis, 再発防止策 prevention)."""
+    checklist = load_checklist(store, release_text)
+    release = checklist.release
+    events = store.events(release_id=release.id)
+    rollbacks = [ev for ev in events if ev.action == "rollback.started"]
+    if not rollbacks:
+        raise Refused(f"release {release.id}: no rollback recorded")
+    decision = rollbacks[-1]
+    finished = next(
+        (
+            ev
+            for ev in events
+            if ev.action == "rollback.finished"
+            and ev.details_obj.get("rollback_seq") == decision.seq
+        ),
+        None,
+    )
+    fin = finished.details_obj if finished else {}
+    failed_steps = [ev for ev in events if ev.action == "step.failed" and ev.seq < decision.seq]
+    lines = [
+        f"# ロールバック報告書 / Rollback report: {release.version} ({release.environment})",
+        "",
+        f"- Release: {release.id}, plan {release.plan}, T-0 {release.t0}"
+        + (" (REHEARSAL)" if release.rehearsal else ""),
+        f"- Decided: {decision.recorded_at} by {decision.actor} (event #{decision.seq})",
+        f"- Reason: {decision.reason}",
+    ]
+    if finished:
+        healthy = {True: "healthy", False: "NOT healthy", None: "no health checks in the plan"}[
+            fin.get("healthy")
+        ]
+        lines += [
+            f"- Result: {finished.outcome}; {healthy}; {fin.get('elapsed_s')} s from the decision",
+            f"- Undone: {', '.join(fin.get('undone') or []) or 'none'}"
+            + (f"; skipped: {', '.join(fin['skipped'])}" if fin.get("skipped") else ""),
+        ]
+        if fin.get("failed"):
+            lines.append(f"- Undo failed at {fin['failed']}: {fin.get('error')}")
+            lines.append(f"- Left to undo by hand: {', '.join(fin.get('left') or []) or 'none'}")
+    else:
+        lines.append("- Result: the rollback has no recorded end (interrupted?)")
+    lines += ["", "## 経過 / What happened", ""]
+    shown = {
+        "step.started",
+        "step.succeeded",
+        "step.failed",
+        "step.rechecked",
+        "step.undone",
+        "step.undo_failed",
+        "rollback.started",
+        "rollback.finished",
+        "trigger.fired",
+        "note",
+    }
+    for ev in events:
+        if ev.action not in shown:
+            continue
+        what = ev.details_obj.get("summary") or ev.details_obj.get("error") or ev.reason or ""
+        subject = ev.subject or ""
+        line = f"- #{ev.seq} {ev.recorded_at} {ev.actor} {ev.action} {subject} {what}"
+        lines.append(line.rstrip())
+    lines += ["", "## 原因分析 / Cause analysis", ""]
+    if failed_steps:
+        for ev in failed_steps:
+            lines.append(f"- {ev.subject} failed: {ev.details_obj.get('error', '')}")
+    lines.append(f"- The decision's reason: {decision.reason}")
+    lines += [
+        "- (To complete: why it happened, why the rehearsal and the checks did not catch it.)",
+        "",
+        "## 再発防止策 / Prevention",
+        "",
+        "- (To complete: what changes, who owns it, by when.)",
+        "",
+    ]
+    return "\n".join(lines)

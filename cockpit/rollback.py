@@ -1,0 +1,254 @@
+"""Rollback: one decision that undoes the release's done steps, newest first.
+
+:func:`rollback_plan` says what would be undone (and what cannot be); :func:`rollback` records
+the decision (``rollback.started``, with its reason and the plan), undoes each step under
+write-ahead (``step.undo_started`` then ``step.undone`` or ``step.undo_failed``), stops at the
+first failure and says what is left, checks health with the plan's HTTP-check steps, and records
+the result with the seconds from the decision to healthy (``rollback.finished``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cockpit.checklist import Refused, load_checklist
+from cockpit.config import LoadedConfig
+from cockpit.deploy import Output, StepInfo, context, quiet, step_info, steps_of
+from cockpit.events import Event, NewEvent, redact_text
+from cockpit.liveness import process_id
+from cockpit.operator import Operator
+from cockpit.steps.base import StepFailed
+
+if TYPE_CHECKING:
+    from cockpit.release import Release
+    from cockpit.store import Store
+
+
+@dataclass
+class UndoEntry:
+    """One step of a rollback: a step that ran (succeeded, or failed after changing things)."""
+
+    info: StepInfo
+    done: Event  # the step's last outcome event
+    can_undo: bool
+    summary: str
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+
+@dataclass
+class RollbackPlan:
+    release: Release
+    entries: list[UndoEntry] = field(default_factory=list)
+
+    @property
+    def to_undo(self) -> list[UndoEntry]:
+        return [e for e in self.entries if e.can_undo]
+
+    def question(self) -> str:
+        """The confirmation names the things: "Roll back t0.deploy, t0.database (1.4.0)?"."""
+        names = ", ".join(e.id for e in self.to_undo) or "nothing"
+        return f"Roll back {names} of {self.release.version} in {self.release.environment}?"
+
+
+def rollback_plan(
+    store: Store, loaded: LoadedConfig, operator: Operator, release_text: str
+) -> RollbackPlan:
+    """The steps a rollback would undo, newest first: every step whose last outcome is a success
+    (or a failure that left changes: its undo decides), not undone since."""
+    checklist = load_checklist(store, release_text)
+    last: dict[str, Event] = {}
+    for ev in store.events(release_id=checklist.release.id):
+        if ev.subject and ev.action in {"step.succeeded", "step.failed", "step.undone"}:
+            last[ev.subject] = ev
+    plan = RollbackPlan(checklist.release)
+    for item_id, ev in sorted(last.items(), key=lambda kv: -kv[1].seq):
+        if ev.action == "step.undone":
+            continue
+        try:
+            info = step_info(loaded, checklist, item_id)
+        except (Refused, KeyError):
+            continue
+        if info.kind is None:  # a tag stays: a release tag is history, not deployment state
+            continue
+        if ev.action == "step.failed" and not _changed_anything(ev):
+            continue
+        ctx = context(loaded, checklist.release, item_id, operator)
+        can = info.kind.can_undo(info.run)
+        summary = (
+            info.kind.undo_summary(info.run, ctx, ev.details_obj)
+            if can
+            else (
+                f"no undo ({info.kind.undo_text or 'nothing to reverse'})"
+                if not info.kind.undoable
+                else "no undo defined for this step"
+            )
+        )
+        plan.entries.append(UndoEntry(info, ev, can, summary))
+    return plan
+
+
+def _changed_anything(ev: Event) -> bool:
+    """A failed step changed something when its outcome recorded more than the failure."""
+    quiet = {"intent_seq", "error", "elapsed_s", "exit_code", "output_tail"}
+    return any(key not in quiet for key in ev.details_obj)
+
+
+@dataclass
+class RollbackResult:
+    started: Event
+    undone: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: str | None = None
+    error: str | None = None
+    left: list[str] = field(default_factory=list)
+    healthy: bool | None = None
+    elapsed_s: float = 0.0
+    finished: Event | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None and self.healthy is not False
+
+
+def rollback(
+    store: Store,
+    loaded: LoadedConfig,
+    operator: Operator,
+    release_text: str,
+    reason: str,
+    *,
+    output: Output | None = None,
+    cancel: threading.Event | None = None,
+) -> RollbackResult:
+    """One decision: undo the done steps in reverse order, stop at the first failure and say what
+    is left, then check health (the plan's HTTP-check steps) and record the time from the
+    decision to healthy."""
+    if not (reason and reason.strip()):
+        raise Refused("a rollback needs a reason (what was seen, or the trigger)")
+    out = output or quiet
+    plan = rollback_plan(store, loaded, operator, release_text)
+    release = plan.release
+    if release.status != "open":
+        raise Refused(f"release {release.id} is {release.status}")
+    decided = time.monotonic()
+    base: dict[str, Any] = {"release_id": release.id, "rehearsal": release.rehearsal}
+    started = store.append(
+        NewEvent(
+            action="rollback.started",
+            reason=reason,
+            details={
+                "steps": [
+                    {"item": e.id, "undo": e.summary, "can_undo": e.can_undo} for e in plan.entries
+                ],
+                "question": plan.question(),
+            },
+            **base,
+        ),
+        operator,
+    )
+    result = RollbackResult(started)
+    todo = plan.to_undo
+    for number, entry in enumerate(todo):
+        out(f"undo {entry.id}: {entry.summary}")
+        try:
+            outcome = _undo_one(store, loaded, operator, release, entry, started.seq, out, cancel)
+        except StepFailed as exc:
+            result.failed, result.error = entry.id, str(exc)
+            result.left = [e.id for e in todo[number + 1 :]]
+            out(f"undo {entry.id} failed: {exc}")
+            break
+        if outcome.get("skipped"):
+            result.skipped.append(entry.id)
+            out(f"undo {entry.id}: skipped ({outcome['skipped']})")
+        else:
+            result.undone.append(entry.id)
+    if result.failed is None:
+        result.healthy = _healthy(store, loaded, operator, release_text, out, cancel)
+    result.elapsed_s = round(time.monotonic() - decided, 3)
+    result.finished = store.append(
+        NewEvent(
+            action="rollback.finished",
+            outcome="ok" if result.ok else "failed",
+            details={
+                "rollback_seq": started.seq,
+                "undone": result.undone,
+                "skipped": result.skipped,
+                "failed": result.failed,
+                "error": redact_text(result.error) if result.error else None,
+                "left": result.left,
+                "healthy": result.healthy,
+                "elapsed_s": result.elapsed_s,
+            },
+            **base,
+        ),
+        operator,
+    )
+    return result
+
+
+def _undo_one(
+    store: Store,
+    loaded: LoadedConfig,
+    operator: Operator,
+    release: Release,
+    entry: UndoEntry,
+    rollback_seq: int,
+    out: Output,
+    cancel: threading.Event | None,
+) -> dict[str, Any]:
+    info = entry.info
+    assert info.kind is not None
+    ctx = context(loaded, release, info.id, operator, output=out, cancel=cancel)
+    ctx.deadline = time.monotonic() + float(info.run.timeout)  # type: ignore[union-attr]
+    with store.write_ahead(
+        NewEvent(
+            action="step.undo_started",
+            release_id=release.id,
+            subject=info.id,
+            rehearsal=release.rehearsal,
+            details={
+                "kind": info.run.kind,
+                "undo": entry.summary,
+                "done_seq": entry.done.seq,
+                "rollback_seq": rollback_seq,
+                **process_id(),
+            },
+        ),
+        operator,
+        done="step.undone",
+        failed="step.undo_failed",
+    ) as outcome:
+        info.kind.undo(info.run, ctx, entry.done.details_obj, outcome)
+    return outcome
+
+
+def _healthy(
+    store: Store,
+    loaded: LoadedConfig,
+    operator: Operator,
+    release_text: str,
+    out: Output,
+    cancel: threading.Event | None,
+) -> bool | None:
+    """Run the plan's HTTP-check steps (their verify) after the undo; None when there are none."""
+    checklist = load_checklist(store, release_text)
+    checks = [s for s in steps_of(loaded, checklist) if s.run.kind == "http_checks"]
+    if not checks:
+        return None
+    for info in checks:
+        assert info.kind is not None
+        ctx = context(loaded, checklist.release, info.id, operator, output=out, cancel=cancel)
+        ctx.deadline = time.monotonic() + float(info.run.timeout)  # type: ignore[union-attr]
+        try:
+            info.kind.run(info.run, ctx, {})
+        except StepFailed as exc:
+            out(f"health {info.id}: {exc}")
+            return False
+    out("healthy")
+    return True
