@@ -28,14 +28,10 @@ import pytest
 
 from cockpit.config import LoadedConfig, parse_config_text
 from cockpit.steps.base import Cancelled, StepContext, StepFailed, StepTimeout, kind_for
-from cockpit.steps.kubernetes import (
-    KubernetesStep,
-    RolloutStatus,
-    connect,
-    rollback,
-    rollout_history,
-    rollout_status,
-)
+from cockpit.steps.kubernetes.api import connect
+from cockpit.steps.kubernetes.rules import RolloutStatus, rollout_status
+from cockpit.steps.kubernetes.step import KubernetesStep
+from cockpit.steps.kubernetes.undo import rollback, rollout_history
 from cockpit.steps.spec import KubernetesRun
 from tests.kubeapi import KubeAPI, kube_api
 
@@ -752,7 +748,7 @@ CHILD = """
 import sys, time
 from cockpit.config import LoadedConfig, parse_config_file
 from cockpit.steps.base import StepContext
-from cockpit.steps.kubernetes import KubernetesStep
+from cockpit.steps.kubernetes.step import KubernetesStep
 from cockpit.steps.spec import KubernetesRun
 from pathlib import Path
 path = Path(sys.argv[1])
@@ -1182,7 +1178,7 @@ def test_no_deployments_named_anywhere(env: Env, tmp_path: Path) -> None:
 def test_the_kind_is_found_and_the_client_loads_only_when_used() -> None:
     assert isinstance(kind_for("kubernetes"), KubernetesStep)
     code = (
-        "import sys, cockpit.steps.kubernetes; "
+        "import sys, cockpit.steps.kubernetes.step; "
         "assert 'kubernetes' not in sys.modules, 'kubernetes imported at module level'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

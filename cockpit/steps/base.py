@@ -174,7 +174,7 @@ class StepKind:
 KINDS: dict[str, str] = {
     "shell": "cockpit.steps.shell:ShellStep",
     "http_checks": "cockpit.steps.http:HttpChecksStep",
-    "kubernetes": "cockpit.steps.kubernetes:KubernetesStep",
+    "kubernetes": "cockpit.steps.kubernetes.step:KubernetesStep",
     "alembic": "cockpit.steps.alembic:AlembicStep",
     "rds_snapshot": "cockpit.steps.aws:RdsSnapshotStep",
     "s3_sync": "cockpit.steps.aws:S3SyncStep",
