@@ -10,20 +10,16 @@ back at the previous task definition ("skipped" when it is already there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cockpit.steps.aws.client import (
-    api,
-    aws_client,
-    aws_error,
-    call,
-    error_code,
-    one_line,
-    pick,
-    region,
-    release_tags,
-    wait_loop,
+from cockpit.steps.aws.client import api, aws_client, call, one_line, release_tags, wait_loop
+from cockpit.steps.aws.ecstarget import (
+    EcsTarget,
+    describe_service,
+    describe_task_definition,
+    ecs_names,
+    resolve_target,
+    short_td,
 )
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, StepTimeout
 
@@ -46,148 +42,14 @@ def _from_done(done: dict[str, Any], key: str) -> Any:
     return rechecked.get(key) if isinstance(rechecked, dict) else None
 
 
-def short_td(arn: str) -> str:
-    """``api:4`` from ``arn:aws:ecs:REGION:ACCOUNT:task-definition/api:4``."""
-    return arn.rsplit("/", 1)[-1]
-
-
-@dataclass
-class EcsTarget:
-    cluster: str
-    service: str
-    current: str  # the service's task definition ARN now
-    target: str | None  # the ARN to point it at; None: a revision still to be registered
-    register: dict[str, Any] | None  # register_task_definition's arguments, when one is needed
-    container: str = ""
-    image: str = ""
-    old_image: str = ""
-    hints: tuple[str, str] = ("", "")
-    svc: dict[str, Any] = field(default_factory=dict)
-
-
 class EcsUpdateStep(StepKind):
     kind = "ecs_update"
     undoable = True
     undo_text = "point the ECS service back at its previous task definition"
 
-    def _names(self, spec: EcsUpdateRun, ctx: StepContext) -> tuple[str, str, str, str]:
-        cluster, cluster_hint = pick(
-            ctx, spec.cluster, ctx.env.aws.ecs_cluster, "cluster", "ecs_cluster", "ECS cluster"
-        )
-        service, service_hint = pick(
-            ctx, spec.service, ctx.env.aws.ecs_service, "service", "ecs_service", "ECS service"
-        )
-        return cluster, service, cluster_hint, service_hint
-
-    def _service(
-        self, ecs: Any, cluster: str, service: str, hints: tuple[str, str]
-    ) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        what = f"ECS service {service} in cluster {cluster}"
-        try:
-            answer = ecs.describe_services(cluster=cluster, services=[service])
-        except ClientError as exc:
-            if error_code(exc) == "ClusterNotFoundException":
-                raise StepFailed(
-                    f"ECS cluster {cluster}: not found in {region(ecs)} ({hints[0]})"
-                ) from None
-            raise aws_error(exc, what) from None
-        except BotoCoreError as exc:
-            raise aws_error(exc, what) from None
-        found = [s for s in answer.get("services", []) if s.get("status") != "INACTIVE"]
-        if not found:
-            raise StepFailed(f"{what}: not found in {region(ecs)} ({hints[1]})")
-        return dict(found[0])
-
-    def _task_definition(self, ecs: Any, name: str, hint: str) -> tuple[dict[str, Any], list[Any]]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            answer = ecs.describe_task_definition(taskDefinition=name, include=["TAGS"])
-        except ClientError as exc:
-            if error_code(exc) in ("ClientException", "InvalidParameterException"):
-                raise StepFailed(
-                    f"ECS task definition {name}: not found in {region(ecs)} ({hint})"
-                ) from None
-            raise aws_error(exc, f"ECS task definition {name}") from None
-        except BotoCoreError as exc:
-            raise aws_error(exc, f"ECS task definition {name}") from None
-        return dict(answer["taskDefinition"]), list(answer.get("tags") or [])
-
-    @staticmethod
-    def _register_args(ecs: Any, td: dict[str, Any]) -> dict[str, Any]:
-        """The fields of a described task definition that register_task_definition accepts."""
-        allowed = set(
-            ecs.meta.service_model.operation_model("RegisterTaskDefinition").input_shape.members
-        )
-        allowed.discard("tags")
-        return {k: v for k, v in td.items() if k in allowed and v not in (None, [], {})}
-
     def resolve(self, spec: EcsUpdateRun, ctx: StepContext) -> EcsTarget:
         """Read-only: the service now and the task definition it should run."""
-        ecs = aws_client(ctx, "ecs")
-        cluster, service, cluster_hint, service_hint = self._names(spec, ctx)
-        hints = (cluster_hint, service_hint)
-        svc = self._service(ecs, cluster, service, hints)
-        current = str(svc.get("taskDefinition", ""))
-        if spec.task_definition:
-            wanted = ctx.render(spec.task_definition)
-            td, _ = self._task_definition(ecs, wanted, "task_definition in the step")
-            return EcsTarget(
-                cluster, service, current, td["taskDefinitionArn"], None, hints=hints, svc=svc
-            )
-        if not spec.image:
-            raise StepFailed(
-                f"ecs_update of {service}: set task_definition, or image (and container), in "
-                "the step"
-            )
-        image = ctx.render(spec.image)
-        td, _ = self._task_definition(ecs, current, f"the task definition of service {service}")
-        containers = td.get("containerDefinitions", [])
-        names = [c.get("name", "") for c in containers]
-        if spec.container:
-            chosen = [c for c in containers if c.get("name") == spec.container]
-            if not chosen:
-                raise StepFailed(
-                    f"ECS task definition {short_td(current)}: no container {spec.container!r} "
-                    f"(it has {', '.join(names)}; container in the step)"
-                )
-        elif len(containers) == 1:
-            chosen = containers
-        else:
-            raise StepFailed(
-                f"ECS task definition {short_td(current)} has {len(containers)} containers "
-                f"({', '.join(names)}): name one with container in the step"
-            )
-        container = chosen[0]["name"]
-        old_image = chosen[0].get("image", "")
-        found = EcsTarget(
-            cluster,
-            service,
-            current,
-            None,
-            None,
-            container=container,
-            image=image,
-            old_image=old_image,
-            hints=hints,
-            svc=svc,
-        )
-        if old_image == image:
-            found.target = current
-            return found
-        args = self._register_args(ecs, td)
-        args["containerDefinitions"] = [
-            {**c, "image": image} if c.get("name") == container else c for c in containers
-        ]
-        # A revision identical to the one wanted, registered by an earlier (interrupted) run.
-        latest, _ = self._task_definition(ecs, td["family"], "the family of the service's task")
-        if latest["taskDefinitionArn"] != current and self._register_args(ecs, latest) == args:
-            found.target = latest["taskDefinitionArn"]
-            return found
-        found.register = args
-        return found
+        return resolve_target(spec, ctx)
 
     @staticmethod
     def _stable(svc: dict[str, Any]) -> bool:
@@ -266,7 +128,7 @@ class EcsUpdateStep(StepKind):
         definition of the service's other deployment while it still rolls."""
         if t.target != t.current or not t.target:
             return t.current
-        _, tag_list = self._task_definition(ecs, t.current, "the service's task definition")
+        _, tag_list = describe_task_definition(ecs, t.current, "the service's task definition")
         tags = {str(tag.get("key")): str(tag.get("value")) for tag in tag_list}
         ours = release_tags(ctx)
         mine = all(
@@ -334,7 +196,7 @@ class EcsUpdateStep(StepKind):
         svc: dict[str, Any] = {}
         try:
             for _ in wait_loop(ctx, what):
-                svc = self._service(ecs, cluster, service, hints)
+                svc = describe_service(ecs, cluster, service, hints)
                 now = str(svc.get("taskDefinition", ""))
                 if now != target:
                     raise StepFailed(
@@ -365,8 +227,8 @@ class EcsUpdateStep(StepKind):
 
     def verify(self, spec: EcsUpdateRun, ctx: StepContext, outcome: dict[str, Any]) -> None:
         ecs = aws_client(ctx, "ecs")
-        cluster, service, cluster_hint, service_hint = self._names(spec, ctx)
-        svc = self._service(ecs, cluster, service, (cluster_hint, service_hint))
+        cluster, service, cluster_hint, service_hint = ecs_names(spec, ctx)
+        svc = describe_service(ecs, cluster, service, (cluster_hint, service_hint))
         target = outcome.get("task_definition", "")
         now = str(svc.get("taskDefinition", ""))
         what = f"ECS service {service} in cluster {cluster}"
@@ -417,7 +279,7 @@ class EcsUpdateStep(StepKind):
         self, spec: EcsUpdateRun, ctx: StepContext, done: dict[str, Any], outcome: dict[str, Any]
     ) -> None:
         ecs = aws_client(ctx, "ecs")
-        cluster, service, cluster_hint, service_hint = self._names(spec, ctx)
+        cluster, service, cluster_hint, service_hint = ecs_names(spec, ctx)
         cluster = _from_done(done, "cluster") or cluster
         service = _from_done(done, "service") or service
         hints = (cluster_hint, service_hint)
@@ -428,7 +290,7 @@ class EcsUpdateStep(StepKind):
                 f"{what}: the previous task definition was not recorded; set it by "
                 "hand with aws ecs update-service"
             )
-        svc = self._service(ecs, cluster, service, hints)
+        svc = describe_service(ecs, cluster, service, hints)
         now = str(svc.get("taskDefinition", ""))
         outcome.update(cluster=cluster, service=service, task_definition=previous, replaced=now)
         if now == previous:
