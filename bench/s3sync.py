@@ -100,7 +100,7 @@ from pathlib import Path
 
 sys.path.insert(0, sys.argv[1])
 from cockpit.config import AwsConfig, Config, EnvironmentConfig, LoadedConfig
-from cockpit.steps.aws import S3SyncStep
+from cockpit.steps.aws.s3 import S3SyncStep
 from cockpit.steps.base import StepContext
 from cockpit.steps.spec import S3SyncRun
 _t.append(time.time())

@@ -18,17 +18,12 @@ import pytest
 
 from cockpit.config import AwsConfig, Config, EnvironmentConfig, LoadedConfig, parse_config_text
 from cockpit.errors import ConfigError
-from cockpit.steps import aws as aws_steps
-from cockpit.steps.aws import (
-    CloudFrontInvalidationStep,
-    EcsUpdateStep,
-    RdsSnapshotStep,
-    S3SyncStep,
-    caller_reference,
-    content_type,
-    endpoint_for,
-    snapshot_id,
-)
+from cockpit.steps.aws import client as aws_steps
+from cockpit.steps.aws.client import endpoint_for
+from cockpit.steps.aws.cloudfront import CloudFrontInvalidationStep, caller_reference
+from cockpit.steps.aws.ecs import EcsUpdateStep
+from cockpit.steps.aws.rds import RdsSnapshotStep, snapshot_id
+from cockpit.steps.aws.s3 import S3SyncStep, content_type
 from cockpit.steps.base import Cancelled, StepContext, StepFailed, StepTimeout, kind_for
 from cockpit.steps.spec import CloudFrontInvalidationRun, EcsUpdateRun, RdsSnapshotRun, S3SyncRun
 from tests.services import MotoServer, moto_server

@@ -176,10 +176,10 @@ KINDS: dict[str, str] = {
     "http_checks": "cockpit.steps.http:HttpChecksStep",
     "kubernetes": "cockpit.steps.kubernetes.step:KubernetesStep",
     "alembic": "cockpit.steps.alembic:AlembicStep",
-    "rds_snapshot": "cockpit.steps.aws:RdsSnapshotStep",
-    "s3_sync": "cockpit.steps.aws:S3SyncStep",
-    "cloudfront_invalidation": "cockpit.steps.aws:CloudFrontInvalidationStep",
-    "ecs_update": "cockpit.steps.aws:EcsUpdateStep",
+    "rds_snapshot": "cockpit.steps.aws.rds:RdsSnapshotStep",
+    "s3_sync": "cockpit.steps.aws.s3:S3SyncStep",
+    "cloudfront_invalidation": "cockpit.steps.aws.cloudfront:CloudFrontInvalidationStep",
+    "ecs_update": "cockpit.steps.aws.ecs:EcsUpdateStep",
 }
 
 _loaded: dict[str, StepKind] = {}
