@@ -1,0 +1,384 @@
+"""Preflight: look at the repository and change nothing. It decides the version and why, runs
+every check (history, version, clean tree, branch policy, remote, up to date, tag free, signing,
+publish) and reports each one passed or not, and says what is left to do. One function per
+check, each giving its :class:`Check`; :func:`plan_tag` runs them in that order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from cockpit.errors import UsageError
+from cockpit.versioning.commits import Suggestion, changes_text, suggest
+from cockpit.versioning.git import Git, first_line
+from cockpit.versioning.rules import Bump, VersionError, next_version, parse, tag_name
+
+if TYPE_CHECKING:
+    import semver
+
+    from cockpit.config import GitConfig
+
+Todo = Literal["create", "remake", "push", "nothing"]
+Tags = Mapping[str, tuple["semver.Version", str]]
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False  # passed, with something the operator should know
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class TagPlan:
+    """Everything decided before a change: the version, the checks, the message, what to do."""
+
+    repo: Path
+    tag: str
+    version: str
+    suggested: str | None
+    suggestion: Suggestion | None
+    why: str
+    commit: str
+    branch: str | None
+    remote: str
+    checks: list[Check] = field(default_factory=list)
+    message: str = ""
+    # What is left to do: "create" (and push), "remake" (an unpublished tag of ours on another
+    # commit is replaced), "push" (the local tag exists on this commit), "nothing" (published).
+    todo: Literal["create", "remake", "push", "nothing"] = "create"
+    local_tag_sha: str | None = None
+    notes: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+
+@dataclass(frozen=True)
+class TagRequest:
+    bump: Bump | None = None
+    pre: str | None = None
+    version: str | None = None  # explicit; for a release, its own version unless bump/pre
+    allow_dirty: str | None = None  # the reason the dirty tree is accepted (logged)
+    push: bool = False
+    unpublished: frozenset[str] = frozenset()  # tags the log records as made and not published
+
+
+def plan_tag(
+    git: Git,
+    cfg: GitConfig,
+    request: TagRequest,
+    *,
+    release_version: str | None = None,
+    signing_check: Callable[[Git, GitConfig], Check] | None = None,
+) -> TagPlan:
+    """Look, change nothing: the version, the preflight checks and the tag message."""
+    checks: list[Check] = []
+    shallow = git.is_shallow()
+    checks.append(history_check(shallow))
+    head = git.sha("HEAD")
+    if head is None:
+        raise UsageError(f"{git.path}: the repository has no commits")
+    tags = git.version_tags(cfg.tag_format)
+    # A tag made here and never published is not a release yet: it neither raises the next
+    # version nor ends the commits since the last release, so running again resumes it.
+    released = {n: vt for n, vt in tags.items() if n not in request.unpublished}
+    # The commits since the last release reachable from HEAD decide the suggestion.
+    suggestion: Suggestion | None = None
+    if not shallow:
+        since = git.last_release(released)
+        suggestion = suggest(git.commits(since), since)
+    suggested = suggested_version([v for v, _ in released.values()], suggestion)
+    version, why, check = version_check(
+        request,
+        tags,
+        released,
+        head=head,
+        tag_format=cfg.tag_format,
+        suggestion=suggestion,
+        suggested=suggested,
+        release_version=release_version,
+        shallow=shallow,
+    )
+    checks.append(check)
+    tag = tag_name(cfg.tag_format, version)
+
+    checks.append(clean_check(git, request))
+    branch, check = branch_check(git, cfg, head)
+    checks.append(check)
+
+    # Remote: reachable, branch up to date, tag free.
+    remote = cfg.remote
+    remote_refs, check = remote_check(git, remote)
+    checks.append(check)
+    if check.ok and branch is not None:
+        theirs = remote_refs.get(f"refs/heads/{branch}")
+        checks.append(up_to_date_check(git, remote, branch, theirs, head))
+
+    local = tags.get(tag)
+    local_tag_sha = None
+    if local is None and (local_ref := git.sha(f"refs/tags/{tag}")):
+        local = (parse(version), local_ref)
+    remote_tag = remote_refs.get(f"refs/tags/{tag}^{{}}") or remote_refs.get(f"refs/tags/{tag}")
+    if local is not None:
+        local_tag_sha = git.out("rev-parse", f"refs/tags/{tag}")
+    todo, tag_check = tag_free_check(
+        tag,
+        version,
+        head,
+        remote,
+        local=local[1] if local is not None else None,
+        remote_tag=remote_tag,
+        unpublished=request.unpublished,
+    )
+    if tag_check is not None:
+        checks.append(tag_check)
+
+    if cfg.signing != "none" and signing_check is not None and todo in {"create", "remake"}:
+        checks.append(signing_check(git, cfg))
+
+    if (publish := publish_check(request, todo)) is not None:
+        checks.append(publish)
+
+    plan = TagPlan(
+        repo=git.path,
+        tag=tag,
+        version=version,
+        suggested=suggested,
+        suggestion=suggestion,
+        why=why,
+        commit=head,
+        branch=branch,
+        remote=remote,
+        checks=checks,
+        todo=todo,
+        local_tag_sha=local_tag_sha,
+    )
+    plan.notes = changes_text(suggestion.commits if suggestion else ())
+    return plan
+
+
+def history_check(shallow: bool) -> Check:
+    return (
+        Check("history", False, "shallow clone: run with --unshallow (git fetch --unshallow)")
+        if shallow
+        else Check("history", True, "full history")
+    )
+
+
+def suggested_version(existing: list[semver.Version], suggestion: Suggestion | None) -> str | None:
+    """The version the commits ask for, None when they ask for none or it is taken."""
+    suggested: str | None = None
+    if suggestion is not None and suggestion.bump is not None:
+        try:
+            suggested = str(next_version(existing, bump=suggestion.bump).version)
+        except VersionError:
+            suggested = None
+    return suggested
+
+
+def version_check(
+    request: TagRequest,
+    tags: Tags,
+    released: Tags,
+    *,
+    head: str,
+    tag_format: str,
+    suggestion: Suggestion | None,
+    suggested: str | None,
+    release_version: str | None,
+    shallow: bool,
+) -> tuple[str, str, Check]:
+    """The version to tag and why, and whether it is greater than every released version."""
+    existing = [v for v, _ in released.values()]
+    explicit = request.version
+    if explicit is None and request.bump is None and request.pre is None:
+        explicit = release_version or suggested
+        if explicit is None and not shallow:
+            raise UsageError(
+                "no version to tag: "
+                + (suggestion.describe() if suggestion else "shallow clone")
+                + "; choose --bump, --pre or --version"
+            )
+    if explicit is not None:
+        # The tag of this very version on HEAD, or one of ours never published, is this release
+        # being resumed: the tag check decides about it, the version check does not.
+        own = tag_name(tag_format, explicit)
+        if own in tags and (tags[own][1] == head or own in request.unpublished):
+            existing = [v for n, (v, _) in released.items() if n != own]
+    if shallow:
+        # Nothing is computed from a partial history: the tags and commits seen are not all.
+        version, why = explicit or "?", "not computed: the history is partial (shallow clone)"
+        check = Check("version", False, "not checked against a shallow clone's tags")
+    else:
+        try:
+            choice = next_version(
+                existing,
+                bump=request.bump,
+                pre=request.pre,
+                explicit=explicit,
+                default_bump=suggestion.bump if suggestion else None,
+            )
+            version, why = str(choice.version), choice.why
+            check = Check("version", True, f"{version} is greater than every version tag")
+        except VersionError as exc:
+            version, why = explicit or "?", str(exc)
+            check = Check("version", False, str(exc))
+    if not shallow and request.version is None and request.bump is None and request.pre is None:
+        if explicit == release_version:
+            why = "the release's version"
+        elif suggestion is not None and suggestion.bump is not None:
+            why = f"from the commits: {suggestion.bump}"
+    if suggested and suggested != version:
+        why += f" (the commits suggest {suggested})"
+    return version, why, check
+
+
+def clean_check(git: Git, request: TagRequest) -> Check:
+    """The working tree: no uncommitted changes, or changes accepted with a reason."""
+    # Not git.out: stripping would eat the first line's status column (" M app.txt").
+    status = git.run("status", "--porcelain", "--untracked-files=normal").stdout
+    dirty = [line for line in status.splitlines() if line.strip()]
+    if not dirty:
+        return Check("clean", True, "no uncommitted changes")
+    if request.allow_dirty:
+        return Check(
+            "clean", True, f"{len(dirty)} change(s), accepted: {request.allow_dirty}", True
+        )
+    shown = ", ".join(line[3:] for line in dirty[:3])
+    return Check(
+        "clean",
+        False,
+        f"{len(dirty)} uncommitted change(s): {shown}; commit them or give --allow-dirty REASON",
+    )
+
+
+def branch_check(git: Git, cfg: GitConfig, head: str) -> tuple[str | None, Check]:
+    """Branch policy: the branch released from (None when there is none) and the check; a
+    detached HEAD only when exactly one allowed branch holds the commit."""
+    allowed = cfg.branches
+    symbolic = git.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    if symbolic.exit == 0:
+        name = symbolic.stdout.strip()
+        if any(fnmatch.fnmatchcase(name, p) for p in allowed):
+            return name, Check("branch", True, f"on {name} (allowed: {', '.join(allowed)})")
+        return None, Check("branch", False, f"on {name}; allowed: {', '.join(allowed)}")
+    holders = sorted(
+        {
+            line.strip()
+            for line in git.out(
+                "branch", "--format=%(refname:short)", "--contains", head
+            ).splitlines()
+            if any(fnmatch.fnmatchcase(line.strip(), p) for p in allowed)
+        }
+    )
+    if len(holders) == 1:
+        branch = holders[0]
+        return branch, Check(
+            "branch", True, f"detached at {head[:12]}, which is on {branch} only", True
+        )
+    which = ", ".join(holders) if holders else "no allowed branch"
+    return None, Check(
+        "branch",
+        False,
+        f"detached at {head[:12]}, on {which}: check out the branch to release from",
+    )
+
+
+def remote_check(git: Git, remote: str) -> tuple[dict[str, str], Check]:
+    """Whether ``remote`` answers, and its branches and tags (ref -> sha; none when not)."""
+    remote_refs: dict[str, str] = {}
+    ls = git.run("ls-remote", "--heads", "--tags", remote, check=False)
+    if ls.exit != 0:
+        return remote_refs, Check("remote", False, f"{remote} unreachable: {first_line(ls)}")
+    for line in ls.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        remote_refs[ref] = sha
+    return remote_refs, Check("remote", True, f"{remote} reachable")
+
+
+def up_to_date_check(git: Git, remote: str, branch: str, theirs: str | None, head: str) -> Check:
+    """HEAD contains the remote branch (``theirs``, None when it does not exist yet)."""
+    if theirs is None:
+        return Check("up to date", True, f"{remote}/{branch} does not exist yet")
+    if theirs == head:
+        return Check("up to date", True, f"{remote}/{branch} is at HEAD")
+    if (
+        git.sha(theirs)
+        and git.run("merge-base", "--is-ancestor", theirs, head, check=False).exit == 0
+    ):
+        return Check("up to date", True, f"HEAD is ahead of {remote}/{branch}", True)
+    return Check(
+        "up to date",
+        False,
+        f"{remote}/{branch} is at {theirs[:12]}, which HEAD does not contain: pull, then run again",
+    )
+
+
+def tag_free_check(
+    tag: str,
+    version: str,
+    head: str,
+    remote: str,
+    *,
+    local: str | None,
+    remote_tag: str | None,
+    unpublished: frozenset[str],
+) -> tuple[Todo, Check | None]:
+    """What is left to do with the tag and why: ``local`` and ``remote_tag`` are the commits the
+    tag is on here and on the remote (None where it does not exist). No check without a
+    version."""
+    if version == "?":
+        return "create", None  # no version, so no tag to look for (the version check says why)
+    if remote_tag is not None and remote_tag != head:
+        return "create", Check(
+            "tag free",
+            False,
+            f"{tag} is on {remote} at {remote_tag[:12]}, HEAD is "
+            f"{head[:12]}: stop; a published tag is never moved",
+        )
+    if local is not None and local != head:
+        if tag in unpublished and remote_tag is None:
+            return "remake", Check(
+                "tag free",
+                True,
+                f"{tag} at {local[:12]} was made here and never "
+                f"published: it will be made again on {head[:12]}",
+                True,
+            )
+        return "create", Check(
+            "tag free",
+            False,
+            f"{tag} exists at {local[:12]}, HEAD is "
+            f"{head[:12]}: choose another version or check out {local[:12]}",
+        )
+    if local is not None and remote_tag == head:
+        return "nothing", Check("tag free", True, f"{tag} is already published on this commit")
+    if local is not None:
+        return "push", Check(
+            "tag free", True, f"{tag} exists on this commit, not published: resume", True
+        )
+    if remote_tag == head:
+        return "nothing", Check("tag free", True, f"{tag} is already on {remote} at this commit")
+    return "create", Check("tag free", True, f"{tag} is free locally and on {remote}")
+
+
+def publish_check(request: TagRequest, todo: Todo) -> Check | None:
+    """A warning when the tag is made and not pushed; None when it is pushed or already is."""
+    if not request.push and todo != "nothing":
+        pass_note = "the tag stays local (--push publishes it)"
+        return Check("publish", True, pass_note, True)
+    return None
