@@ -71,9 +71,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (src / path).parent.mkdir(parents=True, exist_ok=True)
         (src / path).write_bytes((REPO / path).read_bytes())
     out = tmp_path_factory.mktemp("dist")
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-        + ["-w", str(out), str(src)],
+        [*pip_wheel, "-w", str(out), str(src)],
         check=True,
         capture_output=True,
     )
@@ -110,9 +110,9 @@ def test_installed_non_editable_it_imports_everything_and_opens_every_screen(
     # The dependencies come from the test venv; its editable hook for this project does not
     # (only site directories run .pth files, and this one is added as a plain path).
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    pip_install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps"]
-        + [str(wheel)],
+        [*pip_install, "--no-deps", str(wheel)],
         check=True,
         capture_output=True,
     )
