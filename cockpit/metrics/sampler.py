@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cockpit.metrics.model import SERIES_CAPACITY, Panel, PanelState, Sample, Series, panel_state
-from cockpit.metrics.sources import Source
+from cockpit.metrics.sources.base import Source
 from cockpit.metrics.triggers import Baseline, Fired, TriggerEvaluator
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from cockpit.errors import CockpitError
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.metrics.model import Panel, PanelState, Sample, Series, format_value, median
-from cockpit.metrics.sources import Source, SourceError
+from cockpit.metrics.sources.base import Source, SourceError
 
 if TYPE_CHECKING:
     from cockpit.operator import Operator
