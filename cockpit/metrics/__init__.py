@@ -42,10 +42,11 @@ list[(t, v)] | None``, ``close()``.
 ``sources_for(loaded, env_name, panels=None) -> dict[str, Source]``.
 
 Sampler (:mod:`cockpit.metrics.sampler`): ``Sampler(panels, sources, refresh=, evaluator=,
-on_update=, stale_after=, no_data_after=)`` or ``Sampler.for_environment(loaded, env_name)``;
-``start()``, ``stop()``, ``pause()``, ``resume()``, ``paused``, ``baseline`` (settable),
-``poll() -> list[Update]``, ``states(now=None) -> dict[str, PanelState]``, ``state(name)``,
-``sample_once()``. ``Update(source, samples, fired, seconds)``.
+on_update=, stale_after=, no_data_after=, clock=)`` or
+``Sampler.for_environment(loaded, env_name)``; ``start()``, ``stop()``, ``pause()``,
+``resume()``, ``paused``, ``baseline`` (settable), ``poll() -> list[Update]``,
+``states(now=None) -> dict[str, PanelState]``, ``state(name)``, ``sample_once()``.
+``Update(source, samples, fired, seconds)``.
 
 Triggers (:mod:`cockpit.metrics.triggers`, pure rules):
 
