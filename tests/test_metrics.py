@@ -765,7 +765,8 @@ def test_sampler_pauses_and_schedules_after_each_round() -> None:
     panel = Panel("x", "x", "host", "cpu", "count")
     sampler = Sampler(
         [panel], {"host": Slow()}, refresh=0.1, on_update=published.append, clock=clock
-    ).start()
+    )
+    sampler.start()  # after the name is bound: the third round pauses it
     wait_for(lambda: len(published) >= 3, 5)  # the round in flight finished
     count = len(calls)
     # Far past the next round: a sampler that was not paused would run it within its refresh
