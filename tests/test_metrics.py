@@ -32,6 +32,7 @@ from cockpit.metrics import (
     Sampler,
     Series,
     TriggerEvaluator,
+    Update,
     capture_baseline,
     go_blocked,
     latest_baseline,
@@ -199,8 +200,8 @@ def test_missing_data_blocks_go_until_a_second_operator_overrides(store: Store) 
         "the post-release watch has not started"
     )
     record_watch_start(store, alice, release=rel, panels=[panel], watch_hours=0.0001)
-    time.sleep(0.4)
-    why = go_blocked(store, alice, release=rel, states=states)
+    over = time.time() + 0.4  # the watch (0.36 s here) is over then
+    why = go_blocked(store, alice, release=rel, states=states, now=over)
     assert why and why.startswith("missing data: err (NO DATA)")
     with pytest.raises(GoBlocked, match="go blocked: missing data"):
         record_decision(store, alice, "go", release=rel, states=states)
@@ -214,12 +215,12 @@ def test_missing_data_blocks_go_until_a_second_operator_overrides(store: Store) 
     )
     assert override.action == "nodata.override" and override.actor == "bob@bastion-2"
     assert override.details_obj["panels"]["err"]["level"] == "no_data"
-    assert go_blocked(store, alice, release=rel, states=states) is None
+    assert go_blocked(store, alice, release=rel, states=states, now=over) is None
     # Data back and gone again after the override: blocked again.
     series.add(Sample("err", time.time() + 1, 0.01))
     later = {"err": panel_state(panel, series, time.time() + 100)}
     assert "missing data" in str(go_blocked(store, alice, release=rel, states=later))
-    go = record_decision(store, alice, "go", release=rel, states=states, reason="")
+    go = record_decision(store, alice, "go", release=rel, states=states, reason="", now=over)
     assert go.action == "watch.go" and go.details_obj["panels"]["err"]["level"] == "no_data"
     assert "already decided: go by alice@bastion-1" in str(
         go_blocked(store, alice, release=rel, states=states)
@@ -334,10 +335,23 @@ def test_error_spike_held_for_three_samples_fires_a_single_spike_does_not(
     try:
         wait_for(lambda: sampler.states()["error_rate"].level == "ok", 5)
         # One spike: half the requests fail for half a scrape interval.
+        began = time.time()
         prom.app.set(error_ratio=0.5)
-        time.sleep(0.5)
+        time.sleep(0.5)  # how long the spike lasts, not a wait for the sampler
         prom.app.set(error_ratio=0.0)
-        time.sleep(4 * REFRESH)
+
+        def spike_passed() -> bool:
+            """The spike was sampled and a sample below it came after (the run is broken), or
+            the samples of 4.5 s came without it."""
+            after = [
+                s.value
+                for s in sampler.series["error_rate"].samples()
+                if s.at > began and s.value is not None
+            ]
+            high = [i for i, v in enumerate(after) if v >= 10]
+            return bool(high and any(v < 10 for v in after[high[-1] + 1 :])) or len(after) >= 5
+
+        wait_for(spike_passed, 5 * REFRESH + 5)
         seen = [s.value for s in sampler.series["error_rate"].samples() if s.value is not None]
         assert max(seen) >= 10, f"the spike was not seen at all: {seen}"
         assert not fired_events(sampler), "a single spike fired the trigger"
@@ -373,9 +387,10 @@ def test_baseline_recorded_latency_triple_fires_and_post_release_warnings(
 ) -> None:
     prom.app.set(error_ratio=0.0, latency=0.1)
     loaded = loaded_from(env_toml(prom.url, "app"))
-    sampler = Sampler.for_environment(loaded, "prod").start()
+    rounds: list[Update] = []
+    sampler = Sampler.for_environment(loaded, "prod", on_update=rounds.append).start()
     try:
-        time.sleep(0.5)
+        wait_for(lambda: rounds, 5)  # the sampler's first round
         metrics = loaded.environment("prod").metrics
         base = capture_baseline(
             sampler.panels, sampler.sources, window_seconds=metrics.baseline_window_seconds
@@ -411,7 +426,9 @@ def test_baseline_recorded_latency_triple_fires_and_post_release_warnings(
         assert "latency_p95 248 ms > 200 ms (post-release threshold)" in warnings
         assert any(w.startswith("error_rate 0.") and "> 0.1 %" in w for w in warnings)
         assert {states["latency_p95"].level, states["error_rate"].level} == {"warn"}
-        time.sleep(3 * REFRESH)
+        # Three more rounds at the warning level (a trigger needs three): none fires.
+        mark = len(rounds)
+        wait_for(lambda: len(rounds) >= mark + 3, 3 * REFRESH + 5)
         assert not fired_events(sampler)
         # 392.5 ms >= 3 x 97.5 ms: the latency trigger.
         prom.app.set(latency=0.4, error_ratio=0.0)
@@ -435,8 +452,8 @@ def test_exporter_stopped_goes_stale_then_no_data_and_blocks_go(prom: Prom, stor
         wait_for(lambda: all(s.level in ("ok", "warn") for s in sampler.states().values()), 6)
         wait_for(lambda: (sampler.states()["error_rate"].value or 0) > 1, 5)
         record_watch_start(store, alice, release=rel, panels=sampler.panels, watch_hours=0.0001)
-        time.sleep(0.4)  # the watch (0.36 s here) is over
-        assert go_blocked(store, alice, release=rel, states=sampler.states()) is None
+        over = time.time() + 0.4  # the watch (0.36 s here) is over then
+        assert go_blocked(store, alice, release=rel, states=sampler.states(), now=over) is None
         stopped_at = time.time()
         prom.gone.stop()
         seen: list[tuple[str, str, float | None]] = []
@@ -710,15 +727,33 @@ def test_host_cpu_memory_disk_network_from_proc() -> None:
     assert os.path.exists("/proc/stat")
 
 
+class Clock:
+    """``time.monotonic`` plus the seconds a test advanced it (it keeps moving on its own, as
+    the sampler's real waits between rounds need)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 def test_sampler_pauses_and_schedules_after_each_round() -> None:
     calls: list[float] = []
+    published: list[Update] = []
+    clock = Clock()
 
     class Slow:
         name = "host"
 
         def fetch(self, panels: Any) -> list[Sample]:
-            calls.append(time.monotonic())
-            time.sleep(0.3)  # slower than the refresh: rounds must not overlap or pile up
+            calls.append(clock())
+            clock.advance(0.3)  # slower than the refresh: rounds must not overlap or pile up
+            if len(calls) == 3:
+                sampler.pause()  # with this round in flight
             return [Sample(p.name, time.time(), 1.0) for p in panels]
 
         def history(self, *args: Any) -> None:
@@ -728,12 +763,16 @@ def test_sampler_pauses_and_schedules_after_each_round() -> None:
             pass
 
     panel = Panel("x", "x", "host", "cpu", "count")
-    sampler = Sampler([panel], {"host": Slow()}, refresh=0.1).start()
-    time.sleep(1.0)
-    sampler.pause()
-    time.sleep(0.4)
+    sampler = Sampler(
+        [panel], {"host": Slow()}, refresh=0.1, on_update=published.append, clock=clock
+    )
+    sampler.start()  # after the name is bound: the third round pauses it
+    wait_for(lambda: len(published) >= 3, 5)  # the round in flight finished
     count = len(calls)
-    time.sleep(0.6)
+    # Far past the next round: a sampler that was not paused would run it within its refresh
+    # (0.1 s), so a quiet half second shows the pause.
+    clock.advance(10.0)
+    time.sleep(0.5)
     assert len(calls) == count, "sampled while paused"
     gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert all(g >= 0.3 + 0.1 - 0.02 for g in gaps), gaps

@@ -35,18 +35,20 @@ Model (:mod:`cockpit.metrics.model`):
 - ``panel_state(panel, series, now, baseline=, stale_after=, no_data_after=, history=)``.
 - ``format_value(value, unit) -> str``.
 
-Sources (:mod:`cockpit.metrics.sources`): ``PrometheusSource``, ``CloudWatchSource``,
-``KubernetesSource``, ``HostSource``; each ``fetch(panels) -> list[Sample]`` (never raises),
-``history(panel, start, end, step) -> list[(t, v)] | None``, ``close()``.
+Sources (the :mod:`cockpit.metrics.sources` package, one module per source):
+``PrometheusSource``, ``CloudWatchSource``, ``KubernetesSource``, ``HostSource``; each
+``fetch(panels) -> list[Sample]`` (never raises), ``history(panel, start, end, step) ->
+list[(t, v)] | None``, ``close()``.
 ``sources_for(loaded, env_name, panels=None) -> dict[str, Source]``.
 
 Sampler (:mod:`cockpit.metrics.sampler`): ``Sampler(panels, sources, refresh=, evaluator=,
-on_update=, stale_after=, no_data_after=)`` or ``Sampler.for_environment(loaded, env_name)``;
-``start()``, ``stop()``, ``pause()``, ``resume()``, ``paused``, ``baseline`` (settable),
-``poll() -> list[Update]``, ``states(now=None) -> dict[str, PanelState]``, ``state(name)``,
-``sample_once()``. ``Update(source, samples, fired, seconds)``.
+on_update=, stale_after=, no_data_after=, clock=)`` or
+``Sampler.for_environment(loaded, env_name)``; ``start()``, ``stop()``, ``pause()``,
+``resume()``, ``paused``, ``baseline`` (settable), ``poll() -> list[Update]``,
+``states(now=None) -> dict[str, PanelState]``, ``state(name)``, ``sample_once()``.
+``Update(source, samples, fired, seconds)``.
 
-Triggers and decisions (:mod:`cockpit.metrics.triggers`):
+Triggers (:mod:`cockpit.metrics.triggers`, pure rules):
 
 - ``capture_baseline(panels, sources, window_seconds=, series=None, now=None) -> Baseline``;
   ``Baseline.value(panel)``, ``Baseline.from_event(event)``.
@@ -55,6 +57,9 @@ Triggers and decisions (:mod:`cockpit.metrics.triggers`):
 - ``Fired``: ``panel``, ``rule`` (words), ``source``, ``query``, ``baseline``, ``threshold``,
   ``samples`` ((time, value), ...), ``at``, ``automatic`` (start the rollback without asking).
 - ``post_release_warnings(states) -> list[str]``.
+
+The watch in the event log (:mod:`cockpit.metrics.watch`):
+
 - ``record_baseline(store, operator, baseline, release=) -> Event`` (``metrics.baseline``);
   ``latest_baseline(store, release_id) -> Baseline | None``.
 - ``record_watch_start(store, operator, release=, panels=, watch_hours=)`` (``watch.started``).
@@ -89,14 +94,16 @@ from cockpit.metrics.sources import (
 )
 from cockpit.metrics.triggers import (
     Baseline,
-    Decision,
     Fired,
-    GoBlocked,
     TriggerEvaluator,
     capture_baseline,
+    post_release_warnings,
+)
+from cockpit.metrics.watch import (
+    Decision,
+    GoBlocked,
     go_blocked,
     latest_baseline,
-    post_release_warnings,
     record_baseline,
     record_decision,
     record_trigger,

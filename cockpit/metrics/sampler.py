@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cockpit.metrics.model import SERIES_CAPACITY, Panel, PanelState, Sample, Series, panel_state
-from cockpit.metrics.sources import Source
+from cockpit.metrics.sources.base import Source
 from cockpit.metrics.triggers import Baseline, Fired, TriggerEvaluator
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ class Sampler:
 
     ``start()`` / ``stop()``; ``pause()`` / ``resume()``; ``poll()`` for the updates since the
     last poll; ``states()`` for what each panel shows now; ``sample_once()`` runs one round of
-    every source in the caller's thread (tests, the CLI).
+    every source in the caller's thread (tests, the CLI). ``clock`` (``time.monotonic``) is what
+    the rounds are scheduled on; a test injects its own to drive the schedule.
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class Sampler:
         stale_after: float = 10.0,
         no_data_after: float = 60.0,
         capacity: int = SERIES_CAPACITY,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.panels = list(panels)
         self.sources = dict(sources)
@@ -67,6 +69,10 @@ class Sampler:
         self.on_update = on_update
         self.stale_after = stale_after
         self.no_data_after = no_data_after
+        # The monotonic clock the rounds are scheduled and timed on. The waits between rounds
+        # are real (at most 1 s each), so a test's clock must keep moving: time.monotonic plus
+        # the seconds the test advances it.
+        self._clock = clock
         self.series = {p.name: Series(p.name, capacity) for p in self.panels}
         # The last exception raised by on_update (it is caught so sampling goes on).
         self.callback_error: str | None = None
@@ -158,20 +164,20 @@ class Sampler:
         self.evaluator.baseline = value
 
     def _loop(self, name: str) -> None:
-        next_at = time.monotonic()
+        next_at = self._clock()
         while not self._stop.is_set():
             if not self._running.is_set():
                 self._running.wait()
-                next_at = time.monotonic()
+                next_at = self._clock()
                 continue
-            delay = next_at - time.monotonic()
+            delay = next_at - self._clock()
             if delay > 0:
                 self._stop.wait(min(delay, 1.0))
                 continue
-            started = time.monotonic()
+            started = self._clock()
             self.round(name)
             # Scheduled when this round finished: a slow source is never asked twice at once.
-            finished = time.monotonic()
+            finished = self._clock()
             next_at = started + self.refresh
             if next_at < finished:
                 next_at = finished + self.refresh
@@ -180,7 +186,7 @@ class Sampler:
         """One round of one source: fetch, store, evaluate the triggers, publish."""
         panels = self._by_source.get(source_name, [])
         source = self.sources.get(source_name)
-        started = time.monotonic()
+        started = self._clock()
         if source is None:
             now = time.time()
             samples = [
@@ -202,7 +208,7 @@ class Sampler:
             hit = self.evaluator.observe(sample)
             if hit is not None:
                 fired.append(hit)
-        update = Update(source_name, tuple(samples), tuple(fired), time.monotonic() - started)
+        update = Update(source_name, tuple(samples), tuple(fired), self._clock() - started)
         self._publish(update)
         return update
 

@@ -1,0 +1,265 @@
+"""The watch's record in the event log: the baseline, the watch's start, fired triggers and the
+decisions, and whether a go is allowed now.
+
+Missing data never fires a trigger but blocks a go decision instead: it fails closed until a
+second operator overrides with a reason. The rules themselves are :mod:`cockpit.metrics.triggers`.
+
+Events (all for the release, ``rehearsal`` as the release says):
+
+``metrics.baseline``
+    The window, each panel's source and query, its median and the number of points.
+``watch.started``
+    The post-release watch begins; its length (``metrics.watch_hours``) and the panels.
+``trigger.fired``
+    The rule, the panel's source and query, the baseline, the threshold, and the raw samples
+    (time and value) that fired it.
+``trigger.continued``
+    The operator chose to continue despite a fired trigger (reason required).
+``nodata.override``
+    Panels without data, and the operator who accepts going on without them (reason required;
+    must not be the operator who then records go).
+``watch.go`` / ``watch.no_go``
+    The end of the watch (no-go needs a reason; go only when :func:`go_blocked` says nothing).
+
+Rolling back is :func:`cockpit.deploy.rollback` (its ``rollback.started`` also settles a fired
+trigger).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from cockpit.errors import CockpitError
+from cockpit.events import Event, NewEvent, redact_text
+from cockpit.metrics.model import Panel, PanelState
+from cockpit.metrics.triggers import Baseline, Fired, epoch, iso_utc
+
+if TYPE_CHECKING:
+    from cockpit.operator import Operator
+    from cockpit.store import Store
+
+Decision = Literal["go", "no_go", "continue", "nodata_override"]
+DECISION_ACTIONS: dict[str, str] = {
+    "go": "watch.go",
+    "no_go": "watch.no_go",
+    "continue": "trigger.continued",
+    "nodata_override": "nodata.override",
+}
+WATCH_ACTIONS = (
+    "metrics.baseline",
+    "watch.started",
+    "trigger.fired",
+    "trigger.continued",
+    "nodata.override",
+    "watch.go",
+    "watch.no_go",
+    "rollback.started",
+)
+
+
+class GoBlocked(CockpitError):
+    """A go decision is not allowed now; the message says why."""
+
+
+class ReleaseRef(Protocol):
+    """What the events need of a release (:class:`cockpit.release.Release` has it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def rehearsal(self) -> bool: ...
+
+
+def _base(release: ReleaseRef, subject: str | None = None) -> dict[str, Any]:
+    return {"release_id": release.id, "rehearsal": release.rehearsal, "subject": subject}
+
+
+def record_baseline(
+    store: Store, operator: Operator, baseline: Baseline, *, release: ReleaseRef
+) -> Event:
+    """Record the baseline (``metrics.baseline``) with its window, queries and values."""
+    return store.append(
+        NewEvent(action="metrics.baseline", details=baseline.as_details(), **_base(release)),
+        operator,
+    )
+
+
+def latest_baseline(store: Store, release_id: str) -> Baseline | None:
+    """The release's newest recorded baseline."""
+    found = store.events(release_id=release_id, actions=("metrics.baseline",), last=1)
+    return Baseline.from_event(found[0]) if found else None
+
+
+def record_watch_start(
+    store: Store,
+    operator: Operator,
+    *,
+    release: ReleaseRef,
+    panels: Sequence[Panel],
+    watch_hours: float,
+) -> Event:
+    """Start the post-release watch (``watch.started``); it lasts ``watch_hours``."""
+    return store.append(
+        NewEvent(
+            action="watch.started",
+            details={
+                "watch_hours": watch_hours,
+                "panels": {p.name: f"{p.source}: {p.query}" for p in panels},
+            },
+            **_base(release),
+        ),
+        operator,
+    )
+
+
+def record_trigger(store: Store, operator: Operator, fired: Fired, *, release: ReleaseRef) -> Event:
+    """Record a fired trigger (``trigger.fired``): rule, query, baseline and raw samples."""
+    return store.append(
+        NewEvent(
+            action="trigger.fired",
+            outcome="rollback" if fired.automatic else "prompt",
+            details=fired.as_details(),
+            **_base(release, fired.panel),
+        ),
+        operator,
+    )
+
+
+def record_decision(
+    store: Store,
+    operator: Operator,
+    decision: Decision,
+    *,
+    release: ReleaseRef,
+    reason: str = "",
+    states: Mapping[str, PanelState] | None = None,
+    trigger: Event | None = None,
+    now: float | None = None,
+) -> Event:
+    """Record a decision of the watch.
+
+    ``go`` (``watch.go``): refused with :class:`GoBlocked` while :func:`go_blocked` gives a
+    reason (``states`` required). ``no_go`` (``watch.no_go``), ``continue`` (``trigger.continued``,
+    after a fired ``trigger`` event) and ``nodata_override`` (``nodata.override``, the panels
+    missing in ``states``) need a reason.
+    """
+    if decision not in DECISION_ACTIONS:
+        raise GoBlocked(f"decision {decision!r}: use one of {', '.join(DECISION_ACTIONS)}")
+    reason = redact_text(reason.strip())
+    if decision != "go" and not reason:
+        raise GoBlocked(f"{DECISION_ACTIONS[decision]}: a reason is required")
+    details: dict[str, Any] = {}
+    subject: str | None = None
+    if decision == "go":
+        if states is None:
+            raise GoBlocked("go: the panels' states are needed to decide")
+        why = go_blocked(store, operator, release=release, states=states, now=now)
+        if why:
+            raise GoBlocked(f"go blocked: {why}")
+        details["panels"] = _snapshot(states.values())
+    elif decision == "no_go":
+        if states is not None:
+            details["panels"] = _snapshot(states.values())
+    elif decision == "continue":
+        if trigger is None or trigger.action != "trigger.fired":
+            raise GoBlocked("trigger.continued: name the trigger.fired event it answers")
+        subject = trigger.subject
+        details = {"trigger_seq": trigger.seq, "rule": trigger.details_obj.get("rule")}
+    else:
+        missing = [s for s in (states or {}).values() if s.missing]
+        if not missing:
+            raise GoBlocked("nodata.override: no panel is missing data")
+        details["panels"] = {
+            s.panel.name: {"level": s.level, "last_at": iso_utc(s.last_at) if s.last_at else None}
+            for s in missing
+        }
+    return store.append(
+        NewEvent(
+            action=DECISION_ACTIONS[decision],
+            reason=reason or None,
+            outcome=decision,
+            details=details,
+            **_base(release, subject),
+        ),
+        operator,
+    )
+
+
+def _snapshot(states: Iterable[PanelState]) -> dict[str, Any]:
+    return {
+        s.panel.name: {"level": s.level, "value": s.value, "baseline": s.baseline} for s in states
+    }
+
+
+def go_blocked(
+    store: Store,
+    operator: Operator,
+    *,
+    release: ReleaseRef,
+    states: Mapping[str, PanelState],
+    now: float | None = None,
+) -> str | None:
+    """Why ``operator`` may not record go now (``None``: go is allowed). In order: the watch has
+    not started or is already decided; a fired trigger is not settled (rollback or continue);
+    a panel is critical; a panel is stale or without data and no *other* operator has
+    overridden that since it went missing; the watch (``watch_hours``) has time left."""
+    now = time.time() if now is None else now
+    events = store.events(release_id=release.id, actions=WATCH_ACTIONS)
+    started = [e for e in events if e.action == "watch.started"]
+    if not started:
+        return "the post-release watch has not started"
+    start = started[-1]
+    decided = [e for e in events if e.action in ("watch.go", "watch.no_go") and e.seq > start.seq]
+    if decided:
+        last = decided[-1]
+        return f"already decided: {last.outcome} by {last.actor} at {last.recorded_at[:19]}Z"
+    settled = {
+        int(e.details_obj.get("trigger_seq", 0)) for e in events if e.action == "trigger.continued"
+    }
+    rolled_back = max((e.seq for e in events if e.action == "rollback.started"), default=0)
+    for fired in events:
+        if fired.action == "trigger.fired" and fired.seq not in settled and fired.seq > rolled_back:
+            rule = fired.details_obj.get("rule", fired.subject)
+            return f"trigger fired: {rule} (seq {fired.seq}); roll back or continue with a reason"
+    if not states:
+        return "no metrics panels (metrics.panels in cockpit.toml)"
+    critical = [s for s in states.values() if s.level == "crit"]
+    if critical:
+        return "critical: " + ", ".join(f"{s.panel.name} {s.text}" for s in critical)
+    missing = [s for s in states.values() if s.missing]
+    overrides = [e for e in events if e.action == "nodata.override" and e.actor != operator.actor]
+    uncovered = [s for s in missing if not _covered(s, overrides)]
+    if uncovered:
+        names = ", ".join(f"{s.panel.name} ({s.label})" for s in uncovered)
+        return (
+            f"missing data: {names}; a second operator must override with a reason "
+            "(missing data fails closed)"
+        )
+    hours = float(start.details_obj.get("watch_hours", 0))
+    left = epoch(start.recorded_at) + hours * 3600 - now
+    if left > 0:
+        return f"the watch has {_duration(left)} left (metrics.watch_hours = {hours:g})"
+    return None
+
+
+def _covered(state: PanelState, overrides: Sequence[Event]) -> bool:
+    """An override covers a panel that was already missing when it was recorded."""
+    for event in overrides:
+        panels = event.details_obj.get("panels", {})
+        if state.panel.name not in panels:
+            continue
+        if state.last_at is None or state.last_at <= epoch(event.recorded_at):
+            return True
+    return False
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{max(1, int(seconds))} s"
