@@ -21,7 +21,7 @@ Events (all for the release, ``rehearsal`` as the release says):
 ``watch.go`` / ``watch.no_go``
     The end of the watch (no-go needs a reason; go only when :func:`go_blocked` says nothing).
 
-Rolling back is :func:`cockpit.deploy.rollback` (its ``rollback.started`` also settles a fired
+Rolling back is :func:`cockpit.rollback.rollback` (its ``rollback.started`` also settles a fired
 trigger).
 """
 
