@@ -73,13 +73,7 @@ class CheckpointFile:
             fd = self._descriptor()
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError as exc:
-            # The events are committed; only the outside anchor lags. Say so, loudly.
-            log.warning(
-                "checkpoint %s not written (%s): the log is intact but a cut-off end "
-                "cannot be detected until it is",
-                self.path,
-                exc.strerror,
-            )
+            self._not_written(exc)
             return
         try:
             try:
@@ -94,14 +88,18 @@ class CheckpointFile:
             record = data.encode("utf-8")[: CHECKPOINT_SIZE - 1].ljust(CHECKPOINT_SIZE - 1) + b"\n"
             os.pwrite(fd, record, 0)
         except OSError as exc:
-            log.warning(
-                "checkpoint %s not written (%s): the log is intact but a cut-off end "
-                "cannot be detected until it is",
-                self.path,
-                exc.strerror,
-            )
+            self._not_written(exc)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _not_written(self, exc: OSError) -> None:
+        # The events are committed; only the outside anchor lags. Say so, loudly.
+        log.warning(
+            "checkpoint %s not written (%s): the log is intact but a cut-off end "
+            "cannot be detected until it is",
+            self.path,
+            exc.strerror,
+        )
 
 
 def _parse_checkpoint(raw: bytes) -> Checkpoint | None:
