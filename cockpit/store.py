@@ -4,28 +4,28 @@ Appends are serialised so the chain never forks: SQLite takes ``BEGIN IMMEDIATE`
 ``synchronous=FULL``, a busy timeout), PostgreSQL locks the one-row ``chain_head`` with
 ``SELECT ... FOR UPDATE``. The schema comes from the Alembic migrations shipped in
 ``cockpit/migrations`` and is brought up to date when the store opens. After each append batch
-the new head is written to a checkpoint file outside the database.
+the new head is written to a checkpoint file outside the database (:mod:`cockpit.checkpoint`).
+Engines and their connection settings come from :mod:`cockpit.dbsetup`; the record, its hash
+and verification from :mod:`cockpit.events`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
-import json
-import logging
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from cockpit.checkpoint import CheckpointFile, read_checkpoint
 from cockpit.config import redact_url
-from cockpit.errors import AppendFailed, StoreError, UsageError
+from cockpit.dbsetup import first_line, make_engine, missing_table
+from cockpit.errors import AppendFailed, StoreError
 from cockpit.events import (
     ANCHOR_MISMATCH,
     COLUMNS,
@@ -49,7 +49,7 @@ from cockpit.events import (
 )
 from cockpit.operator import Operator
 
-log = logging.getLogger("cockpit")
+__all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
 
 # The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
 SCHEMA_HEAD = "0001"
@@ -72,7 +72,7 @@ class Store:
     busy_timeout_ms: int = 10_000
     sqlite_pragmas: dict[str, Any] = field(default_factory=dict)
     _engine: Engine | None = field(default=None, init=False, repr=False)
-    _checkpoint_fd: int | None = field(default=None, init=False, repr=False)
+    _checkpoint: CheckpointFile | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------ connection
 
@@ -87,52 +87,13 @@ class Store:
         return self._engine
 
     def _create_engine(self) -> Engine:
-        if self.is_sqlite:
-            path = self.url.removeprefix("sqlite:///")
-            if path and path != ":memory:":
-                try:
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(
-                        f"{path}: cannot create the directory ({exc.strerror})"
-                    ) from None
-            engine = create_engine(self.url, connect_args={"timeout": self.busy_timeout_ms / 1000})
-            pragmas = {
-                "journal_mode": "WAL",
-                "synchronous": "FULL",
-                "busy_timeout": self.busy_timeout_ms,
-                "foreign_keys": "ON",
-                **self.sqlite_pragmas,
-            }
-
-            @event.listens_for(engine, "connect")
-            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-                # Take over transaction control so appends can say BEGIN IMMEDIATE.
-                dbapi_conn.isolation_level = None
-                cursor = dbapi_conn.cursor()
-                for key, value in pragmas.items():
-                    cursor.execute(f"PRAGMA {key}={value}")
-                cursor.close()
-
-            @event.listens_for(engine, "begin")
-            def _on_begin(conn: Connection) -> None:
-                immediate = conn.get_execution_options().get("immediate", False)
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-            return engine
-        try:
-            # No pre-ping: it costs a round trip per append; a dropped connection fails the
-            # append cleanly (nothing is done) and the next one reconnects.
-            return create_engine(self.url, pool_recycle=300, connect_args={"connect_timeout": 10})
-        except (SQLAlchemyError, ImportError) as exc:
-            raise StoreError(
-                f"{redact_url(self.url)}: cannot use this database URL ({exc})"
-            ) from None
+        return make_engine(
+            self.url, busy_timeout_ms=self.busy_timeout_ms, sqlite_pragmas=self.sqlite_pragmas
+        )
 
     def close(self) -> None:
-        if self._checkpoint_fd is not None:
-            os.close(self._checkpoint_fd)
-            self._checkpoint_fd = None
+        if self._checkpoint is not None:
+            self._checkpoint.close()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -146,7 +107,7 @@ class Store:
                 yield conn
         except OperationalError as exc:
             raise StoreError(
-                f"{redact_url(self.url)}: database unavailable ({_first_line(exc)})"
+                f"{redact_url(self.url)}: database unavailable ({first_line(exc)})"
             ) from None
 
     # ------------------------------------------------------------ schema
@@ -158,10 +119,10 @@ class Store:
                 with conn.begin():
                     row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
             except (OperationalError, DBAPIError) as exc:
-                if _missing_table(exc):
+                if missing_table(exc):
                     return None
                 raise StoreError(
-                    f"{redact_url(self.url)}: cannot read the schema version ({_first_line(exc)})"
+                    f"{redact_url(self.url)}: cannot read the schema version ({first_line(exc)})"
                 ) from None
         return str(row[0]) if row else None
 
@@ -185,7 +146,7 @@ class Store:
                 run_upgrade(conn, revision)
         except (OperationalError, DBAPIError) as exc:
             raise StoreError(
-                f"{redact_url(self.url)}: migration failed ({_first_line(exc)})"
+                f"{redact_url(self.url)}: migration failed ({first_line(exc)})"
             ) from None
 
     # ------------------------------------------------------------ append
@@ -250,7 +211,7 @@ class Store:
             raise
         except Exception as exc:  # any failure to write means: refuse, nothing was done
             raise AppendFailed(
-                f"the audit log could not be written, so nothing was done: {_first_line(exc)}"
+                f"the audit log could not be written, so nothing was done: {first_line(exc)}"
             ) from None
         if stored and self.checkpoint_file is not None:
             self.write_checkpoint(Checkpoint(stored[-1].seq, stored[-1].hash))
@@ -298,26 +259,16 @@ class Store:
             )
 
     def _read_own_checkpoint(self) -> Checkpoint | None:
+        anchor = self._checkpoint_out()
+        return None if anchor is None else anchor.read()
+
+    def _checkpoint_out(self) -> CheckpointFile | None:
+        """The checkpoint file, opened on first use; ``None`` when the store has none."""
         if self.checkpoint_file is None:
             return None
-        try:
-            fd = self._checkpoint_descriptor()
-            return _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            # A damaged checkpoint must not stop the release: the next write repairs it.
-            log.warning(
-                "checkpoint %s unreadable (%s); it will be rewritten",
-                self.checkpoint_file,
-                _first_line(exc),
-            )
-            return None
-
-    def _checkpoint_descriptor(self) -> int:
-        assert self.checkpoint_file is not None
-        if self._checkpoint_fd is None:
-            self.checkpoint_file.parent.mkdir(parents=True, exist_ok=True)
-            self._checkpoint_fd = os.open(self.checkpoint_file, os.O_RDWR | os.O_CREAT, 0o644)
-        return self._checkpoint_fd
+        if self._checkpoint is None:
+            self._checkpoint = CheckpointFile(self.checkpoint_file, self.url)
+        return self._checkpoint
 
     @contextlib.contextmanager
     def write_ahead(
@@ -341,7 +292,7 @@ class Store:
                     subject=intent.subject,
                     outcome="failed",
                     rehearsal=intent.rehearsal,
-                    details={"intent_seq": first.seq, "error": _first_line(exc), **outcome},
+                    details={"intent_seq": first.seq, "error": first_line(exc), **outcome},
                 ),
                 operator,
             )
@@ -362,51 +313,10 @@ class Store:
 
     def write_checkpoint(self, head: Checkpoint) -> None:
         """Write the head to the checkpoint file, never moving it backwards when several
-        processes append at once.
-
-        The file is one fixed-size 256-byte record overwritten in place: a single sector write.
-        It is not fsynced. The events themselves are durable before this runs (the commit synced
-        them), and other processes see the write at once; what a power cut can do is leave the
-        file one or more heads behind, which only weakens the check until the next append
-        rewrites it, and can never make an intact log look broken. Syncing it too would cost
-        a second disk flush per append (measured: about a third of the append rate). A torn
-        record reads back as unreadable (a warning) and is rewritten with the true head.
-        """
-        if self.checkpoint_file is None:
-            return
-        try:
-            fd = self._checkpoint_descriptor()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError as exc:
-            # The events are committed; only the outside anchor lags. Say so, loudly.
-            log.warning(
-                "checkpoint %s not written (%s): the log is intact but a cut-off end "
-                "cannot be detected until it is",
-                self.checkpoint_file,
-                exc.strerror,
-            )
-            return
-        try:
-            try:
-                current = _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
-            except (ValueError, KeyError, TypeError):
-                current = None  # torn or damaged: overwrite it with the true head
-            if current is not None and current.seq >= head.seq:
-                return
-            data = json.dumps(
-                {"seq": head.seq, "hash": head.hash, "database": redact_url(self.url)}
-            )
-            record = data.encode("utf-8")[: CHECKPOINT_SIZE - 1].ljust(CHECKPOINT_SIZE - 1) + b"\n"
-            os.pwrite(fd, record, 0)
-        except OSError as exc:
-            log.warning(
-                "checkpoint %s not written (%s): the log is intact but a cut-off end "
-                "cannot be detected until it is",
-                self.checkpoint_file,
-                exc.strerror,
-            )
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        processes append at once (see :meth:`CheckpointFile.write`)."""
+        anchor = self._checkpoint_out()
+        if anchor is not None:
+            anchor.write(head)
 
     # ------------------------------------------------------------ read
 
@@ -479,42 +389,6 @@ class Store:
                 "the chain head records another hash for this seq: the end was rewritten",
             )
         return report
-
-
-CHECKPOINT_SIZE = 256
-
-
-def _parse_checkpoint(raw: bytes) -> Checkpoint | None:
-    if not raw.strip():
-        return None
-    data = json.loads(raw)
-    return Checkpoint(int(data["seq"]), str(data["hash"]))
-
-
-def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | None:
-    """Read a checkpoint file; a damaged one is an error naming the file."""
-    try:
-        found = _parse_checkpoint(path.read_bytes())
-    except FileNotFoundError:
-        if missing_ok:
-            return None
-        raise UsageError(f"{path}: no such checkpoint file") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: not a readable checkpoint ({_first_line(exc)})") from None
-    if found is None and not missing_ok:
-        raise UsageError(f"{path}: the checkpoint file is empty")
-    return found
-
-
-def _first_line(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None)
-    message = str(original if original is not None else exc).strip() or type(exc).__name__
-    return message.splitlines()[0]
-
-
-def _missing_table(exc: Exception) -> bool:
-    message = str(getattr(exc, "orig", exc)).lower()
-    return "no such table" in message or "does not exist" in message
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

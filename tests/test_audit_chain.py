@@ -14,8 +14,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from cockpit.checkpoint import read_checkpoint
 from cockpit.errors import AppendFailed, EventRejected
-from cockpit.events import (
+from cockpit.events import NewEvent
+from cockpit.operator import Operator
+from cockpit.store import Store
+from cockpit.verify import (
     ANCHOR_MISMATCH,
     CLOCK_BACKWARDS,
     GAP,
@@ -24,10 +28,7 @@ from cockpit.events import (
     SEQ_MISMATCH,
     TRUNCATED,
     Checkpoint,
-    NewEvent,
 )
-from cockpit.operator import Operator
-from cockpit.store import Store, read_checkpoint
 from tests import tamper
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,7 +154,7 @@ def test_payload_edited_and_rehashed_breaks_the_link(store: Store, alice: Operat
 
 def test_rows_swapped_is_a_seq_mismatch(store: Store, alice: Operator) -> None:
     fill(store, alice)
-    from cockpit.events import COLUMNS
+    from cockpit.chain import COLUMNS
 
     r3, r4 = tamper.row(store, 3), tamper.row(store, 4)
     swap_3 = dict(zip(COLUMNS, r4, strict=True)) | {"seq": 3, "event_id": "x3"}

@@ -10,14 +10,10 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cockpit.chain import COLUMNS, MAX_SAFE_INT, canonical, record_bytes
 from cockpit.errors import EventRejected
-from cockpit.events import (
-    MAX_SAFE_INT,
-    canonical,
-    check_details,
-    record_bytes,
-    redact,
-)
+from cockpit.events import Event
+from cockpit.redact import check_details, redact
 
 safe_ints = st.integers(min_value=-MAX_SAFE_INT, max_value=MAX_SAFE_INT)
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
@@ -115,3 +111,7 @@ def test_redact_removes_secrets_and_url_passwords() -> None:
         "argv": ["psql", "-h", "db"],
     }
     assert "pw" not in json.dumps(out)
+
+
+def test_stored_columns_are_the_event_fields_in_order() -> None:
+    assert tuple(Event.__dataclass_fields__) == COLUMNS

@@ -1,0 +1,76 @@
+"""Database engines for the event store, and the store's wording of database errors.
+
+SQLite (the embedded default) gets WAL, ``synchronous=FULL``, a busy timeout and foreign keys on
+every connection, and takes over transaction control so an append can say ``BEGIN IMMEDIATE``
+(pass ``immediate=True`` as an execution option). PostgreSQL gets a recycled pool and a connect
+timeout. SQLAlchemy is imported when an engine is made, so importing this module stays light.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cockpit.config import redact_url
+from cockpit.errors import StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+
+def make_engine(url: str, *, busy_timeout_ms: int, sqlite_pragmas: dict[str, Any]) -> Engine:
+    """An engine for ``url``; ``sqlite_pragmas`` are extra pragmas set on each SQLite
+    connection (tests use ``max_page_count`` to simulate a full disk)."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot create the directory ({exc.strerror})") from None
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        pragmas = {
+            "journal_mode": "WAL",
+            "synchronous": "FULL",
+            "busy_timeout": busy_timeout_ms,
+            "foreign_keys": "ON",
+            **sqlite_pragmas,
+        }
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take over transaction control so appends can say BEGIN IMMEDIATE.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            for key, value in pragmas.items():
+                cursor.execute(f"PRAGMA {key}={value}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    try:
+        # No pre-ping: it costs a round trip per append; a dropped connection fails the
+        # append cleanly (nothing is done) and the next one reconnects.
+        return create_engine(url, pool_recycle=300, connect_args={"connect_timeout": 10})
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"{redact_url(url)}: cannot use this database URL ({exc})") from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (the driver's own, under SQLAlchemy's wrapper)."""
+    original = getattr(exc, "orig", None)
+    message = str(original if original is not None else exc).strip() or type(exc).__name__
+    return message.splitlines()[0]
+
+
+def missing_table(exc: Exception) -> bool:
+    """The database says a table is not there (no schema yet)."""
+    message = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in message or "does not exist" in message

@@ -1,0 +1,147 @@
+"""Verification of the hash chain: walk stored rows and name the first bad seq and what is wrong.
+
+:func:`verify_rows` checks that seqs run without gaps, that each row still hashes to its stored
+hash and links to the row before, and that the head written outside the database (a
+:class:`Checkpoint`) is still in the log. It reads plain tuples in :data:`cockpit.chain.COLUMNS`
+order; :meth:`cockpit.store.Store.verify` feeds it and adds the database's own chain head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cockpit.chain import GENESIS_HASH, row_hash
+
+GAP = "GAP"
+HASH_MISMATCH = "HASH_MISMATCH"
+LINK_BROKEN = "LINK_BROKEN"
+SEQ_MISMATCH = "SEQ_MISMATCH"
+TRUNCATED = "TRUNCATED"
+ANCHOR_MISMATCH = "ANCHOR_MISMATCH"
+CLOCK_BACKWARDS = "CLOCK_BACKWARDS"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    seq: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code} at seq {self.seq}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain head as last written outside the database."""
+
+    seq: int
+    hash: str
+
+
+@dataclass
+class VerifyReport:
+    count: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    problem: Finding | None = None
+    warnings: list[Finding] = field(default_factory=list)
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_rows(
+    rows: Iterable[tuple[Any, ...]], checkpoint: Checkpoint | None = None
+) -> VerifyReport:
+    """Walk stored rows (tuples in :data:`COLUMNS` order, ascending seq) and report the first
+    problem with its seq, plus warnings (clock going backwards).
+
+    Findings, in the order they are looked for on each row:
+
+    - ``GAP``: a seq is missing (a row was deleted).
+    - ``SEQ_MISMATCH``: a row sits at the wrong seq (rows swapped or moved): its ``prev_hash``
+      names a row that is stored later, or seqs go backwards.
+    - ``HASH_MISMATCH``: the row's content no longer produces its stored hash (edited).
+    - ``LINK_BROKEN``: the row hashes correctly but the next row's ``prev_hash`` names another
+      hash: the row was edited and its hash recomputed (reported at the rewritten row).
+    - ``TRUNCATED``: the checkpoint names a seq beyond the last row (the tail was cut off).
+    - ``ANCHOR_MISMATCH``: the row at the checkpoint's seq has another hash (the end was
+      rewritten consistently).
+    """
+    report = VerifyReport(checkpoint=checkpoint)
+    rows = rows if isinstance(rows, list) else list(rows)
+    position = {row[14]: row[0] for row in rows}  # stored hash -> seq
+    expected = 1
+    prev_hash = GENESIS_HASH
+    prev_time = ""
+    for index, row in enumerate(rows):
+        seq, recorded_at, stored_prev, stored_hash = row[0], row[3], row[13], row[14]
+        if seq > expected:
+            report.problem = Finding(GAP, expected, f"seq {expected} is missing (next is {seq})")
+            return report
+        if seq < expected:
+            report.problem = Finding(
+                SEQ_MISMATCH, seq, f"seq {seq} appears again after {expected - 1}"
+            )
+            return report
+        if stored_prev != prev_hash:
+            later = position.get(stored_prev)
+            if later is not None and later > seq:
+                report.problem = Finding(
+                    SEQ_MISMATCH,
+                    seq,
+                    f"this row links to the row stored at seq {later}: rows were swapped or moved",
+                )
+                return report
+        computed = row_hash(row)
+        if computed != stored_hash:
+            report.problem = Finding(
+                HASH_MISMATCH, seq, "the record does not match its hash: it was edited"
+            )
+            return report
+        if stored_prev != prev_hash:
+            # This row is intact but does not follow the previous one: the previous row was
+            # rewritten (with a recomputed hash) after this one was appended.
+            # The row before this one is the bad one: the good part ends two rows back.
+            report.count = max(index - 1, 0)
+            report.head_seq = seq - 2 if index >= 2 else 0
+            report.head_hash = rows[index - 2][14] if index >= 2 else GENESIS_HASH
+            report.problem = Finding(
+                LINK_BROKEN,
+                seq - 1,
+                f"seq {seq} was chained to a different seq {seq - 1}: seq {seq - 1} was rewritten",
+            )
+            return report
+        if recorded_at < prev_time:
+            report.warnings.append(
+                Finding(CLOCK_BACKWARDS, seq, f"recorded at {recorded_at}, before {prev_time}")
+            )
+        prev_time = recorded_at
+        prev_hash = stored_hash
+        expected = seq + 1
+        report.count = index + 1
+        report.head_seq, report.head_hash = seq, stored_hash
+    if checkpoint is not None and checkpoint.seq > 0:
+        if checkpoint.seq > report.head_seq:
+            report.problem = Finding(
+                TRUNCATED,
+                report.head_seq + 1,
+                f"the checkpoint names seq {checkpoint.seq} but the log ends at "
+                f"{report.head_seq}: events were removed from the end",
+            )
+            return report
+        # The walk above proved seqs run 1..head without gaps, so seq n is at index n - 1.
+        anchor = rows[checkpoint.seq - 1]
+        if anchor[14] != checkpoint.hash:
+            report.problem = Finding(
+                ANCHOR_MISMATCH,
+                checkpoint.seq,
+                f"seq {checkpoint.seq} has hash {anchor[14][:12]}..., the checkpoint says "
+                f"{checkpoint.hash[:12]}...: the log was rewritten up to here",
+            )
+    return report

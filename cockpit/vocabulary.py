@@ -1,0 +1,119 @@
+"""The vocabulary of the log: every event ``action`` the cockpit records, in one place.
+
+Each action is a constant with a one-line meaning, grouped by what it is about. An action that
+changes the world is written twice (write-ahead): its intent before it runs (``*.started``) and
+its outcome after (``*.succeeded``/``*.done`` or ``*.failed``). :data:`ALL_ACTIONS` is the whole
+registry and :data:`REASON_REQUIRED` the actions whose event must say why (the store refuses them
+without a reason). ``tests/test_vocabulary.py`` reads the engine's source and fails when an
+action is spelled there that is not registered here. Pure data: no imports.
+"""
+
+from __future__ import annotations
+
+# --- releases ------------------------------------------------------------------------------------
+
+RELEASE_CREATED = "release.created"  # a release opened: version, plan and environment
+VERSION_CHOSEN = "version.chosen"  # a version other than the planned or suggested one was taken
+RELEASE_CLOSED = "release.closed"  # the release's work is over
+RELEASE_CANCELLED = "release.cancelled"  # the release was given up (release.py asks a reason)
+NOTE = "note"  # free text from an operator; the reason holds the text
+
+# --- checklist items -----------------------------------------------------------------------------
+
+ITEM_DONE = "item.done"  # a manual item confirmed, or a check's probe passed (its outcome)
+ITEM_SKIPPED = "item.skipped"  # an item skipped, with the reason why
+CHECK_STARTED = "check.started"  # intent: a check item's probe is about to run
+CHECK_FAILED = "check.failed"  # outcome: the probe failed
+GATE_APPROVED = "gate.approved"  # one approval of a gate, bound to the plan's SHA-256
+GATE_REJECTED = "gate.rejected"  # a gate rejected, with the reason why
+OVERRIDE_REQUESTED = "override.requested"  # production outside the window: first of two operators
+OVERRIDE = "override"  # a rule (the change window) overridden, with the reason why
+NO_GO = "no_go"  # a no-go outside a watch; validation knows it, nothing records it today
+
+# --- deployment steps ----------------------------------------------------------------------------
+
+STEP_STARTED = "step.started"  # intent: a deployment step (or a tag step) is about to run
+STEP_SUCCEEDED = "step.succeeded"  # outcome: the step ran and verified
+STEP_FAILED = "step.failed"  # outcome: the step failed (the first line of the error)
+STEP_BLOCKED = "step.blocked"  # the step's preview refused it: nothing was run
+STEP_RECHECKED = "step.rechecked"  # resume: the real world re-checked for an interrupted step
+STEP_UNDO_STARTED = "step.undo_started"  # intent: a done step is about to be undone
+STEP_UNDONE = "step.undone"  # outcome: the step was undone
+STEP_UNDO_FAILED = "step.undo_failed"  # outcome: the undo failed
+ROLLBACK_STARTED = "rollback.started"  # a rollback decided, with the reason why
+ROLLBACK_FINISHED = "rollback.finished"  # the rollback ended: what was undone, skipped, left
+
+# --- version tags --------------------------------------------------------------------------------
+
+TAG_STARTED = "tag.started"  # intent: tag a version outside a checklist step
+TAG_CREATED = "tag.created"  # the tag was made (sha, signature, the log's head in its message)
+TAG_PUSH_FAILED = "tag.push_failed"  # the atomic push of branch and tag failed
+TAG_PUBLISHED = "tag.published"  # branch and tag pushed to the remote
+TAG_DONE = "tag.done"  # outcome of tag.started: done
+TAG_FAILED = "tag.failed"  # outcome of tag.started: failed
+
+# --- metrics and the post-release watch ----------------------------------------------------------
+
+METRICS_BASELINE = "metrics.baseline"  # the baseline the triggers compare with
+WATCH_STARTED = "watch.started"  # the post-release watch began (its panels and length)
+TRIGGER_FIRED = "trigger.fired"  # a trigger's rule held: rule, query, baseline, samples
+TRIGGER_CONTINUED = "trigger.continued"  # go on despite a fired trigger, with the reason why
+NODATA_OVERRIDE = "nodata.override"  # go on although panels have no data, with the reason why
+WATCH_GO = "watch.go"  # the watch ended healthy: go
+WATCH_NO_GO = "watch.no_go"  # the watch ended in a no-go, with the reason why
+
+ALL_ACTIONS = frozenset(
+    {
+        RELEASE_CREATED,
+        VERSION_CHOSEN,
+        RELEASE_CLOSED,
+        RELEASE_CANCELLED,
+        NOTE,
+        ITEM_DONE,
+        ITEM_SKIPPED,
+        CHECK_STARTED,
+        CHECK_FAILED,
+        GATE_APPROVED,
+        GATE_REJECTED,
+        OVERRIDE_REQUESTED,
+        OVERRIDE,
+        NO_GO,
+        STEP_STARTED,
+        STEP_SUCCEEDED,
+        STEP_FAILED,
+        STEP_BLOCKED,
+        STEP_RECHECKED,
+        STEP_UNDO_STARTED,
+        STEP_UNDONE,
+        STEP_UNDO_FAILED,
+        ROLLBACK_STARTED,
+        ROLLBACK_FINISHED,
+        TAG_STARTED,
+        TAG_CREATED,
+        TAG_PUSH_FAILED,
+        TAG_PUBLISHED,
+        TAG_DONE,
+        TAG_FAILED,
+        METRICS_BASELINE,
+        WATCH_STARTED,
+        TRIGGER_FIRED,
+        TRIGGER_CONTINUED,
+        NODATA_OVERRIDE,
+        WATCH_GO,
+        WATCH_NO_GO,
+    }
+)
+
+# Actions whose event must say why.
+REASON_REQUIRED = frozenset(
+    {
+        ITEM_SKIPPED,
+        NO_GO,
+        OVERRIDE,
+        ROLLBACK_STARTED,
+        GATE_REJECTED,
+        WATCH_NO_GO,
+        TRIGGER_CONTINUED,
+        NODATA_OVERRIDE,
+    }
+)
