@@ -30,6 +30,16 @@ from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.operator import Operator
 from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
+from cockpit.vocabulary import (
+    CHECK_FAILED,
+    CHECK_STARTED,
+    GATE_APPROVED,
+    GATE_REJECTED,
+    ITEM_DONE,
+    ITEM_SKIPPED,
+    OVERRIDE,
+    OVERRIDE_REQUESTED,
+)
 from cockpit.window import window_state
 
 if TYPE_CHECKING:
@@ -64,13 +74,13 @@ def _window_override(
         requests = [
             ev
             for ev in store.events(release_id=release.id)
-            if ev.action == "override.requested" and ev.subject == item.id
+            if ev.action == OVERRIDE_REQUESTED and ev.subject == item.id
         ]
         others = [ev for ev in requests if actor_name(ev.actor) != operator.name]
         if not others:
             store.append(
                 NewEvent(
-                    action="override.requested",
+                    action=OVERRIDE_REQUESTED,
                     release_id=release.id,
                     subject=item.id,
                     reason=override,
@@ -85,7 +95,7 @@ def _window_override(
             )
         details |= {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
     return NewEvent(
-        action="override",
+        action=OVERRIDE,
         release_id=release.id,
         subject=item.id,
         reason=override,
@@ -136,19 +146,19 @@ def decide(
     if action == "skip":
         return store.append(
             NewEvent(
-                action="item.skipped", reason=reason, details=details, outcome="skipped", **base
+                action=ITEM_SKIPPED, reason=reason, details=details, outcome="skipped", **base
             ),
             operator,
         )
     if action in {"approve", "reject"}:
-        verb = "gate.approved" if action == "approve" else "gate.rejected"
+        verb = GATE_APPROVED if action == "approve" else GATE_REJECTED
         return store.append(
             NewEvent(action=verb, reason=reason, details=details, outcome=action + "d", **base),
             operator,
         )
     if isinstance(item, ManualItem):
         return store.append(
-            NewEvent(action="item.done", reason=reason, details=details, outcome="ok", **base),
+            NewEvent(action=ITEM_DONE, reason=reason, details=details, outcome="ok", **base),
             operator,
         )
     moment = now or datetime.now(UTC)
@@ -158,10 +168,10 @@ def decide(
     env = loaded.environment(release.environment)
     if isinstance(item, CheckItem):
         with store.write_ahead(
-            NewEvent(action="check.started", details={**details, "probe": item.check.name}, **base),
+            NewEvent(action=CHECK_STARTED, details={**details, "probe": item.check.name}, **base),
             operator,
-            done="item.done",
-            failed="check.failed",
+            done=ITEM_DONE,
+            failed=CHECK_FAILED,
         ) as outcome:
             outcome.update(runner.run_probe(item.check, env, loaded))
         return store.events(release_id=release.id, last=1)[0]

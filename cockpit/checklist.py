@@ -26,6 +26,18 @@ from cockpit.plan import (
     read_plan,
 )
 from cockpit.release import Release, find_release_id, fold
+from cockpit.vocabulary import (
+    CHECK_FAILED,
+    CHECK_STARTED,
+    GATE_APPROVED,
+    GATE_REJECTED,
+    ITEM_DONE,
+    ITEM_SKIPPED,
+    STEP_FAILED,
+    STEP_STARTED,
+    STEP_SUCCEEDED,
+    STEP_UNDONE,
+)
 
 if TYPE_CHECKING:
     from cockpit.store import Store  # the SQLAlchemy import waits until a store is opened
@@ -121,23 +133,23 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
             continue
         state = states.setdefault(ev.subject, ItemState(ev.subject))
         who, when = actor_name(ev.actor), ev.recorded_at
-        if ev.action in {"check.started", "step.started"}:
+        if ev.action in {CHECK_STARTED, STEP_STARTED}:
             state.open_intent, state.status = ev.seq, Status.INTERRUPTED
             state.by, state.at = who, when
-            state.intent = (ev.details_obj, when) if ev.action == "step.started" else None
+            state.intent = (ev.details_obj, when) if ev.action == STEP_STARTED else None
             continue
-        if ev.action in {"item.done", "step.succeeded"}:
+        if ev.action in {ITEM_DONE, STEP_SUCCEEDED}:
             state.status = Status.DONE
-        elif ev.action in {"check.failed", "step.failed"}:
+        elif ev.action in {CHECK_FAILED, STEP_FAILED}:
             state.status = Status.FAILED
-        elif ev.action == "item.skipped":
+        elif ev.action == ITEM_SKIPPED:
             state.status = Status.SKIPPED
-        elif ev.action == "gate.approved":
+        elif ev.action == GATE_APPROVED:
             state.approvals.append((who, str(ev.details_obj.get("plan_sha256", ""))))
             state.status = Status.AWAITING
-        elif ev.action == "gate.rejected":
+        elif ev.action == GATE_REJECTED:
             state.status = Status.REJECTED
-        elif ev.action == "step.undone":
+        elif ev.action == STEP_UNDONE:
             state.status = Status.UNDONE
         else:
             continue

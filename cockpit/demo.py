@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cockpit.vocabulary import NOTE
+
 DEMO_CONFIG = """\
 # Demo workspace made by `cockpit demo`. Safe to delete.
 [database]
@@ -284,7 +286,7 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
         )
         store.append(
             NewEvent(
-                action="note",
+                action=NOTE,
                 release_id=release.id,
                 rehearsal=True,
                 reason="demo workspace created: walk the plan from T-14 to T-0 as a rehearsal",

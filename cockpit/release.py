@@ -18,6 +18,13 @@ from cockpit.config import LoadedConfig
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.operator import Operator
+from cockpit.vocabulary import (
+    NOTE,
+    RELEASE_CANCELLED,
+    RELEASE_CLOSED,
+    RELEASE_CREATED,
+    VERSION_CHOSEN,
+)
 
 if TYPE_CHECKING:
     from cockpit.store import Store  # the SQLAlchemy import waits until a store is opened
@@ -68,7 +75,7 @@ class Release:
 
 
 # Actions that end a release, and the status they leave it in.
-_TERMINAL = {"release.closed": "closed", "release.cancelled": "cancelled"}
+_TERMINAL = {RELEASE_CLOSED: "closed", RELEASE_CANCELLED: "cancelled"}
 
 
 def fold(events: Iterable[Event]) -> dict[str, Release]:
@@ -77,7 +84,7 @@ def fold(events: Iterable[Event]) -> dict[str, Release]:
     for ev in events:
         if ev.release_id is None:
             continue
-        if ev.action == "release.created":
+        if ev.action == RELEASE_CREATED:
             d = ev.details_obj
             releases[ev.release_id] = Release(
                 id=ev.release_id,
@@ -96,9 +103,9 @@ def fold(events: Iterable[Event]) -> dict[str, Release]:
             continue
         release.last_seq, release.last_action = ev.seq, ev.action
         release.event_count += 1
-        if ev.action == "version.chosen":
+        if ev.action == VERSION_CHOSEN:
             release.version = ev.details_obj["version"]
-        if ev.action == "note":
+        if ev.action == NOTE:
             release.notes.append(
                 {"seq": ev.seq, "at": ev.recorded_at, "by": ev.actor, "text": ev.reason}
             )
@@ -153,7 +160,7 @@ def new_release_event(
     normalised = parse_version(version)
     when = parse_t0(t0, loaded.config.change_window.timezone)
     return NewEvent(
-        action="release.created",
+        action=RELEASE_CREATED,
         release_id="r-" + secrets.token_hex(4),
         subject=f"{normalised} {plan} {environment}",
         outcome="ok",
@@ -188,7 +195,7 @@ def create_release(
 
 
 # The events that make and end a release: enough to list releases without reading every item.
-LIFECYCLE = ("release.created", "version.chosen", "release.closed", "release.cancelled")
+LIFECYCLE = (RELEASE_CREATED, VERSION_CHOSEN, RELEASE_CLOSED, RELEASE_CANCELLED)
 
 
 def all_releases(store: Store, *, summary: bool = False) -> list[Release]:
@@ -226,7 +233,7 @@ def close_release(
         raise UsageError("cancelling a release needs --reason")
     store.append(
         NewEvent(
-            action="release.cancelled" if cancel else "release.closed",
+            action=RELEASE_CANCELLED if cancel else RELEASE_CLOSED,
             release_id=release.id,
             subject=f"{release.version} {release.environment}",
             outcome="cancelled" if cancel else "closed",

@@ -5,6 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cockpit.checklist import Refused, load_checklist
+from cockpit.vocabulary import (
+    NOTE,
+    ROLLBACK_FINISHED,
+    ROLLBACK_STARTED,
+    STEP_FAILED,
+    STEP_RECHECKED,
+    STEP_STARTED,
+    STEP_SUCCEEDED,
+    STEP_UNDO_FAILED,
+    STEP_UNDONE,
+    TRIGGER_FIRED,
+)
 
 if TYPE_CHECKING:
     from cockpit.store import Store
@@ -17,7 +29,7 @@ def rollback_report(store: Store, release_text: str) -> str:
     checklist = load_checklist(store, release_text)
     release = checklist.release
     events = store.events(release_id=release.id)
-    rollbacks = [ev for ev in events if ev.action == "rollback.started"]
+    rollbacks = [ev for ev in events if ev.action == ROLLBACK_STARTED]
     if not rollbacks:
         raise Refused(f"release {release.id}: no rollback recorded")
     decision = rollbacks[-1]
@@ -25,13 +37,12 @@ def rollback_report(store: Store, release_text: str) -> str:
         (
             ev
             for ev in events
-            if ev.action == "rollback.finished"
-            and ev.details_obj.get("rollback_seq") == decision.seq
+            if ev.action == ROLLBACK_FINISHED and ev.details_obj.get("rollback_seq") == decision.seq
         ),
         None,
     )
     fin = finished.details_obj if finished else {}
-    failed_steps = [ev for ev in events if ev.action == "step.failed" and ev.seq < decision.seq]
+    failed_steps = [ev for ev in events if ev.action == STEP_FAILED and ev.seq < decision.seq]
     lines = [
         f"# ロールバック報告書 / Rollback report: {release.version} ({release.environment})",
         "",
@@ -56,16 +67,16 @@ def rollback_report(store: Store, release_text: str) -> str:
         lines.append("- Result: the rollback has no recorded end (interrupted?)")
     lines += ["", "## 経過 / What happened", ""]
     shown = {
-        "step.started",
-        "step.succeeded",
-        "step.failed",
-        "step.rechecked",
-        "step.undone",
-        "step.undo_failed",
-        "rollback.started",
-        "rollback.finished",
-        "trigger.fired",
-        "note",
+        STEP_STARTED,
+        STEP_SUCCEEDED,
+        STEP_FAILED,
+        STEP_RECHECKED,
+        STEP_UNDONE,
+        STEP_UNDO_FAILED,
+        ROLLBACK_STARTED,
+        ROLLBACK_FINISHED,
+        TRIGGER_FIRED,
+        NOTE,
     }
     for ev in events:
         if ev.action not in shown:

@@ -21,6 +21,15 @@ from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
 from cockpit.operator import Operator
 from cockpit.steps.base import StepFailed
+from cockpit.vocabulary import (
+    ROLLBACK_FINISHED,
+    ROLLBACK_STARTED,
+    STEP_FAILED,
+    STEP_SUCCEEDED,
+    STEP_UNDO_FAILED,
+    STEP_UNDO_STARTED,
+    STEP_UNDONE,
+)
 
 if TYPE_CHECKING:
     from cockpit.release import Release
@@ -64,11 +73,11 @@ def rollback_plan(
     checklist = load_checklist(store, release_text)
     last: dict[str, Event] = {}
     for ev in store.events(release_id=checklist.release.id):
-        if ev.subject and ev.action in {"step.succeeded", "step.failed", "step.undone"}:
+        if ev.subject and ev.action in {STEP_SUCCEEDED, STEP_FAILED, STEP_UNDONE}:
             last[ev.subject] = ev
     plan = RollbackPlan(checklist.release)
     for item_id, ev in sorted(last.items(), key=lambda kv: -kv[1].seq):
-        if ev.action == "step.undone":
+        if ev.action == STEP_UNDONE:
             continue
         try:
             info = step_info(loaded, checklist, item_id)
@@ -76,7 +85,7 @@ def rollback_plan(
             continue
         if info.kind is None:  # a tag stays: a release tag is history, not deployment state
             continue
-        if ev.action == "step.failed" and not _changed_anything(ev):
+        if ev.action == STEP_FAILED and not _changed_anything(ev):
             continue
         ctx = context(loaded, checklist.release, item_id, operator)
         can = info.kind.can_undo(info.run)
@@ -140,7 +149,7 @@ def rollback(
     base: dict[str, Any] = {"release_id": release.id, "rehearsal": release.rehearsal}
     started = store.append(
         NewEvent(
-            action="rollback.started",
+            action=ROLLBACK_STARTED,
             reason=reason,
             details={
                 "steps": [
@@ -173,7 +182,7 @@ def rollback(
     result.elapsed_s = round(time.monotonic() - decided, 3)
     result.finished = store.append(
         NewEvent(
-            action="rollback.finished",
+            action=ROLLBACK_FINISHED,
             outcome="ok" if result.ok else "failed",
             details={
                 "rollback_seq": started.seq,
@@ -208,7 +217,7 @@ def _undo_one(
     ctx.deadline = time.monotonic() + float(info.run.timeout)  # type: ignore[union-attr]
     with store.write_ahead(
         NewEvent(
-            action="step.undo_started",
+            action=STEP_UNDO_STARTED,
             release_id=release.id,
             subject=info.id,
             rehearsal=release.rehearsal,
@@ -221,8 +230,8 @@ def _undo_one(
             },
         ),
         operator,
-        done="step.undone",
-        failed="step.undo_failed",
+        done=STEP_UNDONE,
+        failed=STEP_UNDO_FAILED,
     ) as outcome:
         info.kind.undo(info.run, ctx, entry.done.details_obj, outcome)
     return outcome

@@ -35,6 +35,18 @@ from cockpit.versioning import (
     tag_message,
     today,
 )
+from cockpit.vocabulary import (
+    STEP_FAILED,
+    STEP_STARTED,
+    STEP_SUCCEEDED,
+    TAG_CREATED,
+    TAG_DONE,
+    TAG_FAILED,
+    TAG_PUBLISHED,
+    TAG_PUSH_FAILED,
+    TAG_STARTED,
+    VERSION_CHOSEN,
+)
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
@@ -104,10 +116,10 @@ def tag_item(checklist: Checklist) -> StepItem | None:
 def unpublished_tags(store: Store) -> frozenset[str]:
     """Tags the log says were made here and never published (safe to make again)."""
     state: dict[str, bool] = {}
-    for ev in store.events(actions=("tag.created", "tag.published")):
+    for ev in store.events(actions=(TAG_CREATED, TAG_PUBLISHED)):
         tag = ev.details_obj.get("tag")
         if isinstance(tag, str):
-            state[tag] = ev.action == "tag.published"
+            state[tag] = ev.action == TAG_PUBLISHED
     return frozenset(t for t, published in state.items() if not published)
 
 
@@ -227,7 +239,7 @@ def execute(
     planned = prep.release.version if prep.release else plan.suggested
     if planned != plan.version:
         record(
-            "version.chosen",
+            VERSION_CHOSEN,
             {
                 "version": plan.version,
                 "suggested": plan.suggested,
@@ -249,13 +261,13 @@ def execute(
         "preflight": [c.as_dict() for c in plan.checks],
     }
     intent = NewEvent(
-        action="step.started" if prep.item_id else "tag.started",
+        action=STEP_STARTED if prep.item_id else TAG_STARTED,
         subject=prep.item_id or plan.tag,
         reason=prep.request.allow_dirty,
         details=details,
         **base,
     )
-    done, failed = ("step.succeeded", "step.failed") if prep.item_id else ("tag.done", "tag.failed")
+    done, failed = (STEP_SUCCEEDED, STEP_FAILED) if prep.item_id else (TAG_DONE, TAG_FAILED)
     with store.write_ahead(intent, operator, done=done, failed=failed) as outcome:
         outcome.update({"tag": plan.tag, "version": plan.version})
         if plan.todo in {"create", "remake"}:
@@ -273,7 +285,7 @@ def execute(
                 prep.git, cfg, plan, message, loaded.base_dir
             )
             record(
-                "tag.created",
+                TAG_CREATED,
                 {
                     "tag": plan.tag,
                     "tag_sha": tag_sha,
@@ -294,7 +306,7 @@ def execute(
                 atomic = publish(prep.git, plan)
             except GitFailed as exc:
                 record(
-                    "tag.push_failed",
+                    TAG_PUSH_FAILED,
                     {
                         "tag": plan.tag,
                         "remote": plan.remote,
@@ -306,7 +318,7 @@ def execute(
                 outcome["published"] = False
                 raise
             record(
-                "tag.published",
+                TAG_PUBLISHED,
                 {
                     "tag": plan.tag,
                     "remote": plan.remote,

@@ -35,6 +35,16 @@ from cockpit.errors import CockpitError
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.metrics.model import Panel, PanelState
 from cockpit.metrics.triggers import Baseline, Fired, epoch, iso_utc
+from cockpit.vocabulary import (
+    METRICS_BASELINE,
+    NODATA_OVERRIDE,
+    ROLLBACK_STARTED,
+    TRIGGER_CONTINUED,
+    TRIGGER_FIRED,
+    WATCH_GO,
+    WATCH_NO_GO,
+    WATCH_STARTED,
+)
 
 if TYPE_CHECKING:
     from cockpit.operator import Operator
@@ -42,20 +52,20 @@ if TYPE_CHECKING:
 
 Decision = Literal["go", "no_go", "continue", "nodata_override"]
 DECISION_ACTIONS: dict[str, str] = {
-    "go": "watch.go",
-    "no_go": "watch.no_go",
-    "continue": "trigger.continued",
-    "nodata_override": "nodata.override",
+    "go": WATCH_GO,
+    "no_go": WATCH_NO_GO,
+    "continue": TRIGGER_CONTINUED,
+    "nodata_override": NODATA_OVERRIDE,
 }
 WATCH_ACTIONS = (
-    "metrics.baseline",
-    "watch.started",
-    "trigger.fired",
-    "trigger.continued",
-    "nodata.override",
-    "watch.go",
-    "watch.no_go",
-    "rollback.started",
+    METRICS_BASELINE,
+    WATCH_STARTED,
+    TRIGGER_FIRED,
+    TRIGGER_CONTINUED,
+    NODATA_OVERRIDE,
+    WATCH_GO,
+    WATCH_NO_GO,
+    ROLLBACK_STARTED,
 )
 
 
@@ -82,14 +92,14 @@ def record_baseline(
 ) -> Event:
     """Record the baseline (``metrics.baseline``) with its window, queries and values."""
     return store.append(
-        NewEvent(action="metrics.baseline", details=baseline.as_details(), **_base(release)),
+        NewEvent(action=METRICS_BASELINE, details=baseline.as_details(), **_base(release)),
         operator,
     )
 
 
 def latest_baseline(store: Store, release_id: str) -> Baseline | None:
     """The release's newest recorded baseline."""
-    found = store.events(release_id=release_id, actions=("metrics.baseline",), last=1)
+    found = store.events(release_id=release_id, actions=(METRICS_BASELINE,), last=1)
     return Baseline.from_event(found[0]) if found else None
 
 
@@ -104,7 +114,7 @@ def record_watch_start(
     """Start the post-release watch (``watch.started``); it lasts ``watch_hours``."""
     return store.append(
         NewEvent(
-            action="watch.started",
+            action=WATCH_STARTED,
             details={
                 "watch_hours": watch_hours,
                 "panels": {p.name: f"{p.source}: {p.query}" for p in panels},
@@ -119,7 +129,7 @@ def record_trigger(store: Store, operator: Operator, fired: Fired, *, release: R
     """Record a fired trigger (``trigger.fired``): rule, query, baseline and raw samples."""
     return store.append(
         NewEvent(
-            action="trigger.fired",
+            action=TRIGGER_FIRED,
             outcome="rollback" if fired.automatic else "prompt",
             details=fired.as_details(),
             **_base(release, fired.panel),
@@ -164,7 +174,7 @@ def record_decision(
         if states is not None:
             details["panels"] = _snapshot(states.values())
     elif decision == "continue":
-        if trigger is None or trigger.action != "trigger.fired":
+        if trigger is None or trigger.action != TRIGGER_FIRED:
             raise GoBlocked("trigger.continued: name the trigger.fired event it answers")
         subject = trigger.subject
         details = {"trigger_seq": trigger.seq, "rule": trigger.details_obj.get("rule")}
@@ -208,20 +218,20 @@ def go_blocked(
     overridden that since it went missing; the watch (``watch_hours``) has time left."""
     now = time.time() if now is None else now
     events = store.events(release_id=release.id, actions=WATCH_ACTIONS)
-    started = [e for e in events if e.action == "watch.started"]
+    started = [e for e in events if e.action == WATCH_STARTED]
     if not started:
         return "the post-release watch has not started"
     start = started[-1]
-    decided = [e for e in events if e.action in ("watch.go", "watch.no_go") and e.seq > start.seq]
+    decided = [e for e in events if e.action in (WATCH_GO, WATCH_NO_GO) and e.seq > start.seq]
     if decided:
         last = decided[-1]
         return f"already decided: {last.outcome} by {last.actor} at {last.recorded_at[:19]}Z"
     settled = {
-        int(e.details_obj.get("trigger_seq", 0)) for e in events if e.action == "trigger.continued"
+        int(e.details_obj.get("trigger_seq", 0)) for e in events if e.action == TRIGGER_CONTINUED
     }
-    rolled_back = max((e.seq for e in events if e.action == "rollback.started"), default=0)
+    rolled_back = max((e.seq for e in events if e.action == ROLLBACK_STARTED), default=0)
     for fired in events:
-        if fired.action == "trigger.fired" and fired.seq not in settled and fired.seq > rolled_back:
+        if fired.action == TRIGGER_FIRED and fired.seq not in settled and fired.seq > rolled_back:
             rule = fired.details_obj.get("rule", fired.subject)
             return f"trigger fired: {rule} (seq {fired.seq}); roll back or continue with a reason"
     if not states:
@@ -230,7 +240,7 @@ def go_blocked(
     if critical:
         return "critical: " + ", ".join(f"{s.panel.name} {s.text}" for s in critical)
     missing = [s for s in states.values() if s.missing]
-    overrides = [e for e in events if e.action == "nodata.override" and e.actor != operator.actor]
+    overrides = [e for e in events if e.action == NODATA_OVERRIDE and e.actor != operator.actor]
     uncovered = [s for s in missing if not _covered(s, overrides)]
     if uncovered:
         names = ", ".join(f"{s.panel.name} ({s.label})" for s in uncovered)
