@@ -122,6 +122,7 @@ def register(sub: Any) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="checkpoint file to check the head against")
     p.add_argument("--json", action="store_true", help="machine-readable result")
     p = add(audit_sub, "export", cmd_audit_export, "export events")
+    # the formats cockpit.audit_export.export writes (it has no constant naming them)
     p.add_argument("--format", choices=["jsonl", "csv", "md"], default="jsonl")
     p.add_argument("--release", metavar="ID", help="only this release")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")

@@ -111,6 +111,8 @@ def register(sub: Any) -> None:
     p.add_argument("--release", metavar="ID", help="tag this release's version (its plan step)")
     p.add_argument("--env", help="environment whose git policy applies (default: the release's)")
     p.add_argument("--repo", metavar="PATH", help="repository (default: the environment's)")
+    # cockpit.versioning's BUMPS and PRE_TOKENS: importing that package (all of it) would about
+    # double the time of every `cockpit --help`.
     p.add_argument("--bump", choices=["major", "minor", "patch"], help="raise this part")
     p.add_argument("--pre", choices=["alpha", "beta", "rc"], help="a pre-release of this series")
     p.add_argument("--version", help="exactly this version (must be above every version tag)")
