@@ -243,3 +243,20 @@ def close_release(
         operator,
     )
     return get_release(store, release.id)
+
+
+def record_note(
+    store: Store, operator: Operator, text: str, release: Release | None = None
+) -> Event:
+    """Append an operator's logbook entry: a ``note`` event, of ``release`` when there is one
+    (a rehearsal's note is marked as one). ``text`` is what the operator typed, already
+    stripped; the CLI and the note dialog refuse an empty one before they get here."""
+    return store.append(
+        NewEvent(
+            action="note",
+            release_id=release.id if release else None,
+            reason=text,
+            rehearsal=release.rehearsal if release else False,
+        ),
+        operator,
+    )

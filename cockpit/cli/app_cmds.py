@@ -1,0 +1,100 @@
+"""``cockpit open`` and ``cockpit demo``: open the Textual cockpit on this terminal (Textual is
+imported only then), and create a throwaway demo workspace with its demo application, then open
+it or print what to try.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from cockpit.cli.audit_cmds import cmd_audit_verify
+from cockpit.cli.base import Command, add
+from cockpit.cli.release_cmds import cmd_release_show
+
+
+def open_app(cmd: Command, release_id: str | None = None) -> int:
+    """Open the Textual cockpit on this terminal."""
+    from screens.app import run_app
+
+    run_app(cmd.session, ascii=cmd.args.ascii, release_id=release_id)
+    return 0
+
+
+def cmd_open(cmd: Command) -> int:
+    release_id = None
+    if getattr(cmd.args, "release", None):
+        from cockpit.release import find_release_id
+
+        release_id = find_release_id(cmd.session.store, cmd.args.release)
+    return open_app(cmd, release_id)
+
+
+def serve_demo_app(root: Path) -> Any:
+    """Serve the demo application (its HTTP checks' target) while the cockpit runs; the demo's
+    rehearsal steps run Alembic against its database through DEMOAPP_DATABASE_URL."""
+    from urllib.parse import urlsplit
+
+    from cockpit.config import parse_config_file
+    from cockpit.demo import app_db_url
+    from cockpit.demoapp import DATABASE_URL_ENV
+    from cockpit.demoapp.server import start
+
+    os.environ.setdefault(DATABASE_URL_ENV, app_db_url(root))
+    config = parse_config_file(root / "cockpit.toml")
+    staging = config.environments.get("staging")
+    port = urlsplit(staging.app_url).port if staging and staging.app_url else None
+    try:
+        return start(os.environ[DATABASE_URL_ENV], port=port or 0)
+    except OSError as exc:
+        print(f"cockpit: warning: the demo application cannot listen: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_demo(cmd: Command) -> int:
+    from cockpit.demo import create_demo
+
+    workspace = create_demo(Path(cmd.args.dir) if cmd.args.dir else None)
+    os.environ["COCKPIT_CONFIG"] = str(workspace.config)
+    cmd.args.config = str(workspace.config)
+    cmd.print(f"demo workspace: {workspace.root}")
+    cmd.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
+    cmd.print(f"  git remote      {workspace.repo.parent / 'remote.git'} (origin, bare)")
+    cmd.print(f"  config          {workspace.config}")
+    cmd.print(f"  application     {workspace.app_url} (database {workspace.db_url})")
+    cmd.print("")
+    if sys.stdout.isatty() and sys.stdin.isatty() and not cmd.args.no_tui:
+        server = serve_demo_app(workspace.root)
+        try:
+            return open_app(cmd, workspace.release_id)
+        finally:
+            if server is not None:
+                server.stop()
+    cmd.args.release = workspace.release_id
+    cmd.args.json = False
+    cmd_release_show(cmd)
+    cmd.print("")
+    cmd.args.checkpoint = None
+    cmd_audit_verify(cmd)
+    cmd.print("")
+    rid = workspace.release_id
+    cmd.print("try it:")
+    cmd.print(f"  export COCKPIT_CONFIG={workspace.config}")
+    cmd.print(f"  cockpit release show {rid} --items")
+    cmd.print(f"  cockpit item done {rid} t14.requirements")
+    cmd.print(f"  cockpit item skip {rid} t14.dependencies --reason 'pip-audit ran in CI'")
+    cmd.print(f"  cockpit note --release {rid} 'walked through T-14'")
+    cmd.print("  cockpit audit tail; cockpit audit verify")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """``demo`` and ``open``."""
+    p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and open it")
+    p.add_argument("--dir", help="where to create it (default: a new temporary directory)")
+    p.add_argument("--no-tui", action="store_true", help="print the workspace, do not open it")
+
+    p = add(sub, "open", cmd_open, "open the cockpit (the default without a command)")
+    p.add_argument("--release", metavar="ID", help="start on this release")

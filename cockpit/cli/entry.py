@@ -1,0 +1,99 @@
+"""The ``cockpit`` entry point: :func:`build_parser` makes the top parser with its global options
+and asks each command group module to register its subcommands (in the order ``--help`` lists
+them); :func:`main` parses, runs the command and turns every error into one line on stderr and
+an exit code.
+
+Exit codes: 0 success; 1 the command ran and found a problem (a broken audit chain, an action
+refused); 2 bad input (config, arguments); 70 an internal error; 130 interrupted. Errors are one
+line on stderr, never a traceback (``COCKPIT_DEBUG=1`` shows one for an internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from cockpit.cli import (
+    app_cmds,
+    audit_cmds,
+    config_cmds,
+    item_cmds,
+    plan_cmds,
+    release_cmds,
+    rollback_cmds,
+    tag_cmds,
+)
+from cockpit.cli.base import Command
+from cockpit.errors import CockpitError
+from cockpit.i18n import LANGS
+
+# The order of the subcommands in `cockpit --help`.
+GROUPS = (
+    config_cmds,
+    audit_cmds,
+    release_cmds,
+    item_cmds,
+    rollback_cmds,
+    plan_cmds,
+    tag_cmds,
+    app_cmds,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="Release Cockpit: drive a release from one terminal, with an audit log.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="cockpit.toml to use")
+    parser.add_argument("--lang", choices=LANGS, help="screen language (default: locale)")
+    parser.add_argument(
+        "--ascii", action="store_true", help="ASCII borders only (CJK terminals such as Tera Term)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        if sys.stdout.isatty() and sys.stdin.isatty():
+            args.func = app_cmds.cmd_open
+        else:
+            parser.print_help()
+            return 0
+    cmd = Command(args, out or sys.stdout)
+    import logging
+
+    logger = logging.getLogger("cockpit")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("cockpit: warning: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        return int(args.func(cmd))
+    except CockpitError as exc:
+        print(f"cockpit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cockpit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if os.environ.get("COCKPIT_DEBUG"):
+            raise
+        first = (str(exc).splitlines() or [""])[0]
+        print(
+            f"cockpit: internal error: {type(exc).__name__}: {first} "
+            "(set COCKPIT_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return 70

@@ -1,0 +1,94 @@
+"""``cockpit rollback plan|run|report``: show what a rollback would undo, undo a release's done
+steps newest first (asking once), and draft the rollback report.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from cockpit.cli.base import Command, add
+from cockpit.errors import UsageError
+
+
+def cmd_rollback_plan(cmd: Command) -> int:
+    from cockpit.rollback import rollback_plan
+
+    plan = rollback_plan(
+        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
+    )
+    if not plan.entries:
+        cmd.print("nothing to roll back: no step of this release has run")
+        return 0
+    _print_rollback_plan(cmd, plan)
+    return 0
+
+
+def _print_rollback_plan(cmd: Command, plan: Any) -> None:
+    """The question naming what will be undone, then one line per step, newest first."""
+    cmd.print_line(plan.question())
+    for number, entry in enumerate(plan.entries, start=1):
+        cmd.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
+
+
+def cmd_rollback_run(cmd: Command) -> int:
+    from cockpit.rollback import rollback, rollback_plan
+
+    plan = rollback_plan(
+        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
+    )
+    if not plan.to_undo:
+        cmd.print("nothing to roll back: no done step has an undo")
+        return 1
+    _print_rollback_plan(cmd, plan)
+    if not cmd.args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not a terminal: give --yes to roll back without asking")
+        if input("roll back? [y/N] ").strip().lower() not in {"y", "yes"}:
+            cmd.print("not rolled back")
+            return 1
+    result = rollback(
+        cmd.session.store,
+        cmd.session.loaded,
+        cmd.session.operator,
+        cmd.args.release,
+        cmd.args.reason,
+        output=lambda line: cmd.print_line("  | " + line),
+    )
+    healthy = {True: "healthy", False: "NOT healthy", None: "no health checks"}[result.healthy]
+    cmd.print_line(
+        f"undone: {', '.join(result.undone) or 'none'}; {healthy}; "
+        f"{result.elapsed_s:.1f} s from the decision"
+    )
+    if result.failed:
+        cmd.print_line(f"FAILED at {result.failed}: {result.error}")
+        cmd.print_line(f"left to undo: {', '.join(result.left) or 'none'}")
+    return 0 if result.ok else 1
+
+
+def cmd_rollback_report(cmd: Command) -> int:
+    from cockpit.reports import rollback_report
+
+    text = rollback_report(cmd.session.store, cmd.args.release)
+    if cmd.args.out:
+        Path(cmd.args.out).write_text(text, encoding="utf-8")
+        cmd.print(f"wrote {cmd.args.out}")
+    else:
+        cmd.print(text)
+    return 0
+
+
+def register(sub: Any) -> None:
+    """``rollback plan|run|report``."""
+    rb = sub.add_parser("rollback", help="undo the done steps of a release, newest first")
+    rb_sub = rb.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    p = add(rb_sub, "plan", cmd_rollback_plan, "show what a rollback would undo (changes nothing)")
+    p.add_argument("release", metavar="RELEASE")
+    p = add(rb_sub, "run", cmd_rollback_run, "roll back now (asks once, naming what is undone)")
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("--reason", required=True, help="why: what was seen, or the trigger")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p = add(rb_sub, "report", cmd_rollback_report, "draft the rollback report (Markdown)")
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")
