@@ -253,7 +253,7 @@ def record_note(
     stripped; the CLI and the note dialog refuse an empty one before they get here."""
     return store.append(
         NewEvent(
-            action="note",
+            action=NOTE,
             release_id=release.id if release else None,
             reason=text,
             rehearsal=release.rehearsal if release else False,
