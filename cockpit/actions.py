@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit import deploy, runner
 from cockpit.checklist import (
-    ACTIONS,
-    STEP_ACTIONS,
     Checklist,
     Refused,
     actor_name,
@@ -33,12 +31,14 @@ from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
 from cockpit.vocabulary import (
     CHECK_FAILED,
     CHECK_STARTED,
+    DECISIONS,
     GATE_APPROVED,
     GATE_REJECTED,
     ITEM_DONE,
     ITEM_SKIPPED,
     OVERRIDE,
     OVERRIDE_REQUESTED,
+    STEP_DECISIONS,
 )
 from cockpit.window import window_state
 
@@ -124,8 +124,8 @@ def decide(
     recorded first, then the outcome. Raises :class:`Refused` with the reason when the action
     is not allowed now.
     """
-    if action not in ACTIONS:
-        raise UsageError(f"action {action!r}: use one of {', '.join(ACTIONS)}")
+    if action not in DECISIONS:
+        raise UsageError(f"action {action!r}: use one of {', '.join(DECISIONS)}")
     checklist = load_checklist(store, release_text)
     checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
     why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
@@ -185,7 +185,7 @@ def decide(
             store, loaded, operator, TagRequest(push=run.push), checklist=checklist
         )
         return tagging.execute(store, loaded, operator, prep, progress=output)
-    mode = action if action in STEP_ACTIONS else "run"
+    mode = action if action in STEP_DECISIONS else "run"
     return deploy.execute(
         store, loaded, operator, checklist, item_id, mode=mode, output=output, cancel=cancel
     )

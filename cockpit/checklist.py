@@ -33,6 +33,7 @@ from cockpit.vocabulary import (
     GATE_REJECTED,
     ITEM_DONE,
     ITEM_SKIPPED,
+    STEP_DECISIONS,
     STEP_FAILED,
     STEP_STARTED,
     STEP_SUCCEEDED,
@@ -76,9 +77,7 @@ MARKERS = {
     Status.UNDONE: "[<]",
 }
 SETTLED = frozenset({Status.DONE, Status.SKIPPED, Status.APPROVED})
-ACTIONS = ("done", "skip", "approve", "reject", "resume", "redo")
 # resume: an interrupted step, re-checked first; redo: run a step again from the start.
-STEP_ACTIONS = frozenset({"resume", "redo"})
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,7 @@ class Checklist:
             return Why("rejected", {"by": state.by, "reason": state.reason})
         if state.status is Status.RUNNING:
             return Why("running", {"by": state.by, "at": state.at})
-        if action in STEP_ACTIONS and not isinstance(item, StepItem):
+        if action in STEP_DECISIONS and not isinstance(item, StepItem):
             return Why("not_step", {"item": item_id, "kind": item.kind})
         if action == "resume" and state.status is not Status.INTERRUPTED:
             return Why("not_interrupted", {"status": state.status.value})

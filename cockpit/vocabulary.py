@@ -5,7 +5,10 @@ changes the world is written twice (write-ahead): its intent before it runs (``*
 its outcome after (``*.succeeded``/``*.done`` or ``*.failed``). :data:`ALL_ACTIONS` is the whole
 registry and :data:`REASON_REQUIRED` the actions whose event must say why (the store refuses them
 without a reason). ``tests/test_vocabulary.py`` reads the engine's source and fails when an
-action is spelled there that is not registered here. Pure data: no imports.
+action is spelled there that is not registered here. The last section holds the words the
+commands take (decisions on an item, version bumps, export formats): the engine checks them and
+the CLI offers them as choices from here. Pure data: no imports, so `cockpit --help` stays
+instant.
 """
 
 from __future__ import annotations
@@ -117,3 +120,16 @@ REASON_REQUIRED = frozenset(
         NODATA_OVERRIDE,
     }
 )
+
+
+# --- words the commands take ------------------------------------------------------------------
+
+# What an operator can decide on a checklist item (`cockpit item ACTION`, the checklist's keys).
+DECISIONS = ("done", "skip", "approve", "reject", "resume", "redo")
+# The decisions that only a step item takes: run it again after an interruption, or anew.
+STEP_DECISIONS = frozenset({"resume", "redo"})
+# Which part of a semantic version to raise, and the pre-release series (`1.4.0-beta.1`).
+BUMPS = ("major", "minor", "patch")
+PRE_TOKENS = ("alpha", "beta", "rc")
+# `cockpit audit export --format`.
+EXPORT_FORMATS = ("jsonl", "csv", "md")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cockpit.cli.base import Command, add
+from cockpit.vocabulary import EXPORT_FORMATS
 
 
 def cmd_audit_verify(cmd: Command) -> int:
@@ -122,8 +123,7 @@ def register(sub: Any) -> None:
     p.add_argument("--checkpoint", metavar="FILE", help="checkpoint file to check the head against")
     p.add_argument("--json", action="store_true", help="machine-readable result")
     p = add(audit_sub, "export", cmd_audit_export, "export events")
-    # the formats cockpit.audit_export.export writes (it has no constant naming them)
-    p.add_argument("--format", choices=["jsonl", "csv", "md"], default="jsonl")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0])
     p.add_argument("--release", metavar="ID", help="only this release")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     p = add(audit_sub, "tail", cmd_audit_tail, "show the newest events")

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from cockpit.cli.base import Command, add
+from cockpit.vocabulary import DECISIONS
 
 
 def cmd_item(cmd: Command) -> int:
@@ -70,9 +71,7 @@ def register(sub: Any) -> None:
         cmd_item,
         "do, skip, approve or reject a checklist item; resume or redo an interrupted step",
     )
-    # cockpit.checklist.ACTIONS: importing it would load the config and plan models (msgspec,
-    # yaml) for every `cockpit --help`, about three times its time today.
-    p.add_argument("action", choices=["done", "skip", "approve", "reject", "resume", "redo"])
+    p.add_argument("action", choices=DECISIONS)
     p.add_argument("release", metavar="RELEASE")
     p.add_argument("item", metavar="ITEM", help="item id, e.g. t14.requirements")
     p.add_argument("--reason", help="why (required to skip or reject)")

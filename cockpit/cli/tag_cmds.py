@@ -11,6 +11,7 @@ from typing import Any
 
 from cockpit.cli.base import Command, add
 from cockpit.errors import UsageError
+from cockpit.vocabulary import BUMPS, PRE_TOKENS
 
 
 def cmd_tag(cmd: Command) -> int:
@@ -111,10 +112,8 @@ def register(sub: Any) -> None:
     p.add_argument("--release", metavar="ID", help="tag this release's version (its plan step)")
     p.add_argument("--env", help="environment whose git policy applies (default: the release's)")
     p.add_argument("--repo", metavar="PATH", help="repository (default: the environment's)")
-    # cockpit.versioning's BUMPS and PRE_TOKENS: importing that package (all of it) would about
-    # double the time of every `cockpit --help`.
-    p.add_argument("--bump", choices=["major", "minor", "patch"], help="raise this part")
-    p.add_argument("--pre", choices=["alpha", "beta", "rc"], help="a pre-release of this series")
+    p.add_argument("--bump", choices=BUMPS, help="raise this part")
+    p.add_argument("--pre", choices=PRE_TOKENS, help="a pre-release of this series")
     p.add_argument("--version", help="exactly this version (must be above every version tag)")
     p.add_argument("--allow-dirty", metavar="REASON", help="accept uncommitted changes, saying why")
     p.add_argument("--unshallow", action="store_true", help="fetch the full history first")

@@ -45,8 +45,6 @@ from cockpit.versioning.publish import (
     publish,
 )
 from cockpit.versioning.rules import (
-    BUMPS,
-    PRE_TOKENS,
     Bump,
     Choice,
     VersionError,
@@ -63,6 +61,7 @@ from cockpit.versioning.signing import (
     signing_config,
     verify_tag,
 )
+from cockpit.vocabulary import BUMPS, PRE_TOKENS
 
 __all__ = [
     "ATOMIC_UNSUPPORTED",

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from cockpit.errors import CockpitError, UsageError
+from cockpit.vocabulary import PRE_TOKENS
 
 if TYPE_CHECKING:
     import semver
 
 
 Bump = Literal["major", "minor", "patch"]
-BUMPS: tuple[Bump, ...] = ("major", "minor", "patch")
-PRE_TOKENS = ("alpha", "beta", "rc")
 
 
 class VersionError(CockpitError):
