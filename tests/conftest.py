@@ -8,7 +8,7 @@ import pytest
 
 from cockpit.operator import Operator
 from cockpit.store import Store
-from tests.services import create_database, postgres_server
+from tests.services import HttpService, create_database, postgres_server
 
 _db_names = itertools.count(1)
 
@@ -47,3 +47,11 @@ def store(db_url: str, checkpoint_file: Path) -> Iterator[Store]:
 @pytest.fixture
 def alice() -> Operator:
     return Operator.fixed("alice", "bastion-1")
+
+
+@pytest.fixture
+def http_service() -> Iterator[HttpService]:
+    """A local HTTP service (see :class:`tests.services.HttpService`), stopped after the test."""
+    service = HttpService()
+    yield service
+    service.stop()

@@ -197,3 +197,51 @@ def prometheus_server(config_text: str, ready_timeout: float = 20.0) -> Iterator
                 proc.wait(5)
         log.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+class HttpService:
+    """One small HTTP server on 127.0.0.1 for the tests that need a service to check: the
+    application's health endpoint, a slow or broken page. Every path answers ``200`` with
+    ``{"status": "ok"}`` unless :meth:`route` says otherwise; ``status`` answers every path with
+    that status (a service going down); ``requests`` records the paths asked for."""
+
+    def __init__(self, port: int = 0) -> None:
+        import http.server
+        import threading
+        import time
+
+        service = self
+        self.status: int | None = None
+        self.routes: dict[str, tuple[int, float]] = {}
+        self.requests: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                service.requests.append(self.path)
+                status, delay = service.routes.get(self.path, (200, 0.0))
+                if delay:
+                    time.sleep(delay)
+                body = b'{"status": "ok"}'
+                self.send_response(service.status or status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", port), Handler)
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def route(self, path: str, status: int = 200, delay: float = 0.0) -> HttpService:
+        self.routes[path] = (status, delay)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

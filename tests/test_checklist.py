@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from cockpit.config import LoadedConfig, parse_config_text
 from cockpit.operator import Operator
 from cockpit.release import create_release
 from cockpit.store import Store
+from tests.services import HttpService
 
 CONFIG = """
 [roles]
@@ -60,33 +59,10 @@ phases:
 alice, bob, carol = (Operator.fixed(n) for n in ("alice", "bob", "carol"))
 
 
-class _Health(http.server.BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self) -> None:
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        return
-
-
 @pytest.fixture
-def health() -> Iterator[tuple[str, type[_Health]]]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/health", _Health
-    server.shutdown()
-    _Health.status = 200
-
-
-@pytest.fixture
-def world(
-    tmp_path: Path, health: tuple[str, type[_Health]]
-) -> Iterator[tuple[Store, LoadedConfig, Path]]:
+def world(tmp_path: Path, http_service: HttpService) -> Iterator[tuple[Store, LoadedConfig, Path]]:
     plan = tmp_path / "testplan.yaml"
-    plan.write_text(PLAN.format(name="testplan", url=health[0], exit_code=0))
+    plan.write_text(PLAN.format(name="testplan", url=http_service.url + "/health", exit_code=0))
     loaded = LoadedConfig(parse_config_text(CONFIG), tmp_path / "cockpit.toml")
     store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
     yield store, loaded, plan
@@ -169,7 +145,7 @@ def test_four_eyes_roles_and_order(world: tuple[Store, LoadedConfig, Path]) -> N
 
 
 def test_approvals_are_void_when_the_plan_changes(
-    world: tuple[Store, LoadedConfig, Path], health: tuple[str, type[_Health]]
+    world: tuple[Store, LoadedConfig, Path], http_service: HttpService
 ) -> None:
     store, loaded, plan = world
     rid = new(store, loaded, plan)
@@ -178,7 +154,8 @@ def test_approvals_are_void_when_the_plan_changes(
     decide(store, loaded, bob, rid, "t7.approval", "approve")
     decide(store, loaded, carol, rid, "t7.approval", "approve")
     assert load_checklist(store, rid).state("t7.approval").status is Status.APPROVED
-    plan.write_text(PLAN.format(name="testplan", url=health[0], exit_code=0) + "# edited\n")
+    health = http_service.url + "/health"
+    plan.write_text(PLAN.format(name="testplan", url=health, exit_code=0) + "# edited\n")
     checklist = load_checklist(store, rid)
     state = checklist.state("t7.approval")
     assert state.status is Status.PENDING
@@ -188,17 +165,17 @@ def test_approvals_are_void_when_the_plan_changes(
 
 
 def test_failed_check_and_step_are_recorded_and_can_be_retried(
-    world: tuple[Store, LoadedConfig, Path], health: tuple[str, type[_Health]]
+    world: tuple[Store, LoadedConfig, Path], http_service: HttpService
 ) -> None:
     store, loaded, plan = world
     rid = new(store, loaded, plan)
-    health[1].status = 503
+    http_service.status = 503
     with pytest.raises(Exception, match="status 503, expected 200"):
         decide(store, loaded, alice, rid, "t7.url", "done")
     assert load_checklist(store, rid).state("t7.url").status is Status.FAILED
-    health[1].status = 200
+    http_service.status = None
     decide(store, loaded, alice, rid, "t7.url", "done")
-    plan.write_text(PLAN.format(name="testplan", url=health[0], exit_code=3))
+    plan.write_text(PLAN.format(name="testplan", url=http_service.url + "/health", exit_code=3))
     decide(store, loaded, alice, rid, "t7.review", "done")
     decide(store, loaded, bob, rid, "t7.approval", "approve")
     decide(store, loaded, carol, rid, "t7.approval", "approve")

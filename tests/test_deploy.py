@@ -3,7 +3,6 @@ replacements, cancel, running vs interrupted, resume after kill -9, rollback and
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import signal
@@ -26,6 +25,7 @@ from cockpit.reports import rollback_report
 from cockpit.rollback import rollback, rollback_plan
 from cockpit.steps.base import StepFailed
 from cockpit.store import Store
+from tests.services import HttpService
 
 alice, bob = Operator.fixed("alice"), Operator.fixed("bob")
 
@@ -104,22 +104,9 @@ phases:
 """
 
 
-class _App(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        return
-
-
 @pytest.fixture
-def app_port() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield int(server.server_port)
-    server.shutdown()
+def app_port(http_service: HttpService) -> int:
+    return http_service.port
 
 
 class World:

@@ -10,9 +10,8 @@ import shlex
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from cockpit.steps.base import Cancelled, StepContext, StepFailed, StepTimeout, 
 from cockpit.steps.http import HttpChecksStep
 from cockpit.steps.shell import ShellStep
 from cockpit.steps.spec import AlembicRun, HttpCheck, HttpChecksRun, ShellRun
-from tests.services import create_database, free_port
+from tests.services import HttpService, create_database, free_port
 
 PY = sys.executable
 URL_ENV = demoapp.DATABASE_URL_ENV
@@ -319,39 +318,11 @@ def test_shell_undo_runs_undo_argv(tmp_path: Path) -> None:
 # -- HTTP checks ---------------------------------------------------------------------------
 
 
-class _TestService(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/slow":
-            time.sleep(0.4)
-        elif self.path == "/very-slow":
-            time.sleep(5)
-        status = 500 if self.path == "/broken" else 200
-        body = b'{"status": "ok"}'
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-class _Service(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-def serve(port: int = 0) -> _Service:
-    server = _Service(("127.0.0.1", port), _TestService)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture
-def service() -> Iterator[str]:
-    server = serve()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def service(http_service: HttpService) -> str:
+    """/slow answers in 0.4 s, /very-slow in 5 s, /broken with a 500."""
+    http_service.route("/slow", delay=0.4).route("/very-slow", delay=5).route("/broken", 500)
+    return http_service.url
 
 
 def test_http_checks_all_pass(tmp_path: Path, service: str) -> None:
@@ -427,12 +398,12 @@ def test_http_checks_too_slow(tmp_path: Path, service: str) -> None:
 
 def test_http_checks_service_up_on_the_second_attempt(tmp_path: Path) -> None:
     port = free_port()
-    started: list[_Service] = []
+    started: list[HttpService] = []
 
     def on_line(line: str) -> None:
         # The service comes up between the first and the second round.
         if line.startswith("attempt 1/3:"):
-            started.append(serve(port))
+            started.append(HttpService(port))
 
     h = make_harness(tmp_path, on_line=on_line)
     spec = HttpChecksRun(
@@ -446,8 +417,7 @@ def test_http_checks_service_up_on_the_second_attempt(tmp_path: Path) -> None:
         HttpChecksStep().run(spec, h.ctx, outcome)
     finally:
         for server in started:
-            server.shutdown()
-            server.server_close()
+            server.stop()
     assert h.lines[0].startswith("GET /health ConnectError: ")
     assert h.lines[2] == "attempt 1/3: 2 of 2 checks failed; next in 0.2 s"
     assert h.lines[3].startswith("GET /health 200 ")
