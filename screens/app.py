@@ -13,8 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.command import Hit, Hits, Provider
+
+from screens.keys import apply_keymap, bindings, keymap_problems
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -50,10 +52,7 @@ class CockpitApp(App[None]):
     TITLE = "Release Cockpit"
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {CockpitCommands}
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("colon", "command_palette", "commands", show=False),
-        Binding("q", "quit_app", "quit", show=False, priority=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("app")
 
     def __init__(
         self,
@@ -62,8 +61,15 @@ class CockpitApp(App[None]):
         ascii: bool = False,
         release_id: str | None = None,
         refresh_seconds: float = 2.0,
+        keymap: dict[str, str] | None = None,
     ) -> None:
+        """``keymap``: binding id -> keys (the ``[keys]`` table), applied when the app starts;
+        ``ValueError`` (one line per problem) here, before anything is drawn."""
         super().__init__()
+        problems = keymap_problems(keymap or {})
+        if problems:
+            raise ValueError("\n".join(problems))
+        self.keymap = dict(keymap or {})
         self.session = session
         # Display preferences of this terminal: ASCII-only drawing (CJK terminals), the release
         # to open at, and how often screens re-read the log.
@@ -77,6 +83,8 @@ class CockpitApp(App[None]):
         return iter(())
 
     def on_mount(self) -> None:
+        if self.keymap:
+            apply_keymap(self, self.keymap)
         self.open_screen("dashboard")
         # Long-lived objects (Textual, the imports) leave the collector's view: a full
         # collection then walks only what the session makes, not the whole program, so it no
@@ -122,6 +130,12 @@ class CockpitApp(App[None]):
         self.push_screen(ConfirmScreen(self.session.t("dlg.quit_running")), answer)
 
 
-def run_app(session: Session, *, ascii: bool = False, release_id: str | None = None) -> None:
+def run_app(
+    session: Session,
+    *,
+    ascii: bool = False,
+    release_id: str | None = None,
+    keymap: dict[str, str] | None = None,
+) -> None:
     """Open the cockpit on this terminal (mouse off: keyboard first, copy/paste keeps working)."""
-    CockpitApp(session, ascii=ascii, release_id=release_id).run(mouse=False)
+    CockpitApp(session, ascii=ascii, release_id=release_id, keymap=keymap).run(mouse=False)

@@ -7,24 +7,22 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import Input
 
 from cockpit.audit_export import format_event_line
 from screens.common import CockpitScreen
+from screens.keys import bindings
 from widgets.auditview import AuditView
-from widgets.keybar import KeyBar, KeyHint
+from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 
 
 class AuditScreen(CockpitScreen):
     CSS_PATH = "audit.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "filter"),
-        Binding("v", "verify", "verify"),
-        Binding("escape", "back", "back"),
-        Binding("question_mark", "app.help", "help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("audit")
+    KEYS = "audit"
+    HIDDEN = frozenset({"audit"})  # already here
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,15 +46,7 @@ class AuditScreen(CockpitScreen):
             self.rehearsal = get_release(self.session.store, release_id).rehearsal
         self.query_one("#filter", Input).display = False
         self.query_one("#log", AuditView).focus()
-        self.query_one("#keys", KeyBar).show_keys(
-            [
-                KeyHint("?", self.session.t("act.help")),
-                KeyHint("/", self.session.t("act.filter")),
-                KeyHint("v", self.session.t("act.verify")),
-                KeyHint("j/k g/G", "scroll"),
-                KeyHint("esc", self.session.t("act.back")),
-            ]
-        )
+        self.refresh_keys()
 
     def reload(self) -> None:
         """Read only the events after the last one shown (the log only grows)."""
@@ -96,6 +86,12 @@ class AuditScreen(CockpitScreen):
     @on(Input.Submitted, "#filter")
     def filter_done(self, _event: Input.Submitted) -> None:
         self.query_one("#log", AuditView).focus()
+
+    def action_down(self) -> None:
+        self.query_one("#log", AuditView).scroll_down()
+
+    def action_up(self) -> None:
+        self.query_one("#log", AuditView).scroll_up()
 
     def action_back(self) -> None:
         # esc clears an active filter first, then leaves the screen.

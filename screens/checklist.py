@@ -8,7 +8,7 @@ from rich.cells import set_cell_size
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,15 +34,16 @@ from cockpit.plan import (
 )
 from cockpit.window import due_status, format_remaining, phase_due
 from screens.common import CockpitScreen, local
-from widgets.keybar import KeyBar, KeyHint
+from screens.keys import bindings, key_display
+from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 
-# (key, action name in the catalog, engine action)
+# (binding id, action name in the catalog, engine action)
 ACTION_KEYS = (
-    ("enter", "act.do", "done"),
-    ("s", "act.skip", "skip"),
-    ("a", "act.approve", "approve"),
-    ("x", "act.reject", "reject"),
+    ("checklist.do", "act.do", "done"),
+    ("checklist.skip", "act.skip", "skip"),
+    ("checklist.approve", "act.approve", "approve"),
+    ("checklist.reject", "act.reject", "reject"),
 )
 
 
@@ -68,21 +69,8 @@ def describe_run(item: Item, run: StepRun | None = None) -> str:
 
 class ChecklistScreen(CockpitScreen):
     CSS_PATH = "checklist.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "down", "down", show=False),
-        Binding("k", "up", "up", show=False),
-        Binding("enter", "do", "do"),
-        Binding("space", "do", "do", show=False),
-        Binding("s", "decide('skip')", "skip"),
-        Binding("a", "decide('approve')", "approve"),
-        Binding("x", "decide('reject')", "reject"),
-        Binding("n", "note", "note"),
-        Binding("left_square_bracket", "phase(-1)", "previous phase"),
-        Binding("right_square_bracket", "phase(1)", "next phase"),
-        Binding("l", "app.open_audit", "audit log"),
-        Binding("escape", "back", "back"),
-        Binding("question_mark", "app.help", "help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("checklist")
+    KEYS = "checklist"
 
     def __init__(self, release_id: str, phase_id: str) -> None:
         super().__init__()
@@ -215,7 +203,6 @@ class ChecklistScreen(CockpitScreen):
     def _draw_detail(self) -> None:
         session, checklist = self.session, self.checklist
         item = self.selected()
-        keys = self.query_one("#keys", KeyBar)
         detail = self.query_one("#detail", Static)
         if item is None or checklist is None:
             detail.update("")
@@ -248,14 +235,14 @@ class ChecklistScreen(CockpitScreen):
             void = state.void_approvers(checklist.plan.sha256)
             if void:
                 text.append("\n " + session.t("list.void", names=", ".join(void)), style="yellow")
-        hints = [KeyHint("?", session.t("act.help"))]
         blocked: list[str] = []
         settled = state.status in {Status.DONE, Status.SKIPPED, Status.APPROVED}
-        for key, label, action in ACTION_KEYS:
+        bound = self.bound_keys()  # the keys as bound now (a keymap may have moved them)
+        for key_id, label, action in ACTION_KEYS:
             why = self._why_not(item, action)
-            hints.append(KeyHint(key, session.t(label), enabled=why is None))
             relevant = isinstance(item, GateItem) == (action in {"approve", "reject"})
-            if why and relevant and not settled:
+            if why and relevant and not settled and key_id in bound:
+                key = key_display(bound[key_id][0].binding.key)
                 blocked.append(
                     session.t("list.not_now", keyname=key, action=session.t(label), why=why)
                 )
@@ -266,12 +253,7 @@ class ChecklistScreen(CockpitScreen):
         if self.message:
             text.append("\n " + self.message, style="green")
         detail.update(text)
-        hints += [
-            KeyHint("n", session.t("act.note")),
-            KeyHint("[ ]", session.t("act.phase")),
-            KeyHint("esc", session.t("act.back")),
-        ]
-        keys.show_keys(hints)
+        self.refresh_keys()
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
         self._draw_detail()
@@ -281,14 +263,30 @@ class ChecklistScreen(CockpitScreen):
 
     # ------------------------------------------------------------------ actions
 
+    def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if action not in {"do", "decide"}:
+            return None
+        checklist = self.checklist
+        item = self.selected() if checklist is not None else None
+        if checklist is None or item is None:
+            return ""
+        if action == "decide":
+            return self._why_not(item, str(parameters[0]))
+        # What enter does (action_do): a gate approves, the tag step opens the tagging
+        # screen, an interrupted step opens the runbook (resume or redo there).
+        if isinstance(item, GateItem):
+            return self._why_not(item, "approve")
+        if isinstance(item, StepItem) and (
+            isinstance(item.run, TagRun) or checklist.state(item.id).status is Status.INTERRUPTED
+        ):
+            return None
+        return self._why_not(item, "done")
+
     def action_down(self) -> None:
         self.query_one("#items", OptionList).action_cursor_down()
 
     def action_up(self) -> None:
         self.query_one("#items", OptionList).action_cursor_up()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_phase(self, step: int) -> None:
         assert self.checklist is not None

@@ -1,4 +1,5 @@
-"""What every screen shares: the header line and access to the app's session."""
+"""What every screen shares: the header line, the footer of keys, the keys every screen has
+(j/k, l, esc, ?) and access to the app's session."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
+from textual.actions import parse
+from textual.binding import BindingType
 from textual.screen import Screen
 
+from screens.keys import BY_ID, FOOTERS, bindings, key_display
+from widgets.keybar import KeyBar, KeyHint
+
 if TYPE_CHECKING:
+    from textual import events
+    from textual.binding import ActiveBinding, Binding
+
     from cockpit.checklist import Checklist
     from cockpit.session import Session
     from screens.app import CockpitApp
@@ -32,8 +41,16 @@ def cockpit_app(screen: Screen[Any]) -> CockpitApp:
 
 
 class CockpitScreen(Screen[Any]):
-    """Base screen: the session, the header line and a periodic refresh that pauses under a
-    modal (nothing redraws while a dialog is open)."""
+    """Base screen: the session, the header line, the footer of keys and a periodic refresh that
+    pauses under a modal (nothing redraws while a dialog is open).
+
+    The keys every screen has are bound here once (Textual merges ``BINDINGS`` along the MRO);
+    ``KEYS`` names the screen's own part of :mod:`screens.keys`. An action not allowed now is
+    greyed in the footer with the reason :meth:`refusal` gives, and pressing its key says it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("nav"), *bindings("screen")]
+    KEYS: ClassVar[str] = ""  # the screen's scope in screens.keys (its footer)
+    HIDDEN: ClassVar[frozenset[str]] = frozenset()  # actions that do not apply on this screen
 
     @property
     def cockpit(self) -> CockpitApp:
@@ -71,6 +88,85 @@ class CockpitScreen(Screen[Any]):
 
     def reload(self) -> None:
         """Read the engine's state and redraw. Screens override it."""
+
+    # ------------------------------------------------------------------ keys
+
+    def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        """Why ``action`` is not allowed now: ``None`` when it is, ``""`` when it is not and
+        there is nothing to say. Screens override it, reading only the state they loaded (it
+        runs on every footer redraw and key press: never the engine's store)."""
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None, not False: a refused action stays in the footer, greyed.
+        if action in self.HIDDEN:
+            return False
+        return True if self.refusal(action, parameters) is None else None
+
+    def binding_refusal(self, binding: Binding) -> str:
+        """The reason a binding's action is refused now ("" when allowed or nothing to say)."""
+        namespace, action, parameters = parse(binding.action)
+        if namespace:
+            return ""  # the app's actions (help) are never refused
+        return self.refusal(action, parameters) or ""
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action is refused now says why (Textual alone would ignore it)."""
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        event.stop()  # nothing else acts on it: not the focused list's own key either
+        why = self.binding_refusal(active.binding)
+        if why:
+            self.notify(self.session.t("msg.refused", why=why), severity="warning")
+
+    def key_label(self, key_id: str) -> str:
+        """A binding's short label in the footer. Screens override it for a changing label."""
+        return self.session.t(BY_ID[key_id].short)
+
+    def bound_keys(self) -> dict[str, list[ActiveBinding]]:
+        """The shown bindings active now by id (a keymap may have moved their keys), each
+        with its keys in the order they are bound."""
+        found: dict[str, list[ActiveBinding]] = {}
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if binding.id in BY_ID and binding.show:
+                found.setdefault(binding.id, []).append(active)
+        return found
+
+    def key_hints(self) -> list[KeyHint]:
+        """The footer: the screen's hints (screens.keys.FOOTERS) whose bindings are active,
+        each greyed with its reason when its action is refused now."""
+        bound = self.bound_keys()
+        hints = []
+        for hint in FOOTERS.get(self.KEYS, ()):
+            if hint.fixed is not None:
+                hints.append(KeyHint(*hint.fixed))
+                continue
+            found = [bound[key_id][0] for key_id in hint.ids if key_id in bound]
+            if not found:
+                continue
+            keys = hint.sep.join(key_display(active.binding.key) for active in found)
+            enabled = any(active.enabled for active in found)
+            reason = "" if enabled else self.binding_refusal(found[0].binding)
+            hints.append(KeyHint(keys, self.key_label(hint.ids[0]), enabled, reason))
+        return hints
+
+    def refresh_keys(self) -> None:
+        """Redraw the footer from the active bindings (call after the state changed)."""
+        self.query_one(KeyBar).show_keys(self.key_hints())
+
+    def action_audit(self) -> None:
+        self.cockpit.action_open_audit()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_down(self) -> None:
+        """j: the screen's list or view moves down. Screens override it."""
+
+    def action_up(self) -> None:
+        """k: the screen's list or view moves up. Screens override it."""
 
     def titles(self, thing: object) -> tuple[str, str]:
         """(first, second) titles of a phase or item: the screen language's first."""

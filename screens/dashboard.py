@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.window import due_status, phase_due
 from screens.common import CockpitScreen, local, window_text
-from widgets.keybar import KeyBar, KeyHint
+from screens.keys import bindings
+from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 from widgets.timeline import PhaseRow, Timeline
 
@@ -27,17 +28,9 @@ if TYPE_CHECKING:
 
 class DashboardScreen(CockpitScreen):
     CSS_PATH = "dashboard.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "open"),
-        Binding("j", "cursor_down", "down", show=False),
-        Binding("k", "cursor_up", "up", show=False),
-        Binding("t", "tag", "tag"),
-        Binding("d", "deploy", "deploy"),
-        Binding("m", "metrics", "metrics"),
-        Binding("l", "app.open_audit", "audit log"),
-        Binding("n", "note", "note"),
-        Binding("question_mark", "app.help", "help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("dashboard")
+    KEYS = "dashboard"
+    HIDDEN = frozenset({"back"})  # the first screen: nothing to go back to
 
     def __init__(self) -> None:
         super().__init__()
@@ -190,18 +183,7 @@ class DashboardScreen(CockpitScreen):
         self.query_one("#next", StatusLine).set_text(next_text)
         self._show_recent()
         self._show_window()
-        self.query_one("#keys", KeyBar).show_keys(
-            [
-                KeyHint("?", session.t("act.help")),
-                KeyHint("enter", session.t("act.open"), enabled=checklist is not None),
-                KeyHint("t", session.t("tag.act_tag"), enabled=checklist is not None),
-                KeyHint("d", session.t("dash.deploy"), enabled=checklist is not None),
-                KeyHint("m", session.t("dash.metrics"), enabled=checklist is not None),
-                KeyHint("n", session.t("act.note")),
-                KeyHint("l", session.t("act.audit")),
-                KeyHint("q", session.t("act.quit")),
-            ]
-        )
+        self.refresh_keys()
 
     def _show_recent(self) -> None:
         """The latest decisions of this release: who did what, and why."""
@@ -233,10 +215,15 @@ class DashboardScreen(CockpitScreen):
         audit.append(self.chain or "...")
         self.query_one("#audit", StatusLine).set_text(audit)
 
-    def action_cursor_down(self) -> None:
+    def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if action in {"open", "tag", "deploy", "metrics"} and self.checklist is None:
+            return self.session.t("dash.no_releases")
+        return None
+
+    def action_down(self) -> None:
         self.query_one("#releases", OptionList).action_cursor_down()
 
-    def action_cursor_up(self) -> None:
+    def action_up(self) -> None:
         self.query_one("#releases", OptionList).action_cursor_up()
 
     def action_open(self) -> None:

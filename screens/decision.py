@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from screens.common import cockpit_app
+from screens.keys import bindings
 
 if TYPE_CHECKING:
     from cockpit.release import Release
@@ -28,7 +29,7 @@ class DecisionScreen(ModalScreen[str | None]):
     ``None`` when the operator backed out."""
 
     CSS_PATH = "decision.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("decision")
 
     def __init__(self, title: str, required: bool, preview: str = "") -> None:
         super().__init__()
@@ -65,11 +66,7 @@ class DecisionScreen(ModalScreen[str | None]):
 
 class ConfirmScreen(ModalScreen[bool]):
     CSS_PATH = "decision.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "yes"),
-        Binding("n", "answer(False)", "no"),
-        Binding("escape", "answer(False)", "no"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("confirm")
 
     def __init__(self, question: str) -> None:
         super().__init__()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -26,7 +26,8 @@ from textual.widgets import Input, Static
 from cockpit.checklist import load_checklist
 from cockpit.errors import CockpitError
 from screens.common import CockpitScreen, rollback_message
-from widgets.keybar import KeyBar, KeyHint
+from screens.keys import bindings
+from widgets.keybar import KeyBar
 from widgets.metricpanel import MetricPanel, PanelView
 from widgets.statusline import StatusLine
 
@@ -59,7 +60,7 @@ class TriggerScreen(ModalScreen[tuple[str, str] | None]):
     """A rollback trigger fired: which rule, the samples, the baseline; ``r`` starts the rollback
     plan, ``c`` continues; either with a reason (recorded)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "later")]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("trigger")
     DEFAULT_CSS = """
     TriggerScreen { align: center middle; }
     #dialog { width: 74; height: auto; border: heavy $error; padding: 0 1; background: $panel; }
@@ -98,18 +99,8 @@ class TriggerScreen(ModalScreen[tuple[str, str] | None]):
 
 
 class MetricsScreen(CockpitScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "pause", "pause"),
-        Binding("b", "baseline", "baseline"),
-        Binding("w", "watch", "start watch"),
-        Binding("g", "go", "go"),
-        Binding("n", "no_go", "no-go"),
-        Binding("o", "override", "override no data"),
-        Binding("R", "rollback", "rollback"),
-        Binding("l", "app.open_audit", "audit log"),
-        Binding("escape", "back", "back"),
-        Binding("question_mark", "app.help", "help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("metrics")
+    KEYS = "metrics"
     DEFAULT_CSS = """
     MetricsScreen #title { height: 1; }
     MetricsScreen #grid { grid-size: 2; grid-gutter: 0 1; height: auto; padding: 0 1; }
@@ -331,24 +322,14 @@ class MetricsScreen(CockpitScreen):
         if self.message:
             text.append(self.message, style="bold")
         self._put("#state", text)
-        keys = self.query_one("#keys", KeyBar)
-        hints = [
-            KeyHint("space", session.t("met.act_pause")),
-            KeyHint("b", session.t("met.act_baseline")),
-            KeyHint("w", session.t("met.act_watch")),
-            KeyHint("g", session.t("met.act_go"), enabled=not self.blocked),
-            KeyHint("n", session.t("met.act_no_go")),
-            KeyHint("o", session.t("met.act_override")),
-            KeyHint("R", session.t("run.act_rollback")),
-            KeyHint("esc", session.t("act.back")),
-        ]
-        if self._changed("#keys", (tuple(hints), keys.size.width)):
-            keys.show_keys(hints)
+        self.refresh_keys()  # the footer repaints only when it changed
+
+    def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if action == "go":
+            return self.blocked or None  # what go_blocked said at the last redraw
+        return None
 
     # ------------------------------------------------------------------ actions
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_pause(self) -> None:
         if self.sampler is None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, OptionList, Static
 from textual.widgets.option_list import Option
@@ -23,9 +23,10 @@ from textual.widgets.option_list import Option
 from cockpit.actions import decide
 from cockpit.checklist import MARKERS, Status, load_checklist
 from cockpit.errors import CockpitError
-from cockpit.plan import Item, ManualItem, Phase, StepItem
+from cockpit.plan import Item, ManualItem, Phase, StepItem, TagRun
 from screens.common import CockpitScreen, local, rollback_message, window_text
-from widgets.keybar import KeyBar, KeyHint
+from screens.keys import bindings
+from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 
 if TYPE_CHECKING:
@@ -42,22 +43,8 @@ def run_label(item: Item, kind: str) -> str:
 
 class RunbookScreen(CockpitScreen):
     CSS_PATH = "runbook.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "run", "run"),
-        Binding("c", "cancel", "cancel"),
-        Binding("p", "preview", "preview"),
-        Binding("o", "show_log", "output"),
-        Binding("r", "step('resume')", "resume"),
-        Binding("e", "step('redo')", "redo"),
-        Binding("s", "skip", "skip"),
-        Binding("R", "rollback", "rollback"),
-        Binding("m", "metrics", "metrics"),
-        Binding("j", "down", "down", show=False),
-        Binding("k", "up", "up", show=False),
-        Binding("l", "app.open_audit", "audit log"),
-        Binding("escape", "back", "back"),
-        Binding("question_mark", "app.help", "help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("runbook")
+    KEYS = "runbook"
 
     def __init__(self, release_id: str, item_id: str | None = None) -> None:
         super().__init__()
@@ -143,7 +130,7 @@ class RunbookScreen(CockpitScreen):
             keep = self._start_index()
         options.highlighted = min(keep, len(rows) - 1) if rows else None
         self._draw_side()
-        self._draw_keys()
+        self.refresh_keys()
 
     def _start_index(self) -> int:
         assert self.phase is not None and self.checklist is not None
@@ -217,26 +204,40 @@ class RunbookScreen(CockpitScreen):
         )
         return why.text(session.lang) if why else ""
 
-    def _draw_keys(self) -> None:
-        session, item = self.session, self.selected()
-        busy = self.running is not None
-        state = self.checklist.state(item.id).status if item and self.checklist else None
-        interrupted = state is Status.INTERRUPTED
-        self.query_one("#keys", KeyBar).show_keys(
-            [
-                KeyHint("?", session.t("act.help")),
-                KeyHint("enter", session.t("run.act_run"), enabled=not busy and not interrupted),
-                KeyHint("c", session.t("run.act_cancel"), enabled=busy),
-                KeyHint("r", session.t("run.act_resume"), enabled=not busy and interrupted),
-                KeyHint("p", session.t("run.act_view")),
-                KeyHint("R", session.t("run.act_rollback"), enabled=not busy),
-                KeyHint("esc", session.t("act.back")),
-            ]
+    def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if action == "cancel":
+            return None if self.running is not None else ""
+        if action not in {"run", "step", "skip", "rollback"}:
+            return None
+        if self.running is not None:  # one thing at a time
+            return self.session.t("run.running", item=self.running)
+        if action == "rollback":
+            return None if self._anything_to_undo() else self.session.t("run.nothing_to_undo")
+        item = self.selected()
+        if item is None:
+            return ""
+        if action == "skip":
+            return None
+        why = self._why_not(item, "done" if action == "run" else str(parameters[0]))
+        return why or None
+
+    def _anything_to_undo(self) -> bool:
+        """A step ran (done, or failed perhaps half-way) and was not undone: the rollback plan
+        (read in a worker when R is pressed) says which. A tag stays: it is not undone."""
+        if self.checklist is None:
+            return False
+        checklist = self.checklist
+        return any(
+            isinstance(item, StepItem)
+            and not isinstance(item.run, TagRun)
+            and checklist.state(item.id).status in {Status.DONE, Status.FAILED}
+            for phase in checklist.plan.plan.phases
+            for item in phase.items
         )
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
         self._draw_side()
-        self._draw_keys()
+        self.refresh_keys()
 
     # Workers finish after the operator may have left the screen: draw only while attached.
 
@@ -290,9 +291,6 @@ class RunbookScreen(CockpitScreen):
         else:
             options.action_cursor_up()
         self._draw_side()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_metrics(self) -> None:
         self.cockpit.open_screen("metrics", self.release_id)

@@ -12,14 +12,15 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cockpit.checklist import load_checklist
 from cockpit.errors import CockpitError
 from screens.common import CockpitScreen
-from widgets.keybar import KeyBar, KeyHint
+from screens.keys import bindings
+from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 
 if TYPE_CHECKING:
@@ -35,20 +36,8 @@ def label(text: str, width: int = 11) -> str:
 
 class TaggingScreen(CockpitScreen):
     CSS_PATH = "tagging.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "tag", "tag"),
-        Binding("M", "choose('major', None)", "major"),
-        Binding("m", "choose('minor', None)", "minor"),
-        Binding("p", "choose('patch', None)", "patch"),
-        Binding("r", "choose(None, 'rc')", "release candidate"),
-        Binding("b", "choose(None, 'beta')", "beta"),
-        Binding("0", "choose(None, None)", "the release's version"),
-        Binding("j", "scroll(1)", "down", show=False),
-        Binding("k", "scroll(-1)", "up", show=False),
-        Binding("l", "app.open_audit", "audit log"),
-        Binding("escape", "back", "back"),
-        Binding("question_mark", "app.help", "help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("tagging")
+    KEYS = "tagging"
 
     def __init__(self, release_id: str, item_id: str) -> None:
         super().__init__()
@@ -141,7 +130,7 @@ class TaggingScreen(CockpitScreen):
             if problem:
                 progress.append(" " + session.t("msg.failed", why=problem), style="bold red")
         self.query_one("#progress", Static).update(progress)
-        self._draw_keys()
+        self.refresh_keys()
 
     def _plan_text(self) -> Text:
         session, prep = self.session, self.prep
@@ -180,26 +169,33 @@ class TaggingScreen(CockpitScreen):
                 text.append("  | " + line + "\n", style="dim")
         return text
 
-    def _draw_keys(self) -> None:
-        session = self.session
-        ready = self.prep is not None and self.prep.ok and not self.busy
+    def key_label(self, key_id: str) -> str:
+        if key_id != "tagging.tag":
+            return super().key_label(key_id)
         todo = self.prep.plan.todo if self.prep else "create"
         label = {"push": "tag.act_push", "nothing": "tag.act_nothing"}.get(todo, "tag.act_tag")
-        self.query_one("#keys", KeyBar).show_keys(
-            [
-                KeyHint("?", session.t("act.help")),
-                KeyHint("enter", session.t(label), enabled=ready and todo != "nothing"),
-                KeyHint("M/m/p", session.t("tag.act_bump"), enabled=not self.busy),
-                KeyHint("r/b", session.t("tag.act_pre"), enabled=not self.busy),
-                KeyHint("0", session.t("tag.act_planned"), enabled=not self.busy),
-                KeyHint("esc", session.t("act.back")),
-            ]
-        )
+        return self.session.t(label)
+
+    def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if action == "tag":
+            prep = self.prep
+            if self.busy or prep is None or (prep.ok and prep.plan.todo == "nothing"):
+                return ""
+            if not prep.ok:
+                failed = prep.plan.failed[0] if prep.plan.failed else None
+                return prep.refusal or (f"{failed.name}: {failed.detail}" if failed else "")
+            return None
+        if action in {"choose", "back"} and self.busy:
+            return ""  # the preflight or the tag is being made
+        return None
 
     # ------------------------------------------------------------------ actions
 
-    def action_scroll(self, step: int) -> None:
-        self.query_one("#body", VerticalScroll).scroll_relative(y=step, animate=False)
+    def action_down(self) -> None:
+        self.query_one("#body", VerticalScroll).scroll_relative(y=1, animate=False)
+
+    def action_up(self) -> None:
+        self.query_one("#body", VerticalScroll).scroll_relative(y=-1, animate=False)
 
     def action_back(self) -> None:
         if not self.busy:
@@ -214,13 +210,10 @@ class TaggingScreen(CockpitScreen):
 
     def action_tag(self) -> None:
         prep = self.prep
-        if self.busy or prep is None:
-            return
-        if not prep.ok:
-            failed = prep.refusal or f"{prep.plan.failed[0].name}: {prep.plan.failed[0].detail}"
-            self.notify(self.session.t("msg.refused", why=failed), severity="warning")
-            return
-        if prep.plan.todo == "nothing":
+        why = self.refusal("tag", ())
+        if why is not None or prep is None:
+            if why:
+                self.notify(self.session.t("msg.refused", why=why), severity="warning")
             return
         from screens.decision import ConfirmScreen
 

@@ -9,12 +9,16 @@ the shipped ``release`` plan and a few T-14 decisions already recorded.
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -89,6 +93,18 @@ def _t0_steps() -> str:
 
 
 T0_STEPS = _t0_steps()
+
+
+class RecordingApp(CockpitApp):
+    """The cockpit, keeping every notification it showed (``notified``), in order."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notified: list[str] = []
+
+    def notify(self, message: str, **options: Any) -> None:
+        self.notified.append(message)
+        super().notify(message, **options)
 
 
 def _freeze(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +198,8 @@ def make_app(
     t3_ready: bool = False,
     tag_ready: bool = False,
     t0_ready: bool = False,
-) -> CockpitApp:
+    keymap: dict[str, str] | None = None,
+) -> RecordingApp:
     """The cockpit on a fresh store in ``tmp_path``: release 1.4.0 to staging (a rehearsal)
     prepared by alice, T-14 partly done. ``t3_ready`` also settles the T-3 items before its
     approval gate, so the gate can be decided on. ``tag_ready`` makes a real repository with a
@@ -246,11 +263,12 @@ def make_app(
                 continue
             break
     session = Session(store=store, loaded=loaded, operator=ALICE, lang=lang, now=lambda: NOW)
-    app = CockpitApp(
+    app = RecordingApp(
         session,
         ascii=ascii,
         release_id=release.id,
         refresh_seconds=3600,  # no periodic redraw during a test
+        keymap=keymap,
     )
     app.theme = "textual-dark"  # not whatever TEXTUAL_THEME says
     return app
@@ -276,6 +294,23 @@ def steady_inputs(app: CockpitApp) -> None:
             box.cursor_blink = False
 
 
+# One run of text in Rich's SVG export: its column (x = column * 12.2), its row, the text.
+SVG_TEXT = re.compile(
+    r'<text [^>]*?x="([0-9.]+)"[^>]*?clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>'
+)
+SVG_CELL = 12.2  # Rich's export: 20 px font, 0.61 aspect ratio
+
+
 def screen_text(app: CockpitApp) -> str:
-    """What the top screen shows, as plain text (one line per terminal row)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    """What the top screen shows, as plain text (one line per terminal row), read from the
+    app's own screenshot (``App.export_screenshot``, an SVG)."""
+    width, height = app.size
+    rows = [[" "] * width for _ in range(height)]
+    for x, row, run in SVG_TEXT.findall(app.export_screenshot()):
+        cells, column = rows[int(row)], round(float(x) / SVG_CELL)
+        for char in html.unescape(run).replace("\xa0", " ").rstrip("\n"):
+            cells[column] = char
+            if cell_len(char) == 2:
+                cells[column + 1] = ""  # the right half of a double-wide character
+            column += cell_len(char)
+    return "\n".join("".join(cells) for cells in rows)

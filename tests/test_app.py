@@ -21,7 +21,7 @@ from screens.checklist import ChecklistScreen
 from screens.dashboard import DashboardScreen
 from screens.decision import ConfirmScreen, DecisionScreen
 from screens.help import HelpScreen
-from tests.appfixture import BOB, RELEASE_ID, make_app, screen_text, settle
+from tests.appfixture import BOB, RELEASE_ID, RecordingApp, make_app, screen_text, settle
 from widgets.auditview import AuditView
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
@@ -58,8 +58,8 @@ def plain(widget: Static) -> str:
     return str(getattr(content, "plain", content))
 
 
-def notifications(app: CockpitApp) -> list[str]:
-    return [n.message for n in app._notifications]
+def notifications(app: RecordingApp) -> list[str]:
+    return list(app.notified)
 
 
 def checklist(app: CockpitApp) -> ChecklistScreen:
