@@ -92,22 +92,20 @@ def note_dialog(screen: CockpitScreen, release: Release | None) -> None:
 
 
 def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> None:
+    """Append the note in a worker (the UI thread never touches the database), then say so."""
     from cockpit.errors import CockpitError
-    from cockpit.events import NewEvent
+    from cockpit.release import record_note
 
     session = screen.session
-    try:
-        event = session.store.append(
-            NewEvent(
-                action="note",
-                release_id=release.id if release else None,
-                reason=text,
-                rehearsal=release.rehearsal if release else False,
-            ),
-            session.operator,
-        )
-    except CockpitError as exc:
-        screen.notify(session.t("msg.failed", why=str(exc)), severity="error")
-        return
-    screen.notify(session.t("msg.recorded", seq=event.seq, action=event.action))
-    screen.reload()
+    call = screen.app.call_from_thread
+
+    def record() -> None:
+        try:
+            event = record_note(session.store, session.operator, text, release)
+        except CockpitError as exc:
+            call(screen.notify, session.t("msg.failed", why=str(exc)), severity="error")
+            return
+        call(screen.notify, session.t("msg.recorded", seq=event.seq, action=event.action))
+        call(screen.reload)
+
+    screen.run_worker(record, thread=True, group="decide", exit_on_error=False)
