@@ -1,11 +1,13 @@
-"""Phase checklist: the items of one phase, their state, and the decisions on them."""
+"""Phase checklist: the items of one phase, their state, and the decisions on them.
+
+This module maps the keys to actions and decisions; the text of the phase line, the rows and the
+detail pane is built in :mod:`screens.checklist_view`.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.cells import set_cell_size
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -13,58 +15,21 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.actions import decide
-from cockpit.checklist import (
-    MARKERS,
-    Checklist,
-    Status,
-    Why,
-    actor_name,
-    load_checklist,
-)
+from cockpit.checklist import Checklist, Status, Why, load_checklist
 from cockpit.errors import CockpitError
-from cockpit.plan import (
-    CheckItem,
-    GateItem,
-    Item,
-    ManualItem,
-    ShellRun,
-    StepItem,
-    StepRun,
-    TagRun,
+from cockpit.plan import GateItem, Item, ManualItem, StepItem, StepRun, TagRun
+from screens.checklist_view import (
+    describe_run,
+    detail_text,
+    item_row,
+    not_now_lines,
+    phase_line,
+    state_note,
 )
-from cockpit.window import due_status, format_remaining, phase_due
-from screens.common import CockpitScreen, local
-from screens.keys import bindings, key_display
+from screens.common import CockpitScreen
+from screens.keys import bindings
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
-
-# (binding id, action name in the catalog, engine action)
-ACTION_KEYS = (
-    ("checklist.do", "act.do", "done"),
-    ("checklist.skip", "act.skip", "skip"),
-    ("checklist.approve", "act.approve", "approve"),
-    ("checklist.reject", "act.reject", "reject"),
-)
-
-
-def describe_run(item: Item, run: StepRun | None = None) -> str:
-    """What doing the item runs, in one line (the preview before it runs). ``run`` is the step's
-    run in force for the release's environment (cockpit.toml may replace the plan's)."""
-    if isinstance(item, CheckItem):
-        probe = item.check
-        args = {k: v for k, v in ((f, getattr(probe, f)) for f in probe.__struct_fields__) if v}
-        shown = " ".join(
-            " ".join(v) if isinstance(v, list) else f"{k}={v}" for k, v in args.items()
-        )
-        return f"{probe.name} {shown}".strip()
-    if not isinstance(item, StepItem):
-        return ""
-    run = run or item.run
-    if isinstance(run, ShellRun):
-        return f"{run.kind}: {' '.join(run.argv)}  (timeout {run.timeout:g}s)"
-    if isinstance(run, TagRun):
-        return "tag: git tag + push --atomic" if run.push else "tag: git tag"
-    return f"{run.kind} {getattr(run, 'action', '')}".strip()
 
 
 class ChecklistScreen(CockpitScreen):
@@ -105,32 +70,11 @@ class ChecklistScreen(CockpitScreen):
     def _draw(self) -> None:
         session, checklist = self.session, self.checklist
         assert checklist is not None
-        release = checklist.release
-        zone = session.loaded.config.change_window.timezone
         header = self.query_one("#header", StatusLine)
         header.set_text(self.header_text(checklist))
-        header.set_class(release.rehearsal, "rehearsal")
+        header.set_class(checklist.release.rehearsal, "rehearsal")
         phase = self.phase
-        first, second = self.titles(phase)
-        done, total = checklist.progress(phase)
-        due = phase_due(release.t0_at(), -phase.offset_days)
-        now = session.now()
-        status = due_status(due, now)
-        when = local(due, zone)
-        remaining = format_remaining(due - now) if due > now else ""
-        # Most important first, so a narrow terminal cuts the least important: progress, the
-        # rehearsal mark, then the due date.
-        line = Text(f" {phase.id.upper()} {first} ", style="bold")
-        line.append(f" {done}/{total}  ", style="bold")
-        if release.rehearsal:
-            line.append("REHEARSAL", style="reverse")
-            line.append("  ")
-        late = status == "overdue" and done < total and not release.rehearsal
-        label = "dash.overdue" if late else "dash.due"
-        line.append(session.t(label, when=when))
-        if remaining:
-            line.append(" " + session.t("list.in", left=remaining))
-        line.append("   " + second, style="dim")
+        line = phase_line(session, checklist, phase, self.titles(phase))
         self.query_one("#phase", StatusLine).set_text(line)
 
         width = self.size.width or 80
@@ -139,12 +83,9 @@ class ChecklistScreen(CockpitScreen):
         highlighted = options.highlighted
         prompts: list[Option] = []
         for item in phase.items:
-            state = checklist.state(item.id)
-            first, second = self.titles(item)
-            text = Text(f" {MARKERS[state.status]} ", no_wrap=True, overflow="ellipsis")
-            text.append(set_cell_size(first, title_cells) + " ")
-            text.append(set_cell_size(second, title_cells) + " ", style="dim")
-            text.append(self._state_note(item, state.status))
+            status = checklist.state(item.id).status
+            note = state_note(session, checklist, item, status)
+            text = item_row(status, self.titles(item), title_cells, note)
             prompts.append(Option(text, id=item.id))
         options.clear_options()
         options.add_options(prompts)  # one update for the whole list, not one per item
@@ -162,23 +103,6 @@ class ChecklistScreen(CockpitScreen):
             }:
                 return index
         return 0
-
-    def _state_note(self, item: Item, status: Status) -> str:
-        assert self.checklist is not None
-        state = self.checklist.state(item.id)
-        zone = self.session.loaded.config.change_window.timezone
-        if isinstance(item, GateItem) and status in {Status.PENDING, Status.AWAITING}:
-            have = len(state.valid_approvers(self.checklist.plan.sha256))
-            preparer = actor_name(self.checklist.release.created_by)
-            return self.session.t(
-                "list.gate", have=have, need=item.approvals, role=item.role, preparer=preparer
-            )
-        if status is Status.SKIPPED:
-            return f'skip: "{state.reason}"'
-        if state.by and state.at:
-            claimed = " " + self.session.t("list.claimed") if state.claimed else ""
-            return f"{state.by}{claimed} {local(state.at, zone)}"
-        return self.session.t("list.kind." + item.kind)
 
     def selected(self) -> Item | None:
         options = self.query_one("#items", OptionList)
@@ -208,50 +132,17 @@ class ChecklistScreen(CockpitScreen):
             detail.update("")
             return
         state = checklist.state(item.id)
-        first, second = self.titles(item)
-        text = Text(f" {first}  ", style="bold")
-        text.append(f"{second}  ", style="dim")
-        text.append(session.t("list.kind." + item.kind))
-        help_text = item.help_ja if session.lang == "ja" else item.help_en
-        if help_text:
-            text.append("\n " + help_text.strip().splitlines()[0], style="italic")
-        run = describe_run(item, self._run_of(item))
-        if run:
-            text.append("\n " + session.t("list.runs", what=run))
-        if state.by:
-            zone = session.loaded.config.change_window.timezone
-            text.append(
-                "\n "
-                + session.t(
-                    "list.by",
-                    status=session.t("status." + state.status.value),
-                    who=state.by,
-                    when=local(state.at or "", zone),
-                )
-            )
-        if state.reason:
-            text.append("  " + session.t("list.reason", reason=state.reason))
-        if isinstance(item, GateItem):
-            void = state.void_approvers(checklist.plan.sha256)
-            if void:
-                text.append("\n " + session.t("list.void", names=", ".join(void)), style="yellow")
-        blocked: list[str] = []
-        settled = state.status in {Status.DONE, Status.SKIPPED, Status.APPROVED}
-        bound = self.bound_keys()  # the keys as bound now (a keymap may have moved them)
-        for key_id, label, action in ACTION_KEYS:
-            why = self._why_not(item, action)
-            relevant = isinstance(item, GateItem) == (action in {"approve", "reject"})
-            if why and relevant and not settled and key_id in bound:
-                key = key_display(bound[key_id][0].binding.key)
-                blocked.append(
-                    session.t("list.not_now", keyname=key, action=session.t(label), why=why)
-                )
-        for line in blocked[:2]:
-            text.append("\n " + line, style="dim")
-        if self.live:
-            text.append("\n " + "\n ".join(self.live[-3:]), style="italic")
-        if self.message:
-            text.append("\n " + self.message, style="green")
+        blocked = not_now_lines(session, item, state, self._why_not, self.bound_keys())
+        text = detail_text(
+            session,
+            checklist,
+            item,
+            self.titles(item),
+            self._run_of(item),
+            blocked,
+            self.live,
+            self.message,
+        )
         detail.update(text)
         self.refresh_keys()
 

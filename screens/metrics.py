@@ -4,8 +4,9 @@ triggers and the watch's go / no-go.
 Sampling runs in the engine's threads (:class:`cockpit.metrics.Sampler`); this screen collects
 what they found as soon as a round arrives (a message from the sampler's thread) and on a timer,
 records fired triggers at once, and redraws only while it is the top screen and not paused
-(nothing redraws under a dialog). A redraw updates only the lines whose text changed. A fired
-trigger opens a dialog: start the rollback plan, or continue with a reason; both are recorded.
+(nothing redraws under a dialog). A redraw updates only the lines whose text changed (their
+text is built in :mod:`screens.metrics_view`). A fired trigger opens a dialog
+(:mod:`screens.trigger`): start the rollback plan, or continue with a reason; both are recorded.
 """
 
 from __future__ import annotations
@@ -15,87 +16,27 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Grid, Vertical
+from textual.containers import Grid
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from cockpit.checklist import load_checklist
 from cockpit.errors import CockpitError
 from screens.common import CockpitScreen, rollback_message
 from screens.keys import bindings
+from screens.metrics_view import state_text, title_line, view_of
+from screens.trigger import TriggerScreen
 from widgets.keybar import KeyBar
-from widgets.metricpanel import MetricPanel, PanelView
+from widgets.metricpanel import MetricPanel
 from widgets.statusline import StatusLine
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.events import Event
     from cockpit.metrics import Fired, PanelState, Sampler, Update
-
-
-def view_of(state: PanelState) -> PanelView:
-    """What a panel shows, from the engine's state of it."""
-    panel = state.panel
-    base = ""
-    if state.baseline is not None:
-        from cockpit.metrics import format_value
-
-        base = "base " + format_value(state.baseline, panel.unit)
-    return PanelView(
-        title=panel.title or panel.name,
-        level=state.level,
-        label=state.label,
-        text=state.text,
-        history=state.history,
-        baseline=base,
-        source=panel.source,
-    )
-
-
-class TriggerScreen(ModalScreen[tuple[str, str] | None]):
-    """A rollback trigger fired: which rule, the samples, the baseline; ``r`` starts the rollback
-    plan, ``c`` continues; either with a reason (recorded)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = bindings("trigger")
-    DEFAULT_CSS = """
-    TriggerScreen { align: center middle; }
-    #dialog { width: 74; height: auto; border: heavy $error; padding: 0 1; background: $panel; }
-    #reason { margin: 1 0 0 0; }
-    """
-
-    def __init__(self, title: str, body: str, hint: str) -> None:
-        super().__init__()
-        self.title_text, self.body, self.hint = title, body, hint
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Text(self.title_text, style="bold"), id="title")
-            yield Static(self.body, id="body")
-            yield Input(id="reason")
-            yield Static(self.hint, id="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
-
-    def on_key(self, event: Any) -> None:
-        if event.key in {"ctrl+r", "ctrl+o"}:
-            reason = self.query_one("#reason", Input).value.strip()
-            if not reason:
-                self.query_one("#hint", Static).update(self.hint + "  <- a reason first")
-                return
-            self.dismiss(("rollback" if event.key == "ctrl+r" else "continue", reason))
-            event.stop()
-
-    @on(Input.Submitted)
-    def submitted(self, _event: Input.Submitted) -> None:
-        self.query_one("#hint", Static).update(self.hint)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
 
 
 class MetricsScreen(CockpitScreen):
@@ -226,25 +167,6 @@ class MetricsScreen(CockpitScreen):
         if not self.pending:
             return
         fired, event = self.pending[0]
-        t = self.session.t
-        from cockpit.metrics import format_value
-
-        samples = "  ".join(format_value(v, fired.unit) for _at, v in fired.samples)
-        base = format_value(fired.baseline, fired.unit) if fired.baseline is not None else "-"
-        threshold = format_value(fired.threshold, fired.unit)
-        body = "\n".join(
-            [
-                t("met.trigger_rule", rule=fired.rule),
-                t("met.trigger_samples", samples=samples),
-                t(
-                    "met.trigger_base",
-                    base=base,
-                    threshold=threshold,
-                ),
-                f"{fired.source}: {fired.query}",
-                t("met.reason"),
-            ]
-        )
 
         def answered(choice: tuple[str, str] | None) -> None:
             self.pending.pop(0)
@@ -256,10 +178,7 @@ class MetricsScreen(CockpitScreen):
                     self.decide("continue", reason, event)
             self._prompt()
 
-        self.app.push_screen(
-            TriggerScreen(t("met.trigger_title", seq=event.seq), body, t("met.trigger_keys")),
-            answered,
-        )
+        self.app.push_screen(TriggerScreen.for_fired(self.session.t, fired, event), answered)
 
     # ------------------------------------------------------------------ drawing
 
@@ -274,13 +193,7 @@ class MetricsScreen(CockpitScreen):
         self._put("#header", self.header_text(self.checklist))
         for name, state in self.states.items():
             self.query_one("#panel-" + name, MetricPanel).show(view_of(state))
-        title = Text(" " + session.t("met.title"), style="bold")
-        title.append(f"  {self.checklist.release.environment}")
-        if sampler.paused:
-            title.append("  " + session.t("met.paused"), style="reverse")
-        baseline = sampler.baseline
-        title.append("  " + (session.t("met.base_set") if baseline else session.t("met.base_none")))
-        self._put("#title", title)
+        self._put("#title", title_line(session, self.checklist.release.environment, sampler))
         self._draw_state()
 
     def _put(self, selector: str, text: Text) -> None:
@@ -297,10 +210,9 @@ class MetricsScreen(CockpitScreen):
         return True
 
     def _draw_state(self) -> None:
-        from cockpit.metrics import go_blocked, post_release_warnings
+        from cockpit.metrics import go_blocked
 
         session = self.session
-        text = Text()
         # go_blocked reads the log: again only when the log grew, a panel's state changed, or
         # every few seconds (the watch's time left), not on every redraw.
         store = session.store
@@ -313,15 +225,7 @@ class MetricsScreen(CockpitScreen):
                 )
             except CockpitError as exc:
                 self.blocked = str(exc)
-        if self.blocked:
-            text.append(session.t("met.go_blocked", why=self.blocked) + "\n", style="yellow")
-        else:
-            text.append(session.t("met.go_ready") + "\n", style="green")
-        for warning in post_release_warnings(list(self.states.values()))[:2]:
-            text.append(warning + "\n", style="dim")
-        if self.message:
-            text.append(self.message, style="bold")
-        self._put("#state", text)
+        self._put("#state", state_text(session, self.blocked, self.states, self.message))
         self.refresh_keys()  # the footer repaints only when it changed
 
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:

@@ -4,61 +4,46 @@ Looking (a preview) reads the world in a worker and changes nothing. A step runs
 confirmation naming it and showing what it will do; ``c`` cancels it; ``R`` asks once, showing
 every undo, and rolls the done steps back. An interrupted step (the cockpit was killed while it
 ran) offers resume (re-check first), redo, or skip with a reason.
+
+This module maps the keys to actions and draws; the workers (preview, step, rollback) are in
+:mod:`screens.runbook_work`, the text of the step list and the preview pane in
+:mod:`screens.runbook_view`.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.actions import decide
-from cockpit.checklist import MARKERS, Status, load_checklist
-from cockpit.errors import CockpitError
+from cockpit.checklist import Status, load_checklist
 from cockpit.plan import Item, ManualItem, Phase, StepItem, TagRun
-from screens.common import CockpitScreen, local, rollback_message, window_text
 from screens.keys import bindings
+from screens.runbook_view import phase_title, preview_text, step_kind, step_row
+from screens.runbook_work import RunbookWork
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
-    from cockpit.steps.base import Preview
 
 
-def run_label(item: Item, kind: str) -> str:
-    """The short column after the title: ``rds_snapshot``, ``kubernetes set_image``."""
-    if not isinstance(item, StepItem):
-        return item.kind
-    return kind
-
-
-class RunbookScreen(CockpitScreen):
+class RunbookScreen(RunbookWork):
     CSS_PATH = "runbook.tcss"
     BINDINGS: ClassVar[list[BindingType]] = bindings("runbook")
     KEYS = "runbook"
 
     def __init__(self, release_id: str, item_id: str | None = None) -> None:
-        super().__init__()
-        self.release_id = release_id
+        super().__init__(release_id)
         self.start_item = item_id
         self.checklist: Checklist | None = None
         self.phase: Phase | None = None
         self.kinds: dict[str, str] = {}
-        self.previews: dict[str, Preview | str] = {}
-        self.looking: set[str] = set()  # previews being read now
-        self.running: str | None = None  # the item this screen is running now
-        self.cancel_event = threading.Event()
-        self.mode = "preview"  # or "log"
-        self.message = ""
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -77,8 +62,6 @@ class RunbookScreen(CockpitScreen):
     # ------------------------------------------------------------------ state
 
     def reload(self) -> None:
-        from cockpit.deploy import effective_run
-
         session = self.session
         self.checklist = load_checklist(session.store, self.release_id)
         phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
@@ -86,11 +69,7 @@ class RunbookScreen(CockpitScreen):
         release = self.checklist.release
         for item in self.phase.items:
             if isinstance(item, StepItem) and item.id not in self.kinds:
-                run, source = effective_run(session.loaded, release, item)
-                action = getattr(run, "action", "")
-                self.kinds[item.id] = " ".join(filter(None, [run.kind, action])) + (
-                    " (cockpit.toml)" if source == "config" else ""
-                )
+                self.kinds[item.id] = step_kind(session.loaded, release, item)
         self._draw()
 
     def selected(self) -> Item | None:
@@ -110,9 +89,9 @@ class RunbookScreen(CockpitScreen):
         self.query_one("#header", StatusLine).set_text(self.header_text(checklist))
         first, _second = self.titles(phase)
         done, total = checklist.progress(phase)
-        title = Text(f" {phase.id.upper()} {first}", style="bold")
-        title.append(f"  {done}/{total}  {window_text(session)}")
-        self.query_one("#title", StatusLine).set_text(title)
+        self.query_one("#title", StatusLine).set_text(
+            phase_title(session, phase, first, done, total)
+        )
         options = self.query_one("#steps", OptionList)
         keep = options.highlighted
         rows = []
@@ -121,9 +100,7 @@ class RunbookScreen(CockpitScreen):
             if item.id == self.running:
                 status = Status.RUNNING
             name, _ = self.titles(item)
-            row = Text(f"{MARKERS[status]} {number:>2} ", no_wrap=True, overflow="ellipsis")
-            row.append(name, style="bold" if status is Status.RUNNING else "")
-            rows.append(Option(row, id=item.id))
+            rows.append(Option(step_row(number, name, status), id=item.id))
         options.clear_options()
         options.add_options(rows)
         if keep is None:
@@ -152,47 +129,22 @@ class RunbookScreen(CockpitScreen):
         self.query_one("#message", StatusLine).set_text(message)
 
     def _preview_text(self) -> Text:
-        session, item = self.session, self.selected()
-        text = Text()
+        item = self.selected()
         if item is None or self.checklist is None:
-            return text
-        first, second = self.titles(item)
-        state = self.checklist.state(item.id)
-        text.append(f"{first}", style="bold")
-        text.append(f"  {second}\n", style="dim")
-        text.append(run_label(item, self.kinds.get(item.id, "")) + "  ", style="dim")
-        text.append(session.t("status." + state.status.value))
-        if state.by:
-            zone = session.loaded.config.change_window.timezone
-            when = local(state.at, zone) if state.at else ""
-            text.append(f"  {state.by} {when}", style="dim")
-        text.append("\n")
-        why = self._why_not(item, "done")
-        if state.status is Status.INTERRUPTED:
-            text.append(session.t("run.interrupted") + "\n", style="bold")
-        elif why and state.status not in {Status.DONE, Status.SKIPPED}:
-            text.append(session.t("msg.refused", why=why) + "\n", style="dim")
-        if not isinstance(item, StepItem):
-            help_text = item.help_ja if session.lang == "ja" else item.help_en
-            if help_text:
-                text.append(help_text + "\n", style="dim")
-            return text
+            return Text()
         shown = self.previews.get(item.id)
-        if shown is None:
-            text.append(session.t("run.looking") + "\n", style="dim")
-            if item.id not in self.looking:
-                self.looking.add(item.id)
-                self.look(item.id)
-        elif isinstance(shown, str):
-            text.append(session.t("run.no_preview", why=shown) + "\n", style="bold red")
-        else:
-            text.append(shown.summary + "\n", style="bold")
-            for call in shown.calls[:6]:
-                if call not in shown.summary:
-                    text.append("$ " + call + "\n", style="dim")
-            for line in shown.lines:
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                text.append(line + "\n", style=style)
+        text = preview_text(
+            self.session,
+            item,
+            self.checklist.state(item.id),
+            self.titles(item),
+            self.kinds.get(item.id, ""),
+            self._why_not(item, "done"),
+            shown,
+        )
+        if isinstance(item, StepItem) and shown is None and item.id not in self.looking:
+            self.looking.add(item.id)
+            self.look(item.id)  # the preview is read in a worker; the pane says "looking"
         return text
 
     def _why_not(self, item: Item, action: str) -> str:
@@ -239,40 +191,8 @@ class RunbookScreen(CockpitScreen):
         self._draw_side()
         self.refresh_keys()
 
-    # Workers finish after the operator may have left the screen: draw only while attached.
-
-    def _log(self, line: str) -> None:
-        if self.is_attached:
-            self.query_one("#log", Log).write_line(line)
-
-    def _reload_if_shown(self) -> None:
-        if self.is_attached:
-            self.reload()
-
-    def _redraw_side_if_shown(self) -> None:
-        if self.is_attached:
-            self._draw_side()
-
     def on_option_list_option_selected(self, _event: OptionList.OptionSelected) -> None:
         self.action_run()  # enter on the list
-
-    # ------------------------------------------------------------------ preview
-
-    @work(thread=True, exclusive=False, group="preview", exit_on_error=False)
-    def look(self, item_id: str) -> None:
-        from cockpit.deploy import preview
-
-        session = self.session
-        try:
-            _info, shown = preview(
-                session.store, session.loaded, session.operator, self.release_id, item_id
-            )
-            self.previews[item_id] = shown
-        except CockpitError as exc:
-            self.previews[item_id] = str(exc)
-        finally:
-            self.looking.discard(item_id)
-        self.app.call_from_thread(self._redraw_side_if_shown)
 
     # ------------------------------------------------------------------ actions
 
@@ -371,107 +291,10 @@ class RunbookScreen(CockpitScreen):
             DecisionScreen(self.session.t("dlg.title.skip", item=first), True), chosen
         )
 
-    def _start_run(self, name: str, banner: str) -> Callable[[str], None]:
-        """In a worker: mark ``name`` running, show the log with ``banner``; the returned
-        function writes a line to the log from any thread."""
-        self.running = name
-        self.cancel_event = threading.Event()
-        self.mode = "log"
-        app = self.app  # the step's own threads have no active-app context: capture it here
-        app.call_from_thread(self._log, banner)
-        app.call_from_thread(self._draw)
-
-        def output(line: str) -> None:
-            app.call_from_thread(self._log, line)
-
-        return output
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def run_step(self, item_id: str, action: str, reason: str | None) -> None:
-        session = self.session
-        self.message = session.t("run.running", item=item_id)
-        output = self._start_run(item_id, f"--- {item_id} {action}")
-        try:
-            event = decide(
-                session.store,
-                session.loaded,
-                session.operator,
-                self.release_id,
-                item_id,
-                action,
-                reason=reason,
-                now=session.now(),
-                output=output,
-                cancel=self.cancel_event,
-            )
-            self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
-        except CockpitError as exc:
-            self.message = session.t("msg.failed", why=str(exc))
-            self.app.call_from_thread(self._log, "! " + str(exc))
-        finally:
-            self.running = None
-            self.previews.pop(item_id, None)
-            self.app.call_from_thread(self._reload_if_shown)
-
-    # ------------------------------------------------------------------ rollback
-
     def action_rollback(self) -> None:
         if self.running is not None:
             return
-        self.plan_rollback()
-
-    @work(thread=True, exclusive=True, group="rollback-plan", exit_on_error=False)
-    def plan_rollback(self) -> None:
-        from cockpit.rollback import rollback_plan
-
-        session = self.session
-        try:
-            plan = rollback_plan(session.store, session.loaded, session.operator, self.release_id)
-        except CockpitError as exc:
-            self.app.call_from_thread(
-                self.notify, session.t("msg.failed", why=str(exc)), severity="error"
-            )
-            return
-        if not plan.to_undo:
-            self.app.call_from_thread(
-                self.notify, session.t("run.nothing_to_undo"), severity="warning"
-            )
-            return
-        lines = [f"{number}. {e.id}: {e.summary}" for number, e in enumerate(plan.entries, 1)]
-        self.app.call_from_thread(self._ask_rollback, plan.question(), "\n".join(lines))
-
-    def _ask_rollback(self, question: str, what: str) -> None:
-        from screens.decision import DecisionScreen
-
-        def chosen(reason: str | None) -> None:
-            if reason:
-                self.run_rollback(reason)
-
-        self.app.push_screen(DecisionScreen(question, True, what), chosen)
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def run_rollback(self, reason: str) -> None:
-        from cockpit.rollback import rollback
-
-        session = self.session
-        output = self._start_run("rollback", "--- rollback: " + reason)
-        try:
-            result = rollback(
-                session.store,
-                session.loaded,
-                session.operator,
-                self.release_id,
-                reason,
-                output=output,
-                cancel=self.cancel_event,
-            )
-            self.message = rollback_message(session, result)
-        except CockpitError as exc:
-            self.message = session.t("msg.failed", why=str(exc))
-        finally:
-            self.running = None
-            self.previews.clear()
-            self.app.call_from_thread(self._reload_if_shown)
+        self.plan_rollback()  # in a worker; asks once, showing every undo, then runs it
 
     def palette_commands(self) -> list[tuple[str, str, object]]:
         t = self.session.t

@@ -15,7 +15,8 @@ from textual.widgets import Input
 
 from cockpit.metrics import Panel, Sample, Sampler, TriggerEvaluator, panels_from_config
 from screens.app import CockpitApp
-from screens.metrics import MetricsScreen, TriggerScreen
+from screens.metrics import MetricsScreen
+from screens.trigger import TriggerScreen
 from tests.appfixture import RELEASE_ID, make_app, screen_text, settle, steady_inputs
 from widgets.metricpanel import sparkline
 

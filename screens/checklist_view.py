@@ -1,0 +1,183 @@
+"""What the checklist screen shows, as text: the phase line (progress, rehearsal, due), one row
+per item with its state note, what doing an item runs, and the selected item's detail pane
+(help, who decided, void approvals, the keys not allowed now and why, a step's live output).
+Pure functions of the checklist the screen loaded: they read no log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.cells import set_cell_size
+from rich.text import Text
+
+from cockpit.checklist import MARKERS, Status, actor_name
+from cockpit.plan import CheckItem, GateItem, Item, ShellRun, StepItem, StepRun, TagRun
+from cockpit.window import due_status, format_remaining, phase_due
+from screens.common import local
+from screens.keys import key_display
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from textual.binding import ActiveBinding
+
+    from cockpit.checklist import Checklist, ItemState
+    from cockpit.plan import Phase
+    from cockpit.session import Session
+
+# (binding id, action name in the catalog, engine action)
+ACTION_KEYS = (
+    ("checklist.do", "act.do", "done"),
+    ("checklist.skip", "act.skip", "skip"),
+    ("checklist.approve", "act.approve", "approve"),
+    ("checklist.reject", "act.reject", "reject"),
+)
+
+
+def describe_run(item: Item, run: StepRun | None = None) -> str:
+    """What doing the item runs, in one line (the preview before it runs). ``run`` is the step's
+    run in force for the release's environment (cockpit.toml may replace the plan's)."""
+    if isinstance(item, CheckItem):
+        probe = item.check
+        args = {k: v for k, v in ((f, getattr(probe, f)) for f in probe.__struct_fields__) if v}
+        shown = " ".join(
+            " ".join(v) if isinstance(v, list) else f"{k}={v}" for k, v in args.items()
+        )
+        return f"{probe.name} {shown}".strip()
+    if not isinstance(item, StepItem):
+        return ""
+    run = run or item.run
+    if isinstance(run, ShellRun):
+        return f"{run.kind}: {' '.join(run.argv)}  (timeout {run.timeout:g}s)"
+    if isinstance(run, TagRun):
+        return "tag: git tag + push --atomic" if run.push else "tag: git tag"
+    return f"{run.kind} {getattr(run, 'action', '')}".strip()
+
+
+def phase_line(
+    session: Session, checklist: Checklist, phase: Phase, titles: tuple[str, str]
+) -> Text:
+    """`` T-1 Day before  3/9  REHEARSAL  due 12-15 01:00 in 5h  (the other title)``"""
+    release = checklist.release
+    zone = session.loaded.config.change_window.timezone
+    first, second = titles
+    done, total = checklist.progress(phase)
+    due = phase_due(release.t0_at(), -phase.offset_days)
+    now = session.now()
+    status = due_status(due, now)
+    when = local(due, zone)
+    remaining = format_remaining(due - now) if due > now else ""
+    # Most important first, so a narrow terminal cuts the least important: progress, the
+    # rehearsal mark, then the due date.
+    line = Text(f" {phase.id.upper()} {first} ", style="bold")
+    line.append(f" {done}/{total}  ", style="bold")
+    if release.rehearsal:
+        line.append("REHEARSAL", style="reverse")
+        line.append("  ")
+    late = status == "overdue" and done < total and not release.rehearsal
+    label = "dash.overdue" if late else "dash.due"
+    line.append(session.t(label, when=when))
+    if remaining:
+        line.append(" " + session.t("list.in", left=remaining))
+    line.append("   " + second, style="dim")
+    return line
+
+
+def item_row(status: Status, titles: tuple[str, str], title_cells: int, note: str) -> Text:
+    """One row of the item list: the state's marker, both titles cut to ``title_cells``, the
+    state note."""
+    first, second = titles
+    text = Text(f" {MARKERS[status]} ", no_wrap=True, overflow="ellipsis")
+    text.append(set_cell_size(first, title_cells) + " ")
+    text.append(set_cell_size(second, title_cells) + " ", style="dim")
+    text.append(note)
+    return text
+
+
+def state_note(session: Session, checklist: Checklist, item: Item, status: Status) -> str:
+    """The row's last column: a gate's approvals, a skip's reason, who decided and when, or the
+    item's kind."""
+    state = checklist.state(item.id)
+    zone = session.loaded.config.change_window.timezone
+    if isinstance(item, GateItem) and status in {Status.PENDING, Status.AWAITING}:
+        have = len(state.valid_approvers(checklist.plan.sha256))
+        preparer = actor_name(checklist.release.created_by)
+        return session.t(
+            "list.gate", have=have, need=item.approvals, role=item.role, preparer=preparer
+        )
+    if status is Status.SKIPPED:
+        return f'skip: "{state.reason}"'
+    if state.by and state.at:
+        claimed = " " + session.t("list.claimed") if state.claimed else ""
+        return f"{state.by}{claimed} {local(state.at, zone)}"
+    return session.t("list.kind." + item.kind)
+
+
+def not_now_lines(
+    session: Session,
+    item: Item,
+    state: ItemState,
+    why_not: Callable[[Item, str], str | None],
+    bound: Mapping[str, list[ActiveBinding]],
+) -> list[str]:
+    """``enter do: not now - why`` for each of the item's keys refused now (``bound``: the keys
+    as bound now, a keymap may have moved them); none once the item is settled."""
+    blocked: list[str] = []
+    settled = state.status in {Status.DONE, Status.SKIPPED, Status.APPROVED}
+    for key_id, label, action in ACTION_KEYS:
+        why = why_not(item, action)
+        relevant = isinstance(item, GateItem) == (action in {"approve", "reject"})
+        if why and relevant and not settled and key_id in bound:
+            key = key_display(bound[key_id][0].binding.key)
+            blocked.append(session.t("list.not_now", keyname=key, action=session.t(label), why=why))
+    return blocked
+
+
+def detail_text(
+    session: Session,
+    checklist: Checklist,
+    item: Item,
+    titles: tuple[str, str],
+    run: StepRun | None,
+    blocked: list[str],
+    live: list[str],
+    message: str,
+) -> Text:
+    """The detail pane of ``item``: titles and kind, the first line of its help, what it runs
+    (``run``: the step's run in force), who decided, void approvals, the first two ``blocked``
+    lines, the last ``live`` output lines and the screen's ``message``."""
+    state = checklist.state(item.id)
+    first, second = titles
+    text = Text(f" {first}  ", style="bold")
+    text.append(f"{second}  ", style="dim")
+    text.append(session.t("list.kind." + item.kind))
+    help_text = item.help_ja if session.lang == "ja" else item.help_en
+    if help_text:
+        text.append("\n " + help_text.strip().splitlines()[0], style="italic")
+    runs = describe_run(item, run)
+    if runs:
+        text.append("\n " + session.t("list.runs", what=runs))
+    if state.by:
+        zone = session.loaded.config.change_window.timezone
+        text.append(
+            "\n "
+            + session.t(
+                "list.by",
+                status=session.t("status." + state.status.value),
+                who=state.by,
+                when=local(state.at or "", zone),
+            )
+        )
+    if state.reason:
+        text.append("  " + session.t("list.reason", reason=state.reason))
+    if isinstance(item, GateItem):
+        void = state.void_approvers(checklist.plan.sha256)
+        if void:
+            text.append("\n " + session.t("list.void", names=", ".join(void)), style="yellow")
+    for line in blocked[:2]:
+        text.append("\n " + line, style="dim")
+    if live:
+        text.append("\n " + "\n ".join(live[-3:]), style="italic")
+    if message:
+        text.append("\n " + message, style="green")
+    return text

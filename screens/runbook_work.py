@@ -1,0 +1,176 @@
+"""The runbook's work off the UI thread: reading a step's preview, running a step or the rollback
+with a live log and a cancel, and reading the rollback plan to confirm it. Every engine call the
+runbook makes for a step or the rollback is made here, in a thread worker; each worker reports
+back through ``call_from_thread`` and draws only while the screen is attached.
+
+:class:`RunbookWork` is the base of :class:`screens.runbook.RunbookScreen`: it holds the state
+the workers share with the drawing (the previews read, the item running, the log or preview
+mode, the last message); the screen maps keys to these workers and draws.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.widgets import Log
+
+from cockpit.actions import decide
+from cockpit.errors import CockpitError
+from screens.common import CockpitScreen, rollback_message
+
+if TYPE_CHECKING:
+    from cockpit.steps.base import Preview
+
+
+class RunbookWork(CockpitScreen):
+    """The runbook's workers and the state they share with the screen's drawing."""
+
+    def __init__(self, release_id: str) -> None:
+        super().__init__()
+        self.release_id = release_id
+        self.previews: dict[str, Preview | str] = {}
+        self.looking: set[str] = set()  # previews being read now
+        self.running: str | None = None  # the item this screen is running now
+        self.cancel_event = threading.Event()
+        self.mode = "preview"  # or "log"
+        self.message = ""
+
+    def _draw(self) -> None:
+        """Redraw the whole screen. The runbook screen draws."""
+
+    def _draw_side(self) -> None:
+        """Redraw the preview or the log, and the message line. The runbook screen draws."""
+
+    # Workers finish after the operator may have left the screen: draw only while attached.
+
+    def _log(self, line: str) -> None:
+        if self.is_attached:
+            self.query_one("#log", Log).write_line(line)
+
+    def _reload_if_shown(self) -> None:
+        if self.is_attached:
+            self.reload()
+
+    def _redraw_side_if_shown(self) -> None:
+        if self.is_attached:
+            self._draw_side()
+
+    # ------------------------------------------------------------------ preview
+
+    @work(thread=True, exclusive=False, group="preview", exit_on_error=False)
+    def look(self, item_id: str) -> None:
+        from cockpit.deploy import preview
+
+        session = self.session
+        try:
+            _info, shown = preview(
+                session.store, session.loaded, session.operator, self.release_id, item_id
+            )
+            self.previews[item_id] = shown
+        except CockpitError as exc:
+            self.previews[item_id] = str(exc)
+        finally:
+            self.looking.discard(item_id)
+        self.app.call_from_thread(self._redraw_side_if_shown)
+
+    # ------------------------------------------------------------------ runs
+
+    def _start_run(self, name: str, banner: str) -> Callable[[str], None]:
+        """In a worker: mark ``name`` running, show the log with ``banner``; the returned
+        function writes a line to the log from any thread."""
+        self.running = name
+        self.cancel_event = threading.Event()
+        self.mode = "log"
+        app = self.app  # the step's own threads have no active-app context: capture it here
+        app.call_from_thread(self._log, banner)
+        app.call_from_thread(self._draw)
+
+        def output(line: str) -> None:
+            app.call_from_thread(self._log, line)
+
+        return output
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def run_step(self, item_id: str, action: str, reason: str | None) -> None:
+        session = self.session
+        self.message = session.t("run.running", item=item_id)
+        output = self._start_run(item_id, f"--- {item_id} {action}")
+        try:
+            event = decide(
+                session.store,
+                session.loaded,
+                session.operator,
+                self.release_id,
+                item_id,
+                action,
+                reason=reason,
+                now=session.now(),
+                output=output,
+                cancel=self.cancel_event,
+            )
+            self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
+        except CockpitError as exc:
+            self.message = session.t("msg.failed", why=str(exc))
+            self.app.call_from_thread(self._log, "! " + str(exc))
+        finally:
+            self.running = None
+            self.previews.pop(item_id, None)
+            self.app.call_from_thread(self._reload_if_shown)
+
+    # ------------------------------------------------------------------ rollback
+
+    @work(thread=True, exclusive=True, group="rollback-plan", exit_on_error=False)
+    def plan_rollback(self) -> None:
+        from cockpit.rollback import rollback_plan
+
+        session = self.session
+        try:
+            plan = rollback_plan(session.store, session.loaded, session.operator, self.release_id)
+        except CockpitError as exc:
+            self.app.call_from_thread(
+                self.notify, session.t("msg.failed", why=str(exc)), severity="error"
+            )
+            return
+        if not plan.to_undo:
+            self.app.call_from_thread(
+                self.notify, session.t("run.nothing_to_undo"), severity="warning"
+            )
+            return
+        lines = [f"{number}. {e.id}: {e.summary}" for number, e in enumerate(plan.entries, 1)]
+        self.app.call_from_thread(self._ask_rollback, plan.question(), "\n".join(lines))
+
+    def _ask_rollback(self, question: str, what: str) -> None:
+        from screens.decision import DecisionScreen
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self.run_rollback(reason)
+
+        self.app.push_screen(DecisionScreen(question, True, what), chosen)
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def run_rollback(self, reason: str) -> None:
+        from cockpit.rollback import rollback
+
+        session = self.session
+        output = self._start_run("rollback", "--- rollback: " + reason)
+        try:
+            result = rollback(
+                session.store,
+                session.loaded,
+                session.operator,
+                self.release_id,
+                reason,
+                output=output,
+                cancel=self.cancel_event,
+            )
+            self.message = rollback_message(session, result)
+        except CockpitError as exc:
+            self.message = session.t("msg.failed", why=str(exc))
+        finally:
+            self.running = None
+            self.previews.clear()
+            self.app.call_from_thread(self._reload_if_shown)

@@ -1,0 +1,89 @@
+"""The dialog of a fired rollback trigger: which rule fired, its samples, the baseline and the
+threshold, and the operator's answer (start the rollback plan, or continue), always with a
+reason. It only asks: the metrics screen records the trigger before it opens and the answer after
+it closes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from screens.keys import bindings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cockpit.events import Event
+    from cockpit.metrics import Fired
+
+
+class TriggerScreen(ModalScreen[tuple[str, str] | None]):
+    """A rollback trigger fired: which rule, the samples, the baseline; ``r`` starts the rollback
+    plan, ``c`` continues; either with a reason (recorded)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = bindings("trigger")
+    DEFAULT_CSS = """
+    TriggerScreen { align: center middle; }
+    #dialog { width: 74; height: auto; border: heavy $error; padding: 0 1; background: $panel; }
+    #reason { margin: 1 0 0 0; }
+    """
+
+    def __init__(self, title: str, body: str, hint: str) -> None:
+        super().__init__()
+        self.title_text, self.body, self.hint = title, body, hint
+
+    @classmethod
+    def for_fired(cls, t: Callable[..., str], fired: Fired, event: Event) -> TriggerScreen:
+        """The dialog for ``fired``, recorded as ``event``; ``t`` translates (session.t)."""
+        from cockpit.metrics import format_value
+
+        samples = "  ".join(format_value(v, fired.unit) for _at, v in fired.samples)
+        base = format_value(fired.baseline, fired.unit) if fired.baseline is not None else "-"
+        threshold = format_value(fired.threshold, fired.unit)
+        body = "\n".join(
+            [
+                t("met.trigger_rule", rule=fired.rule),
+                t("met.trigger_samples", samples=samples),
+                t(
+                    "met.trigger_base",
+                    base=base,
+                    threshold=threshold,
+                ),
+                f"{fired.source}: {fired.query}",
+                t("met.reason"),
+            ]
+        )
+        return cls(t("met.trigger_title", seq=event.seq), body, t("met.trigger_keys"))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text, style="bold"), id="title")
+            yield Static(self.body, id="body")
+            yield Input(id="reason")
+            yield Static(self.hint, id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key in {"ctrl+r", "ctrl+o"}:
+            reason = self.query_one("#reason", Input).value.strip()
+            if not reason:
+                self.query_one("#hint", Static).update(self.hint + "  <- a reason first")
+                return
+            self.dismiss(("rollback" if event.key == "ctrl+r" else "continue", reason))
+            event.stop()
+
+    @on(Input.Submitted)
+    def submitted(self, _event: Input.Submitted) -> None:
+        self.query_one("#hint", Static).update(self.hint)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
