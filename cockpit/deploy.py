@@ -40,8 +40,8 @@ from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
 from cockpit.operator import Operator
 from cockpit.plan import StepItem, StepRun, TagRun
+from cockpit.plan.runs import HttpChecksRun, KubernetesRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, kind_for
-from cockpit.steps.spec import HttpChecksRun, KubernetesRun
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist

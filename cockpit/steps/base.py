@@ -1,7 +1,7 @@
 """The step model every step kind follows: ``preview``, ``run``, ``verify``, ``recheck``, ``undo``.
 
 A kind is a :class:`StepKind` subclass in its own module (``cockpit.steps.kubernetes``, ...),
-found by :func:`kind_for` from the ``kind:`` of the step's run (:mod:`cockpit.steps.spec`). The
+found by :func:`kind_for` from the ``kind:`` of the step's run (:mod:`cockpit.plan.runs`). The
 engine (:mod:`cockpit.deploy`) wraps every call that changes anything in a write-ahead event;
 the kinds themselves never touch the event log and never import Textual.
 

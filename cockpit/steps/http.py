@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cockpit.events import redact_text
+from cockpit.plan.runs import HttpCheck, HttpChecksRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind
-from cockpit.steps.spec import HttpCheck, HttpChecksRun
 
 if TYPE_CHECKING:
     import httpx

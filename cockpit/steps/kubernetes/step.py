@@ -32,7 +32,7 @@ from cockpit.steps.kubernetes.undo import current_number, restore_configmap, rol
 from cockpit.steps.kubernetes.watch import await_rollouts
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import KubernetesRun
+    from cockpit.plan.runs import KubernetesRun
 
 # --- the step kind -------------------------------------------------------------------------------
 
