@@ -102,7 +102,7 @@ sys.path.insert(0, sys.argv[1])
 from cockpit.config import AwsConfig, Config, EnvironmentConfig, LoadedConfig
 from cockpit.steps.aws.s3 import S3SyncStep
 from cockpit.steps.base import StepContext
-from cockpit.steps.spec import S3SyncRun
+from cockpit.plan.runs import S3SyncRun
 _t.append(time.time())
 endpoint, bucket, source, workers = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 env = EnvironmentConfig(aws=AwsConfig(region="us-east-1", endpoint_url=endpoint))

@@ -41,7 +41,6 @@ from cockpit.liveness import process_id
 from cockpit.operator import Operator
 from cockpit.plan import StepItem, StepRun, TagRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, kind_for
-from cockpit.steps.spec import HttpChecksRun, KubernetesRun
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
@@ -77,10 +76,9 @@ def effective_run(loaded: LoadedConfig, release: Release, item: StepItem) -> tup
     env = loaded.environment(release.environment)
     override = env.steps.get(item.id)
     run, source = (override, "config") if override is not None else (item.run, "plan")
-    if isinstance(run, HttpChecksRun) and not run.base_url and env.app_url:
-        run = msgspec.structs.replace(run, base_url=env.app_url)
-    if isinstance(run, KubernetesRun) and run.action == "set_image" and not run.image:
-        run = msgspec.structs.replace(run, image=env.kubernetes.image)
+    if not isinstance(run, TagRun):
+        # The kind fills in what the run leaves to the environment (base_url, image, ...).
+        run = kind_for(run.kind).env_defaults(run, env)
     return run, source
 
 

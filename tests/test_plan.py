@@ -217,6 +217,14 @@ def test_item_kinds_and_registries() -> None:
     assert isinstance(item, CheckItem) and item.check.name == "git_clean"
 
 
+def test_every_step_kind_of_the_schema_has_a_runner() -> None:
+    # The run schema (cockpit.plan.runs) and the runners (cockpit.steps.base.KINDS) name the
+    # same kinds; "tag" is run by cockpit.tagging, not by a step kind.
+    from cockpit.steps.base import KINDS
+
+    assert set(STEP_KINDS) == {*KINDS, "tag"}
+
+
 def test_unknown_plan_name_lists_the_shipped_ones() -> None:
     with pytest.raises(PlanError) as err:
         load_plan("nosuch")

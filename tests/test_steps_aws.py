@@ -18,6 +18,7 @@ import pytest
 
 from cockpit.config import AwsConfig, Config, EnvironmentConfig, LoadedConfig, parse_config_text
 from cockpit.errors import ConfigError
+from cockpit.plan.runs import CloudFrontInvalidationRun, EcsUpdateRun, RdsSnapshotRun, S3SyncRun
 from cockpit.steps.aws import client as aws_steps
 from cockpit.steps.aws.client import endpoint_for
 from cockpit.steps.aws.cloudfront import CloudFrontInvalidationStep, caller_reference
@@ -25,7 +26,6 @@ from cockpit.steps.aws.ecs import EcsUpdateStep
 from cockpit.steps.aws.rds import RdsSnapshotStep, snapshot_id
 from cockpit.steps.aws.s3 import S3SyncStep, content_type
 from cockpit.steps.base import Cancelled, StepContext, StepFailed, StepTimeout, kind_for
-from cockpit.steps.spec import CloudFrontInvalidationRun, EcsUpdateRun, RdsSnapshotRun, S3SyncRun
 from tests.services import MotoServer, moto_server
 
 REGION = "eu-west-1"

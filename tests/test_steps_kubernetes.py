@@ -27,12 +27,12 @@ from typing import Any
 import pytest
 
 from cockpit.config import LoadedConfig, parse_config_text
+from cockpit.plan.runs import KubernetesRun
 from cockpit.steps.base import Cancelled, StepContext, StepFailed, StepTimeout, kind_for
 from cockpit.steps.kubernetes.api import connect
 from cockpit.steps.kubernetes.rules import RolloutStatus, rollout_status
 from cockpit.steps.kubernetes.step import KubernetesStep
 from cockpit.steps.kubernetes.undo import rollback, rollout_history
-from cockpit.steps.spec import KubernetesRun
 from tests.kubeapi import KubeAPI, kube_api
 
 REPO = Path(__file__).resolve().parent.parent
@@ -749,7 +749,7 @@ import sys, time
 from cockpit.config import LoadedConfig, parse_config_file
 from cockpit.steps.base import StepContext
 from cockpit.steps.kubernetes.step import KubernetesStep
-from cockpit.steps.spec import KubernetesRun
+from cockpit.plan.runs import KubernetesRun
 from pathlib import Path
 path = Path(sys.argv[1])
 loaded = LoadedConfig(parse_config_file(path), path)

@@ -21,11 +21,11 @@ import pytest
 from cockpit import demoapp
 from cockpit.config import AlembicConfig, Config, EnvironmentConfig, LoadedConfig
 from cockpit.demoapp import server as demo_server
+from cockpit.plan.runs import AlembicRun, HttpCheck, HttpChecksRun, ShellRun
 from cockpit.steps.alembic import AlembicStep
 from cockpit.steps.base import Cancelled, StepContext, StepFailed, StepTimeout, kind_for
 from cockpit.steps.http import HttpChecksStep
 from cockpit.steps.shell import ShellStep
-from cockpit.steps.spec import AlembicRun, HttpCheck, HttpChecksRun, ShellRun
 from tests.services import HttpService, create_database, free_port
 
 PY = sys.executable

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cockpit.events import redact_text
+from cockpit.plan.runs import AlembicRun
 from cockpit.runner import MAX_TAIL_LINES, CheckFailed, run_process
 from cockpit.steps.base import (
     Cancelled,
@@ -39,7 +40,6 @@ from cockpit.steps.base import (
     StepKind,
     StepTimeout,
 )
-from cockpit.steps.spec import AlembicRun
 
 # `alembic current`: "0003_seed (head)"; several lines when several branches are current.
 _REVISION_LINE_RE = re.compile(r"^(?P<rev>[A-Za-z0-9_]+)(?P<marks>(?: \([a-z ]+\))*)\s*$")

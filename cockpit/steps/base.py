@@ -1,7 +1,7 @@
 """The step model every step kind follows: ``preview``, ``run``, ``verify``, ``recheck``, ``undo``.
 
 A kind is a :class:`StepKind` subclass in its own module (``cockpit.steps.kubernetes``, ...),
-found by :func:`kind_for` from the ``kind:`` of the step's run (:mod:`cockpit.steps.spec`). The
+found by :func:`kind_for` from the ``kind:`` of the step's run (:mod:`cockpit.plan.runs`). The
 engine (:mod:`cockpit.deploy`) wraps every call that changes anything in a write-ahead event;
 the kinds themselves never touch the event log and never import Textual.
 
@@ -30,6 +30,9 @@ The contract:
     ``outcome["skipped"] = "why"`` when there is nothing to undo (already equal). Kinds without an
     undo set ``undoable = False`` (or answer ``can_undo(spec)`` per action);
     ``undo_summary(spec, ctx, done)`` names what undo will do, for the rollback confirmation.
+``env_defaults(run, env)``
+    What the step runs in an environment: the run with the settings it leaves empty taken from
+    the environment's config (an HTTP check's ``base_url`` from ``app_url``). Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from cockpit.errors import CockpitError
 
 if TYPE_CHECKING:
     from cockpit.config import EnvironmentConfig, LoadedConfig
+    from cockpit.plan.runs import StepRun
 
 
 class StepFailed(CockpitError):
@@ -142,6 +146,13 @@ class StepKind:
     undoable: ClassVar[bool] = True
     # One line saying what undo does, for the rollback confirmation ("set the previous image").
     undo_text: ClassVar[str] = ""
+
+    def env_defaults(self, run: StepRun, env: EnvironmentConfig) -> StepRun:
+        """``run`` as it runs in ``env``: the settings the plan (or the environment's replacement)
+        leaves empty, filled in from the environment's config, so one plan serves staging and
+        production. Called by :func:`cockpit.deploy.effective_run` before anything is shown or
+        run. Default: the run as it is."""
+        return run
 
     def preview(self, spec: Any, ctx: StepContext) -> Preview:
         raise StepFailed(f"{self.kind}: no preview")

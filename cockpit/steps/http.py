@@ -15,12 +15,16 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from cockpit.events import redact_text
+from cockpit.plan.runs import HttpCheck, HttpChecksRun, StepRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind
-from cockpit.steps.spec import HttpCheck, HttpChecksRun
 
 if TYPE_CHECKING:
     import httpx
+
+    from cockpit.config import EnvironmentConfig
 
 # A slow answer is still waited for this long past its maximum latency, so the line can say how
 # slow it was; past that the request is abandoned as timed out.
@@ -73,6 +77,12 @@ class CheckResult:
 class HttpChecksStep(StepKind):
     kind = "http_checks"
     undoable = False
+
+    def env_defaults(self, run: StepRun, env: EnvironmentConfig) -> StepRun:
+        """Checks without a ``base_url`` of their own go to the environment's ``app_url``."""
+        if isinstance(run, HttpChecksRun) and not run.base_url and env.app_url:
+            run = msgspec.structs.replace(run, base_url=env.app_url)
+        return run
 
     def preview(self, spec: HttpChecksRun, ctx: StepContext) -> Preview:
         urls = [full_url(spec, check, ctx) for check in spec.checks]

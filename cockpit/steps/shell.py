@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.events import redact_text
+from cockpit.plan.runs import ShellRun
 from cockpit.runner import MAX_TAIL_LINES, CheckFailed, run_process
 from cockpit.steps.base import (
     Cancelled,
@@ -29,7 +30,6 @@ from cockpit.steps.base import (
     StepKind,
     StepTimeout,
 )
-from cockpit.steps.spec import ShellRun
 
 # Environment variable names whose values are never shown.
 _SECRET_NAME_RE = re.compile(r"TOKEN|SECRET|PASSW(?:OR)?D|KEY|CREDENTIAL", re.I)

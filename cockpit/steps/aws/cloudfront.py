@@ -26,7 +26,7 @@ from cockpit.steps.aws.client import (
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import CloudFrontInvalidationRun
+    from cockpit.plan.runs import CloudFrontInvalidationRun
 
 # Invalidations looked at (newest first) for one with the step's CallerReference.
 INVALIDATIONS_SEARCHED = 50

@@ -24,7 +24,7 @@ from cockpit.steps.aws.ecstarget import (
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, StepTimeout
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import EcsUpdateRun
+    from cockpit.plan.runs import EcsUpdateRun
 
 
 def _intent_state(started: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from cockpit.steps.aws.client import aws_client, aws_error, error_code, pick, re
 from cockpit.steps.base import StepContext, StepFailed
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import EcsUpdateRun
+    from cockpit.plan.runs import EcsUpdateRun
 
 
 def short_td(arn: str) -> str:

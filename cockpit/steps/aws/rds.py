@@ -27,7 +27,7 @@ from cockpit.steps.aws.client import (
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import RdsSnapshotRun
+    from cockpit.plan.runs import RdsSnapshotRun
 
 
 def snapshot_id(ctx: StepContext) -> str:

@@ -37,7 +37,7 @@ from cockpit.steps.base import (
 )
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import S3SyncRun
+    from cockpit.plan.runs import S3SyncRun
 
 READ_WHOLE = 16 * 1024 * 1024  # files up to this size are read into memory before the PUT
 DELETE_BATCH = 1000  # delete_objects' limit

@@ -22,7 +22,7 @@ from cockpit.steps.kubernetes.rules import (
 )
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import KubernetesRun
+    from cockpit.plan.runs import KubernetesRun
 
 
 def change_cause(ctx: StepContext) -> str:

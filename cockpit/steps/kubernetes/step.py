@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
+
+from cockpit.plan.runs import KubernetesRun, StepRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind
 from cockpit.steps.kubernetes.api import Change, KubeApi, connect
 from cockpit.steps.kubernetes.changes import (
@@ -32,7 +35,7 @@ from cockpit.steps.kubernetes.undo import current_number, restore_configmap, rol
 from cockpit.steps.kubernetes.watch import await_rollouts
 
 if TYPE_CHECKING:
-    from cockpit.steps.spec import KubernetesRun
+    from cockpit.config import EnvironmentConfig
 
 # --- the step kind -------------------------------------------------------------------------------
 
@@ -43,6 +46,13 @@ class KubernetesStep(StepKind):
     kind: ClassVar[str] = "kubernetes"
     undoable: ClassVar[bool] = True
     undo_text: ClassVar[str] = "roll the Deployments back to their previous revision"
+
+    def env_defaults(self, run: StepRun, env: EnvironmentConfig) -> StepRun:
+        """``set_image`` without an image of its own sets the environment's
+        ``kubernetes.image``."""
+        if isinstance(run, KubernetesRun) and run.action == "set_image" and not run.image:
+            run = msgspec.structs.replace(run, image=env.kubernetes.image)
+        return run
 
     # preview ---------------------------------------------------------------------------------
 

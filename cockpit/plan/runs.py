@@ -7,6 +7,8 @@ namespace, the Alembic command, AWS resources), so one plan runs against staging
 Strings may hold ``{version}`` (the release's version), ``{release}`` (its id) and ``{env}``.
 
 Only msgspec here: the plan loader and the config loader both validate against these types.
+A new kind touches three files: its struct here (and in ``StepRun``), its line in
+:data:`cockpit.steps.base.KINDS`, and its own module in ``cockpit/steps/``.
 """
 
 from __future__ import annotations
@@ -159,6 +161,7 @@ StepRun = (
 
 
 def registry(union: Any) -> dict[str, type[msgspec.Struct]]:
+    """Tag -> struct, for a union of tagged structs (the names a loader accepts)."""
     members = typing.get_args(union) or (union,)
     return {str(cls.__struct_config__.tag): cls for cls in members}
 

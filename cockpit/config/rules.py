@@ -1,0 +1,97 @@
+"""The rules of ``cockpit.toml`` that a type cannot express: a known time zone and a non-empty
+change window, no password in any URL of the file, warning thresholds below critical ones, unique
+panel names, a program to run, at least one branch, ``{version}`` in the tag format.
+"""
+
+from __future__ import annotations
+
+from cockpit.config.locate import where
+from cockpit.config.model import Config
+from cockpit.errors import ConfigError
+from cockpit.urls import url_password
+
+
+def check_semantics(config: Config, text: str, source: str) -> None:
+    """Rules a type cannot express."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    window = config.change_window
+    path: tuple[str, ...]
+    try:
+        ZoneInfo(window.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        path = ("change_window", "timezone")
+        raise ConfigError(
+            f"{where(source, text, path)}: change_window.timezone: unknown time zone "
+            f"{window.timezone!r} (use a name such as 'Asia/Tokyo' or 'UTC')"
+        ) from None
+    if window.start == window.end:
+        path = ("change_window", "end")
+        raise ConfigError(
+            f"{where(source, text, path)}: change_window.end: the window cannot be empty"
+        )
+    url = config.database.url
+    if url and url_password(url):
+        path = ("database", "url")
+        raise ConfigError(
+            f"{where(source, text, path)}: database.url: holds a password; remove it and set "
+            "COCKPIT_DATABASE_PASSWORD in the environment instead"
+        )
+    for name, env in config.environments.items():
+        for field, value in (
+            ("metrics.prometheus_url", env.metrics.prometheus_url),
+            ("aws.endpoint_url", env.aws.endpoint_url),
+            *((f"aws.endpoints.{svc}", url) for svc, url in env.aws.endpoints.items()),
+            ("app_url", env.app_url),
+            ("alembic.database_url", env.alembic.database_url),
+        ):
+            if value and url_password(value):
+                path = ("environments", name, *field.split("."))
+                raise ConfigError(
+                    f"{where(source, text, path)}: environments.{name}.{field}: holds a "
+                    "password; remove it (tokens come from the variable named by token_env)"
+                )
+        metrics = env.metrics
+        for kind in ("cpu", "memory", "resource", "error_rate"):
+            warning = getattr(metrics, f"{kind}_warning")
+            critical = getattr(metrics, f"{kind}_critical")
+            if warning > critical:
+                path = ("environments", name, "metrics", f"{kind}_warning")
+                raise ConfigError(
+                    f"{where(source, text, path)}: environments.{name}.metrics.{kind}_warning: "
+                    f"{warning} is above {kind}_critical ({critical})"
+                )
+        if metrics.stale_after_seconds >= metrics.no_data_after_seconds:
+            path = ("environments", name, "metrics", "stale_after_seconds")
+            raise ConfigError(
+                f"{where(source, text, path)}: environments.{name}.metrics.stale_after_seconds: "
+                f"must be below no_data_after_seconds ({metrics.no_data_after_seconds:g})"
+            )
+        seen_panels: set[str] = set()
+        for panel in metrics.panels:
+            if panel.name in seen_panels:
+                path = ("environments", name, "metrics", "panels")
+                raise ConfigError(
+                    f"{where(source, text, path)}: environments.{name}.metrics.panels: "
+                    f"two panels named {panel.name!r}"
+                )
+            seen_panels.add(panel.name)
+        for field, argv in (("alembic.command", env.alembic.command),):
+            if not argv or not all(argv):
+                path = ("environments", name, *field.split("."))
+                raise ConfigError(
+                    f"{where(source, text, path)}: environments.{name}.{field}: "
+                    "needs at least the program name (an argv list)"
+                )
+        if not env.git.branches:
+            path = ("environments", name, "git", "branches")
+            raise ConfigError(
+                f"{where(source, text, path)}: environments.{name}.git.branches: list at least "
+                "one branch pattern that may be released here"
+            )
+        if "{version}" not in env.git.tag_format:
+            path = ("environments", name, "git", "tag_format")
+            raise ConfigError(
+                f"{where(source, text, path)}: environments.{name}.git.tag_format: must contain "
+                "{version}"
+            )

@@ -1,0 +1,156 @@
+"""Release plans: the checklist files in ``checklists/*.yaml``, their strict schema, and the loader.
+
+A plan is phases (T-14 ... T-0, or T-30 ... T-0 for a migration), each a list of items. An item
+is one of four kinds:
+
+``manual``
+    The operator confirms it by hand.
+``check``
+    The engine probes it: ``check: {probe: NAME, ...arguments}``. ``NAME`` is a key of
+    :data:`PROBES`; each probe has its own strict arguments (``http`` takes ``url`` and
+    ``status``, ``file_younger_than`` takes ``path`` and ``hours``, ...). Running probes is not
+    this module's job: it only checks that the plan names one that exists, with valid arguments.
+``gate``
+    An approval: ``approvals`` (at least 1) by holders of ``role`` (a role in ``cockpit.toml``'s
+    ``[roles]``, e.g. ``approver`` or ``release_committee``). Four-eyes (the approver is not the
+    preparer) is enforced by the release engine, not here.
+``step``
+    A deployment action: ``run: {kind: shell, argv: [...], timeout: SECONDS}`` or
+    ``run: {kind: tag}`` (tag the release in git, see cockpit.versioning). ``kind`` is a key
+    of :data:`STEP_KINDS` (the run schemas are in :mod:`cockpit.plan.runs`).
+
+The shape of a file (``?`` marks optional keys)::
+
+    schema_version: 1
+    name: release                 # the file's own name, without .yaml
+    title_ja / title_en, help_ja? / help_en?
+    phases:                       # earliest first; offsets never go down; the last is 0 (T-0)
+      - id: t-14
+        offset_days: -14          # days relative to T-0: -14 is T-14
+        title_ja / title_en
+        stages?: [{id, title_ja, title_en, start_hour, end_hour}]
+        items:
+          - id: t14.requirements  # unique in the plan; events refer to it
+            kind: manual | check | gate | step
+            title_ja / title_en, help_ja? / help_en?
+            requires_reason?: false   # marking it done asks for a reason (evidence, decision)
+            stage?: prep              # one of the phase's stages, in stage order
+            check: {probe: http, url: ..., status: 200}        # kind: check
+            role: approver, approvals: 1                        # kind: gate
+            run: {kind: shell, argv: [...], timeout: 600}       # kind: step
+
+Every phase, stage and item carries ``title_ja`` (the wording of the Japanese operations
+documents) and ``title_en`` beside it. Item ids are lowercase, unique within the plan, and stable:
+events refer to items by id. A phase may split its day into ``stages`` with clock hours (the
+migration's 01:00-09:00 window in four stages); its items name their stage with ``stage``.
+
+``load_plan("release")`` reads the shipped ``checklists/release.yaml``; anything that is not a bare
+plan name (``./release.yaml``, ``plans/x.yaml``, a :class:`~pathlib.Path`) is read as a path.
+
+Any problem is a :class:`PlanError` with one line naming the file, the line, the item (by id, or
+by its position when it has no usable id) and what is wrong::
+
+    checklists/release.yaml:41: item t14.deps: check.probe: unknown check 'pip_audit' (known: ...)
+    myplan.yaml:12: phases[0].items[3].kind: expected one of manual, check, gate, step (got 'task')
+
+An approval is bound to the SHA-256 of the plan file's bytes (:func:`plan_sha256`): change one
+byte of the plan and the approvals given for it no longer count.
+
+The package, one job per module: :mod:`.runs` (what a step runs), :mod:`.model` (the schema),
+:mod:`.document` (the YAML with its lines, and :class:`PlanError`), :mod:`.schema` (the schema
+check and its wording), :mod:`.rules` (what a type cannot express), :mod:`.loader` (finding and
+reading plans). It imports neither cockpit.config nor cockpit.steps: both build on it.
+"""
+
+from __future__ import annotations
+
+from cockpit.plan.document import MAX_PLAN_NODES, PlanError
+from cockpit.plan.loader import (
+    MAX_PLAN_BYTES,
+    PLAN_SUFFIXES,
+    check_roles,
+    is_plan_name,
+    list_plans,
+    load_plan,
+    parse_plan_bytes,
+    plan_sha256,
+    read_plan,
+    read_plan_file,
+    validate_plan_file,
+)
+from cockpit.plan.model import (
+    ITEM_KINDS,
+    PROBES,
+    SCHEMA_VERSION,
+    CheckItem,
+    CommandProbe,
+    FileExistsProbe,
+    FileYoungerThanProbe,
+    GateItem,
+    GitBranchProbe,
+    GitCleanProbe,
+    HttpProbe,
+    Item,
+    ItemId,
+    LoadedPlan,
+    ManualItem,
+    Phase,
+    PhaseId,
+    Plan,
+    PlanName,
+    Probe,
+    RoleName,
+    Stage,
+    StepItem,
+    Text,
+    Title,
+)
+from cockpit.plan.runs import STEP_KINDS, Arg, Seconds, ShellRun, StepRun, TagRun, Url
+
+__all__ = [
+    "ITEM_KINDS",
+    "MAX_PLAN_BYTES",
+    "MAX_PLAN_NODES",
+    "PLAN_SUFFIXES",
+    "PROBES",
+    "SCHEMA_VERSION",
+    "STEP_KINDS",
+    "Arg",
+    "CheckItem",
+    "CommandProbe",
+    "FileExistsProbe",
+    "FileYoungerThanProbe",
+    "GateItem",
+    "GitBranchProbe",
+    "GitCleanProbe",
+    "HttpProbe",
+    "Item",
+    "ItemId",
+    "LoadedPlan",
+    "ManualItem",
+    "Phase",
+    "PhaseId",
+    "Plan",
+    "PlanError",
+    "PlanName",
+    "Probe",
+    "RoleName",
+    "Seconds",
+    "ShellRun",
+    "Stage",
+    "StepItem",
+    "StepRun",
+    "TagRun",
+    "Text",
+    "Title",
+    "Url",
+    "check_roles",
+    "is_plan_name",
+    "list_plans",
+    "load_plan",
+    "parse_plan_bytes",
+    "plan_sha256",
+    "read_plan",
+    "read_plan_file",
+    "validate_plan_file",
+]
