@@ -14,9 +14,9 @@ import logging
 import os
 from pathlib import Path
 
-from cockpit.config import redact_url
 from cockpit.dbsetup import first_line
 from cockpit.errors import UsageError
+from cockpit.urls import redact_url
 from cockpit.verify import Checkpoint
 
 log = logging.getLogger("cockpit")

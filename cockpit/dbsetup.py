@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cockpit.config import redact_url
 from cockpit.errors import StoreError
+from cockpit.urls import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

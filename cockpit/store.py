@@ -23,7 +23,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cockpit.checkpoint import CheckpointFile, read_checkpoint
-from cockpit.config import redact_url
 from cockpit.dbsetup import first_line, make_engine, missing_table
 from cockpit.errors import AppendFailed, StoreError
 from cockpit.events import (
@@ -48,6 +47,7 @@ from cockpit.events import (
     verify_rows,
 )
 from cockpit.operator import Operator
+from cockpit.urls import redact_url
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
 

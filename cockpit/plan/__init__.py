@@ -64,48 +64,111 @@ reading plans). It imports neither cockpit.config nor cockpit.steps: both build 
 
 from __future__ import annotations
 
-from cockpit.plan.document import MAX_PLAN_NODES, PlanError
-from cockpit.plan.loader import (
-    MAX_PLAN_BYTES,
-    PLAN_SUFFIXES,
-    check_roles,
-    is_plan_name,
-    list_plans,
-    load_plan,
-    parse_plan_bytes,
-    plan_sha256,
-    read_plan,
-    read_plan_file,
-    validate_plan_file,
-)
-from cockpit.plan.model import (
-    ITEM_KINDS,
-    PROBES,
-    SCHEMA_VERSION,
-    CheckItem,
-    CommandProbe,
-    FileExistsProbe,
-    FileYoungerThanProbe,
-    GateItem,
-    GitBranchProbe,
-    GitCleanProbe,
-    HttpProbe,
-    Item,
-    ItemId,
-    LoadedPlan,
-    ManualItem,
-    Phase,
-    PhaseId,
-    Plan,
-    PlanName,
-    Probe,
-    RoleName,
-    Stage,
-    StepItem,
-    Text,
-    Title,
-)
-from cockpit.plan.runs import STEP_KINDS, Arg, Seconds, ShellRun, StepRun, TagRun, Url
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cockpit.plan.document import MAX_PLAN_NODES, PlanError
+    from cockpit.plan.loader import (
+        MAX_PLAN_BYTES,
+        PLAN_SUFFIXES,
+        check_roles,
+        is_plan_name,
+        list_plans,
+        load_plan,
+        parse_plan_bytes,
+        plan_sha256,
+        read_plan,
+        read_plan_file,
+        validate_plan_file,
+    )
+    from cockpit.plan.model import (
+        ITEM_KINDS,
+        PROBES,
+        SCHEMA_VERSION,
+        CheckItem,
+        CommandProbe,
+        FileExistsProbe,
+        FileYoungerThanProbe,
+        GateItem,
+        GitBranchProbe,
+        GitCleanProbe,
+        HttpProbe,
+        Item,
+        ItemId,
+        LoadedPlan,
+        ManualItem,
+        Phase,
+        PhaseId,
+        Plan,
+        PlanName,
+        Probe,
+        RoleName,
+        Stage,
+        StepItem,
+        Text,
+        Title,
+    )
+    from cockpit.plan.runs import STEP_KINDS, Arg, Seconds, ShellRun, StepRun, TagRun, Url
+
+# The package's names, imported on first use: reading a plan needs YAML and the models need
+# msgspec, while `cockpit.config` (every command) needs only the run schema (`plan.runs`), which
+# would otherwise pay for all of it through this file.
+_HOME = {
+    "ITEM_KINDS": "model",
+    "PROBES": "model",
+    "SCHEMA_VERSION": "model",
+    "CheckItem": "model",
+    "CommandProbe": "model",
+    "FileExistsProbe": "model",
+    "FileYoungerThanProbe": "model",
+    "GateItem": "model",
+    "GitBranchProbe": "model",
+    "GitCleanProbe": "model",
+    "HttpProbe": "model",
+    "Item": "model",
+    "ItemId": "model",
+    "LoadedPlan": "model",
+    "ManualItem": "model",
+    "Phase": "model",
+    "PhaseId": "model",
+    "Plan": "model",
+    "PlanName": "model",
+    "Probe": "model",
+    "RoleName": "model",
+    "Stage": "model",
+    "StepItem": "model",
+    "Text": "model",
+    "Title": "model",
+    "STEP_KINDS": "runs",
+    "Arg": "runs",
+    "Seconds": "runs",
+    "ShellRun": "runs",
+    "StepRun": "runs",
+    "TagRun": "runs",
+    "Url": "runs",
+    "MAX_PLAN_NODES": "document",
+    "PlanError": "document",
+    "MAX_PLAN_BYTES": "loader",
+    "PLAN_SUFFIXES": "loader",
+    "check_roles": "loader",
+    "is_plan_name": "loader",
+    "list_plans": "loader",
+    "load_plan": "loader",
+    "parse_plan_bytes": "loader",
+    "plan_sha256": "loader",
+    "read_plan": "loader",
+    "read_plan_file": "loader",
+    "validate_plan_file": "loader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "ITEM_KINDS",
