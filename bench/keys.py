@@ -182,9 +182,7 @@ def build_workspace(root: Path, items: int) -> tuple[Store, LoadedConfig, str]:
         hour=1, minute=0, second=0, microsecond=0
     )
     release = create_release(
-        store,
-        loaded,
-        OPERATOR,
+        Session(store=store, loaded=loaded, operator=OPERATOR),
         plan=str(plan_file),
         environment="staging",
         version="2.0.0",

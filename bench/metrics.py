@@ -96,6 +96,7 @@ from _common import (
 from cockpit.metrics.model import format_value
 from cockpit.operator import Operator
 from cockpit.release import create_release
+from cockpit.session import Session
 
 TARGET_CPU_PERCENT = 3.0
 TARGET_BYTES_PER_REFRESH = 2048
@@ -210,9 +211,7 @@ def build_workspace(root: Path, prometheus_url: str | None) -> tuple[Path, str]:
             hour=1, minute=0, second=0, microsecond=0
         )
         release = create_release(
-            store,
-            loaded,
-            OPERATOR,
+            Session(store=store, loaded=loaded, operator=OPERATOR),
             plan="release",
             environment="staging",
             version="2.0.0",

@@ -88,6 +88,7 @@ from cockpit.events import NewEvent
 from cockpit.operator import Operator
 from cockpit.plan import CheckItem, GateItem, read_plan
 from cockpit.release import Release, create_release, fold
+from cockpit.session import Session
 from cockpit.store import Store
 
 TARGET_RATIO = 1.3
@@ -303,9 +304,7 @@ def build_workspace(root: Path, releases: int, events: int) -> dict[str, Any]:
     for shape in shapes:
         made.append(
             create_release(
-                store,
-                loaded,
-                PREPARER,
+                Session(store=store, loaded=loaded, operator=PREPARER),
                 plan="release",
                 environment=shape["environment"],
                 version=shape["version"],

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from cockpit import deploy, runner
 from cockpit.checklist import (
@@ -22,12 +22,11 @@ from cockpit.checklist import (
     actor_name,
     load_checklist,
 )
-from cockpit.config import LoadedConfig
 from cockpit.deploy import effective_run
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
-from cockpit.operator import Operator
 from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
+from cockpit.session import Session
 from cockpit.vocabulary import (
     CHECK_FAILED,
     CHECK_STARTED,
@@ -42,16 +41,11 @@ from cockpit.vocabulary import (
 )
 from cockpit.window import window_state
 
-if TYPE_CHECKING:
-    from cockpit.store import Store
-
 
 def _window_override(
-    store: Store,
+    session: Session,
     checklist: Checklist,
     item: Item,
-    loaded: LoadedConfig,
-    operator: Operator,
     now: datetime,
     override: str | None,
 ) -> NewEvent | None:
@@ -59,6 +53,7 @@ def _window_override(
     In production the override needs a second operator: the first one's request is recorded
     (``override.requested``) and refused; another operator giving the same command seconds it.
     In a rehearsal the window is advisory."""
+    store, loaded, operator = session.store, session.loaded, session.operator
     if not isinstance(item, StepItem) or checklist.release.rehearsal:
         return None
     if checklist.phase_of(item.id).offset_days != 0:
@@ -105,9 +100,7 @@ def _window_override(
 
 
 def decide(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     release_text: str,
     item_id: str,
     action: str,
@@ -124,6 +117,7 @@ def decide(
     recorded first, then the outcome. Raises :class:`Refused` with the reason when the action
     is not allowed now.
     """
+    store, loaded, operator = session.store, session.loaded, session.operator
     if action not in DECISIONS:
         raise UsageError(f"action {action!r}: use one of {', '.join(DECISIONS)}")
     checklist = load_checklist(store, release_text)
@@ -161,8 +155,8 @@ def decide(
             NewEvent(action=ITEM_DONE, reason=reason, details=details, outcome="ok", **base),
             operator,
         )
-    moment = now or datetime.now(UTC)
-    extra = _window_override(store, checklist, item, loaded, operator, moment, override)
+    moment = now or session.now()
+    extra = _window_override(session, checklist, item, moment, override)
     if extra is not None:
         store.append(extra, operator)
     env = loaded.environment(release.environment)
@@ -181,11 +175,7 @@ def decide(
         from cockpit import tagging
         from cockpit.versioning import TagRequest
 
-        prep = tagging.prepare(
-            store, loaded, operator, TagRequest(push=run.push), checklist=checklist
-        )
-        return tagging.execute(store, loaded, operator, prep, progress=output)
+        prep = tagging.prepare(session, TagRequest(push=run.push), checklist=checklist)
+        return tagging.execute(session, prep, progress=output)
     mode = action if action in STEP_DECISIONS else "run"
-    return deploy.execute(
-        store, loaded, operator, checklist, item_id, mode=mode, output=output, cancel=cancel
-    )
+    return deploy.execute(session, checklist, item_id, mode=mode, output=output, cancel=cancel)

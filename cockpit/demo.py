@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cockpit.session import Session
 from cockpit.vocabulary import NOTE
 
 DEMO_CONFIG = """\
@@ -276,9 +277,7 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
         if t0 < later:
             t0 += timedelta(days=1)
         release = create_release(
-            store,
-            loaded,
-            operator,
+            Session(store=store, loaded=loaded, operator=operator),
             plan="release",
             environment="staging",
             version="1.4.0",

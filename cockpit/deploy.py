@@ -40,6 +40,7 @@ from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
 from cockpit.operator import Operator
 from cockpit.plan import StepItem, StepRun, TagRun
+from cockpit.session import Session
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, kind_for
 
 if TYPE_CHECKING:
@@ -125,10 +126,9 @@ def context(
     )
 
 
-def preview(
-    store: Store, loaded: LoadedConfig, operator: Operator, release_text: str, item_id: str
-) -> tuple[StepInfo, Preview]:
+def preview(session: Session, release_text: str, item_id: str) -> tuple[StepInfo, Preview]:
     """What the step will do, exactly; reads, changes nothing, records nothing."""
+    store, loaded, operator = session.store, session.loaded, session.operator
     checklist = load_checklist(store, release_text)
     info = step_info(loaded, checklist, item_id)
     if info.kind is None:
@@ -155,9 +155,7 @@ def _details(checklist: Checklist, info: StepInfo) -> dict[str, Any]:
 
 
 def execute(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     checklist: Checklist,
     item_id: str,
     *,
@@ -171,6 +169,7 @@ def execute(
     when the step's effect is there it is recorded as done without running again; otherwise the
     step runs again, and the kinds do only what is left. ``redo`` runs it again as new.
     """
+    store, loaded, operator = session.store, session.loaded, session.operator
     if mode not in MODES:
         raise Refused(f"mode {mode!r}: use one of {', '.join(MODES)}")
     info = step_info(loaded, checklist, item_id)

@@ -18,6 +18,7 @@ from cockpit.config import LoadedConfig
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.operator import Operator
+from cockpit.session import Session
 from cockpit.vocabulary import (
     NOTE,
     RELEASE_CANCELLED,
@@ -178,9 +179,7 @@ def new_release_event(
 
 
 def create_release(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     *,
     plan: str,
     environment: str,
@@ -188,6 +187,7 @@ def create_release(
     t0: str,
 ) -> Release:
     """Validate and record a new release; return its folded state."""
+    store, loaded, operator = session.store, session.loaded, session.operator
     event = new_release_event(loaded, plan=plan, environment=environment, version=version, t0=t0)
     store.append(event, operator)
     assert event.release_id is not None

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cockpit.checklist import Refused, load_checklist
-from cockpit.config import LoadedConfig
 from cockpit.deploy import Output, StepInfo, context, quiet, step_info, steps_of
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
-from cockpit.operator import Operator
+from cockpit.session import Session
 from cockpit.steps.base import StepFailed
 from cockpit.vocabulary import (
     ROLLBACK_FINISHED,
@@ -33,7 +32,6 @@ from cockpit.vocabulary import (
 
 if TYPE_CHECKING:
     from cockpit.release import Release
-    from cockpit.store import Store
 
 
 @dataclass
@@ -65,11 +63,10 @@ class RollbackPlan:
         return f"Roll back {names} of {self.release.version} in {self.release.environment}?"
 
 
-def rollback_plan(
-    store: Store, loaded: LoadedConfig, operator: Operator, release_text: str
-) -> RollbackPlan:
+def rollback_plan(session: Session, release_text: str) -> RollbackPlan:
     """The steps a rollback would undo, newest first: every step whose last outcome is a success
     (or a failure that left changes: its undo decides), not undone since."""
+    store, loaded, operator = session.store, session.loaded, session.operator
     checklist = load_checklist(store, release_text)
     last: dict[str, Event] = {}
     for ev in store.events(release_id=checklist.release.id):
@@ -126,9 +123,7 @@ class RollbackResult:
 
 
 def rollback(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     release_text: str,
     reason: str,
     *,
@@ -138,10 +133,11 @@ def rollback(
     """One decision: undo the done steps in reverse order, stop at the first failure and say what
     is left, then check health (the plan's HTTP-check steps) and record the time from the
     decision to healthy."""
+    store, operator = session.store, session.operator
     if not (reason and reason.strip()):
         raise Refused("a rollback needs a reason (what was seen, or the trigger)")
     out = output or quiet
-    plan = rollback_plan(store, loaded, operator, release_text)
+    plan = rollback_plan(session, release_text)
     release = plan.release
     if release.status != "open":
         raise Refused(f"release {release.id} is {release.status}")
@@ -166,7 +162,7 @@ def rollback(
     for number, entry in enumerate(todo):
         out(f"undo {entry.id}: {entry.summary}")
         try:
-            outcome = _undo_one(store, loaded, operator, release, entry, started.seq, out, cancel)
+            outcome = _undo_one(session, release, entry, started.seq, out, cancel)
         except StepFailed as exc:
             result.failed, result.error = entry.id, str(exc)
             result.left = [e.id for e in todo[number + 1 :]]
@@ -178,7 +174,7 @@ def rollback(
         else:
             result.undone.append(entry.id)
     if result.failed is None:
-        result.healthy = _healthy(store, loaded, operator, release_text, out, cancel)
+        result.healthy = _healthy(session, release_text, out, cancel)
     result.elapsed_s = round(time.monotonic() - decided, 3)
     result.finished = store.append(
         NewEvent(
@@ -202,15 +198,14 @@ def rollback(
 
 
 def _undo_one(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     release: Release,
     entry: UndoEntry,
     rollback_seq: int,
     out: Output,
     cancel: threading.Event | None,
 ) -> dict[str, Any]:
+    store, loaded, operator = session.store, session.loaded, session.operator
     info = entry.info
     assert info.kind is not None
     ctx = context(loaded, release, info.id, operator, output=out, cancel=cancel)
@@ -238,14 +233,13 @@ def _undo_one(
 
 
 def _healthy(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     release_text: str,
     out: Output,
     cancel: threading.Event | None,
 ) -> bool | None:
     """Run the plan's HTTP-check steps (their verify) after the undo; None when there are none."""
+    store, loaded, operator = session.store, session.loaded, session.operator
     checklist = load_checklist(store, release_text)
     checks = [s for s in steps_of(loaded, checklist) if s.run.kind == "http_checks"]
     if not checks:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.checklist import Refused, load_checklist
-from cockpit.config import EnvironmentConfig, LoadedConfig
+from cockpit.config import EnvironmentConfig
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
-from cockpit.operator import Operator
 from cockpit.plan import StepItem, TagRun
+from cockpit.session import Session
 from cockpit.versioning import (
     Check,
     Git,
@@ -124,9 +124,7 @@ def unpublished_tags(store: Store) -> frozenset[str]:
 
 
 def prepare(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     request: TagRequest,
     *,
     release_text: str | None = None,
@@ -137,6 +135,7 @@ def prepare(
 ) -> Prepared:
     """Plan the tag: the release's tag step (by ``release_text``, or the ``checklist`` a caller
     has already folded) or an environment's repository, and the preflight checks."""
+    store, loaded, operator = session.store, session.loaded, session.operator
     release = None
     item_id = None
     refusal = None
@@ -208,9 +207,7 @@ def prepare(
 
 
 def execute(
-    store: Store,
-    loaded: LoadedConfig,
-    operator: Operator,
+    session: Session,
     prep: Prepared,
     *,
     notes: str | None = None,
@@ -219,6 +216,7 @@ def execute(
 ) -> Event:
     """Do what ``prep`` planned; the last event recorded. Refuses when a preflight check failed.
     Raises :class:`GitFailed` (after recording it) when git fails."""
+    store, loaded, operator = session.store, session.loaded, session.operator
     say = progress or (lambda _line: None)
     plan = prep.plan
     if not prep.ok:

@@ -260,9 +260,7 @@ class ChecklistScreen(CockpitScreen):
 
         try:
             event = decide(
-                session.store,
-                session.loaded,
-                session.operator,
+                session,
                 self.release_id,
                 item_id,
                 action,

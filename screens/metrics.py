@@ -342,9 +342,7 @@ class MetricsScreen(CockpitScreen):
         session = self.session
         self._say(session.t("met.rolling_back"))
         try:
-            result = rollback(
-                session.store, session.loaded, session.operator, self.release_id, reason
-            )
+            result = rollback(session, self.release_id, reason)
             self._say(rollback_message(session, result))
         except CockpitError as exc:
             self._say(session.t("msg.failed", why=str(exc)))

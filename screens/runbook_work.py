@@ -66,9 +66,7 @@ class RunbookWork(CockpitScreen):
 
         session = self.session
         try:
-            _info, shown = preview(
-                session.store, session.loaded, session.operator, self.release_id, item_id
-            )
+            _info, shown = preview(session, self.release_id, item_id)
             self.previews[item_id] = shown
         except CockpitError as exc:
             self.previews[item_id] = str(exc)
@@ -100,9 +98,7 @@ class RunbookWork(CockpitScreen):
         output = self._start_run(item_id, f"--- {item_id} {action}")
         try:
             event = decide(
-                session.store,
-                session.loaded,
-                session.operator,
+                session,
                 self.release_id,
                 item_id,
                 action,
@@ -128,7 +124,7 @@ class RunbookWork(CockpitScreen):
 
         session = self.session
         try:
-            plan = rollback_plan(session.store, session.loaded, session.operator, self.release_id)
+            plan = rollback_plan(session, self.release_id)
         except CockpitError as exc:
             self.app.call_from_thread(
                 self.notify, session.t("msg.failed", why=str(exc)), severity="error"
@@ -159,9 +155,7 @@ class RunbookWork(CockpitScreen):
         output = self._start_run("rollback", "--- rollback: " + reason)
         try:
             result = rollback(
-                session.store,
-                session.loaded,
-                session.operator,
+                session,
                 self.release_id,
                 reason,
                 output=output,

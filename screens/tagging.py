@@ -82,9 +82,7 @@ class TaggingScreen(CockpitScreen):
         self.app.call_from_thread(self._draw)
         try:
             self.prep = prepare(
-                session.store,
-                session.loaded,
-                session.operator,
+                session,
                 TagRequest(bump=self.bump, pre=self.pre, push=self._push()),
                 release_text=self.release_id,
             )
@@ -249,7 +247,7 @@ class TaggingScreen(CockpitScreen):
             self.app.call_from_thread(self._draw)
 
         try:
-            event = execute(session.store, session.loaded, session.operator, prep, progress=say)
+            event = execute(session, prep, progress=say)
             self.result = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
             self.failure = str(exc)

@@ -132,7 +132,12 @@ def record(
     """Record a decision straight through the engine (setting the scene for a test)."""
     session = app.session
     return decide(
-        session.store, session.loaded, operator, RELEASE_ID, item_id, action, reason=reason, now=NOW
+        Session(store=session.store, loaded=session.loaded, operator=operator),
+        RELEASE_ID,
+        item_id,
+        action,
+        reason=reason,
+        now=NOW,
     )
 
 
@@ -221,9 +226,7 @@ def make_app(
         text += T0_STEPS
     loaded = LoadedConfig(parse_config_text(text), None)
     release = create_release(
-        store,
-        loaded,
-        ALICE,
+        Session(store=store, loaded=loaded, operator=ALICE),
         plan="release",
         environment="staging",
         version="1.4.0",
@@ -234,7 +237,14 @@ def make_app(
     if t3_ready or tag_ready or t0_ready:
         decisions += [(item, "done", None) for item in T3_BEFORE_GATE]
     for item_id, action, reason in decisions:
-        decide(store, loaded, ALICE, release.id, item_id, action, reason=reason, now=NOW)
+        decide(
+            Session(store=store, loaded=loaded, operator=ALICE),
+            release.id,
+            item_id,
+            action,
+            reason=reason,
+            now=NOW,
+        )
     if t0_ready:
         plan = load_checklist(store, release.id).plan.plan
         for phase in plan.phases[:-1]:
@@ -247,7 +257,14 @@ def make_app(
                     action, reason = "skip", "tagged by the CI pipeline"
                 elif item.kind == "check":
                     action, reason = "skip", "checked by the CI pipeline"
-                decide(store, loaded, who, release.id, item.id, action, reason=reason, now=NOW)
+                decide(
+                    Session(store=store, loaded=loaded, operator=who),
+                    release.id,
+                    item.id,
+                    action,
+                    reason=reason,
+                    now=NOW,
+                )
     if tag_ready:
         plan = load_checklist(store, release.id).plan.plan
         for phase in plan.phases:
@@ -258,7 +275,13 @@ def make_app(
                 if state.status.value != "pending":
                     continue
                 who, action = (BOB, "approve") if item.kind == "gate" else (ALICE, "done")
-                decide(store, loaded, who, release.id, item.id, action, now=NOW)
+                decide(
+                    Session(store=store, loaded=loaded, operator=who),
+                    release.id,
+                    item.id,
+                    action,
+                    now=NOW,
+                )
             else:
                 continue
             break

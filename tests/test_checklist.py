@@ -12,6 +12,7 @@ from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.config import LoadedConfig, parse_config_text
 from cockpit.operator import Operator
 from cockpit.release import create_release
+from cockpit.session import Session
 from cockpit.store import Store
 from tests.services import HttpService
 
@@ -71,9 +72,7 @@ def world(tmp_path: Path, http_service: HttpService) -> Iterator[tuple[Store, Lo
 
 def new(store: Store, loaded: LoadedConfig, plan: Path, env: str = "staging") -> str:
     release = create_release(
-        store,
-        loaded,
-        alice,
+        Session(store=store, loaded=loaded, operator=alice),
         plan=str(plan),
         environment=env,
         version="1.4.0",
@@ -88,14 +87,20 @@ def test_walk_the_plan_and_rebuild_state_from_events(
     store, loaded, plan = world
     rid = new(store, loaded, plan)
     lines: list[str] = []
-    decide(store, loaded, alice, rid, "t7.review", "done")
-    probe = decide(store, loaded, alice, rid, "t7.url", "done")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
+    probe = decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.url", "done")
     assert probe.action == "item.done" and probe.details_obj["status"] == 200
-    decide(store, loaded, bob, rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
     checklist = load_checklist(store, rid)
     assert checklist.state("t7.approval").status is Status.AWAITING
-    decide(store, loaded, carol, rid, "t7.approval", "approve")
-    step = decide(store, loaded, alice, rid, "t0.deploy", "done", output=lines.append)
+    decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "approve")
+    step = decide(
+        Session(store=store, loaded=loaded, operator=alice),
+        rid,
+        "t0.deploy",
+        "done",
+        output=lines.append,
+    )
     assert step.action == "step.succeeded" and step.details_obj["exit_code"] == 0
     assert lines == ["run sh -c 'echo deploying; exit 0'", "deploying"]
     # The state is nothing but a fold over the events: a fresh load sees the same.
@@ -121,27 +126,44 @@ def test_four_eyes_roles_and_order(world: tuple[Store, LoadedConfig, Path]) -> N
     store, loaded, plan = world
     rid = new(store, loaded, plan)
     with pytest.raises(Refused, match=r"t7.review .* is not done yet"):
-        decide(store, loaded, bob, rid, "t7.approval", "approve")
-    decide(store, loaded, alice, rid, "t7.review", "done")
-    decide(store, loaded, alice, rid, "t7.url", "skip", reason="no staging endpoint yet")
+        decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
+    decide(
+        Session(store=store, loaded=loaded, operator=alice),
+        rid,
+        "t7.url",
+        "skip",
+        reason="no staging endpoint yet",
+    )
     with pytest.raises(Refused, match="four-eyes: alice prepared this release"):
-        decide(store, loaded, alice, rid, "t7.approval", "approve")
+        decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.approval", "approve")
     with pytest.raises(Refused, match="dave does not hold role approver"):
-        decide(store, loaded, Operator.fixed("dave"), rid, "t7.approval", "approve")
-    decide(store, loaded, bob, rid, "t7.approval", "approve")
+        decide(
+            Session(store=store, loaded=loaded, operator=Operator.fixed("dave")),
+            rid,
+            "t7.approval",
+            "approve",
+        )
+    decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
     with pytest.raises(Refused, match="bob already approved"):
-        decide(store, loaded, bob, rid, "t7.approval", "approve")
+        decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
     with pytest.raises(Refused, match=r"gate t7.approval .* is not approved yet"):
-        decide(store, loaded, alice, rid, "t0.deploy", "done")
+        decide(Session(store=store, loaded=loaded, operator=alice), rid, "t0.deploy", "done")
     with pytest.raises(Refused, match="rejecting needs a reason"):
-        decide(store, loaded, carol, rid, "t7.approval", "reject")
-    decide(store, loaded, carol, rid, "t7.approval", "reject", reason="perf numbers missing")
+        decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "reject")
+    decide(
+        Session(store=store, loaded=loaded, operator=carol),
+        rid,
+        "t7.approval",
+        "reject",
+        reason="perf numbers missing",
+    )
     with pytest.raises(Refused, match="rejected by carol: perf numbers missing"):
-        decide(store, loaded, carol, rid, "t7.approval", "approve")
+        decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "approve")
     with pytest.raises(Refused, match="skipping needs a reason"):
-        decide(store, loaded, alice, rid, "t0.deploy", "skip")
+        decide(Session(store=store, loaded=loaded, operator=alice), rid, "t0.deploy", "skip")
     with pytest.raises(Refused, match="already done by alice"):
-        decide(store, loaded, alice, rid, "t7.review", "done")
+        decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
 
 
 def test_approvals_are_void_when_the_plan_changes(
@@ -149,10 +171,10 @@ def test_approvals_are_void_when_the_plan_changes(
 ) -> None:
     store, loaded, plan = world
     rid = new(store, loaded, plan)
-    decide(store, loaded, alice, rid, "t7.review", "done")
-    decide(store, loaded, alice, rid, "t7.url", "done")
-    decide(store, loaded, bob, rid, "t7.approval", "approve")
-    decide(store, loaded, carol, rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.url", "done")
+    decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "approve")
     assert load_checklist(store, rid).state("t7.approval").status is Status.APPROVED
     health = http_service.url + "/health"
     plan.write_text(PLAN.format(name="testplan", url=health, exit_code=0) + "# edited\n")
@@ -160,7 +182,9 @@ def test_approvals_are_void_when_the_plan_changes(
     state = checklist.state("t7.approval")
     assert state.status is Status.PENDING
     assert state.void_approvers(checklist.plan.sha256) == ["bob", "carol"]
-    decide(store, loaded, bob, rid, "t7.approval", "approve")  # may approve the new plan
+    decide(
+        Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve"
+    )  # may approve the new plan
     assert load_checklist(store, rid).state("t7.approval").status is Status.AWAITING
 
 
@@ -171,16 +195,16 @@ def test_failed_check_and_step_are_recorded_and_can_be_retried(
     rid = new(store, loaded, plan)
     http_service.status = 503
     with pytest.raises(Exception, match="status 503, expected 200"):
-        decide(store, loaded, alice, rid, "t7.url", "done")
+        decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.url", "done")
     assert load_checklist(store, rid).state("t7.url").status is Status.FAILED
     http_service.status = None
-    decide(store, loaded, alice, rid, "t7.url", "done")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.url", "done")
     plan.write_text(PLAN.format(name="testplan", url=http_service.url + "/health", exit_code=3))
-    decide(store, loaded, alice, rid, "t7.review", "done")
-    decide(store, loaded, bob, rid, "t7.approval", "approve")
-    decide(store, loaded, carol, rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
+    decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "approve")
     with pytest.raises(Exception, match="sh exited 3"):
-        decide(store, loaded, alice, rid, "t0.deploy", "done")
+        decide(Session(store=store, loaded=loaded, operator=alice), rid, "t0.deploy", "done")
     failed = store.events(release_id=rid, last=1)[0]
     assert failed.action == "step.failed" and failed.details_obj["exit_code"] == 3
     assert failed.details_obj["output_tail"] == ["deploying"]
@@ -207,17 +231,21 @@ def test_t0_steps_wait_for_the_window_outside_rehearsal(
         parse_config_text(CONFIG.replace("production = true", "")), tmp_path / "cockpit.toml"
     )
     rid = new(store, loaded, plan, env="production")
-    decide(store, loaded, alice, rid, "t7.review", "done")
-    decide(store, loaded, alice, rid, "t7.url", "done")
-    decide(store, loaded, bob, rid, "t7.approval", "approve")
-    decide(store, loaded, carol, rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.url", "done")
+    decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "approve")
     closed = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
     with pytest.raises(Refused, match="outside the change window: opens Wed 12-16 01:00 JST"):
-        decide(store, loaded, alice, rid, "t0.deploy", "done", now=closed)
+        decide(
+            Session(store=store, loaded=loaded, operator=alice),
+            rid,
+            "t0.deploy",
+            "done",
+            now=closed,
+        )
     decide(
-        store,
-        loaded,
-        alice,
+        Session(store=store, loaded=loaded, operator=alice),
         rid,
         "t0.deploy",
         "done",
@@ -282,9 +310,7 @@ def test_phase_due_keeps_wall_clock_time_across_dst(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'dst.db'}").open()
     # T-0 after the spring-forward (2026-03-08); T-14 falls before it.
     release = create_release(
-        store,
-        loaded,
-        alice,
+        Session(store=store, loaded=loaded, operator=alice),
         plan="release",
         environment="staging",
         version="2.0.0",
@@ -303,17 +329,38 @@ def test_production_override_needs_a_second_operator(
 
     store, loaded, plan = world
     rid = new(store, loaded, plan, env="production")
-    decide(store, loaded, alice, rid, "t7.review", "done")
-    decide(store, loaded, alice, rid, "t7.url", "done")
-    decide(store, loaded, bob, rid, "t7.approval", "approve")
-    decide(store, loaded, carol, rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
+    decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.url", "done")
+    decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "approve")
     closed = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
     reason = "customer outage, CAB call 12-10"
     with pytest.raises(Refused, match="override requested by alice: production needs a second"):
-        decide(store, loaded, alice, rid, "t0.deploy", "done", now=closed, override=reason)
+        decide(
+            Session(store=store, loaded=loaded, operator=alice),
+            rid,
+            "t0.deploy",
+            "done",
+            now=closed,
+            override=reason,
+        )
     with pytest.raises(Refused, match="override requested by alice"):  # alice cannot second herself
-        decide(store, loaded, alice, rid, "t0.deploy", "done", now=closed, override=reason)
-    step = decide(store, loaded, bob, rid, "t0.deploy", "done", now=closed, override=reason)
+        decide(
+            Session(store=store, loaded=loaded, operator=alice),
+            rid,
+            "t0.deploy",
+            "done",
+            now=closed,
+            override=reason,
+        )
+    step = decide(
+        Session(store=store, loaded=loaded, operator=bob),
+        rid,
+        "t0.deploy",
+        "done",
+        now=closed,
+        override=reason,
+    )
     assert step.action == "step.succeeded"
     override = [e for e in store.events(release_id=rid) if e.action == "override"][-1]
     assert override.actor.startswith("bob@") and override.details_obj["requested_by"] == "alice"

@@ -23,6 +23,7 @@ from cockpit.operator import Operator
 from cockpit.release import create_release
 from cockpit.reports import rollback_report
 from cockpit.rollback import rollback, rollback_plan
+from cockpit.session import Session
 from cockpit.steps.base import StepFailed
 from cockpit.store import Store
 from tests.services import HttpService
@@ -119,25 +120,39 @@ class World:
         )
         self.store = Store(f"sqlite:///{root / 'cockpit.db'}", root / "checkpoint.json").open()
         release = create_release(
-            self.store,
-            self.loaded,
-            alice,
+            Session(store=self.store, loaded=self.loaded, operator=alice),
             plan=str(root / "deployplan.yaml"),
             environment="staging",
             version="1.4.0",
             t0="2026-12-16T01:00",
         )
         self.rid = release.id
-        decide(self.store, self.loaded, bob, self.rid, "t1.approval", "approve")
+        decide(
+            Session(store=self.store, loaded=self.loaded, operator=bob),
+            self.rid,
+            "t1.approval",
+            "approve",
+        )
 
     def replan(self, text: str) -> None:
         """A changed plan voids the approval given for the old one: approve it again."""
         (self.root / "deployplan.yaml").write_text(text)
         if self.status("t1.approval") is not Status.APPROVED:
-            decide(self.store, self.loaded, bob, self.rid, "t1.approval", "approve")
+            decide(
+                Session(store=self.store, loaded=self.loaded, operator=bob),
+                self.rid,
+                "t1.approval",
+                "approve",
+            )
 
     def do(self, item: str, action: str = "done", **kw: object) -> object:
-        return decide(self.store, self.loaded, alice, self.rid, item, action, **kw)  # type: ignore[arg-type]
+        return decide(
+            Session(store=self.store, loaded=self.loaded, operator=alice),
+            self.rid,
+            item,
+            action,
+            **kw,
+        )  # type: ignore[arg-type]
 
     def status(self, item: str) -> Status:
         return load_checklist(self.store, self.rid).state(item).status
@@ -162,7 +177,9 @@ def world(tmp_path: Path, app_port: int, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def test_intent_first_with_the_exact_command_then_the_outcome(world: World) -> None:
-    _info, shown = preview(world.store, world.loaded, alice, world.rid, "t0.deploy")
+    _info, shown = preview(
+        Session(store=world.store, loaded=world.loaded, operator=alice), world.rid, "t0.deploy"
+    )
     assert shown.calls and "echo 1.4.0 > version.txt" in shown.calls[0]
     lines: list[str] = []
     world.do("t0.deploy", output=lines.append)
@@ -330,15 +347,18 @@ def test_kill_9_during_a_step_then_resume_rechecks_and_nothing_is_done_twice(
 def test_rollback_undoes_done_steps_newest_first_then_checks_health(world: World) -> None:
     for item in ("t0.backup", "t0.deploy", "t0.config", "t0.migrate", "t0.verify"):
         world.do(item)
-    plan = rollback_plan(world.store, world.loaded, alice, world.rid)
+    plan = rollback_plan(Session(store=world.store, loaded=world.loaded, operator=alice), world.rid)
     assert [e.id for e in plan.to_undo] == ["t0.migrate", "t0.config", "t0.deploy"]
     assert "t0.migrate, t0.config, t0.deploy" in plan.question()
     assert not next(e for e in plan.entries if e.id == "t0.backup").can_undo
     with pytest.raises(Refused, match="reason"):
-        rollback(world.store, world.loaded, alice, world.rid, " ")
+        rollback(Session(store=world.store, loaded=world.loaded, operator=alice), world.rid, " ")
     lines: list[str] = []
     result = rollback(
-        world.store, world.loaded, alice, world.rid, "error rate 12%", output=lines.append
+        Session(store=world.store, loaded=world.loaded, operator=alice),
+        world.rid,
+        "error rate 12%",
+        output=lines.append,
     )
     assert result.ok and result.undone == ["t0.migrate", "t0.config", "t0.deploy"]
     assert result.healthy is True and result.elapsed_s > 0
@@ -355,14 +375,23 @@ def test_rollback_undoes_done_steps_newest_first_then_checks_health(world: World
     for words in ("ロールバック報告書", "原因分析", "再発防止策", "error rate 12%", "t0.migrate"):
         assert words in report
     # Nothing left to undo now.
-    assert rollback_plan(world.store, world.loaded, alice, world.rid).to_undo == []
+    assert (
+        rollback_plan(
+            Session(store=world.store, loaded=world.loaded, operator=alice), world.rid
+        ).to_undo
+        == []
+    )
 
 
 def test_rollback_stops_at_the_first_failure_and_says_what_is_left(world: World) -> None:
     for item in ("t0.deploy", "t0.config", "t0.migrate"):
         world.do(item)
     (world.root / "undo-breaks").write_text("")
-    result = rollback(world.store, world.loaded, alice, world.rid, "latency 3x baseline")
+    result = rollback(
+        Session(store=world.store, loaded=world.loaded, operator=alice),
+        world.rid,
+        "latency 3x baseline",
+    )
     assert not result.ok and result.failed == "t0.migrate"
     assert result.left == ["t0.config", "t0.deploy"] and result.undone == []
     assert world.read("version.txt") == "1.4.0"  # untouched: the rollback stopped

@@ -34,6 +34,7 @@ from cockpit.errors import UsageError
 from cockpit.events import Event
 from cockpit.operator import Operator
 from cockpit.release import create_release
+from cockpit.session import Session
 from cockpit.store import Store
 from cockpit.versioning import (
     PROBE_LIMIT,
@@ -182,10 +183,16 @@ class World:
         options = {
             k: kw.pop(k) for k in ("release_text", "env_name", "repo", "unshallow") if k in kw
         }
-        return tagging.prepare(self.store, self.loaded, operator, TagRequest(**kw), **options)
+        return tagging.prepare(
+            Session(store=self.store, loaded=self.loaded, operator=operator),
+            TagRequest(**kw),
+            **options,
+        )
 
     def execute(self, prep: tagging.Prepared, **kw: Any) -> Event:
-        return tagging.execute(self.store, self.loaded, ALICE, prep, **kw)
+        return tagging.execute(
+            Session(store=self.store, loaded=self.loaded, operator=ALICE), prep, **kw
+        )
 
     def events(self, *actions: str) -> list[Event]:
         return self.store.events(actions=actions or TAG_ACTIONS)
@@ -1160,9 +1167,7 @@ def test_the_release_plan_tag_step_runs_after_the_t3_gate(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid = create_release(
-        world.store,
-        world.loaded,
-        ALICE,
+        Session(store=world.store, loaded=world.loaded, operator=ALICE),
         plan="release",
         environment="staging",
         version="1.1.0",
@@ -1175,9 +1180,14 @@ def test_the_release_plan_tag_step_runs_after_the_t3_gate(
     assert not prep.ok and check(prep, "plan").detail.startswith("t1.tag: ")
 
     for item in ("t3.docs_updated", "t3.release_notes", "t3.changelog", "t3.technical_docs"):
-        decide(world.store, world.loaded, ALICE, rid, item, "done")
+        decide(Session(store=world.store, loaded=world.loaded, operator=ALICE), rid, item, "done")
     with pytest.raises(Refused, match="four-eyes"):
-        decide(world.store, world.loaded, ALICE, rid, "t3.approval", "approve")
+        decide(
+            Session(store=world.store, loaded=world.loaded, operator=ALICE),
+            rid,
+            "t3.approval",
+            "approve",
+        )
     monkeypatch.setenv("COCKPIT_AS", "bob")  # the rehearsal's stand-in second approver
     code, out, err = world.cli("item", "approve", rid, "t3.approval")
     assert code == 0, err

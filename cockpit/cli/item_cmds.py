@@ -16,9 +16,7 @@ def cmd_item(cmd: Command) -> int:
     from cockpit.actions import decide
 
     ev = decide(
-        cmd.session.store,
-        cmd.session.loaded,
-        cmd.session.operator,
+        cmd.session,
         cmd.args.release,
         cmd.args.item,
         cmd.args.action,
@@ -33,9 +31,7 @@ def cmd_item(cmd: Command) -> int:
 def cmd_preview(cmd: Command) -> int:
     from cockpit.deploy import preview
 
-    info, shown = preview(
-        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release, cmd.args.item
-    )
+    info, shown = preview(cmd.session, cmd.args.release, cmd.args.item)
     if cmd.args.json:
         cmd.print(
             json.dumps(

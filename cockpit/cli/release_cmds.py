@@ -36,9 +36,7 @@ def cmd_release_new(cmd: Command) -> int:
         t0=cmd.args.t0,
     )
     release = create_release(
-        cmd.session.store,
-        cmd.session.loaded,
-        cmd.session.operator,
+        cmd.session,
         plan=cmd.args.plan,
         environment=cmd.args.env,
         version=cmd.args.version,

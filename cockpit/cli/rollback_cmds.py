@@ -15,9 +15,7 @@ from cockpit.errors import UsageError
 def cmd_rollback_plan(cmd: Command) -> int:
     from cockpit.rollback import rollback_plan
 
-    plan = rollback_plan(
-        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
-    )
+    plan = rollback_plan(cmd.session, cmd.args.release)
     if not plan.entries:
         cmd.print("nothing to roll back: no step of this release has run")
         return 0
@@ -35,9 +33,7 @@ def _print_rollback_plan(cmd: Command, plan: Any) -> None:
 def cmd_rollback_run(cmd: Command) -> int:
     from cockpit.rollback import rollback, rollback_plan
 
-    plan = rollback_plan(
-        cmd.session.store, cmd.session.loaded, cmd.session.operator, cmd.args.release
-    )
+    plan = rollback_plan(cmd.session, cmd.args.release)
     if not plan.to_undo:
         cmd.print("nothing to roll back: no done step has an undo")
         return 1
@@ -49,9 +45,7 @@ def cmd_rollback_run(cmd: Command) -> int:
             cmd.print("not rolled back")
             return 1
     result = rollback(
-        cmd.session.store,
-        cmd.session.loaded,
-        cmd.session.operator,
+        cmd.session,
         cmd.args.release,
         cmd.args.reason,
         output=lambda line: cmd.print_line("  | " + line),

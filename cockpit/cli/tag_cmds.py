@@ -27,9 +27,7 @@ def cmd_tag(cmd: Command) -> int:
         push=args.push,
     )
     prep = tagging.prepare(
-        cmd.session.store,
-        cmd.session.loaded,
-        cmd.session.operator,
+        cmd.session,
         request,
         release_text=args.release,
         env_name=args.env,
@@ -64,9 +62,7 @@ def cmd_tag(cmd: Command) -> int:
             return 1
     try:
         ev = tagging.execute(
-            cmd.session.store,
-            cmd.session.loaded,
-            cmd.session.operator,
+            cmd.session,
             prep,
             changelog=not args.no_changelog,
             progress=lambda line: cmd.print_line("  .. " + line) if not args.json else None,
