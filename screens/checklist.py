@@ -265,7 +265,6 @@ class ChecklistScreen(CockpitScreen):
                 item_id,
                 action,
                 reason=reason,
-                now=session.now(),
                 output=output,
             )
             # Said in the detail pane, not a toast: toasts pile up over the list when an

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rich.cells import set_cell_size
 from rich.text import Text
 
-from cockpit.checklist import MARKERS, Status, actor_name
+from cockpit.checklist import MARKERS, SETTLED, Status, actor_name
 from cockpit.plan import CheckItem, GateItem, Item, ShellRun, StepItem, StepRun, TagRun
 from cockpit.window import due_status, format_remaining, phase_due
 from screens.common import local
@@ -123,7 +123,7 @@ def not_now_lines(
     """``enter do: not now - why`` for each of the item's keys refused now (``bound``: the keys
     as bound now, a keymap may have moved them); none once the item is settled."""
     blocked: list[str] = []
-    settled = state.status in {Status.DONE, Status.SKIPPED, Status.APPROVED}
+    settled = state.status in SETTLED
     for key_id, label, action in ACTION_KEYS:
         why = why_not(item, action)
         relevant = isinstance(item, GateItem) == (action in {"approve", "reject"})

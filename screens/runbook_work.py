@@ -103,7 +103,6 @@ class RunbookWork(CockpitScreen):
                 item_id,
                 action,
                 reason=reason,
-                now=session.now(),
                 output=output,
                 cancel=self.cancel_event,
             )
