@@ -66,6 +66,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.interrupted": {"ja": "中断", "en": "interrupted"},
     "status.running": {"ja": "実行中", "en": "running"},
     "status.undone": {"ja": "取り消し済み", "en": "rolled back"},
+    "status.cancelled": {"ja": "中止", "en": "cancelled"},
     # actions (footer and dialogs)
     "act.do": {"ja": "実施", "en": "do"},
     "act.skip": {"ja": "スキップ", "en": "skip"},
