@@ -24,7 +24,7 @@ from cockpit.release import create_release
 from cockpit.reports import rollback_report
 from cockpit.rollback import rollback, rollback_plan
 from cockpit.session import Session
-from cockpit.steps.base import Cancelled, StepFailed
+from cockpit.steps.base import Cancelled
 from cockpit.store import Store
 from tests.services import HttpService
 
