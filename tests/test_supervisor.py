@@ -4,6 +4,7 @@ whatever happens to the cockpit that started it (real processes, real signals)."
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from cockpit.checklist import Status
 from tests.test_deploy import PLAN, World, _cli, _wait_for, app_port  # noqa: F401 (fixture)
+from tests.test_e2e_tmux import Tmux, tmux  # noqa: F401 (fixture)
 
 SLOW = "echo run >> runs.log; sleep 3; echo 1.4.0 > version.txt; echo deployed"
 QUICK = "- echo run >> runs.log; echo {version} > version.txt; echo deployed {version}"
@@ -140,3 +142,34 @@ def test_a_step_orphaned_by_the_cockpit_does_not_die_on_a_closed_pipe(world: Wor
     proc.wait()
     _wait_for(lambda: world.status("t0.deploy") is Status.DONE)
     assert (world.root / "end").exists()
+
+
+def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
+    world: World,
+    tmux: Tmux,  # noqa: F811
+) -> None:
+    world.replan(
+        PLAN.replace(
+            'argv: [sh, -c, "echo backup > backup.txt"]',
+            'argv: [sh, -c, "echo run >> runs.log; sleep 3; echo backup > backup.txt"]',
+        )
+    )
+    cockpit = shlex.join([sys.executable, "-m", "cockpit", "--lang", "en", "open"])
+    tmux.start(
+        f"cd {shlex.quote(str(world.root))} && env TERM=xterm-256color "
+        f"COCKPIT_CONFIG={shlex.quote(str(world.root / 'cockpit.toml'))} {cockpit} "
+        f"--release {world.rid}; exec sleep 600"
+    )
+    tmux.wait_text("Timeline", timeout=30)
+    tmux.keys("d")
+    tmux.wait_text("Take a backup", timeout=20)
+    tmux.keys("Enter")
+    tmux.wait_text("Run Take a backup?", timeout=20)
+    tmux.keys("Enter")
+    _wait_for(lambda: (world.root / "runs.log").exists())
+    assert world.status("t0.backup") is Status.RUNNING
+    tmux.run("kill-server")  # the terminal and everything in it hang up
+    _wait_for(lambda: world.status("t0.backup") is Status.DONE)
+    assert world.read("runs.log").splitlines() == ["run"]
+    assert world.read("backup.txt") == "backup"
+    assert world.actions("t0.backup") == ["step.started", "step.succeeded"]
