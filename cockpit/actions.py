@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from cockpit import deploy, runner
+from cockpit import runner, steprun
 from cockpit.checklist import (
     Checklist,
     Refused,
@@ -110,11 +110,16 @@ def decide(
     now: datetime | None = None,
     output: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
+    detach: bool = False,
+    leave: threading.Event | None = None,
 ) -> Event:
     """Do ``action`` (done, skip, approve, reject) on an item and return its recorded event.
 
-    ``done`` on a check item runs its probe, on a step item runs the step: the intent is
-    recorded first, then the outcome. Raises :class:`Refused` with the reason when the action
+    ``done`` on a check item runs its probe, on a step item runs the step under its supervisor
+    (:mod:`cockpit.steprun`): the intent is recorded first, then the outcome. A step is followed
+    to its outcome (``output`` gets its lines; setting ``cancel`` asks it to stop) unless
+    ``detach`` (return once it started) or ``leave`` is set (stop following; it goes on).
+    Raises :class:`Refused` with the reason when the action
     is not allowed now.
     """
     store, loaded, operator = session.store, session.loaded, session.operator
@@ -178,4 +183,13 @@ def decide(
         prep = tagging.prepare(session, TagRequest(push=run.push), checklist=checklist)
         return tagging.execute(session, prep, progress=output)
     mode = action if action in STEP_DECISIONS else "run"
-    return deploy.execute(session, checklist, item_id, mode=mode, output=output, cancel=cancel)
+    return steprun.start(
+        session,
+        checklist,
+        item_id,
+        mode=mode,
+        output=output,
+        cancel=cancel,
+        detach=detach,
+        leave=leave,
+    )

@@ -33,6 +33,7 @@ from cockpit.vocabulary import (
     GATE_REJECTED,
     ITEM_DONE,
     ITEM_SKIPPED,
+    STEP_CANCELLED,
     STEP_DECISIONS,
     STEP_FAILED,
     STEP_STARTED,
@@ -61,6 +62,7 @@ class Status(enum.StrEnum):
     INTERRUPTED = "interrupted"  # started, no outcome recorded (a crash, a kill -9)
     RUNNING = "running"  # started, no outcome yet, and the process doing it is alive
     UNDONE = "undone"  # a step reversed by a rollback
+    CANCELLED = "cancelled"  # a step stopped on an operator's request
 
 
 # ASCII markers, as the seeds' own Markdown checklists write them (UX.md).
@@ -75,6 +77,7 @@ MARKERS = {
     Status.INTERRUPTED: "[#]",
     Status.RUNNING: "[~]",
     Status.UNDONE: "[<]",
+    Status.CANCELLED: "[c]",
 }
 SETTLED = frozenset({Status.DONE, Status.SKIPPED, Status.APPROVED})
 # resume: an interrupted step, re-checked first; redo: run a step again from the start.
@@ -141,6 +144,8 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
             state.status = Status.DONE
         elif ev.action in {CHECK_FAILED, STEP_FAILED}:
             state.status = Status.FAILED
+        elif ev.action == STEP_CANCELLED:
+            state.status = Status.CANCELLED
         elif ev.action == ITEM_SKIPPED:
             state.status = Status.SKIPPED
         elif ev.action == GATE_APPROVED:

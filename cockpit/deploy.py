@@ -42,6 +42,14 @@ from cockpit.operator import Operator
 from cockpit.plan import StepItem, StepRun, TagRun
 from cockpit.session import Session
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, kind_for
+from cockpit.vocabulary import (
+    STEP_BLOCKED,
+    STEP_CANCELLED,
+    STEP_FAILED,
+    STEP_RECHECKED,
+    STEP_STARTED,
+    STEP_SUCCEEDED,
+)
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
@@ -162,8 +170,11 @@ def execute(
     mode: str = "run",
     output: Output | None = None,
     cancel: threading.Event | None = None,
+    spool: str | None = None,
+    on_intent: Callable[[], None] | None = None,
 ) -> Event:
-    """Run a step item (the checks of :func:`cockpit.actions.decide` already passed).
+    """Run a step item (the checks of :func:`cockpit.actions.decide` already passed), in this
+    process: :mod:`cockpit.supervisor` calls it, apart from the operator's terminal.
 
     ``resume`` (an interrupted step) re-checks the real state first and records what it found:
     when the step's effect is there it is recorded as done without running again; otherwise the
@@ -185,7 +196,7 @@ def execute(
         found = _recheck(kind, run, ctx, started)
         store.append(
             NewEvent(
-                action="step.rechecked",
+                action=STEP_RECHECKED,
                 details={
                     **details,
                     "intent_seq": started.seq if started else None,
@@ -201,7 +212,7 @@ def execute(
         if found.done:
             return store.append(
                 NewEvent(
-                    action="step.succeeded",
+                    action=STEP_SUCCEEDED,
                     outcome="ok",
                     details={
                         "intent_seq": started.seq if started else None,
@@ -219,7 +230,7 @@ def execute(
     except StepFailed as exc:
         store.append(
             NewEvent(
-                action="step.blocked",
+                action=STEP_BLOCKED,
                 reason=None,
                 outcome="failed",
                 details={**details, "error": redact_text(str(exc))},
@@ -237,15 +248,19 @@ def execute(
         "timeout": timeout,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **process_id(),
+        **({"spool": spool} if spool else {}),
     }
     out(shown.summary)
     ctx.deadline = time.monotonic() + timeout
     with store.write_ahead(
-        NewEvent(action="step.started", details=intent, **base),
+        NewEvent(action=STEP_STARTED, details=intent, **base),
         operator,
-        done="step.succeeded",
-        failed="step.failed",
+        done=STEP_SUCCEEDED,
+        failed=STEP_FAILED,
+        cancelled=STEP_CANCELLED,
     ) as outcome:
+        if on_intent is not None:
+            on_intent()
         started_clock = time.monotonic()
         try:
             kind.run(run, ctx, outcome)

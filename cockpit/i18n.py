@@ -66,6 +66,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.interrupted": {"ja": "中断", "en": "interrupted"},
     "status.running": {"ja": "実行中", "en": "running"},
     "status.undone": {"ja": "取り消し済み", "en": "rolled back"},
+    "status.cancelled": {"ja": "中止", "en": "cancelled"},
     # actions (footer and dialogs)
     "act.do": {"ja": "実施", "en": "do"},
     "act.skip": {"ja": "スキップ", "en": "skip"},
@@ -92,6 +93,16 @@ CATALOG: dict[str, dict[str, str]] = {
     "dlg.title.reject": {"ja": "{item} を却下する", "en": "Reject {item}"},
     "dlg.title.note": {"ja": "監査ログにメモを残す", "en": "Add a note to the audit log"},
     "dlg.need_reason": {"ja": "理由を入力してください", "en": "a reason is required"},
+    "dlg.quit_step": {
+        "ja": "{item} を実行中です ({who})。\n"
+        "d: 切り離して終了 (ステップは監視プロセスの下で続行)\n"
+        "c: ステップを中止して終了\n"
+        "Esc / Enter: 戻る",
+        "en": "{item} is running ({who}).\n"
+        "d: detach and quit (the step goes on under its supervisor)\n"
+        "c: cancel the step, then quit\n"
+        "esc / enter: stay",
+    },
     "dlg.quit_running": {
         "ja": "実行中の処理があります。終了しますか? (y/n)",
         "en": "Something is running. Quit anyway? (y/n)",
@@ -239,6 +250,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "key.dialog.cancel": {"ja": "取り消し", "en": "cancel"},
     "key.confirm.yes": {"ja": "はい", "en": "yes"},
     "key.confirm.no": {"ja": "いいえ", "en": "no"},
+    "key.quit.stay": {"ja": "戻る (既定)", "en": "stay (default)"},
+    "key.quit.detach": {
+        "ja": "切り離して終了 (実行は続く)",
+        "en": "detach: quit, the step goes on",
+    },
+    "key.quit.cancel": {"ja": "中止して終了", "en": "cancel the step, then quit"},
     "key.help.close": {"ja": "閉じる", "en": "close"},
     "key.trigger.later": {"ja": "後で", "en": "later"},
     # the log view's own keys (widgets/auditview.py), by their description

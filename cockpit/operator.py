@@ -65,6 +65,28 @@ class Operator:
         return out
 
     @classmethod
+    def from_evidence(cls, evidence: dict[str, Any]) -> Operator:
+        """The operator :meth:`evidence` describes: how a step's supervisor (a process the
+        cockpit starts, as the same user) acts for the operator who started it."""
+
+        def claim(key: str) -> Claim | None:
+            part = evidence.get(key)
+            if not isinstance(part, dict):
+                return None
+            return Claim(str(part["value"]), bool(part["verified"]), str(part["source"]))
+
+        login, host = claim("login"), claim("host")
+        if login is None or host is None:
+            raise ValueError("operator evidence without login and host")
+        return cls(
+            login=login,
+            host=host,
+            sudo_user=claim("sudo_user"),
+            ssh_origin=claim("ssh_origin"),
+            acting_as=claim("acting_as"),
+        )
+
+    @classmethod
     def fixed(cls, name: str, host: str = "test-host") -> Operator:
         """An operator given outright (tests, and the demo's second approver): claimed only."""
         return cls(login=Claim(name, False, "given"), host=Claim(host, False, "given"))

@@ -272,9 +272,17 @@ class Store:
 
     @contextlib.contextmanager
     def write_ahead(
-        self, intent: NewEvent, operator: Operator, *, done: str, failed: str
+        self,
+        intent: NewEvent,
+        operator: Operator,
+        *,
+        done: str,
+        failed: str,
+        cancelled: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Record ``intent`` first, run the body, then record ``done`` or ``failed``.
+        """Record ``intent`` first, run the body, then record ``done`` or ``failed`` (or
+        ``cancelled`` when given and the body stopped on request: an exception whose
+        ``outcome`` is ``"cancelled"``).
 
         If the intent cannot be recorded the body never runs. The body may fill the yielded dict
         with details for the outcome event (exit codes, SHAs). A crash between the two leaves
@@ -285,12 +293,13 @@ class Store:
         try:
             yield outcome
         except BaseException as exc:
+            stopped = cancelled is not None and getattr(exc, "outcome", None) == "cancelled"
             self.append(
                 NewEvent(
-                    action=failed,
+                    action=cancelled if stopped and cancelled else failed,
                     release_id=intent.release_id,
                     subject=intent.subject,
-                    outcome="failed",
+                    outcome="cancelled" if stopped else "failed",
                     rehearsal=intent.rehearsal,
                     details={"intent_seq": first.seq, "error": first_line(exc), **outcome},
                 ),

@@ -38,6 +38,8 @@ NO_GO = "no_go"  # a no-go outside a watch; validation knows it, nothing records
 STEP_STARTED = "step.started"  # intent: a deployment step (or a tag step) is about to run
 STEP_SUCCEEDED = "step.succeeded"  # outcome: the step ran and verified
 STEP_FAILED = "step.failed"  # outcome: the step failed (the first line of the error)
+STEP_CANCEL_REQUESTED = "step.cancel_requested"  # an operator asked a running step to stop
+STEP_CANCELLED = "step.cancelled"  # outcome: the step was stopped on request (group killed)
 STEP_BLOCKED = "step.blocked"  # the step's preview refused it: nothing was run
 STEP_RECHECKED = "step.rechecked"  # resume: the real world re-checked for an interrupted step
 STEP_UNDO_STARTED = "step.undo_started"  # intent: a done step is about to be undone
@@ -85,6 +87,8 @@ ALL_ACTIONS = frozenset(
         STEP_SUCCEEDED,
         STEP_FAILED,
         STEP_BLOCKED,
+        STEP_CANCEL_REQUESTED,
+        STEP_CANCELLED,
         STEP_RECHECKED,
         STEP_UNDO_STARTED,
         STEP_UNDONE,

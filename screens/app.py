@@ -7,11 +7,14 @@ by name, so no screen imports another screen and the app imports each one only w
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import Hit, Hits, Provider
@@ -117,7 +120,13 @@ class CockpitApp(App[None]):
     def busy(self) -> bool:
         return any(w.is_running and w.group in self.BUSY_GROUPS for w in self.workers)
 
+    # A step this app is following (release, item) and how to stop following it.
+    following: tuple[str, str, threading.Event] | None = None
+
     def action_quit_app(self) -> None:
+        if self.following is not None:
+            self._ask_quit_while_a_step_runs(*self.following)
+            return
         if not self.busy():
             self.exit()
             return
@@ -128,6 +137,34 @@ class CockpitApp(App[None]):
                 self.exit()
 
         self.push_screen(ConfirmScreen(self.session.t("dlg.quit_running")), answer)
+
+    def _ask_quit_while_a_step_runs(
+        self, release_id: str, item_id: str, leave: threading.Event
+    ) -> None:
+        """Detach (the step goes on under its supervisor), cancel it, or stay (the default)."""
+        from screens.decision import QuitScreen
+
+        def answer(choice: str | None) -> None:
+            if choice == "detach":
+                leave.set()
+                self.exit()
+            elif choice == "cancel":
+                leave.set()
+                self._cancel_then_exit(release_id, item_id)
+
+        who = self.session.operator.actor
+        self.push_screen(QuitScreen(self.session.t("dlg.quit_step", item=item_id, who=who)), answer)
+
+    @work(thread=True, group="quit", exit_on_error=False)
+    def _cancel_then_exit(self, release_id: str, item_id: str) -> None:
+        """Record who cancelled and why (the supervisor stops the step and records the
+        outcome), then quit."""
+        from cockpit.errors import CockpitError
+        from cockpit.steprun import request_cancel
+
+        with contextlib.suppress(CockpitError):  # it ended meanwhile: nothing to cancel
+            request_cancel(self.session, release_id, item_id, "cancelled when quitting the cockpit")
+        self.call_from_thread(self.exit)
 
 
 def run_app(

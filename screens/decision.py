@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -78,6 +79,29 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class QuitScreen(ModalScreen[str]):
+    """Quitting while a step runs: detach (it goes on), cancel the step, or stay (the default,
+    also for a key held down when the dialog opened: keys are ignored for 0.3 s)."""
+
+    CSS_PATH = "decision.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = bindings("quit")
+    SETTLE_S = 0.3
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+        self.opened = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="ascii" if cockpit_app(self).ascii else ""):
+            yield Static(self.question, id="title")
+
+    def action_answer(self, choice: str) -> None:
+        if time.monotonic() - self.opened < self.SETTLE_S:
+            return  # a held enter or q must not choose
+        self.dismiss(choice)
 
 
 def note_dialog(screen: CockpitScreen, release: Release | None) -> None:

@@ -110,6 +110,11 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("confirm.yes", "y", "answer(True)"),
         Key("confirm.no", "n,escape", "answer(False)"),
     ),
+    "quit": (
+        Key("quit.stay", "escape,enter,s", "answer('stay')"),
+        Key("quit.detach", "d", "answer('detach')"),
+        Key("quit.cancel", "c", "answer('cancel')"),
+    ),
     "help": (Key("help.close", "escape,question_mark", "close"),),
     "trigger": (Key("trigger.later", "escape", "dismiss_none"),),
 }
@@ -118,7 +123,7 @@ BY_ID: dict[str, Key] = {key.id: key for scope in TABLE.values() for key in scop
 # The help screen's row order: a binding's place in the table.
 RANK: dict[str, int] = {key_id: rank for rank, key_id in enumerate(BY_ID)}
 SCREENS = ("dashboard", "checklist", "runbook", "audit", "tagging", "metrics")
-DIALOGS = ("decision", "confirm", "help", "trigger")
+DIALOGS = ("decision", "confirm", "quit", "help", "trigger")
 
 
 @dataclass(frozen=True)

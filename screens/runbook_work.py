@@ -19,6 +19,7 @@ from textual.widgets import Log
 
 from cockpit.actions import decide
 from cockpit.errors import CockpitError
+from cockpit.steprun import Detached
 from screens.common import CockpitScreen, rollback_message
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ class RunbookWork(CockpitScreen):
         session = self.session
         self.message = session.t("run.running", item=item_id)
         output = self._start_run(item_id, f"--- {item_id} {action}")
+        leave = threading.Event()
+        self.cockpit.following = (self.release_id, item_id, leave)
         try:
             event = decide(
                 session,
@@ -105,12 +108,18 @@ class RunbookWork(CockpitScreen):
                 reason=reason,
                 output=output,
                 cancel=self.cancel_event,
+                leave=leave,
             )
+            # Said only once the supervisor has recorded the outcome.
             self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
+            self.app.call_from_thread(self._log, f"--- {item_id} {event.action}")
+        except Detached:
+            return  # quitting: the step goes on under its supervisor; nothing to draw
         except CockpitError as exc:
             self.message = session.t("msg.failed", why=str(exc))
             self.app.call_from_thread(self._log, "! " + str(exc))
         finally:
+            self.cockpit.following = None
             self.running = None
             self.previews.pop(item_id, None)
             self.app.call_from_thread(self._reload_if_shown)

@@ -182,3 +182,69 @@ def test_runbook_snapshot(snap_compare, build, lang: str, size: tuple[int, int])
         steady_inputs(pilot.app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def _wait(predicate: Callable[[], bool], seconds: float = 20) -> None:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("choice", ["stay", "detach", "cancel"])
+async def test_quitting_while_a_step_runs_asks_detach_cancel_or_stay(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, build, choice: str
+) -> None:
+    import asyncio
+
+    import tests.appfixture
+    from cockpit.checklist import Status, load_checklist
+    from screens.decision import QuitScreen
+
+    marker = tmp_path / "runs.log"
+    slow = f"echo run >> {marker}; sleep 3; echo backup done"
+    monkeypatch.setattr(
+        tests.appfixture,
+        "T0_STEPS",
+        tests.appfixture.T0_STEPS.replace("echo backup {version}: ok", slow),
+    )
+    app = build()
+    store = app.session.store
+
+    def status() -> Status:
+        return load_checklist(store, RELEASE_ID).state("t0.backup").status
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press("enter")
+        await _wait(marker.exists)
+        assert status() is Status.RUNNING
+        await pilot.press("q")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, QuitScreen)
+        assert "t0.backup is running" in dialog.question and "detach" in dialog.question
+        await pilot.press("d")  # pressed at once (a held key): ignored
+        await pilot.pause()
+        assert app.screen is dialog
+        await asyncio.sleep(0.35)
+        await pilot.press({"stay": "escape", "detach": "d", "cancel": "c"}[choice])
+        await pilot.pause()
+        if choice == "stay":
+            assert isinstance(app.screen, RunbookScreen)
+            await _wait(lambda: status() is Status.DONE)
+            await settle(pilot)
+            assert "--- t0.backup step.succeeded" in log_lines(app)
+        else:
+            await _wait(lambda: not app.is_running)
+    # Whatever was chosen, the step ran once and its supervisor recorded how it ended.
+    want = Status.CANCELLED if choice == "cancel" else Status.DONE
+    await _wait(lambda: status() is want)
+    assert marker.read_text().splitlines() == ["run"]
+    assert "step.failed" not in actions(app, "t0.backup")

@@ -5,27 +5,107 @@ anything.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 from typing import Any
 
 from cockpit.cli.base import Command, add
 from cockpit.vocabulary import DECISIONS
 
+# Not decisions: watching a running step, and asking it to stop.
+FOLLOWING = ("attach", "cancel")
+
 
 def cmd_item(cmd: Command) -> int:
     from cockpit.actions import decide
+    from cockpit.steprun import Detached
 
-    ev = decide(
-        cmd.session,
-        cmd.args.release,
-        cmd.args.item,
-        cmd.args.action,
-        reason=cmd.args.reason,
-        override=cmd.args.override,
-        output=lambda line: cmd.print_line("  | " + line),
-    )
+    args = cmd.args
+    if args.action in FOLLOWING:
+        return _follow(cmd)
+    cancel, leave = threading.Event(), threading.Event()
+    left: list[int] = []
+
+    def on_interrupt(_sig: int, _frame: object) -> None:
+        # Ctrl-C: ask the step to stop (recorded); a second Ctrl-C leaves it running.
+        if cancel.is_set():
+            leave.set()
+            return
+        cancel.set()
+        with contextlib.suppress(OSError, ValueError):
+            cmd.print(f"cancelling {args.item} (Ctrl-C again to leave it running)")
+
+    def on_hangup(sig: int, _frame: object) -> None:
+        # A dropped SSH session or a kill: stop watching; the step goes on under its supervisor.
+        left.append(sig)
+        leave.set()
+
+    previous = {
+        sig: signal.signal(sig, handler)
+        for sig, handler in (
+            (signal.SIGINT, on_interrupt),
+            (signal.SIGHUP, on_hangup),
+            (signal.SIGTERM, on_hangup),
+        )
+    }
+    try:
+        ev = decide(
+            cmd.session,
+            args.release,
+            args.item,
+            args.action,
+            reason=args.reason,
+            override=args.override,
+            output=lambda line: cmd.print_line("  | " + line),
+            cancel=cancel,
+            detach=args.detach,
+            leave=leave,
+        )
+    except Detached:
+        with contextlib.suppress(OSError, ValueError):
+            cmd.print(_detached_text(args.release, args.item))
+        return 128 + left[0] if left else 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if args.detach:
+        cmd.print(_detached_text(args.release, args.item))
+        return 0
     cmd.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}")
     return 0
+
+
+def _detached_text(release: str, item: str) -> str:
+    return (
+        f"{item} goes on under its supervisor; follow it with "
+        f"`cockpit item attach {release} {item}`, stop it with "
+        f"`cockpit item cancel {release} {item} --reason ...`"
+    )
+
+
+def _follow(cmd: Command) -> int:
+    """``attach``: the running step's output until its outcome; ``cancel``: ask it to stop."""
+    from cockpit.errors import UsageError
+    from cockpit.release import find_release_id
+    from cockpit.steprun import attach, request_cancel
+
+    args = cmd.args
+    release_id = find_release_id(cmd.session.store, args.release)
+    if args.action == "cancel":
+        if not (args.reason and args.reason.strip()):
+            raise UsageError("cancel: say why with --reason")
+        ev = request_cancel(cmd.session, release_id, args.item, args.reason.strip())
+        cmd.print(
+            f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}: the step stops within seconds"
+        )
+        return 0
+    status = attach(
+        cmd.session, release_id, args.item, output=lambda line: cmd.print_line("  | " + line)
+    )
+    cmd.print(f"{args.item}: {status.value}")
+    return 0 if status.value == "done" else 1
 
 
 def cmd_preview(cmd: Command) -> int:
@@ -65,14 +145,20 @@ def register(sub: Any) -> None:
         sub,
         "item",
         cmd_item,
-        "do, skip, approve or reject a checklist item; resume or redo an interrupted step",
+        "do, skip, approve or reject a checklist item; resume or redo an interrupted step; "
+        "attach to or cancel a running step",
     )
-    p.add_argument("action", choices=DECISIONS)
+    p.add_argument("action", choices=(*DECISIONS, *FOLLOWING))
     p.add_argument("release", metavar="RELEASE")
     p.add_argument("item", metavar="ITEM", help="item id, e.g. t14.requirements")
     p.add_argument("--reason", help="why (required to skip or reject)")
     p.add_argument(
         "--override", metavar="REASON", help="run a T-0 step outside the change window, saying why"
+    )
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="start the step and return; it runs on under its supervisor",
     )
 
     p = add(sub, "preview", cmd_preview, "show exactly what a step will do (changes nothing)")

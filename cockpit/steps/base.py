@@ -61,6 +61,8 @@ class StepFailed(CockpitError):
 class Cancelled(StepFailed):
     """The operator cancelled the step."""
 
+    outcome = "cancelled"  # recorded as step.cancelled, not step.failed
+
 
 class StepTimeout(StepFailed):
     """The step ran past its timeout."""

@@ -1,0 +1,288 @@
+"""A step run from the operator's side: start its supervisor, follow it, attach to it, cancel it.
+
+:func:`start` hands a step to a new :mod:`cockpit.supervisor` process and, unless asked to
+detach, follows it: the spool's lines as they come and then the outcome event the supervisor
+recorded. Following is only watching: if the cockpit is hung up, killed or quits, the step goes
+on and its outcome is still recorded, once. :func:`attach` follows a step that is already
+running, whoever started it. :func:`request_cancel` records who asked to stop a step and why,
+then signals its supervisor (on this host; elsewhere the supervisor sees the request in the log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import msgspec
+
+from cockpit.checklist import Checklist, Refused, Status, load_checklist
+from cockpit.events import Event, NewEvent
+from cockpit.liveness import intent_alive
+from cockpit.steplock import StepLock, step_dir
+from cockpit.steps.base import Cancelled, StepFailed
+from cockpit.vocabulary import STEP_BLOCKED, STEP_CANCEL_REQUESTED, STEP_CANCELLED, STEP_FAILED
+
+if TYPE_CHECKING:
+    from cockpit.session import Session
+
+Output = Callable[[str], None]
+HANDSHAKE_S = 60.0  # a supervisor that says nothing for this long is not coming
+POLL_S = 0.05
+
+
+class Detached(Exception):
+    """The cockpit stopped following; the step goes on under its supervisor."""
+
+
+def _quiet(_line: str) -> None:
+    return None
+
+
+def spool_path(session: Session, release_id: str, item_id: str) -> Path:
+    folder = step_dir(session.store) / "spool" / release_id
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return folder / f"{item_id}.{stamp}.{os.getpid()}.log"
+
+
+def refuse_if_running(session: Session, release_id: str, item_id: str) -> None:
+    """Refused, naming the holder, while a supervisor runs this step (on any host)."""
+    holder = StepLock(session.store, release_id, item_id).holder()
+    if holder is not None:
+        raise Refused(
+            f"{item_id} is running: {holder.text()}; follow it with "
+            f"`cockpit item attach {release_id} {item_id}`"
+        )
+
+
+def start(
+    session: Session,
+    checklist: Checklist,
+    item_id: str,
+    *,
+    mode: str = "run",
+    output: Output | None = None,
+    cancel: threading.Event | None = None,
+    detach: bool = False,
+    leave: threading.Event | None = None,
+) -> Event:
+    """Run a step under its supervisor. Returns the outcome event (the intent's, with
+    ``detach``); raises :class:`StepFailed` (:class:`Cancelled`) when the step failed (was
+    cancelled), :class:`Refused` when it may not run, :class:`Detached` when ``leave`` is set
+    before the outcome (the step goes on)."""
+    release_id = checklist.release.id
+    refuse_if_running(session, release_id, item_id)
+    spool = spool_path(session, release_id, item_id)
+    store, loaded = session.store, session.loaded
+    launch = {
+        "release_id": release_id,
+        "item_id": item_id,
+        "mode": mode,
+        "spool": str(spool),
+        "database": store.url,
+        "checkpoint": None if store.checkpoint_file is None else str(store.checkpoint_file),
+        "config": msgspec.to_builtins(loaded.config),
+        "config_path": None if loaded.path is None else str(loaded.path),
+        "operator": session.operator.evidence(),
+        "lang": session.lang,
+    }
+    errors = open(spool.with_suffix(".err"), "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cockpit.supervisor"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            start_new_session=True,  # no terminal: a hangup of ours never reaches it
+            close_fds=True,
+        )
+    finally:
+        errors.close()
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(launch) + "\n")
+    proc.stdin.close()
+    lines = _lines_of(proc.stdout)
+    first = _next(lines, HANDSHAKE_S)
+    if first is None:
+        raise StepFailed(f"{item_id}: the step's supervisor did not start (see {errors.name})")
+    word, _, rest = first.partition(" ")
+    if word == "refused":
+        raise Refused(rest)
+    if word != "accepted":
+        raise StepFailed(f"{item_id}: the step's supervisor said {first!r}")
+    follower = _Follower(spool, output or _quiet)
+    if detach:
+        while (said := _next(lines, HANDSHAKE_S)) is not None:
+            if said in {"started"} or said.startswith("finished"):
+                break
+        follower.drain()
+        return _last_of(session, release_id, item_id)
+    outcome_seq: int | None = None
+    asked = False
+    while True:
+        follower.drain()
+        if cancel is not None and cancel.is_set() and not asked:
+            asked = True
+            request_cancel(session, release_id, item_id, "cancelled from the cockpit")
+        if leave is not None and leave.is_set():
+            raise Detached(item_id)
+        said = _next(lines, POLL_S)
+        if said is None and lines.done:
+            break
+        if said is not None and said.startswith("finished"):
+            outcome_seq = int(said.split()[1])
+            break
+    proc.wait()
+    follower.drain()
+    if outcome_seq is None:
+        raise StepFailed(f"{item_id}: the step's supervisor ended without an outcome (interrupted)")
+    return _judged(session, release_id, outcome_seq)
+
+
+def attach(
+    session: Session,
+    release_text: str,
+    item_id: str,
+    *,
+    output: Output,
+    leave: threading.Event | None = None,
+) -> Status:
+    """Follow a running step from its spool until its outcome (or its supervisor is gone);
+    the step's status then."""
+    checklist = load_checklist(session.store, release_text)
+    state = checklist.state(item_id)
+    if state.status is not Status.RUNNING or state.intent is None:
+        raise Refused(f"{item_id} is not running ({state.status.value})")
+    details, started_at = state.intent
+    spool = details.get("spool")
+    if not spool or not Path(spool).exists():
+        output(f"(no output here: the step runs on {details.get('host', '?')})")
+    follower = _Follower(Path(spool), output) if spool and Path(spool).exists() else None
+    while True:
+        if follower is not None:
+            follower.drain()
+        now = load_checklist(session.store, checklist.release.id).state(item_id)
+        if now.status is not Status.RUNNING or not intent_alive(details, started_at):
+            if follower is not None:
+                follower.drain()
+            return now.status if now.status is not Status.RUNNING else Status.INTERRUPTED
+        if leave is not None and leave.wait(0.25):
+            raise Detached(item_id)
+        time.sleep(0.25)
+
+
+def request_cancel(session: Session, release_id: str, item_id: str, reason: str) -> Event:
+    """Record who asked to stop the step and why, then signal its supervisor when it runs on
+    this host (a supervisor elsewhere sees the request in the log within a second)."""
+    checklist = load_checklist(session.store, release_id)
+    state = checklist.state(item_id)
+    if state.status is not Status.RUNNING or state.intent is None:
+        raise Refused(f"{item_id} is not running ({state.status.value}): nothing to cancel")
+    release = checklist.release
+    event = session.store.append(
+        NewEvent(
+            action=STEP_CANCEL_REQUESTED,
+            release_id=release.id,
+            subject=item_id,
+            reason=reason,
+            rehearsal=release.rehearsal,
+            details={"intent_seq": state.open_intent},
+        ),
+        session.operator,
+    )
+    details = state.intent[0]
+    pid = details.get("pid")
+    if details.get("host") == socket.gethostname() and isinstance(pid, int):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    return event
+
+
+# --- following ---------------------------------------------------------------------------------
+
+
+class _Lines:
+    """The supervisor's report lines, read by a thread so the follower never blocks on them."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.done = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        try:
+            for line in stream:
+                self.queue.put(line.rstrip("\n"))
+        finally:
+            self.done = True
+
+
+def _lines_of(stream: IO[str]) -> _Lines:
+    return _Lines(stream)
+
+
+def _next(lines: _Lines, wait: float) -> str | None:
+    """The next line within ``wait`` seconds; ``None`` sooner when the supervisor is gone."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return lines.queue.get(timeout=min(POLL_S, max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            if lines.done and lines.queue.empty():
+                return None
+            if time.monotonic() >= deadline:
+                return None
+
+
+class _Follower:
+    """The spool's whole lines, each passed on once."""
+
+    def __init__(self, path: Path, output: Output) -> None:
+        self.path, self.output, self.offset, self.partial = path, output, 0, ""
+
+    def drain(self) -> None:
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as spool:
+                spool.seek(self.offset)
+                chunk = spool.read()
+                self.offset = spool.tell()
+        except FileNotFoundError:
+            return
+        text = self.partial + chunk
+        *whole, self.partial = text.split("\n")
+        for line in whole:
+            self.output(line)
+
+
+def _last_of(session: Session, release_id: str, item_id: str) -> Event:
+    for ev in reversed(session.store.events(release_id=release_id)):
+        if ev.subject == item_id:
+            return ev
+    raise StepFailed(f"{item_id}: nothing recorded")
+
+
+def _judged(session: Session, release_id: str, seq: int) -> Event:
+    """The outcome event; a failure raises as the step did in-process."""
+    found = [ev for ev in session.store.events(release_id=release_id) if ev.seq == seq]
+    if not found:
+        raise StepFailed(f"the outcome #{seq} is not in the log")
+    event = found[0]
+    error = str(event.details_obj.get("error") or "")
+    if event.action == STEP_CANCELLED:
+        raise Cancelled(error or "cancelled")
+    if event.action in {STEP_FAILED, STEP_BLOCKED}:
+        raise StepFailed(error or event.action)
+    return event

@@ -1,0 +1,165 @@
+"""The step supervisor: the small process that runs one step, apart from the operator's terminal.
+
+``python -m cockpit.supervisor`` is started by :mod:`cockpit.steprun` in a session of its own
+(no controlling terminal: a dropped SSH connection, a closed terminal or the cockpit's exit sends
+it no hangup). It reads its launch (JSON, one line) on stdin, takes the step's lock
+(:mod:`cockpit.steplock`), checks again under the lock that the step may run, then runs it with
+:func:`cockpit.deploy.execute`: the intent is recorded before anything runs and the outcome
+(succeeded, failed, cancelled) after, by this process, whatever happened to the cockpit that
+started it. The step's output goes to a spool file, never to a terminal. It tells its starter
+how it goes on stdout, one line each (``refused WHY``, ``accepted PID``, ``started``,
+``finished SEQ``), and carries on alone when nobody reads them any more.
+
+SIGTERM or SIGINT, or a ``step.cancel_requested`` event in the log (from any host), cancels
+the step: the kinds stop within a second (a shell step's process group is killed) and the
+outcome is ``step.cancelled``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+# The decisions a run mode answers to (the checklist's rules are asked again under the lock).
+MODE_DECISION = {"run": "done", "resume": "resume", "redo": "redo"}
+CANCEL_POLL_S = 0.5
+
+
+class Reporter:
+    """One line at a time to the cockpit that started us, while it listens."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+    def say(self, *words: str) -> None:
+        if not self.open:
+            return
+        try:
+            sys.stdout.write(" ".join(words) + "\n")
+            sys.stdout.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.open = False  # the starter is gone (detached, hung up): go on alone
+            with contextlib.suppress(OSError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+
+
+def session_of(launch: dict[str, Any]) -> Any:
+    """The starter's session, rebuilt: the same config, log, checkpoint file and operator."""
+    import msgspec
+
+    from cockpit.config import Config, LoadedConfig
+    from cockpit.operator import Operator
+    from cockpit.session import Session
+    from cockpit.store import Store
+
+    config = msgspec.convert(launch["config"], Config)
+    path = launch.get("config_path")
+    loaded = LoadedConfig(config, None if path is None else Path(path))
+    checkpoint = launch.get("checkpoint")
+    store = Store(
+        launch["database"],
+        checkpoint_file=None if checkpoint is None else Path(checkpoint),
+        busy_timeout_ms=config.database.busy_timeout_ms,
+    )
+    return Session(
+        loaded=loaded,
+        store=store,
+        operator=Operator.from_evidence(launch["operator"]),
+        lang=str(launch.get("lang", "en")),
+    )
+
+
+def watch_for_cancel(session: Any, release_id: str, item_id: str, after: int, cancel: Any) -> None:
+    """Set ``cancel`` when the log gets a cancel request for this step (from any host)."""
+    from cockpit.vocabulary import STEP_CANCEL_REQUESTED
+
+    while not cancel.wait(CANCEL_POLL_S):
+        try:
+            asked = session.store.events(
+                release_id=release_id, after_seq=after, actions=(STEP_CANCEL_REQUESTED,)
+            )
+        except Exception:  # the database hiccuped: look again next time
+            continue
+        if any(ev.subject == item_id for ev in asked):
+            cancel.set()
+
+
+def main() -> int:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    cancel = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _sig, _frame: cancel.set())
+    report = Reporter()
+    launch = json.loads(sys.stdin.readline())
+    release_id, item_id, mode = launch["release_id"], launch["item_id"], launch["mode"]
+
+    from cockpit import deploy
+    from cockpit.checklist import load_checklist
+    from cockpit.errors import CockpitError
+    from cockpit.steplock import Holder, StepLock
+
+    session = session_of(launch)
+    store, operator = session.store, session.operator
+    since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    lock = StepLock(store, release_id, item_id)
+    holder = Holder(operator.actor, socket.gethostname(), os.getpid(), since)
+    held = lock.acquire(holder)
+    if held is not None:
+        report.say("refused", f"{item_id} is running: {held.text()}")
+        return 0
+    try:
+        checklist = load_checklist(store, release_id)
+        roles = session.loaded.config.roles
+        why = checklist.why_not(item_id, MODE_DECISION[mode], operator, roles)
+        if why is not None:
+            report.say("refused", f"{item_id}: {why}")
+            return 0
+        head = store.head()[0]
+        threading.Thread(
+            target=watch_for_cancel,
+            args=(session, release_id, item_id, head, cancel),
+            name="cancel-watch",
+            daemon=True,
+        ).start()
+        spool = open(launch["spool"], "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        report.say("accepted", str(os.getpid()))
+
+        def write(line: str) -> None:
+            spool.write(line + "\n")
+
+        try:
+            event = deploy.execute(
+                session,
+                checklist,
+                item_id,
+                mode=mode,
+                output=write,
+                cancel=cancel,
+                spool=launch["spool"],
+                on_intent=lambda: report.say("started"),
+            )
+            report.say("finished", str(event.seq))
+        except CockpitError as exc:
+            write(f"--- {exc}")
+            last = store.events(release_id=release_id, last=1)
+            report.say("finished", str(last[0].seq if last else 0))
+        finally:
+            cancel.set()  # stops the cancel watcher
+            spool.close()
+    finally:
+        lock.release()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Steps that outlive the operator: a step runs under its own supervisor process, exactly once,
+whatever happens to the cockpit that started it (real processes, real signals)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cockpit.checklist import Status
+from tests.test_deploy import PLAN, World, _cli, _wait_for, app_port  # noqa: F401 (fixture)
+from tests.test_e2e_tmux import Tmux, tmux  # noqa: F401 (fixture)
+
+SLOW = "echo run >> runs.log; sleep 3; echo 1.4.0 > version.txt; echo deployed"
+QUICK = "- echo run >> runs.log; echo {version} > version.txt; echo deployed {version}"
+
+
+def _slow(world: World, step: str = SLOW) -> None:
+    world.replan(PLAN.replace(QUICK, f"- {step}"))
+
+
+@pytest.fixture
+def world(tmp_path: Path, app_port: int) -> Iterator[World]:  # noqa: F811
+    w = World(tmp_path, app_port)
+    yield w
+    w.store.close()
+
+
+@pytest.fixture
+def pg_world(tmp_path: Path, app_port: int, pg_url: str) -> Iterator[World]:  # noqa: F811
+    w = World(tmp_path, app_port, url=pg_url)
+    yield w
+    w.store.close()
+
+
+def _started(world: World) -> dict[str, object]:
+    return [e for e in world.store.events(release_id=world.rid) if e.action == "step.started"][
+        -1
+    ].details_obj
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM, signal.SIGKILL])
+def test_the_cockpit_hung_up_or_killed_mid_step_the_step_runs_once_to_its_outcome(
+    world: World, sig: signal.Signals
+) -> None:
+    _slow(world)
+    proc = _cli(world.root, "item", "done", world.rid, "t0.deploy")
+    _wait_for(lambda: (world.root / "runs.log").exists())
+    assert world.status("t0.deploy") is Status.RUNNING
+    # While it runs, nobody starts it again: not this operator, not a resume, not a redo.
+    for action in ("done", "resume", "redo"):
+        other = _cli(world.root, "item", action, world.rid, "t0.deploy")
+        out, _ = other.communicate(timeout=60)
+        assert other.returncode == 1 and "running" in out, (action, out)
+    os.kill(proc.pid, sig)
+    proc.communicate(timeout=30)
+    assert proc.returncode != 0  # the cockpit is gone ...
+    _wait_for(lambda: world.status("t0.deploy") is Status.DONE)  # ... the step is not
+    assert world.read("runs.log").splitlines() == ["run"]  # exactly once
+    assert world.read("version.txt") == "1.4.0"
+    assert world.actions("t0.deploy") == ["step.started", "step.succeeded"]
+    # The outcome was recorded by the supervisor: the process named in the intent.
+    assert _started(world)["pid"] != proc.pid
+    verify = _cli(world.root, "audit", "verify")
+    out, _ = verify.communicate(timeout=60)
+    assert verify.returncode == 0, out
+
+
+def test_detach_returns_at_once_and_attach_follows_to_the_outcome(world: World) -> None:
+    _slow(world)
+    proc = _cli(world.root, "item", "done", world.rid, "t0.deploy", "--detach")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "cockpit item attach" in out, out
+    assert world.status("t0.deploy") is Status.RUNNING
+    attached = _cli(world.root, "item", "attach", world.rid, "t0.deploy")
+    out, _ = attached.communicate(timeout=60)
+    assert attached.returncode == 0, out
+    assert "deployed" in out and out.rstrip().endswith("t0.deploy: done")
+    assert world.read("runs.log").splitlines() == ["run"]
+
+
+def test_cancel_from_another_cockpit_is_recorded_with_who_and_why(world: World) -> None:
+    _slow(world, "echo run >> runs.log; sleep 30")
+    proc = _cli(world.root, "item", "done", world.rid, "t0.deploy", "--detach")
+    proc.communicate(timeout=60)
+    _wait_for(lambda: world.status("t0.deploy") is Status.RUNNING)
+    refused = _cli(world.root, "item", "cancel", world.rid, "t0.deploy")
+    out, _ = refused.communicate(timeout=60)
+    assert refused.returncode == 2 and "--reason" in out
+    cancel = _cli(world.root, "item", "cancel", world.rid, "t0.deploy", "--reason", "wrong image")
+    out, _ = cancel.communicate(timeout=60)
+    assert cancel.returncode == 0, out
+    _wait_for(lambda: world.status("t0.deploy") is Status.CANCELLED)
+    asked = [e for e in world.store.events(release_id=world.rid) if e.subject == "t0.deploy"]
+    assert [e.action for e in asked][-2:] == ["step.cancel_requested", "step.cancelled"]
+    assert asked[-2].reason == "wrong image" and asked[-2].actor == asked[0].actor
+
+
+def _race(world: World) -> None:
+    _slow(world)
+    first = _cli(world.root, "item", "done", world.rid, "t0.deploy")
+    second = _cli(world.root, "item", "done", world.rid, "t0.deploy")
+    outs = [p.communicate(timeout=90)[0] for p in (first, second)]
+    codes = sorted(p.returncode for p in (first, second))
+    assert codes == [0, 1], outs
+    refused = outs[0] if first.returncode == 1 else outs[1]
+    # The loser is told who holds the step (or, if it came late, that it is done).
+    assert ("is running: " in refused and "(pid " in refused) or "already done" in refused, refused
+    assert world.read("runs.log").splitlines() == ["run"]
+    assert world.actions("t0.deploy").count("step.started") == 1
+
+
+def test_two_cockpits_racing_for_a_step_on_sqlite_one_runs(world: World) -> None:
+    _race(world)
+
+
+@pytest.mark.postgres
+def test_two_cockpits_racing_for_a_step_on_postgresql_one_runs(pg_world: World) -> None:
+    _race(pg_world)
+
+
+def test_a_step_orphaned_by_the_cockpit_does_not_die_on_a_closed_pipe(world: World) -> None:
+    # Printing after its cockpit is gone used to kill the step on the closed pipe.
+    _slow(world, "echo run >> runs.log; sleep 1; for i in 1 2 3; do echo line $i; done; touch end")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cockpit", "item", "done", world.rid, "t0.deploy"],
+        cwd=world.root,
+        env={**os.environ, "COCKPIT_CONFIG": str(world.root / "cockpit.toml"), "USER": "alice"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    _wait_for(lambda: (world.root / "runs.log").exists())
+    assert proc.stdout is not None
+    proc.stdout.close()  # the terminal goes away
+    proc.kill()
+    proc.wait()
+    _wait_for(lambda: world.status("t0.deploy") is Status.DONE)
+    assert (world.root / "end").exists()
+
+
+def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
+    world: World,
+    tmux: Tmux,  # noqa: F811
+) -> None:
+    world.replan(
+        PLAN.replace(
+            'argv: [sh, -c, "echo backup > backup.txt"]',
+            'argv: [sh, -c, "echo run >> runs.log; sleep 3; echo backup > backup.txt"]',
+        )
+    )
+    cockpit = shlex.join([sys.executable, "-m", "cockpit", "--lang", "en", "open"])
+    tmux.start(
+        f"cd {shlex.quote(str(world.root))} && env TERM=xterm-256color "
+        f"COCKPIT_CONFIG={shlex.quote(str(world.root / 'cockpit.toml'))} {cockpit} "
+        f"--release {world.rid}; exec sleep 600"
+    )
+    tmux.wait_text("Timeline", timeout=30)
+    tmux.keys("d")
+    tmux.wait_text("Take a backup", timeout=20)
+    tmux.keys("Enter")
+    tmux.wait_text("Run Take a backup?", timeout=20)
+    tmux.keys("Enter")
+    _wait_for(lambda: (world.root / "runs.log").exists())
+    assert world.status("t0.backup") is Status.RUNNING
+    tmux.run("kill-server")  # the terminal and everything in it hang up
+    _wait_for(lambda: world.status("t0.backup") is Status.DONE)
+    assert world.read("runs.log").splitlines() == ["run"]
+    assert world.read("backup.txt") == "backup"
+    assert world.actions("t0.backup") == ["step.started", "step.succeeded"]
