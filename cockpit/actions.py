@@ -127,6 +127,9 @@ def decide(
         raise UsageError(f"action {action!r}: use one of {', '.join(DECISIONS)}")
     checklist = load_checklist(store, release_text)
     checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
+    if isinstance(checklist.plan.plan.item(item_id), StepItem):
+        # A step under its supervisor (on any host): refused naming who runs it and where.
+        steprun.refuse_if_running(session, checklist.release.id, item_id)
     why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
     if why:
         raise Refused(f"{item_id}: {why}")

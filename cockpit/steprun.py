@@ -98,26 +98,11 @@ def start(
         "operator": session.operator.evidence(),
         "lang": session.lang,
     }
-    errors = open(spool.with_suffix(".err"), "w", encoding="utf-8")  # noqa: SIM115
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cockpit.supervisor"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            text=True,
-            start_new_session=True,  # no terminal: a hangup of ours never reaches it
-            close_fds=True,
-        )
-    finally:
-        errors.close()
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(json.dumps(launch) + "\n")
-    proc.stdin.close()
-    lines = _lines_of(proc.stdout)
+    reap, stream = _launch(session, launch, spool.with_suffix(".err"))
+    lines = _lines_of(stream)
     first = _next(lines, HANDSHAKE_S)
     if first is None:
-        raise StepFailed(f"{item_id}: the step's supervisor did not start (see {errors.name})")
+        raise StepFailed(f"{item_id}: the step's supervisor did not start (see {spool}.err)")
     word, _, rest = first.partition(" ")
     if word == "refused":
         raise Refused(rest)
@@ -145,7 +130,7 @@ def start(
         if said is not None and said.startswith("finished"):
             outcome_seq = int(said.split()[1])
             break
-    proc.wait()
+    reap()
     follower.drain()
     if outcome_seq is None:
         raise StepFailed(f"{item_id}: the step's supervisor ended without an outcome (interrupted)")
@@ -209,6 +194,48 @@ def request_cancel(session: Session, release_id: str, item_id: str, reason: str)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGTERM)
     return event
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+
+def _launch(
+    session: Session, launch: dict[str, object], errors: Path
+) -> tuple[Callable[[], None], IO[str]]:
+    """Start the supervisor; how to reap it, and the stream of its reports.
+
+    A single-threaded cockpit (the CLI) forks it: the child has everything loaded already, so
+    the step starts within milliseconds. A cockpit with threads (the app) starts a new
+    interpreter instead, since a fork would copy locks other threads may hold."""
+    if threading.active_count() == 1 and hasattr(os, "fork"):
+        from cockpit.supervisor import forked
+
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_fd)
+            forked(session, dict(launch), write_fd, str(errors))
+        os.close(write_fd)
+
+        def reap_fork() -> None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+        return reap_fork, os.fdopen(read_fd, encoding="utf-8", errors="replace")
+    with open(errors, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cockpit.supervisor"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            start_new_session=True,  # no terminal: a hangup of ours never reaches it
+            close_fds=True,
+        )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(launch) + "\n")
+    proc.stdin.close()
+    return proc.wait, proc.stdout  # type: ignore[return-value]
 
 
 # --- following ---------------------------------------------------------------------------------

@@ -93,21 +93,20 @@ def watch_for_cancel(session: Any, release_id: str, item_id: str, after: int, ca
             cancel.set()
 
 
-def main() -> int:
+def _on_signals(cancel: threading.Event) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    cancel = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _sig, _frame: cancel.set())
-    report = Reporter()
-    launch = json.loads(sys.stdin.readline())
-    release_id, item_id, mode = launch["release_id"], launch["item_id"], launch["mode"]
 
+
+def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: Any) -> None:
+    """Take the step's lock, check again under it, run the step, record its outcome."""
     from cockpit import deploy
     from cockpit.checklist import load_checklist
     from cockpit.errors import CockpitError
     from cockpit.steplock import Holder, StepLock
 
-    session = session_of(launch)
+    release_id, item_id, mode = launch["release_id"], launch["item_id"], launch["mode"]
     store, operator = session.store, session.operator
     since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     lock = StepLock(store, release_id, item_id)
@@ -115,14 +114,14 @@ def main() -> int:
     held = lock.acquire(holder)
     if held is not None:
         report.say("refused", f"{item_id} is running: {held.text()}")
-        return 0
+        return
     try:
         checklist = load_checklist(store, release_id)
         roles = session.loaded.config.roles
         why = checklist.why_not(item_id, MODE_DECISION[mode], operator, roles)
         if why is not None:
             report.say("refused", f"{item_id}: {why}")
-            return 0
+            return
         head = store.head()[0]
         threading.Thread(
             target=watch_for_cancel,
@@ -158,7 +157,53 @@ def main() -> int:
     finally:
         lock.release()
         store.close()
+
+
+def main() -> int:
+    """``python -m cockpit.supervisor``: the launch on stdin, the reports on stdout."""
+    cancel = threading.Event()
+    _on_signals(cancel)
+    launch = json.loads(sys.stdin.readline())
+    supervise(session_of(launch), launch, Reporter(), cancel)
     return 0
+
+
+def forked(session: Any, launch: dict[str, Any], report_fd: int, errors: str) -> None:
+    """The supervisor as a fork of a single-threaded cockpit (the CLI): no new interpreter to
+    start and nothing to import, so a step starts within milliseconds. Runs in the child and
+    never returns: it leaves the cockpit's session, takes fresh handles on the log (nothing the
+    parent holds is used or closed here) and ends with ``os._exit``."""
+    code = 0
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(report_fd, 1)
+        err = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(err, 2)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        cancel = threading.Event()
+        _on_signals(cancel)
+        from cockpit.session import Session
+        from cockpit.store import Store
+
+        store = Store(
+            launch["database"],
+            checkpoint_file=None if launch["checkpoint"] is None else Path(launch["checkpoint"]),
+            busy_timeout_ms=session.loaded.config.database.busy_timeout_ms,
+        )
+        child = Session(
+            loaded=session.loaded, store=store, operator=session.operator, lang=session.lang
+        )
+        supervise(child, launch, Reporter(), cancel)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
 
 
 if __name__ == "__main__":
