@@ -120,6 +120,10 @@ def context(
     output: Output | None = None,
     cancel: threading.Event | None = None,
 ) -> StepContext:
+    """The step's context; every line it prints reaches ``output`` with the cockpit's known
+    secret values masked (:mod:`cockpit.secrets`), before it is spooled, shown or stored."""
+    from cockpit.secrets import known_secrets
+
     return StepContext(
         loaded=loaded,
         env_name=release.environment,
@@ -129,7 +133,7 @@ def context(
         version=release.version,
         operator=operator.actor,
         rehearsal=release.rehearsal,
-        output=output or quiet,
+        output=known_secrets(loaded.config).wrap(output) if output else quiet,
         cancel=cancel or threading.Event(),
     )
 

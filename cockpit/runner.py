@@ -3,6 +3,8 @@
 Every runner returns the details recorded with the outcome event and raises :class:`CheckFailed`
 (one line saying what was found) when the check or step did not pass. Callers wrap them in
 :meth:`cockpit.store.Store.write_ahead`, so the intent is in the log before anything runs.
+A ``command`` probe runs without the cockpit's secrets in its environment, its output masked
+(:mod:`cockpit.secrets`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from cockpit.plan import (
     HttpProbe,
     Probe,
 )
+from cockpit.secrets import Masker, known_secrets
 
 MAX_TAIL_LINES = 20
 
@@ -46,7 +49,9 @@ def run_probe(probe: Probe, env: EnvironmentConfig, loaded: LoadedConfig) -> dic
     if isinstance(probe, GitBranchProbe):
         return _git_branch(loaded.resolve(env.git.repo), probe.branches or env.git.branches)
     if isinstance(probe, CommandProbe):
-        return _command(list(probe.argv), probe.timeout, loaded.base_dir)
+        return _command(
+            list(probe.argv), probe.timeout, loaded.base_dir, known_secrets(loaded.config)
+        )
     if isinstance(probe, HttpProbe):
         return _http(probe.url, probe.status, probe.timeout)
     if isinstance(probe, FileExistsProbe):
@@ -94,10 +99,11 @@ def _git_branch(path: Path, allowed: list[str]) -> dict[str, Any]:
     return {"repo": str(path), "branch": branch, "head": repo.head.commit.hexsha}
 
 
-def _command(argv: list[str], timeout: float, cwd: Path) -> dict[str, Any]:
+def _command(argv: list[str], timeout: float, cwd: Path, known: Masker) -> dict[str, Any]:
     lines: list[str] = []
-    code = run_process(argv, timeout, cwd, lines.append).code
-    tail = [redact_text(line) for line in lines[-MAX_TAIL_LINES:]]
+    env = known.scrubbed_env(os.environ, ())
+    code = run_process(argv, timeout, cwd, lines.append, env=env).code
+    tail = [redact_text(known.mask(line)) for line in lines[-MAX_TAIL_LINES:]]
     if code != 0:
         last = tail[-1] if tail else "no output"
         raise CheckFailed(f"{argv[0]} exited {code}: {last}")

@@ -47,6 +47,7 @@ from cockpit.events import (
     verify_rows,
 )
 from cockpit.operator import Operator
+from cockpit.secrets import Masker, process_masker
 from cockpit.urls import redact_url
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
@@ -64,13 +65,15 @@ class Store:
     """The event log behind one database URL.
 
     ``sqlite_pragmas`` are extra pragmas set on each SQLite connection (tests use
-    ``max_page_count`` to simulate a full disk).
+    ``max_page_count`` to simulate a full disk). ``masker`` masks known secret values in every
+    event's subject, reason and details (default: this process's, :mod:`cockpit.secrets`).
     """
 
     url: str
     checkpoint_file: Path | None = None
     busy_timeout_ms: int = 10_000
     sqlite_pragmas: dict[str, Any] = field(default_factory=dict)
+    masker: Masker = field(default_factory=process_masker, repr=False)
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _checkpoint: CheckpointFile | None = field(default=None, init=False, repr=False)
 
@@ -158,7 +161,7 @@ class Store:
 
     def append_many(self, batch: Sequence[NewEvent], operator: Operator) -> list[Event]:
         """Record events in one transaction (all or none), then write the checkpoint."""
-        prepared = []
+        prepared, mask = [], self.masker.mask
         for new in batch:
             validate_new(new)
             if operator.acting_as is not None and not new.rehearsal:
@@ -166,7 +169,8 @@ class Store:
                     f"COCKPIT_AS={operator.acting_as.value} is for rehearsals only: "
                     f"{new.action} is not a rehearsal event; unset it"
                 )
-            prepared.append((new, canonical(redact(dict(new.details))).decode("utf-8")))
+            masked = redact(self.masker.mask_value(dict(new.details)))
+            prepared.append((new, canonical(masked).decode("utf-8")))
         evidence = canonical(operator.evidence()).decode("utf-8")
         stored: list[Event] = []
         try:
@@ -183,9 +187,9 @@ class Store:
                         "recorded_at": now_utc(),
                         "release_id": new.release_id,
                         "action": new.action,
-                        "subject": None if new.subject is None else redact_text(new.subject),
+                        "subject": None if new.subject is None else redact_text(mask(new.subject)),
                         "outcome": new.outcome,
-                        "reason": None if new.reason is None else redact_text(new.reason),
+                        "reason": None if new.reason is None else redact_text(mask(new.reason)),
                         "details": details,
                         "rehearsal": bool(new.rehearsal),
                         "actor": operator.actor,

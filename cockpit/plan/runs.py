@@ -36,11 +36,14 @@ class ShellRun(_Run, frozen=True, kw_only=True, tag="shell"):
 
     ``check_argv`` (optional) exits 0 when the step's effect is already there: it is how an
     interrupted shell step is re-checked. ``undo_argv`` (optional) reverses it in a rollback.
+    ``inherit`` names the cockpit's environment variables the program gets even though they hold
+    secrets (see :mod:`cockpit.secrets`); the rest of those are left out.
     """
 
     argv: list[Arg]
     timeout: Seconds
     env: dict[EnvVarName, str] = msgspec.field(default_factory=dict)
+    inherit: list[EnvVarName] = msgspec.field(default_factory=list)
     cwd: str = ""
     check_argv: list[Arg] = msgspec.field(default_factory=list)
     undo_argv: list[Arg] = msgspec.field(default_factory=list)

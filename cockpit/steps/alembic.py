@@ -3,8 +3,10 @@
 The command is the environment's ``alembic.command`` (an argv list, e.g. ``["alembic"]`` or
 ``["poetry", "run", "alembic", "-c", "alembic.ini"]``) in ``alembic.cwd``; the database URL
 reaches the application only through the environment variable named by
-``alembic.database_url_env``, inherited from the cockpit's environment. Its value is never shown,
-recorded or put in a message: every line the command prints has it replaced by ``$NAME``.
+``alembic.database_url_env``, passed on from the cockpit's environment (the cockpit's other
+secrets are left out, :mod:`cockpit.secrets`). Its value is never shown, recorded or put in a
+message: every line the command prints has it replaced by ``$NAME``, and any other known secret
+value by ``***``.
 
 - status: one ``history --indicate-current -r base:heads`` gives the current revision(s), the
   heads and the pending revisions (those that are not the current revision or its ancestors);
@@ -31,6 +33,7 @@ from typing import Any
 from cockpit.events import redact_text
 from cockpit.plan.runs import AlembicRun
 from cockpit.runner import MAX_TAIL_LINES, CheckFailed, run_process
+from cockpit.secrets import known_secrets
 from cockpit.steps.base import (
     Cancelled,
     Preview,
@@ -254,7 +257,8 @@ class AlembicStep(StepKind):
                 f"{name} is not set: export the database URL for environment {ctx.env_name} "
                 "(alembic.database_url_env in cockpit.toml), or set alembic.database_url"
             )
-        env = {**os.environ, name: secret}
+        known = known_secrets(ctx.loaded.config)
+        env = {**known.scrubbed_env(os.environ, ()), name: secret}
         command = [ctx.render(arg) for arg in alembic.command]
         if not command:
             raise StepFailed(f"environment {ctx.env_name}: alembic.command is empty (cockpit.toml)")
@@ -269,7 +273,7 @@ class AlembicStep(StepKind):
         def take(line: str) -> None:
             for value in hidden:
                 line = line.replace(value, f"${name}")
-            line = redact_text(line)
+            line = redact_text(known.mask(line))
             result.lines.append(line)
             emit(line)
 

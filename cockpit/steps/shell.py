@@ -1,6 +1,10 @@
 """The ``shell`` step kind: run a program from an argv list (never a shell string), with the
 step's environment variables over the cockpit's, in its working directory, streaming its output.
 
+The cockpit's own secrets (:mod:`cockpit.secrets`: the database URL, AWS keys, metrics tokens)
+are left out of the program's environment unless the step names them in ``inherit`` or sets them
+in ``env``; every known secret value is masked in what it prints, streamed and recorded alike.
+
 Each argv element is rendered on its own (``{version}``, ``{release}``, ``{env}``), so a value
 such as ``x; rm -rf /`` stays one argument and never becomes shell syntax. The process runs in its
 own process group: the timeout and a cancel kill the whole group, children included.
@@ -11,7 +15,6 @@ reverses it in a rollback.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import time
 from collections.abc import Callable
@@ -21,6 +24,7 @@ from typing import Any
 from cockpit.events import redact_text
 from cockpit.plan.runs import ShellRun
 from cockpit.runner import MAX_TAIL_LINES, CheckFailed, run_process
+from cockpit.secrets import MASK, Masker, known_secrets, secret_name
 from cockpit.steps.base import (
     Cancelled,
     Preview,
@@ -31,14 +35,7 @@ from cockpit.steps.base import (
     StepTimeout,
 )
 
-# Environment variable names whose values are never shown.
-_SECRET_NAME_RE = re.compile(r"TOKEN|SECRET|PASSW(?:OR)?D|KEY|CREDENTIAL", re.I)
-MASK = "***"
-
-
-def secret_name(name: str) -> bool:
-    """Whether an environment variable's name says it holds a secret (its value is masked)."""
-    return bool(_SECRET_NAME_RE.search(name))
+__all__ = ["MASK", "ShellStep", "secret_name"]
 
 
 class ShellStep(StepKind):
@@ -49,9 +46,10 @@ class ShellStep(StepKind):
         argv = self._argv(spec.argv, ctx)
         cwd = self._cwd(spec, ctx)
         env = self._env_overrides(spec, ctx)
+        known = known_secrets(ctx.loaded.config)
         shown = redact_text(shlex.join(argv))
         lines = [f"$ {shown}", f"cwd: {cwd}"]
-        lines += [f"env: {name}={self._shown_value(name, value)}" for name, value in env.items()]
+        lines += [f"env: {name}={_shown_value(name, value, known)}" for name, value in env.items()]
         lines.append(f"timeout: {spec.timeout:g} s (the process group is killed)")
         if spec.check_argv:
             lines.append(f"re-check: {redact_text(shlex.join(self._argv(spec.check_argv, ctx)))}")
@@ -117,10 +115,6 @@ class ShellStep(StepKind):
     def _env_overrides(spec: ShellRun, ctx: StepContext) -> dict[str, str]:
         return {name: ctx.render(value) for name, value in spec.env.items()}
 
-    @staticmethod
-    def _shown_value(name: str, value: str) -> str:
-        return MASK if secret_name(name) else redact_text(value)
-
     def _execute(
         self,
         argv: list[str],
@@ -137,14 +131,15 @@ class ShellStep(StepKind):
         if not cwd.is_dir():
             raise StepFailed(f"{argv[0]}: working directory {cwd} does not exist (cwd of the step)")
         overrides = self._env_overrides(spec, ctx)
-        env = {**os.environ, **overrides}
-        hide = _secret_values(overrides)
+        known = known_secrets(ctx.loaded.config)
+        known = known.with_values(v for n, v in overrides.items() if _hidden(n, known))
+        env = {**known.scrubbed_env(os.environ, spec.inherit), **overrides}
         timeout = min(spec.timeout, ctx.remaining())
         lines: list[str] = []
         emit: Callable[[str], None] = ctx.output if stream else (lambda _line: None)
 
         def take(line: str) -> None:
-            clean = _mask(redact_text(line), hide)
+            clean = redact_text(known.mask(line))
             lines.append(clean)
             del lines[:-MAX_TAIL_LINES]
             emit(clean)
@@ -170,13 +165,10 @@ def _last(tail: list[str]) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def _secret_values(env: dict[str, str]) -> list[str]:
-    """Values of the step's secret-looking variables, longest first, to mask in its output."""
-    found = {value for name, value in env.items() if secret_name(name) and len(value) >= 4}
-    return sorted(found, key=len, reverse=True)
+def _hidden(name: str, known: Masker) -> bool:
+    """Whether the step's own variable ``name`` holds a secret: its value is never shown."""
+    return secret_name(name) or known.secret(name)
 
 
-def _mask(text: str, values: list[str]) -> str:
-    for value in values:
-        text = text.replace(value, MASK)
-    return text
+def _shown_value(name: str, value: str, known: Masker) -> str:
+    return MASK if _hidden(name, known) else redact_text(known.mask(value))
