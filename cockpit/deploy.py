@@ -40,6 +40,7 @@ from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
 from cockpit.operator import Operator
 from cockpit.plan import StepItem, StepRun, TagRun
+from cockpit.secrets import known_secrets
 from cockpit.session import Session
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, kind_for
 from cockpit.vocabulary import (
@@ -122,8 +123,6 @@ def context(
 ) -> StepContext:
     """The step's context; every line it prints reaches ``output`` with the cockpit's known
     secret values masked (:mod:`cockpit.secrets`), before it is spooled, shown or stored."""
-    from cockpit.secrets import known_secrets
-
     return StepContext(
         loaded=loaded,
         env_name=release.environment,
@@ -190,7 +189,8 @@ def execute(
     info = step_info(loaded, checklist, item_id)
     assert info.kind is not None
     kind, run = info.kind, info.run
-    out = output or quiet
+    # What the step prints and what the engine says of it (the summary, a re-check), masked.
+    out = known_secrets(loaded.config).wrap(output) if output else quiet
     ctx = context(loaded, checklist.release, item_id, operator, output=out, cancel=cancel)
     timeout = float(run.timeout)  # type: ignore[union-attr]
     base, details = _base(checklist, item_id), _details(checklist, info)
