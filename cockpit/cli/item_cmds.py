@@ -23,7 +23,7 @@ def cmd_item(cmd: Command) -> int:
     from cockpit.steprun import Detached
 
     args = cmd.args
-    if args.action in FOLLOWING:
+    if args.decision in FOLLOWING:
         return _follow(cmd)
     cancel, leave = threading.Event(), threading.Event()
     left: list[int] = []
@@ -55,7 +55,7 @@ def cmd_item(cmd: Command) -> int:
             cmd.session,
             args.release,
             args.item,
-            args.action,
+            args.decision,
             reason=args.reason,
             override=args.override,
             output=lambda line: cmd.print_line("  | " + line),
@@ -93,7 +93,7 @@ def _follow(cmd: Command) -> int:
 
     args = cmd.args
     release_id = find_release_id(cmd.session.store, args.release)
-    if args.action == "cancel":
+    if args.decision == "cancel":
         if not (args.reason and args.reason.strip()):
             raise UsageError("cancel: say why with --reason")
         ev = request_cancel(cmd.session, release_id, args.item, args.reason.strip())
@@ -148,7 +148,7 @@ def register(sub: Any) -> None:
         "do, skip, approve or reject a checklist item; resume or redo an interrupted step; "
         "attach to or cancel a running step",
     )
-    p.add_argument("action", choices=(*DECISIONS, *FOLLOWING))
+    p.add_argument("decision", metavar="ACTION", choices=(*DECISIONS, *FOLLOWING))
     p.add_argument("release", metavar="RELEASE")
     p.add_argument("item", metavar="ITEM", help="item id, e.g. t14.requirements")
     p.add_argument("--reason", help="why (required to skip or reject)")
