@@ -5,7 +5,8 @@ No API server can be installed here (see shared/TESTING.md), so this threaded HT
 real ``kubectl`` (``rollout status``, ``rollout history``, ``rollout undo``):
 
 - discovery: ``/version``, ``/api``, ``/apis``, ``/api/v1``, ``/apis/apps``, ``/apis/apps/v1``;
-- Namespaces, Pods, ConfigMaps (core/v1), Deployments and ReplicaSets (apps/v1): GET, LIST
+- Namespaces, Pods, ConfigMaps (core/v1; an ``immutable`` one refuses a change of its data),
+  Deployments and ReplicaSets (apps/v1): GET, LIST
   (``labelSelector``, ``fieldSelector=metadata.name=...``), POST, PUT, DELETE, PATCH
   (strategic-merge for the shapes a release uses, JSON merge patch, JSON patch), ``dryRun=All``
   (the answer without persisting), and ``watch=true`` answered with chunked JSON lines from a
@@ -394,6 +395,25 @@ class KubeAPI:
                 res, namespace, name, body, "application/strategic-merge-patch+json", False
             )
 
+    def merge_patch(self, resource: str, name: str, body: Obj, namespace: str = "default") -> Obj:
+        """A JSON merge patch as ``kubectl patch --type merge`` sends, without HTTP (a person
+        changing an object by hand)."""
+        with self._cond:
+            return self._patch(
+                RESOURCES[resource], namespace, name, body, "application/merge-patch+json", False
+            )
+
+    def delete(self, resource: str, name: str, namespace: str = "default") -> None:
+        """Delete as a DELETE would (what it owns too), without HTTP."""
+        with self._cond:
+            self._delete(RESOURCES[resource], namespace, name, False)
+
+    def writes(self) -> list[Seen]:
+        """Every request that asks to change something (dry runs too): PATCH, PUT, POST,
+        DELETE."""
+        with self._cond:
+            return [r for r in self.requests if r.method in {"PATCH", "PUT", "POST", "DELETE"}]
+
     # --- the store -----------------------------------------------------------------------------
 
     def _timestamp(self) -> str:
@@ -505,6 +525,16 @@ class KubeAPI:
         if "status" in old:
             # The main resource never writes status (that is the status subresource).
             new["status"] = copy.deepcopy(old["status"])
+        if res.plural == "configmaps" and old.get("immutable"):
+            # ValidateConfigMapUpdate: an immutable ConfigMap keeps its data and stays immutable.
+            for key in ("data", "binaryData", "immutable"):
+                if _canonical(new.get(key)) != _canonical(old.get(key)):
+                    raise ApiError(
+                        422,
+                        "Invalid",
+                        f'ConfigMap "{old_meta["name"]}" is invalid: {key}: Forbidden: field is '
+                        "immutable when `immutable` is set",
+                    )
         if res.plural == "deployments":
             _default_deployment(new)
             _validate_deployment(new)

@@ -585,22 +585,110 @@ def test_several_deployments_are_patched_and_watched_together(api: KubeAPI, env:
     assert len([r for r in api.requests if r.watch]) == 1  # one watch for the namespace
 
 
-def test_a_paused_deployment_is_shown_in_the_preview_and_fails_the_run(
-    api: KubeAPI, env: Env
+PAUSED = (
+    "deployment/api in namespace app is paused: refused before any change; resume it with "
+    "kubectl rollout resume deployment/api -n app, or set resume_paused: true on the step"
+)
+APPLY_BOTH = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-config}
+data: {LOG_LEVEL: info, RELEASE: "{version}"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, labels: {app: api}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: registry.example.com/api:{version}
+        envFrom:
+        - configMapRef: {name: app-config}
+"""
+
+
+@pytest.mark.parametrize("action", ["set_image", "restart", "apply"])
+def test_a_paused_deployment_is_refused_before_any_write(
+    api: KubeAPI, env: Env, tmp_path: Path, action: str
 ) -> None:
-    deploy_api(api, paused=True)
+    deploy_api(api)
+    api.patch_deployment("api", {"spec": {"paused": True}}, namespace=NS)
     api.start_controller()
-    shown = STEP.preview(SET_IMAGE, env.ctx())
-    assert shown.lines[0] == (
-        "deployment/api: paused; its rollout will not start until it is resumed "
-        "(kubectl rollout resume deployment/api)"
-    )
+    (tmp_path / "both.yaml").write_text(APPLY_BOTH, encoding="utf-8")
+    spec = {
+        "set_image": SET_IMAGE,
+        "restart": KubernetesRun(action="restart"),
+        "apply": KubernetesRun(action="apply", manifest="both.yaml"),
+    }[action]
+    before = api.get("deployments", "api", NS)
+
+    shown = STEP.preview(spec, env.ctx())
+    assert shown.lines[:2] == [PAUSED, "the run will refuse before any write"]
+    assert shown.calls == []
+    assert shown.summary.endswith(": refused, deployment/api paused")
     with pytest.raises(StepFailed) as err:
-        STEP.run(SET_IMAGE, env.ctx(), {})
-    assert str(err.value) == (
-        "deployment/api in namespace app: paused, so the rollout cannot finish; resume it "
-        "(kubectl rollout resume deployment/api) and run again"
+        STEP.run(spec, env.ctx(), outcome := {})
+    assert str(err.value) == PAUSED
+    assert outcome == {}  # nothing for a rollback to undo
+    found = STEP.recheck(spec, env.ctx(), {})
+    assert not found.done and PAUSED in found.text
+
+    # Not one request that changes anything, not even a dry run.
+    assert api.writes() == []
+    assert api.get("deployments", "api", NS)["spec"] == before["spec"]
+    assert not api.items("configmaps", NS)
+
+
+def test_resume_paused_resumes_rolls_out_and_undo_pauses_again(api: KubeAPI, env: Env) -> None:
+    deploy_api(api)
+    api.patch_deployment("api", {"spec": {"paused": True}}, namespace=NS)
+    api.start_controller()
+    spec = KubernetesRun(
+        action="set_image", image="registry.example.com/api:{version}", resume_paused=True
     )
+    shown = STEP.preview(spec, env.ctx())
+    assert shown.lines[0] == (
+        "deployment/api: paused; the step resumes it (spec.paused = false) with its change and "
+        "watches the rollout; undo pauses it again"
+    )
+    assert "-  paused: true" in shown.lines and "+  paused: false" in shown.lines
+    assert shown.state["deployments"]["api"]["paused"] is True
+    done: dict[str, Any] = {}
+
+    STEP.run(spec, env.ctx(), done)
+    STEP.verify(spec, env.ctx(), done)
+
+    assert env.lines[0] == (
+        f"deployment/api: set image api {OLD} -> {NEW}; resume (spec.paused = false) (PATCH done)"
+    )
+    assert env.lines[-1] == 'deployment "api" successfully rolled out'
+    (patch,) = [r for r in api.requests if r.method == "PATCH" and not r.dry_run]
+    assert patch.body["spec"]["paused"] is False  # one patch: the image and the resume
+    assert done["deployments"]["api"]["resumed"] is True
+    dep = api.get("deployments", "api", NS)
+    assert not dep["spec"].get("paused") and rollout_status(dep).done
+    assert STEP.undo_summary(spec, env.ctx(), done) == (
+        f"deployment/api back to revision 1 (api={OLD}), then paused again"
+    )
+    env.lines.clear()
+    outcome: dict[str, Any] = {}
+
+    STEP.undo(spec, env.ctx(), done, outcome)
+
+    assert env.lines[0] == "deployment/api: rolled back to revision 1"
+    assert env.lines[-1] == "deployment/api: paused again, as before the step"
+    dep = api.get("deployments", "api", NS)
+    assert dep["spec"]["paused"] is True
+    assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == OLD
+    # Rolled back to the end first, then paused: every pod runs the old image.
+    assert {c["image"] for p in api.items("pods", NS) for c in p["spec"]["containers"]} == {OLD}
+    wait_for(lambda: rollout_status(api.get("deployments", "api", NS)).done)
+    assert outcome["deployments"]["api"]["paused"] is True
 
 
 def test_container_is_chosen_by_image_repository_or_named(api: KubeAPI, env: Env) -> None:
@@ -1020,10 +1108,9 @@ def test_apply_creates_or_patches_a_configmap_and_undo_restores_it(
         "PATCH v1 namespaces/app/configmaps/app-config (merge-patch) "
         '{"data":{"LOG_LEVEL":"info","RELEASE":"1.4.0","OLD_FLAG":null}}'
     ]
-    assert shown.state["configmaps"]["app-config"] == {
-        "exists": True,
-        "data": {"LOG_LEVEL": "debug", "OLD_FLAG": "1"},
-    }
+    seen = shown.state["configmaps"]["app-config"]
+    assert seen["exists"] and seen["source"] == "manifest"
+    assert seen["data"] == {"LOG_LEVEL": "debug", "OLD_FLAG": "1"}
     done = {}
     STEP.run(apply, env.ctx(), done)
     assert api.get("configmaps", "app-config", NS)["data"] == {
@@ -1038,6 +1125,246 @@ def test_apply_creates_or_patches_a_configmap_and_undo_restores_it(
         "OLD_FLAG": "1",
     }
     assert outcome["configmaps"] == {"app-config": "restored its 2 previous keys"}
+
+
+# --- the configuration the pod template reads, captured and restored -----------------------------
+
+SECRETS = ("db-password", "api-token", "tls-bundle", "certs")
+LOGO = "iVBORw0KGgo="  # base64
+
+
+def configmap(api: KubeAPI, name: str, **fields: Any) -> dict[str, Any]:
+    labels = fields.pop("labels", None)
+    meta: dict[str, Any] = {"name": name, "namespace": NS, **({"labels": labels} if labels else {})}
+    return api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, **fields})
+
+
+def deploy_configured(api: KubeAPI) -> None:
+    """deployment/api reading configmap/app-config (envFrom), app-files (a volume), flags (a
+    projected volume's source, optional, absent), app-env (an init container's env key), and
+    Secrets in each of those places."""
+    api.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "api", "namespace": NS, "labels": {"app": "api"}},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "api"}},
+                "template": {
+                    "metadata": {"labels": {"app": "api"}},
+                    "spec": {
+                        "initContainers": [
+                            {
+                                "name": "migrate",
+                                "image": "registry.example.com/migrate:1",
+                                "env": [
+                                    {
+                                        "name": "MODE",
+                                        "valueFrom": {
+                                            "configMapKeyRef": {"name": "app-env", "key": "MODE"}
+                                        },
+                                    }
+                                ],
+                            }
+                        ],
+                        "containers": [
+                            {
+                                "name": "api",
+                                "image": OLD,
+                                "envFrom": [
+                                    {"configMapRef": {"name": "app-config"}},
+                                    {"secretRef": {"name": "db-password"}},
+                                ],
+                                "env": [
+                                    {
+                                        "name": "TOKEN",
+                                        "valueFrom": {
+                                            "secretKeyRef": {"name": "api-token", "key": "t"}
+                                        },
+                                    }
+                                ],
+                            }
+                        ],
+                        "volumes": [
+                            {"name": "files", "configMap": {"name": "app-files"}},
+                            {
+                                "name": "bundle",
+                                "projected": {
+                                    "sources": [
+                                        {"configMap": {"name": "flags", "optional": True}},
+                                        {"secret": {"name": "tls-bundle"}},
+                                    ]
+                                },
+                            },
+                            {"name": "certs", "secret": {"secretName": "certs"}},
+                        ],
+                    },
+                },
+            },
+        }
+    )
+    api.settle()
+
+
+def test_undo_brings_back_the_configuration_with_the_image(
+    api: KubeAPI, env: Env, tmp_path: Path
+) -> None:
+    configmap(api, "app-config", data={"LOG_LEVEL": "debug", "OLD_FLAG": "1"}, labels={"t": "a"})
+    configmap(api, "app-files", data={"nginx.conf": "worker 1;"}, binaryData={"logo.png": LOGO})
+    configmap(api, "app-env", data={"MODE": "safe"}, immutable=True)
+    deploy_configured(api)
+    api.start_controller()
+    (tmp_path / "both.yaml").write_text(APPLY_BOTH, encoding="utf-8")
+    apply = KubernetesRun(action="apply", manifest="both.yaml")
+
+    shown = STEP.preview(apply, env.ctx())
+
+    captured = shown.state["configmaps"]
+    assert sorted(captured) == ["app-config", "app-env", "app-files", "flags"]
+    assert captured["app-config"]["source"] == "manifest"
+    assert captured["app-files"]["source"] == "template"
+    assert captured["app-files"]["data"] == {"nginx.conf": "worker 1;"}
+    assert captured["app-files"]["binaryData"] == {"logo.png": LOGO}
+    assert captured["flags"] == {"source": "template", "exists": False}
+    assert shown.lines[-1] == (
+        "captured for undo: configmap/app-config (2 keys), configmap/app-env (1 key), "
+        "configmap/app-files (2 keys), configmap/flags (absent)"
+    )
+    STEP.run(apply, env.ctx(), done := {})
+    STEP.verify(apply, env.ctx(), done)
+    applied = api.get("configmaps", "app-config", NS)["data"]
+    assert applied == {"LOG_LEVEL": "info", "RELEASE": "1.4.0"}
+    # Meanwhile, by hand: app-files edited, flags created, app-env replaced (it is immutable).
+    api.merge_patch("configmaps", "app-files", {"data": {"nginx.conf": "worker 8;"}}, NS)
+    configmap(api, "flags", data={"beta": "on"})
+    api.delete("configmaps", "app-env", NS)
+    configmap(api, "app-env", data={"MODE": "fast"}, immutable=True)
+    rv = api.get("configmaps", "app-files", NS)["metadata"]["resourceVersion"]
+    env_rv = api.get("configmaps", "app-env", NS)["metadata"]["resourceVersion"]
+    assert STEP.undo_summary(apply, env.ctx(), done) == (
+        "configmap/app-config: restore its 2 previous keys; "
+        "configmap/app-env: restore its 1 previous key; "
+        "configmap/app-files: restore its 2 previous keys; "
+        "configmap/flags: did not exist before, left as it is; "
+        f"deployment/api back to revision 1 (api={OLD})"
+    )
+    env.lines.clear()
+    outcome: dict[str, Any] = {}
+
+    STEP.undo(apply, env.ctx(), done, outcome)
+
+    assert api.get("configmaps", "app-config", NS)["data"] == {
+        "LOG_LEVEL": "debug",
+        "OLD_FLAG": "1",
+    }
+    assert api.get("configmaps", "app-config", NS)["metadata"]["labels"] == {"t": "a"}
+    files = api.get("configmaps", "app-files", NS)
+    assert files["data"] == {"nginx.conf": "worker 1;"}
+    assert files["binaryData"] == {"logo.png": LOGO}
+    app_env = api.get("configmaps", "app-env", NS)
+    assert app_env["data"] == {"MODE": "safe"} and app_env["immutable"] is True
+    assert api.get("configmaps", "flags", NS)["data"] == {"beta": "on"}
+    dep = api.get("deployments", "api", NS)
+    assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == OLD
+    assert rollout_status(dep).done
+    # The ConfigMaps first (the pods of the rollback read them), changes made since named.
+    assert env.lines[:4] == [
+        "configmap/app-config: restored its 2 previous keys",
+        "configmap/app-env: restored its 1 previous key; it was changed since the step "
+        f"(resourceVersion {done['configmaps']['app-env']['left_at']}, now {env_rv})",
+        "configmap/app-files: restored its 2 previous keys; it was changed since the step "
+        f"(resourceVersion {done['configmaps']['app-files']['left_at']}, now {rv})",
+        "configmap/flags: left as it is: it did not exist before the step, which did not create it",
+    ]
+    assert env.lines[4] == "deployment/api: rolled back to revision 1"
+    writes = [r for r in api.writes() if r.resource == "configmaps" and not r.dry_run]
+    assert [(r.method, r.name or r.body["metadata"]["name"]) for r in writes] == [
+        ("PATCH", "app-config"),  # the step
+        ("PUT", "app-config"),  # undo
+        ("DELETE", "app-env"),
+        ("POST", "app-env"),
+        ("PUT", "app-files"),
+    ]
+    # No Secret was read, nor written down anywhere.
+    assert not [r for r in api.requests if "secrets" in r.path]
+    recorded = json.dumps([shown.state, done, outcome])
+    assert not [name for name in SECRETS if name in recorded]
+
+
+def test_a_configmap_over_the_capture_limit_is_left_out_and_the_step_goes_on(
+    api: KubeAPI, env: Env
+) -> None:
+    big = {"payload": "x" * (300 * 1024)}
+    configmap(api, "app-files", data=big)
+    configmap(api, "app-config", data={"blob": "y" * (250 * 1024)})  # under the limit
+    configmap(api, "app-env", data={"MODE": "safe"})
+    deploy_configured(api)
+    api.start_controller()
+
+    shown = STEP.preview(SET_IMAGE, env.ctx())
+
+    files = shown.state["configmaps"]["app-files"]
+    assert "data" not in files and files["skipped"].startswith("300.1 KiB, over the 256 KiB")
+    assert shown.state["configmaps"]["app-config"]["data"] == {"blob": "y" * (250 * 1024)}
+    skipped = (
+        "configmap/app-files: not captured for undo (300.1 KiB, over the 256 KiB capture "
+        "limit); undo will not restore it"
+    )
+    assert skipped in shown.lines
+    assert len(json.dumps(shown.state)) < 260 * 1024
+    done: dict[str, Any] = {}
+    STEP.run(SET_IMAGE, env.ctx(), done)
+    assert env.lines[0] == skipped
+    assert env.lines[-1] == 'deployment "api" successfully rolled out'
+    assert len(json.dumps(done)) < 260 * 1024
+    api.merge_patch("configmaps", "app-files", {"data": {"payload": "changed"}}, NS)
+    api.merge_patch("configmaps", "app-config", {"data": {"blob": "changed"}}, NS)
+    assert "configmap/app-files: not captured (300.1 KiB" in STEP.undo_summary(
+        SET_IMAGE, env.ctx(), done
+    )
+    outcome: dict[str, Any] = {}
+
+    STEP.undo(SET_IMAGE, env.ctx(), done, outcome)
+
+    assert outcome["configmaps"]["app-files"] == (
+        "not restored: it was not captured (300.1 KiB, over the 256 KiB capture limit)"
+    )
+    assert api.get("configmaps", "app-files", NS)["data"] == {"payload": "changed"}
+    assert api.get("configmaps", "app-config", NS)["data"] == {"blob": "y" * (250 * 1024)}
+    dep = api.get("deployments", "api", NS)
+    assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == OLD
+
+
+def test_configmaps_are_restored_from_the_intent_and_from_records_of_before(
+    api: KubeAPI, env: Env
+) -> None:
+    configmap(api, "app-config", data={"LOG_LEVEL": "debug"})
+    configmap(api, "app-files", data={"nginx.conf": "worker 1;"})
+    configmap(api, "app-env", data={"MODE": "safe"})
+    deploy_configured(api)
+    intent_state = STEP.preview(SET_IMAGE, env.ctx()).state
+    api.start_controller()
+    STEP.run(SET_IMAGE, env.ctx(), {})
+    api.merge_patch("configmaps", "app-config", {"data": {"LOG_LEVEL": "trace"}}, NS)
+    # A step found done when resumed: undo reads the state its intent recorded.
+    done = {"resumed": True, "state_before": intent_state}
+    outcome: dict[str, Any] = {}
+    STEP.undo(SET_IMAGE, env.ctx(), done, outcome)
+    assert api.get("configmaps", "app-config", NS)["data"] == {"LOG_LEVEL": "debug"}
+    assert outcome["configmaps"]["app-config"].startswith(
+        "restored its 1 previous key; it was changed since the step"
+    )
+    assert outcome["deployments"]["api"]["images"] == {"api": OLD}
+    # An outcome recorded before captures existed: data only, labels and annotations kept.
+    api.merge_patch("configmaps", "app-env", {"data": {"MODE": "fast"}}, NS)
+    older = {"configmaps": {"app-env": {"created": False, "previous_data": {"MODE": "safe"}}}}
+    assert STEP.undo_summary(SET_IMAGE, env.ctx(), older) == (
+        "configmap/app-env: restore its 1 previous key"
+    )
+    STEP.undo(SET_IMAGE, env.ctx(), older, outcome := {})
+    assert api.get("configmaps", "app-env", NS)["data"] == {"MODE": "safe"}
+    assert outcome["configmaps"] == {"app-env": "restored its 1 previous key"}
 
 
 def test_apply_a_deployment_manifest_rolls_out_once(api: KubeAPI, env: Env, tmp_path: Path) -> None:

@@ -66,6 +66,9 @@ class KubernetesRun(_Run, frozen=True, kw_only=True, tag="kubernetes"):
     every container whose image has the same repository) of each of ``deployments`` (empty: the
     environment's ``kubernetes.deployments``). ``apply``: the manifest file ``manifest`` (a
     ConfigMap or a Deployment, YAML). ``restart``: ``kubectl rollout restart``.
+
+    A paused Deployment is refused before any write, unless ``resume_paused``: then the step
+    resumes it (``spec.paused: false``) with its change, and undo pauses it again.
     """
 
     action: Literal["set_image", "apply", "restart"]
@@ -73,6 +76,7 @@ class KubernetesRun(_Run, frozen=True, kw_only=True, tag="kubernetes"):
     image: str = ""
     container: str = ""
     manifest: str = ""
+    resume_paused: bool = False
     timeout: Seconds = 600.0
 
 

@@ -5,6 +5,9 @@
 - :mod:`.api`: the client of one environment's cluster and the API calls a step makes;
 - :mod:`.watch`: a rollout followed to its verdict;
 - :mod:`.changes`: what a step would change now, and the diff a person reviews;
+- :mod:`.configmaps`: the ConfigMaps captured before a change and put back by undo;
+- :mod:`.planning`: a step's plan and the state before it, read before any write (a paused
+  Deployment refused or resumed);
 - :mod:`.undo`: ``kubectl rollout undo`` and ``kubectl rollout history``;
 - :mod:`.step`: :class:`~cockpit.steps.kubernetes.step.KubernetesStep`, registered in
   :data:`cockpit.steps.base.KINDS`.

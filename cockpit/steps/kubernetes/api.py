@@ -208,8 +208,8 @@ class KubeApi:
     # Changes -----------------------------------------------------------------------------------
 
     def apply(self, change: Change, dry_run: bool = False) -> Obj:
-        """Make ``change`` (PATCH, POST or DELETE); with ``dry_run`` the server's answer to
-        ``dryRun=All``, nothing persisted."""
+        """Make ``change`` (PATCH, POST, DELETE, or PUT of a ConfigMap); with ``dry_run`` the
+        server's answer to ``dryRun=All``, nothing persisted."""
         extra: dict[str, Any] = {"dry_run": "All"} if dry_run else {}
         name = change.name
         what = f"{change.kind}/{name}"
@@ -231,6 +231,11 @@ class KubeApi:
                 extra["_content_type"] = PATCH_TYPES[change.patch_type]
             elif change.verb == "POST":
                 fn, args = self.core.create_namespaced_config_map, (self.namespace, change.body)
+            elif change.verb == "PUT":
+                fn, args = (
+                    self.core.replace_namespaced_config_map,
+                    (name, self.namespace, change.body),
+                )
             else:
                 fn, args = self.core.delete_namespaced_config_map, (name, self.namespace)
         result = self.call(what, fn, *args, **extra)
@@ -275,7 +280,7 @@ class Change:
 
     kind: str  # deployment | configmap
     name: str
-    verb: str  # PATCH | POST | DELETE
+    verb: str  # PATCH | POST | DELETE | PUT (a ConfigMap)
     patch_type: str = ""
     body: Any = None
     before: Obj | None = None
@@ -283,6 +288,10 @@ class Change:
     target_images: dict[str, str] = field(default_factory=dict)
     # Nothing to do because an earlier (interrupted) run of this very step did it.
     ours: bool = False
+    # Why the step will not make it (a paused Deployment): the run refuses before any write.
+    refused: str = ""
+    # The change resumes a paused Deployment (``resume_paused``): undo pauses it again.
+    resumes: bool = False
 
     @property
     def ref(self) -> str:
@@ -298,4 +307,6 @@ class Change:
             return f"PATCH {group} {path}/{self.name} ({self.patch_type}) {body}"
         if self.verb == "POST":
             return f"POST {group} {path} {body}"
+        if self.verb == "PUT":
+            return f"PUT {group} {path}/{self.name} {body}"
         return f"DELETE {group} {path}/{self.name}"

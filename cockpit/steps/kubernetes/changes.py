@@ -24,6 +24,8 @@ from cockpit.steps.kubernetes.rules import (
 if TYPE_CHECKING:
     from cockpit.plan.runs import KubernetesRun
 
+RESUME = "resume (spec.paused = false)"
+
 
 def change_cause(ctx: StepContext) -> str:
     """What ``kubectl rollout history`` shows for a revision this cockpit made."""
@@ -237,7 +239,46 @@ def configmap_change(doc: Obj, current: Obj | None) -> Change:
     )
 
 
-def apply_deployment_change(doc: Obj, current: Obj | None, cause: str, api: KubeApi) -> Change:
+def paused(dep: Obj | None) -> bool:
+    return bool(dep is not None and (dep.get("spec") or {}).get("paused"))
+
+
+def refusal(dep: Obj, namespace: str) -> Change:
+    """A paused Deployment without ``resume_paused``: refused before any write. Patching it
+    would arm the new template for whoever resumes it, unwatched."""
+    name = dep["metadata"]["name"]
+    line = (
+        f"deployment/{name} in namespace {namespace} is paused: refused before any change; "
+        f"resume it with kubectl rollout resume deployment/{name} -n {namespace}, or set "
+        "resume_paused: true on the step"
+    )
+    return Change("deployment", name, "PATCH", before=dep, note=line, refused=line)
+
+
+def resume_change(change: Change) -> Change:
+    """``change`` of a paused Deployment with ``resume_paused``: resumed (``spec.paused:
+    false``) in the same patch, so its rollout starts and is watched."""
+    change.resumes = True
+    if change.body is None:
+        change.body = {"spec": {"paused": False}}
+        change.patch_type = "strategic-merge-patch"
+        change.note = f"{RESUME}; {change.note.split(';')[0]}"
+    else:
+        change.body["spec"]["paused"] = False
+        change.note = f"{change.note}; {RESUME}"
+    return change
+
+
+def pause_change(name: str) -> Change:
+    """A Deployment paused again (``spec.paused: true``): undo of a step that resumed it."""
+    body = {"spec": {"paused": True}}
+    return Change("deployment", name, "PATCH", "strategic-merge-patch", body, note="pause")
+
+
+def apply_deployment_change(
+    doc: Obj, current: Obj | None, cause: str, api: KubeApi, resume: bool = False
+) -> Change:
+    """The manifest's Deployment created, or patched (with ``resume``, resumed as well)."""
     name = doc["metadata"]["name"]
     meta = doc["metadata"]
     annotations = {**(meta.get("annotations") or {}), CHANGE_CAUSE: cause}
@@ -258,6 +299,8 @@ def apply_deployment_change(doc: Obj, current: Obj | None, cause: str, api: Kube
     }
     if not body["metadata"]["labels"]:
         del body["metadata"]["labels"]
+    if resume:
+        body["spec"] = {**body["spec"], "paused": False}
     change = Change(
         "deployment",
         name,
@@ -265,7 +308,8 @@ def apply_deployment_change(doc: Obj, current: Obj | None, cause: str, api: Kube
         "strategic-merge-patch",
         body,
         current,
-        note="patch as in the manifest",
+        note="patch as in the manifest" + (f"; {RESUME}" if resume else ""),
+        resumes=resume,
     )
     after = api.apply(change, dry_run=True)
     change.target_images = images(after)

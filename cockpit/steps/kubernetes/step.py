@@ -12,26 +12,18 @@ import msgspec
 
 from cockpit.plan.runs import KubernetesRun, StepRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind
+from cockpit.steps.kubernetes import configmaps as cms
 from cockpit.steps.kubernetes.api import Change, KubeApi, connect
-from cockpit.steps.kubernetes.changes import (
-    apply_deployment_change,
-    change_cause,
-    configmap_change,
-    diff,
-    image_change,
-    manifest,
-    restart_change,
-)
+from cockpit.steps.kubernetes.changes import diff, manifest, pause_change
+from cockpit.steps.kubernetes.planning import names, plan
 from cockpit.steps.kubernetes.rules import (
-    CHANGE_CAUSE,
-    RESTARTED_AT,
     Obj,
     images,
     new_replicaset,
     revision_or_zero,
     rollout_status,
 )
-from cockpit.steps.kubernetes.undo import current_number, restore_configmap, rollback, undo_records
+from cockpit.steps.kubernetes.undo import current_number, rollback, undo_records
 from cockpit.steps.kubernetes.watch import await_rollouts
 
 if TYPE_CHECKING:
@@ -58,15 +50,23 @@ class KubernetesStep(StepKind):
 
     def preview(self, spec: KubernetesRun, ctx: StepContext) -> Preview:
         with connect(ctx.loaded, ctx.env, ctx) as api:
-            changes, state = self._plan(spec, ctx, api)
+            planned = plan(spec, ctx, api)
+            changes, state = planned.changes, planned.state
+            summary = self._summary(spec, ctx, api, changes)
             calls: list[str] = []
             lines: list[str] = []
+            if planned.refused:
+                # No dry run either: nothing is sent but reads.
+                refs = ", ".join(c.ref for c in changes if c.refused)
+                summary = f"{summary}: refused, {refs} paused"
+                lines = [*planned.refused, "the run will refuse before any write"]
+                changes = []
             for change in changes:
                 ctx.check()
-                if change.before is not None and (change.before.get("spec") or {}).get("paused"):
+                if change.resumes:
                     lines.append(
-                        f"{change.ref}: paused; its rollout will not start until it is resumed "
-                        f"(kubectl rollout resume deployment/{change.name})"
+                        f"{change.ref}: paused; the step resumes it (spec.paused = false) with "
+                        "its change and watches the rollout; undo pauses it again"
                     )
                 if change.body is None:
                     lines.append(f"{change.ref}: {change.note}")
@@ -76,14 +76,10 @@ class KubernetesStep(StepKind):
                 lines.append(f"{change.ref}: {change.note} (server-side dry run)")
                 shown = diff(change, after)
                 lines.extend(shown if shown else ["  (the API server reports no change)"])
-            if not calls:
+            if not calls and not planned.refused:
                 lines.append("nothing to change: the rollout is only watched")
-            return Preview(
-                summary=self._summary(spec, ctx, api, changes),
-                calls=calls,
-                lines=lines,
-                state=state,
-            )
+            lines.extend(cms.capture_lines(state["configmaps"]))
+            return Preview(summary=summary, calls=calls, lines=lines, state=state)
 
     def _summary(
         self, spec: KubernetesRun, ctx: StepContext, api: KubeApi, changes: list[Change]
@@ -98,74 +94,22 @@ class KubernetesStep(StepKind):
             return f"restart {refs} {where}"
         return f"apply {spec.manifest} ({refs}) {where}"
 
-    # planning --------------------------------------------------------------------------------
-
-    def _names(self, spec: KubernetesRun, ctx: StepContext) -> list[str]:
-        names = list(spec.deployments) or list(ctx.env.kubernetes.deployments)
-        if not names:
-            raise StepFailed(
-                f"kubernetes {spec.action}: no deployments named (deployments in the step, or "
-                f"kubernetes.deployments of environment {ctx.env_name} in cockpit.toml)"
-            )
-        return names
-
-    def _plan(
-        self, spec: KubernetesRun, ctx: StepContext, api: KubeApi
-    ) -> tuple[list[Change], Obj]:
-        """What the step would change now (looking first: what is already there is skipped),
-        and the state read, for the intent event and a later undo."""
-        state: Obj = {
-            "server": api.host,
-            "context": api.context,
-            "namespace": api.namespace,
-            "deployments": {},
-        }
-        if spec.action == "apply":
-            return self._plan_apply(spec, ctx, api, state), state
-        cause = change_cause(ctx)
-        changes = []
-        for name in self._names(spec, ctx):
-            ctx.check()
-            dep = api.get_deployment(name)
-            state["deployments"][name] = _deployment_state(dep)
-            if spec.action == "set_image":
-                changes.append(image_change(dep, spec, ctx, cause, api.namespace))
-            else:
-                changes.append(restart_change(dep, cause))
-        return changes, state
-
-    def _plan_apply(
-        self, spec: KubernetesRun, ctx: StepContext, api: KubeApi, state: Obj
-    ) -> list[Change]:
-        docs = manifest(spec, ctx, api.namespace)
-        cause = change_cause(ctx)
-        changes = []
-        state["configmaps"] = {}
-        for doc in docs:
-            ctx.check()
-            name = doc["metadata"]["name"]
-            if doc["kind"] == "ConfigMap":
-                current = api.configmap(name)
-                state["configmaps"][name] = {
-                    "exists": current is not None,
-                    "data": dict((current or {}).get("data") or {}),
-                }
-                changes.append(configmap_change(doc, current))
-            else:
-                current = api.deployment(name, missing_ok=True)
-                if current is not None:
-                    state["deployments"][name] = _deployment_state(current)
-                changes.append(apply_deployment_change(doc, current, cause, api))
-        return changes
-
     # run ---------------------------------------------------------------------------------------
 
     def run(self, spec: KubernetesRun, ctx: StepContext, outcome: dict[str, Any]) -> None:
         with connect(ctx.loaded, ctx.env, ctx) as api:
+            planned = plan(spec, ctx, api)
+            if planned.refused:
+                raise StepFailed("; ".join(planned.refused))
             outcome["namespace"] = api.namespace
-            changes, _state = self._plan(spec, ctx, api)
+            captured = planned.state["configmaps"]
+            if captured:
+                # Before any write: what undo puts back.
+                outcome["configmaps"] = {n: cms.run_record(s) for n, s in captured.items()}
+                for line in cms.capture_lines(captured, skipped_only=True):
+                    ctx.output(line)
             watched: dict[str, Obj] = {}
-            for change in changes:
+            for change in planned.changes:
                 ctx.check()
                 record = self._record_before(api, change, outcome)
                 if change.body is None:
@@ -177,6 +121,8 @@ class KubernetesStep(StepKind):
                         record["generation"] = int(result["metadata"].get("generation") or 0)
                         outcome.setdefault("patched", []).append(change.ref)
                     else:
+                        record["created"] = change.verb == "POST"
+                        record["left_at"] = str(result["metadata"].get("resourceVersion") or "")
                         outcome.setdefault("applied", []).append(change.ref)
                 if change.kind == "deployment":
                     watched[change.name] = record
@@ -186,12 +132,7 @@ class KubernetesStep(StepKind):
     def _record_before(self, api: KubeApi, change: Change, outcome: dict[str, Any]) -> Obj:
         """What undo needs, recorded before the change is made."""
         if change.kind == "configmap":
-            before = change.before
-            cm_record: Obj = {
-                "created": before is None,
-                "previous_data": dict((before or {}).get("data") or {}),
-            }
-            outcome.setdefault("configmaps", {})[change.name] = cm_record
+            cm_record: Obj = outcome["configmaps"][change.name]
             return cm_record
         record: Obj = outcome.setdefault("deployments", {}).setdefault(change.name, {})
         dep = change.before
@@ -200,6 +141,8 @@ class KubernetesStep(StepKind):
             return record
         record["previous_revision"] = revision_or_zero(dep)
         record["previous_images"] = images(dep)
+        if change.resumes:
+            record["resumed"] = True
         if change.body is None and change.ours:
             # Already applied by an interrupted run of this step: what came before is the newest
             # ReplicaSet whose template is not the current one (made yet by the controller or
@@ -235,19 +178,18 @@ class KubernetesStep(StepKind):
                         f"deployment/{name} in namespace {api.namespace}: runs {shown}"
                     )
                 verified[f"deployment/{name}"] = status.message
-            configmaps = outcome.get("configmaps") or {}
             docs = (
                 {
                     d["metadata"]["name"]: d
                     for d in manifest(spec, ctx, api.namespace)
                     if d["kind"] == "ConfigMap"
                 }
-                if configmaps
+                if spec.action == "apply"
                 else {}
             )
-            for name in configmaps:
+            for name, doc in docs.items():
                 current = api.configmap(name)
-                if current is None or (current.get("data") or {}) != (docs[name].get("data") or {}):
+                if current is None or (current.get("data") or {}) != (doc.get("data") or {}):
                     raise StepFailed(
                         f"configmap/{name} in namespace {api.namespace}: data differs from "
                         f"{spec.manifest}"
@@ -259,10 +201,15 @@ class KubernetesStep(StepKind):
 
     def recheck(self, spec: KubernetesRun, ctx: StepContext, started: dict[str, Any]) -> Recheck:
         with connect(ctx.loaded, ctx.env, ctx) as api:
-            changes, state = self._plan(spec, ctx, api)
+            planned = plan(spec, ctx, api)
+            state = planned.state
             texts: list[str] = []
             done = True
-            for change in changes:
+            for change in planned.changes:
+                if change.refused:
+                    done = False
+                    texts.append(change.refused)
+                    continue
                 if change.body is not None:
                     done = False
                     texts.append(f"{change.ref}: not yet ({change.note})")
@@ -281,7 +228,7 @@ class KubernetesStep(StepKind):
 
     def undo_summary(self, spec: KubernetesRun, ctx: StepContext, done: dict[str, Any]) -> str:
         deployments, configmaps = undo_records(done)
-        parts = []
+        parts = [cms.summary(name, record) for name, record in configmaps.items()]
         for name, record in deployments.items():
             if record.get("created"):
                 parts.append(f"delete deployment/{name} (created by this step)")
@@ -289,13 +236,11 @@ class KubernetesStep(StepKind):
             revision = int(record.get("previous_revision") or 0)
             images = ", ".join(f"{c}={i}" for c, i in (record.get("previous_images") or {}).items())
             target = f"revision {revision}" if revision else "the previous revision"
-            parts.append(f"deployment/{name} back to {target}" + (f" ({images})" if images else ""))
-        for name, record in configmaps.items():
-            if record.get("created"):
-                parts.append(f"delete configmap/{name} (created by this step)")
-            else:
-                keys = len(record.get("previous_data") or {})
-                parts.append(f"configmap/{name}: restore its {keys} previous keys")
+            parts.append(
+                f"deployment/{name} back to {target}"
+                + (f" ({images})" if images else "")
+                + (", then paused again" if record.get("resumed") else "")
+            )
         return "; ".join(parts) or "nothing recorded to undo"
 
     def undo(
@@ -309,12 +254,28 @@ class KubernetesStep(StepKind):
         if not deployments and not configmaps:
             # Nothing recorded (a step resumed as done before it recorded anything): kubectl's
             # rule, one revision back, for every deployment the step names.
-            deployments = (
-                {name: {} for name in self._names(spec, ctx)} if spec.action != "apply" else {}
-            )
+            deployments = {name: {} for name in names(spec, ctx)} if spec.action != "apply" else {}
         with connect(ctx.loaded, ctx.env, ctx) as api:
             outcome["namespace"] = api.namespace
+            for name, record in deployments.items():
+                dep = None if record.get("created") else api.deployment(name, missing_ok=True)
+                if dep is not None and dep["spec"].get("paused"):
+                    # kubectl refuses to roll back a paused Deployment: refused here, before
+                    # anything (the ConfigMaps too) is written.
+                    rollback(api, name, self._revision(api, name, record))
             skipped: list[str] = []
+            # The ConfigMaps first: the pods the rollback starts read the configuration as it
+            # was.
+            cm_results: dict[str, str] = {}
+            for name, record in configmaps.items():
+                ctx.check()
+                result, wrote = cms.restore(api, name, record)
+                ctx.output(f"configmap/{name}: {result}")
+                cm_results[name] = result
+                if not wrote:
+                    skipped.append(f"configmap/{name}: {result}")
+            if cm_results:
+                outcome["configmaps"] = cm_results
             watched: dict[str, Obj] = {}
             results: dict[str, Obj] = {}
             for name, record in deployments.items():
@@ -327,7 +288,7 @@ class KubernetesStep(StepKind):
                         ctx.output(f"deployment/{name}: deleted (it was created by this step)")
                     results[name] = {"deleted": True}
                     continue
-                to_revision = current_number(api, name, int(record.get("previous_revision") or 0))
+                to_revision = self._revision(api, name, record)
                 message, patched = rollback(api, name, to_revision)
                 ctx.output(f"deployment/{name}: {message}")
                 results[name] = {"to_revision": to_revision, "result": message}
@@ -336,33 +297,19 @@ class KubernetesStep(StepKind):
                 else:
                     skipped.append(f"deployment/{name}: {message}")
             outcome["deployments"] = results
-            cm_results: dict[str, str] = {}
-            for name, record in configmaps.items():
-                ctx.check()
-                result = restore_configmap(api, name, record)
-                ctx.output(f"configmap/{name}: {result}")
-                cm_results[name] = result
-                if result.startswith("already"):
-                    skipped.append(f"configmap/{name}: {result}")
-            if cm_results:
-                outcome["configmaps"] = cm_results
             if watched:
                 await_rollouts(api, ctx, watched)
                 for name in watched:
                     results[name]["images"] = images(api.get_deployment(name))
+            for name, record in deployments.items():
+                if record.get("resumed") and not record.get("created"):
+                    # The step resumed it: paused again once it is back, as it was before.
+                    api.apply(pause_change(name))
+                    ctx.output(f"deployment/{name}: paused again, as before the step")
+                    results[name]["paused"] = True
+                    skipped = [s for s in skipped if not s.startswith(f"deployment/{name}:")]
             if skipped and len(skipped) == len(deployments) + len(configmaps):
                 outcome["skipped"] = "; ".join(skipped)
 
-
-def _deployment_state(dep: Obj) -> Obj:
-    annotations = dep["metadata"].get("annotations") or {}
-    template_annotations = (dep["spec"]["template"].get("metadata") or {}).get("annotations") or {}
-    return {
-        "images": images(dep),
-        "revision": revision_or_zero(dep),
-        "generation": int(dep["metadata"].get("generation") or 0),
-        "paused": bool(dep["spec"].get("paused")),
-        "change_cause": annotations.get(CHANGE_CAUSE, ""),
-        "restarted_at": template_annotations.get(RESTARTED_AT, ""),
-        "status": rollout_status(dep).message,
-    }
+    def _revision(self, api: KubeApi, name: str, record: Obj) -> int:
+        return current_number(api, name, int(record.get("previous_revision") or 0))

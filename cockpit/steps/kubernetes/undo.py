@@ -9,8 +9,7 @@
 - :func:`rollout_history` is ``DeploymentHistoryViewer`` (``history.go``): revision and
   ``kubernetes.io/change-cause`` of each owned ReplicaSet.
 
-Also what a step recorded for its undo, the revision number a recorded one has now, and a
-ConfigMap put back as it was.
+Also what a step recorded for its undo and the revision number a recorded one has now.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.steps.base import StepFailed
 from cockpit.steps.kubernetes.api import Change, KubeApi, connect
+from cockpit.steps.kubernetes.configmaps import state_record, undo_record
 from cockpit.steps.kubernetes.rules import (
     ANNOTATIONS_TO_SKIP,
     CHANGE_CAUSE,
@@ -96,38 +96,6 @@ def history_of(api: KubeApi, name: str) -> list[tuple[int, str]]:
 # --- the step's own records ---------------------------------------------------------------------
 
 
-def restore_configmap(api: KubeApi, name: str, record: Obj) -> str:
-    current = api.configmap(name)
-    if record.get("created"):
-        if current is None:
-            return "already gone"
-        api.apply(Change("configmap", name, "DELETE"))
-        return "deleted (it was created by this step)"
-    want = {str(k): str(v) for k, v in (record.get("previous_data") or {}).items()}
-    if current is None:
-        api.apply(
-            Change(
-                "configmap",
-                name,
-                "POST",
-                body={
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": name, "namespace": api.namespace},
-                    "data": want,
-                },
-            )
-        )
-        return f"created again with its {len(want)} previous keys"
-    have = current.get("data") or {}
-    if have == want:
-        return "already holds its previous data"
-    patch: dict[str, str | None] = {k: v for k, v in want.items() if have.get(k) != v}
-    patch.update({k: None for k in have if k not in want})
-    api.apply(Change("configmap", name, "PATCH", "merge-patch", {"data": patch}))
-    return f"restored its {len(want)} previous keys"
-
-
 def current_number(api: KubeApi, name: str, revision: int) -> int:
     """The revision number the template recorded as ``revision`` has now. The controller
     renumbers a ReplicaSet it reuses (a rollback made since) and lists its old numbers in
@@ -150,16 +118,15 @@ def undo_records(done: dict[str, Any]) -> tuple[dict[str, Obj], dict[str, Obj]]:
     deployments = dict(done.get("deployments") or {})
     configmaps = dict(done.get("configmaps") or {})
     if deployments or configmaps:
-        return deployments, configmaps
+        return deployments, {name: undo_record(record) for name, record in configmaps.items()}
     before = done.get("state_before") or {}
     for name, seen in (before.get("deployments") or {}).items():
         deployments[name] = {
             "previous_revision": seen.get("revision", 0),
             "previous_images": seen.get("images", {}),
+            # Paused before and done since: the step resumed it.
+            "resumed": bool(seen.get("paused")),
         }
     for name, seen in (before.get("configmaps") or {}).items():
-        configmaps[name] = {
-            "created": not seen.get("exists"),
-            "previous_data": seen.get("data", {}),
-        }
+        configmaps[name] = state_record(seen)
     return deployments, configmaps
