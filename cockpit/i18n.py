@@ -67,6 +67,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.running": {"ja": "実行中", "en": "running"},
     "status.undone": {"ja": "取り消し済み", "en": "rolled back"},
     "status.cancelled": {"ja": "中止", "en": "cancelled"},
+    "status.undoing": {"ja": "取り消し中", "en": "undoing"},
+    "status.undo_interrupted": {"ja": "取り消し中断", "en": "undo interrupted"},
+    "status.undo_failed": {"ja": "取り消し失敗", "en": "undo failed"},
     # actions (footer and dialogs)
     "act.do": {"ja": "実施", "en": "do"},
     "act.skip": {"ja": "スキップ", "en": "skip"},

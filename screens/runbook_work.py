@@ -157,12 +157,12 @@ class RunbookWork(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_rollback(self, reason: str) -> None:
-        from cockpit.rollback import rollback
+        from cockpit.steprun import start_rollback
 
         session = self.session
         output = self._start_run("rollback", "--- rollback: " + reason)
         try:
-            result = rollback(
+            result = start_rollback(
                 session,
                 self.release_id,
                 reason,
