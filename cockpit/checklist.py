@@ -136,6 +136,12 @@ def actor_name(actor: str) -> str:
     return actor.rsplit("@", 1)[0]
 
 
+def _began(ev: Event) -> str:
+    """When the process behind an intent began: its own clock's word (``started_at``), which a
+    liveness check compares with this host's clock, else when the log recorded it."""
+    return str(ev.details_obj.get("started_at") or ev.recorded_at)
+
+
 def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
     """Item states from a release's events (gates are settled later, against the plan)."""
     states: dict[str, ItemState] = {}
@@ -147,7 +153,7 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
         if ev.action in {CHECK_STARTED, STEP_STARTED}:
             state.open_intent, state.status = ev.seq, Status.INTERRUPTED
             state.by, state.at = who, when
-            state.intent = (ev.details_obj, when) if ev.action == STEP_STARTED else None
+            state.intent = (ev.details_obj, _began(ev)) if ev.action == STEP_STARTED else None
             continue
         if ev.action in {ITEM_DONE, STEP_SUCCEEDED}:
             state.status = Status.DONE
@@ -166,7 +172,7 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
             state.status = Status.UNDONE
         elif ev.action == STEP_UNDO_STARTED:
             # Like a step's intent: interrupted until an outcome, running while its process is.
-            state.status, state.intent = Status.UNDO_INTERRUPTED, (ev.details_obj, when)
+            state.status, state.intent = Status.UNDO_INTERRUPTED, (ev.details_obj, _began(ev))
             state.by, state.at = who, when
             continue
         elif ev.action == STEP_UNDO_FAILED:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cockpit.checklist import Refused, Status, load_checklist
@@ -203,7 +204,8 @@ def rollback(
     decided = time.monotonic()
     base: dict[str, Any] = {"release_id": release.id, "rehearsal": release.rehearsal}
     started = plan.interrupted
-    if started is not None and intent_alive(started.details_obj, started.recorded_at):
+    began = started and str(started.details_obj.get("started_at") or started.recorded_at)
+    if started is not None and began and intent_alive(started.details_obj, began):
         raise Refused(
             f"a rollback of {release.id} is running (#{started.seq}, "
             f"{started.details_obj.get('host')} pid {started.details_obj.get('pid')})"
@@ -222,6 +224,7 @@ def rollback(
                     ],
                     "question": plan.question(),
                     "timeout": _timeout(plan),
+                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     **process_id(),
                 },
                 **base,
@@ -334,6 +337,7 @@ def _undo_one(
                 "done_seq": entry.done.seq,
                 "rollback_seq": rollback_seq,
                 "timeout": float(info.run.timeout),  # type: ignore[union-attr]
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 **process_id(),
             },
         ),

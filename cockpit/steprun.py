@@ -204,9 +204,10 @@ def attach(
     *,
     output: Output,
     leave: threading.Event | None = None,
+    cancel: threading.Event | None = None,
 ) -> Status:
     """Follow a running step from its spool until its outcome (or its supervisor is gone);
-    the step's status then."""
+    the step's status then. Setting ``cancel`` asks the step to stop (recorded)."""
     checklist = load_checklist(session.store, release_text)
     state = checklist.state(item_id)
     if state.status is not Status.RUNNING or state.intent is None:
@@ -216,9 +217,14 @@ def attach(
     if not spool or not Path(spool).exists():
         output(f"(no output here: the step runs on {details.get('host', '?')})")
     follower = _Follower(Path(spool), output) if spool and Path(spool).exists() else None
+    asked = False
     while True:
         if follower is not None:
             follower.drain()
+        if cancel is not None and cancel.is_set() and not asked:
+            asked = True
+            with contextlib.suppress(Refused):  # it ended meanwhile
+                request_cancel(session, checklist.release.id, item_id, "cancelled from the runbook")
         now = load_checklist(session.store, checklist.release.id).state(item_id)
         if now.status is not Status.RUNNING or not intent_alive(details, started_at):
             if follower is not None:
