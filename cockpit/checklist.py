@@ -38,6 +38,9 @@ from cockpit.vocabulary import (
     STEP_FAILED,
     STEP_STARTED,
     STEP_SUCCEEDED,
+    STEP_UNDO_FAILED,
+    STEP_UNDO_SKIPPED,
+    STEP_UNDO_STARTED,
     STEP_UNDONE,
 )
 
@@ -63,6 +66,9 @@ class Status(enum.StrEnum):
     RUNNING = "running"  # started, no outcome yet, and the process doing it is alive
     UNDONE = "undone"  # a step reversed by a rollback
     CANCELLED = "cancelled"  # a step stopped on an operator's request
+    UNDOING = "undoing"  # its undo started, and the process doing it is alive
+    UNDO_INTERRUPTED = "undo_interrupted"  # its undo started, no outcome, the process gone
+    UNDO_FAILED = "undo_failed"  # its undo failed: retry (roll back again) or skip it
 
 
 # ASCII markers, as the seeds' own Markdown checklists write them (UX.md).
@@ -78,6 +84,9 @@ MARKERS = {
     Status.RUNNING: "[~]",
     Status.UNDONE: "[<]",
     Status.CANCELLED: "[c]",
+    Status.UNDOING: "[~u]",
+    Status.UNDO_INTERRUPTED: "[#u]",
+    Status.UNDO_FAILED: "[!u]",
 }
 SETTLED = frozenset({Status.DONE, Status.SKIPPED, Status.APPROVED})
 # resume: an interrupted step, re-checked first; redo: run a step again from the start.
@@ -127,6 +136,12 @@ def actor_name(actor: str) -> str:
     return actor.rsplit("@", 1)[0]
 
 
+def _began(ev: Event) -> str:
+    """When the process behind an intent began: its own clock's word (``started_at``), which a
+    liveness check compares with this host's clock, else when the log recorded it."""
+    return str(ev.details_obj.get("started_at") or ev.recorded_at)
+
+
 def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
     """Item states from a release's events (gates are settled later, against the plan)."""
     states: dict[str, ItemState] = {}
@@ -138,7 +153,7 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
         if ev.action in {CHECK_STARTED, STEP_STARTED}:
             state.open_intent, state.status = ev.seq, Status.INTERRUPTED
             state.by, state.at = who, when
-            state.intent = (ev.details_obj, when) if ev.action == STEP_STARTED else None
+            state.intent = (ev.details_obj, _began(ev)) if ev.action == STEP_STARTED else None
             continue
         if ev.action in {ITEM_DONE, STEP_SUCCEEDED}:
             state.status = Status.DONE
@@ -155,6 +170,18 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
             state.status = Status.REJECTED
         elif ev.action == STEP_UNDONE:
             state.status = Status.UNDONE
+        elif ev.action == STEP_UNDO_STARTED:
+            # Like a step's intent: interrupted until an outcome, running while its process is.
+            state.status, state.intent = Status.UNDO_INTERRUPTED, (ev.details_obj, _began(ev))
+            state.by, state.at = who, when
+            continue
+        elif ev.action == STEP_UNDO_FAILED:
+            state.status = Status.UNDO_FAILED
+            state.reason = str(ev.details_obj.get("error") or "")
+            state.open_intent, state.intent, state.by, state.at = None, None, who, when
+            continue
+        elif ev.action == STEP_UNDO_SKIPPED:
+            state.status = Status.DONE  # left as it is: the step's effect stays
         else:
             continue
         state.open_intent, state.intent = None, None
@@ -188,12 +215,9 @@ class Checklist:
                 status = Status.AWAITING
             else:
                 status = Status.PENDING
-        if (
-            status is Status.INTERRUPTED
-            and state.intent is not None
-            and intent_alive(*state.intent)
-        ):
-            status = Status.RUNNING
+        waiting = status in {Status.INTERRUPTED, Status.UNDO_INTERRUPTED}
+        if waiting and state.intent is not None and intent_alive(*state.intent):
+            status = Status.RUNNING if status is Status.INTERRUPTED else Status.UNDOING
         return state if status is state.status else replace(state, status=status)
 
     def progress(self, phase: Phase) -> tuple[int, int]:

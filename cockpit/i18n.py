@@ -67,6 +67,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.running": {"ja": "実行中", "en": "running"},
     "status.undone": {"ja": "取り消し済み", "en": "rolled back"},
     "status.cancelled": {"ja": "中止", "en": "cancelled"},
+    "status.undoing": {"ja": "取り消し中", "en": "undoing"},
+    "status.undo_interrupted": {"ja": "取り消し中断", "en": "undo interrupted"},
+    "status.undo_failed": {"ja": "取り消し失敗", "en": "undo failed"},
     # actions (footer and dialogs)
     "act.do": {"ja": "実施", "en": "do"},
     "act.skip": {"ja": "スキップ", "en": "skip"},
@@ -330,6 +333,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "{item}: run it again from the start?",
     },
     "run.running": {"ja": "実行中: {item} (c で中止)", "en": "running {item} (c cancels)"},
+    "run.following": {
+        "ja": "{item} は別の端末で実行中: 出力を追跡 (c で中止)",
+        "en": "{item} runs under its supervisor (started elsewhere): following (c cancels)",
+    },
+    "run.following_log": {"ja": "実行中のステップを追跡", "en": "following the running step"},
+    "run.followed": {"ja": "{item}: {status}", "en": "{item}: {status}"},
     "run.cancelling": {"ja": "{item} を中止しています...", "en": "cancelling {item}..."},
     "run.nothing_to_undo": {
         "ja": "取り消せる完了ステップはありません",

@@ -5,6 +5,14 @@ the decision (``rollback.started``, with its reason and the plan), undoes each s
 write-ahead (``step.undo_started`` then ``step.undone`` or ``step.undo_failed``), stops at the
 first failure and says what is left, checks health with the plan's HTTP-check steps, and records
 the result with the seconds from the decision to healthy (``rollback.finished``).
+
+A rollback is a run that can be resumed. When the process running it is gone before
+``rollback.finished`` (an SSH drop, a kill), the rollback is *interrupted*: rolling back again
+resumes it (no second decision is recorded) where it stopped. The undo that was in flight is
+re-checked first: when the step's effect is gone, the undo is recorded as done without running
+again; otherwise it runs again; then the rest, newest first. A failed undo stays on its step
+(``[!u]`` with its error): roll back again to retry it, or :func:`skip_undo` with a reason to
+leave it and go on with the rest.
 """
 
 from __future__ import annotations
@@ -12,12 +20,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cockpit.checklist import Refused, load_checklist
+from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.deploy import Output, StepInfo, context, quiet, step_info, steps_of
 from cockpit.events import Event, NewEvent, redact_text
-from cockpit.liveness import process_id
+from cockpit.liveness import intent_alive, process_id
 from cockpit.session import Session
 from cockpit.steps.base import StepFailed
 from cockpit.vocabulary import (
@@ -26,6 +35,7 @@ from cockpit.vocabulary import (
     STEP_FAILED,
     STEP_SUCCEEDED,
     STEP_UNDO_FAILED,
+    STEP_UNDO_SKIPPED,
     STEP_UNDO_STARTED,
     STEP_UNDONE,
 )
@@ -42,6 +52,7 @@ class UndoEntry:
     done: Event  # the step's last outcome event
     can_undo: bool
     summary: str
+    in_flight: Event | None = None  # an undo started and never finished (interrupted)
 
     @property
     def id(self) -> str:
@@ -52,6 +63,7 @@ class UndoEntry:
 class RollbackPlan:
     release: Release
     entries: list[UndoEntry] = field(default_factory=list)
+    interrupted: Event | None = None  # the rollback.started of a rollback that did not finish
 
     @property
     def to_undo(self) -> list[UndoEntry]:
@@ -69,12 +81,24 @@ def rollback_plan(session: Session, release_text: str) -> RollbackPlan:
     store, loaded, operator = session.store, session.loaded, session.operator
     checklist = load_checklist(store, release_text)
     last: dict[str, Event] = {}
-    for ev in store.events(release_id=checklist.release.id):
-        if ev.subject and ev.action in {STEP_SUCCEEDED, STEP_FAILED, STEP_UNDONE}:
+    undoing: dict[str, Event] = {}  # an undo started and not finished, by item
+    events = store.events(release_id=checklist.release.id)
+    for ev in events:
+        if ev.subject and ev.action in {
+            STEP_SUCCEEDED,
+            STEP_FAILED,
+            STEP_UNDONE,
+            STEP_UNDO_SKIPPED,
+        }:
             last[ev.subject] = ev
-    plan = RollbackPlan(checklist.release)
+            undoing.pop(ev.subject, None)
+        elif ev.subject and ev.action == STEP_UNDO_STARTED:
+            undoing[ev.subject] = ev
+        elif ev.subject and ev.action == STEP_UNDO_FAILED:
+            undoing.pop(ev.subject, None)
+    plan = RollbackPlan(checklist.release, interrupted=open_rollback(events))
     for item_id, ev in sorted(last.items(), key=lambda kv: -kv[1].seq):
-        if ev.action == STEP_UNDONE:
+        if ev.action in {STEP_UNDONE, STEP_UNDO_SKIPPED}:
             continue
         try:
             info = step_info(loaded, checklist, item_id)
@@ -95,8 +119,44 @@ def rollback_plan(session: Session, release_text: str) -> RollbackPlan:
                 else "no undo defined for this step"
             )
         )
-        plan.entries.append(UndoEntry(info, ev, can, summary))
+        plan.entries.append(UndoEntry(info, ev, can, summary, undoing.get(item_id)))
     return plan
+
+
+# The outcomes that settle what a step's undo has to do.
+SETTLING = frozenset({STEP_SUCCEEDED, STEP_FAILED, STEP_UNDONE, STEP_UNDO_SKIPPED})
+
+
+def open_rollback(events: list[Event]) -> Event | None:
+    """The last ``rollback.started`` with no ``rollback.finished`` for it."""
+    started = [ev for ev in events if ev.action == ROLLBACK_STARTED]
+    finished = {
+        ev.details_obj.get("rollback_seq") for ev in events if ev.action == ROLLBACK_FINISHED
+    }
+    return next((ev for ev in reversed(started) if ev.seq not in finished), None)
+
+
+def skip_undo(session: Session, release_text: str, item_id: str, reason: str) -> Event:
+    """Leave a step whose undo failed as it is (its effect stays), saying why; the next
+    rollback goes on with the rest."""
+    if not (reason and reason.strip()):
+        raise Refused("skipping an undo needs a reason")
+    checklist = load_checklist(session.store, release_text)
+    state = checklist.state(item_id)
+    if state.status not in {Status.UNDO_FAILED, Status.UNDO_INTERRUPTED}:
+        raise Refused(f"{item_id}: its undo has not failed ({state.status.value}): nothing to skip")
+    release = checklist.release
+    return session.store.append(
+        NewEvent(
+            action=STEP_UNDO_SKIPPED,
+            release_id=release.id,
+            subject=item_id,
+            reason=reason.strip(),
+            rehearsal=release.rehearsal,
+            details={"error": state.reason},
+        ),
+        session.operator,
+    )
 
 
 def _changed_anything(ev: Event) -> bool:
@@ -143,25 +203,42 @@ def rollback(
         raise Refused(f"release {release.id} is {release.status}")
     decided = time.monotonic()
     base: dict[str, Any] = {"release_id": release.id, "rehearsal": release.rehearsal}
-    started = store.append(
-        NewEvent(
-            action=ROLLBACK_STARTED,
-            reason=reason,
-            details={
-                "steps": [
-                    {"item": e.id, "undo": e.summary, "can_undo": e.can_undo} for e in plan.entries
-                ],
-                "question": plan.question(),
-            },
-            **base,
-        ),
-        operator,
-    )
+    started = plan.interrupted
+    began = started and str(started.details_obj.get("started_at") or started.recorded_at)
+    if started is not None and began and intent_alive(started.details_obj, began):
+        raise Refused(
+            f"a rollback of {release.id} is running (#{started.seq}, "
+            f"{started.details_obj.get('host')} pid {started.details_obj.get('pid')})"
+        )
+    if started is not None:
+        out(f"resuming the rollback decided at #{started.seq}: {started.reason}")
+    else:
+        started = store.append(
+            NewEvent(
+                action=ROLLBACK_STARTED,
+                reason=reason,
+                details={
+                    "steps": [
+                        {"item": e.id, "undo": e.summary, "can_undo": e.can_undo}
+                        for e in plan.entries
+                    ],
+                    "question": plan.question(),
+                    "timeout": _timeout(plan),
+                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    **process_id(),
+                },
+                **base,
+            ),
+            operator,
+        )
     result = RollbackResult(started)
     todo = plan.to_undo
     for number, entry in enumerate(todo):
         out(f"undo {entry.id}: {entry.summary}")
         try:
+            if entry.in_flight is not None and _undone_already(session, release, entry, out):
+                result.undone.append(entry.id)
+                continue
             outcome = _undo_one(session, release, entry, started.seq, out, cancel)
         except StepFailed as exc:
             result.failed, result.error = entry.id, str(exc)
@@ -197,6 +274,44 @@ def rollback(
     return result
 
 
+def _timeout(plan: RollbackPlan) -> float:
+    """How long the whole rollback may take: its undos' timeouts and the health checks."""
+    return sum(float(getattr(e.info.run, "timeout", 0)) for e in plan.to_undo) + 120.0
+
+
+def _undone_already(session: Session, release: Release, entry: UndoEntry, out: Output) -> bool:
+    """An undo interrupted in flight: look at the world first. When the step's effect is gone
+    the undo took effect: record it as done (closing its intent) without running it again."""
+    info, in_flight = entry.info, entry.in_flight
+    assert info.kind is not None and in_flight is not None
+    ctx = context(session.loaded, release, info.id, session.operator, output=out)
+    ctx.deadline = time.monotonic() + min(120.0, float(info.run.timeout))  # type: ignore[union-attr]
+    try:
+        found = info.kind.recheck(info.run, ctx, entry.done.details_obj)
+    except StepFailed as exc:
+        out(f"undo {info.id}: the re-check could not tell ({exc}): undoing again")
+        return False
+    if found.done:
+        out(f"undo {info.id}: not undone yet ({found.text}): undoing again")
+        return False
+    out(f"undo {info.id}: already undone ({found.text})")
+    session.store.append(
+        NewEvent(
+            action=STEP_UNDONE,
+            release_id=release.id,
+            subject=info.id,
+            rehearsal=release.rehearsal,
+            details={
+                "intent_seq": in_flight.seq,
+                "resumed": True,
+                "found": redact_text(found.text),
+            },
+        ),
+        session.operator,
+    )
+    return True
+
+
 def _undo_one(
     session: Session,
     release: Release,
@@ -221,6 +336,8 @@ def _undo_one(
                 "undo": entry.summary,
                 "done_seq": entry.done.seq,
                 "rollback_seq": rollback_seq,
+                "timeout": float(info.run.timeout),  # type: ignore[union-attr]
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 **process_id(),
             },
         ),

@@ -30,6 +30,7 @@ import msgspec
 from cockpit.checklist import Checklist, Refused, Status, load_checklist
 from cockpit.events import Event, NewEvent
 from cockpit.liveness import intent_alive
+from cockpit.rollback import RollbackResult
 from cockpit.steplock import StepLock, step_dir
 from cockpit.steps.base import Cancelled, StepFailed
 from cockpit.vocabulary import STEP_BLOCKED, STEP_CANCEL_REQUESTED, STEP_CANCELLED, STEP_FAILED
@@ -85,19 +86,7 @@ def start(
     release_id = checklist.release.id
     refuse_if_running(session, release_id, item_id)
     spool = spool_path(session, release_id, item_id)
-    store, loaded = session.store, session.loaded
-    launch = {
-        "release_id": release_id,
-        "item_id": item_id,
-        "mode": mode,
-        "spool": str(spool),
-        "database": store.url,
-        "checkpoint": None if store.checkpoint_file is None else str(store.checkpoint_file),
-        "config": msgspec.to_builtins(loaded.config),
-        "config_path": None if loaded.path is None else str(loaded.path),
-        "operator": session.operator.evidence(),
-        "lang": session.lang,
-    }
+    launch = _launch_of(session, release_id, item_id, mode, spool)
     reap, stream = _launch(session, launch, spool.with_suffix(".err"))
     lines = _lines_of(stream)
     first = _next(lines, HANDSHAKE_S)
@@ -137,6 +126,77 @@ def start(
     return _judged(session, release_id, outcome_seq)
 
 
+def start_rollback(
+    session: Session,
+    release_id: str,
+    reason: str,
+    *,
+    output: Output | None = None,
+    cancel: threading.Event | None = None,
+    leave: threading.Event | None = None,
+) -> RollbackResult:
+    """A rollback under its supervisor (:func:`cockpit.rollback.rollback` run apart from the
+    terminal), followed to its end; an interrupted one is resumed where it stopped."""
+    if not (reason and reason.strip()):
+        raise Refused("a rollback needs a reason (what was seen, or the trigger)")
+    spool = spool_path(session, release_id, "rollback")
+    launch = _launch_of(session, release_id, "rollback", "run", spool) | {
+        "kind": "rollback",
+        "reason": reason.strip(),
+    }
+    reap, stream = _launch(session, launch, spool.with_suffix(".err"))
+    lines = _lines_of(stream)
+    first = _next(lines, HANDSHAKE_S)
+    if first is None:
+        raise StepFailed(f"the rollback's supervisor did not start (see {spool}.err)")
+    word, _, rest = first.partition(" ")
+    if word == "refused":
+        raise Refused(rest)
+    pid = int(rest)
+    follower = _Follower(spool, output or _quiet)
+    seq: int | None = None
+    asked = False
+    while True:
+        follower.drain()
+        if cancel is not None and cancel.is_set() and not asked:
+            asked = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        if leave is not None and leave.is_set():
+            raise Detached("rollback")
+        said = _next(lines, POLL_S)
+        if said is None and lines.done:
+            break
+        if said is not None and said.startswith("refused"):
+            raise Refused(said.partition(" ")[2])
+        if said is not None and said.startswith("finished"):
+            seq = int(said.split()[1])
+            break
+    reap()
+    follower.drain()
+    if seq is None:
+        raise StepFailed("the rollback's supervisor ended before the rollback did (interrupted)")
+    return result_of(session, release_id, seq)
+
+
+def result_of(session: Session, release_id: str, finished_seq: int) -> RollbackResult:
+    """A finished rollback, from its ``rollback.finished`` event."""
+    events = {ev.seq: ev for ev in session.store.events(release_id=release_id)}
+    finished = events[finished_seq]
+    info = finished.details_obj
+    return RollbackResult(
+        started=events[int(info["rollback_seq"])],
+        undone=list(info.get("undone") or []),
+        skipped=list(info.get("skipped") or []),
+        failed=info.get("failed"),
+        error=info.get("error"),
+        left=list(info.get("left") or []),
+        healthy=info.get("healthy"),
+        elapsed_s=float(info.get("elapsed_s") or 0.0),
+        finished=finished,
+    )
+
+
 def attach(
     session: Session,
     release_text: str,
@@ -144,9 +204,10 @@ def attach(
     *,
     output: Output,
     leave: threading.Event | None = None,
+    cancel: threading.Event | None = None,
 ) -> Status:
     """Follow a running step from its spool until its outcome (or its supervisor is gone);
-    the step's status then."""
+    the step's status then. Setting ``cancel`` asks the step to stop (recorded)."""
     checklist = load_checklist(session.store, release_text)
     state = checklist.state(item_id)
     if state.status is not Status.RUNNING or state.intent is None:
@@ -156,9 +217,14 @@ def attach(
     if not spool or not Path(spool).exists():
         output(f"(no output here: the step runs on {details.get('host', '?')})")
     follower = _Follower(Path(spool), output) if spool and Path(spool).exists() else None
+    asked = False
     while True:
         if follower is not None:
             follower.drain()
+        if cancel is not None and cancel.is_set() and not asked:
+            asked = True
+            with contextlib.suppress(Refused):  # it ended meanwhile
+                request_cancel(session, checklist.release.id, item_id, "cancelled from the runbook")
         now = load_checklist(session.store, checklist.release.id).state(item_id)
         if now.status is not Status.RUNNING or not intent_alive(details, started_at):
             if follower is not None:
@@ -197,6 +263,25 @@ def request_cancel(session: Session, release_id: str, item_id: str, reason: str)
 
 
 # --- starting ----------------------------------------------------------------------------------
+
+
+def _launch_of(
+    session: Session, release_id: str, item_id: str, mode: str, spool: Path
+) -> dict[str, object]:
+    """What a supervisor needs: the step, its spool, and the session as data."""
+    store, loaded = session.store, session.loaded
+    return {
+        "release_id": release_id,
+        "item_id": item_id,
+        "mode": mode,
+        "spool": str(spool),
+        "database": store.url,
+        "checkpoint": None if store.checkpoint_file is None else str(store.checkpoint_file),
+        "config": msgspec.to_builtins(loaded.config),
+        "config_path": None if loaded.path is None else str(loaded.path),
+        "operator": session.operator.evidence(),
+        "lang": session.lang,
+    }
 
 
 def _launch(

@@ -99,8 +99,46 @@ def _on_signals(cancel: threading.Event) -> None:
         signal.signal(sig, lambda _sig, _frame: cancel.set())
 
 
+def supervise_rollback(session: Any, launch: dict[str, Any], report: Reporter, cancel: Any) -> None:
+    """A rollback under its supervisor: one at a time per release (the lock of the release's
+    ``rollback``), its undos run and recorded here, whatever happens to the cockpit."""
+    from cockpit.errors import CockpitError
+    from cockpit.rollback import rollback
+    from cockpit.steplock import Holder, StepLock
+
+    release_id, store, operator = launch["release_id"], session.store, session.operator
+    since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    lock = StepLock(store, release_id, "rollback")
+    held = lock.acquire(Holder(operator.actor, socket.gethostname(), os.getpid(), since))
+    if held is not None:
+        report.say("refused", f"a rollback of {release_id} is running: {held.text()}")
+        return
+    try:
+        with open(launch["spool"], "a", encoding="utf-8", buffering=1) as spool:
+            report.say("accepted", str(os.getpid()))
+
+            def write(line: str) -> None:
+                spool.write(line + "\n")
+
+            try:
+                result = rollback(
+                    session, release_id, launch["reason"], output=write, cancel=cancel
+                )
+            except CockpitError as exc:
+                report.say("refused", str(exc))
+                return
+            assert result.finished is not None
+            report.say("finished", str(result.finished.seq))
+    finally:
+        lock.release()
+        store.close()
+
+
 def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: Any) -> None:
     """Take the step's lock, check again under it, run the step, record its outcome."""
+    if launch.get("kind") == "rollback":
+        supervise_rollback(session, launch, report, cancel)
+        return
     from cockpit import deploy
     from cockpit.checklist import load_checklist
     from cockpit.errors import CockpitError

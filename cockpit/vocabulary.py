@@ -45,6 +45,7 @@ STEP_RECHECKED = "step.rechecked"  # resume: the real world re-checked for an in
 STEP_UNDO_STARTED = "step.undo_started"  # intent: a done step is about to be undone
 STEP_UNDONE = "step.undone"  # outcome: the step was undone
 STEP_UNDO_FAILED = "step.undo_failed"  # outcome: the undo failed
+STEP_UNDO_SKIPPED = "step.undo_skipped"  # a failed undo left as it is, with the reason why
 ROLLBACK_STARTED = "rollback.started"  # a rollback decided, with the reason why
 ROLLBACK_FINISHED = "rollback.finished"  # the rollback ended: what was undone, skipped, left
 
@@ -93,6 +94,7 @@ ALL_ACTIONS = frozenset(
         STEP_UNDO_STARTED,
         STEP_UNDONE,
         STEP_UNDO_FAILED,
+        STEP_UNDO_SKIPPED,
         ROLLBACK_STARTED,
         ROLLBACK_FINISHED,
         TAG_STARTED,
@@ -114,6 +116,7 @@ ALL_ACTIONS = frozenset(
 # Actions whose event must say why.
 REASON_REQUIRED = frozenset(
     {
+        STEP_UNDO_SKIPPED,
         ITEM_SKIPPED,
         NO_GO,
         OVERRIDE,

@@ -337,12 +337,12 @@ class MetricsScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def start_rollback(self, reason: str) -> None:
-        from cockpit.rollback import rollback
+        from cockpit.steprun import start_rollback
 
         session = self.session
         self._say(session.t("met.rolling_back"))
         try:
-            result = rollback(session, self.release_id, reason)
+            result = start_rollback(session, self.release_id, reason)
             self._say(rollback_message(session, result))
         except CockpitError as exc:
             self._say(session.t("msg.failed", why=str(exc)))

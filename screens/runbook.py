@@ -70,7 +70,19 @@ class RunbookScreen(RunbookWork):
         for item in self.phase.items:
             if isinstance(item, StepItem) and item.id not in self.kinds:
                 self.kinds[item.id] = step_kind(session.loaded, release, item)
+        if self.running is None:
+            elsewhere = [
+                item.id
+                for item in self.phase.items
+                if self.checklist.state(item.id).status is Status.RUNNING
+            ]
+            if elsewhere:
+                self.running = elsewhere[0]  # at once: the next reload must not start another
+                self.follow_running(elsewhere[0])
         self._draw()
+
+    def on_screen_suspend(self) -> None:
+        self.leave_event.set()  # stop following a step started elsewhere; it goes on
 
     def selected(self) -> Item | None:
         if self.phase is None:

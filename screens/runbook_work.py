@@ -36,6 +36,7 @@ class RunbookWork(CockpitScreen):
         self.looking: set[str] = set()  # previews being read now
         self.running: str | None = None  # the item this screen is running now
         self.cancel_event = threading.Event()
+        self.leave_event = threading.Event()  # set when the screen stops following a step
         self.mode = "preview"  # or "log"
         self.message = ""
 
@@ -124,6 +125,35 @@ class RunbookWork(CockpitScreen):
             self.previews.pop(item_id, None)
             self.app.call_from_thread(self._reload_if_shown)
 
+    @work(thread=True, exclusive=True, group="attach", exit_on_error=False)
+    def follow_running(self, item_id: str) -> None:
+        """A step running under its supervisor, started elsewhere (another terminal, another
+        host, before a reconnect): its live output and its end, as if it were ours."""
+        from cockpit.steprun import attach
+
+        session = self.session
+        self.message = session.t("run.following", item=item_id)
+        output = self._start_run(item_id, f"--- {item_id}: " + session.t("run.following_log"))
+        self.leave_event = threading.Event()
+        try:
+            status = attach(
+                session,
+                self.release_id,
+                item_id,
+                output=output,
+                leave=self.leave_event,
+                cancel=self.cancel_event,
+            )
+            self.message = session.t("run.followed", item=item_id, status=status.value)
+            self.app.call_from_thread(self._log, f"--- {item_id} {status.value}")
+        except Detached:
+            return  # the screen was left: the step goes on
+        except CockpitError as exc:
+            self.message = session.t("msg.failed", why=str(exc))
+        finally:
+            self.running = None
+            self.app.call_from_thread(self._reload_if_shown)
+
     # ------------------------------------------------------------------ rollback
 
     @work(thread=True, exclusive=True, group="rollback-plan", exit_on_error=False)
@@ -157,12 +187,12 @@ class RunbookWork(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_rollback(self, reason: str) -> None:
-        from cockpit.rollback import rollback
+        from cockpit.steprun import start_rollback
 
         session = self.session
         output = self._start_run("rollback", "--- rollback: " + reason)
         try:
-            result = rollback(
+            result = start_rollback(
                 session,
                 self.release_id,
                 reason,

@@ -248,3 +248,31 @@ async def test_quitting_while_a_step_runs_asks_detach_cancel_or_stay(
     await _wait(lambda: status() is want)
     assert marker.read_text().splitlines() == ["run"]
     assert "step.failed" not in actions(app, "t0.backup")
+
+
+async def test_a_step_started_elsewhere_is_followed_live_in_the_runbook(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, build
+) -> None:
+    import tests.appfixture
+    from cockpit.actions import decide
+    from cockpit.checklist import Status, load_checklist
+
+    slow = "echo started; sleep 2; echo halfway; sleep 1; echo backup done"
+    monkeypatch.setattr(
+        tests.appfixture,
+        "T0_STEPS",
+        tests.appfixture.T0_STEPS.replace("echo backup {version}: ok", slow),
+    )
+    app = build()
+    store = app.session.store
+    # Another terminal started it and went away (cockpit item done --detach).
+    decide(app.session, RELEASE_ID, "t0.backup", "done", detach=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await _wait(lambda: "halfway" in log_lines(app))
+        assert any("following the running step" in line for line in log_lines(app))
+        await _wait(
+            lambda: load_checklist(store, RELEASE_ID).state("t0.backup").status is Status.DONE
+        )
+        await _wait(lambda: "--- t0.backup done" in log_lines(app))
+        assert "backup done" in log_lines(app)

@@ -173,3 +173,89 @@ def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
     assert world.read("runs.log").splitlines() == ["run"]
     assert world.read("backup.txt") == "backup"
     assert world.actions("t0.backup") == ["step.started", "step.succeeded"]
+
+
+SLOW_UNDO = 'undo_argv: [sh, -c, "echo 1.3.2 > version.txt; echo undo >> undos.log; sleep 30"]'
+QUICK_UNDO = 'undo_argv: [sh, -c, "echo 1.3.2 > version.txt"]'
+
+
+def _deployed(world: World) -> None:
+    for item in ("t0.backup", "t0.deploy", "t0.migrate", "t0.verify"):
+        world.do(item)
+
+
+def test_a_rollback_interrupted_mid_undo_resumes_where_it_stopped(world: World) -> None:
+    _deployed(world)
+    world.replan(
+        PLAN.replace(QUICK_UNDO, SLOW_UNDO).replace(
+            "timeout: 10\n      - id: t0.config", "timeout: 60\n      - id: t0.config"
+        )
+    )
+    proc = _cli(world.root, "rollback", "run", world.rid, "--reason", "error rate 12%", "--yes")
+    _wait_for(lambda: (world.root / "undos.log").exists())
+    assert world.status("t0.deploy") is Status.UNDOING
+    # The supervisor running the rollback dies in the middle of t0.deploy's undo.
+    undo = [e for e in world.store.events(release_id=world.rid) if e.action == "step.undo_started"]
+    os.kill(undo[-1].details_obj["pid"], signal.SIGKILL)
+    subprocess.run(["pkill", "-f", "sleep 30"], check=False)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "interrupted" in out, out
+    assert world.status("t0.deploy") is Status.UNDO_INTERRUPTED  # [#u], not [x] done
+    shown = _cli(world.root, "rollback", "plan", world.rid)
+    out, _ = shown.communicate(timeout=60)
+    assert "an interrupted rollback" in out and "re-checked first" in out, out
+    world.replan(PLAN)
+    again = _cli(world.root, "rollback", "run", world.rid, "--reason", "resume", "--yes")
+    out, _ = again.communicate(timeout=90)
+    assert again.returncode == 0, out
+    assert "resuming the rollback decided at" in out and "already undone" in out
+    # The in-flight undo had taken effect: recorded without running it again.
+    assert world.read("undos.log").splitlines() == ["undo"]
+    assert world.read("version.txt") == "1.3.2" and world.read("schema.txt") == "1"
+    actions = world.actions()
+    assert actions.count("rollback.started") == 1 and actions.count("rollback.finished") == 1
+    assert world.status("t0.deploy") is Status.UNDONE
+    verify = _cli(world.root, "audit", "verify")
+    assert verify.communicate(timeout=60)[0] and verify.returncode == 0
+
+
+def test_a_failed_undo_stays_on_its_step_then_is_retried_or_skipped(world: World) -> None:
+    _deployed(world)
+    (world.root / "undo-breaks").touch()
+    failed = _cli(world.root, "rollback", "run", world.rid, "--reason", "p95 3x", "--yes")
+    out, _ = failed.communicate(timeout=90)
+    assert failed.returncode == 1 and "FAILED at t0.migrate" in out, out
+    assert world.status("t0.migrate") is Status.UNDO_FAILED  # [!u] with its error
+    assert world.status("t0.deploy") is Status.DONE  # not reached: left to undo
+    # Retry: the failed undo comes first again.
+    (world.root / "undo-breaks").unlink()
+    retry = _cli(world.root, "rollback", "run", world.rid, "--reason", "retry", "--yes")
+    out, _ = retry.communicate(timeout=90)
+    assert retry.returncode == 0, out
+    assert world.status("t0.migrate") is Status.UNDONE
+    assert world.status("t0.deploy") is Status.UNDONE
+
+
+def test_a_failed_undo_skipped_with_a_reason_lets_the_rollback_go_on(world: World) -> None:
+    _deployed(world)
+    (world.root / "undo-breaks").touch()
+    _cli(world.root, "rollback", "run", world.rid, "--reason", "p95 3x", "--yes").communicate(
+        timeout=90
+    )
+    assert world.status("t0.migrate") is Status.UNDO_FAILED
+    skip = _cli(
+        world.root,
+        "rollback",
+        "skip",
+        world.rid,
+        "t0.migrate",
+        "--reason",
+        "schema 2 is compatible",
+    )
+    out, _ = skip.communicate(timeout=60)
+    assert skip.returncode == 0, out
+    again = _cli(world.root, "rollback", "run", world.rid, "--reason", "go on", "--yes")
+    out, _ = again.communicate(timeout=90)
+    assert again.returncode == 0, out
+    assert world.read("schema.txt") == "2"  # left as it is, on purpose
+    assert world.status("t0.deploy") is Status.UNDONE

@@ -1,5 +1,6 @@
-"""``cockpit rollback plan|run|report``: show what a rollback would undo, undo a release's done
-steps newest first (asking once), and draft the rollback report.
+"""``cockpit rollback plan|run|skip|report``: show what a rollback would undo, undo a release's
+done steps newest first (asking once; resuming an interrupted rollback), leave a step whose undo
+failed as it is, and draft the rollback report.
 """
 
 from __future__ import annotations
@@ -25,13 +26,27 @@ def cmd_rollback_plan(cmd: Command) -> int:
 
 def _print_rollback_plan(cmd: Command, plan: Any) -> None:
     """The question naming what will be undone, then one line per step, newest first."""
+    if plan.interrupted is not None:
+        cmd.print_line(
+            f"an interrupted rollback (#{plan.interrupted.seq}: {plan.interrupted.reason}) "
+            "resumes where it stopped"
+        )
     cmd.print_line(plan.question())
     for number, entry in enumerate(plan.entries, start=1):
-        cmd.print_line(f"  {number}. {entry.id:<20} {entry.summary}")
+        again = " (interrupted: re-checked first)" if entry.in_flight is not None else ""
+        cmd.print_line(f"  {number}. {entry.id:<20} {entry.summary}{again}")
+
+
+def cmd_rollback_skip(cmd: Command) -> int:
+    from cockpit.rollback import skip_undo
+
+    ev = skip_undo(cmd.session, cmd.args.release, cmd.args.item, cmd.args.reason)
+    cmd.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}: left as it is")
+    return 0
 
 
 def cmd_rollback_run(cmd: Command) -> int:
-    from cockpit.rollback import rollback, rollback_plan
+    from cockpit.rollback import rollback_plan
 
     plan = rollback_plan(cmd.session, cmd.args.release)
     if not plan.to_undo:
@@ -44,9 +59,14 @@ def cmd_rollback_run(cmd: Command) -> int:
         if input("roll back? [y/N] ").strip().lower() not in {"y", "yes"}:
             cmd.print("not rolled back")
             return 1
-    result = rollback(
+    from cockpit.release import find_release_id
+    from cockpit.steprun import start_rollback
+
+    # Under its supervisor: an SSH drop now leaves it running; rolling back again resumes an
+    # interrupted one where it stopped.
+    result = start_rollback(
         cmd.session,
-        cmd.args.release,
+        find_release_id(cmd.session.store, cmd.args.release),
         cmd.args.reason,
         output=lambda line: cmd.print_line("  | " + line),
     )
@@ -83,6 +103,10 @@ def register(sub: Any) -> None:
     p.add_argument("release", metavar="RELEASE")
     p.add_argument("--reason", required=True, help="why: what was seen, or the trigger")
     p.add_argument("--yes", action="store_true", help="do not ask")
+    p = add(rb_sub, "skip", cmd_rollback_skip, "leave a step whose undo failed as it is")
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("item", metavar="ITEM")
+    p.add_argument("--reason", required=True, help="why it may stay as it is")
     p = add(rb_sub, "report", cmd_rollback_report, "draft the rollback report (Markdown)")
     p.add_argument("release", metavar="RELEASE")
     p.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")
