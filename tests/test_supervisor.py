@@ -259,3 +259,78 @@ def test_a_failed_undo_skipped_with_a_reason_lets_the_rollback_go_on(world: Worl
     assert again.returncode == 0, out
     assert world.read("schema.txt") == "2"  # left as it is, on purpose
     assert world.status("t0.deploy") is Status.UNDONE
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[list[str]]:
+    """A real sshd on 127.0.0.1 (key login for the user running the tests); yields the ssh
+    command line that logs in to it."""
+    import getpass
+    import shutil
+    import socket
+    import time
+
+    assert shutil.which("ssh") and os.path.exists("/usr/sbin/sshd"), "run bash .ci/install"
+    home = tmp_path / "ssh"
+    home.mkdir()
+    for name in ("host", "client"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / name)], check=True
+        )
+    (home / "authorized_keys").write_text((home / "client.pub").read_text())
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = home / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {home / 'host'}\n"
+        f"AuthorizedKeysFile {home / 'authorized_keys'}\nPidFile {home / 'sshd.pid'}\n"
+        "UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        f"AcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\n"
+    )
+    os.makedirs("/run/sshd", exist_ok=True)
+    server = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)])
+    ssh = [
+        "ssh",
+        "-i",
+        str(home / "client"),
+        "-p",
+        str(port),
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        f"UserKnownHostsFile={home / 'known_hosts'}",
+        "-o",
+        "BatchMode=yes",
+        f"{getpass.getuser()}@127.0.0.1",
+    ]
+    deadline = time.monotonic() + 20
+    while subprocess.run([*ssh, "true"], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, "sshd did not let us in"
+        time.sleep(0.2)
+    try:
+        yield ssh
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_an_ssh_drop_mid_step_leaves_the_step_to_run_once(world: World, sshd: list[str]) -> None:
+    _slow(world)
+    cockpit = ["env", f"COCKPIT_CONFIG={world.root / 'cockpit.toml'}", sys.executable, "-m"]
+    command = shlex.join([*cockpit, "cockpit", "item", "done", world.rid, "t0.deploy"])
+    # A real login with a terminal (-tt), as a release manager on a bastion host.
+    client = subprocess.Popen(
+        [*sshd, "-tt", f"cd {shlex.quote(str(world.root))} && {command}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_for(lambda: (world.root / "runs.log").exists())
+    assert world.status("t0.deploy") is Status.RUNNING
+    client.kill()  # the connection drops: sshd hangs up the session
+    client.wait()
+    _wait_for(lambda: world.status("t0.deploy") is Status.DONE)
+    assert world.read("runs.log").splitlines() == ["run"]
+    assert world.actions("t0.deploy") == ["step.started", "step.succeeded"]
