@@ -284,14 +284,55 @@ def _launch_of(
     }
 
 
+# The app's supervisor factory (:func:`start_zygote`), when it has one.
+_zygote: socket.socket | None = None
+_zygote_lock = threading.Lock()
+
+
+def start_zygote() -> None:
+    """Before the app starts its threads: fork the process that will fork the app's step
+    supervisors (:func:`cockpit.supervisor.zygote`), so a step started from the app costs a
+    fork, not a new interpreter. It ends when this process exits."""
+    global _zygote
+    if _zygote is not None or threading.active_count() != 1 or not hasattr(os, "fork"):
+        return
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    if os.fork() == 0:  # the child: never returns
+        ours.close()
+        from cockpit.supervisor import zygote
+
+        zygote(theirs)
+    theirs.close()
+    _zygote = ours
+
+
+def _via_zygote(launch: dict[str, object], errors: Path) -> IO[str] | None:
+    """Ask the zygote for a supervisor; ``None`` when there is none (or it is gone)."""
+    if _zygote is None:
+        return None
+    read_fd, write_fd = os.pipe()
+    err_fd = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with _zygote_lock:
+            socket.send_fds(_zygote, [json.dumps(launch).encode()], [write_fd, err_fd])
+    except OSError:
+        os.close(read_fd)
+        return None
+    finally:
+        os.close(write_fd)
+        os.close(err_fd)
+    return os.fdopen(read_fd, encoding="utf-8", errors="replace")
+
+
 def _launch(
     session: Session, launch: dict[str, object], errors: Path
 ) -> tuple[Callable[[], None], IO[str]]:
     """Start the supervisor; how to reap it, and the stream of its reports.
 
     A single-threaded cockpit (the CLI) forks it: the child has everything loaded already, so
-    the step starts within milliseconds. A cockpit with threads (the app) starts a new
-    interpreter instead, since a fork would copy locks other threads may hold."""
+    the step starts within milliseconds. A cockpit with threads (the app) asks its zygote,
+    forked before the threads started; without one it starts a new interpreter, since a fork
+    of a process with threads would copy locks those threads may hold."""
     if threading.active_count() == 1 and hasattr(os, "fork"):
         from cockpit.supervisor import forked
 
@@ -307,6 +348,9 @@ def _launch(
                 os.waitpid(pid, 0)
 
         return reap_fork, os.fdopen(read_fd, encoding="utf-8", errors="replace")
+    stream = _via_zygote(launch, errors)
+    if stream is not None:
+        return (lambda: None), stream
     with open(errors, "w", encoding="utf-8") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "cockpit.supervisor"],

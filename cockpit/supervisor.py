@@ -206,19 +206,17 @@ def main() -> int:
     return 0
 
 
-def forked(session: Any, launch: dict[str, Any], report_fd: int, errors: str) -> None:
-    """The supervisor as a fork of a single-threaded cockpit (the CLI): no new interpreter to
-    start and nothing to import, so a step starts within milliseconds. Runs in the child and
-    never returns: it leaves the cockpit's session, takes fresh handles on the log (nothing the
-    parent holds is used or closed here) and ends with ``os._exit``."""
+def _become_supervisor(launch: dict[str, Any], report_fd: int, err_fd: int, session: Any) -> None:
+    """In a forked child: leave the cockpit's session and terminal, report on ``report_fd``,
+    write errors to ``err_fd``, take fresh handles on the log (nothing the parent holds is used
+    or closed here), run the step, and end with ``os._exit``: never returns."""
     code = 0
     try:
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(report_fd, 1)
-        err = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.dup2(err, 2)
+        os.dup2(err_fd, 2)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         cancel = threading.Event()
@@ -226,15 +224,20 @@ def forked(session: Any, launch: dict[str, Any], report_fd: int, errors: str) ->
         from cockpit.session import Session
         from cockpit.store import Store
 
-        store = Store(
-            launch["database"],
-            checkpoint_file=None if launch["checkpoint"] is None else Path(launch["checkpoint"]),
-            busy_timeout_ms=session.loaded.config.database.busy_timeout_ms,
-        )
-        child = Session(
-            loaded=session.loaded, store=store, operator=session.operator, lang=session.lang
-        )
-        supervise(child, launch, Reporter(), cancel)
+        if session is None:
+            session = session_of(launch)
+        else:
+            store = Store(
+                launch["database"],
+                checkpoint_file=None
+                if launch["checkpoint"] is None
+                else Path(launch["checkpoint"]),
+                busy_timeout_ms=session.loaded.config.database.busy_timeout_ms,
+            )
+            session = Session(
+                loaded=session.loaded, store=store, operator=session.operator, lang=session.lang
+            )
+        supervise(session, launch, Reporter(), cancel)
     except BaseException:
         import traceback
 
@@ -242,6 +245,50 @@ def forked(session: Any, launch: dict[str, Any], report_fd: int, errors: str) ->
         code = 1
     finally:
         os._exit(code)
+
+
+def forked(session: Any, launch: dict[str, Any], report_fd: int, errors: str) -> None:
+    """The supervisor as a fork of a single-threaded cockpit (the CLI): no new interpreter to
+    start and nothing to import, so a step starts within milliseconds. Never returns."""
+    err = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    _become_supervisor(launch, report_fd, err, session)
+
+
+def zygote(sock: socket.socket) -> None:
+    """A process forked from the cockpit before the app starts its threads, that forks a
+    supervisor for each step the app asks for (the launch, the report pipe and the error file
+    come over ``sock``): the app's steps start as fast as the CLI's, without forking a process
+    that runs threads. Ends when the app closes its end of ``sock``. Never returns."""
+    try:
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the supervisors
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # What a supervisor needs, loaded once here rather than in each one: the engine, the
+        # plan reader, the local step kinds, and the database driver for SQLite.
+
+        import cockpit.checklist
+        import cockpit.deploy
+        import cockpit.plan.loader
+        import cockpit.steps.http
+        import cockpit.steps.shell
+        import cockpit.store  # noqa: F401
+
+        while True:
+            try:
+                message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 2)
+            except OSError:
+                break
+            if not message or len(fds) != 2:
+                break
+            report_fd, err_fd = fds
+            if os.fork() == 0:
+                sock.close()
+                _become_supervisor(json.loads(message), report_fd, err_fd, None)
+            os.close(report_fd)
+            os.close(err_fd)
+    finally:
+        os._exit(0)
 
 
 if __name__ == "__main__":
