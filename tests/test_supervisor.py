@@ -162,9 +162,15 @@ def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
     )
     tmux.wait_text("Timeline", timeout=30)
     tmux.keys("d")
-    tmux.wait_text("Take a backup", timeout=20)
-    tmux.keys("Enter")
-    tmux.wait_text("Run Take a backup?", timeout=20)
+    tmux.wait_text("Take a backup", "timeout: 10 s", timeout=20)  # the selected step's preview
+    for _attempt in range(3):  # a key sent while a loaded machine draws may come too early
+        tmux.keys("Enter")
+        try:
+            _wait_for(lambda: "Run Take a backup?" in tmux.screen(), seconds=8)
+            break
+        except AssertionError:
+            continue
+    tmux.wait_text("Run Take a backup?", timeout=5)
     tmux.keys("Enter")
     _wait_for(lambda: (world.root / "runs.log").exists())
     assert world.status("t0.backup") is Status.RUNNING
