@@ -119,7 +119,8 @@ def start(
         if said is not None and said.startswith("finished"):
             outcome_seq = int(said.split()[1])
             break
-    reap()
+    # The outcome is recorded: the supervisor is only exiting now. Reap it without waiting.
+    threading.Thread(target=reap, name="reap-supervisor", daemon=True).start()
     follower.drain()
     if outcome_seq is None:
         raise StepFailed(f"{item_id}: the step's supervisor ended without an outcome (interrupted)")
@@ -172,7 +173,7 @@ def start_rollback(
         if said is not None and said.startswith("finished"):
             seq = int(said.split()[1])
             break
-    reap()
+    threading.Thread(target=reap, name="reap-supervisor", daemon=True).start()
     follower.drain()
     if seq is None:
         raise StepFailed("the rollback's supervisor ended before the rollback did (interrupted)")

@@ -124,7 +124,7 @@ class CockpitApp(App[None]):
     following: tuple[str, str, threading.Event] | None = None
 
     def action_quit_app(self) -> None:
-        if self.following is not None:
+        if self.following is not None and self.busy():
             self._ask_quit_while_a_step_runs(*self.following)
             return
         if not self.busy():

@@ -99,18 +99,22 @@ class RunbookWork(CockpitScreen):
         self.message = session.t("run.running", item=item_id)
         output = self._start_run(item_id, f"--- {item_id} {action}")
         leave = threading.Event()
-        self.cockpit.following = (self.release_id, item_id, leave)
+        app = self.cockpit
+        app.following = (self.release_id, item_id, leave)
         try:
-            event = decide(
-                session,
-                self.release_id,
-                item_id,
-                action,
-                reason=reason,
-                output=output,
-                cancel=self.cancel_event,
-                leave=leave,
-            )
+            try:
+                event = decide(
+                    session,
+                    self.release_id,
+                    item_id,
+                    action,
+                    reason=reason,
+                    output=output,
+                    cancel=self.cancel_event,
+                    leave=leave,
+                )
+            finally:
+                app.following = None  # at once: the outcome is recorded, nothing to detach
             # Said only once the supervisor has recorded the outcome.
             self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
             self.app.call_from_thread(self._log, f"--- {item_id} {event.action}")
@@ -120,7 +124,6 @@ class RunbookWork(CockpitScreen):
             self.message = session.t("msg.failed", why=str(exc))
             self.app.call_from_thread(self._log, "! " + str(exc))
         finally:
-            self.cockpit.following = None
             self.running = None
             self.previews.pop(item_id, None)
             self.app.call_from_thread(self._reload_if_shown)
