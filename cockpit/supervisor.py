@@ -254,6 +254,23 @@ def forked(session: Any, launch: dict[str, Any], report_fd: int, errors: str) ->
     _become_supervisor(launch, report_fd, err, session)
 
 
+def _warm_up() -> None:
+    """Run what every supervisor runs once, on a throwaway log, so the first use of the
+    database layer (its statement caches, the driver) is paid here and not by each step."""
+    import tempfile
+
+    from cockpit.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="cockpit-zygote-") as tmp:
+        store = Store(f"sqlite:///{tmp}/warm.db").open()
+        try:
+            store.head()
+            store.events(release_id="r-warm-up", last=1)
+            store.events(release_id="r-warm-up", after_seq=0, actions=("note",))
+        finally:
+            store.close()
+
+
 def zygote(sock: socket.socket) -> None:
     """A process forked from the cockpit before the app starts its threads, that forks a
     supervisor for each step the app asks for (the launch, the report pipe and the error file
@@ -273,6 +290,8 @@ def zygote(sock: socket.socket) -> None:
         import cockpit.steps.http
         import cockpit.steps.shell
         import cockpit.store  # noqa: F401
+
+        _warm_up()
 
         while True:
             try:
