@@ -116,11 +116,11 @@ def _engine_run(
     if supervised:
         decide(session, release.id, "t0.step", "done", output=output)
     elif app:
-        import cockpit.steprun
+        import cockpit.launch
 
-        saved = cockpit.steprun._zygote
+        saved = cockpit.launch._zygote
         if not zygote:
-            cockpit.steprun._zygote = None
+            cockpit.launch._zygote = None
         other = threading.Event()
         busy = threading.Thread(target=other.wait)  # the app's threads
         busy.start()
@@ -129,7 +129,7 @@ def _engine_run(
         finally:
             other.set()
             busy.join()
-            cockpit.steprun._zygote = saved
+            cockpit.launch._zygote = saved
     else:
         checklist = load_checklist(store, release.id)
         execute(session, checklist, "t0.step", output=output)
@@ -144,7 +144,7 @@ def run(rounds: int, quiet: bool) -> dict[str, Any]:
         root = Path(tmp)
         (root / "cockpit.toml").write_text(CONFIG)
         (root / "benchplan.yaml").write_text(PLAN)
-        from cockpit.steprun import start_zygote
+        from cockpit.launch import start_zygote
 
         start_zygote()  # as `cockpit open` does, while this process has one thread
         with stage(f"{rounds} rounds of the five ways", quiet):

@@ -19,7 +19,7 @@ from textual.widgets import Log
 
 from cockpit.actions import decide
 from cockpit.errors import CockpitError
-from cockpit.steprun import Detached
+from cockpit.launch import Detached
 from screens.common import CockpitScreen, rollback_message
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from cockpit.cli.release_cmds import cmd_release_show
 
 def open_app(cmd: Command, release_id: str | None = None) -> int:
     """Open the Textual cockpit on this terminal."""
-    from cockpit.steprun import start_zygote
+    from cockpit.launch import start_zygote
     from screens.app import run_app
 
     start_zygote()  # while this process has one thread: the app's steps start as a fork of it
@@ -68,7 +68,7 @@ def cmd_demo(cmd: Command) -> int:
     cmd.print(f"  application     {workspace.app_url} (database {workspace.db_url})")
     cmd.print("")
     if sys.stdout.isatty() and sys.stdin.isatty() and not cmd.args.no_tui:
-        from cockpit.steprun import start_zygote
+        from cockpit.launch import start_zygote
 
         start_zygote()  # before the demo application's server thread
         server = serve_demo_app(workspace.root)

@@ -20,7 +20,7 @@ FOLLOWING = ("attach", "cancel")
 
 def cmd_item(cmd: Command) -> int:
     from cockpit.actions import decide
-    from cockpit.steprun import Detached
+    from cockpit.launch import Detached
 
     args = cmd.args
     if args.decision in FOLLOWING:
