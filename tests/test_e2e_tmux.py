@@ -190,11 +190,18 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
     config = demo / "cockpit.toml"
 
     start_demo(tmux, demo, "en")
-    screen = tmux.wait_text("Release Cockpit", "T-14", "Next", timeout=20)
+    tmux.wait_text("Release Cockpit", "T-14", "Next", timeout=20)
+
+    def every_phase_drawn(screen: str) -> bool:
+        # A frame may be caught half-written on a loaded machine: wait for every row.
+        return all(
+            re.search(rf"{phase.id.upper()}\s.*\[-+\]\s+0/{len(phase.items)}\b", screen)
+            for phase in plan.phases
+        )
+
+    screen = tmux.wait(every_phase_drawn, "every phase's row at 0", timeout=20)
     assert "REHEARSAL" in screen
     first = plan.phases[0]
-    for phase in plan.phases:
-        assert re.search(rf"{phase.id.upper()}\s.*\[-+\]\s+0/{len(phase.items)}\b", screen), screen
 
     listed = cli(config, "release", "list", "--json")
     assert listed.returncode == 0, listed.stderr
