@@ -4,7 +4,7 @@ A variable holds one of the cockpit's secrets when the config names it (every en
 ``alembic.database_url_env`` and ``metrics.token_env``), when it is the cockpit's database URL or
 password (``COCKPIT_DATABASE_URL``, ``COCKPIT_DATABASE_PASSWORD``) or one of AWS's credentials,
 or when its name says so (:func:`secret_name`). A :class:`Masker` holds those names and their
-values (and the password inside a URL among them): :meth:`Masker.mask` replaces every value in
+values (and a URL's password or token among them): :meth:`Masker.mask` replaces every value in
 text with :data:`MASK`, and :meth:`Masker.scrubbed_env` gives a program the cockpit's environment
 without them, so a step never inherits the database password or the AWS keys by accident. Steps
 and probes use :func:`known_secrets` of the loaded config; the store masks every event with
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from cockpit.urls import url_password
+from cockpit.urls import url_secrets
 
 if TYPE_CHECKING:
     from cockpit.config import Config
@@ -151,7 +151,7 @@ class _ProcessMasker(Masker):
 def _from_environ(names: set[str], environ: Mapping[str, str]) -> Masker:
     masker = Masker(names)
     held = [value for name, value in environ.items() if value and masker.secret(name)]
-    passwords = [p for value in held if "://" in value and (p := url_password(value))]
+    passwords = [p for value in held if "://" in value for p in url_secrets(value)]
     return Masker(names, (*held, *passwords))
 
 

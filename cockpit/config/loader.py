@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from cockpit.config.credentials import check_database_url_variable
 from cockpit.config.locate import where
 from cockpit.config.model import NAME_RE, Config, EnvironmentConfig
 from cockpit.config.rules import check_semantics
@@ -85,6 +86,7 @@ def find_config(explicit: str | None = None) -> Path | None:
 def load_config(explicit: str | None = None) -> LoadedConfig:
     """Find and validate the config; raise :class:`ConfigError` with one line on any problem."""
     path = find_config(explicit)
+    check_database_url_variable()  # before anything prints: the URL in force is refused early
     if path is None:
         return LoadedConfig(Config(), None)
     return LoadedConfig(parse_config_file(path), path)

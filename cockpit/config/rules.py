@@ -1,14 +1,15 @@
 """The rules of ``cockpit.toml`` that a type cannot express: a known time zone and a non-empty
-change window, no password in any URL of the file, warning thresholds below critical ones, unique
-panel names, a program to run, at least one branch, ``{version}`` in the tag format.
+change window, no credential in any URL of the file (:mod:`.credentials`), warning thresholds
+below critical ones, unique panel names, a program to run, at least one branch, ``{version}`` in
+the tag format.
 """
 
 from __future__ import annotations
 
+from cockpit.config.credentials import check_urls
 from cockpit.config.locate import where
 from cockpit.config.model import Config
 from cockpit.errors import ConfigError
-from cockpit.urls import url_password
 
 
 def check_semantics(config: Config, text: str, source: str) -> None:
@@ -30,27 +31,8 @@ def check_semantics(config: Config, text: str, source: str) -> None:
         raise ConfigError(
             f"{where(source, text, path)}: change_window.end: the window cannot be empty"
         )
-    url = config.database.url
-    if url and url_password(url):
-        path = ("database", "url")
-        raise ConfigError(
-            f"{where(source, text, path)}: database.url: holds a password; remove it and set "
-            "COCKPIT_DATABASE_PASSWORD in the environment instead"
-        )
+    check_urls(config, text, source)
     for name, env in config.environments.items():
-        for field, value in (
-            ("metrics.prometheus_url", env.metrics.prometheus_url),
-            ("aws.endpoint_url", env.aws.endpoint_url),
-            *((f"aws.endpoints.{svc}", url) for svc, url in env.aws.endpoints.items()),
-            ("app_url", env.app_url),
-            ("alembic.database_url", env.alembic.database_url),
-        ):
-            if value and url_password(value):
-                path = ("environments", name, *field.split("."))
-                raise ConfigError(
-                    f"{where(source, text, path)}: environments.{name}.{field}: holds a "
-                    "password; remove it (tokens come from the variable named by token_env)"
-                )
         metrics = env.metrics
         for kind in ("cpu", "memory", "resource", "error_rate"):
             warning = getattr(metrics, f"{kind}_warning")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cockpit.config.credentials import check_database_url_variable
 from cockpit.config.loader import LoadedConfig, user_data_dir
 from cockpit.urls import url_password, without_password
 
@@ -15,7 +16,7 @@ from cockpit.urls import url_password, without_password
 def database_url(loaded: LoadedConfig) -> str:
     """The database URL in force: ``COCKPIT_DATABASE_URL``, then the file, then SQLite in the
     user data directory. ``COCKPIT_DATABASE_PASSWORD`` is added to a URL without one."""
-    url = os.environ.get("COCKPIT_DATABASE_URL") or loaded.config.database.url
+    url = check_database_url_variable() or loaded.config.database.url
     if not url:
         return "sqlite:///" + str(user_data_dir() / "cockpit.db")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):

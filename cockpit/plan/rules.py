@@ -1,14 +1,25 @@
 """The rules of a plan that a type cannot express: the name matches the file, titles are one
 line, phase and item ids are unique, phases run from the earliest to T-0, stages are in time order
-without overlap and their items together, and an ``argv`` is a list of words, not a command line.
+without overlap and their items together, an ``argv`` is a list of words, not a command line,
+and no URL carries a credential.
 """
 
 from __future__ import annotations
 
 from cockpit.plan.document import Doc
-from cockpit.plan.model import CheckItem, CommandProbe, Phase, Plan, Stage, StepItem
-from cockpit.plan.runs import ShellRun
+from cockpit.plan.model import (
+    CheckItem,
+    CommandProbe,
+    HttpProbe,
+    Item,
+    Phase,
+    Plan,
+    Stage,
+    StepItem,
+)
+from cockpit.plan.runs import CHECK_URL_ADVICE, ShellRun, run_urls
 from cockpit.schema_errors import KeyPath
+from cockpit.urls import refusal, url_credentials
 
 
 def check_semantics(doc: Doc, plan: Plan, expected_name: str | None) -> None:
@@ -75,6 +86,7 @@ def check_semantics(doc: Doc, plan: Plan, expected_name: str | None) -> None:
                 _check_argv(doc, (*ip, "run", "argv"), item.run.argv)
             elif isinstance(item, CheckItem) and isinstance(item.check, CommandProbe):
                 _check_argv(doc, (*ip, "check", "argv"), item.check.argv)
+            _check_urls(doc, ip, item)
     last = plan.phases[-1]
     if last.offset_days != 0:
         raise doc.error(
@@ -114,6 +126,20 @@ def _check_stages(doc: Doc, at: KeyPath, phase: Phase) -> dict[str, int]:
             )
         previous = stage
     return order
+
+
+def _check_urls(doc: Doc, at: KeyPath, item: Item) -> None:
+    """No credential in a URL the item holds: an http probe's ``url``, an ``http_checks`` step's
+    ``base_url`` and check ``url`` s."""
+    urls: list[tuple[KeyPath, str]] = []
+    if isinstance(item, CheckItem) and isinstance(item.check, HttpProbe):
+        urls.append(((*at, "check", "url"), item.check.url))
+    elif isinstance(item, StepItem):
+        urls += [((*at, "run", *sub), url) for sub, url in run_urls(item.run)]
+    for path, url in urls:
+        found = url_credentials(url) if url else None
+        if found:
+            raise doc.error(path, refusal(found, CHECK_URL_ADVICE))
 
 
 def _check_argv(doc: Doc, path: KeyPath, argv: list[str]) -> None:

@@ -174,3 +174,19 @@ def registry(union: Any) -> dict[str, type[msgspec.Struct]]:
 
 
 STEP_KINDS: dict[str, type[msgspec.Struct]] = registry(StepRun)
+
+
+def run_urls(run: msgspec.Struct) -> list[tuple[tuple[str | int, ...], str]]:
+    """The URLs a step's arguments hold, each with its path inside the run (``http_checks``'
+    ``base_url`` and each check's ``url``): the loaders refuse a credential in any of them."""
+    if not isinstance(run, HttpChecksRun):
+        return []
+    checks = [(("checks", i, "url"), check.url) for i, check in enumerate(run.checks)]
+    return [(("base_url",), run.base_url), *checks]
+
+
+# What to do instead of a credential in a check's URL: the checks send none.
+CHECK_URL_ADVICE = (
+    "remove it (HTTP checks send no credentials: check an endpoint that needs none, such as a "
+    "health URL)"
+)

@@ -1,0 +1,90 @@
+"""No credential in any URL of ``cockpit.toml``: the database URL, each environment's
+``app_url``, git remote, Alembic database URL, Prometheus URL and AWS endpoints, and the URLs of
+its ``http_checks`` step replacements. A password in the user part or a credential query
+parameter (:func:`cockpit.urls.url_credentials`) is refused with one line that names the key,
+what was found, and where the credential goes instead (a variable the file names, ``~/.pgpass``,
+the AWS profile, git's credential helper). The file is shared and committed; the environment and
+those stores are not. ``COCKPIT_DATABASE_URL`` is checked as it is read: its password may stay in
+the user part (the documented way), never in the query string.
+"""
+
+from __future__ import annotations
+
+from cockpit.config.locate import where
+from cockpit.config.model import Config
+from cockpit.errors import ConfigError
+from cockpit.plan.runs import CHECK_URL_ADVICE, run_urls
+from cockpit.urls import USER_PASSWORD, refusal, url_credentials
+
+_DATABASE_ADVICE = (
+    "set COCKPIT_DATABASE_PASSWORD in the environment instead (or put the password in ~/.pgpass)"
+)
+# Per environment: the key under environments.NAME and where its credential goes instead.
+_ADVICE = {
+    "app_url": CHECK_URL_ADVICE,
+    "git.remote": "remove it (let git find the credential: an SSH key or git's credential helper)",
+    "alembic.database_url": (
+        "put the URL with its password in the variable named by alembic.database_url_env, or "
+        "the password in ~/.pgpass"
+    ),
+    "metrics.prometheus_url": (
+        "remove it (tokens come from the variable named by token_env: put the token there)"
+    ),
+    "aws": "remove it (AWS credentials come from the profile in aws.profile or the environment)",
+}
+
+
+# COCKPIT_DATABASE_URL may carry its password in the user part (it lives in the environment, not
+# the file: docs/configuration.md#secrets); a credential in its query string is refused.
+_VARIABLE_ADVICE = (
+    "put the password in the user part of this variable (postgresql+psycopg://USER:PASSWORD@HOST"
+    "/DB), in COCKPIT_DATABASE_PASSWORD or in ~/.pgpass"
+)
+
+
+def check_database_url_variable() -> str:
+    """``COCKPIT_DATABASE_URL`` (``""`` when unset), refused with one line when its query string
+    carries a credential."""
+    import os
+
+    url = os.environ.get("COCKPIT_DATABASE_URL", "")
+    found = url_credentials(url) if url else None
+    if found and found != USER_PASSWORD:
+        raise ConfigError(f"COCKPIT_DATABASE_URL: {refusal(found, _VARIABLE_ADVICE)}")
+    return url
+
+
+def check_urls(config: Config, text: str, source: str) -> None:
+    """Raise the one-line :class:`ConfigError` of the first URL that carries a credential."""
+    _check(config.database.url, ("database", "url"), _DATABASE_ADVICE, text, source)
+    for name, env in config.environments.items():
+        for field, value in (
+            ("metrics.prometheus_url", env.metrics.prometheus_url),
+            ("aws.endpoint_url", env.aws.endpoint_url),
+            *((f"aws.endpoints.{svc}", url) for svc, url in env.aws.endpoints.items()),
+            ("app_url", env.app_url),
+            ("alembic.database_url", env.alembic.database_url),
+            ("git.remote", env.git.remote),
+        ):
+            advice = _ADVICE.get(field) or _ADVICE["aws"]
+            _check(value, ("environments", name, *field.split(".")), advice, text, source)
+        for item_id, run in env.steps.items():
+            at = ("environments", name, "steps", *item_id.split("."))
+            key = f'environments.{name}.steps."{item_id}"'
+            for sub, url in run_urls(run):
+                shown = key + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in sub)
+                _check(url, at, CHECK_URL_ADVICE, text, source, shown)
+
+
+def _check(
+    url: str,
+    path: tuple[str, ...],
+    advice: str,
+    text: str,
+    source: str,
+    key: str | None = None,
+) -> None:
+    found = url_credentials(url) if url else None
+    if found:
+        key = key or ".".join(path)
+        raise ConfigError(f"{where(source, text, path)}: {key}: {refusal(found, advice)}")
