@@ -5,14 +5,12 @@ written; ``redact_url`` masks each form; and nothing a run writes holds a secret
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
 
-from cockpit.cli import main
 from cockpit.urls import CREDENTIAL_PARAMS, redact_url, url_credentials
+from tests.test_config import run_cli
 
 SECRET = "Zq9SecretValue"
 HEAD = '[database]\nurl = "sqlite:///cockpit.db"\n[roles]\napprover = ["bob"]\n'
@@ -115,13 +113,6 @@ BAD_PLAN_URLS = [
         "'Signature'",
     ),
 ]
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = main(list(argv), out=out)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _plan(**urls: str) -> str:
