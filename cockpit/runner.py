@@ -32,6 +32,7 @@ from cockpit.plan import (
     Probe,
 )
 from cockpit.secrets import Masker, known_secrets
+from cockpit.urls import redact_url
 
 MAX_TAIL_LINES = 20
 
@@ -117,10 +118,12 @@ def _http(url: str, status: int, timeout: float) -> dict[str, Any]:
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=False)
     except httpx.HTTPError as exc:
-        raise CheckFailed(f"GET {url}: {type(exc).__name__}: {exc}") from None
+        raise CheckFailed(f"GET {redact_url(url)}: {type(exc).__name__}: {exc}") from None
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     if response.status_code != status:
-        raise CheckFailed(f"GET {url}: status {response.status_code}, expected {status}")
+        raise CheckFailed(
+            f"GET {redact_url(url)}: status {response.status_code}, expected {status}"
+        )
     return {"url": url, "status": response.status_code, "elapsed_ms": elapsed_ms}
 
 

@@ -43,6 +43,7 @@ from cockpit.steps.base import (
     StepKind,
     StepTimeout,
 )
+from cockpit.urls import USER_PASSWORD, refusal, url_credentials
 
 # `alembic current`: "0003_seed (head)"; several lines when several branches are current.
 _REVISION_LINE_RE = re.compile(r"^(?P<rev>[A-Za-z0-9_]+)(?P<marks>(?: \([a-z ]+\))*)\s*$")
@@ -59,6 +60,9 @@ _EXCEPTION_LINE_RE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit)\b")
 _RELATIVE_RE = re.compile(r"[+-]\d+$")
 SQL_PREVIEW_LINES = 400
 EMPTY = "(empty database)"
+
+
+_URL_ADVICE = "put the password in the user part of the URL or in ~/.pgpass"
 
 
 @dataclass
@@ -257,6 +261,9 @@ class AlembicStep(StepKind):
                 f"{name} is not set: export the database URL for environment {ctx.env_name} "
                 "(alembic.database_url_env in cockpit.toml), or set alembic.database_url"
             )
+        found = url_credentials(secret)
+        if found and found != USER_PASSWORD:  # the variable named for the URL may hold its password
+            raise StepFailed(f"{name}: the database URL {refusal(found, _URL_ADVICE)}")
         known = known_secrets(ctx.loaded.config)
         env = {**known.scrubbed_env(os.environ, ()), name: secret}
         command = [ctx.render(arg) for arg in alembic.command]
