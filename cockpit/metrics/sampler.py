@@ -1,5 +1,7 @@
 """The background sampling loop: one thread per source, each source's next sample scheduled when
-the last one finishes (never piling up behind a slow source), pausable, no Textual.
+the last one finishes (never piling up behind a slow source), pausable, no Textual. Sources are
+sampled independently: a source that does not answer delays only its own panels (each source
+bounds its round by its own deadline, ``metrics.timeout_seconds``).
 
 Each round of a source is one :class:`Update` (its samples and any trigger that fired) put on a
 queue the UI drains with :meth:`Sampler.poll` on its own timer, and optionally passed to
@@ -16,6 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,8 +48,9 @@ class Sampler:
 
     ``start()`` / ``stop()``; ``pause()`` / ``resume()``; ``poll()`` for the updates since the
     last poll; ``states()`` for what each panel shows now; ``sample_once()`` runs one round of
-    every source in the caller's thread (tests, the CLI). ``clock`` (``time.monotonic``) is what
-    the rounds are scheduled on; a test injects its own to drive the schedule.
+    every source, the sources side by side, and returns when all are done (tests, the CLI).
+    ``clock`` (``time.monotonic``) is what the rounds are scheduled on; a test injects its own
+    to drive the schedule.
     """
 
     def __init__(
@@ -227,8 +231,13 @@ class Sampler:
                 self.callback_error = f"{type(exc).__name__}: {exc}"
 
     def sample_once(self) -> list[Update]:
-        """One round of every source, in this thread."""
-        return [self.round(name) for name in self._by_source]
+        """One round of every source, at the same time (a thread per source beside this one),
+        so a slow source delays only its own panels; the updates in source order."""
+        names = list(self._by_source)
+        if len(names) < 2:
+            return [self.round(name) for name in names]
+        with ThreadPoolExecutor(len(names), thread_name_prefix="metrics-once") as pool:
+            return list(pool.map(self.round, names))
 
     # --- reading ---------------------------------------------------------------------------------
 
