@@ -702,6 +702,42 @@ def test_cloudwatch_values_from_put_metric_data(tmp_path: Path, monkeypatch: Any
         )
 
 
+def test_a_source_whose_client_times_out_per_read_is_given_up_by_the_sampler(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # CloudWatch's client (botocore) bounds each read, not the call: against a dripping server
+    # the call would run for minutes. The sampler gives the round up one second past the
+    # source's timeout and does not call again while the first call still runs.
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with DripServer("drip", every=0.3, lifetime=30) as drip:
+        text = textwrap.dedent(
+            f"""
+            [environments.prod.aws]
+            region = "us-east-1"
+            endpoint_url = "{drip.url}"
+            [environments.prod.metrics]
+            timeout_seconds = 1
+            [[environments.prod.metrics.panels]]
+            name = "cpu"
+            source = "cloudwatch"
+            query = "CPUUtilization"
+            kind = "cpu"
+            """
+        )
+        sampler = Sampler.for_environment(loaded_from(text, tmp_path), "prod")
+        started = time.monotonic()
+        (first,) = sampler.sample_once()
+        took = time.monotonic() - started
+        (second,) = sampler.sample_once()
+        sampler.stop()
+    late = "cloudwatch: no answer within 2 s (metrics.timeout_seconds + 1 s)"
+    assert first.samples[0].error == late and took <= 2.5, (first, took)
+    assert second.samples[0].error == late + "; the last call still runs"
+    assert second.seconds < 0.5
+
+
 # --- Kubernetes on the API test server -----------------------------------------------------------
 
 

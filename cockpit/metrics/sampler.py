@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cockpit.metrics.model import SERIES_CAPACITY, Panel, PanelState, Sample, Series, panel_state
-from cockpit.metrics.sources.base import Source
+from cockpit.metrics.sources.base import Source, failed_samples
 from cockpit.metrics.triggers import Baseline, Fired, TriggerEvaluator
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 # Updates kept for a UI that does not poll (the oldest are dropped first).
 QUEUE_LIMIT = 1000
+# A network source's round is given up this long past its own timeout if it has not ended it.
+ROUND_MARGIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class Sampler:
         self._threads: list[threading.Thread] = []
         self._by_source: dict[str, list[Panel]] = {}
         self._panel_by_name = {p.name: p for p in self.panels}
+        # Per source: set when its last call ended (a call given up at its deadline may run on).
+        self._in_flight: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
         for panel in self.panels:
             self._by_source.setdefault(panel.source, []).append(panel)
 
@@ -199,7 +204,7 @@ class Sampler:
             ]
         else:
             try:
-                samples = source.fetch(panels)
+                samples = self._fetch(source_name, source, panels)
             except Exception as exc:  # a source bug must not kill its thread; show it
                 now = time.time()
                 error = f"{source_name}: {type(exc).__name__}: {exc}"
@@ -215,6 +220,43 @@ class Sampler:
         update = Update(source_name, tuple(samples), tuple(fired), self._clock() - started)
         self._publish(update)
         return update
+
+    def _fetch(self, source_name: str, source: Source, panels: Sequence[Panel]) -> list[Sample]:
+        """The source's samples, or when a network source (one with a ``timeout``) has not
+        answered ``ROUND_MARGIN`` past its timeout, that reason on each of its panels.
+
+        A source bounds its own round (Prometheus does, to the second); this is the backstop for
+        a client whose timeout applies per read, not per call. The call given up goes on in its
+        worker thread and is not made again until it ends: a round meanwhile fails at once."""
+        timeout = getattr(source, "timeout", None)
+        if not isinstance(timeout, int | float):
+            return source.fetch(panels)
+        limit = timeout + ROUND_MARGIN
+        late = (
+            f"{source_name}: no answer within {limit:g} s "
+            f"(metrics.timeout_seconds + {ROUND_MARGIN:g} s)"
+        )
+        with self._lock:
+            busy = self._in_flight.get(source_name)
+            if busy is not None and not busy.is_set():
+                return failed_samples(panels, time.time(), late + "; the last call still runs")
+            done = self._in_flight[source_name] = threading.Event()
+        answer: list[list[Sample] | Exception] = []
+
+        def fetch() -> None:
+            try:
+                answer.append(source.fetch(panels))
+            except Exception as exc:  # raised in round(), in the caller's thread
+                answer.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=fetch, daemon=True, name=f"metrics-{source_name}-call").start()
+        if not done.wait(limit) or not answer:
+            return failed_samples(panels, time.time(), late)
+        if isinstance(answer[0], Exception):
+            raise answer[0]
+        return answer[0]
 
     def _publish(self, update: Update) -> None:
         while True:
