@@ -1,7 +1,8 @@
 """The background sampling loop: one thread per source, each source's next sample scheduled when
 the last one finishes (never piling up behind a slow source), pausable, no Textual. Sources are
 sampled independently: a source that does not answer delays only its own panels (each source
-bounds its round by its own deadline, ``metrics.timeout_seconds``).
+bounds its round by its own deadline, ``metrics.timeout_seconds``, and the sampler gives a
+network source's round up ``ROUND_MARGIN`` past it).
 
 Each round of a source is one :class:`Update` (its samples and any trigger that fired) put on a
 queue the UI drains with :meth:`Sampler.poll` on its own timer, and optionally passed to
