@@ -46,6 +46,7 @@ from cockpit.metrics import (
 )
 from cockpit.operator import Operator
 from cockpit.store import Store
+from tests.dripserver import DripServer
 from tests.exporter import Exporter, p95_ms
 from tests.services import moto_server, prometheus_server
 
@@ -527,6 +528,82 @@ def test_prometheus_errors_are_one_line_without_the_token(prom: Prom) -> None:
     assert "s3cr3t" not in str(bad.error) + str(many.error)
 
 
+# --- deadlines: a source that drips or never answers ---------------------------------------------
+
+DEADLINE = 1.5  # metrics.timeout_seconds of the broken sources in these tests
+
+
+def dead_panels(source: str) -> list[Panel]:
+    return [Panel(f"{source}_{i}", f"{source} {i}", source, "up", "count") for i in (1, 2)]
+
+
+def test_a_dripping_or_mute_source_ends_its_round_at_its_deadline_and_delays_no_other(
+    prom: Prom,
+) -> None:
+    prom.app.set(error_ratio=0.0, latency=0.1)
+    cpu = Panel("cpu", "cpu", "prometheus", 'max(app_cpu_percent{job="app"})', "cpu", "%")
+    with DripServer("drip", lifetime=40) as drip, DripServer("mute", lifetime=40) as mute:
+        sources: dict[str, Any] = {
+            "prometheus": PrometheusSource(prom.url, timeout=2),
+            "drip": PrometheusSource(drip.url, timeout=DEADLINE),
+            "mute": PrometheusSource(mute.url, timeout=DEADLINE),
+        }
+        rounds: list[Update] = []
+        panels = [cpu, *dead_panels("drip"), *dead_panels("mute")]
+        sampler = Sampler(
+            panels,
+            sources,
+            refresh=REFRESH,
+            stale_after=2,
+            no_data_after=5,
+            on_update=rounds.append,
+        )
+        began = time.time()
+        sampler.start()
+        try:
+            # Two rounds of each broken source (a round, then a refresh, then the next).
+            wait_for(
+                lambda: all(sum(u.source == s for u in rounds) >= 2 for s in ("drip", "mute")),
+                2 * (DEADLINE + REFRESH) + 5,
+            )
+            states = sampler.states()
+            cpu_samples = [s for s in sampler.series["cpu"].samples() if s.at >= began]
+        finally:
+            sampler.stop()
+    assert drip.connections and mute.connections
+    for server in (drip, mute):
+        name = server.mode
+        why = f"prometheus {server.url}: no answer within 1.5 s (metrics.timeout_seconds)"
+        mine = [u for u in rounds if u.source == name]
+        # One deadline per round, not one per panel (two panels: 3 s before).
+        assert all(u.seconds <= DEADLINE + 0.5 for u in mine), [u.seconds for u in mine]
+        assert {s.error for u in mine for s in u.samples} == {why}
+        for panel in (f"{name}_1", f"{name}_2"):
+            assert (states[panel].label, states[panel].error) == ("NO DATA", why)
+    # The real panel beside them stayed fresh: a sample every refresh, each with its value.
+    assert states["cpu"].label == "ok" and states["cpu"].text == "35 %"
+    assert all(s.value == 35.0 for s in cpu_samples), cpu_samples
+    gaps = [b.at - a.at for a, b in itertools.pairwise(cpu_samples)]
+    assert len(cpu_samples) >= 3 and max(gaps) <= REFRESH + 0.75, gaps
+
+
+def test_one_round_of_every_source_runs_them_side_by_side(prom: Prom) -> None:
+    cpu = Panel("cpu", "cpu", "prometheus", 'max(app_cpu_percent{job="app"})', "cpu", "%")
+    with DripServer("mute", lifetime=20) as mute:
+        sources: dict[str, Any] = {
+            "mute": PrometheusSource(mute.url, timeout=DEADLINE),
+            "prometheus": PrometheusSource(prom.url, timeout=2),
+        }
+        sampler = Sampler([*dead_panels("mute"), cpu], sources, refresh=REFRESH)
+        started = time.monotonic()
+        updates = sampler.sample_once()
+        took = time.monotonic() - started
+        sampler.stop()
+    assert [u.source for u in updates] == ["mute", "prometheus"]
+    assert took <= DEADLINE + 0.5, took
+    assert updates[1].samples[0].value == 35.0 and updates[1].seconds < DEADLINE / 2
+
+
 # --- CloudWatch on moto -------------------------------------------------------------------------
 
 
@@ -623,6 +700,42 @@ def test_cloudwatch_values_from_put_metric_data(tmp_path: Path, monkeypatch: Any
         assert down.value is None and "cloudwatch GetMetricData: cannot reach AWS" in str(
             down.error
         )
+
+
+def test_a_source_whose_client_times_out_per_read_is_given_up_by_the_sampler(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # CloudWatch's client (botocore) bounds each read, not the call: against a dripping server
+    # the call would run for minutes. The sampler gives the round up one second past the
+    # source's timeout and does not call again while the first call still runs.
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with DripServer("drip", every=0.3, lifetime=30) as drip:
+        text = textwrap.dedent(
+            f"""
+            [environments.prod.aws]
+            region = "us-east-1"
+            endpoint_url = "{drip.url}"
+            [environments.prod.metrics]
+            timeout_seconds = 1
+            [[environments.prod.metrics.panels]]
+            name = "cpu"
+            source = "cloudwatch"
+            query = "CPUUtilization"
+            kind = "cpu"
+            """
+        )
+        sampler = Sampler.for_environment(loaded_from(text, tmp_path), "prod")
+        started = time.monotonic()
+        (first,) = sampler.sample_once()
+        took = time.monotonic() - started
+        (second,) = sampler.sample_once()
+        sampler.stop()
+    late = "cloudwatch: no answer within 2 s (metrics.timeout_seconds + 1 s)"
+    assert first.samples[0].error == late and took <= 2.5, (first, took)
+    assert second.samples[0].error == late + "; the last call still runs"
+    assert second.seconds < 0.5
 
 
 # --- Kubernetes on the API test server -----------------------------------------------------------

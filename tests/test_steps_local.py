@@ -26,6 +26,7 @@ from cockpit.steps.alembic import AlembicStep
 from cockpit.steps.base import Cancelled, StepContext, StepFailed, StepTimeout, kind_for
 from cockpit.steps.http import HttpChecksStep
 from cockpit.steps.shell import ShellStep
+from tests.dripserver import DripServer
 from tests.services import HttpService, create_database, free_port
 
 PY = sys.executable
@@ -435,6 +436,26 @@ def test_http_checks_cancel_during_a_slow_request(tmp_path: Path, service: str) 
     with pytest.raises(Cancelled):
         HttpChecksStep().run(spec, h.ctx, {})
     assert time.monotonic() - started < 1.3
+
+
+def test_http_checks_a_dripping_answer_fails_within_its_deadline(tmp_path: Path) -> None:
+    # One byte a second: every read is quick, so only a deadline on the whole answer ends it.
+    h = make_harness(tmp_path)
+    outcome: dict[str, Any] = {}
+    with DripServer("drip", lifetime=20) as drip:
+        spec = HttpChecksRun(
+            base_url=drip.url, checks=[HttpCheck(url="/health", max_latency_ms=300)], attempts=1
+        )
+        started = time.monotonic()
+        with pytest.raises(StepFailed) as exc:
+            HttpChecksStep().run(spec, h.ctx, outcome)
+        took = time.monotonic() - started
+    assert drip.connections == 1
+    assert took < 0.3 + 1.0 + 0.5, took  # max latency + GRACE_S, then a margin
+    assert one_line(exc) == (
+        "1 of 1 checks failed after 1 attempt(s): GET /health no answer within 1300 ms (max 300 ms)"
+    )
+    assert outcome["checks"][0]["status"] is None and not outcome["checks"][0]["ok"]
 
 
 # -- the demo application and Alembic ------------------------------------------------------

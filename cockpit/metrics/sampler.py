@@ -1,5 +1,8 @@
 """The background sampling loop: one thread per source, each source's next sample scheduled when
-the last one finishes (never piling up behind a slow source), pausable, no Textual.
+the last one finishes (never piling up behind a slow source), pausable, no Textual. Sources are
+sampled independently: a source that does not answer delays only its own panels (each source
+bounds its round by its own deadline, ``metrics.timeout_seconds``, and the sampler gives a
+network source's round up ``ROUND_MARGIN`` past it).
 
 Each round of a source is one :class:`Update` (its samples and any trigger that fired) put on a
 queue the UI drains with :meth:`Sampler.poll` on its own timer, and optionally passed to
@@ -16,11 +19,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cockpit.metrics.model import SERIES_CAPACITY, Panel, PanelState, Sample, Series, panel_state
-from cockpit.metrics.sources.base import Source
+from cockpit.metrics.sources.base import Source, failed_samples
 from cockpit.metrics.triggers import Baseline, Fired, TriggerEvaluator
 
 if TYPE_CHECKING:
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
 
 # Updates kept for a UI that does not poll (the oldest are dropped first).
 QUEUE_LIMIT = 1000
+# A network source's round is given up this long past its own timeout if it has not ended it.
+ROUND_MARGIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +51,9 @@ class Sampler:
 
     ``start()`` / ``stop()``; ``pause()`` / ``resume()``; ``poll()`` for the updates since the
     last poll; ``states()`` for what each panel shows now; ``sample_once()`` runs one round of
-    every source in the caller's thread (tests, the CLI). ``clock`` (``time.monotonic``) is what
-    the rounds are scheduled on; a test injects its own to drive the schedule.
+    every source, the sources side by side, and returns when all are done (tests, the CLI).
+    ``clock`` (``time.monotonic``) is what the rounds are scheduled on; a test injects its own
+    to drive the schedule.
     """
 
     def __init__(
@@ -83,6 +90,9 @@ class Sampler:
         self._threads: list[threading.Thread] = []
         self._by_source: dict[str, list[Panel]] = {}
         self._panel_by_name = {p.name: p for p in self.panels}
+        # Per source: set when its last call ended (a call given up at its deadline may run on).
+        self._in_flight: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
         for panel in self.panels:
             self._by_source.setdefault(panel.source, []).append(panel)
 
@@ -195,7 +205,7 @@ class Sampler:
             ]
         else:
             try:
-                samples = source.fetch(panels)
+                samples = self._fetch(source_name, source, panels)
             except Exception as exc:  # a source bug must not kill its thread; show it
                 now = time.time()
                 error = f"{source_name}: {type(exc).__name__}: {exc}"
@@ -212,6 +222,43 @@ class Sampler:
         self._publish(update)
         return update
 
+    def _fetch(self, source_name: str, source: Source, panels: Sequence[Panel]) -> list[Sample]:
+        """The source's samples, or when a network source (one with a ``timeout``) has not
+        answered ``ROUND_MARGIN`` past its timeout, that reason on each of its panels.
+
+        A source bounds its own round (Prometheus does, to the second); this is the backstop for
+        a client whose timeout applies per read, not per call. The call given up goes on in its
+        worker thread and is not made again until it ends: a round meanwhile fails at once."""
+        timeout = getattr(source, "timeout", None)
+        if not isinstance(timeout, int | float):
+            return source.fetch(panels)
+        limit = timeout + ROUND_MARGIN
+        late = (
+            f"{source_name}: no answer within {limit:g} s "
+            f"(metrics.timeout_seconds + {ROUND_MARGIN:g} s)"
+        )
+        with self._lock:
+            busy = self._in_flight.get(source_name)
+            if busy is not None and not busy.is_set():
+                return failed_samples(panels, time.time(), late + "; the last call still runs")
+            done = self._in_flight[source_name] = threading.Event()
+        answer: list[list[Sample] | Exception] = []
+
+        def fetch() -> None:
+            try:
+                answer.append(source.fetch(panels))
+            except Exception as exc:  # raised in round(), in the caller's thread
+                answer.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=fetch, daemon=True, name=f"metrics-{source_name}-call").start()
+        if not done.wait(limit) or not answer:
+            return failed_samples(panels, time.time(), late)
+        if isinstance(answer[0], Exception):
+            raise answer[0]
+        return answer[0]
+
     def _publish(self, update: Update) -> None:
         while True:
             try:
@@ -227,8 +274,13 @@ class Sampler:
                 self.callback_error = f"{type(exc).__name__}: {exc}"
 
     def sample_once(self) -> list[Update]:
-        """One round of every source, in this thread."""
-        return [self.round(name) for name in self._by_source]
+        """One round of every source, at the same time (a thread per source beside this one),
+        so a slow source delays only its own panels; the updates in source order."""
+        names = list(self._by_source)
+        if len(names) < 2:
+            return [self.round(name) for name in names]
+        with ThreadPoolExecutor(len(names), thread_name_prefix="metrics-once") as pool:
+            return list(pool.map(self.round, names))
 
     # --- reading ---------------------------------------------------------------------------------
 

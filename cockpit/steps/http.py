@@ -3,9 +3,10 @@ API it serves) and require each to answer its status within its maximum latency.
 
 A round GETs every check in order; the step passes on the first round where all pass, and tries
 ``attempts`` rounds ``interval`` seconds apart (services take a moment after a restart). Each
-request has its own timeout (the check's maximum latency plus a margin, never past the step's
-deadline) and runs beside a watcher so a cancel stops the step within a tenth of a second. It
-changes nothing, so it has no undo; re-checking it is running one round.
+request has its own total deadline (the check's maximum latency plus a margin, never past the
+step's deadline), on the whole answer and not only on each read, and runs beside a watcher so a
+cancel stops the step within a tenth of a second. It changes nothing, so it has no undo;
+re-checking it is running one round.
 """
 
 from __future__ import annotations
@@ -160,31 +161,40 @@ def full_url(spec: HttpChecksRun, check: HttpCheck, ctx: StepContext) -> str:
 
 
 def _get(client: httpx.Client, check: HttpCheck, url: str, ctx: StepContext) -> CheckResult:
-    """One GET in a worker thread, waited for in short slices so a cancel is seen at once."""
+    """One GET in a worker thread, waited for in short slices so a cancel is seen at once.
+
+    The limit is a total deadline on the whole answer, not only on each read (httpx's timeout is
+    per read: a server sending one byte a second would hold the check forever): the wait gives up
+    at the limit, and the worker streams the answer and stops reading at the same limit."""
     import httpx
 
-    result = CheckResult(check, url)
     limit = min(check.max_latency_ms / 1000 + GRACE_S, ctx.remaining())
+    late = f"no answer within {limit * 1000:.0f} ms (max {check.max_latency_ms:g} ms)"
+    answer = CheckResult(check, url)  # written by the worker only
     done = threading.Event()
 
     def fetch() -> None:
         started = time.perf_counter()
         try:
-            response = client.get(url, timeout=httpx.Timeout(limit))
-            result.status = response.status_code
-            result.elapsed_ms = (time.perf_counter() - started) * 1000
+            with client.stream("GET", url, timeout=httpx.Timeout(limit)) as response:
+                for _ in response.iter_raw():
+                    if time.perf_counter() - started > limit:
+                        raise httpx.ReadTimeout(late)
+            answer.status = response.status_code
+            answer.elapsed_ms = (time.perf_counter() - started) * 1000
         except httpx.TimeoutException:
-            result.error = (
-                f"no answer within {limit * 1000:.0f} ms (max {check.max_latency_ms:g} ms)"
-            )
-        except httpx.HTTPError as exc:
-            result.error = redact_text(
+            answer.error = late
+        except Exception as exc:  # an httpx error, or the client closed under a given-up GET
+            answer.error = redact_text(
                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'failed'}"
             )
         finally:
             done.set()
 
+    ends = time.monotonic() + limit
     threading.Thread(target=fetch, name="http-check", daemon=True).start()
     while not done.wait(0.05):
         ctx.check()
-    return result
+        if time.monotonic() > ends:
+            return CheckResult(check, url, error=late)
+    return answer

@@ -3,8 +3,9 @@
 Every source answers :meth:`Source.fetch` with one :class:`~cockpit.metrics.model.Sample` per
 panel and never raises for a failed call: the sample then has ``value=None`` and a one-line
 ``error`` naming the source and what to check, with no secret in it. Every network call has a
-timeout (``metrics.timeout_seconds``). Heavy clients (boto3, kubernetes) are imported on the first
-fetch, in the sampler's thread, never at import time.
+timeout (``metrics.timeout_seconds``); Prometheus bounds each whole request and each round by it
+(a total deadline, not only one per read). Heavy clients (boto3, kubernetes) are imported on the
+first fetch, in a sampling thread, never at import time.
 
 One module per source, each with its own client: :mod:`.prometheus` (:class:`PrometheusSource`,
 the HTTP API), :mod:`.cloudwatch` (:class:`CloudWatchSource`, ``GetMetricData``), :mod:`.kube`

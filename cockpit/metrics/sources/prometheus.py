@@ -2,10 +2,16 @@
 for the baseline, with a bearer token from the variable named by ``metrics.token_env``. A query
 must give one number: an empty answer or NaN is "no value" (never 0); more than one series is an
 error asking for ``sum()`` or ``max()``. httpx is imported on the first call.
+
+Every request has a total deadline (``metrics.timeout_seconds``), not only a timeout per read, and
+a round of :meth:`PrometheusSource.fetch` has one deadline for all its panels: a server that
+drips its answer or never answers costs one timeout per round and says so on every panel
+(``prometheus URL: no answer within 5 s``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -67,46 +73,89 @@ class PrometheusSource:
                 )
             return self._client
 
-    def _get(self, path: str, params: dict[str, str]) -> Any:
-        """The ``data`` of an API answer, or :class:`SourceError`."""
+    def _late(self) -> SourceError:
+        return SourceError(
+            f"prometheus {self.url}: no answer within {self.timeout:g} s (metrics.timeout_seconds)"
+        )
+
+    def _answer(
+        self, path: str, params: dict[str, str], deadline: float | None
+    ) -> tuple[int, bytes]:
+        """The status and body of one GET, within a total deadline: ``timeout`` from now, or
+        the round's ``deadline`` (monotonic) when that comes first.
+
+        httpx's timeout bounds each read, not the answer: a server sending one byte a second
+        would hold the request forever. So the GET runs in a worker thread that is given up at
+        the deadline (the round goes on at once); the worker stops reading at the same deadline,
+        so it ends by itself soon after."""
         import httpx
 
-        setup = self._setup_error()
-        if setup:
-            raise SourceError(setup)
-        try:
-            response = self._http().get(path, params=params)
-        except httpx.TimeoutException:
-            raise SourceError(
-                f"prometheus {self.url}: no answer within {self.timeout:g} s "
-                "(metrics.timeout_seconds)"
-            ) from None
-        except httpx.HTTPError as exc:
-            reason = str(exc) or type(exc).__name__
+        now = time.monotonic()
+        ends = now + self.timeout if deadline is None else min(now + self.timeout, deadline)
+        if ends <= now:
+            raise self._late()
+        client = self._http()
+        answer: list[tuple[int, bytes] | Exception] = []
+        done = threading.Event()
+
+        def get() -> None:
+            try:
+                limit = httpx.Timeout(max(0.001, ends - time.monotonic()))
+                with client.stream("GET", path, params=params, timeout=limit) as response:
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        if time.monotonic() > ends:
+                            raise httpx.ReadTimeout("past the deadline")
+                        body += chunk
+                answer.append((response.status_code, bytes(body)))
+            except Exception as exc:  # handed to the caller, raised there
+                answer.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=get, daemon=True, name="prometheus-get").start()
+        if not done.wait(max(0.0, ends - time.monotonic())) or not answer:
+            raise self._late()
+        got = answer[0]
+        if isinstance(got, httpx.TimeoutException):
+            raise self._late()
+        if isinstance(got, httpx.HTTPError):
+            reason = str(got) or type(got).__name__
             raise SourceError(
                 one_line(
                     f"prometheus {self.url}: cannot connect ({reason}) (metrics.prometheus_url)"
                 )
-            ) from None
-        if response.status_code in (401, 403):
+            )
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    def _get(self, path: str, params: dict[str, str], deadline: float | None = None) -> Any:
+        """The ``data`` of an API answer, or :class:`SourceError`."""
+        setup = self._setup_error()
+        if setup:
+            raise SourceError(setup)
+        status, raw = self._answer(path, params, deadline)
+        if status in (401, 403):
             hint = f"the token in {self._token_env}" if self._token_env else "metrics.token_env"
-            raise SourceError(f"prometheus {self.url}: HTTP {response.status_code} (check {hint})")
+            raise SourceError(f"prometheus {self.url}: HTTP {status} (check {hint})")
         try:
-            body = response.json()
+            body = json.loads(raw)
         except ValueError:
             raise SourceError(
-                f"prometheus {self.url}: HTTP {response.status_code}, not a Prometheus API answer"
+                f"prometheus {self.url}: HTTP {status}, not a Prometheus API answer"
             ) from None
         if not isinstance(body, dict) or body.get("status") != "success":
             error = body.get("error") if isinstance(body, dict) else None
-            raise SourceError(
-                one_line(f"the query was refused: {error or f'HTTP {response.status_code}'}")
-            )
+            raise SourceError(one_line(f"the query was refused: {error or f'HTTP {status}'}"))
         return body.get("data")
 
-    def query(self, promql: str) -> tuple[float | None, float | None, str | None]:
-        """One instant query: ``(value, its time, why no value)``."""
-        data = self._get("/api/v1/query", {"query": promql})
+    def query(
+        self, promql: str, deadline: float | None = None
+    ) -> tuple[float | None, float | None, str | None]:
+        """One instant query: ``(value, its time, why no value)``, within ``timeout`` and the
+        round's ``deadline`` (monotonic) when one is given."""
+        data = self._get("/api/v1/query", {"query": promql}, deadline)
         kind = data.get("resultType") if isinstance(data, dict) else None
         result = data.get("result") if isinstance(data, dict) else None
         if kind == "scalar" and isinstance(result, list):
@@ -131,10 +180,13 @@ class PrometheusSource:
         return value, at, None
 
     def fetch(self, panels: Sequence[Panel]) -> list[Sample]:
+        # One deadline for the whole round: a server that does not answer costs one timeout
+        # per round, not one per panel (the panels after it fail at once, naming the deadline).
+        deadline = time.monotonic() + self.timeout
         out: list[Sample] = []
         for panel in panels:
             try:
-                value, data_at, why = self.query(panel.query)
+                value, data_at, why = self.query(panel.query, deadline)
             except SourceError as exc:
                 error = str(exc)
                 if error.startswith("the query"):
