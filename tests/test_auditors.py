@@ -212,3 +212,15 @@ def test_a_writable_log_opened_read_only_leaves_the_writer_working(
     fill(store, alice, 1)
     assert reader.verify().count == 3
     reader.close()
+
+
+def test_a_cut_tail_with_the_head_left_behind_acknowledged(store: Store, alice: Operator) -> None:
+    fill(store, alice)
+    tamper.run(store, "DELETE FROM events WHERE seq > 7")
+    with pytest.raises(AppendFailed, match=r"broken at seq 8 \(TRUNCATED: the chain head says"):
+        store.append(NewEvent(action="note", reason="x"), alice)
+    ack = store.append(acknowledgement(8), alice)
+    assert ack.seq == 11  # after the head the database still records
+    assert store.append(NewEvent(action="note", reason="goes on"), alice).seq == 12
+    problem = store.verify().problem
+    assert problem is not None and (problem.code, problem.seq) == (GAP, 8)
