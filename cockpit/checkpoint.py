@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 from cockpit.dbsetup import first_line
@@ -22,6 +23,7 @@ from cockpit.verify import Checkpoint
 log = logging.getLogger("cockpit")
 
 CHECKPOINT_SIZE = 256
+_HASH_RE = re.compile("[0-9a-f]{64}")
 
 
 class CheckpointFile:
@@ -57,9 +59,10 @@ class CheckpointFile:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         return self._fd
 
-    def write(self, head: Checkpoint) -> None:
+    def write(self, head: Checkpoint, *, force: bool = False) -> None:
         """Write the head to the checkpoint file, never moving it backwards when several
-        processes append at once.
+        processes append at once (unless ``force``: an acknowledged break moves the checkpoint
+        onto the chain as it now is, see :mod:`cockpit.tailcheck`).
 
         The file is one fixed-size 256-byte record overwritten in place: a single sector write.
         It is not fsynced. The events themselves are durable before this runs (the commit synced
@@ -80,7 +83,7 @@ class CheckpointFile:
                 current = _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
             except (ValueError, KeyError, TypeError):
                 current = None  # torn or damaged: overwrite it with the true head
-            if current is not None and current.seq >= head.seq:
+            if current is not None and current.seq >= head.seq and not force:
                 return
             data = json.dumps(
                 {"seq": head.seq, "hash": head.hash, "database": redact_url(self.url)}
@@ -103,10 +106,20 @@ class CheckpointFile:
 
 
 def _parse_checkpoint(raw: bytes) -> Checkpoint | None:
+    """The checkpoint in ``raw``; ``ValueError`` saying what is wrong when it is not one: the
+    seq must be a positive integer (not a float, a string or a boolean) and the hash 64
+    lowercase hex digits, so a damaged file is never read as another head."""
     if not raw.strip():
         return None
     data = json.loads(raw)
-    return Checkpoint(int(data["seq"]), str(data["hash"]))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    seq, digest = data.get("seq"), data.get("hash")
+    if type(seq) is not int or seq < 1:
+        raise ValueError(f"seq must be a positive integer, not {json.dumps(seq)}")
+    if not isinstance(digest, str) or not _HASH_RE.fullmatch(digest):
+        raise ValueError(f"hash must be 64 lowercase hex digits, not {json.dumps(digest)}")
+    return Checkpoint(seq, digest)
 
 
 def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | None:
@@ -118,7 +131,7 @@ def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | Non
             return None
         raise UsageError(f"{path}: no such checkpoint file") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: not a readable checkpoint ({first_line(exc)})") from None
+        raise UsageError(f"{path}: not a valid checkpoint: {first_line(exc)}") from None
     if found is None and not missing_ok:
         raise UsageError(f"{path}: the checkpoint file is empty")
     return found

@@ -11,30 +11,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cockpit.errors import StoreError
+from cockpit.errors import StoreError, UsageError
 from cockpit.urls import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 
-def make_engine(url: str, *, busy_timeout_ms: int, sqlite_pragmas: dict[str, Any]) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout_ms: int, sqlite_pragmas: dict[str, Any], read_only: bool = False
+) -> Engine:
     """An engine for ``url``; ``sqlite_pragmas`` are extra pragmas set on each SQLite
-    connection (tests use ``max_page_count`` to simulate a full disk)."""
+    connection (tests use ``max_page_count`` to simulate a full disk). ``read_only`` opens the
+    log for reading only (see :func:`read_only_sqlite_url`); PostgreSQL then runs every
+    transaction read-only."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.exc import SQLAlchemyError
 
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
+        if read_only:
+            url = read_only_sqlite_url(path)
+        elif path and path != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"{path}: cannot create the directory ({exc.strerror})") from None
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        # Setting the journal mode writes to the file: a read-only log keeps the one it has.
+        journal = {} if read_only else {"journal_mode": "WAL", "synchronous": "FULL"}
         pragmas = {
-            "journal_mode": "WAL",
-            "synchronous": "FULL",
+            **journal,
             "busy_timeout": busy_timeout_ms,
             "foreign_keys": "ON",
             **sqlite_pragmas,
@@ -58,9 +65,34 @@ def make_engine(url: str, *, busy_timeout_ms: int, sqlite_pragmas: dict[str, Any
     try:
         # No pre-ping: it costs a round trip per append; a dropped connection fails the
         # append cleanly (nothing is done) and the next one reconnects.
-        return create_engine(url, pool_recycle=300, connect_args={"connect_timeout": 10})
+        args: dict[str, Any] = {"connect_timeout": 10}
+        if read_only:
+            args["options"] = "-c default_transaction_read_only=on"
+        return create_engine(url, pool_recycle=300, connect_args=args)
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"{redact_url(url)}: cannot use this database URL ({exc})") from None
+
+
+def read_only_sqlite_url(path: str) -> str:
+    """SQLite's read-only URI for the log at ``path``: nothing is created or written.
+
+    A copy an auditor made read-only (no write bit on the file or its directory, or not
+    writable for us) is also opened ``immutable``: SQLite then makes no ``-wal``/``-shm`` files
+    beside it, which a read-only WAL database would otherwise need. A live log (writable) is
+    opened ``mode=ro`` only, so a cockpit appending meanwhile is seen through its locks.
+    A missing file is bad input (exit 2): there is no log to read.
+    """
+    import os
+    from urllib.parse import quote
+
+    file = Path(path)
+    if not path or path == ":memory:" or not file.is_file():
+        raise UsageError(f"{path or ':memory:'}: no audit log here (check [database] url)")
+    frozen = any(
+        not os.access(p, os.W_OK) or not os.stat(p).st_mode & 0o222 for p in (file, file.parent)
+    )
+    flags = "mode=ro&immutable=1" if frozen else "mode=ro"
+    return f"sqlite:///file:{quote(str(file.resolve()))}?{flags}&uri=true"
 
 
 def first_line(exc: BaseException) -> str:

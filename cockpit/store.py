@@ -6,13 +6,14 @@ Appends are serialised so the chain never forks: SQLite takes ``BEGIN IMMEDIATE`
 ``cockpit/migrations`` and is brought up to date when the store opens. After each append batch
 the new head is written to a checkpoint file outside the database (:mod:`cockpit.checkpoint`).
 Engines and their connection settings come from :mod:`cockpit.dbsetup`; the record, its hash
-and verification from :mod:`cockpit.events`.
+and verification from :mod:`cockpit.events`; the check of the tail an append links to (a broken
+chain stops growing until the break is acknowledged) from :mod:`cockpit.tailcheck`. A store
+opened ``read_only`` (``cockpit audit verify|export``) never migrates or writes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +25,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cockpit.checkpoint import CheckpointFile, read_checkpoint
 from cockpit.dbsetup import first_line, make_engine, missing_table
-from cockpit.errors import AppendFailed, StoreError
+from cockpit.errors import AppendFailed, StoreError, UsageError
 from cockpit.events import (
-    ANCHOR_MISMATCH,
     COLUMNS,
     GENESIS_HASH,
     SCHEMA_VERSION,
-    TRUNCATED,
     Checkpoint,
     Event,
     Finding,
@@ -44,11 +43,13 @@ from cockpit.events import (
     redact,
     redact_text,
     validate_new,
-    verify_rows,
 )
 from cockpit.operator import Operator
 from cockpit.secrets import Masker, process_masker
+from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
+from cockpit.verify import verify_stored
+from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
 
@@ -67,6 +68,7 @@ class Store:
     ``sqlite_pragmas`` are extra pragmas set on each SQLite connection (tests use
     ``max_page_count`` to simulate a full disk). ``masker`` masks known secret values in every
     event's subject, reason and details (default: this process's, :mod:`cockpit.secrets`).
+    ``read_only`` opens the log for reading only: no migration, no checkpoint, no append.
     """
 
     url: str
@@ -74,6 +76,7 @@ class Store:
     busy_timeout_ms: int = 10_000
     sqlite_pragmas: dict[str, Any] = field(default_factory=dict)
     masker: Masker = field(default_factory=process_masker, repr=False)
+    read_only: bool = False
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _checkpoint: CheckpointFile | None = field(default=None, init=False, repr=False)
 
@@ -91,7 +94,10 @@ class Store:
 
     def _create_engine(self) -> Engine:
         return make_engine(
-            self.url, busy_timeout_ms=self.busy_timeout_ms, sqlite_pragmas=self.sqlite_pragmas
+            self.url,
+            busy_timeout_ms=self.busy_timeout_ms,
+            sqlite_pragmas=self.sqlite_pragmas,
+            read_only=self.read_only,
         )
 
     def close(self) -> None:
@@ -130,8 +136,17 @@ class Store:
         return str(row[0]) if row else None
 
     def open(self) -> Store:
-        """Bring the schema up to date when needed. Alembic is imported only if it is."""
-        if self.current_revision() != SCHEMA_HEAD:
+        """Bring the schema up to date when needed. Alembic is imported only if it is. A
+        read-only store only checks there is a log it can read (exit 2 when there is none)."""
+        current = self.current_revision()
+        if self.read_only and current is None:
+            raise UsageError(f"{redact_url(self.url)}: no audit log here (the database is empty)")
+        if self.read_only and current != SCHEMA_HEAD:
+            raise StoreError(
+                f"{redact_url(self.url)}: the log's schema is at revision {current}, this "
+                f"cockpit reads {SCHEMA_HEAD}: read it with a cockpit of that revision"
+            )
+        if current != SCHEMA_HEAD:
             self.upgrade()
         return self
 
@@ -172,11 +187,17 @@ class Store:
             masked = redact(self.masker.mask_value(dict(new.details)))
             prepared.append((new, canonical(masked).decode("utf-8")))
         evidence = canonical(operator.evidence()).decode("utf-8")
+        acks = [n.details.get("seq") for n in batch if n.action == AUDIT_BREAK_ACKNOWLEDGED]
         stored: list[Event] = []
         try:
             with self._connect(write=True) as conn, conn.begin():
                 head_seq, head_hash = self._lock_head(conn)
-                self._check_anchor(conn, head_seq)
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                mark = "?" if self.is_sqlite else "%s"
+                anchor = self._read_own_checkpoint()
+                found = tail_finding(cursor, mark, (head_seq, head_hash), anchor)
+                if found is not None:
+                    refuse_unless_acknowledged(found, cursor, mark, acks)
                 rows = []
                 for new, details in prepared:
                     head_seq += 1
@@ -202,8 +223,6 @@ class Store:
                     head_hash = digest
                 # The hot path goes straight to the driver: SQLAlchemy's statement machinery
                 # costs more than the insert itself at a thousand appends a second.
-                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                mark = "?" if self.is_sqlite else "%s"
                 marks = ", ".join([mark] * len(COLUMNS))
                 cursor.executemany(f"INSERT INTO events ({_SELECT_COLUMNS}) VALUES ({marks})", rows)
                 cursor.execute(
@@ -218,7 +237,8 @@ class Store:
                 f"the audit log could not be written, so nothing was done: {first_line(exc)}"
             ) from None
         if stored and self.checkpoint_file is not None:
-            self.write_checkpoint(Checkpoint(stored[-1].seq, stored[-1].hash))
+            # An acknowledged break moves the checkpoint onto the chain as it now is.
+            self.write_checkpoint(Checkpoint(stored[-1].seq, stored[-1].hash), force=bool(acks))
         return stored
 
     def _lock_head(self, conn: Connection) -> tuple[int, str]:
@@ -226,41 +246,18 @@ class Store:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(f"SELECT seq, hash FROM chain_head WHERE id = 1{lock}")
         row = cursor.fetchone()
+        cursor.close()
         if row is None:
             raise AppendFailed("the chain head row is missing: run `cockpit audit verify`")
-        cursor.execute("SELECT MAX(seq) FROM events")
-        last = cursor.fetchone()[0]
-        cursor.close()
-        if int(last or 0) != int(row[0]):
-            raise AppendFailed(
-                f"the chain head says seq {row[0]} but the log ends at {last or 0}: "
-                "refusing to append; run `cockpit audit verify`"
-            )
         return int(row[0]), str(row[1])
 
-    def _check_anchor(self, conn: Connection, head_seq: int) -> None:
-        """Refuse to extend a log that no longer contains the checkpointed head: appending would
-        move the checkpoint onto a rewritten chain and hide the rewrite."""
-        anchor = self._read_own_checkpoint()
-        if anchor is None or anchor.seq == 0:
-            return
-        if anchor.seq > head_seq:
-            raise AppendFailed(
-                f"the checkpoint names seq {anchor.seq} but the log ends at {head_seq}: refusing "
-                "to append; run `cockpit audit verify`"
-            )
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(
-            "SELECT hash FROM events WHERE seq = " + ("?" if self.is_sqlite else "%s"),
-            (anchor.seq,),
-        )
-        row = cursor.fetchone()
-        cursor.close()
-        if row is None or row[0] != anchor.hash:
-            raise AppendFailed(
-                f"seq {anchor.seq} no longer has the hash in the checkpoint: the log was "
-                "rewritten; refusing to append; run `cockpit audit verify`"
-            )
+    def tail_finding(self) -> Finding | None:
+        """What an append would find wrong with the tail now (see :mod:`cockpit.tailcheck`)."""
+        with self._connect() as conn, conn.begin():
+            head = self._lock_head(conn)
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            mark = "?" if self.is_sqlite else "%s"
+            return tail_finding(cursor, mark, head, self._read_own_checkpoint())
 
     def _read_own_checkpoint(self) -> Checkpoint | None:
         anchor = self._checkpoint_out()
@@ -324,12 +321,12 @@ class Store:
 
     # ------------------------------------------------------------ checkpoint
 
-    def write_checkpoint(self, head: Checkpoint) -> None:
+    def write_checkpoint(self, head: Checkpoint, *, force: bool = False) -> None:
         """Write the head to the checkpoint file, never moving it backwards when several
         processes append at once (see :meth:`CheckpointFile.write`)."""
         anchor = self._checkpoint_out()
         if anchor is not None:
-            anchor.write(head)
+            anchor.write(head, force=force)
 
     # ------------------------------------------------------------ read
 
@@ -378,30 +375,7 @@ class Store:
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
         chain head (read first, so a concurrent append cannot look like a cut tail)."""
-        head_seq, head_hash = self.head()
-        # Loading a long log makes millions of small objects; the collector scanning them
-        # again and again would double the time to verify.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            report = verify_rows(self.rows(), checkpoint)
-        finally:
-            if enabled:
-                gc.enable()
-        if report.ok and head_seq > report.head_seq:
-            report.problem = Finding(
-                TRUNCATED,
-                report.head_seq + 1,
-                f"the chain head says seq {head_seq} but the log ends at {report.head_seq}: "
-                "events were removed from the end",
-            )
-        elif report.ok and head_seq == report.head_seq and head_hash != report.head_hash:
-            report.problem = Finding(
-                ANCHOR_MISMATCH,
-                head_seq,
-                "the chain head records another hash for this seq: the end was rewritten",
-            )
-        return report
+        return verify_stored(self.rows, self.head(), checkpoint)
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

@@ -3,12 +3,14 @@
 :func:`verify_rows` checks that seqs run without gaps, that each row still hashes to its stored
 hash and links to the row before, and that the head written outside the database (a
 :class:`Checkpoint`) is still in the log. It reads plain tuples in :data:`cockpit.chain.COLUMNS`
-order; :meth:`cockpit.store.Store.verify` feeds it and adds the database's own chain head.
+order; :func:`verify_stored` adds the database's own chain head, for
+:meth:`cockpit.store.Store.verify`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,4 +146,38 @@ def verify_rows(
                 f"seq {checkpoint.seq} has hash {anchor[14][:12]}..., the checkpoint says "
                 f"{checkpoint.hash[:12]}...: the log was rewritten up to here",
             )
+    return report
+
+
+def verify_stored(
+    rows: Callable[[], list[tuple[Any, ...]]],
+    head: tuple[int, str],
+    checkpoint: Checkpoint | None = None,
+) -> VerifyReport:
+    """Verify the rows ``rows()`` loads against ``checkpoint`` and, as a second anchor, the
+    database's own chain ``head`` (seq and hash, read before the rows so a concurrent append
+    cannot look like a cut tail)."""
+    head_seq, head_hash = head
+    # Loading a long log makes millions of small objects; the collector scanning them
+    # again and again would double the time to verify.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        report = verify_rows(rows(), checkpoint)
+    finally:
+        if enabled:
+            gc.enable()
+    if report.ok and head_seq > report.head_seq:
+        report.problem = Finding(
+            TRUNCATED,
+            report.head_seq + 1,
+            f"the chain head says seq {head_seq} but the log ends at {report.head_seq}: "
+            "events were removed from the end",
+        )
+    elif report.ok and head_seq == report.head_seq and head_hash != report.head_hash:
+        report.problem = Finding(
+            ANCHOR_MISMATCH,
+            head_seq,
+            "the chain head records another hash for this seq: the end was rewritten",
+        )
     return report

@@ -68,6 +68,10 @@ NODATA_OVERRIDE = "nodata.override"  # go on although panels have no data, with 
 WATCH_GO = "watch.go"  # the watch ended healthy: go
 WATCH_NO_GO = "watch.no_go"  # the watch ended in a no-go, with the reason why
 
+# --- the log itself ------------------------------------------------------------------------------
+
+AUDIT_BREAK_ACKNOWLEDGED = "audit.break_acknowledged"  # a broken chain investigated: seq, finding
+
 ALL_ACTIONS = frozenset(
     {
         RELEASE_CREATED,
@@ -110,6 +114,7 @@ ALL_ACTIONS = frozenset(
         NODATA_OVERRIDE,
         WATCH_GO,
         WATCH_NO_GO,
+        AUDIT_BREAK_ACKNOWLEDGED,
     }
 )
 
@@ -125,6 +130,7 @@ REASON_REQUIRED = frozenset(
         WATCH_NO_GO,
         TRIGGER_CONTINUED,
         NODATA_OVERRIDE,
+        AUDIT_BREAK_ACKNOWLEDGED,
     }
 )
 

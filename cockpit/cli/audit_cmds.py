@@ -1,5 +1,8 @@
-"""``cockpit audit verify|export|tail``: check the hash chain (exit 1 if broken), export the events,
-or follow the newest ones.
+"""``cockpit audit verify|export|tail|acknowledge``: check the hash chain (exit 1 if broken), export
+the events, follow the newest ones, or record an acknowledged break so appends go on.
+
+``verify`` and ``export`` open the log read-only (:attr:`cockpit.store.Store.read_only`): they
+work on an auditor's read-only copy and never migrate it or write a checkpoint.
 """
 
 from __future__ import annotations
@@ -8,10 +11,33 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cockpit.cli.base import Command, add
-from cockpit.vocabulary import EXPORT_FORMATS
+from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED, EXPORT_FORMATS
+
+if TYPE_CHECKING:
+    from cockpit.events import Event
+    from cockpit.store import Store
+
+
+def _read_only_store(cmd: Command) -> Store:
+    """The configured log, opened read-only (exit 2 with one line when there is none)."""
+    from cockpit.store import Store
+
+    return Store(
+        cmd.session.db_url,
+        busy_timeout_ms=cmd.session.loaded.config.database.busy_timeout_ms,
+        read_only=True,
+    ).open()
+
+
+def _acknowledgement(ev: Event) -> str:
+    details = json.loads(ev.details)
+    return (
+        f"break at seq {details.get('seq')} ({details.get('code')}) acknowledged as #{ev.seq} "
+        f"by {ev.actor} at {ev.recorded_at}: {ev.reason}"
+    )
 
 
 def cmd_audit_verify(cmd: Command) -> int:
@@ -23,9 +49,11 @@ def cmd_audit_verify(cmd: Command) -> int:
     else:
         checkpoint = read_checkpoint(cmd.session.checkpoint_file, missing_ok=True)
         source = str(cmd.session.checkpoint_file)
+    store = _read_only_store(cmd)
     started = time.perf_counter()
-    report = cmd.session.store.verify(checkpoint)
+    report = store.verify(checkpoint)
     elapsed = time.perf_counter() - started
+    acks = store.events(actions=(AUDIT_BREAK_ACKNOWLEDGED,))
     if cmd.args.json:
         cmd.print(
             json.dumps(
@@ -47,6 +75,11 @@ def cmd_audit_verify(cmd: Command) -> int:
                         {"code": w.code, "seq": w.seq, "message": w.message}
                         for w in report.warnings
                     ],
+                    "acknowledged": [
+                        {"seq": ev.seq, "actor": ev.actor, "reason": ev.reason}
+                        | {"break": json.loads(ev.details)}
+                        for ev in acks
+                    ],
                 },
                 indent=2,
             )
@@ -56,6 +89,9 @@ def cmd_audit_verify(cmd: Command) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if report.problem is not None:
         cmd.print(f"audit chain BROKEN: {report.problem}")
+    for ev in acks:
+        cmd.print(_acknowledgement(ev))
+    if report.problem is not None:
         return 1
     anchor = (
         f"matches checkpoint seq {checkpoint.seq}"
@@ -69,18 +105,19 @@ def cmd_audit_verify(cmd: Command) -> int:
     return 0
 
 
-def _release_filter(cmd: Command) -> str | None:
+def _release_filter(cmd: Command, store: Store | None = None) -> str | None:
     if not getattr(cmd.args, "release", None):
         return None
     from cockpit.release import find_release_id
 
-    return find_release_id(cmd.session.store, cmd.args.release)
+    return find_release_id(store or cmd.session.store, cmd.args.release)
 
 
 def cmd_audit_export(cmd: Command) -> int:
     from cockpit.audit_export import export
 
-    events = cmd.session.store.events(release_id=_release_filter(cmd))
+    store = _read_only_store(cmd)
+    events = store.events(release_id=_release_filter(cmd, store))
     out: TextIO = cmd.out
     handle = None
     if cmd.args.output:
@@ -115,8 +152,39 @@ def cmd_audit_tail(cmd: Command) -> int:
         return 0
 
 
+def cmd_audit_acknowledge(cmd: Command) -> int:
+    """Record that a break found by ``audit verify`` (or refused by an append) was investigated,
+    by whom and why: appends go on; ``audit verify`` still reports the break and names this."""
+    from cockpit.errors import UsageError
+    from cockpit.events import NewEvent
+    from cockpit.store import read_checkpoint
+
+    reason = cmd.args.reason.strip()
+    if not reason:
+        raise UsageError("--reason must say what was found and why appends may go on")
+    store = cmd.session.store
+    report = store.verify(read_checkpoint(cmd.session.checkpoint_file, missing_ok=True))
+    findings = [f for f in (report.problem, store.tail_finding()) if f is not None]
+    if not findings:
+        raise UsageError("the audit chain is intact: there is no break to acknowledge")
+    finding = next((f for f in findings if f.seq == cmd.args.seq), None)
+    if finding is None:
+        raise UsageError(f"seq {cmd.args.seq} is not where the chain breaks: {findings[0]}")
+    ev = store.append(
+        NewEvent(
+            action=AUDIT_BREAK_ACKNOWLEDGED,
+            reason=reason,
+            outcome="acknowledged",
+            details={"seq": finding.seq, "code": finding.code, "finding": finding.message},
+        ),
+        cmd.session.operator,
+    )
+    cmd.print(f"{_acknowledgement(ev)}; appends go on")
+    return 0
+
+
 def register(sub: Any) -> None:
-    """``audit verify|export|tail``."""
+    """``audit verify|export|tail|acknowledge``."""
     audit = sub.add_parser("audit", help="verify, export or follow the audit log")
     audit_sub = audit.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
     p = add(audit_sub, "verify", cmd_audit_verify, "check the hash chain (exit 1 if broken)")
@@ -126,6 +194,14 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0])
     p.add_argument("--release", metavar="ID", help="only this release")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    p = add(
+        audit_sub,
+        "acknowledge",
+        cmd_audit_acknowledge,
+        "record an investigated break of the chain, so appends go on",
+    )
+    p.add_argument("--seq", type=int, required=True, help="the first bad seq (as verify names)")
+    p.add_argument("--reason", required=True, help="what was found and why appends may go on")
     p = add(audit_sub, "tail", cmd_audit_tail, "show the newest events")
     p.add_argument("-n", "--lines", type=int, default=20, help="how many (default 20)")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
