@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 from cockpit.dbsetup import first_line
@@ -102,6 +103,10 @@ class CheckpointFile:
         )
 
 
+# A head hash: SHA-256 in lower-case hex (cockpit.chain).
+_HASH_RE = re.compile(r"[0-9a-f]{64}")
+
+
 def _parse_checkpoint(raw: bytes) -> Checkpoint | None:
     if not raw.strip():
         return None
@@ -117,8 +122,12 @@ def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | Non
         if missing_ok:
             return None
         raise UsageError(f"{path}: no such checkpoint file") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, ArithmeticError, RecursionError) as exc:
         raise UsageError(f"{path}: not a readable checkpoint ({first_line(exc)})") from None
     if found is None and not missing_ok:
         raise UsageError(f"{path}: the checkpoint file is empty")
+    if found is not None and (found.seq < 0 or not _HASH_RE.fullmatch(found.hash)):
+        raise UsageError(
+            f"{path}: not a readable checkpoint (seq must be 0 or more, hash 64 hex digits)"
+        )
     return found
