@@ -130,7 +130,7 @@ def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | Non
         if missing_ok:
             return None
         raise UsageError(f"{path}: no such checkpoint file") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, ArithmeticError, RecursionError) as exc:
         raise UsageError(f"{path}: not a valid checkpoint: {first_line(exc)}") from None
     if found is None and not missing_ok:
         raise UsageError(f"{path}: the checkpoint file is empty")

@@ -36,6 +36,7 @@ import msgspec
 
 from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.config import LoadedConfig
+from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
 from cockpit.operator import Operator
@@ -141,12 +142,22 @@ def preview(session: Session, release_text: str, item_id: str) -> tuple[StepInfo
     """What the step will do, exactly; reads, changes nothing, records nothing."""
     store, loaded, operator = session.store, session.loaded, session.operator
     checklist = load_checklist(store, release_text)
+    require_item(checklist, item_id)
     info = step_info(loaded, checklist, item_id)
     if info.kind is None:
         raise Refused(f"{item_id}: a tag step; its preview is the tagging screen or `cockpit tag`")
     ctx = context(loaded, checklist.release, item_id, operator)
     ctx.deadline = time.monotonic() + min(60.0, info.run.timeout)  # type: ignore[union-attr]
     return info, info.kind.preview(info.run, ctx)
+
+
+def require_item(checklist: Checklist, item_id: str) -> None:
+    """Refuse (bad input) an item id that is not in the release's plan."""
+    if not any(item.id == item_id for _, item in checklist.plan.plan.items()):
+        plan = checklist.release.plan
+        raise UsageError(
+            f"item {item_id!r}: not in plan {plan} (see `cockpit --lang en plan show {plan}`)"
+        )
 
 
 def _base(checklist: Checklist, item_id: str) -> dict[str, Any]:

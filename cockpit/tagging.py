@@ -166,7 +166,9 @@ def prepare(
             )
         env_name = names[0]
     env = loaded.environment(env_name)
-    path = loaded.resolve(repo or env.git.repo)
+    # A --repo from the command line is relative to the working directory; the environment's
+    # repository in cockpit.toml is relative to the config file.
+    path = Path(repo).expanduser().absolute() if repo else loaded.resolve(env.git.repo)
     git = Git(path, env.git.timeout_seconds)
     if unshallow and git.is_shallow():
         git.run("fetch", "--unshallow", env.git.remote)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from cockpit.store import Store
 from tests.services import HttpService, create_database, postgres_server
 
 _db_names = itertools.count(1)
+_COCKPIT_LOGGER = (
+    list(logging.getLogger("cockpit").handlers),
+    logging.getLogger("cockpit").propagate,
+)
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +60,14 @@ def http_service() -> Iterator[HttpService]:
     service = HttpService()
     yield service
     service.stop()
+
+
+@pytest.fixture(autouse=True)
+def _cockpit_logger_restored() -> Iterator[None]:
+    """`cockpit.cli.main()` run in-process gives the `cockpit` logger a stderr handler and
+    stops propagation (as the command does), sometimes in a module-scoped fixture; put the
+    logger back as it was when the tests began, so every test's caplog sees warnings."""
+    yield
+    logger = logging.getLogger("cockpit")
+    logger.handlers[:] = _COCKPIT_LOGGER[0]
+    logger.propagate = _COCKPIT_LOGGER[1]

@@ -257,3 +257,58 @@ def test_release_close_and_cancel(workspace: Path) -> None:
     # Nothing more can be decided on a closed release.
     code, _, err = cli("item", "done", first, "t14.requirements")
     assert code == 1 and f"release {first} is closed" in err
+
+
+def test_command_line_paths_are_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--repo, -o and --checkpoint are the working directory's; cockpit.toml's are its own."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "cockpit.toml").write_text(CONFIG + '[environments.staging.git]\nrepo = "confrepo"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    monkeypatch.delenv("COCKPIT_DATABASE_URL", raising=False)
+    app = tmp_path / "app"
+    app.mkdir()
+    git = ["git", "-C", str(app), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "feat: one"], check=True)
+    code, out, err = cli(
+        "--config",
+        "conf/cockpit.toml",
+        "tag",
+        "--env",
+        "staging",
+        "--repo",
+        "app",
+        "--dry-run",
+        "--json",
+    )
+    assert "Traceback" not in err and code in (0, 1), err
+    assert json.loads(out)["repo"] == str(app)
+    # Without --repo, the environment's repository is relative to the config file.
+    code, out, err = cli("--config", "conf/cockpit.toml", "tag", "--env", "staging", "--dry-run")
+    assert "conf/confrepo: not a git repository" in err
+    code, _, err = cli(
+        "--config",
+        "conf/cockpit.toml",
+        "release",
+        "new",
+        "--env",
+        "staging",
+        "--version",
+        "1.0.0",
+        "--t0",
+        "2026-12-16T01:00",
+    )
+    assert code == 0, err
+    assert (conf / "checkpoint.json").exists() and (conf / "cockpit.db").exists()
+    code, _, err = cli("--config", "conf/cockpit.toml", "audit", "export", "-o", "out.jsonl")
+    assert code == 0, err
+    assert (tmp_path / "out.jsonl").exists() and not (conf / "out.jsonl").exists()
+    code, out, err = cli(
+        "--config", "conf/cockpit.toml", "audit", "verify", "--checkpoint", "conf/checkpoint.json"
+    )
+    assert code == 0, err
+    assert "matches checkpoint seq 1" in out

@@ -13,6 +13,7 @@ from typing import Any
 from cockpit.cli.audit_cmds import cmd_audit_verify
 from cockpit.cli.base import Command, add
 from cockpit.cli.release_cmds import cmd_release_show
+from cockpit.errors import UsageError
 
 
 def open_app(cmd: Command, release_id: str | None = None) -> int:
@@ -55,9 +56,21 @@ def serve_demo_app(root: Path) -> Any:
         return None
 
 
+def _make_dir(value: str) -> None:
+    """The ``--dir`` directory (relative to the working directory), made if it is not there."""
+    if Path(value).exists() and not Path(value).is_dir():
+        raise UsageError(f"--dir {value}: is a file; give a new or empty directory")
+    try:
+        Path(value).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--dir {value}: cannot create it ({exc.strerror or exc})") from None
+
+
 def cmd_demo(cmd: Command) -> int:
     from cockpit.demo import create_demo
 
+    if cmd.args.dir:
+        _make_dir(cmd.args.dir)
     workspace = create_demo(Path(cmd.args.dir) if cmd.args.dir else None)
     os.environ["COCKPIT_CONFIG"] = str(workspace.config)
     cmd.args.config = str(workspace.config)

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cockpit.cli.base import Command, add
+from cockpit.cli.base import Command, add, count, output_path
+from cockpit.errors import UsageError
 from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED, EXPORT_FORMATS
 
 if TYPE_CHECKING:
@@ -116,12 +117,18 @@ def _release_filter(cmd: Command, store: Store | None = None) -> str | None:
 def cmd_audit_export(cmd: Command) -> int:
     from cockpit.audit_export import export
 
+    target = output_path(cmd.args.output, "--output") if cmd.args.output else None
     store = _read_only_store(cmd)
     events = store.events(release_id=_release_filter(cmd, store))
     out: TextIO = cmd.out
     handle = None
-    if cmd.args.output:
-        handle = open(cmd.args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    if target is not None:
+        try:
+            handle = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(
+                f"--output {target}: cannot write it ({exc.strerror or exc})"
+            ) from None
         out = handle
     try:
         export(events, cmd.args.format, out)
@@ -203,6 +210,6 @@ def register(sub: Any) -> None:
     p.add_argument("--seq", type=int, required=True, help="the first bad seq (as verify names)")
     p.add_argument("--reason", required=True, help="what was found and why appends may go on")
     p = add(audit_sub, "tail", cmd_audit_tail, "show the newest events")
-    p.add_argument("-n", "--lines", type=int, default=20, help="how many (default 20)")
+    p.add_argument("-n", "--lines", type=count, default=20, help="how many (default 20)")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
     p.add_argument("--release", metavar="ID", help="only this release")

@@ -7,8 +7,15 @@ so building the parser for ``cockpit --help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
+
+from cockpit.errors import UsageError
+
+# The most lines or events a count option takes: beyond it is a typo, not a wish.
+MAX_COUNT = 1_000_000
 
 
 class Command:
@@ -59,3 +66,45 @@ def add(
     p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
     p.set_defaults(func=func)
     return p
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number from 0 to :data:`MAX_COUNT`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give 0 to {MAX_COUNT}")
+    return value
+
+
+def output_path(value: str, option: str) -> Path:
+    """The file an ``option`` such as ``--out`` writes, relative to the working directory,
+    checked before anything is done: its directory exists and is writable, and it is not a
+    directory itself."""
+    path = Path(value).expanduser()
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"{option} {value}: is a directory; give a file name")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {value}: no such directory {parent}; create it first")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {value}: not writable; choose another file")
+    return path
+
+
+def write_output(path: Path, text: str, option: str) -> None:
+    """Write ``text`` to the file of ``option``; a failure is one line, not a traceback."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+
+
+def require_item(cmd: Command, release_text: str, item_id: str) -> None:
+    """Refuse an item id that is not in the release's plan, as ``cockpit item done`` does."""
+    from cockpit.checklist import load_checklist
+    from cockpit.deploy import require_item as plan_has
+
+    plan_has(load_checklist(cmd.session.store, release_text), item_id)

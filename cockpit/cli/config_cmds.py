@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cockpit.cli.base import Command, add
+from cockpit.cli.base import Command, add, output_path, write_output
 from cockpit.errors import UsageError
 
 
@@ -16,10 +16,11 @@ def cmd_init(cmd: Command) -> int:
     from importlib import resources
 
     target = Path(cmd.args.path)
-    if target.exists() and not cmd.args.force:
+    if target.exists() and not target.is_dir() and not cmd.args.force:
         raise UsageError(f"{target}: already exists (use --force to overwrite)")
+    target = output_path(cmd.args.path, "--path")
     starter = resources.files("cockpit").joinpath("starter.toml").read_text(encoding="utf-8")
-    target.write_text(starter, encoding="utf-8")
+    write_output(target, starter, "--path")
     cmd.print(f"wrote {target}: edit it, then run `cockpit config check`")
     return 0
 
@@ -30,11 +31,30 @@ def cmd_config_check(cmd: Command) -> int:
     where = loaded.path or "no config file: embedded default"
     from cockpit.config import redact_url
 
+    _check_url(cmd.session.db_url)
     cmd.print(f"{where}: ok")
     cmd.print(f"  environments: {envs}")
     cmd.print(f"  database:     {redact_url(cmd.session.db_url)}")
     cmd.print(f"  checkpoint:   {cmd.session.checkpoint_file}")
     return 0
+
+
+def _check_url(url: str) -> None:
+    """The database URL names a database SQLAlchemy knows (no connection is made)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cockpit.config import redact_url
+    from cockpit.errors import ConfigError
+
+    try:
+        make_url(url).get_dialect()
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(
+            f"database URL {redact_url(url)}: not a database URL ({first}); "
+            "use one like sqlite:///cockpit.db or postgresql+psycopg://user@host/db"
+        ) from None
 
 
 def cmd_config_schema(cmd: Command) -> int:

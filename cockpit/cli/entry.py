@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from cockpit.cli import (
     app_cmds,
@@ -27,7 +27,7 @@ from cockpit.cli import (
     tag_cmds,
 )
 from cockpit.cli.base import Command
-from cockpit.errors import CockpitError
+from cockpit.errors import CockpitError, UsageError
 from cockpit.i18n import LANGS
 
 # The order of the subcommands in `cockpit --help`.
@@ -43,8 +43,18 @@ GROUPS = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line (``cockpit: ...``, exit 2) like every other
+    bad input, naming the command and where its help is, instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("cockpit").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cockpit",
         description="Release Cockpit: drive a release from one terminal, with an audit log.",
     )
@@ -61,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"cockpit: {exc}", file=sys.stderr)
+        return exc.exit_code
     if not getattr(args, "func", None):
         if sys.stdout.isatty() and sys.stdin.isatty():
             args.func = app_cmds.cmd_open
@@ -90,6 +104,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except Exception as exc:
         if os.environ.get("COCKPIT_DEBUG"):
             raise
+        if _from_database(exc):
+            # The database said no where the store did not expect it (a file that is not a
+            # database, a URL its driver cannot parse): the operator's to fix, not a bug.
+            from cockpit.dbsetup import first_line
+
+            print(
+                f"cockpit: the database cannot be used ({first_line(exc)}): check the database "
+                "URL (`cockpit config check` shows it)",
+                file=sys.stderr,
+            )
+            return 1
         first = (str(exc).splitlines() or [""])[0]
         print(
             f"cockpit: internal error: {type(exc).__name__}: {first} "
@@ -97,3 +122,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             file=sys.stderr,
         )
         return 70
+
+
+def _from_database(exc: BaseException) -> bool:
+    """The error is SQLAlchemy's or its driver's: raised from inside their code."""
+    if type(exc).__module__.split(".")[0] in {"sqlalchemy", "sqlite3", "psycopg", "psycopg2"}:
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}sqlalchemy{os.sep}" in tb.tb_frame.f_code.co_filename

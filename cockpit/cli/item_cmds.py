@@ -11,7 +11,7 @@ import signal
 import threading
 from typing import Any
 
-from cockpit.cli.base import Command, add
+from cockpit.cli.base import Command, add, require_item
 from cockpit.vocabulary import DECISIONS
 
 # Not decisions: watching a running step, and asking it to stop.
@@ -93,6 +93,7 @@ def _follow(cmd: Command) -> int:
 
     args = cmd.args
     release_id = find_release_id(cmd.session.store, args.release)
+    require_item(cmd, release_id, args.item)
     if args.decision == "cancel":
         if not (args.reason and args.reason.strip()):
             raise UsageError("cancel: say why with --reason")

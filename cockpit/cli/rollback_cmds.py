@@ -6,10 +6,9 @@ failed as it is, and draft the rollback report.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-from cockpit.cli.base import Command, add
+from cockpit.cli.base import Command, add, output_path, require_item, write_output
 from cockpit.errors import UsageError
 
 
@@ -40,6 +39,7 @@ def _print_rollback_plan(cmd: Command, plan: Any) -> None:
 def cmd_rollback_skip(cmd: Command) -> int:
     from cockpit.rollback import skip_undo
 
+    require_item(cmd, cmd.args.release, cmd.args.item)
     ev = skip_undo(cmd.session, cmd.args.release, cmd.args.item, cmd.args.reason)
     cmd.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}: left as it is")
     return 0
@@ -84,9 +84,10 @@ def cmd_rollback_run(cmd: Command) -> int:
 def cmd_rollback_report(cmd: Command) -> int:
     from cockpit.reports import rollback_report
 
+    target = output_path(cmd.args.out, "--out") if cmd.args.out else None
     text = rollback_report(cmd.session.store, cmd.args.release)
-    if cmd.args.out:
-        Path(cmd.args.out).write_text(text, encoding="utf-8")
+    if target is not None:
+        write_output(target, text, "--out")
         cmd.print(f"wrote {cmd.args.out}")
     else:
         cmd.print(text)

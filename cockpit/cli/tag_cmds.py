@@ -19,6 +19,7 @@ def cmd_tag(cmd: Command) -> int:
     from cockpit.versioning import GitFailed, TagRequest
 
     args = cmd.args
+    notes = _read_notes(args.notes) if args.notes else None
     request = TagRequest(
         bump=args.bump,
         pre=args.pre,
@@ -34,7 +35,6 @@ def cmd_tag(cmd: Command) -> int:
         repo=args.repo,
         unshallow=args.unshallow,
     )
-    notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else None
     if notes is not None:
         prep.plan.notes = notes.strip("\n")
     if args.json:
@@ -81,6 +81,18 @@ def cmd_tag(cmd: Command) -> int:
         done = "published" if args.push else "created (not pushed: --push publishes it)"
         cmd.print(f"#{ev.seq} {ev.action}: {prep.plan.tag} {done}")
     return 0
+
+
+def _read_notes(value: str) -> str:
+    """The ``--notes`` file (relative to the working directory), read before anything is done."""
+    try:
+        return Path(value).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"--notes {value}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--notes {value}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"--notes {value}: cannot read it ({exc.strerror or exc})") from None
 
 
 def print_tag_preview(cmd: Command, prep: Any) -> None:
