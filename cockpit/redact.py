@@ -28,6 +28,31 @@ _SECRET_FLAG_RE = re.compile(
     r"(?P<sep>[= ])(?P<value>[^\s]+)",
     re.I,
 )
+# Query parameters that carry a credential, in any case: passwords, tokens and API keys, and the
+# signature and credential of a presigned S3 URL (cockpit.urls refuses them in configured URLs).
+CREDENTIAL_PARAMS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "access_token",
+        "api_key",
+        "apikey",
+        "key",
+        "secret",
+        "sig",
+        "signature",
+        "x-amz-signature",
+        "x-amz-credential",
+        "auth",
+    }
+)
+_QUERY_CREDENTIAL_RE = re.compile(
+    r"(?P<name>[?&](?:" + "|".join(re.escape(p) for p in sorted(CREDENTIAL_PARAMS)) + r")=)"
+    r"[^&#\s]*",
+    re.IGNORECASE,
+)
 _URL_CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]+@")
 REDACTED = "[redacted]"
 
@@ -89,6 +114,7 @@ def redact_text(text: str) -> str:
     ``--password=...``-style flags replaced."""
     if "://" in text:
         text = _URL_CREDENTIALS_RE.sub(r"\g<scheme>\g<user>:***@", text)
+        text = _QUERY_CREDENTIAL_RE.sub(r"\g<name>***", text)
     if "-" in text:
         text = _SECRET_FLAG_RE.sub(lambda m: f"{m['flag']}{m['sep']}{REDACTED}", text)
     return text

@@ -1,32 +1,15 @@
 """URLs that may hold a credential (a database URL, an endpoint, a git remote): naming the
 credential a URL carries (the config and the plan refuse it), reading the password, and writing
 the URL without it, for the screen, a log, or a name that must not change with the password.
-Standard library only, so the store, the config and the plan can all use it."""
+Below the store, the config and the plan, so all of them can use it."""
 
 from __future__ import annotations
 
 import re
 
-# Query parameters that carry a credential, in any case: passwords, tokens and API keys, and the
-# signature and credential of a presigned S3 URL.
-CREDENTIAL_PARAMS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "token",
-        "access_token",
-        "api_key",
-        "apikey",
-        "key",
-        "secret",
-        "sig",
-        "signature",
-        "x-amz-signature",
-        "x-amz-credential",
-        "auth",
-    }
-)
+# Query parameters that carry a credential, kept with the redaction of free text.
+from cockpit.redact import CREDENTIAL_PARAMS
+
 # What :func:`url_credentials` says of a password in ``user:password@``.
 USER_PASSWORD = "a password in the user part"
 # A URL urlsplit cannot read (a bad IPv6 host) may still hold ``user:password@``.

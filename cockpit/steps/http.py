@@ -21,6 +21,7 @@ import msgspec
 from cockpit.events import redact_text
 from cockpit.plan.runs import HttpCheck, HttpChecksRun, StepRun
 from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind
+from cockpit.urls import redact_url
 
 if TYPE_CHECKING:
     import httpx
@@ -156,7 +157,9 @@ def full_url(spec: HttpChecksRun, check: HttpCheck, ctx: StepContext) -> str:
         return url
     base = ctx.render(spec.base_url)
     if not base:
-        raise StepFailed(f"check {url}: a path needs the step's base_url (or write a full URL)")
+        raise StepFailed(
+            f"check {redact_url(url)}: a path needs the step's base_url (or write a full URL)"
+        )
     return base.rstrip("/") + "/" + url.lstrip("/")
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.metrics.model import Panel, Sample
 from cockpit.metrics.sources.base import Point, SourceError, one_line
+from cockpit.urls import redact_url
 
 if TYPE_CHECKING:
     import httpx
@@ -40,6 +41,7 @@ class PrometheusSource:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.shown = redact_url(self.url)  # what a line about this source may say
         self.timeout = timeout
         self._token_env = token_env
         env = os.environ if environ is None else environ
@@ -52,7 +54,7 @@ class PrometheusSource:
             return "prometheus: no URL set (metrics.prometheus_url in cockpit.toml)"
         if self._token_env and not self._token:
             return (
-                f"prometheus {self.url}: the token variable {self._token_env} is not set "
+                f"prometheus {self.shown}: the token variable {self._token_env} is not set "
                 "(metrics.token_env in cockpit.toml)"
             )
         return None
@@ -75,7 +77,8 @@ class PrometheusSource:
 
     def _late(self) -> SourceError:
         return SourceError(
-            f"prometheus {self.url}: no answer within {self.timeout:g} s (metrics.timeout_seconds)"
+            f"prometheus {self.shown}: no answer within {self.timeout:g} s "
+            "(metrics.timeout_seconds)"
         )
 
     def _answer(
@@ -123,7 +126,7 @@ class PrometheusSource:
             reason = str(got) or type(got).__name__
             raise SourceError(
                 one_line(
-                    f"prometheus {self.url}: cannot connect ({reason}) (metrics.prometheus_url)"
+                    f"prometheus {self.shown}: cannot connect ({reason}) (metrics.prometheus_url)"
                 )
             )
         if isinstance(got, Exception):
@@ -138,12 +141,12 @@ class PrometheusSource:
         status, raw = self._answer(path, params, deadline)
         if status in (401, 403):
             hint = f"the token in {self._token_env}" if self._token_env else "metrics.token_env"
-            raise SourceError(f"prometheus {self.url}: HTTP {status} (check {hint})")
+            raise SourceError(f"prometheus {self.shown}: HTTP {status} (check {hint})")
         try:
             body = json.loads(raw)
         except ValueError:
             raise SourceError(
-                f"prometheus {self.url}: HTTP {status}, not a Prometheus API answer"
+                f"prometheus {self.shown}: HTTP {status}, not a Prometheus API answer"
             ) from None
         if not isinstance(body, dict) or body.get("status") != "success":
             error = body.get("error") if isinstance(body, dict) else None
