@@ -115,3 +115,14 @@ def test_redact_removes_secrets_and_url_passwords() -> None:
 
 def test_stored_columns_are_the_event_fields_in_order() -> None:
     assert tuple(Event.__dataclass_fields__) == COLUMNS
+
+
+def test_free_text_masks_credentials_in_url_queries_too() -> None:
+    from cockpit.redact import redact_text
+
+    line = "GET http://127.0.0.1:9090/api/v1/query?query=up&Token=s3cr3t-value failed"
+    assert "s3cr3t-value" not in redact_text(line)
+    assert redact_text(line).endswith("?query=up&Token=*** failed")
+    url = "postgresql://app:pw@db/x?sslmode=require&password=hunter22"
+    assert redact_text(url) == "postgresql://app:***@db/x?sslmode=require&password=***"
+    assert redact_text("https://example.com/?keyboard=1") == "https://example.com/?keyboard=1"
