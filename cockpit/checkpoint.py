@@ -43,7 +43,13 @@ class CheckpointFile:
         """The head last written, ``None`` when there is none or it cannot be read."""
         try:
             fd = self._descriptor()
-            return _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
+            # Shared, against a writer's exclusive lock: a record read half-overwritten by
+            # another process would name one head's seq with another's hash.
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            try:
+                return _parse_checkpoint(os.pread(fd, CHECKPOINT_SIZE, 0))
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             # A damaged checkpoint must not stop the release: the next write repairs it.
             log.warning(

@@ -11,6 +11,7 @@ form a value must have.
 
 from __future__ import annotations
 
+import abc
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -80,7 +81,7 @@ def split_location(exc: msgspec.ValidationError, keys: bool = True) -> Located:
     )
 
 
-class Wording:
+class Wording(abc.ABC):
     """How one kind of file words a schema error: subclasses say how a line names its place
     (:meth:`line`) and may know more about a place (the keys it allows, the form of its values)."""
 
@@ -94,10 +95,10 @@ class Wording:
     # the mapping, or (False) msgspec's whole sentence at the top of what was checked.
     places_keys: ClassVar[bool] = True
 
+    @abc.abstractmethod
     def line(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> str:
         """The whole line: the file and line of ``path`` (of ``line_path`` when given), the place
         ``path`` names, and ``problem``."""
-        raise NotImplementedError
 
     def allowed_keys(self, path: KeyPath) -> list[str]:
         """The keys the mapping at ``path`` may have; none known: the line gives no hint."""
