@@ -12,16 +12,13 @@ from typing import Annotated, Literal
 import msgspec
 
 from cockpit.plan.runs import StepRun
+from cockpit.plan.runs import Strict as _Strict
 
 NAME_RE = r"^[a-z][a-z0-9_-]{0,31}$"
 EnvName = Annotated[str, msgspec.Meta(pattern=NAME_RE)]
 PositiveSeconds = Annotated[float, msgspec.Meta(gt=0, le=86_400 * 7)]
 Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-
-
-class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    pass
 
 
 class DatabaseConfig(_Strict, frozen=True):

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from cockpit.plan.runs import Arg, Seconds, StepRun, Url, registry
+from cockpit.plan.runs import Strict as _Strict
 
 SCHEMA_VERSION = 1
 
@@ -29,10 +30,6 @@ ItemId = Annotated[str, msgspec.Meta(pattern=ITEM_ID_RE, max_length=64)]
 RoleName = Annotated[str, msgspec.Meta(pattern=ROLE_RE)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
-
-
-class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    pass
 
 
 # Probes: what a ``check`` item asks the engine to look at. The tag (``probe:``) is the name.

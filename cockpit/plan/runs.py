@@ -24,7 +24,12 @@ Url = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/]+")]
 EnvVarName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
-class _Run(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, tag_field="kind"):
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """The base of every struct the plans and cockpit.toml are read into: a key it does not
+    know is a typing mistake (one line naming it), and what was read never changes."""
+
+
+class _Run(Strict, frozen=True, tag_field="kind"):
     @property
     def kind(self) -> str:
         return str(type(self).__struct_config__.tag)
@@ -133,7 +138,7 @@ class EcsUpdateRun(_Run, frozen=True, tag="ecs_update"):
     timeout: Seconds = 1800.0
 
 
-class HttpCheck(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+class HttpCheck(Strict, frozen=True):
     """One endpoint: ``url`` (absolute, or a path joined to the step's ``base_url``), the status
     it must answer and how long it may take."""
 
