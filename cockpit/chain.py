@@ -40,6 +40,8 @@ COLUMNS = (
     "actor_evidence",
     "prev_hash",
     "hash",
+    # Last, so the positions above stay; hashed only when present (see record_bytes).
+    "signature",
 )
 
 
@@ -104,12 +106,15 @@ def record_bytes(
     rehearsal: bool,
     actor: str,
     actor_evidence: str,
+    signature: str | None = None,
 ) -> bytes:
     """The canonical JSON of one record, built from stored columns.
 
     ``details`` and ``actor_evidence`` are already canonical JSON text (they were produced by
     :func:`canonical` at append), so they are spliced in as they are: the bytes equal RFC 8785
     of the whole record, and verifying does not re-parse them. Keys are in JCS order (all ASCII).
+    ``signature`` (an SSH signature, :mod:`cockpit.signing`) is a key of the record only when the
+    event carries one, so the bytes of every unsigned event are what they were before signing.
     """
     d = _dump
     return (
@@ -137,6 +142,7 @@ def record_bytes(
         + str(int(schema))
         + ',"seq":'
         + str(int(seq))
+        + ("" if signature is None else ',"signature":' + d(signature))
         + ',"subject":'
         + d(subject)
         + "}"
@@ -180,7 +186,8 @@ def row_hash(row: Any) -> str:
         actor_evidence,
         prev_hash,
         _hash,
-    ) = row
+        signature,
+    ) = row if len(row) == len(COLUMNS) else (*row, None)
     record = record_bytes(
         seq=seq,
         event_id=event_id,
@@ -195,5 +202,6 @@ def row_hash(row: Any) -> str:
         rehearsal=bool(rehearsal),
         actor=actor,
         actor_evidence=actor_evidence,
+        signature=signature,
     )
     return chain_hash(prev_hash, record)

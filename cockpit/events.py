@@ -105,6 +105,8 @@ class Event:
     actor_evidence: str  # canonical JSON text of an object
     prev_hash: str
     hash: str
+    # An SSH signature over :func:`cockpit.signing.signed_bytes` of the event, when it carries one.
+    signature: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Event:
@@ -124,8 +126,9 @@ class Event:
         return value
 
     def as_dict(self) -> dict[str, Any]:
-        """The event as plain JSON-ready data (details and evidence as objects)."""
-        return {
+        """The event as plain JSON-ready data (details and evidence as objects; the signature
+        only when the event carries one)."""
+        out = {
             "seq": self.seq,
             "event_id": self.event_id,
             "schema": self.schema,
@@ -142,6 +145,9 @@ class Event:
             "prev_hash": self.prev_hash,
             "hash": self.hash,
         }
+        if self.signature is not None:
+            out["signature"] = self.signature
+        return out
 
 
 @dataclass(frozen=True)

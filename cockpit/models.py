@@ -6,7 +6,7 @@ paths in :mod:`cockpit.store` use plain SQL, so the ORM is not imported when the
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 _SeqType = BigInteger().with_variant(Integer(), "sqlite")
@@ -36,6 +36,10 @@ class EventRow(Base):
     actor_evidence: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(Text)
+    # Stamped by the server on PostgreSQL (not hashed): who inserted the row, and when.
+    db_user: Mapped[str | None] = mapped_column(String(255))
+    db_time: Mapped[str | None] = mapped_column(String(32))
 
 
 class ChainHead(Base):
@@ -46,3 +50,42 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(_SeqType)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Lease(Base):
+    """Who drives a release now (one row per release; every change is also an event)."""
+
+    __tablename__ = "leases"
+
+    release_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    token: Mapped[str] = mapped_column(String(36))
+    since: Mapped[str] = mapped_column(String(32))
+    heartbeat_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class StepOutput(Base):
+    """A running step's output in chunks, for followers on other hosts."""
+
+    __tablename__ = "step_output"
+
+    release_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    intent_seq: Mapped[int] = mapped_column(_SeqType, primary_key=True, autoincrement=False)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[str] = mapped_column(String(128))
+    written_at: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class OperatorRole(Base):
+    """A database role made for one operator (``cockpit db grant NAME``)."""
+
+    __tablename__ = "operator_roles"
+
+    role: Mapped[str] = mapped_column(String(63), primary_key=True)
+    operator: Mapped[str] = mapped_column(String(255))
+    granted_at: Mapped[str] = mapped_column(String(32))
+    granted_by: Mapped[str] = mapped_column(String(255))

@@ -54,9 +54,9 @@ from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
 
 # The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 # Every revision this code knows, oldest first; a database at any other one is newer than us.
-SCHEMA_REVISIONS = ("0001",)
+SCHEMA_REVISIONS = ("0001", "0002")
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
 
@@ -215,6 +215,7 @@ class Store:
                         "rehearsal": bool(new.rehearsal),
                         "actor": operator.actor,
                         "actor_evidence": evidence,
+                        "signature": None,
                     }
                     digest = chain_hash(head_hash, record_bytes(**values))
                     values["prev_hash"], values["hash"] = head_hash, digest
@@ -222,13 +223,11 @@ class Store:
                     rows.append(tuple(values[c] for c in COLUMNS))
                     head_hash = digest
                 # The hot path goes straight to the driver: SQLAlchemy's statement machinery
-                # costs more than the insert itself at a thousand appends a second.
+                # costs more than the insert itself at a thousand appends a second. The
+                # database's trigger checks each row follows the head and moves the head
+                # (migration 0002): nothing else may write it.
                 marks = ", ".join([mark] * len(COLUMNS))
                 cursor.executemany(f"INSERT INTO events ({_SELECT_COLUMNS}) VALUES ({marks})", rows)
-                cursor.execute(
-                    f"UPDATE chain_head SET seq = {mark}, hash = {mark} WHERE id = 1",
-                    (head_seq, head_hash),
-                )
                 cursor.close()
         except AppendFailed:
             raise
@@ -241,10 +240,16 @@ class Store:
             self.write_checkpoint(Checkpoint(stored[-1].seq, stored[-1].hash), force=bool(acks))
         return stored
 
-    def _lock_head(self, conn: Connection) -> tuple[int, str]:
-        lock = "" if self.is_sqlite else " FOR UPDATE"
+    def _lock_head(self, conn: Connection, *, lock: bool = True) -> tuple[int, str]:
+        """The chain head, locked for this transaction when ``lock``: on PostgreSQL through
+        ``cockpit_lock_head()`` (an operator role may read the head but not write it, and
+        ``FOR UPDATE`` would need write rights); SQLite's ``BEGIN IMMEDIATE`` already holds
+        the database."""
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(f"SELECT seq, hash FROM chain_head WHERE id = 1{lock}")
+        if lock and not self.is_sqlite:
+            cursor.execute("SELECT seq, hash FROM cockpit_lock_head()")
+        else:
+            cursor.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
         row = cursor.fetchone()
         cursor.close()
         if row is None:
@@ -254,7 +259,7 @@ class Store:
     def tail_finding(self) -> Finding | None:
         """What an append would find wrong with the tail now (see :mod:`cockpit.tailcheck`)."""
         with self._connect() as conn, conn.begin():
-            head = self._lock_head(conn)
+            head = self._lock_head(conn, lock=False)
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             mark = "?" if self.is_sqlite else "%s"
             return tail_finding(cursor, mark, head, self._read_own_checkpoint())

@@ -21,9 +21,23 @@ def run(store: Store, *statements: tuple[str, dict[str, Any]] | str) -> None:
             conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
         else:
             conn.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER USER")
+            conn.exec_driver_sql("ALTER TABLE chain_head DISABLE TRIGGER USER")
         for statement in statements:
             sql, params = (statement, {}) if isinstance(statement, str) else statement
             conn.execute(text(sql), params)
+        if not store.is_sqlite:
+            # The attacker leaves the append path working, so the log keeps growing after them.
+            for table, trigger in _PG_TRIGGERS:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {trigger}")
+
+
+_PG_TRIGGERS = (
+    ("events", "events_no_update_delete"),
+    ("events", "events_no_truncate"),
+    ("events", "events_append"),
+    ("chain_head", "chain_head_guard"),
+    ("chain_head", "chain_head_no_truncate"),
+)
 
 
 def row(store: Store, seq: int) -> tuple[Any, ...]:
