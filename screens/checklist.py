@@ -64,8 +64,22 @@ class ChecklistScreen(CockpitScreen):
         return self.checklist.plan.plan.phase(self.phase_id)
 
     def reload(self) -> None:
+        before = self.selected() if self.checklist is not None else None
+        was_open = before is not None and not self._settled(before.id)
         self.checklist = load_checklist(self.session.store, self.release_id)
         self._draw()
+        if before is not None and was_open and self._settled(before.id):
+            # Settled meanwhile (an approval from another terminal, a step finishing): move on,
+            # as after a decision made here.
+            self._move_on(before.id)
+
+    def _settled(self, item_id: str) -> bool:
+        assert self.checklist is not None
+        return self.checklist.state(item_id).status in {
+            Status.DONE,
+            Status.SKIPPED,
+            Status.APPROVED,
+        }
 
     def _draw(self) -> None:
         session, checklist = self.session, self.checklist
@@ -94,13 +108,8 @@ class ChecklistScreen(CockpitScreen):
         self._draw_detail()
 
     def _first_open(self) -> int:
-        assert self.checklist is not None
         for index, item in enumerate(self.phase.items):
-            if self.checklist.state(item.id).status not in {
-                Status.DONE,
-                Status.SKIPPED,
-                Status.APPROVED,
-            }:
+            if not self._settled(item.id):
                 return index
         return 0
 
@@ -278,18 +287,17 @@ class ChecklistScreen(CockpitScreen):
             self.app.call_from_thread(self._after_decision, item_id)
 
     def _after_decision(self, item_id: str) -> None:
-        options = self.query_one("#items", OptionList)
         self.reload()
+        self._move_on(item_id)
+
+    def _move_on(self, item_id: str) -> None:
+        """Highlight the next open item from ``item_id`` on, as a person ticking a paper
+        checklist would."""
+        options = self.query_one("#items", OptionList)
         ids = [item.id for item in self.phase.items]
         current = ids.index(item_id) if item_id in ids else 0
-        # Move on to the next open item, as a person ticking a paper checklist would.
-        assert self.checklist is not None
         for index in range(current, len(ids)):
-            if self.checklist.state(ids[index]).status not in {
-                Status.DONE,
-                Status.SKIPPED,
-                Status.APPROVED,
-            }:
+            if not self._settled(ids[index]):
                 options.highlighted = index
                 break
         self._draw_detail()

@@ -249,6 +249,26 @@ async def test_the_preparer_cannot_approve_the_gate(build) -> None:
         assert "gate 0/1 (role approver, anyone but alice)" in row(app, "t3.approval")
 
 
+async def test_an_approval_from_another_terminal_moves_the_cursor_on(build) -> None:
+    """The preparer waits on the gate; a colleague approves elsewhere; the next reload settles
+    the gate and moves the cursor to the next open item, where enter works again."""
+    from cockpit.actions import decide
+    from cockpit.session import Session
+
+    app = build(t3_ready=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_phase(pilot, "t-3")
+        assert selected_id(app) == "t3.approval"
+        colleague = Session(loaded=app.session.loaded, store=app.session.store, operator=BOB)
+        decide(colleague, RELEASE_ID, "t3.approval", "approve")
+        checklist(app).reload()
+        await settle(pilot)
+        assert row(app, "t3.approval").startswith(" [x] Release approved")
+        assert selected_id(app) == "t3.stakeholders"
+        assert "not now" not in detail(app).split("\n")[0]
+
+
 async def test_a_second_approver_approves_the_gate(build) -> None:
     app = build(t3_ready=True)
     app.session.operator = BOB  # a rehearsal: the stand-in colleague of COCKPIT_AS
