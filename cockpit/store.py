@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cockpit.checkpoint import CheckpointFile, read_checkpoint
+from cockpit.dbroles import check_principals
 from cockpit.dbsetup import first_line, make_engine, missing_table
 from cockpit.errors import AppendFailed, StoreError, UsageError
 from cockpit.events import (
@@ -391,8 +392,13 @@ class Store:
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
         chain head (read first, so a concurrent append cannot look like a cut tail, and again
-        after, so a head moved back is seen)."""
-        return verify_stored(self.rows, self.head(), checkpoint, head_after=self.head)
+        after, so a head moved back is seen). On PostgreSQL, also each event's database
+        principal against its actor (:func:`cockpit.dbroles.check_principals`)."""
+        report = verify_stored(self.rows, self.head(), checkpoint, head_after=self.head)
+        if not self.is_sqlite:
+            report.principals, skews = check_principals(self._connect, report.head_seq)
+            report.warnings += skews
+        return report
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

@@ -52,10 +52,12 @@ class VerifyReport:
     problem: Finding | None = None
     warnings: list[Finding] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+    # Events whose database principal disagrees with their actor (cockpit.dbroles).
+    principals: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return self.problem is None and not self.principals
 
 
 def verify_rows(

@@ -76,6 +76,10 @@ def cmd_audit_verify(cmd: Command) -> int:
                         {"code": w.code, "seq": w.seq, "message": w.message}
                         for w in report.warnings
                     ],
+                    "principals": [
+                        {"code": p.code, "seq": p.seq, "message": p.message}
+                        for p in report.principals
+                    ],
                     "acknowledged": [
                         {"seq": ev.seq, "actor": ev.actor, "reason": ev.reason}
                         | {"break": json.loads(ev.details)}
@@ -90,9 +94,11 @@ def cmd_audit_verify(cmd: Command) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if report.problem is not None:
         cmd.print(f"audit chain BROKEN: {report.problem}")
+    for finding in report.principals:
+        cmd.print(f"audit principal WRONG: {finding}")
     for ev in acks:
         cmd.print(_acknowledgement(ev))
-    if report.problem is not None:
+    if not report.ok:
         return 1
     anchor = (
         f"matches checkpoint seq {checkpoint.seq}"
