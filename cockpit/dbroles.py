@@ -5,9 +5,9 @@ In shared mode every insert is stamped by the server with ``session_user`` and i
 
 - :func:`grant_role` / :func:`revoke_role` give a LOGIN role exactly the privileges the cockpit
   needs (:data:`TABLE_PRIVILEGES`, ``EXECUTE`` on ``cockpit_lock_head()``, ``USAGE`` on the
-  schema) or take them away, and record which operator a role belongs to in
-  ``operator_roles``; ``cockpit db grant|revoke`` run them as the database owner, in the same
-  transaction as the event that records them. :func:`list_roles` says who may append.
+  schema, ``CONNECT`` on the database) or take them away, and record which operator a role
+  belongs to in ``operator_roles``; ``cockpit db grant|revoke`` run them as the database owner,
+  in the same transaction as the event that records them. :func:`list_roles` says who may append.
 - :func:`principal_findings` compares each event's database principal with its actor: an event
   appended by an operator's role whose actor names someone else is ``ACTOR_MISMATCH`` (alice's
   role cannot approve as bob), and a host clock far from the server's is a ``CLOCK_SKEW``
@@ -165,38 +165,30 @@ def _target(cursor: Any, role: str, me: str) -> Target:
 
 def _privileges(cursor: Any, role: str, *, give: bool) -> None:
     """Take every privilege on the cockpit's objects from ``role``; with ``give``, then grant
-    exactly :data:`TABLE_PRIVILEGES` and the rest (a re-grant repairs anything added by hand)."""
+    exactly :data:`TABLE_PRIVILEGES` and the rest (a re-grant repairs anything added by hand).
+    ``CONNECT`` is granted too: a hardened database has taken it from PUBLIC."""
     from psycopg import sql
 
-    who = sql.Identifier(role)
     row = _one(
         cursor,
-        "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.oid = to_regclass('events')",
+        "SELECT current_database(), n.nspname FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('events')",
     )
     assert row is not None  # require_owner found the table
-    schema = sql.Identifier(str(row[0]))
-    statements = [
-        sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(sql.Identifier(table), who)
-        for table, _ in TABLE_PRIVILEGES
+    database, schema = (sql.Identifier(str(name)) for name in row)
+    objects: list[tuple[sql.Composable, str]] = [
+        (sql.SQL("TABLE {}").format(sql.Identifier(t)), r) for t, r in TABLE_PRIVILEGES
     ]
-    statements.append(
-        sql.SQL("REVOKE ALL ON FUNCTION {} FROM {}").format(sql.SQL(LOCK_FUNCTION), who)
-    )
-    statements.append(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(schema, who))
-    if give:
-        statements.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who))
-        statements += [
-            sql.SQL("GRANT {} ON TABLE {} TO {}").format(
-                sql.SQL(rights), sql.Identifier(table), who
-            )
-            for table, rights in TABLE_PRIVILEGES
-        ]
-        statements.append(
-            sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(LOCK_FUNCTION), who)
-        )
-    for statement in statements:
-        cursor.execute(statement)
+    objects += [
+        (sql.SQL("FUNCTION " + LOCK_FUNCTION), "EXECUTE"),
+        (sql.SQL("SCHEMA {}").format(schema), "USAGE"),
+        (sql.SQL("DATABASE {}").format(database), "CONNECT"),
+    ]
+    who = sql.Identifier(role)
+    for what, _ in objects:
+        cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(what, who))
+    for what, rights in objects if give else ():
+        cursor.execute(sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(rights), what, who))
 
 
 def grant_role(

@@ -512,6 +512,26 @@ def test_revoke_takes_login_and_rights_but_keeps_checking_the_past(team: Team) -
     assert execute(team.role("carol"), "SELECT count(*) > 0 FROM events") == [(True,)]
 
 
+def test_a_hardened_database_lets_in_only_the_roles_granted(team: Team) -> None:
+    database = team.url.rsplit("/", 1)[1]
+    execute(team.admin, f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
+    execute(
+        team.admin,
+        "DO $$ BEGIN CREATE ROLE mallory LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    )
+    assert "permission denied for database" in refused(team.role("mallory"), "SELECT 1")
+    assert "permission denied for database" in refused(team.role("bob"), "SELECT 1")
+    done = team.cli("db", "grant", "bob")
+    assert done.returncode == 0, done.stderr
+    store = team.store("bob")
+    store.append(NewEvent(action=NOTE, reason="bob gets in"), bob)
+    store.close()
+    assert team.cli("db", "grant", "erin").returncode == 0
+    assert team.cli("db", "revoke", "erin").returncode == 0
+    execute(team.admin, "ALTER ROLE erin LOGIN")  # even with a login, no CONNECT any more
+    assert "permission denied for database" in refused(team.role("erin"), "SELECT 1")
+
+
 def test_the_password_is_set_as_a_verifier_and_never_shown(team: Team) -> None:
     secret = "correct horse battery staple"
     server = Path(execute(team.admin, "SHOW data_directory")[0][0])
