@@ -394,6 +394,7 @@ def test_a_forged_approval_is_named_by_verify(team: Team, tmp_path: Path) -> Non
         "else's name"
     )
     assert f"seq {honest.seq}" not in done.stdout and "BROKEN" not in done.stdout
+    assert done.stdout.splitlines()[1].startswith("audit chain ok: ")  # the chain is intact
     as_json = json.loads(team.cli("audit", "verify", "--json").stdout)
     assert as_json["ok"] is False and as_json["finding"] is None
     assert [(p["code"], p["seq"]) for p in as_json["principals"]] == [

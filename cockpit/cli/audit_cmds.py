@@ -98,7 +98,7 @@ def cmd_audit_verify(cmd: Command) -> int:
         cmd.print(f"audit principal WRONG: {finding}")
     for ev in acks:
         cmd.print(_acknowledgement(ev))
-    if not report.ok:
+    if report.problem is not None:
         return 1
     anchor = (
         f"matches checkpoint seq {checkpoint.seq}"
@@ -109,7 +109,7 @@ def cmd_audit_verify(cmd: Command) -> int:
         f"audit chain ok: {report.count} events, head #{report.head_seq} "
         f"{report.head_hash[:12]}, {anchor} ({elapsed:.2f}s)"
     )
-    return 0
+    return 0 if report.ok else 1  # an intact chain, with events in someone else's name
 
 
 def _release_filter(cmd: Command, store: Store | None = None) -> str | None:
