@@ -294,6 +294,13 @@ def test_an_operator_role_appends_and_the_server_stamps_who(team: Team) -> None:
         team.url, "SELECT db_user, db_time FROM events WHERE seq = %s", params=(ev.seq,)
     )
     assert stamped[0][0] == "alice" and stamped[0][1].endswith("Z")
+    assert "permission denied to set role" in refused(team.role("alice"), "SET ROLE bob")
+    # Followers need nothing more: an operator role hears each append (LISTEN needs no grant).
+    with psycopg.connect(dsn(team.role("bob")), autocommit=True) as listener:
+        listener.execute("LISTEN cockpit_events")
+        heard = store.append(NewEvent(action=NOTE, reason="heard by bob"), alice)
+        payloads = [n.payload for n in listener.notifies(timeout=10, stop_after=1)]
+    assert payloads == [f"{heard.seq} "]
     # A client that sends its own db_user and db_time is overwritten by the trigger.
     head_seq, head_hash = store.head()
     execute(
