@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cockpit.errors import UsageError
+from cockpit.errors import AppendFailed, CockpitError, StoreError, UsageError
 from cockpit.urls import redact_url
 from cockpit.verify import Finding
 
@@ -204,6 +204,13 @@ def grant_role(
     claimed). The password, when given, is sent as a SCRAM verifier made by libpq, never in
     clear (a statement log or pg_stat_statements would keep it). Granting again repairs the
     privileges and moves ``granted_at``. Returns ``"created"`` or ``"updated"``."""
+    with _refused(f"grant role {role}"):
+        return _grant(cursor, role, operator, password, granted_by)
+
+
+def _grant(
+    cursor: Any, role: str, operator: str | None, password: str | None, granted_by: str
+) -> str:
     from psycopg import sql
 
     me = require_owner(cursor, "grant")
@@ -252,13 +259,27 @@ def revoke_role(cursor: Any, role: str) -> str | None:
     shared role)."""
     from psycopg import sql
 
-    me = require_owner(cursor, "revoke")
-    found = _target(cursor, role, me)
-    if not found.exists:
-        raise UsageError(f"role {role}: no such database role (see `cockpit db roles`)")
-    _privileges(cursor, role, give=False)
-    cursor.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)))
-    return found.operator
+    with _refused(f"revoke role {role}"):
+        me = require_owner(cursor, "revoke")
+        found = _target(cursor, role, me)
+        if not found.exists:
+            raise UsageError(f"role {role}: no such database role (see `cockpit db roles`)")
+        _privileges(cursor, role, give=False)
+        cursor.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)))
+        return found.operator
+
+
+@contextmanager
+def _refused(what: str, error: type[CockpitError] = AppendFailed) -> Iterator[None]:
+    """The database refusing a statement: one line, exit 1. In a grant or revoke the caller's
+    transaction (with its event) is rolled back, so nothing was done."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise error(f"cannot {what}: the database refused ({reason}); nothing was done") from None
 
 
 # ---------------------------------------------------------------- who may append
@@ -281,6 +302,11 @@ class RoleRow:
 def list_roles(cursor: Any) -> list[RoleRow]:
     """Every role in ``operator_roles`` and every other role that may insert events (the
     shared app role, the owner, superusers), by name."""
+    with _refused("list the roles", StoreError):
+        return _list_roles(cursor)
+
+
+def _list_roles(cursor: Any) -> list[RoleRow]:
     cursor.execute(
         "SELECT coalesce(o.role, r.rolname), o.operator, o.granted_at, o.granted_by, "
         "coalesce(r.rolcanlogin, false), "

@@ -259,7 +259,25 @@ def test_a_role_is_never_handed_to_another_operator_or_to_the_owner(team: Team) 
     app.close()
     done = team.cli("db", "grant", "alice", "--role", "dbid_app")
     assert done.returncode == 2 and "has appended as a shared role" in done.stderr
+    # The database's own refusal is one line too (exit 1), and the event is rolled back with it.
+    execute(
+        team.admin,
+        "DO $$ BEGIN CREATE ROLE replicator LOGIN REPLICATION; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    )
+    done = team.cli("db", "grant", "replicator")
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(
+        "cockpit: cannot grant role replicator: the database refused (must be superuser"
+    ), done.stderr
+    execute(team.url, "GRANT SELECT ON alembic_version TO replicator")
+    done = team.cli("db", "roles", role="replicator")
+    assert done.returncode == 1 and done.stderr == (
+        "cockpit: cannot list the roles: the database refused (permission denied for table "
+        "operator_roles); nothing was done\n"
+    )
     # Nothing was granted or recorded by a refused grant.
+    assert execute(team.url, "SELECT count(*) FROM events") == [(4,)]  # 3 grants and the note
     assert execute(team.url, "SELECT count(*) FROM operator_roles") == [(2,)]
     assert execute(team.url, "SELECT count(*) FROM pg_roles WHERE rolname = 'carol'") == [(0,)]
 
