@@ -389,29 +389,25 @@ def test_a_forged_approval_is_named_by_verify(team: Team, tmp_path: Path) -> Non
     plan.write_text(PLAN)
     loaded = LoadedConfig(parse_config_text(CONFIG), tmp_path / "cockpit.toml")
     as_alice, as_bob = team.store("alice"), team.store("bob")
-    release = create_release(
-        Session(store=as_alice, loaded=loaded, operator=alice),
-        plan=str(plan),
-        environment="production",
-        version="1.4.0",
-        t0="2026-12-16T01:00",
-    )
+
+    def prepared_by_alice(version: str) -> str:
+        session = Session(store=as_alice, loaded=loaded, operator=alice)
+        t0 = "2026-12-16T01:00"
+        return create_release(
+            session, plan=str(plan), environment="production", version=version, t0=t0
+        ).id
+
+    release = prepared_by_alice("1.4.0")
     # Bob approves from his own role: his role vouches for him.
     honest = decide(
-        Session(store=as_bob, loaded=loaded, operator=bob), release.id, "t3.approval", "approve"
+        Session(store=as_bob, loaded=loaded, operator=bob), release, "t3.approval", "approve"
     )
     assert team.cli("audit", "verify").returncode == 0
-    second = create_release(
-        Session(store=as_alice, loaded=loaded, operator=alice),
-        plan=str(plan),
-        environment="production",
-        version="1.4.1",
-        t0="2026-12-17T01:00",
-    )
+    second = prepared_by_alice("1.4.1")
     # Alice approves her own release claiming to be bob: a correctly chained event the
     # four-eyes rule accepts (bob is not the preparer), recorded through alice's role.
     forged = decide(
-        Session(store=as_alice, loaded=loaded, operator=bob), second.id, "t3.approval", "approve"
+        Session(store=as_alice, loaded=loaded, operator=bob), second, "t3.approval", "approve"
     )
     assert forged.action == GATE_APPROVED and forged.actor == "bob@bastion-2"
     assert execute(team.url, "SELECT db_user FROM events WHERE seq = %s", params=(forged.seq,)) == [
