@@ -14,7 +14,7 @@ opened ``read_only`` (``cockpit audit verify|export``) never migrates or writes.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cockpit.checkpoint import CheckpointFile, read_checkpoint
+from cockpit.dbroles import check_principals
 from cockpit.dbsetup import first_line, make_engine, missing_table
 from cockpit.errors import AppendFailed, StoreError, UsageError
 from cockpit.events import (
@@ -174,8 +175,17 @@ class Store:
         cannot be written; then nothing was recorded and the caller must not act."""
         return self.append_many([new], operator)[0]
 
-    def append_many(self, batch: Sequence[NewEvent], operator: Operator) -> list[Event]:
-        """Record events in one transaction (all or none), then write the checkpoint."""
+    def append_many(
+        self,
+        batch: Sequence[NewEvent],
+        operator: Operator,
+        *,
+        also: Callable[[Any], object] | None = None,
+    ) -> list[Event]:
+        """Record events in one transaction (all or none), then write the checkpoint.
+        ``also(cursor)`` runs in that transaction after the rows are inserted: the change the
+        events record (``cockpit db grant``) commits with them or not at all; a
+        :class:`UsageError` it raises is passed on as it is."""
         prepared, mask = [], self.masker.mask
         for new in batch:
             validate_new(new)
@@ -228,8 +238,10 @@ class Store:
                 # (migration 0002): nothing else may write it.
                 marks = ", ".join([mark] * len(COLUMNS))
                 cursor.executemany(f"INSERT INTO events ({_SELECT_COLUMNS}) VALUES ({marks})", rows)
+                if also is not None:
+                    also(cursor)
                 cursor.close()
-        except AppendFailed:
+        except (AppendFailed, UsageError):
             raise
         except Exception as exc:  # any failure to write means: refuse, nothing was done
             raise AppendFailed(
@@ -379,8 +391,14 @@ class Store:
 
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
-        chain head (read first, so a concurrent append cannot look like a cut tail)."""
-        return verify_stored(self.rows, self.head(), checkpoint)
+        chain head (read first, so a concurrent append cannot look like a cut tail, and again
+        after, so a head moved back is seen). On PostgreSQL, also each event's database
+        principal against its actor (:func:`cockpit.dbroles.check_principals`)."""
+        report = verify_stored(self.rows, self.head(), checkpoint, head_after=self.head)
+        if not self.is_sqlite:
+            report.principals, skews = check_principals(self._connect, report.head_seq)
+            report.warnings += skews
+        return report
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

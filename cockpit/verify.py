@@ -23,6 +23,7 @@ SEQ_MISMATCH = "SEQ_MISMATCH"
 TRUNCATED = "TRUNCATED"
 ANCHOR_MISMATCH = "ANCHOR_MISMATCH"
 CLOCK_BACKWARDS = "CLOCK_BACKWARDS"
+HEAD_MISMATCH = "HEAD_MISMATCH"
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,12 @@ class VerifyReport:
     problem: Finding | None = None
     warnings: list[Finding] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+    # Events whose database principal disagrees with their actor (cockpit.dbroles).
+    principals: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return self.problem is None and not self.principals
 
 
 def verify_rows(
@@ -153,10 +156,12 @@ def verify_stored(
     rows: Callable[[], list[tuple[Any, ...]]],
     head: tuple[int, str],
     checkpoint: Checkpoint | None = None,
+    head_after: Callable[[], tuple[int, str]] | None = None,
 ) -> VerifyReport:
     """Verify the rows ``rows()`` loads against ``checkpoint`` and, as a second anchor, the
     database's own chain ``head`` (seq and hash, read before the rows so a concurrent append
-    cannot look like a cut tail)."""
+    cannot look like a cut tail). ``head_after()`` reads the head again after the rows: a head
+    behind the last row was moved back (``HEAD_MISMATCH``; an honest head only grows)."""
     head_seq, head_hash = head
     # Loading a long log makes millions of small objects; the collector scanning them
     # again and again would double the time to verify.
@@ -179,5 +184,14 @@ def verify_stored(
             ANCHOR_MISMATCH,
             head_seq,
             "the chain head records another hash for this seq: the end was rewritten",
+        )
+    after = head_after()[0] if report.ok and head_after is not None else report.head_seq
+    if after < report.head_seq:
+        report.problem = Finding(
+            HEAD_MISMATCH,
+            after + 1,
+            f"the chain head says seq {after} but the log goes on to "
+            f"{report.head_seq}: the head was moved back (appends are refused until it is "
+            "put right)",
         )
     return report

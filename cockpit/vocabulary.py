@@ -72,6 +72,11 @@ WATCH_NO_GO = "watch.no_go"  # the watch ended in a no-go, with the reason why
 
 AUDIT_BREAK_ACKNOWLEDGED = "audit.break_acknowledged"  # a broken chain investigated: seq, finding
 
+# --- database roles (PostgreSQL; recorded in the same transaction as the change) ----------------
+
+DB_ROLE_GRANTED = "db.role_granted"  # a role may append: its operator (or shared), by whom
+DB_ROLE_REVOKED = "db.role_revoked"  # a role's privileges and login taken away
+
 ALL_ACTIONS = frozenset(
     {
         RELEASE_CREATED,
@@ -115,6 +120,8 @@ ALL_ACTIONS = frozenset(
         WATCH_GO,
         WATCH_NO_GO,
         AUDIT_BREAK_ACKNOWLEDGED,
+        DB_ROLE_GRANTED,
+        DB_ROLE_REVOKED,
     }
 )
 

@@ -76,6 +76,10 @@ def cmd_audit_verify(cmd: Command) -> int:
                         {"code": w.code, "seq": w.seq, "message": w.message}
                         for w in report.warnings
                     ],
+                    "principals": [
+                        {"code": p.code, "seq": p.seq, "message": p.message}
+                        for p in report.principals
+                    ],
                     "acknowledged": [
                         {"seq": ev.seq, "actor": ev.actor, "reason": ev.reason}
                         | {"break": json.loads(ev.details)}
@@ -90,6 +94,8 @@ def cmd_audit_verify(cmd: Command) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if report.problem is not None:
         cmd.print(f"audit chain BROKEN: {report.problem}")
+    for finding in report.principals:
+        cmd.print(f"audit principal WRONG: {finding}")
     for ev in acks:
         cmd.print(_acknowledgement(ev))
     if report.problem is not None:
@@ -103,7 +109,7 @@ def cmd_audit_verify(cmd: Command) -> int:
         f"audit chain ok: {report.count} events, head #{report.head_seq} "
         f"{report.head_hash[:12]}, {anchor} ({elapsed:.2f}s)"
     )
-    return 0
+    return 0 if report.ok else 1  # an intact chain, with events in someone else's name
 
 
 def _release_filter(cmd: Command, store: Store | None = None) -> str | None:

@@ -1,5 +1,6 @@
-"""``cockpit init``, ``cockpit config check|schema`` and ``cockpit db upgrade|current``: write a
-starter config, check it or print its schema, and look after the cockpit's own database schema.
+"""``cockpit init``, ``cockpit config check|schema`` and ``cockpit db
+upgrade|current|grant|revoke|roles``: write a starter config, check it or print its schema, look
+after the cockpit's own database schema, and (PostgreSQL) the roles that may append to the log.
 """
 
 from __future__ import annotations
@@ -94,8 +95,95 @@ def cmd_db_current(cmd: Command) -> int:
     return 0 if current == SCHEMA_HEAD else 1
 
 
+def cmd_db_grant(cmd: Command) -> int:
+    """Give an operator a database role of their own (or make a shared one), as the owner, in
+    the same transaction as the ``db.role_granted`` event that records it."""
+    from sqlalchemy.engine import make_url
+
+    from cockpit import dbroles
+    from cockpit.config import redact_url
+    from cockpit.events import NewEvent
+    from cockpit.vocabulary import DB_ROLE_GRANTED
+
+    args, url = cmd.args, cmd.session.db_url
+    dbroles.require_postgres(url)
+    if args.shared and args.role:
+        raise UsageError("--role: a shared role is named by NAME itself; leave out --role")
+    operator = None if args.shared else dbroles.check_name(args.name, "NAME")
+    role = dbroles.check_name(args.role or args.name, "--role" if args.role else "NAME")
+    password = dbroles.password_from(args.password_env)
+    actor = cmd.session.operator
+    privileges = {table: rights for table, rights in dbroles.TABLE_PRIVILEGES}
+    event = NewEvent(
+        action=DB_ROLE_GRANTED,
+        subject=role,
+        outcome="ok",
+        details={
+            "role": role,
+            "operator": operator,
+            "password_set": password is not None,
+            "privileges": privileges | {dbroles.LOCK_FUNCTION: "EXECUTE"},
+        },
+    )
+    done: list[str] = []
+
+    def grant(cursor: Any) -> None:
+        done.append(
+            dbroles.grant_role(cursor, role, operator, password=password, granted_by=actor.actor)
+        )
+
+    ev = cmd.session.store.append_many([event], actor, also=grant)[0]
+    whom = f"operator {operator}: its events must name {operator}" if operator else "shared use"
+    cmd.print(f"role {role} {done[0]} for {whom} (event #{ev.seq})")
+    login = make_url(url).set(username=role, password=None).render_as_string()
+    cmd.print(f"  connect as: {redact_url(login)}")
+    return 0
+
+
+def cmd_db_revoke(cmd: Command) -> int:
+    """Take a role's privileges and login away, recorded as ``db.role_revoked``."""
+    from cockpit import dbroles
+    from cockpit.events import NewEvent
+    from cockpit.vocabulary import DB_ROLE_REVOKED
+
+    dbroles.require_postgres(cmd.session.db_url)
+    role = dbroles.check_name(cmd.args.name, "NAME")
+    event = NewEvent(action=DB_ROLE_REVOKED, subject=role, outcome="ok", details={"role": role})
+    owner: list[str | None] = []
+    ev = cmd.session.store.append_many(
+        [event],
+        cmd.session.operator,
+        also=lambda cursor: owner.append(dbroles.revoke_role(cursor, role)),
+    )[0]
+    kept = f"; its events stay checked against {owner[0]}" if owner[0] else ""
+    cmd.print(f"role {role} revoked: no login, no privileges (event #{ev.seq}){kept}")
+    return 0
+
+
+def cmd_db_roles(cmd: Command) -> int:
+    """Every role that may append to the log, or did as an operator's."""
+    from cockpit import dbroles
+    from cockpit.store import Store
+
+    dbroles.require_postgres(cmd.session.db_url)
+    store = Store(cmd.session.db_url, read_only=True).open()
+    with store.engine.connect() as conn, conn.begin():
+        roles = dbroles.list_roles(conn.connection.driver_connection.cursor())  # type: ignore[union-attr]
+    if cmd.args.json:
+        cmd.print(json.dumps([vars(r) for r in roles], indent=2))
+        return 0
+    cmd.print(f"{'ROLE':<20} {'KIND':<9} {'OPERATOR':<16} APPEND LOGIN GRANTED")
+    for r in roles:
+        granted = f"{r.granted_at} by {r.granted_by}" if r.granted_at else "-"
+        cmd.print(
+            f"{r.role:<20} {r.kind:<9} {r.operator or '-':<16} "
+            f"{'yes' if r.can_append else 'no':<6} {'yes' if r.can_login else 'no':<5} {granted}"
+        )
+    return 0
+
+
 def register(sub: Any) -> None:
-    """``init``, ``config check|schema`` and ``db upgrade|current``."""
+    """``init``, ``config check|schema`` and ``db upgrade|current|grant|revoke|roles``."""
     p = add(sub, "init", cmd_init, "write a commented starter cockpit.toml")
     p.add_argument("--path", default="cockpit.toml", help="where to write it")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -109,3 +197,25 @@ def register(sub: Any) -> None:
     db_sub = db.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
     add(db_sub, "upgrade", cmd_db_upgrade, "apply the shipped migrations")
     add(db_sub, "current", cmd_db_current, "show the schema revision")
+    p = add(
+        db_sub,
+        "grant",
+        cmd_db_grant,
+        "give operator NAME a PostgreSQL role of their own (run as the database owner)",
+    )
+    p.add_argument("name", metavar="NAME", help="the operator (their login name on the bastion)")
+    p.add_argument("--role", metavar="ROLE", help="the role's name (default: NAME)")
+    p.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="set the role's password from this environment variable (never printed)",
+    )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="NAME is a role shared by several operators (the app role): identity only claimed",
+    )
+    p = add(db_sub, "revoke", cmd_db_revoke, "take a role's login and privileges away")
+    p.add_argument("name", metavar="NAME", help="the role")
+    p = add(db_sub, "roles", cmd_db_roles, "list the roles that may append to the log")
+    p.add_argument("--json", action="store_true", help="machine-readable list")
