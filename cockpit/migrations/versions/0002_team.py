@@ -85,6 +85,8 @@ $$
 ]
 
 _PG_TRIGGERS = [
+    # Only the roles `cockpit db grant` makes (and the owner) may hold the head's lock.
+    "REVOKE EXECUTE ON FUNCTION cockpit_lock_head() FROM PUBLIC",
     "CREATE TRIGGER events_append BEFORE INSERT ON events "
     "FOR EACH ROW EXECUTE FUNCTION cockpit_events_append()",
     "CREATE TRIGGER chain_head_guard BEFORE UPDATE OR DELETE ON chain_head "
