@@ -162,13 +162,15 @@ class PostgresWaker(Waker):
         self._pause_s = RECONNECT_S[0]
         self._retry_at = 0.0
         self._lost = False
-        self.reconnects = 0
+        self.attempts = 0  # connections tried (the first included)
+        self.reconnects = 0  # connections made again after one was lost
         # LISTEN before the caller reads the state it will follow, so nothing falls between.
         self._connect()
 
     def _connect(self) -> bool:
         import psycopg
 
+        self.attempts += 1
         try:
             conn = psycopg.connect(
                 self._conninfo,

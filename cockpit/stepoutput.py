@@ -134,13 +134,13 @@ class OutputRecorder:
         self._thread.start()
 
     def add(self, line: str) -> None:
-        size = len(line.encode("utf-8", "replace")) + 1
+        size = _size(line)
         with self._lock:
             if self._truncated:
                 return
             if self._accepted + size > self.cap_bytes:
                 self._truncated = True
-                line, size = self.truncated_line, len(self.truncated_line) + 1
+                line, size = self.truncated_line, _size(self.truncated_line)
             self._accepted += size
             if not self._pending:
                 self._first_at = time.monotonic()
@@ -197,12 +197,21 @@ class OutputRecorder:
             return max(retry, self._first_at + FLUSH_S - now)
 
     def _flush(self) -> None:
+        """Write what waits, in chunks of about :data:`CHUNK_BYTES` (lines kept whole); what
+        could not be written waits for the next try (the cap bounds what is kept)."""
         with self._lock:
             lines, self._pending, self._pending_bytes = self._pending, [], 0
-        if lines and not self._write("\n".join(lines) + "\n"):
-            with self._lock:  # keep them for the next try (the cap bounds what is kept)
-                self._pending[:0] = lines
-                self._pending_bytes += sum(len(x.encode("utf-8", "replace")) + 1 for x in lines)
+        while lines:
+            size, count = 0, 0
+            while count < len(lines) and (count == 0 or size + _size(lines[count]) <= CHUNK_BYTES):
+                size += _size(lines[count])
+                count += 1
+            if not self._write("\n".join(lines[:count]) + "\n"):
+                with self._lock:
+                    self._pending[:0] = lines
+                    self._pending_bytes += sum(_size(line) for line in lines)
+                return
+            lines = lines[count:]
 
     def _write(self, body: str) -> bool:
         from sqlalchemy import text
@@ -244,3 +253,8 @@ class OutputRecorder:
         except Exception as exc:
             log.warning("%s: cannot find the step's intent (%s)", self.item_id, first_line(exc))
             return None
+
+
+def _size(line: str) -> int:
+    """Bytes a line takes in the output (its newline included)."""
+    return len(line.encode("utf-8", "replace")) + 1
