@@ -407,3 +407,36 @@ def test_a_follower_on_another_host_sees_the_step_output_live_in_tmux(
     assert attached.returncode == 0, followed
     assert f"  | line {LINES} ***" in followed and SECRET not in followed
     assert followed.rstrip().endswith("t0.deploy: done"), followed
+
+
+# --- the app, woken by the log -----------------------------------------------------------------
+
+
+async def test_the_app_shows_an_approval_from_another_cockpit_without_a_key_or_a_timer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cockpit.actions import decide
+    from cockpit.session import Session
+    from tests.appfixture import BOB, NOW, RELEASE_ID, make_app, settle
+    from tests.test_app import open_phase, row
+
+    app = make_app(monkeypatch, tmp_path, t3_ready=True)  # refresh_seconds=3600: no timer
+    other = Store(app.session.store.url).open()  # another cockpit: its own connection
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await open_phase(pilot, "t-3")
+            assert "gate 0/1" in row(app, "t3.approval")
+            assert app.watching_log
+            seq = app.session.store.head()[0]
+            session = Session(store=other, loaded=app.session.loaded, operator=BOB)
+            decide(session, RELEASE_ID, "t3.approval", "approve", now=NOW)
+            began = time.monotonic()
+            while not row(app, "t3.approval").startswith(" [x] Release approved"):
+                assert time.monotonic() - began < 3.0, row(app, "t3.approval")
+                await pilot.pause(0.05)
+            assert "bob" in row(app, "t3.approval")
+            assert app.session.store.head()[0] == seq + 1  # the app itself recorded nothing
+    finally:
+        other.close()
+        app.session.store.close()
