@@ -186,12 +186,11 @@ WAIT_S = 0.25
 def _output_of(
     session: Session, release_id: str, intent_seq: int, details: dict[str, Any], output: Output
 ) -> Follower | StoredOutput:
-    """The spool when the step runs on this host and its spool is there, else the database."""
+    """The spool when the step runs on this host and we may read its spool, else the
+    database (another host, or another operator's private spool)."""
     spool = details.get("spool")
-    if spool and details.get("host") == socket.gethostname():
-        with contextlib.suppress(OSError):  # a spool we may not read is as good as none
-            if Path(spool).exists():
-                return Follower(Path(spool), output)
+    if spool and details.get("host") == socket.gethostname() and os.access(spool, os.R_OK):
+        return Follower(Path(spool), output)
     return StoredOutput(session.store, release_id, intent_seq, output)
 
 
