@@ -223,9 +223,10 @@ class PostgresWaker(Waker):
                     return NOTHING
                 continue
             try:
-                ready, _, _ = select.select(
-                    [self._conn.fileno(), self._read_fd], [], [], max(0.0, deadline - now)
-                )
+                poller = select.poll()  # not select(): a descriptor past 1023 is fine
+                poller.register(self._conn.fileno(), select.POLLIN)
+                poller.register(self._read_fd, select.POLLIN)
+                ready = [fd for fd, _ in poller.poll(max(0.0, deadline - now) * 1000)]
             except (OSError, ValueError, psycopg.Error) as exc:
                 self._drop(exc)
                 continue
