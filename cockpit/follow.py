@@ -84,7 +84,7 @@ class Waker:
 
     def __init__(self) -> None:
         self._closed = threading.Event()
-        self._read_fd, self._write_fd = os.pipe()  # wakes a select() when closed
+        self._read_fd, self._write_fd = os.pipe()  # wakes a poll() when closed
         self._guard = threading.Lock()  # held while waiting; the waiter tears down after close
         self._torn_down = False
 

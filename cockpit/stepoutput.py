@@ -155,7 +155,7 @@ class OutputRecorder:
         self._started = True
         self._kick.set()
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float = 2.0) -> None:
         """Write what is left and the end mark (within ``timeout`` seconds; the step's
         outcome is already recorded, nothing waits on this but the supervisor's exit)."""
         self._closing = True
