@@ -42,7 +42,17 @@ from pathlib import Path
 from typing import Any
 
 # _common puts the repository root first on sys.path: import it before cockpit.
-from _common import finish, open_workspace, parser, stage, table, target, target_lines
+from _common import (
+    demo_tables,
+    finish,
+    open_workspace,
+    parser,
+    stage,
+    table,
+    target,
+    target_lines,
+    workspace_config,
+)
 from _common import textual_machine as machine_info
 from metrics import SYNC_END, Terminal, child_env, latency_summary
 
@@ -58,22 +68,16 @@ SHOW_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 40.0
 OPERATOR = Operator.fixed("alice", "bastion-1")
 
-CONFIG = """\
-# Benchmark workspace made by bench/team.py.
-[database]
-url = "{url}"
-[audit]
-checkpoint = "checkpoint.json"
-[roles]
-approver = ["bob"]
-[environments.staging]
-rehearsal = true
-"""
-
 
 def build_workspace(root: Path, url: str) -> tuple[Path, str, Store]:
     """The workspace's config file, its release, and a store on the log (the appender's)."""
-    config_file, loaded, store = open_workspace(root, CONFIG.format(url=url))
+    config = workspace_config(
+        "bench/team.py",
+        f'[database]\nurl = "{url}"\n',
+        demo_tables("audit", "change_window", "roles", operator=OPERATOR.name),
+        '[environments.staging]\ndescription = "Staging"\nrehearsal = true\n',
+    )
+    config_file, loaded, store = open_workspace(root, config)
     release = create_release(
         Session(store=store, loaded=loaded, operator=OPERATOR),
         plan="release",
