@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING
 import msgspec
 
 from cockpit.checklist import Refused
+from cockpit.stepoutput import LineFeed
 from cockpit.steps.base import StepFailed
 
 if TYPE_CHECKING:
@@ -247,7 +248,7 @@ class Follower:
     """The spool's whole lines, each passed on once."""
 
     def __init__(self, path: Path, output: Output) -> None:
-        self.path, self.output, self.offset, self.partial = path, output, 0, ""
+        self.path, self.offset, self.lines = path, 0, LineFeed(output)
 
     def drain(self) -> None:
         try:
@@ -257,7 +258,4 @@ class Follower:
                 self.offset = spool.tell()
         except FileNotFoundError:
             return
-        text = self.partial + chunk
-        *whole, self.partial = text.split("\n")
-        for line in whole:
-            self.output(line)
+        self.lines.feed(chunk)

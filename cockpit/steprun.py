@@ -4,8 +4,9 @@
 detach, follows it: the spool's lines as they come and then the outcome event the supervisor
 recorded. Following is only watching: if the cockpit is hung up, killed or quits, the step goes
 on and its outcome is still recorded, once. :func:`attach` follows a step that is already
-running, whoever started it. :func:`request_cancel` records who asked to stop a step and why,
-then signals its supervisor (on this host; elsewhere the supervisor sees the request in the log).
+running, whoever started it, on this host or another (its output then comes from the database).
+:func:`request_cancel` records who asked to stop a step and why, then signals its supervisor (on
+this host; elsewhere the supervisor sees the request in the log).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit.checklist import Checklist, Refused, Status, load_checklist
 from cockpit.events import Event, NewEvent
+from cockpit.follow import Changes, Waker, waker_for
 from cockpit.launch import Detached, Follower, Output, Run, launch_of
 from cockpit.liveness import intent_alive
 from cockpit.rollback import RollbackResult
 from cockpit.steplock import StepLock, step_dir
+from cockpit.stepoutput import END_WAIT_S, StoredOutput
 from cockpit.steps.base import Cancelled, StepFailed
 from cockpit.vocabulary import STEP_BLOCKED, STEP_CANCEL_REQUESTED, STEP_CANCELLED, STEP_FAILED
 
@@ -141,33 +144,66 @@ def attach(
     leave: threading.Event | None = None,
     cancel: threading.Event | None = None,
 ) -> Status:
-    """Follow a running step from its spool until its outcome (or its supervisor is gone);
-    the step's status then. Setting ``cancel`` asks the step to stop (recorded)."""
-    checklist = load_checklist(session.store, release_text)
-    state = checklist.state(item_id)
-    if state.status is not Status.RUNNING or state.intent is None:
-        raise Refused(f"{item_id} is not running ({state.status.value})")
-    details, started_at = state.intent
+    """Follow a running step until its outcome (or its supervisor is gone); the step's status
+    then. Its output comes from the spool when the step runs on this host and the spool is
+    there, else from the database (a follower on another host), as soon as the log says it
+    changed (:mod:`cockpit.follow`). Setting ``cancel`` asks the step to stop (recorded)."""
+    store = session.store
+    with waker_for(store.url) as waker:  # listening before the state is read: nothing is missed
+        checklist = load_checklist(store, release_text)
+        release_id = checklist.release.id
+        state = checklist.state(item_id)
+        if state.status is not Status.RUNNING or state.intent is None or not state.open_intent:
+            raise Refused(f"{item_id} is not running ({state.status.value})")
+        details, started_at = state.intent
+        source = _output_of(session, release_id, state.open_intent, details, output)
+        asked, look_at, changes = False, 0.0, Changes(everything=True)
+        while True:
+            if isinstance(source, Follower) or changes.output_of(release_id, state.open_intent):
+                source.drain()
+            if cancel is not None and cancel.is_set() and not asked:
+                asked = True
+                with contextlib.suppress(Refused):  # it ended meanwhile
+                    request_cancel(session, release_id, item_id, "cancelled from the runbook")
+            if changes.events_of(release_id) or time.monotonic() >= look_at:
+                now = load_checklist(store, release_id).state(item_id)
+                if now.status is not Status.RUNNING or not intent_alive(details, started_at):
+                    ended = now.status if now.status is not Status.RUNNING else Status.INTERRUPTED
+                    _last_output(source, waker, ended is not Status.INTERRUPTED)
+                    return ended
+                look_at = time.monotonic() + LOOK_S
+            if leave is not None and leave.is_set():
+                raise Detached(item_id)
+            changes = waker.wait(WAIT_S)
+
+
+# A follower looks at the step's state at least this often (a supervisor on this host may die
+# without an outcome), and waits on the log in slices this long (to notice ``leave``).
+LOOK_S = 1.0
+WAIT_S = 0.25
+
+
+def _output_of(
+    session: Session, release_id: str, intent_seq: int, details: dict[str, Any], output: Output
+) -> Follower | StoredOutput:
+    """The spool when the step runs on this host and we may read its spool, else the
+    database (another host, or another operator's private spool)."""
     spool = details.get("spool")
-    if not spool or not Path(spool).exists():
-        output(f"(no output here: the step runs on {details.get('host', '?')})")
-    follower = Follower(Path(spool), output) if spool and Path(spool).exists() else None
-    asked = False
-    while True:
-        if follower is not None:
-            follower.drain()
-        if cancel is not None and cancel.is_set() and not asked:
-            asked = True
-            with contextlib.suppress(Refused):  # it ended meanwhile
-                request_cancel(session, checklist.release.id, item_id, "cancelled from the runbook")
-        now = load_checklist(session.store, checklist.release.id).state(item_id)
-        if now.status is not Status.RUNNING or not intent_alive(details, started_at):
-            if follower is not None:
-                follower.drain()
-            return now.status if now.status is not Status.RUNNING else Status.INTERRUPTED
-        if leave is not None and leave.wait(0.25):
-            raise Detached(item_id)
-        time.sleep(0.25)
+    if spool and details.get("host") == socket.gethostname() and os.access(spool, os.R_OK):
+        return Follower(Path(spool), output)
+    return StoredOutput(session.store, release_id, intent_seq, output)
+
+
+def _last_output(source: Follower | StoredOutput, waker: Waker, finished: bool) -> None:
+    """The output written up to the outcome: the spool's rest, or from the database up to the
+    end mark its supervisor writes just after the outcome (a few seconds at most)."""
+    source.drain()
+    if not isinstance(source, StoredOutput) or not finished:
+        return
+    deadline = time.monotonic() + END_WAIT_S
+    while not source.ended and (left := deadline - time.monotonic()) > 0:
+        waker.wait(min(left, WAIT_S))
+        source.drain()
 
 
 def request_cancel(session: Session, release_id: str, item_id: str, reason: str) -> Event:

@@ -6,7 +6,8 @@ it no hangup). It reads its launch (JSON, one line) on stdin, takes the step's l
 (:mod:`cockpit.steplock`), checks again under the lock that the step may run, then runs it with
 :func:`cockpit.deploy.execute`: the intent is recorded before anything runs and the outcome
 (succeeded, failed, cancelled) after, by this process, whatever happened to the cockpit that
-started it. The step's output goes to a spool file, never to a terminal. It tells its starter
+started it. The step's output goes to a spool file, never to a terminal, and to the database's
+``step_output`` for followers on other hosts (:mod:`cockpit.stepoutput`). It tells its starter
 how it goes on stdout, one line each (``refused WHY``, ``accepted PID``, ``started``,
 ``finished SEQ``), and carries on alone when nobody reads them any more.
 
@@ -93,6 +94,22 @@ def watch_for_cancel(session: Any, release_id: str, item_id: str, after: int, ca
             cancel.set()
 
 
+def output_recorder(store: Any, release_id: str, item_id: str, head: int) -> Any:
+    """The step's output to the database as well as the spool, for followers on other hosts
+    (:mod:`cockpit.stepoutput`): filed under the step's intent, the ``step.started`` of the
+    item after ``head`` (this supervisor holds the step's lock: no other can start it)."""
+    from cockpit.stepoutput import OutputRecorder, intent_seq_of
+
+    return OutputRecorder(
+        store,
+        release_id,
+        item_id,
+        find_intent=lambda: intent_seq_of(store, release_id, item_id, head),
+        mask=store.masker.mask,
+        truncated_line=f"--- output truncated: the rest is in the spool on {socket.gethostname()}",
+    )
+
+
 def _on_signals(cancel: threading.Event) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -168,10 +185,16 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
             daemon=True,
         ).start()
         spool = open(launch["spool"], "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        shared = output_recorder(store, release_id, item_id, head)
         report.say("accepted", str(os.getpid()))
 
         def write(line: str) -> None:
             spool.write(line + "\n")
+            shared.add(line)
+
+        def on_intent() -> None:
+            report.say("started")
+            shared.intent_recorded()
 
         try:
             event = deploy.execute(
@@ -182,7 +205,7 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
                 output=write,
                 cancel=cancel,
                 spool=launch["spool"],
-                on_intent=lambda: report.say("started"),
+                on_intent=on_intent,
             )
             report.say("finished", str(event.seq))
         except CockpitError as exc:
@@ -192,6 +215,7 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
         finally:
             cancel.set()  # stops the cancel watcher
             spool.close()
+            shared.close()
     finally:
         lock.release()
         store.close()
@@ -287,6 +311,7 @@ def zygote(sock: socket.socket) -> None:
         import cockpit.checklist
         import cockpit.deploy
         import cockpit.plan.loader
+        import cockpit.stepoutput
         import cockpit.steps.http
         import cockpit.steps.shell
         import cockpit.store  # noqa: F401

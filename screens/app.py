@@ -18,12 +18,14 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import Hit, Hits, Provider
+from textual.message import Message
 
 from screens.keys import apply_keymap, bindings, keymap_problems
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from cockpit.follow import Changes, Waker
     from cockpit.session import Session
 
 # Every screen the app can open, by name: "module:class", imported on first use.
@@ -49,6 +51,10 @@ class CockpitCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), callback, help=help_text)
+
+
+class LogChanged(Message):
+    """The log changed: the app's watcher (:meth:`CockpitApp.watch_log`) says so."""
 
 
 class CockpitApp(App[None]):
@@ -89,10 +95,67 @@ class CockpitApp(App[None]):
         if self.keymap:
             apply_keymap(self, self.keymap)
         self.open_screen("dashboard")
+        self.start_watching()
         # Long-lived objects (Textual, the imports) leave the collector's view: a full
         # collection then walks only what the session makes, not the whole program, so it no
         # longer stalls a key press for tens of milliseconds.
         self.call_after_refresh(gc.freeze)
+
+    # --- followers: the log's changes wake the screen on top (cockpit.follow) ----------------
+
+    _waker: Waker | None = None
+    _changes: Changes | None = None  # gathered by the watcher, not handled yet
+    _changes_lock: threading.Lock
+    _stopping: threading.Event
+
+    def start_watching(self) -> None:
+        self._changes_lock, self._stopping = threading.Lock(), threading.Event()
+        threading.Thread(target=self.watch_log, name="cockpit-follow", daemon=True).start()
+
+    @property
+    def watching_log(self) -> bool:
+        """The log's changes wake the screens (so the periodic timer need not read the head)."""
+        return self._waker is not None and not self._waker.closed
+
+    def watch_log(self) -> None:
+        """In a thread of its own (never the UI's): once a screen's worker has opened the store,
+        wait on the log (LISTEN/NOTIFY on PostgreSQL) and post :class:`LogChanged` for what
+        changed. The UI thread only takes the news and tells the screen on top."""
+        from cockpit.follow import Changes, waker_for
+
+        while (store := self.session.opened_store) is None:
+            if self._stopping.wait(0.1):
+                return
+        try:
+            self._waker = waker = waker_for(store.url)
+        except Exception:  # no database to listen to: the periodic refresh goes on as before
+            return
+        if self._stopping.is_set():
+            waker.close()
+        self._gather(Changes(everything=True))  # what changed before it listened
+        while not waker.closed:
+            changes = waker.wait(60.0)
+            if changes:
+                self._gather(changes)
+
+    def _gather(self, changes: Changes) -> None:
+        with self._changes_lock:
+            posted = self._changes is not None
+            self._changes = changes if self._changes is None else self._changes.merged(changes)
+        if not posted:  # one message at a time: what comes meanwhile is merged into it
+            self.post_message(LogChanged())
+
+    def on_log_changed(self, _message: LogChanged) -> None:
+        with self._changes_lock:
+            changes, self._changes = self._changes, None
+        told = getattr(self.screen, "log_changed", None)  # a dialog on top: told on resume
+        if changes and told is not None:
+            told(changes)
+
+    def on_unmount(self) -> None:
+        self._stopping.set()
+        if self._waker is not None:
+            self._waker.close()
 
     def open_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Push the screen registered as ``name``, built with ``args``."""

@@ -19,8 +19,10 @@ from widgets.keybar import KeyBar, KeyHint
 if TYPE_CHECKING:
     from textual import events
     from textual.binding import ActiveBinding, Binding
+    from textual.worker import Worker
 
     from cockpit.checklist import Checklist
+    from cockpit.follow import Changes
     from cockpit.session import Session
     from screens.app import CockpitApp
 
@@ -66,7 +68,7 @@ class CockpitScreen(Screen[Any]):
         self.set_interval(self.cockpit.refresh_seconds, self._tick)
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        self.reload_when_idle()
 
     # A periodic redraw when the log has not grown only moves the countdowns on: once in a while
     # is enough. Redrawing a long list every tick delays the keys pressed meanwhile.
@@ -75,7 +77,8 @@ class CockpitScreen(Screen[Any]):
     def _tick(self) -> None:
         if self.app.screen is not self:
             return
-        store = self.session.opened_store
+        # Woken by the log's changes (log_changed), the timer only moves the countdowns on.
+        store = None if self.cockpit.watching_log else self.session.opened_store
         now = time.monotonic()
         if store is not None:
             head = store.head()[0]
@@ -88,6 +91,33 @@ class CockpitScreen(Screen[Any]):
 
     def reload(self) -> None:
         """Read the engine's state and redraw. Screens override it."""
+
+    def log_changed(self, changes: Changes) -> None:
+        """The log changed (the app's watcher, :mod:`cockpit.follow`): reload when the change
+        concerns this screen's release (any release, on a screen that shows none)."""
+        if changes.events_of(getattr(self, "release_id", None)):
+            self._tick_at = time.monotonic()
+            self.reload_when_idle()
+
+    # A reload while the screen's own load (a ``*-load`` worker) runs waits for it to end:
+    # starting another would cancel it half-way, and news comes at any moment.
+    _reload_wanted = False
+
+    def _loading(self) -> bool:
+        return any(
+            w.is_running and w.node is self and w.group.endswith("-load") for w in self.app.workers
+        )
+
+    def reload_when_idle(self) -> None:
+        if self._loading():
+            self._reload_wanted = True
+        else:
+            self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self._reload_wanted and event.worker.group.endswith("-load") and not self._loading():
+            self._reload_wanted = False
+            self.reload()
 
     # ------------------------------------------------------------------ keys
 
