@@ -196,6 +196,7 @@ def test_schema_is_json_schema_of_every_section() -> None:
     assert set(config["properties"]) == {
         "database",
         "audit",
+        "identity",
         "change_window",
         "roles",
         "environments",
