@@ -44,8 +44,10 @@ from cockpit.events import (
     redact_text,
     validate_new,
 )
+from cockpit.identity import Signers
 from cockpit.operator import Operator
 from cockpit.secrets import Masker, process_masker
+from cockpit.signing import signed_bytes
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
 from cockpit.verify import verify_stored
@@ -69,6 +71,8 @@ class Store:
     ``max_page_count`` to simulate a full disk). ``masker`` masks known secret values in every
     event's subject, reason and details (default: this process's, :mod:`cockpit.secrets`).
     ``read_only`` opens the log for reading only: no migration, no checkpoint, no append.
+    ``signers`` (:class:`cockpit.identity.Signers`, set by :class:`cockpit.session.Session`) is
+    what signatures are checked against, by the checklist's fold and by :meth:`verify`.
     """
 
     url: str
@@ -77,6 +81,9 @@ class Store:
     sqlite_pragmas: dict[str, Any] = field(default_factory=dict)
     masker: Masker = field(default_factory=process_masker, repr=False)
     read_only: bool = False
+    # The allowed signers (and [identity]'s rules) signatures are checked against, set by the
+    # session: the fold (four-eyes) and verify read them from here.
+    signers: Signers | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _checkpoint: CheckpointFile | None = field(default=None, init=False, repr=False)
 
@@ -175,8 +182,10 @@ class Store:
         return self.append_many([new], operator)[0]
 
     def append_many(self, batch: Sequence[NewEvent], operator: Operator) -> list[Event]:
-        """Record events in one transaction (all or none), then write the checkpoint."""
+        """Record events in one transaction (all or none), then write the checkpoint. An event
+        asked to be ``signed`` is signed with the operator's key first, outside the lock."""
         prepared, mask = [], self.masker.mask
+        evidence = canonical(operator.evidence()).decode("utf-8")
         for new in batch:
             validate_new(new)
             if operator.acting_as is not None and not new.rehearsal:
@@ -185,8 +194,24 @@ class Store:
                     f"{new.action} is not a rehearsal event; unset it"
                 )
             masked = redact(self.masker.mask_value(dict(new.details)))
-            prepared.append((new, canonical(masked).decode("utf-8")))
-        evidence = canonical(operator.evidence()).decode("utf-8")
+            fields: dict[str, Any] = {
+                "event_id": new_event_id(),
+                "schema": SCHEMA_VERSION,
+                "release_id": new.release_id,
+                "action": new.action,
+                "subject": None if new.subject is None else redact_text(mask(new.subject)),
+                "outcome": new.outcome,
+                "reason": None if new.reason is None else redact_text(mask(new.reason)),
+                "details": canonical(masked).decode("utf-8"),
+                "rehearsal": bool(new.rehearsal),
+                "actor": operator.actor,
+                "actor_evidence": evidence,
+            }
+            # Signing may wait on an agent: never while holding the head.
+            fields["signature"] = (
+                operator.sign(signed_bytes(**fields), new.action) if new.signed else None
+            )
+            prepared.append(fields)
         acks = [n.details.get("seq") for n in batch if n.action == AUDIT_BREAK_ACKNOWLEDGED]
         stored: list[Event] = []
         try:
@@ -199,24 +224,9 @@ class Store:
                 if found is not None:
                     refuse_unless_acknowledged(found, cursor, mark, acks)
                 rows = []
-                for new, details in prepared:
+                for fields in prepared:
                     head_seq += 1
-                    values: dict[str, Any] = {
-                        "seq": head_seq,
-                        "event_id": new_event_id(),
-                        "schema": SCHEMA_VERSION,
-                        "recorded_at": now_utc(),
-                        "release_id": new.release_id,
-                        "action": new.action,
-                        "subject": None if new.subject is None else redact_text(mask(new.subject)),
-                        "outcome": new.outcome,
-                        "reason": None if new.reason is None else redact_text(mask(new.reason)),
-                        "details": details,
-                        "rehearsal": bool(new.rehearsal),
-                        "actor": operator.actor,
-                        "actor_evidence": evidence,
-                        "signature": None,
-                    }
+                    values = {"seq": head_seq, "recorded_at": now_utc(), **fields}
                     digest = chain_hash(head_hash, record_bytes(**values))
                     values["prev_hash"], values["hash"] = head_hash, digest
                     stored.append(Event(**values))
@@ -380,7 +390,7 @@ class Store:
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
         chain head (read first, so a concurrent append cannot look like a cut tail)."""
-        return verify_stored(self.rows, self.head(), checkpoint)
+        return verify_stored(self.rows, self.head(), checkpoint, self.signers)
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:
