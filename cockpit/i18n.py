@@ -46,7 +46,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "void after a plan change: {names}",
     },
     "list.in": {"ja": "(あと {left})", "en": "(in {left})"},
-    "list.claimed": {"ja": "(自己申告)", "en": "(claimed)"},
+    "who.claimed": {"ja": "{name}（未署名）", "en": "{name} (claimed)"},
     "list.runs": {"ja": "実行: {what}", "en": "runs: {what}"},
     "list.by": {"ja": "{status}: {who} {when}", "en": "{status}: {who} {when}"},
     "list.reason": {"ja": "理由: {reason}", "en": "reason: {reason}"},
@@ -169,6 +169,26 @@ CATALOG: dict[str, dict[str, str]] = {
     "why.gate_open": {
         "ja": "ゲート {item} ({title}) が未承認です",
         "en": "gate {item} ({title}) is not approved yet",
+    },
+    "why.gate_uncounted": {
+        "ja": "ゲート {item} ({title}) が未承認です: {why}",
+        "en": "gate {item} ({title}) is not approved yet: {why}",
+    },
+    "why.approval_unsigned": {
+        "ja": "承認 #{seq} ({name}) は署名がないため数えません",
+        "en": "approval #{seq} by {name} is not signed, so it does not count",
+    },
+    "why.approval_bad": {
+        "ja": "承認 #{seq} ({name}) の署名が検証できないため数えません",
+        "en": "approval #{seq} by {name} has a signature that does not verify",
+    },
+    "why.approval_not_theirs": {
+        "ja": "承認 #{seq} は {name} の鍵で署名されていません",
+        "en": "approval #{seq} by {name} is not signed by a key of {name}",
+    },
+    "why.approval_preparer": {
+        "ja": "承認 #{seq} ({name}) は準備者 {preparer} の承認のため数えません",
+        "en": "approval #{seq} by {name} does not count: it is the preparer's ({preparer})",
     },
     "why.four_eyes": {
         "ja": "4つの目: {name} はこのリリースの準備者のため承認できません",
