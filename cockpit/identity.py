@@ -127,7 +127,7 @@ class Signers:
         self.entries = entries
         self.required_after_seq = required_after_seq
         self.sign_all = frozenset(sign_all)
-        self._verdicts: dict[str, Verdict] = {}
+        self._verdicts: dict[tuple[bytes, str], Verdict] = {}
 
     @classmethod
     def load(
@@ -160,13 +160,17 @@ class Signers:
         return None
 
     def verdict(self, event: Any) -> Verdict:
-        """:func:`verdict` of ``event``, remembered by its hash (which covers the signature)."""
-        known = self._verdicts.get(event.hash)
+        """:func:`verdict` of ``event``, remembered by what it depends on (the signed bytes,
+        which hold the actor, and the signature), so a fold checks each signature once."""
+        if event.signature is None:
+            return Verdict(UNSIGNED)
+        data = event_signed_bytes(event)
+        known = self._verdicts.get((data, event.signature))
         if known is None:
-            known = verdict(event, self)
+            known = _verdict(data, event.signature, event.actor, self)
             if len(self._verdicts) > 100_000:
                 self._verdicts.clear()
-            self._verdicts[event.hash] = known
+            self._verdicts[(data, event.signature)] = known
         return known
 
     def required(self, seq: int, action: str, environment: str | None, details: str) -> bool:
@@ -179,48 +183,62 @@ class Signers:
         return environment in self.sign_all and is_decision(action, details)
 
 
+# What sshsig can check.
+CHECKED_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
+
+
 def parse_allowed_signers(text: str, source: str) -> list[Entry]:
     """The lines of an allowed-signers file (parsed with ``sshsig.allowed_signers``).
     Options this cockpit cannot honour (certificate authorities, validity dates) and key types
     it cannot check are refused rather than ignored."""
-    from sshsig import PublicKey
-    from sshsig.allowed_signers import AllowedSigner
-
     entries = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        try:
-            parsed = AllowedSigner.parse(stripped)
-            options = parsed.options or {}
-            unsupported = sorted(set(options) - {"namespaces"})
-            if unsupported:
-                raise ValueError(f"option {unsupported[0]} is not supported here")
-            key = f"{parsed.key_type} {parsed.base64_key}"
-            PublicKey.from_openssh_str(key)
-        except NotImplementedError:
-            raise ConfigError(
-                f"{source}:{number}: key type {stripped.split()[-2]!r} cannot be checked here "
-                "(use ssh-ed25519 or ssh-rsa keys)"
-            ) from None
-        except (ValueError, IndexError) as exc:
-            raise ConfigError(
-                f"{source}:{number}: not an allowed-signers line "
-                f'(PRINCIPALS [namespaces="..."] KEYTYPE BASE64): {exc}'
-            ) from None
-        entries.append(Entry(parsed.principals, options.get("namespaces"), key, number))
+        if stripped and not stripped.startswith("#"):
+            entries.append(_entry(stripped, f"{source}:{number}", number))
     return entries
+
+
+def _entry(line: str, where: str, number: int) -> Entry:
+    from sshsig import PublicKey
+    from sshsig.allowed_signers import AllowedSigner
+
+    form = 'not an allowed-signers line (PRINCIPALS [namespaces="..."] KEYTYPE BASE64)'
+    try:
+        parsed = AllowedSigner.parse(line)
+    except (ValueError, IndexError) as exc:
+        raise ConfigError(f"{where}: {form}: {exc}") from None
+    options = parsed.options or {}
+    unsupported = sorted(set(options) - {"namespaces"})
+    if unsupported:
+        raise ConfigError(
+            f"{where}: option {unsupported[0]} is not supported here (only namespaces)"
+        )
+    if parsed.key_type not in CHECKED_KEY_TYPES:
+        raise ConfigError(
+            f"{where}: key type {parsed.key_type!r} cannot be checked here "
+            f"(use {' or '.join(CHECKED_KEY_TYPES)} keys)"
+        )
+    key = f"{parsed.key_type} {parsed.base64_key}"
+    try:
+        PublicKey.from_openssh_str(key)
+    except (ValueError, NotImplementedError):
+        raise ConfigError(f"{where}: {form}: the {parsed.key_type} key does not decode") from None
+    return Entry(parsed.principals, options.get("namespaces"), key, number)
 
 
 def verdict(event: Any, signers: Signers | None) -> Verdict:
     """Whether ``event``'s signature makes its identity verified, and if not, why."""
     if event.signature is None:
         return Verdict(UNSIGNED)
+    return _verdict(event_signed_bytes(event), event.signature, event.actor, signers)
+
+
+def _verdict(data: bytes, signature: str, actor: str, signers: Signers | None) -> Verdict:
     from sshsig import InvalidSignature, check_signature
 
     try:
-        key = check_signature(event_signed_bytes(event), event.signature, NAMESPACE)
+        key = check_signature(data, signature, NAMESPACE)
     except (InvalidSignature, NotImplementedError, ValueError):
         return Verdict(BAD_SIGNATURE)
     public = key.openssh_str()
@@ -230,8 +248,7 @@ def verdict(event: Any, signers: Signers | None) -> Verdict:
     entries = [e for e in signers.entries_for(public) if e.allows_namespace()]
     if not entries:
         return Verdict(UNKNOWN_SIGNER, found)
-    name = actor_name(event.actor)
-    if any(match_list(name, e.principals) for e in entries):
+    if any(match_list(actor_name(actor), e.principals) for e in entries):
         return Verdict(VERIFIED, found)
     return Verdict(SIGNER_MISMATCH, found)
 

@@ -101,8 +101,8 @@ class Operator:
         key = self.signing_key
         if key is None:
             return (
-                "no key to sign with: load yours into the agent (ssh-add), or set "
-                "[identity] signing_key or COCKPIT_SIGNING_KEY"
+                "no key the allowed signers know to sign with: load yours into the agent "
+                "(ssh-add), or set [identity] signing_key or COCKPIT_SIGNING_KEY"
             )
         if signers is None:
             return (

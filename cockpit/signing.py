@@ -124,6 +124,8 @@ class SigningKey:
     public: str  # TYPE BASE64
     path: str | None
     source: str  # "ssh-agent" or "key file"
+    # The agent's socket ($SSH_AUTH_SOCK where the key was found), for signing through it.
+    agent: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -137,11 +139,13 @@ class SigningKey:
             if key is None:
                 key = os.path.join(tmp, "key.pub")
                 Path(key).write_text(self.public + "\n")
+            env = dict(os.environ) | ({"SSH_AUTH_SOCK": self.agent} if self.agent else {})
             try:
                 done = subprocess.run(
                     ["ssh-keygen", "-Y", "sign", "-q", "-n", NAMESPACE, "-f", key],
                     input=data,
                     capture_output=True,
+                    env=env,
                     timeout=SIGN_TIMEOUT_S,
                     # No terminal: a key with a passphrase fails here instead of asking for it
                     # under the cockpit's screen.
@@ -169,14 +173,14 @@ class SigningKey:
         return done.stdout.decode("ascii").strip()
 
 
-def key_from_file(path: Path, origin: str) -> SigningKey:
-    """The key named by a path: a ``.pub`` (signing through the agent) or a private key file
-    (its ``.pub`` beside it, else its public half read by ``ssh-keygen -y``). ``origin`` names
-    where the path came from, for the one-line error."""
+def key_from_file(path: Path, origin: str, agent: str | None = None) -> SigningKey:
+    """The key named by a path: a ``.pub`` (signing through the agent at ``agent``, else
+    ``$SSH_AUTH_SOCK``) or a private key file (its ``.pub`` beside it, else its public half read
+    by ``ssh-keygen -y``). ``origin`` names where the path came from, for the one-line error."""
     if not path.is_file():
         raise _bad_path(origin, f"{path}: no such key file")
     if path.suffix == ".pub":
-        return SigningKey(key_id(_read_key(path, origin)), None, "ssh-agent")
+        return SigningKey(key_id(_read_key(path, origin)), None, "ssh-agent", agent)
     pub = Path(str(path) + ".pub")
     if pub.is_file():
         return SigningKey(key_id(_read_key(pub, origin)), str(path), "key file")
@@ -246,14 +250,14 @@ def find_signing_key(
     """The key this operator signs with: ``$COCKPIT_SIGNING_KEY`` (a path), else the configured
     ``signing_key``, else the first key the agent lists that is ``known`` (to the allowed
     signers), else none."""
-    named = environ.get("COCKPIT_SIGNING_KEY")
+    named, agent = environ.get("COCKPIT_SIGNING_KEY"), environ.get("SSH_AUTH_SOCK")
     if named:
-        return key_from_file(Path(named).expanduser(), f"COCKPIT_SIGNING_KEY={named}")
+        return key_from_file(Path(named).expanduser(), f"COCKPIT_SIGNING_KEY={named}", agent)
     if configured is not None:
-        return key_from_file(configured, configured_origin)
+        return key_from_file(configured, configured_origin, agent)
     if known is None:
         return None
     for public in agent_keys(environ):
         if known(public):
-            return SigningKey(public, None, "ssh-agent")
+            return SigningKey(public, None, "ssh-agent", agent)
     return None
