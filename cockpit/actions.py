@@ -28,7 +28,7 @@ from cockpit.checklist import (
 from cockpit.deploy import effective_run
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
-from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
+from cockpit.plan import CheckItem, GateItem, Item, ManualItem, StepItem, TagRun
 from cockpit.session import Session
 from cockpit.vocabulary import (
     CHECK_FAILED,
@@ -53,6 +53,13 @@ def must_sign(session: Session, checklist: Checklist, action: str) -> bool:
     if action in {"approve", "reject"}:
         return True
     return session.loaded.environment(checklist.release.environment).sign_all
+
+
+def _refuse_unless_signable(session: Session, item_id: str, action: str) -> None:
+    """Refused, saying what to do, when the operator's signature would not verify as theirs."""
+    problem = session.operator.why_cannot_sign(session.signers)
+    if problem:
+        raise Refused(f"{item_id}: {action} is signed here and cannot be: {problem}")
 
 
 def _window_override(
@@ -146,16 +153,17 @@ def decide(
     if isinstance(checklist.plan.plan.item(item_id), StepItem):
         # A step under its supervisor (on any host): refused naming who runs it and where.
         steprun.refuse_if_running(session, checklist.release.id, item_id)
-    why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
-    if why:
-        raise Refused(f"{item_id}: {why}")
     item = checklist.plan.plan.item(item_id)
     release = checklist.release
     signed = must_sign(session, checklist, action)
+    if signed and isinstance(item, GateItem):
+        # On a gate, who signs is the point (a shared login's name says nothing): say it first.
+        _refuse_unless_signable(session, item_id, action)
+    why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
+    if why:
+        raise Refused(f"{item_id}: {why}")
     if signed and not isinstance(item, StepItem):
-        problem = operator.why_cannot_sign(session.signers)
-        if problem:
-            raise Refused(f"{item_id}: {action} is signed here and cannot be: {problem}")
+        _refuse_unless_signable(session, item_id, action)
     base: dict[str, Any] = {
         "release_id": release.id,
         "subject": item_id,
