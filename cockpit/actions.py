@@ -28,7 +28,7 @@ from cockpit.checklist import (
 from cockpit.deploy import effective_run
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
-from cockpit.plan import CheckItem, GateItem, Item, ManualItem, StepItem, TagRun
+from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
 from cockpit.session import Session
 from cockpit.vocabulary import (
     CHECK_FAILED,
@@ -48,18 +48,10 @@ from cockpit.window import window_state
 def must_sign(session: Session, checklist: Checklist, action: str) -> bool:
     """Is the decision ``action`` on this release signed? Approvals and rejections whenever
     there is an allowed-signers file; every decision in a ``sign_all`` environment."""
-    if session.signers is None:
+    signers = session.signers
+    if signers is None:
         return False
-    if action in {"approve", "reject"}:
-        return True
-    return session.loaded.environment(checklist.release.environment).sign_all
-
-
-def _refuse_unless_signable(session: Session, item_id: str, action: str) -> None:
-    """Refused, saying what to do, when the operator's signature would not verify as theirs."""
-    problem = session.operator.why_cannot_sign(session.signers)
-    if problem:
-        raise Refused(f"{item_id}: {action} is signed here and cannot be: {problem}")
+    return action in {"approve", "reject"} or checklist.release.environment in signers.sign_all
 
 
 def _window_override(
@@ -153,17 +145,14 @@ def decide(
     if isinstance(checklist.plan.plan.item(item_id), StepItem):
         # A step under its supervisor (on any host): refused naming who runs it and where.
         steprun.refuse_if_running(session, checklist.release.id, item_id)
-    item = checklist.plan.plan.item(item_id)
-    release = checklist.release
-    signed = must_sign(session, checklist, action)
-    if signed and isinstance(item, GateItem):
-        # On a gate, who signs is the point (a shared login's name says nothing): say it first.
-        _refuse_unless_signable(session, item_id, action)
+    # Also refused when the decision must be signed and the operator's signature could not
+    # prove them (Checklist.why_not says what to do).
     why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
     if why:
         raise Refused(f"{item_id}: {why}")
-    if signed and not isinstance(item, StepItem):
-        _refuse_unless_signable(session, item_id, action)
+    item = checklist.plan.plan.item(item_id)
+    release = checklist.release
+    signed = must_sign(session, checklist, action)
     base: dict[str, Any] = {
         "release_id": release.id,
         "subject": item_id,

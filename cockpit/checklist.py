@@ -235,6 +235,8 @@ class Checklist:
     release: Release
     plan: LoadedPlan
     states: dict[str, ItemState]
+    # The allowed signers (the store's): who must sign what, and whose signature proves them.
+    signers: Signers | None = None
     _items: dict[str, Item] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -322,8 +324,25 @@ class Checklist:
         if action == "done" and item.requires_reason and not (reason and reason.strip()):
             return Why("evidence")
         if isinstance(item, GateItem) and action in {"approve", "reject"}:
-            return self._why_not_approver(item, operator, roles)
-        return None
+            return self._why_not_signed(item, action, operator) or self._why_not_approver(
+                item, operator, roles
+            )
+        return self._why_not_signed(item, action, operator)
+
+    def _why_not_signed(self, item: Item, action: str, operator: Operator) -> Why | None:
+        """Why the decision cannot be signed when it must be: an approval or rejection with
+        allowed signers, and every decision recorded by the cockpit itself (a step's are its
+        supervisor's) in a ``sign_all`` environment. On a gate it is said first: on a shared
+        login the name without a key says nothing."""
+        signers = self.signers
+        if signers is None:
+            return None
+        vote = isinstance(item, GateItem) and action in {"approve", "reject"}
+        recorded_here = action == "skip" or (action == "done" and not isinstance(item, StepItem))
+        if not (vote or (recorded_here and self.release.environment in signers.sign_all)):
+            return None
+        problem = operator.signing_problem(signers)
+        return None if problem is None else Why(problem[0], problem[1] | {"action": action})
 
     def _earlier_gate_open(self, item_id: str) -> Why | None:
         """Items wait for every gate of the earlier phases, and a gate waits for the items
@@ -370,5 +389,5 @@ def load_checklist(store: Store, release_text: str) -> Checklist:
     release_id = find_release_id(store, release_text)
     events = store.events(release_id=release_id)
     release = fold(events)[release_id]
-    states = fold_items(events, getattr(store, "signers", None))
-    return Checklist(release, read_plan(release.plan), states)
+    signers = getattr(store, "signers", None)
+    return Checklist(release, read_plan(release.plan), fold_items(events, signers), signers)

@@ -190,6 +190,25 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "承認 #{seq} ({name}) は準備者 {preparer} の承認のため数えません",
         "en": "approval #{seq} by {name} does not count: it is the preparer's ({preparer})",
     },
+    "why.sign_no_key": {
+        "ja": "{action} には署名が必要ですが、許可された署名者の鍵がありません: ssh-add で鍵を"
+        "エージェントに読み込むか、[identity] signing_key か COCKPIT_SIGNING_KEY を設定",
+        "en": "{action} is signed here and there is no key the allowed signers know to sign "
+        "with: load yours into the agent (ssh-add), or set [identity] signing_key or "
+        "COCKPIT_SIGNING_KEY",
+    },
+    "why.sign_unknown_key": {
+        "ja": "{action} には署名が必要ですが、鍵 {fingerprint} は {file} にありません: "
+        "追加してもらうか、登録済みの鍵を使ってください",
+        "en": "{action} is signed here and the key {fingerprint} is not in {file} for this "
+        "namespace: have it added, or use a key that is",
+    },
+    "why.sign_other_name": {
+        "ja": "{action} には署名が必要ですが、鍵 {fingerprint} は {name} ではなく "
+        "{principal} として署名します",
+        "en": "{action} is signed here and the key {fingerprint} signs as {principal}, "
+        "not as {name}",
+    },
     "why.four_eyes": {
         "ja": "4つの目: {name} はこのリリースの準備者のため承認できません",
         "en": "four-eyes: {name} prepared this release and may not approve it",

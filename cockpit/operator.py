@@ -96,30 +96,31 @@ class Operator:
             )
         return self.signing_key.sign(data, what)
 
-    def why_cannot_sign(self, signers: Signers | None) -> str | None:
-        """Why a signature by this operator would not verify as theirs; None when it would."""
+    def signing_problem(self, signers: Signers) -> tuple[str, dict[str, str]] | None:
+        """Why a signature by this operator would not prove them (a catalog key ``why.KEY``
+        and its values); None when it would."""
         key = self.signing_key
         if key is None:
-            return (
-                "no key the allowed signers know to sign with: load yours into the agent "
-                "(ssh-add), or set [identity] signing_key or COCKPIT_SIGNING_KEY"
-            )
-        if signers is None:
-            return (
-                "no allowed-signers file to check signatures against: set [identity] "
-                "allowed_signers"
-            )
+            return "sign_no_key", {}
         principal = signers.principal_of(key.public)
         if principal is None:
-            return (
-                f"the key {key.fingerprint} is not in {signers.path} for this namespace: "
-                "have it added, or use a key that is"
-            )
+            return "sign_unknown_key", {"fingerprint": key.fingerprint, "file": str(signers.path)}
         if principal != self.name:
-            return f"the key {key.fingerprint} signs as {principal}, not as {self.name}" + (
-                " (COCKPIT_AS)" if self.acting_as is not None else ""
-            )
+            return "sign_other_name", {
+                "fingerprint": key.fingerprint,
+                "principal": principal,
+                "name": self.name,
+            }
         return None
+
+    def why_cannot_sign(self, signers: Signers, action: str) -> str | None:
+        """:meth:`signing_problem` as the English line the CLI prints."""
+        from cockpit.i18n import tr
+
+        problem = self.signing_problem(signers)
+        return (
+            None if problem is None else tr("why." + problem[0], "en", action=action, **problem[1])
+        )
 
     @classmethod
     def from_evidence(cls, evidence: dict[str, Any]) -> Operator:

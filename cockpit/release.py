@@ -193,11 +193,9 @@ def create_release(
     event = new_release_event(loaded, plan=plan, environment=environment, version=version, t0=t0)
     signers = session.signers
     if signers is not None:
-        problem = operator.why_cannot_sign(signers)
-        if problem and loaded.environment(environment).sign_all:
-            raise CockpitError(
-                f"{environment} signs every decision and this one cannot be signed: {problem}"
-            )
+        problem = operator.why_cannot_sign(signers, event.action)
+        if problem and environment in signers.sign_all:
+            raise CockpitError(f"{environment} signs every decision: {problem}")
         event = replace(event, signed=problem is None)
     store.append(event, operator)
     assert event.release_id is not None

@@ -23,7 +23,7 @@ from cockpit.checklist import Status, load_checklist
 from cockpit.errors import AppendFailed, ConfigError
 from cockpit.events import COLUMNS, Checkpoint, Event, NewEvent, row_hash
 from cockpit.identity import Signers, identity_verified, match_list, parse_allowed_signers
-from cockpit.operator import Operator, current_operator, with_key
+from cockpit.operator import Claim, Operator, current_operator, with_key
 from cockpit.session import Session
 from cockpit.signing import SIGNED_DOMAIN, key_from_file, signed_bytes
 from cockpit.store import Store
@@ -345,7 +345,7 @@ def test_without_a_usable_key_a_signed_decision_is_refused_naming_what_to_do(
     done = team.cli(None, "item", "approve", rid, "t1.approval")
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
     no_key = (
-        "cockpit: t1.approval: approve is signed here and cannot be: no key the allowed signers "
+        "cockpit: t1.approval: approve is signed here and there is no key the allowed signers "
         "know to sign with: load yours into the agent (ssh-add), or set [identity] signing_key "
         "or COCKPIT_SIGNING_KEY\n"
     )
@@ -358,7 +358,7 @@ def test_without_a_usable_key_a_signed_decision_is_refused_naming_what_to_do(
                     COCKPIT_SIGNING_KEY=str(team.keys["mallory"]))  # fmt: skip
     assert done.returncode == 1, done.stderr
     mallory = key_from_file(team.keys["mallory"], "t").fingerprint
-    assert f"reject is signed here and cannot be: the key {mallory} is not in " in done.stderr
+    assert f"reject is signed here and the key {mallory} is not in " in done.stderr
     # bob's public key without bob's agent: ssh-keygen cannot sign, nothing is recorded.
     bob_pub = str(team.keys["bob"]) + ".pub"
     done = team.cli(None, "item", "approve", rid, "t1.approval", COCKPIT_SIGNING_KEY=bob_pub)
@@ -387,7 +387,9 @@ def test_sign_all_signs_every_decision_and_verify_wants_them_all(team: Team) -> 
     plan = str(team.root / "signplan.yaml")
     done = team.cli(None, "release", "new", "--plan", plan, "--env", "strict",
                     "--version", "1.5.0", "--t0", "2026-12-16T01:00")  # fmt: skip
-    assert done.returncode == 1 and "strict signs every decision" in done.stderr
+    assert done.returncode == 1 and done.stderr.startswith(
+        "cockpit: strict signs every decision: release.created is signed here and there is no key"
+    )
     unsigned = forge(
         store, "alice", NewEvent(ITEM_DONE, release_id=rid, subject="t0.announce", outcome="ok")
     )
@@ -493,11 +495,20 @@ def test_the_operator_from_a_key_file_and_its_evidence_round_trip(team: Team) ->
     signers = Signers.load(team.root / "allowed_signers")
     operator = current_operator({}, signing_key=team.keys["bob"], signers=signers)
     assert operator.name == "bob" and operator.key is not None
-    assert operator.key.source == "key file" and operator.why_cannot_sign(signers) is None
+    assert operator.key.source == "key file" and operator.signing_problem(signers) is None
     again = Operator.from_evidence(operator.evidence())
     assert again.name == "bob" and again.signing_key is None and again.actor == operator.actor
+    assert again.signing_problem(signers) == ("sign_no_key", {})
     carol = with_key(Operator.fixed("carol"), key_from_file(team.keys["carol"], "t"), signers)
-    assert carol.principal is None and "is not in" in str(carol.why_cannot_sign(signers))
+    assert carol.principal is None and carol.why_cannot_sign(signers, "approve") == (
+        f"approve is signed here and the key {carol.key.value} is not in {signers.path} for this "
+        "namespace: have it added, or use a key that is"
+    )
+    # COCKPIT_AS changes the name, not the key: bob's key cannot sign as dave.
+    dave = replace(operator, acting_as=Claim("dave", False, "COCKPIT_AS"))
+    assert dave.why_cannot_sign(signers, "approve") == (
+        f"approve is signed here and the key {operator.key.value} signs as bob, not as dave"
+    )
 
 
 # --- over a real sshd: one shared login, a key per person -------------------------------------
