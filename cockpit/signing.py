@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import subprocess
 import tempfile
@@ -28,7 +29,8 @@ SIGNED_DOMAIN = b"release-cockpit/signed/v1\x00"
 # slow link); past it the decision is not recorded.
 SIGN_TIMEOUT_S = 20.0
 
-_SIGNED_FIELDS = (
+# The fields a signature covers (the record's, but those the store assigns under its lock).
+SIGNED_FIELDS = (
     "action",
     "actor",
     "actor_evidence",
@@ -43,60 +45,23 @@ _SIGNED_FIELDS = (
 )
 
 
-def signed_bytes(
-    *,
-    event_id: str,
-    schema: int,
-    release_id: str | None,
-    action: str,
-    subject: str | None,
-    outcome: str | None,
-    reason: str | None,
-    details: str,
-    rehearsal: bool,
-    actor: str,
-    actor_evidence: str,
-) -> bytes:
+def signed_bytes(fields: Mapping[str, Any]) -> bytes:
     """What a signature covers: a domain tag and the canonical JSON (RFC 8785) of every field
     of the record but ``seq``, ``recorded_at``, ``prev_hash``, ``hash`` and ``signature``, which
-    the store assigns under its lock. ``event_id`` is unique in the database, so a signature
-    cannot be replayed onto another row. ``details`` and ``actor_evidence`` are canonical JSON
-    text already and are spliced in as they are (as :func:`cockpit.chain.record_bytes` does)."""
-    d = _json
-    return SIGNED_DOMAIN + (
-        '{"action":'
-        + d(action)
-        + ',"actor":'
-        + d(actor)
-        + ',"actor_evidence":'
-        + actor_evidence
-        + ',"details":'
-        + details
-        + ',"event_id":'
-        + d(event_id)
-        + ',"outcome":'
-        + d(outcome)
-        + ',"reason":'
-        + d(reason)
-        + ',"rehearsal":'
-        + ("true" if rehearsal else "false")
-        + ',"release_id":'
-        + d(release_id)
-        + ',"schema":'
-        + str(int(schema))
-        + ',"subject":'
-        + d(subject)
-        + "}"
-    ).encode("utf-8")
-
-
-def _json(value: str | None) -> str:
-    return canonical(value).decode("utf-8")
+    the store assigns under its lock (:data:`SIGNED_FIELDS`, taken from ``fields``).
+    ``event_id`` is unique in the database, so a signature cannot be replayed onto another row.
+    ``details`` and ``actor_evidence`` are the stored canonical JSON text (objects inside the
+    signed JSON)."""
+    record = {name: fields[name] for name in SIGNED_FIELDS}
+    record["details"] = json.loads(record["details"])
+    record["actor_evidence"] = json.loads(record["actor_evidence"])
+    record["rehearsal"] = bool(record["rehearsal"])
+    return SIGNED_DOMAIN + canonical(record)
 
 
 def event_signed_bytes(event: Any) -> bytes:
     """:func:`signed_bytes` of a stored event (an :class:`cockpit.events.Event`)."""
-    return signed_bytes(**{name: getattr(event, name) for name in _SIGNED_FIELDS})
+    return signed_bytes({name: getattr(event, name) for name in SIGNED_FIELDS})
 
 
 def fingerprint(public_key: str) -> str:

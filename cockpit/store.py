@@ -209,7 +209,7 @@ class Store:
             }
             # Signing may wait on an agent: never while holding the head.
             fields["signature"] = (
-                operator.sign(signed_bytes(**fields), new.action) if new.signed else None
+                operator.sign(signed_bytes(fields), new.action) if new.signed else None
             )
             prepared.append(fields)
         acks = [n.details.get("seq") for n in batch if n.action == AUDIT_BREAK_ACKNOWLEDGED]
