@@ -390,7 +390,7 @@ class Store:
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
         chain head (read first, so a concurrent append cannot look like a cut tail)."""
-        return verify_stored(self.rows, self.head(), checkpoint, self.signers)
+        return verify_stored(self.rows, self.head(), checkpoint, signers=self.signers)
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

@@ -166,6 +166,7 @@ def verify_stored(
     rows: Callable[[], list[tuple[Any, ...]]],
     head: tuple[int, str],
     checkpoint: Checkpoint | None = None,
+    *,
     signers: Signers | None = None,
 ) -> VerifyReport:
     """Verify the rows ``rows()`` loads against ``checkpoint`` and, as a second anchor, the
