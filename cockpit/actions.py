@@ -4,8 +4,11 @@
 now, and dispatches by the item's kind: a manual tick, a skip or an approval is one event; a
 check runs its probe and a step its runner under write-ahead (intent first, outcome after); the
 tag step goes to :mod:`cockpit.tagging`. T-0 steps outside the change window need an override
-with a reason (in production, from a second operator). It sits above the checklist's fold,
-:mod:`cockpit.deploy` and :mod:`cockpit.tagging`, so none of them imports it back.
+with a reason (in production, from a second operator). Gate approvals and rejections are signed
+with the operator's SSH key when ``[identity] allowed_signers`` is set, and every decision
+recorded here when the release's environment has ``sign_all`` (:func:`must_sign`). It sits
+above the checklist's fold, :mod:`cockpit.deploy` and :mod:`cockpit.tagging`, so none of them
+imports it back.
 """
 
 from __future__ import annotations
@@ -42,12 +45,22 @@ from cockpit.vocabulary import (
 from cockpit.window import window_state
 
 
+def must_sign(session: Session, checklist: Checklist, action: str) -> bool:
+    """Is the decision ``action`` on this release signed? Approvals and rejections whenever
+    there is an allowed-signers file; every decision in a ``sign_all`` environment."""
+    signers = session.signers
+    if signers is None:
+        return False
+    return action in {"approve", "reject"} or checklist.release.environment in signers.sign_all
+
+
 def _window_override(
     session: Session,
     checklist: Checklist,
     item: Item,
     now: datetime,
     override: str | None,
+    signed: bool = False,
 ) -> NewEvent | None:
     """T-0 steps run inside the change window; outside it they need an override with a reason.
     In production the override needs a second operator: the first one's request is recorded
@@ -81,6 +94,7 @@ def _window_override(
                     reason=override,
                     rehearsal=release.rehearsal,
                     details=details,
+                    signed=signed,
                 ),
                 operator,
             )
@@ -96,6 +110,7 @@ def _window_override(
         reason=override,
         rehearsal=release.rehearsal,
         details=details,
+        signed=signed,
     )
 
 
@@ -130,15 +145,19 @@ def decide(
     if isinstance(checklist.plan.plan.item(item_id), StepItem):
         # A step under its supervisor (on any host): refused naming who runs it and where.
         steprun.refuse_if_running(session, checklist.release.id, item_id)
+    # Also refused when the decision must be signed and the operator's signature could not
+    # prove them (Checklist.why_not says what to do).
     why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
     if why:
         raise Refused(f"{item_id}: {why}")
     item = checklist.plan.plan.item(item_id)
     release = checklist.release
+    signed = must_sign(session, checklist, action)
     base: dict[str, Any] = {
         "release_id": release.id,
         "subject": item_id,
         "rehearsal": release.rehearsal,
+        "signed": signed,
     }
     details = {
         "plan": release.plan,
@@ -164,7 +183,7 @@ def decide(
             operator,
         )
     moment = now or session.now()
-    extra = _window_override(session, checklist, item, moment, override)
+    extra = _window_override(session, checklist, item, moment, override, signed)
     if extra is not None:
         store.append(extra, operator)
     env = loaded.environment(release.environment)

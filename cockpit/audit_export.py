@@ -1,4 +1,9 @@
-"""Export events as JSON Lines, CSV or a Markdown table (for a change record or a report)."""
+"""Export events as JSON Lines, CSV or a Markdown table (for a change record or a report).
+
+An actor whose identity is not verified by a signature (:mod:`cockpit.identity`) is shown as
+claimed in CSV, Markdown and the tail's lines; JSON Lines keeps the raw fields and adds
+``verified``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from cockpit.events import Event
+from cockpit.identity import Signers, identity_verified, shown_actor
 
 CSV_COLUMNS = (
     "seq",
@@ -24,23 +30,31 @@ CSV_COLUMNS = (
     "event_id",
     "prev_hash",
     "hash",
+    "signature",
+    "verified",
 )
 
 
-def export(events: Sequence[Event], fmt: str, out: TextIO) -> None:
-    """Write ``events`` to ``out`` as ``jsonl``, ``csv`` or ``md``. Details were redacted when
-    they were recorded, so no secret can appear here."""
+def export(events: Sequence[Event], fmt: str, out: TextIO, signers: Signers | None = None) -> None:
+    """Write ``events`` to ``out`` as ``jsonl``, ``csv`` or ``md``, identities checked against
+    ``signers``. Details were redacted when they were recorded, so no secret can appear here."""
     if fmt == "jsonl":
         for ev in events:
-            out.write(json.dumps(ev.as_dict(), ensure_ascii=False) + "\n")
+            row = ev.as_dict() | {"verified": identity_verified(ev, signers)}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif fmt == "csv":
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for ev in events:
+            shown = {
+                "actor": shown_actor(ev, signers),
+                "verified": str(identity_verified(ev, signers)).lower(),
+                "rehearsal": str(ev.rehearsal).lower(),
+            }
             writer.writerow(
                 [
-                    str(getattr(ev, name)).lower()
-                    if name == "rehearsal"
+                    shown[name]
+                    if name in shown
                     else ("" if getattr(ev, name) is None else getattr(ev, name))
                     for name in CSV_COLUMNS
                 ]
@@ -52,7 +66,7 @@ def export(events: Sequence[Event], fmt: str, out: TextIO) -> None:
             cells = [
                 str(ev.seq),
                 ev.recorded_at,
-                ev.actor,
+                shown_actor(ev, signers),
                 ev.action + (" (rehearsal)" if ev.rehearsal else ""),
                 ev.release_id or "",
                 ev.subject or "",
@@ -69,10 +83,12 @@ def _md_cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def format_event_line(ev: Event) -> str:
-    """``#12  11-23 09:40:24Z alice@bastion-1  note  r-1a2b3c4d "text" [R]`` (time in UTC)."""
+def format_event_line(ev: Event, signers: Signers | None = None, lang: str = "en") -> str:
+    """``#12  11-23 09:40:24Z alice@bastion-1  note  r-1a2b3c4d "text" [R]`` (time in UTC;
+    ``alice@bastion-1 (claimed)`` unless signed by a key of alice)."""
     when = ev.recorded_at[5:19].replace("T", " ") + "Z"
-    parts = [f"#{ev.seq:<4}", when, f"{ev.actor:<15}", f"{ev.action:<15}"]
+    actor = shown_actor(ev, signers, lang)
+    parts = [f"#{ev.seq:<4}", when, f"{actor:<15}", f"{ev.action:<15}"]
     if ev.release_id:
         parts.append(ev.release_id)
     if ev.subject:

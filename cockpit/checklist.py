@@ -2,8 +2,10 @@
 
 Nothing here is stored apart from the event log: :func:`load_checklist` folds the release's events
 over its plan each time, and :meth:`Checklist.why_not` says whether an action is allowed now
-(order, gates, four-eyes, roles, reasons). Reading never changes anything: the decisions
-themselves are made by :func:`cockpit.actions.decide`.
+(order, gates, four-eyes, roles, reasons). With an allowed-signers file (the store's
+``signers``), an approval counts only when its signature verifies to its actor, who is not the
+preparer and did not sign with the preparer's key; one that does not count says why. Reading
+never changes anything: the decisions themselves are made by :func:`cockpit.actions.decide`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.errors import CockpitError, UsageError
 from cockpit.events import Event
+from cockpit.identity import BAD_SIGNATURE, Signers, identity_verified
+from cockpit.identity import actor_name as actor_name  # where the screens and actions take it
 from cockpit.liveness import intent_alive
 from cockpit.operator import Operator
 from cockpit.plan import (
@@ -33,6 +37,7 @@ from cockpit.vocabulary import (
     GATE_REJECTED,
     ITEM_DONE,
     ITEM_SKIPPED,
+    RELEASE_CREATED,
     STEP_CANCELLED,
     STEP_DECISIONS,
     STEP_FAILED,
@@ -103,7 +108,8 @@ class Why:
     def text(self, lang: str) -> str:
         from cockpit.i18n import tr
 
-        return tr("why." + self.key, lang, **self.values)
+        values = {k: v.text(lang) if isinstance(v, Why) else v for k, v in self.values.items()}
+        return tr("why." + self.key, lang, **values)
 
     def __str__(self) -> str:
         return self.text("en")
@@ -117,12 +123,16 @@ class ItemState:
     at: str | None = None
     reason: str | None = None
     seq: int = 0
-    # (operator name, plan sha256) of every approval, valid or not.
+    # (operator name, plan sha256) of every approval that counts, valid for this plan or not.
     approvals: list[tuple[str, str]] = field(default_factory=list)
+    # Why each approval that does not count (unsigned, not by a key of its actor, by the
+    # preparer) does not, in order.
+    uncounted: list[Why] = field(default_factory=list)
     open_intent: int | None = None
     # The open intent's details and time (tells running from interrupted).
     intent: tuple[dict[str, Any], str] | None = None
-    # The last decision was made by a claimed identity (COCKPIT_AS stand-in, unverified sudo).
+    # The last decision was made by a claimed identity: not signed by a key of its actor
+    # (cockpit.identity.identity_verified).
     claimed: bool = False
 
     def valid_approvers(self, plan_sha: str) -> list[str]:
@@ -132,20 +142,44 @@ class ItemState:
         return [name for name, sha in self.approvals if sha != plan_sha]
 
 
-def actor_name(actor: str) -> str:
-    return actor.rsplit("@", 1)[0]
-
-
 def _began(ev: Event) -> str:
     """When the process behind an intent began: its own clock's word (``started_at``), which a
     liveness check compares with this host's clock, else when the log recorded it."""
     return str(ev.details_obj.get("started_at") or ev.recorded_at)
 
 
-def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
-    """Item states from a release's events (gates are settled later, against the plan)."""
+def approval_refused(
+    ev: Event, signers: Signers | None, preparer: tuple[str, str | None]
+) -> Why | None:
+    """Why an approval does not count, or None when it does. Without an allowed-signers file
+    (or at or below ``required_after_seq``) every approval counts, as a claim."""
+    if signers is None or ev.seq <= signers.required_after_seq:
+        return None
+    name, values = actor_name(ev.actor), {"seq": ev.seq, "name": actor_name(ev.actor)}
+    if ev.signature is None:
+        return Why("approval_unsigned", values)
+    found = signers.verdict(ev)
+    if not found.verified:
+        bad = found.code == BAD_SIGNATURE
+        return Why("approval_bad" if bad else "approval_not_theirs", values)
+    if name == preparer[0] or found.key == preparer[1]:
+        return Why("approval_preparer", values | {"preparer": preparer[0]})
+    return None
+
+
+def fold_items(events: Iterable[Event], signers: Signers | None = None) -> dict[str, ItemState]:
+    """Item states from a release's events (gates are settled later, against the plan).
+    ``signers``: the allowed signers approvals are checked against (:func:`approval_refused`)."""
     states: dict[str, ItemState] = {}
+    preparer: tuple[str, str | None] = ("", None)
     for ev in events:
+        if ev.action == RELEASE_CREATED:
+            # The preparer, and the key they signed with when it verifies as theirs.
+            key = None
+            if signers is not None and identity_verified(ev, signers):
+                key = signers.verdict(ev).key
+            preparer = (actor_name(ev.actor), key)
+            continue
         if not ev.subject or ev.action.split(".")[0] not in {"item", "gate", "check", "step"}:
             continue
         state = states.setdefault(ev.subject, ItemState(ev.subject))
@@ -164,7 +198,11 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
         elif ev.action == ITEM_SKIPPED:
             state.status = Status.SKIPPED
         elif ev.action == GATE_APPROVED:
-            state.approvals.append((who, str(ev.details_obj.get("plan_sha256", ""))))
+            refused = approval_refused(ev, signers, preparer)
+            if refused is None:
+                state.approvals.append((who, str(ev.details_obj.get("plan_sha256", ""))))
+            else:
+                state.uncounted.append(refused)
             state.status = Status.AWAITING
         elif ev.action == GATE_REJECTED:
             state.status = Status.REJECTED
@@ -186,7 +224,7 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
             continue
         state.open_intent, state.intent = None, None
         state.by, state.at, state.reason, state.seq = who, when, ev.reason, ev.seq
-        state.claimed = "acting_as" in ev.evidence_obj
+        state.claimed = not identity_verified(ev, signers)
     return states
 
 
@@ -197,6 +235,8 @@ class Checklist:
     release: Release
     plan: LoadedPlan
     states: dict[str, ItemState]
+    # The allowed signers (the store's): who must sign what, and whose signature proves them.
+    signers: Signers | None = None
     _items: dict[str, Item] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -284,8 +324,25 @@ class Checklist:
         if action == "done" and item.requires_reason and not (reason and reason.strip()):
             return Why("evidence")
         if isinstance(item, GateItem) and action in {"approve", "reject"}:
-            return self._why_not_approver(item, operator, roles)
-        return None
+            return self._why_not_signed(item, action, operator) or self._why_not_approver(
+                item, operator, roles
+            )
+        return self._why_not_signed(item, action, operator)
+
+    def _why_not_signed(self, item: Item, action: str, operator: Operator) -> Why | None:
+        """Why the decision cannot be signed when it must be: an approval or rejection with
+        allowed signers, and every decision recorded by the cockpit itself (a step's are its
+        supervisor's) in a ``sign_all`` environment. On a gate it is said first: on a shared
+        login the name without a key says nothing."""
+        signers = self.signers
+        if signers is None:
+            return None
+        vote = isinstance(item, GateItem) and action in {"approve", "reject"}
+        recorded_here = action == "skip" or (action == "done" and not isinstance(item, StepItem))
+        if not (vote or (recorded_here and self.release.environment in signers.sign_all)):
+            return None
+        problem = operator.signing_problem(signers)
+        return None if problem is None else Why(problem[0], problem[1] | {"action": action})
 
     def _earlier_gate_open(self, item_id: str) -> Why | None:
         """Items wait for every gate of the earlier phases, and a gate waits for the items
@@ -300,8 +357,12 @@ class Checklist:
                             return Why("before", {"item": before.id, "title": before.title_en})
                 return None
             for item in phase.items:
-                if isinstance(item, GateItem) and self.state(item.id).status not in SETTLED:
-                    return Why("gate_open", {"item": item.id, "title": item.title_en})
+                state = self.state(item.id)
+                if isinstance(item, GateItem) and state.status not in SETTLED:
+                    values: dict[str, Any] = {"item": item.id, "title": item.title_en}
+                    if state.uncounted:
+                        return Why("gate_uncounted", values | {"why": state.uncounted[-1]})
+                    return Why("gate_open", values)
         return None
 
     def _why_not_approver(
@@ -328,4 +389,5 @@ def load_checklist(store: Store, release_text: str) -> Checklist:
     release_id = find_release_id(store, release_text)
     events = store.events(release_id=release_id)
     release = fold(events)[release_id]
-    return Checklist(release, read_plan(release.plan), fold_items(events))
+    signers = getattr(store, "signers", None)
+    return Checklist(release, read_plan(release.plan), fold_items(events, signers), signers)

@@ -161,6 +161,8 @@ class NewEvent:
     reason: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     rehearsal: bool = False
+    # Sign it with the operator's SSH key (:mod:`cockpit.signing`) before it is recorded.
+    signed: bool = False
 
 
 def now_utc() -> str:

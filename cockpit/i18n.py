@@ -46,7 +46,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "void after a plan change: {names}",
     },
     "list.in": {"ja": "(あと {left})", "en": "(in {left})"},
-    "list.claimed": {"ja": "(自己申告)", "en": "(claimed)"},
+    "who.claimed": {"ja": "{name}（未署名）", "en": "{name} (claimed)"},
     "list.runs": {"ja": "実行: {what}", "en": "runs: {what}"},
     "list.by": {"ja": "{status}: {who} {when}", "en": "{status}: {who} {when}"},
     "list.reason": {"ja": "理由: {reason}", "en": "reason: {reason}"},
@@ -169,6 +169,45 @@ CATALOG: dict[str, dict[str, str]] = {
     "why.gate_open": {
         "ja": "ゲート {item} ({title}) が未承認です",
         "en": "gate {item} ({title}) is not approved yet",
+    },
+    "why.gate_uncounted": {
+        "ja": "ゲート {item} ({title}) が未承認です: {why}",
+        "en": "gate {item} ({title}) is not approved yet: {why}",
+    },
+    "why.approval_unsigned": {
+        "ja": "承認 #{seq} ({name}) は署名がないため数えません",
+        "en": "approval #{seq} by {name} is not signed, so it does not count",
+    },
+    "why.approval_bad": {
+        "ja": "承認 #{seq} ({name}) の署名が検証できないため数えません",
+        "en": "approval #{seq} by {name} has a signature that does not verify",
+    },
+    "why.approval_not_theirs": {
+        "ja": "承認 #{seq} は {name} の鍵で署名されていません",
+        "en": "approval #{seq} by {name} is not signed by a key of {name}",
+    },
+    "why.approval_preparer": {
+        "ja": "承認 #{seq} ({name}) は準備者 {preparer} の承認のため数えません",
+        "en": "approval #{seq} by {name} does not count: it is the preparer's ({preparer})",
+    },
+    "why.sign_no_key": {
+        "ja": "{action} には署名が必要ですが、許可された署名者の鍵がありません: ssh-add で鍵を"
+        "エージェントに読み込むか、[identity] signing_key か COCKPIT_SIGNING_KEY を設定",
+        "en": "{action} is signed here and there is no key the allowed signers know to sign "
+        "with: load yours into the agent (ssh-add), or set [identity] signing_key or "
+        "COCKPIT_SIGNING_KEY",
+    },
+    "why.sign_unknown_key": {
+        "ja": "{action} には署名が必要ですが、鍵 {fingerprint} は {file} にありません: "
+        "追加してもらうか、登録済みの鍵を使ってください",
+        "en": "{action} is signed here and the key {fingerprint} is not in {file} for this "
+        "namespace: have it added, or use a key that is",
+    },
+    "why.sign_other_name": {
+        "ja": "{action} には署名が必要ですが、鍵 {fingerprint} は {name} ではなく "
+        "{principal} として署名します",
+        "en": "{action} is signed here and the key {fingerprint} signs as {principal}, "
+        "not as {name}",
     },
     "why.four_eyes": {
         "ja": "4つの目: {name} はこのリリースの準備者のため承認できません",

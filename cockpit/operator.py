@@ -4,6 +4,12 @@ The login name comes from the process's user id (the kernel says so: verified). 
 and ``SSH_CONNECTION`` are environment variables, which anyone can set: they are recorded as
 claims, except that ``SUDO_USER`` is marked verified when an ancestor process really is ``sudo``
 started by that user (read from ``/proc``).
+
+The SSH key the operator signs decisions with (:mod:`cockpit.signing`) is recorded too: its
+fingerprint as a claim ``key``, and, when the allowed-signers file maps the key to a principal,
+that principal as the claim ``principal``, which is then the operator's name: on a shared login
+(``deploy`` on a bastion) the key tells people apart. Both stay claims in the evidence; an event
+is verified only by its signature.
 """
 
 from __future__ import annotations
@@ -11,9 +17,13 @@ from __future__ import annotations
 import os
 import pwd
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from cockpit.errors import AppendFailed
+from cockpit.identity import Signers
+from cockpit.signing import SigningKey, find_signing_key
 
 
 @dataclass(frozen=True)
@@ -38,11 +48,19 @@ class Operator:
     # COCKPIT_AS: a stand-in colleague for rehearsals (a second approver when practising alone).
     # The store refuses it on any event that is not a rehearsal.
     acting_as: Claim | None = None
+    # The key's fingerprint (source "ssh-agent" or "key file"), and the principal the
+    # allowed-signers file gives it.
+    key: Claim | None = None
+    principal: Claim | None = None
+    # How to sign (never part of the evidence; a supervisor rebuilt from evidence has none).
+    signing_key: SigningKey | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         if self.acting_as is not None:
             return self.acting_as.value
+        if self.principal is not None:
+            return self.principal.value
         # An unverified SUDO_USER is only a claim: anyone can set it, so it never decides who is
         # held responsible (four-eyes depends on this). The claim stays in the evidence.
         if self.sudo_user is not None and self.sudo_user.verified:
@@ -62,7 +80,47 @@ class Operator:
             out["ssh_origin"] = self.ssh_origin.as_dict()
         if self.acting_as:
             out["acting_as"] = self.acting_as.as_dict()
+        if self.key:
+            out["key"] = self.key.as_dict()
+        if self.principal:
+            out["principal"] = self.principal.as_dict()
         return out
+
+    def sign(self, data: bytes, what: str) -> str:
+        """An SSH signature of ``data`` with this operator's key (:class:`AppendFailed`, one
+        line saying what to do, when there is none or it cannot sign)."""
+        if self.signing_key is None:
+            raise AppendFailed(
+                f"{what} must be signed and there is no key to sign with: load yours into the "
+                "agent (ssh-add), or set [identity] signing_key or COCKPIT_SIGNING_KEY"
+            )
+        return self.signing_key.sign(data, what)
+
+    def signing_problem(self, signers: Signers) -> tuple[str, dict[str, str]] | None:
+        """Why a signature by this operator would not prove them (a catalog key ``why.KEY``
+        and its values); None when it would."""
+        key = self.signing_key
+        if key is None:
+            return "sign_no_key", {}
+        principal = signers.principal_of(key.public)
+        if principal is None:
+            return "sign_unknown_key", {"fingerprint": key.fingerprint, "file": str(signers.path)}
+        if principal != self.name:
+            return "sign_other_name", {
+                "fingerprint": key.fingerprint,
+                "principal": principal,
+                "name": self.name,
+            }
+        return None
+
+    def why_cannot_sign(self, signers: Signers, action: str) -> str | None:
+        """:meth:`signing_problem` as the English line the CLI prints."""
+        from cockpit.i18n import tr
+
+        problem = self.signing_problem(signers)
+        return (
+            None if problem is None else tr("why." + problem[0], "en", action=action, **problem[1])
+        )
 
     @classmethod
     def from_evidence(cls, evidence: dict[str, Any]) -> Operator:
@@ -84,6 +142,8 @@ class Operator:
             sudo_user=claim("sudo_user"),
             ssh_origin=claim("ssh_origin"),
             acting_as=claim("acting_as"),
+            key=claim("key"),
+            principal=claim("principal"),
         )
 
     @classmethod
@@ -92,8 +152,29 @@ class Operator:
         return cls(login=Claim(name, False, "given"), host=Claim(host, False, "given"))
 
 
-def current_operator(environ: dict[str, str] | None = None) -> Operator:
-    """Work out who is acting from this process, its ancestors and its environment."""
+def with_key(operator: Operator, key: SigningKey | None, signers: Signers | None) -> Operator:
+    """``operator`` signing with ``key``: its fingerprint in the evidence, and the principal the
+    allowed signers give it (which becomes the operator's name)."""
+    if key is None:
+        return operator
+    principal = signers.principal_of(key.public) if signers is not None else None
+    return replace(
+        operator,
+        key=Claim(key.fingerprint, False, key.source),
+        principal=None if principal is None else Claim(principal, False, "allowed signers"),
+        signing_key=key,
+    )
+
+
+def current_operator(
+    environ: dict[str, str] | None = None,
+    *,
+    signing_key: Path | None = None,
+    signers: Signers | None = None,
+) -> Operator:
+    """Work out who is acting from this process, its ancestors and its environment, and which
+    key it signs with (``$COCKPIT_SIGNING_KEY``, else ``signing_key`` from ``[identity]``, else
+    the first key the agent holds that ``signers`` knows)."""
     env = dict(os.environ) if environ is None else environ
     uid = os.getuid()
     try:
@@ -111,9 +192,11 @@ def current_operator(environ: dict[str, str] | None = None) -> Operator:
         origin = f"{parts[0]}:{parts[1]}" if len(parts) >= 2 else env["SSH_CONNECTION"]
         ssh_origin = Claim(origin, False, "SSH_CONNECTION")
     acting_as = Claim(env["COCKPIT_AS"], False, "COCKPIT_AS") if env.get("COCKPIT_AS") else None
-    return Operator(
+    operator = Operator(
         login=login, host=host, sudo_user=sudo_user, ssh_origin=ssh_origin, acting_as=acting_as
     )
+    known = None if signers is None else (lambda public: signers.principal_of(public) is not None)
+    return with_key(operator, find_signing_key(env, signing_key, known), signers)
 
 
 def _sudo_ancestor_user() -> str | None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cockpit.config import LoadedConfig
-from cockpit.errors import UsageError
+from cockpit.errors import CockpitError, UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.operator import Operator
 from cockpit.session import Session
@@ -186,9 +186,17 @@ def create_release(
     version: str,
     t0: str,
 ) -> Release:
-    """Validate and record a new release; return its folded state."""
+    """Validate and record a new release; return its folded state. It is signed when the
+    operator has a key the allowed signers know (so the preparer's principal is verified), and
+    must be in a ``sign_all`` environment."""
     store, loaded, operator = session.store, session.loaded, session.operator
     event = new_release_event(loaded, plan=plan, environment=environment, version=version, t0=t0)
+    signers = session.signers
+    if signers is not None:
+        problem = operator.why_cannot_sign(signers, event.action)
+        if problem and environment in signers.sign_all:
+            raise CockpitError(f"{environment} signs every decision: {problem}")
+        event = replace(event, signed=problem is None)
     store.append(event, operator)
     assert event.release_id is not None
     return get_release(store, event.release_id)

@@ -1,10 +1,12 @@
-"""Reports drafted from the log: the seed's ロールバック報告書 (rollback report)."""
+"""Reports drafted from the log: the seed's ロールバック報告書 (rollback report). Who acted is
+shown as claimed unless the event is signed by a key of theirs (:mod:`cockpit.identity`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from cockpit.checklist import Refused, load_checklist
+from cockpit.identity import shown_actor
 from cockpit.vocabulary import (
     NOTE,
     ROLLBACK_FINISHED,
@@ -29,6 +31,7 @@ def rollback_report(store: Store, release_text: str) -> str:
     checklist = load_checklist(store, release_text)
     release = checklist.release
     events = store.events(release_id=release.id)
+    signers = store.signers
     rollbacks = [ev for ev in events if ev.action == ROLLBACK_STARTED]
     if not rollbacks:
         raise Refused(f"release {release.id}: no rollback recorded")
@@ -42,13 +45,14 @@ def rollback_report(store: Store, release_text: str) -> str:
         None,
     )
     fin = finished.details_obj if finished else {}
+    decided_by = shown_actor(decision, signers)
     failed_steps = [ev for ev in events if ev.action == STEP_FAILED and ev.seq < decision.seq]
     lines = [
         f"# ロールバック報告書 / Rollback report: {release.version} ({release.environment})",
         "",
         f"- Release: {release.id}, plan {release.plan}, T-0 {release.t0}"
         + (" (REHEARSAL)" if release.rehearsal else ""),
-        f"- Decided: {decision.recorded_at} by {decision.actor} (event #{decision.seq})",
+        f"- Decided: {decision.recorded_at} by {decided_by} (event #{decision.seq})",
         f"- Reason: {decision.reason}",
     ]
     if finished:
@@ -83,7 +87,8 @@ def rollback_report(store: Store, release_text: str) -> str:
             continue
         what = ev.details_obj.get("summary") or ev.details_obj.get("error") or ev.reason or ""
         subject = ev.subject or ""
-        line = f"- #{ev.seq} {ev.recorded_at} {ev.actor} {ev.action} {subject} {what}"
+        who = shown_actor(ev, signers)
+        line = f"- #{ev.seq} {ev.recorded_at} {who} {ev.action} {subject} {what}"
         lines.append(line.rstrip())
     lines += ["", "## 原因分析 / Cause analysis", ""]
     if failed_steps:

@@ -18,6 +18,7 @@ from cockpit.i18n import tr
 
 if TYPE_CHECKING:
     from cockpit.config import LoadedConfig
+    from cockpit.identity import Signers
     from cockpit.operator import Operator
     from cockpit.store import Store
 
@@ -31,7 +32,8 @@ class Session:
 
     Give what you already have (tests give all of it); what is left out is made on first use:
     the config read from ``config_path`` (or found the usual way), the store opened from the
-    config (or by ``opener``), the operator from the login.
+    config (or by ``opener``), the operator from the login and the SSH key it signs with, the
+    allowed signers from ``[identity]`` (set on the store, so the fold and verify use them).
     """
 
     def __init__(
@@ -50,6 +52,9 @@ class Session:
         self._store = store
         self._opener = opener
         self._operator = operator
+        self._signers: Signers | None = None
+        self._signers_read = False
+        self._store_ready = False
         self.lang = lang
         self.now = now
 
@@ -75,9 +80,32 @@ class Session:
         return checkpoint_path(self.loaded, self.db_url)
 
     @property
+    def signers(self) -> Signers | None:
+        """The allowed-signers file of ``[identity]`` with its rules, read on first use; None
+        when none is configured (then every identity is claimed)."""
+        if not self._signers_read:
+            identity = self.loaded.config.identity
+            if identity.allowed_signers:
+                from cockpit.identity import Signers
+
+                self._signers = Signers.load(
+                    self.loaded.resolve(identity.allowed_signers),
+                    required_after_seq=identity.required_after_seq,
+                    sign_all=[
+                        name
+                        for name, env in self.loaded.config.environments.items()
+                        if env.sign_all
+                    ],
+                )
+            self._signers_read = True
+        return self._signers
+
+    @property
     def store(self) -> Store:
-        """The event store, opened (and migrated) on first use. Slow the first time: the app
-        asks for it only in a worker."""
+        """The event store, opened (and migrated) on first use, with the allowed signers the
+        fold and verify check signatures against. Slow the first time: the app asks for it
+        only in a worker, which also works out the operator's key then (asking the agent,
+        maybe over a forwarded connection, is not for the UI thread)."""
         if self._store is None:
             if self._opener is not None:
                 self._store = self._opener()
@@ -89,6 +117,11 @@ class Session:
                     checkpoint_file=self.checkpoint_file,
                     busy_timeout_ms=self.loaded.config.database.busy_timeout_ms,
                 ).open()
+        if not self._store_ready:
+            self._store.signers = self.signers
+            if self._signers is not None:
+                _ = self.operator
+            self._store_ready = True
         return self._store
 
     @property
@@ -103,7 +136,13 @@ class Session:
         if self._operator is None:
             from cockpit.operator import current_operator
 
-            self._operator = current_operator()
+            identity = self.loaded.config.identity
+            self._operator = current_operator(
+                signing_key=self.loaded.resolve(identity.signing_key)
+                if identity.signing_key
+                else None,
+                signers=self.signers,
+            )
         return self._operator
 
     @operator.setter

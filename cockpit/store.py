@@ -45,8 +45,10 @@ from cockpit.events import (
     redact_text,
     validate_new,
 )
+from cockpit.identity import Signers
 from cockpit.operator import Operator
 from cockpit.secrets import Masker, process_masker
+from cockpit.signing import signed_bytes
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
 from cockpit.verify import verify_stored
@@ -70,6 +72,8 @@ class Store:
     ``max_page_count`` to simulate a full disk). ``masker`` masks known secret values in every
     event's subject, reason and details (default: this process's, :mod:`cockpit.secrets`).
     ``read_only`` opens the log for reading only: no migration, no checkpoint, no append.
+    ``signers`` (:class:`cockpit.identity.Signers`, set by :class:`cockpit.session.Session`) is
+    what signatures are checked against, by the checklist's fold and by :meth:`verify`.
     """
 
     url: str
@@ -78,6 +82,9 @@ class Store:
     sqlite_pragmas: dict[str, Any] = field(default_factory=dict)
     masker: Masker = field(default_factory=process_masker, repr=False)
     read_only: bool = False
+    # The allowed signers (and [identity]'s rules) signatures are checked against, set by the
+    # session: the fold (four-eyes) and verify read them from here.
+    signers: Signers | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _checkpoint: CheckpointFile | None = field(default=None, init=False, repr=False)
 
@@ -182,11 +189,13 @@ class Store:
         *,
         also: Callable[[Any], object] | None = None,
     ) -> list[Event]:
-        """Record events in one transaction (all or none), then write the checkpoint.
+        """Record events in one transaction (all or none), then write the checkpoint. An event
+        asked to be ``signed`` is signed with the operator's key first, outside the lock.
         ``also(cursor)`` runs in that transaction after the rows are inserted: the change the
         events record (``cockpit db grant``) commits with them or not at all; a
         :class:`UsageError` it raises is passed on as it is."""
         prepared, mask = [], self.masker.mask
+        evidence = canonical(operator.evidence()).decode("utf-8")
         for new in batch:
             validate_new(new)
             if operator.acting_as is not None and not new.rehearsal:
@@ -195,8 +204,24 @@ class Store:
                     f"{new.action} is not a rehearsal event; unset it"
                 )
             masked = redact(self.masker.mask_value(dict(new.details)))
-            prepared.append((new, canonical(masked).decode("utf-8")))
-        evidence = canonical(operator.evidence()).decode("utf-8")
+            fields: dict[str, Any] = {
+                "event_id": new_event_id(),
+                "schema": SCHEMA_VERSION,
+                "release_id": new.release_id,
+                "action": new.action,
+                "subject": None if new.subject is None else redact_text(mask(new.subject)),
+                "outcome": new.outcome,
+                "reason": None if new.reason is None else redact_text(mask(new.reason)),
+                "details": canonical(masked).decode("utf-8"),
+                "rehearsal": bool(new.rehearsal),
+                "actor": operator.actor,
+                "actor_evidence": evidence,
+            }
+            # Signing may wait on an agent: never while holding the head.
+            fields["signature"] = (
+                operator.sign(signed_bytes(fields), new.action) if new.signed else None
+            )
+            prepared.append(fields)
         acks = [n.details.get("seq") for n in batch if n.action == AUDIT_BREAK_ACKNOWLEDGED]
         stored: list[Event] = []
         try:
@@ -209,24 +234,9 @@ class Store:
                 if found is not None:
                     refuse_unless_acknowledged(found, cursor, mark, acks)
                 rows = []
-                for new, details in prepared:
+                for fields in prepared:
                     head_seq += 1
-                    values: dict[str, Any] = {
-                        "seq": head_seq,
-                        "event_id": new_event_id(),
-                        "schema": SCHEMA_VERSION,
-                        "recorded_at": now_utc(),
-                        "release_id": new.release_id,
-                        "action": new.action,
-                        "subject": None if new.subject is None else redact_text(mask(new.subject)),
-                        "outcome": new.outcome,
-                        "reason": None if new.reason is None else redact_text(mask(new.reason)),
-                        "details": details,
-                        "rehearsal": bool(new.rehearsal),
-                        "actor": operator.actor,
-                        "actor_evidence": evidence,
-                        "signature": None,
-                    }
+                    values = {"seq": head_seq, "recorded_at": now_utc(), **fields}
                     digest = chain_hash(head_hash, record_bytes(**values))
                     values["prev_hash"], values["hash"] = head_hash, digest
                     stored.append(Event(**values))
@@ -392,9 +402,12 @@ class Store:
     def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
         chain head (read first, so a concurrent append cannot look like a cut tail, and again
-        after, so a head moved back is seen). On PostgreSQL, also each event's database
-        principal against its actor (:func:`cockpit.dbroles.check_principals`)."""
-        report = verify_stored(self.rows, self.head(), checkpoint, head_after=self.head)
+        after, so a head moved back is seen); every signature against :attr:`signers`. On
+        PostgreSQL, also each event's database principal against its actor
+        (:func:`cockpit.dbroles.check_principals`)."""
+        report = verify_stored(
+            self.rows, self.head(), checkpoint, head_after=self.head, signers=self.signers
+        )
         if not self.is_sqlite:
             report.principals, skews = check_principals(self._connect, report.head_seq)
             report.warnings += skews

@@ -3,8 +3,9 @@
 :func:`verify_rows` checks that seqs run without gaps, that each row still hashes to its stored
 hash and links to the row before, and that the head written outside the database (a
 :class:`Checkpoint`) is still in the log. It reads plain tuples in :data:`cockpit.chain.COLUMNS`
-order; :func:`verify_stored` adds the database's own chain head, for
-:meth:`cockpit.store.Store.verify`.
+order; :func:`verify_stored` adds the database's own chain head and the identity findings (each
+signature checked against the allowed signers, and the events that must be signed and are not:
+:func:`cockpit.identity.identity_findings`), for :meth:`cockpit.store.Store.verify`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.chain import GENESIS_HASH, row_hash
+
+if TYPE_CHECKING:
+    from cockpit.identity import Signers
 
 GAP = "GAP"
 HASH_MISMATCH = "HASH_MISMATCH"
@@ -54,10 +58,19 @@ class VerifyReport:
     checkpoint: Checkpoint | None = None
     # Events whose database principal disagrees with their actor (cockpit.dbroles).
     principals: list[Finding] = field(default_factory=list)
+    # Who acted, as proven: signatures (BAD_SIGNATURE, UNKNOWN_SIGNER, SIGNER_MISMATCH,
+    # UNSIGNED from cockpit.identity) and any other check of identity, each at its seq. Unlike
+    # ``problem`` they do not stop the walk: every one is listed.
+    identity: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.problem is None and not self.principals
+        return self.problem is None and not self.identity and not self.principals
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The chain's problem (if any) first, then the signature and principal findings."""
+        return ([self.problem] if self.problem else []) + self.identity + self.principals
 
 
 def verify_rows(
@@ -157,35 +170,43 @@ def verify_stored(
     head: tuple[int, str],
     checkpoint: Checkpoint | None = None,
     head_after: Callable[[], tuple[int, str]] | None = None,
+    *,
+    signers: Signers | None = None,
 ) -> VerifyReport:
     """Verify the rows ``rows()`` loads against ``checkpoint`` and, as a second anchor, the
     database's own chain ``head`` (seq and hash, read before the rows so a concurrent append
     cannot look like a cut tail). ``head_after()`` reads the head again after the rows: a head
-    behind the last row was moved back (``HEAD_MISMATCH``; an honest head only grows)."""
+    behind the last row was moved back (``HEAD_MISMATCH``; an honest head only grows). Then
+    every signature against ``signers``."""
+    from cockpit.identity import identity_findings
+
     head_seq, head_hash = head
     # Loading a long log makes millions of small objects; the collector scanning them
     # again and again would double the time to verify.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        report = verify_rows(rows(), checkpoint)
+        loaded = rows()
+        report = verify_rows(loaded, checkpoint)
+        report.identity.extend(Finding(*found) for found in identity_findings(loaded, signers))
     finally:
         if enabled:
             gc.enable()
-    if report.ok and head_seq > report.head_seq:
+    if report.problem is None and head_seq > report.head_seq:
         report.problem = Finding(
             TRUNCATED,
             report.head_seq + 1,
             f"the chain head says seq {head_seq} but the log ends at {report.head_seq}: "
             "events were removed from the end",
         )
-    elif report.ok and head_seq == report.head_seq and head_hash != report.head_hash:
+    elif report.problem is None and head_seq == report.head_seq and head_hash != report.head_hash:
         report.problem = Finding(
             ANCHOR_MISMATCH,
             head_seq,
             "the chain head records another hash for this seq: the end was rewritten",
         )
-    after = head_after()[0] if report.ok and head_after is not None else report.head_seq
+    recheck = report.problem is None and head_after is not None
+    after = head_after()[0] if recheck and head_after is not None else report.head_seq
     if after < report.head_seq:
         report.problem = Finding(
             HEAD_MISMATCH,

@@ -1,4 +1,5 @@
-"""Audit log: newest last, follows the tail, ``/`` filters, ``v`` verifies the chain."""
+"""Audit log: newest last, follows the tail, ``/`` filters, ``v`` verifies the chain and the
+signatures. An actor not verified by a signature is shown as claimed."""
 
 from __future__ import annotations
 
@@ -50,9 +51,10 @@ class AuditScreen(CockpitScreen):
 
     def reload(self) -> None:
         """Read only the events after the last one shown (the log only grows)."""
-        new = self.session.store.events(after_seq=self.last_seq)
+        store, lang = self.session.store, self.session.lang
+        new = store.events(after_seq=self.last_seq)
         if new:
-            self.lines.extend(format_event_line(ev) for ev in new)
+            self.lines.extend(format_event_line(ev, store.signers, lang) for ev in new)
             self.last_seq = new[-1].seq
             self._show()
         elif not self.lines:
@@ -106,10 +108,10 @@ class AuditScreen(CockpitScreen):
     @work(thread=True, exclusive=True, group="verify")
     def action_verify(self) -> None:
         report = self.session.store.verify()
-        if report.problem is None:
+        if report.ok:
             verdict = self.session.t("audit.verify_ok", count=report.count, seq=report.head_seq)
         else:
-            verdict = self.session.t("audit.verify_bad", finding=str(report.problem))
+            verdict = self.session.t("audit.verify_bad", finding=str(report.findings[0]))
         self.app.call_from_thread(self._set_verdict, verdict)
 
     def _set_verdict(self, verdict: str) -> None:

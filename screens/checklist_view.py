@@ -1,7 +1,8 @@
 """What the checklist screen shows, as text: the phase line (progress, rehearsal, due), one row
 per item with its state note, what doing an item runs, and the selected item's detail pane
-(help, who decided, void approvals, the keys not allowed now and why, a step's live output).
-Pure functions of the checklist the screen loaded: they read no log."""
+(help, who decided, marked claimed unless signed, void approvals and those that do not count,
+the keys not allowed now and why, a step's live output). Pure functions of the checklist the
+screen loaded: they read no log."""
 
 from __future__ import annotations
 
@@ -108,9 +109,15 @@ def state_note(session: Session, checklist: Checklist, item: Item, status: Statu
     if status is Status.SKIPPED:
         return f'skip: "{state.reason}"'
     if state.by and state.at:
-        claimed = " " + session.t("list.claimed") if state.claimed else ""
-        return f"{state.by}{claimed} {local(state.at, zone)}"
+        return f"{who(session, state)} {local(state.at, zone)}"
     return session.t("list.kind." + item.kind)
+
+
+def who(session: Session, state: ItemState) -> str:
+    """Who made the item's last decision: ``bob``, or ``bob (claimed)`` when it is not signed
+    by a key of bob (cockpit.identity.identity_verified)."""
+    name = state.by or ""
+    return session.t("who.claimed", name=name) if state.claimed else name
 
 
 def not_now_lines(
@@ -164,7 +171,7 @@ def detail_text(
             + session.t(
                 "list.by",
                 status=session.t("status." + state.status.value),
-                who=state.by,
+                who=who(session, state),
                 when=local(state.at or "", zone),
             )
         )
@@ -174,6 +181,8 @@ def detail_text(
         void = state.void_approvers(checklist.plan.sha256)
         if void:
             text.append("\n " + session.t("list.void", names=", ".join(void)), style="yellow")
+        for why in state.uncounted[-2:]:
+            text.append("\n " + why.text(session.lang), style="yellow")
     for line in blocked[:2]:
         text.append("\n " + line, style="dim")
     if live:

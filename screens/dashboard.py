@@ -64,12 +64,11 @@ class DashboardScreen(CockpitScreen):
         report = self.session.store.verify()
         self.verified_seq = report.head_seq
         self.verifying = False
-        if report.problem is None:
+        if report.ok:
             text = self.session.t("dash.chain_ok", seq=report.head_seq)
         else:
-            text = self.session.t(
-                "dash.chain_bad", seq=report.problem.seq, code=report.problem.code
-            )
+            first = report.findings[0]
+            text = self.session.t("dash.chain_bad", seq=first.seq, code=first.code)
         self.app.call_from_thread(self._set_chain, text)
 
     def _set_chain(self, text: str) -> None:
@@ -186,18 +185,22 @@ class DashboardScreen(CockpitScreen):
         self.refresh_keys()
 
     def _show_recent(self) -> None:
-        """The latest decisions of this release: who did what, and why."""
+        """The latest decisions of this release: who did what (claimed unless signed), and why."""
+        from cockpit.identity import shown_actor
+
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
             recent.update("")
             return
         rows = max(self.size.height - 14, 3)
         zone = self.session.loaded.config.change_window.timezone
-        events = self.session.store.events(release_id=self.checklist.release.id, last=rows)
+        store = self.session.store
+        events = store.events(release_id=self.checklist.release.id, last=rows)
         lines = []
         for ev in events:
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
-            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {ev.actor.split('@')[0]:<8}"
+            who = shown_actor(ev, store.signers, self.session.lang, short=True)
+            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {who:<8}"
             line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
             if ev.reason:
                 line += f' "{ev.reason}"'

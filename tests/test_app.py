@@ -163,7 +163,7 @@ async def test_enter_and_space_mark_manual_items_done_and_move_on(build) -> None
         assert event.release_id == RELEASE_ID and event.rehearsal and event.reason is None
         assert selected_id(app) == "t7.code_review"  # the cursor moved to the next open item
         assert row(app, "t7.test_results").startswith(" [x] Test results reviewed")
-        assert "alice 11-20 10:00" in row(app, "t7.test_results")
+        assert "alice (claimed) 11-20 10:00" in row(app, "t7.test_results")  # not signed
         assert f"recorded #{event.seq} item.done" in detail(app)  # said in the detail pane
 
         await pilot.press("space")
@@ -295,7 +295,7 @@ async def test_a_second_approver_approves_the_gate(build) -> None:
         )
         assert event.details_obj["plan_sha256"] == checklist(app).checklist.plan.sha256
         assert row(app, "t3.approval").startswith(" [x] Release approved")
-        assert "bob 11-20 10:00" in row(app, "t3.approval")
+        assert "bob (claimed) 11-20 10:00" in row(app, "t3.approval")  # not signed
         assert selected_id(app) == "t3.stakeholders"
         assert "  5/6  " in plain(app.screen.query_one("#phase", StatusLine))
 

@@ -82,6 +82,18 @@ BAD_CONFIGS = [
         "cockpit.toml:4: environments.production.metrics.cpu_warning: 95.0 is above cpu_critical",
     ),
     (
+        GOOD_HEAD + '[identity]\nallowed_signers = "keys/allowed_signers"\n',
+        "cockpit.toml:4: identity.allowed_signers: no such file keys/allowed_signers",
+    ),
+    (
+        GOOD_HEAD + '[identity]\nsigning_key = "id_ed25519"\n',
+        "cockpit.toml:4: identity.signing_key: no such file id_ed25519",
+    ),
+    (
+        GOOD_HEAD + "[environments.production]\nsign_all = true\n",
+        "cockpit.toml:4: environments.production.sign_all: needs identity.allowed_signers",
+    ),
+    (
         GOOD_HEAD + '[environments.production.git]\ntag_format = "release-1"\n',
         "cockpit.toml:4: environments.production.git.tag_format: must contain {version}",
     ),
@@ -196,6 +208,7 @@ def test_schema_is_json_schema_of_every_section() -> None:
     assert set(config["properties"]) == {
         "database",
         "audit",
+        "identity",
         "change_window",
         "roles",
         "environments",

@@ -1,5 +1,6 @@
-"""``cockpit audit verify|export|tail|acknowledge``: check the hash chain (exit 1 if broken), export
-the events, follow the newest ones, or record an acknowledged break so appends go on.
+"""``cockpit audit verify|export|tail|acknowledge``: check the hash chain and every signature (exit
+1 if either is wrong), export the events, follow the newest ones, or record an acknowledged break
+so appends go on.
 
 ``verify`` and ``export`` open the log read-only (:attr:`cockpit.store.Store.read_only`): they
 work on an auditor's read-only copy and never migrate it or write a checkpoint.
@@ -23,14 +24,17 @@ if TYPE_CHECKING:
 
 
 def _read_only_store(cmd: Command) -> Store:
-    """The configured log, opened read-only (exit 2 with one line when there is none)."""
+    """The configured log, opened read-only (exit 2 with one line when there is none), with the
+    allowed signers its signatures are checked against."""
     from cockpit.store import Store
 
-    return Store(
+    store = Store(
         cmd.session.db_url,
         busy_timeout_ms=cmd.session.loaded.config.database.busy_timeout_ms,
         read_only=True,
     ).open()
+    store.signers = cmd.session.signers
+    return store
 
 
 def _acknowledgement(ev: Event) -> str:
@@ -80,6 +84,10 @@ def cmd_audit_verify(cmd: Command) -> int:
                         {"code": p.code, "seq": p.seq, "message": p.message}
                         for p in report.principals
                     ],
+                    "identity": [
+                        {"code": f.code, "seq": f.seq, "message": f.message}
+                        for f in report.identity
+                    ],
                     "acknowledged": [
                         {"seq": ev.seq, "actor": ev.actor, "reason": ev.reason}
                         | {"break": json.loads(ev.details)}
@@ -96,6 +104,8 @@ def cmd_audit_verify(cmd: Command) -> int:
         cmd.print(f"audit chain BROKEN: {report.problem}")
     for finding in report.principals:
         cmd.print(f"audit principal WRONG: {finding}")
+    for finding in report.identity:
+        cmd.print(f"identity: {finding}")
     for ev in acks:
         cmd.print(_acknowledgement(ev))
     if report.problem is not None:
@@ -109,7 +119,16 @@ def cmd_audit_verify(cmd: Command) -> int:
         f"audit chain ok: {report.count} events, head #{report.head_seq} "
         f"{report.head_hash[:12]}, {anchor} ({elapsed:.2f}s)"
     )
-    return 0 if report.ok else 1  # an intact chain, with events in someone else's name
+    signers = store.signers
+    if report.identity:
+        cmd.print(f"identity NOT proven: {len(report.identity)} finding(s) above")
+    else:
+        cmd.print(
+            f"signatures ok: checked against {signers.path}"
+            if signers is not None
+            else "signatures: no [identity] allowed_signers, so every identity is a claim"
+        )
+    return 0 if report.ok else 1  # an intact chain, with events unproven or in another's name
 
 
 def _release_filter(cmd: Command, store: Store | None = None) -> str | None:
@@ -137,7 +156,7 @@ def cmd_audit_export(cmd: Command) -> int:
             ) from None
         out = handle
     try:
-        export(events, cmd.args.format, out)
+        export(events, cmd.args.format, out, store.signers)
     finally:
         if handle:
             handle.close()
@@ -148,17 +167,18 @@ def cmd_audit_tail(cmd: Command) -> int:
     from cockpit.audit_export import format_event_line
 
     release_id = _release_filter(cmd)
-    events = cmd.session.store.events(release_id=release_id, last=cmd.args.lines)
+    store = cmd.session.store
+    events = store.events(release_id=release_id, last=cmd.args.lines)
     for ev in events:
-        cmd.print_line(format_event_line(ev))
+        cmd.print_line(format_event_line(ev, store.signers))
     if not cmd.args.follow:
         return 0
     last = events[-1].seq if events else 0
     try:
         while True:
             time.sleep(1.0)
-            for ev in cmd.session.store.events(release_id=release_id, after_seq=last):
-                cmd.print_line(format_event_line(ev))
+            for ev in store.events(release_id=release_id, after_seq=last):
+                cmd.print_line(format_event_line(ev, store.signers))
                 last = ev.seq
             cmd.out.flush()
     except KeyboardInterrupt:
@@ -200,7 +220,12 @@ def register(sub: Any) -> None:
     """``audit verify|export|tail|acknowledge``."""
     audit = sub.add_parser("audit", help="verify, export or follow the audit log")
     audit_sub = audit.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
-    p = add(audit_sub, "verify", cmd_audit_verify, "check the hash chain (exit 1 if broken)")
+    p = add(
+        audit_sub,
+        "verify",
+        cmd_audit_verify,
+        "check the hash chain and every signature (exit 1 if broken or not proven)",
+    )
     p.add_argument("--checkpoint", metavar="FILE", help="checkpoint file to check the head against")
     p.add_argument("--json", action="store_true", help="machine-readable result")
     p = add(audit_sub, "export", cmd_audit_export, "export events")

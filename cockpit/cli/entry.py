@@ -43,6 +43,17 @@ GROUPS = (
 )
 
 
+EPILOG = """\
+who acts (docs/team.md):
+  COCKPIT_SIGNING_KEY=PATH  the SSH key to sign decisions with: a private key file, or a .pub
+                            whose key is in the agent ($SSH_AUTH_SOCK; `ssh -A` forwards it);
+                            default: [identity] signing_key, else the first agent key the
+                            allowed-signers file knows. Its principal there is your name.
+  COCKPIT_AS=NAME           rehearsals only: act as a stand-in colleague (recorded as a claim,
+                            refused on any event that is not a rehearsal)
+"""
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose mistakes are one line (``cockpit: ...``, exit 2) like every other
     bad input, naming the command and where its help is, instead of the usage block."""
@@ -57,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="cockpit",
         description="Release Cockpit: drive a release from one terminal, with an audit log.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", metavar="FILE", help="cockpit.toml to use")
     parser.add_argument("--lang", choices=LANGS, help="screen language (default: locale)")

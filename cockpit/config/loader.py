@@ -102,7 +102,24 @@ def parse_config_file(path: Path) -> Config:
         raise ConfigError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{shown}: cannot read the file ({exc.strerror})") from None
-    return parse_config_text(text, shown)
+    config = parse_config_text(text, shown)
+    check_paths(config, path.parent, text, shown)
+    return config
+
+
+def check_paths(config: Config, base: Path, text: str, source: str) -> None:
+    """The files ``[identity]`` names exist (relative to the config file's directory)."""
+    for key in ("allowed_signers", "signing_key"):
+        value = getattr(config.identity, key)
+        if not value:
+            continue
+        target = Path(value).expanduser()
+        target = target if target.is_absolute() else base / target
+        if not target.is_file():
+            raise ConfigError(
+                f"{where(source, text, ('identity', key))}: identity.{key}: no such file "
+                f"{display_path(target)}"
+            )
 
 
 _TOML_POS_RE = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column \d+\)$")

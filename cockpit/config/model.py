@@ -1,8 +1,8 @@
 """The typed ``cockpit.toml``: one strict msgspec struct per table, with the defaults that apply
 when a key (or the whole file) is left out. Environments, git policy, Kubernetes, Alembic, AWS,
-metrics, roles and the change window; a step's replacement per environment is a plan run
-(:mod:`cockpit.plan.runs`). Only msgspec here: finding, reading and checking the file is
-:mod:`.loader`'s job.
+metrics, roles, identity (signed decisions) and the change window; a step's replacement per
+environment is a plan run (:mod:`cockpit.plan.runs`). Only msgspec here: finding, reading and
+checking the file is :mod:`.loader`'s job.
 """
 
 from __future__ import annotations
@@ -33,6 +33,19 @@ class AuditConfig(_Strict, frozen=True):
     """Where the chain head is written after each append (keep it outside the database)."""
 
     checkpoint: str = ""
+
+
+class IdentityConfig(_Strict, frozen=True):
+    """Who acted, as proven: SSH-signed decisions (docs/team.md). ``allowed_signers`` is a file
+    in git's / ssh-keygen's format (principals and their keys; relative to this file): when set,
+    every gate approval and rejection is signed and four-eyes counts only verified principals.
+    ``signing_key``: the key to sign with (a private key file, or a ``.pub`` whose key is in the
+    agent); empty: ``$COCKPIT_SIGNING_KEY``, else the first agent key the file knows. Events at
+    or below ``required_after_seq`` need no signature (adopting signatures on an existing log)."""
+
+    allowed_signers: str = ""
+    signing_key: str = ""
+    required_after_seq: Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)] = 0
 
 
 class ChangeWindowConfig(_Strict, frozen=True):
@@ -242,6 +255,8 @@ class EnvironmentConfig(_Strict, frozen=True):
     # A rehearsal environment: every event recorded against it says ``rehearsal``.
     rehearsal: bool = False
     production: bool = False
+    # Every decision on this environment's releases is signed (needs [identity] allowed_signers).
+    sign_all: bool = False
     # The application's base URL: HTTP-check steps without a base_url of their own use it.
     app_url: str = ""
     git: GitConfig = msgspec.field(default_factory=GitConfig)
@@ -259,6 +274,7 @@ class Config(_Strict, frozen=True):
 
     database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
     audit: AuditConfig = msgspec.field(default_factory=AuditConfig)
+    identity: IdentityConfig = msgspec.field(default_factory=IdentityConfig)
     change_window: ChangeWindowConfig = msgspec.field(default_factory=ChangeWindowConfig)
     # Role name -> the operators (login names) who hold it, e.g. approver = ["bob", "carol"].
     roles: dict[EnvName, list[str]] = msgspec.field(default_factory=dict)

@@ -1,5 +1,6 @@
 """The rules of ``cockpit.toml`` that a type cannot express: a known time zone and a non-empty
-change window, no credential in any URL of the file (:mod:`.credentials`), warning thresholds
+change window, signing every decision only with an allowed-signers file to check against, no
+credential in any URL of the file (:mod:`.credentials`), warning thresholds
 below critical ones, unique panel names, a program to run, at least one branch, ``{version}`` in
 the tag format.
 """
@@ -33,6 +34,12 @@ def check_semantics(config: Config, text: str, source: str) -> None:
         )
     check_urls(config, text, source)
     for name, env in config.environments.items():
+        if env.sign_all and not config.identity.allowed_signers:
+            path = ("environments", name, "sign_all")
+            raise ConfigError(
+                f"{where(source, text, path)}: environments.{name}.sign_all: needs "
+                "identity.allowed_signers (the keys signatures are checked against)"
+            )
         metrics = env.metrics
         for kind in ("cpu", "memory", "resource", "error_rate"):
             warning = getattr(metrics, f"{kind}_warning")
