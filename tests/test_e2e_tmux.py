@@ -256,7 +256,8 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                     f"the approval by {STAND_IN} on screen",
                     timeout=12,
                 )
-                tmux.keys("j")  # a refresh keeps the cursor where it was: move on by hand
+                # The settled gate hands the cursor on to the next item by itself.
+                tmux.wait_text("Stakeholders notified  関係者への通知  manual")
             elif kind == "step" and item.id == "t1.tag":
                 # The tagging screen: preflight against the demo's bare remote, the tag
                 # message, a question naming the tag, then the tag and the atomic push.
@@ -297,7 +298,6 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                 )
                 tmux.keys("Escape")
                 tmux.wait(lambda s, t=title: row_of(s, "[x]", t), f"{item.id} done")
-                tmux.keys("j")  # the checklist keeps the cursor on the step: move on by hand
             elif kind == "check":
                 tmux.keys("Enter")  # a check previews what it runs and asks first
                 tmux.wait_text(f"Mark {title} done", "Reason (optional)")
