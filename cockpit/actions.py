@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from cockpit import runner, steprun
+from cockpit import probes, steprun
 from cockpit.checklist import (
     Checklist,
     Refused,
@@ -175,7 +175,7 @@ def decide(
             done=ITEM_DONE,
             failed=CHECK_FAILED,
         ) as outcome:
-            outcome.update(runner.run_probe(item.check, env, loaded))
+            probes.run_check(item.check, release.environment, env, loaded, outcome)
         return store.events(release_id=release.id, last=1)[0]
     assert isinstance(item, StepItem)
     run, _source = effective_run(loaded, release, item)

@@ -416,7 +416,8 @@ BAD_PLANS = [
         _replace(
             "probe: git_clean", "probe: file_younger_than\n          path: a\n          days: 1"
         ),
-        "myplan.yaml:22: item t7.clean: check.days: unknown key (allowed: probe, path, hours)",
+        "myplan.yaml:22: item t7.clean: check.days: unknown key (allowed: probe, path, hours, "
+        "timeout)",
     ),
     (
         "unknown step kind",

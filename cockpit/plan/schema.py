@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import msgspec
 
 from cockpit.plan.document import Doc, PlanError, value_at, value_word
-from cockpit.plan.model import ITEM_KINDS, PROBES, SCHEMA_VERSION, Plan
+from cockpit.plan.model import ITEM_KINDS, SCHEMA_VERSION, Plan
+from cockpit.plan.probes import PROBES
 from cockpit.plan.runs import STEP_KINDS
 from cockpit.schema_errors import KeyPath, Wording, explain
 
