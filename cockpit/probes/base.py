@@ -123,6 +123,15 @@ KINDS: dict[str, str] = {
     "http": "cockpit.probes.http:HttpProbeKind",
     "file_exists": "cockpit.probes.files:FileExistsProbeKind",
     "file_younger_than": "cockpit.probes.files:FileYoungerThanProbeKind",
+    "metric": "cockpit.probes.metric:MetricProbeKind",
+    "alarms": "cockpit.probes.alarms:AlarmsProbeKind",
+    "tls": "cockpit.probes.tls:TlsProbeKind",
+    "sql": "cockpit.probes.sql:SqlProbeKind",
+    "coverage": "cockpit.probes.coverage:CoverageProbeKind",
+    "kubernetes": "cockpit.probes.kubernetes:KubernetesProbeKind",
+    "alembic": "cockpit.probes.alembic:AlembicProbeKind",
+    "backup": "cockpit.probes.backup:BackupProbeKind",
+    "credentials": "cockpit.probes.credentials:CredentialsProbeKind",
 }
 
 _loaded: dict[str, ProbeKind] = {}
