@@ -124,6 +124,8 @@ class ItemState:
     intent: tuple[dict[str, Any], str] | None = None
     # The last decision was made by a claimed identity (COCKPIT_AS stand-in, unverified sudo).
     claimed: bool = False
+    # A failed check: what its probe saw and what it expected (the event's ``seen``/``expected``).
+    seen: tuple[str, str] | None = None
 
     def valid_approvers(self, plan_sha: str) -> list[str]:
         return [name for name, sha in self.approvals if sha == plan_sha]
@@ -187,6 +189,8 @@ def fold_items(events: Iterable[Event]) -> dict[str, ItemState]:
         state.open_intent, state.intent = None, None
         state.by, state.at, state.reason, state.seq = who, when, ev.reason, ev.seq
         state.claimed = "acting_as" in ev.evidence_obj
+        found = ev.details_obj if ev.action == CHECK_FAILED else {}
+        state.seen = (str(found["seen"]), str(found["expected"])) if "seen" in found else None
     return states
 
 

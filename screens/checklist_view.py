@@ -1,6 +1,7 @@
 """What the checklist screen shows, as text: the phase line (progress, rehearsal, due), one row
 per item with its state note, what doing an item runs, and the selected item's detail pane
-(help, who decided, void approvals, the keys not allowed now and why, a step's live output).
+(help, who decided, what a failed check saw against what it expected, void approvals, the keys
+not allowed now and why, a step's live output).
 Pure functions of the checklist the screen loaded: they read no log."""
 
 from __future__ import annotations
@@ -170,6 +171,10 @@ def detail_text(
         )
     if state.reason:
         text.append("  " + session.t("list.reason", reason=state.reason))
+    if state.seen and state.status is Status.FAILED:
+        seen, expected = state.seen
+        text.append("\n " + session.t("list.seen", seen=seen), style="red")
+        text.append("\n " + session.t("list.expected", expected=expected), style="dim")
     if isinstance(item, GateItem):
         void = state.void_approvers(checklist.plan.sha256)
         if void:

@@ -231,3 +231,33 @@ def test_a_failed_check_records_what_it_saw_against_what_it_expected(
     done = decide(s, rid, "t0.health", "done")
     assert done.action == "item.done" and done.details_obj["status"] == 200
     assert "seen" not in done.details_obj
+
+
+@pytest.mark.parametrize(
+    ("lang", "saw", "expected"),
+    [
+        ("en", "saw: status 500", "expected: status 200"),
+        ("ja", "確認結果: status 500", "期待値: status 200"),
+    ],
+)
+def test_the_detail_pane_shows_what_a_failed_check_saw_against_what_it_expected(
+    session: tuple[Session, str], http_service: HttpService, lang: str, saw: str, expected: str
+) -> None:
+    from cockpit.checklist import load_checklist
+    from screens.checklist_view import detail_text
+
+    s, rid = session
+    s.lang = lang
+    http_service.route("/health", 500)
+    with pytest.raises(CheckFailed):
+        decide(s, rid, "t0.health", "done")
+    checklist = load_checklist(s.store, rid)
+    item = checklist.plan.plan.item("t0.health")
+    pane = detail_text(s, checklist, item, ("a", "b"), None, [], [], "").plain.splitlines()
+    assert pane[-2:] == [f" {saw}", f" {expected}"]
+    # Passed on a re-run (the same key): the figures of the failure are gone.
+    http_service.route("/health", 200)
+    decide(s, rid, "t0.health", "done")
+    checklist = load_checklist(s.store, rid)
+    pane = detail_text(s, checklist, item, ("a", "b"), None, [], [], "").plain
+    assert saw not in pane and expected not in pane
