@@ -40,6 +40,8 @@ def describe_run(item: Item, run: StepRun | None = None) -> str:
     run in force for the release's environment (cockpit.toml may replace the plan's)."""
     if isinstance(item, CheckItem):
         probe = item.check
+        if probe is None:
+            return f'checks."{item.id}" (cockpit.toml)'
         args = {k: v for k, v in ((f, getattr(probe, f)) for f in probe.__struct_fields__) if v}
         shown = " ".join(
             " ".join(v) if isinstance(v, list) else f"{k}={v}" for k, v in args.items()

@@ -261,3 +261,131 @@ def test_the_detail_pane_shows_what_a_failed_check_saw_against_what_it_expected(
     checklist = load_checklist(s.store, rid)
     pane = detail_text(s, checklist, item, ("a", "b"), None, [], [], "").plain
     assert saw not in pane and expected not in pane
+
+
+# --- bound per environment in cockpit.toml ---------------------------------------------------
+
+BOUND_PLAN = """\
+schema_version: 1
+name: boundplan
+title_ja: テスト計画
+title_en: Test plan
+phases:
+  - id: t-0
+    offset_days: 0
+    title_ja: リリース実施
+    title_en: Release
+    items:
+      - id: t0.backup
+        kind: check
+        title_ja: バックアップ確認
+        title_en: Backup checked
+"""
+
+
+def bound_session(tmp_path: Path, checks: str) -> Session:
+    plan = tmp_path / "boundplan.yaml"
+    plan.write_text(BOUND_PLAN)
+    loaded = loaded_config(tmp_path, f"rehearsal = true\n{checks}")
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
+    return Session(store=store, loaded=loaded, operator=Operator.fixed("alice"))
+
+
+def test_a_check_bound_in_cockpit_toml_runs_the_environments_probe(tmp_path: Path) -> None:
+    dump = tmp_path / "backup.dump"
+    dump.write_text("x")
+    s = bound_session(
+        tmp_path,
+        '[environments.staging.checks."t0.backup"]\nprobe = "backup"\nhours = 24\n'
+        'path = "backup.*"\n',
+    )
+    try:
+        rid = create_release(
+            s,
+            plan=str(tmp_path / "boundplan.yaml"),
+            environment="staging",
+            version="1.0.0",
+            t0="2026-12-16T01:00",
+        ).id
+        done = decide(s, rid, "t0.backup", "done")
+        started = s.store.events(release_id=rid)[-2]
+        assert started.details_obj["probe"] == "backup"
+        assert started.details_obj["probe_from"] == "config"
+        assert done.action == "item.done" and done.details_obj["file"] == str(dump)
+    finally:
+        s.store.close()
+
+
+def test_a_check_no_environment_binds_is_confirmed_by_hand_with_a_reason(tmp_path: Path) -> None:
+    from cockpit.checklist import Refused
+
+    s = bound_session(tmp_path, "")
+    try:
+        rid = create_release(
+            s,
+            plan=str(tmp_path / "boundplan.yaml"),
+            environment="staging",
+            version="1.0.0",
+            t0="2026-12-16T01:00",
+        ).id
+        with pytest.raises(Refused) as refused:
+            decide(s, rid, "t0.backup", "done")
+        assert str(refused.value) == (
+            't0.backup: no check configured for environment staging (checks."t0.backup" in '
+            "cockpit.toml); confirm it by hand with a reason (the evidence)"
+        )
+        done = decide(s, rid, "t0.backup", "done", reason="snapshot rds:app-2026-12-16 seen")
+        assert done.action == "item.done" and done.reason == "snapshot rds:app-2026-12-16 seen"
+        assert done.details_obj["unchecked"] == "no check configured for environment staging"
+    finally:
+        s.store.close()
+
+
+def test_a_bad_check_in_cockpit_toml_is_one_line(tmp_path: Path) -> None:
+    from cockpit.config import load_config
+    from cockpit.errors import ConfigError
+
+    path = tmp_path / "cockpit.toml"
+    path.write_text('[environments.staging.checks."t0.backup"]\nprobe = "backup"\n')
+    with pytest.raises(ConfigError) as missing:
+        load_config(str(path))
+    assert "hours" in str(missing.value) and "\n" not in str(missing.value)
+    path.write_text('[environments.staging.checks."t0.backup"]\nprobe = "nope"\n')
+    with pytest.raises(ConfigError) as unknown:
+        load_config(str(path))
+    assert "nope" in str(unknown.value) and "\n" not in str(unknown.value)
+
+
+def test_the_demo_binds_staging_checks_that_pass_against_its_application(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cockpit.cli.app_cmds import serve_demo_app
+    from cockpit.config import parse_config_file
+    from cockpit.demo import create_demo
+    from cockpit.plan import CheckItem, load_plan
+
+    workspace = create_demo(tmp_path / "demo")
+    # What `cockpit demo` sets for its application (undone after the test).
+    monkeypatch.setenv("DEMOAPP_DATABASE_URL", workspace.db_url)
+    server = serve_demo_app(workspace.root)
+    try:
+        loaded = LoadedConfig(parse_config_file(workspace.config), workspace.config)
+        staging = loaded.environment("staging")
+        plan = load_plan("release")
+        assert len(staging.checks) >= 5
+        for item_id, probe in staging.checks.items():
+            item = plan.item(item_id)
+            assert isinstance(item, CheckItem) and item.check is None, item_id
+            run_probe(probe, "staging", loaded)  # passes, or raises naming what it saw
+        assert loaded.environment("production").checks == {}
+        # What a newcomer sees fail: the coverage report below the bar.
+        report = workspace.root / "appdata" / "coverage.json"
+        report.write_text(
+            report.read_text().replace('"covered_lines": 452', '"covered_lines": 400')
+        )
+        with pytest.raises(CheckFailed) as low:
+            run_probe(staging.checks["t7.coverage"], "staging", loaded)
+        assert str(low.value) == f"{report}: 83.33 % covered, at least 90 %"
+    finally:
+        if server is not None:
+            server.stop()

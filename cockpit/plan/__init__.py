@@ -7,9 +7,13 @@ is one of four kinds:
     The operator confirms it by hand.
 ``check``
     The engine probes it: ``check: {probe: NAME, ...arguments}``. ``NAME`` is a key of
-    :data:`PROBES`; each probe has its own strict arguments (``http`` takes ``url`` and
-    ``status``, ``file_younger_than`` takes ``path`` and ``hours``, ...). Running probes is not
-    this module's job: it only checks that the plan names one that exists, with valid arguments.
+    :data:`PROBES` (the schemas are in :mod:`cockpit.plan.probes`); each probe has its own strict
+    arguments (``http`` takes ``url`` and ``status``, ``file_younger_than`` takes ``path`` and
+    ``hours``, ...). An environment may bind its own probe to the item in cockpit.toml
+    (``checks."ITEM_ID"``), and a check item may leave ``check`` out to be bound per environment
+    only: where none is bound it is confirmed by hand with a reason. Running probes is not this
+    module's job (:mod:`cockpit.probes`): it only checks that the plan names one that exists,
+    with valid arguments.
 ``gate``
     An approval: ``approvals`` (at least 1) by holders of ``role`` (a role in ``cockpit.toml``'s
     ``[roles]``, e.g. ``approver`` or ``release_committee``). Four-eyes (the approver is not the
@@ -56,10 +60,11 @@ by its position when it has no usable id) and what is wrong::
 An approval is bound to the SHA-256 of the plan file's bytes (:func:`plan_sha256`): change one
 byte of the plan and the approvals given for it no longer count.
 
-The package, one job per module: :mod:`.runs` (what a step runs), :mod:`.model` (the schema),
-:mod:`.document` (the YAML with its lines, and :class:`PlanError`), :mod:`.schema` (the schema
-check and its wording), :mod:`.rules` (what a type cannot express), :mod:`.loader` (finding and
-reading plans). It imports neither cockpit.config nor cockpit.steps: both build on it.
+The package, one job per module: :mod:`.runs` (what a step runs), :mod:`.probes` (what a check
+looks at), :mod:`.model` (the schema), :mod:`.document` (the YAML with its lines, and
+:class:`PlanError`), :mod:`.schema` (the schema check and its wording), :mod:`.rules` (what a
+type cannot express), :mod:`.loader` (finding and reading plans). It imports neither
+cockpit.config nor cockpit.steps: both build on it.
 """
 
 from __future__ import annotations

@@ -64,9 +64,11 @@ class ManualItem(_Item, frozen=True, tag="manual"):
 
 
 class CheckItem(_Item, frozen=True, kw_only=True, tag="check"):
-    """The engine probes it."""
+    """The engine probes it: ``check``, or what the release's environment binds to the item
+    (``[environments.NAME.checks."ITEM_ID"]`` in cockpit.toml, which replaces the plan's). With
+    neither, the item is confirmed by hand with a reason: it never passes unchecked."""
 
-    check: Probe
+    check: Probe | None = None
 
 
 class GateItem(_Item, frozen=True, kw_only=True, tag="gate"):

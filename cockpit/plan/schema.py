@@ -35,7 +35,7 @@ def check_tags(doc: Doc) -> None:
             at: KeyPath = ("phases", p, "items", i)
             kind = item.get("kind")
             _check_tag(doc, (*at, "kind"), kind, ITEM_KINDS, "kind of item", item)
-            if kind == "check":
+            if kind == "check" and "check" in item:  # without one: bound per environment
                 _check_sub_tag(doc, at, item, "check", "probe", PROBES, "check")
             elif kind == "step":
                 _check_sub_tag(doc, at, item, "run", "kind", STEP_KINDS, "step kind")

@@ -37,6 +37,7 @@ from cockpit.runner import CheckFailed
 
 if TYPE_CHECKING:
     from cockpit.config import EnvironmentConfig, LoadedConfig
+    from cockpit.plan.model import CheckItem
     from cockpit.plan.probes import Probe
     from cockpit.steps.base import StepContext
 
@@ -149,6 +150,16 @@ def kind_for(name: str) -> ProbeKind:
             module, _, attr = target.partition(":")
             _loaded[name] = getattr(importlib.import_module(module), attr)()
         return _loaded[name]
+
+
+def effective_probe(env: EnvironmentConfig, item: CheckItem) -> tuple[Probe | None, str]:
+    """What ``item`` probes in ``env``: the environment's ``checks."ITEM"`` from cockpit.toml
+    (``"config"``), else the plan's ``check`` (``"plan"``), else nothing (``""``: the item is
+    then confirmed by hand, with a reason)."""
+    bound = env.checks.get(item.id)
+    if bound is not None:
+        return bound, "config"
+    return item.check, "plan" if item.check is not None else ""
 
 
 def preview(probe: Probe, env_name: str, env: EnvironmentConfig, loaded: LoadedConfig) -> str:
