@@ -181,17 +181,17 @@ def test_a_command_probe_is_killed_at_its_timeout(tmp_path: Path) -> None:
 
 # --- through decide(): the event says what was seen against what was expected -----------------
 
-PLAN = """\
-schema_version: 1
-name: probeplan
-title_ja: テスト計画
-title_en: Test plan
-phases:
-  - id: t-0
-    offset_days: 0
-    title_ja: リリース実施
-    title_en: Release
-    items:
+
+def plan_text(name: str, item: str) -> str:
+    """A plan of one T-0 phase holding ``item`` (YAML of one list entry)."""
+    return (
+        f"schema_version: 1\nname: {name}\ntitle_ja: テスト計画\ntitle_en: Test plan\n"
+        "phases:\n  - id: t-0\n    offset_days: 0\n    title_ja: リリース実施\n"
+        f"    title_en: Release\n    items:\n{item}"
+    )
+
+
+HEALTH_ITEM = """\
       - id: t0.health
         kind: check
         title_ja: ヘルスチェック
@@ -203,7 +203,7 @@ phases:
 @pytest.fixture
 def session(tmp_path: Path, http_service: HttpService) -> Iterator[tuple[Session, str]]:
     plan = tmp_path / "probeplan.yaml"
-    plan.write_text(PLAN.format(url=http_service.url + "/health"))
+    plan.write_text(plan_text("probeplan", HEALTH_ITEM.format(url=http_service.url + "/health")))
     loaded = loaded_config(tmp_path, "rehearsal = true\n")
     store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
     s = Session(store=store, loaded=loaded, operator=Operator.fixed("alice"))
@@ -265,17 +265,7 @@ def test_the_detail_pane_shows_what_a_failed_check_saw_against_what_it_expected(
 
 # --- bound per environment in cockpit.toml ---------------------------------------------------
 
-BOUND_PLAN = """\
-schema_version: 1
-name: boundplan
-title_ja: テスト計画
-title_en: Test plan
-phases:
-  - id: t-0
-    offset_days: 0
-    title_ja: リリース実施
-    title_en: Release
-    items:
+BACKUP_ITEM = """\
       - id: t0.backup
         kind: check
         title_ja: バックアップ確認
@@ -285,7 +275,7 @@ phases:
 
 def bound_session(tmp_path: Path, checks: str) -> Session:
     plan = tmp_path / "boundplan.yaml"
-    plan.write_text(BOUND_PLAN)
+    plan.write_text(plan_text("boundplan", BACKUP_ITEM))
     loaded = loaded_config(tmp_path, f"rehearsal = true\n{checks}")
     store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
     return Session(store=store, loaded=loaded, operator=Operator.fixed("alice"))

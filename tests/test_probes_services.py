@@ -5,10 +5,8 @@ each probe's deadline against a server that never answers."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,9 +24,9 @@ from cockpit.plan import (
 from cockpit.probes import CannotLook, run_check, run_probe
 from cockpit.runner import CheckFailed
 from tests.dripserver import DripServer
-from tests.exporter import Exporter
 from tests.kubeapi import KubeAPI, kube_api
-from tests.services import MotoServer, prometheus_server
+from tests.services import MotoServer
+from tests.test_metrics import Prom, prom, wait_for  # noqa: F401  (the fixture)
 from tests.test_steps_aws import ACCOUNT, REGION, SECRET, moto  # noqa: F401  (the fixture)
 
 
@@ -60,30 +58,6 @@ def boto(server: MotoServer, service: str) -> Any:
 
 # --- metric: Prometheus ----------------------------------------------------------------------
 
-PROM_CONFIG = """\
-global:
-  scrape_interval: 1s
-  scrape_timeout: 900ms
-scrape_configs:
-  - job_name: app
-    static_configs: [{{targets: ['{app}']}}]
-"""
-
-
-@dataclass
-class Prom:
-    url: str
-    app: Exporter
-
-
-@pytest.fixture(scope="module")
-def prom() -> Iterator[Prom]:
-    if not shutil.which("prometheus"):
-        pytest.fail("prometheus is missing: run `bash .ci/install`")
-    with Exporter() as app, prometheus_server(PROM_CONFIG.format(app=app.target)) as url:
-        wait_for(lambda: value(url, "max(app_cpu_percent)") == 35.0, 30)
-        yield Prom(url, app)
-
 
 def value(url: str, query: str) -> float | None:
     from cockpit.metrics.sources import PrometheusSource
@@ -95,43 +69,37 @@ def value(url: str, query: str) -> float | None:
         source.close()
 
 
-def wait_for(check: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not within {timeout} s"
-        time.sleep(0.2)
-
-
 def test_metric_from_prometheus_against_a_threshold_and_over_a_window(
-    tmp_path: Path, prom: Prom
+    tmp_path: Path,
+    prom: Prom,  # noqa: F811
 ) -> None:
     loaded = loaded_config(
         tmp_path, f'[environments.staging.metrics]\nprometheus_url = "{prom.url}"\n'
     )
-    cpu = MetricProbe(query="max(app_cpu_percent)", max=70, unit=" %")
+    cpu = MetricProbe(query="max(app_cpu_percent{job='app'})", max=70, unit=" %")
     prom.app.set(cpu=35.0)
-    wait_for(lambda: value(prom.url, "max(app_cpu_percent)") == 35.0, 10)
+    wait_for(lambda: value(prom.url, "max(app_cpu_percent{job='app'})") == 35.0, 10)
     seen = run_probe(cpu, "staging", loaded)
     assert seen["value"] == 35.0 and seen["max"] == 70
     prom.app.set(cpu=85.0)
-    wait_for(lambda: value(prom.url, "max(app_cpu_percent)") == 85.0, 10)
+    wait_for(lambda: value(prom.url, "max(app_cpu_percent{job='app'})") == 85.0, 10)
     line, details = failure(cpu, loaded)
     assert line == "85 %, expected at most 70 %"
     assert details["seen"] == "85 %" and details["value"] == 85.0
     prom.app.set(cpu=30.0)
-    wait_for(lambda: value(prom.url, "max(app_cpu_percent)") == 30.0, 10)
+    wait_for(lambda: value(prom.url, "max(app_cpu_percent{job='app'})") == 30.0, 10)
     assert run_probe(cpu, "staging", loaded)["value"] == 30.0
     # Over the last minute the 85 % is still there: the worst value is shown.
-    held = MetricProbe(query="max(app_cpu_percent)", max=70, unit=" %", window=60)
+    held = MetricProbe(query="max(app_cpu_percent{job='app'})", max=70, unit=" %", window=60)
     line, details = failure(held, loaded)
     assert details["value"] == 85.0 and details["points"] >= 2
     assert line.startswith("worst 85 % of ") and line.endswith("value(s), expected at most 70 %")
     # The seeds' memory floor from the other side: at least.
-    floor = MetricProbe(query="max(app_memory_percent)", min=60)
+    floor = MetricProbe(query="max(app_memory_percent{job='app'})", min=60)
     assert failure(floor, loaded)[0] == "50, expected at least 60"
 
 
-def test_metric_no_data_fails_closed(tmp_path: Path, prom: Prom) -> None:
+def test_metric_no_data_fails_closed(tmp_path: Path, prom: Prom) -> None:  # noqa: F811
     loaded = loaded_config(
         tmp_path, f'[environments.staging.metrics]\nprometheus_url = "{prom.url}"\n'
     )
