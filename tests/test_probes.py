@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -273,62 +274,58 @@ BACKUP_ITEM = """\
 """
 
 
-def bound_session(tmp_path: Path, checks: str) -> Session:
-    plan = tmp_path / "boundplan.yaml"
-    plan.write_text(plan_text("boundplan", BACKUP_ITEM))
-    loaded = loaded_config(tmp_path, f"rehearsal = true\n{checks}")
-    store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
-    return Session(store=store, loaded=loaded, operator=Operator.fixed("alice"))
+@pytest.fixture
+def bound(tmp_path: Path) -> Iterator[Any]:
+    """``bound(checks)``: a session whose cockpit.toml holds ``checks`` for staging, and a
+    release of the one-check plan there."""
+    stores: list[Store] = []
+
+    def make(checks: str) -> tuple[Session, str]:
+        plan = tmp_path / "boundplan.yaml"
+        plan.write_text(plan_text("boundplan", BACKUP_ITEM))
+        loaded = loaded_config(tmp_path, f"rehearsal = true\n{checks}")
+        store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
+        stores.append(store)
+        s = Session(store=store, loaded=loaded, operator=Operator.fixed("alice"))
+        release = create_release(
+            s, plan=str(plan), environment="staging", version="1.0.0", t0="2026-12-16T01:00"
+        )
+        return s, release.id
+
+    yield make
+    for store in stores:
+        store.close()
 
 
-def test_a_check_bound_in_cockpit_toml_runs_the_environments_probe(tmp_path: Path) -> None:
+def test_a_check_bound_in_cockpit_toml_runs_the_environments_probe(
+    tmp_path: Path, bound: Any
+) -> None:
     dump = tmp_path / "backup.dump"
     dump.write_text("x")
-    s = bound_session(
-        tmp_path,
+    s, rid = bound(
         '[environments.staging.checks."t0.backup"]\nprobe = "backup"\nhours = 24\n'
-        'path = "backup.*"\n',
+        'path = "backup.*"\n'
     )
-    try:
-        rid = create_release(
-            s,
-            plan=str(tmp_path / "boundplan.yaml"),
-            environment="staging",
-            version="1.0.0",
-            t0="2026-12-16T01:00",
-        ).id
-        done = decide(s, rid, "t0.backup", "done")
-        started = s.store.events(release_id=rid)[-2]
-        assert started.details_obj["probe"] == "backup"
-        assert started.details_obj["probe_from"] == "config"
-        assert done.action == "item.done" and done.details_obj["file"] == str(dump)
-    finally:
-        s.store.close()
+    done = decide(s, rid, "t0.backup", "done")
+    started = s.store.events(release_id=rid)[-2]
+    assert started.details_obj["probe"] == "backup"
+    assert started.details_obj["probe_from"] == "config"
+    assert done.action == "item.done" and done.details_obj["file"] == str(dump)
 
 
-def test_a_check_no_environment_binds_is_confirmed_by_hand_with_a_reason(tmp_path: Path) -> None:
+def test_a_check_no_environment_binds_is_confirmed_by_hand_with_a_reason(bound: Any) -> None:
     from cockpit.checklist import Refused
 
-    s = bound_session(tmp_path, "")
-    try:
-        rid = create_release(
-            s,
-            plan=str(tmp_path / "boundplan.yaml"),
-            environment="staging",
-            version="1.0.0",
-            t0="2026-12-16T01:00",
-        ).id
-        with pytest.raises(Refused) as refused:
-            decide(s, rid, "t0.backup", "done")
-        assert str(refused.value) == (
-            't0.backup: no check configured for environment staging (checks."t0.backup" in '
-            "cockpit.toml); confirm it by hand with a reason (the evidence)"
-        )
-        done = decide(s, rid, "t0.backup", "done", reason="snapshot rds:app-2026-12-16 seen")
-        assert done.action == "item.done" and done.reason == "snapshot rds:app-2026-12-16 seen"
-        assert done.details_obj["unchecked"] == "no check configured for environment staging"
-    finally:
-        s.store.close()
+    s, rid = bound("")
+    with pytest.raises(Refused) as refused:
+        decide(s, rid, "t0.backup", "done")
+    assert str(refused.value) == (
+        't0.backup: no check configured for environment staging (checks."t0.backup" in '
+        "cockpit.toml); confirm it by hand with a reason (the evidence)"
+    )
+    done = decide(s, rid, "t0.backup", "done", reason="snapshot rds:app-2026-12-16 seen")
+    assert done.action == "item.done" and done.reason == "snapshot rds:app-2026-12-16 seen"
+    assert done.details_obj["unchecked"] == "no check configured for environment staging"
 
 
 def test_a_bad_check_in_cockpit_toml_is_one_line(tmp_path: Path) -> None:
