@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from cockpit import runner, steprun
+from cockpit import probes, steprun
 from cockpit.checklist import (
     Checklist,
     Refused,
@@ -188,13 +188,35 @@ def decide(
         store.append(extra, operator)
     env = loaded.environment(release.environment)
     if isinstance(item, CheckItem):
+        probe, source = probes.effective_probe(env, item)
+        if probe is None:
+            # Nothing to look at in this environment: confirmed by hand, never passed unchecked.
+            unchecked = f"no check configured for environment {release.environment}"
+            if not (reason and reason.strip()):
+                raise Refused(
+                    f'{item_id}: {unchecked} (checks."{item_id}" in cockpit.toml); confirm it by '
+                    "hand with a reason (the evidence)"
+                )
+            return store.append(
+                NewEvent(
+                    action=ITEM_DONE,
+                    reason=reason,
+                    details={**details, "unchecked": unchecked},
+                    outcome="ok",
+                    **base,
+                ),
+                operator,
+            )
+        started = {**details, "probe": probe.name}
+        if source == "config":
+            started["probe_from"] = "config"
         with store.write_ahead(
-            NewEvent(action=CHECK_STARTED, details={**details, "probe": item.check.name}, **base),
+            NewEvent(action=CHECK_STARTED, details=started, **base),
             operator,
             done=ITEM_DONE,
             failed=CHECK_FAILED,
         ) as outcome:
-            outcome.update(runner.run_probe(item.check, env, loaded))
+            probes.run_check(probe, release.environment, env, loaded, outcome)
         return store.events(release_id=release.id, last=1)[0]
     assert isinstance(item, StepItem)
     run, _source = effective_run(loaded, release, item)

@@ -134,6 +134,8 @@ class ItemState:
     # The last decision was made by a claimed identity: not signed by a key of its actor
     # (cockpit.identity.identity_verified).
     claimed: bool = False
+    # A failed check: what its probe saw and what it expected (the event's ``seen``/``expected``).
+    seen: tuple[str, str] | None = None
 
     def valid_approvers(self, plan_sha: str) -> list[str]:
         return [name for name, sha in self.approvals if sha == plan_sha]
@@ -225,6 +227,8 @@ def fold_items(events: Iterable[Event], signers: Signers | None = None) -> dict[
         state.open_intent, state.intent = None, None
         state.by, state.at, state.reason, state.seq = who, when, ev.reason, ev.seq
         state.claimed = not identity_verified(ev, signers)
+        found = ev.details_obj if ev.action == CHECK_FAILED else {}
+        state.seen = (str(found["seen"]), str(found["expected"])) if "seen" in found else None
     return states
 
 

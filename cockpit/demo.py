@@ -141,6 +141,43 @@ argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "off"]
 undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "on"]
 timeout = 30
 
+# Staging's checks (docs/checks.md): what the plan's check items look at in this environment.
+# The demo's own stand-ins: its coverage report, a scan of its repository, its database, its
+# health endpoint and this host. Production binds none: there each check is confirmed by hand,
+# with a reason.
+[environments.staging.checks."t7.security_scan"]
+probe = "command"
+argv = [@PYTHON@, "-c", "@SCAN@", "app"]
+timeout = 30
+
+[environments.staging.checks."t7.coverage"]
+probe = "coverage"
+path = "appdata/coverage.json"
+min_percent = 90
+
+[environments.staging.checks."t7.static_analysis"]
+probe = "command"
+argv = [@PYTHON@, "-c", "@SYNTAX@", @SERVER@]
+timeout = 30
+
+[environments.staging.checks."t1.dependent_services"]
+probe = "http"
+url = "http://127.0.0.1:@PORT@/health"
+status = 200
+
+[environments.staging.checks."t1.credentials"]
+probe = "sql"
+url_env = "DEMOAPP_DATABASE_URL"
+query = "SELECT 1"
+expect = 1
+
+[environments.staging.checks."t1.resources"]
+probe = "metric"
+source = "host"
+query = "memory"
+max = 85
+unit = " %"
+
 [environments.production]
 description = "Production"
 production = true
@@ -156,16 +193,44 @@ def demo_config(operator: str, port: int = 0) -> str:
     import json
     import sys
 
-    from cockpit.demoapp import alembic_command
+    from cockpit.demoapp import ALEMBIC_INI, alembic_command
 
     python = json.dumps(sys.executable)
+    server = json.dumps(str(ALEMBIC_INI.parent / "server.py"))
     return (
         DEMO_CONFIG.replace("@OPERATOR@", operator)
+        .replace("@SCAN@", _SCAN)
+        .replace("@SYNTAX@", _SYNTAX)
+        .replace("@SERVER@", server)
         .replace("@PORT@", str(port))
         .replace("@PYTHON@", python)
         .replace("@ALEMBIC@", json.dumps(alembic_command()))
     )
 
+
+# The demo's security scan: no file of the repository holds a private key (exit 1 naming it).
+_SCAN = (
+    "import pathlib, sys; hits = [str(p) for p in pathlib.Path(sys.argv[1]).rglob('*') "
+    "if p.is_file() and '.git' not in p.parts and b'PRIVATE KEY-----' in p.read_bytes()]; "
+    "print('secrets scan: ' + (', '.join(hits) or 'no private keys')); sys.exit(1 if hits else 0)"
+)
+# The demo's static analysis: the application's source parses (exit 1 on a syntax error).
+_SYNTAX = (
+    "import ast, sys; [ast.parse(open(p, encoding='utf-8').read(), p) for p in sys.argv[1:]]; "
+    "print('syntax: ok')"
+)
+# The demo application's coverage report, as `coverage json` writes it (its totals).
+_COVERAGE = {
+    "meta": {"format": 3, "version": "7.6.0", "branch_coverage": False},
+    "totals": {
+        "covered_lines": 452,
+        "num_statements": 480,
+        "percent_covered": 94.16666666666667,
+        "percent_covered_display": "94",
+        "missing_lines": 28,
+        "excluded_lines": 0,
+    },
+}
 
 # (message, tag) in order; dates are spread over the past weeks.
 _HISTORY = [
@@ -226,6 +291,7 @@ def _make_appdata(root: Path) -> None:
     data.mkdir()
     (data / "version").write_text("1.3.2", encoding="utf-8")
     (data / "config.json").write_text(json.dumps({"version": "1.3.2"}) + "\n", encoding="utf-8")
+    (data / "coverage.json").write_text(json.dumps(_COVERAGE) + "\n", encoding="utf-8")
     from alembic import command
     from alembic.config import Config
 

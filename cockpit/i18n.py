@@ -50,6 +50,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "list.runs": {"ja": "実行: {what}", "en": "runs: {what}"},
     "list.by": {"ja": "{status}: {who} {when}", "en": "{status}: {who} {when}"},
     "list.reason": {"ja": "理由: {reason}", "en": "reason: {reason}"},
+    "list.seen": {"ja": "確認結果: {seen}", "en": "saw: {seen}"},
+    "list.expected": {"ja": "期待値: {expected}", "en": "expected: {expected}"},
     "list.not_now": {
         "ja": "{keyname} {action}: 不可 - {why}",
         "en": "{keyname} {action}: not now - {why}",

@@ -1,15 +1,12 @@
-"""Running what check and step items ask for: probes and shell steps.
-
-Every runner returns the details recorded with the outcome event and raises :class:`CheckFailed`
-(one line saying what was found) when the check or step did not pass. Callers wrap them in
-:meth:`cockpit.store.Store.write_ahead`, so the intent is in the log before anything runs.
-A ``command`` probe runs without the cockpit's secrets in its environment, its output masked
-(:mod:`cockpit.secrets`).
+"""Running a program for a check or a step: :func:`run_process` (its own process group, a
+deadline, cancel within a tenth of a second) and :class:`CheckFailed`, the one-line failure of a
+check (or of a program that cannot start). The probes themselves are in :mod:`cockpit.probes`;
+callers wrap them in :meth:`cockpit.store.Store.write_ahead`, so the intent is in the log before
+anything runs.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import subprocess
 import threading
@@ -17,22 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from cockpit.config import EnvironmentConfig, LoadedConfig
 from cockpit.errors import CockpitError
-from cockpit.events import redact_text
-from cockpit.plan import (
-    CommandProbe,
-    FileExistsProbe,
-    FileYoungerThanProbe,
-    GitBranchProbe,
-    GitCleanProbe,
-    HttpProbe,
-    Probe,
-)
-from cockpit.secrets import Masker, known_secrets
-from cockpit.urls import redact_url
 
 MAX_TAIL_LINES = 20
 
@@ -41,90 +24,6 @@ class CheckFailed(CockpitError):
     """A probe or step ran and did not pass."""
 
     exit_code = 1
-
-
-def run_probe(probe: Probe, env: EnvironmentConfig, loaded: LoadedConfig) -> dict[str, Any]:
-    """Look at the world as ``probe`` says; details of what was seen, or :class:`CheckFailed`."""
-    if isinstance(probe, GitCleanProbe):
-        return _git_clean(loaded.resolve(env.git.repo))
-    if isinstance(probe, GitBranchProbe):
-        return _git_branch(loaded.resolve(env.git.repo), probe.branches or env.git.branches)
-    if isinstance(probe, CommandProbe):
-        return _command(
-            list(probe.argv), probe.timeout, loaded.base_dir, known_secrets(loaded.config)
-        )
-    if isinstance(probe, HttpProbe):
-        return _http(probe.url, probe.status, probe.timeout)
-    if isinstance(probe, FileExistsProbe):
-        path = loaded.resolve(probe.path)
-        if not path.exists():
-            raise CheckFailed(f"{path}: does not exist")
-        return {"path": str(path)}
-    if isinstance(probe, FileYoungerThanProbe):
-        path = loaded.resolve(probe.path)
-        try:
-            age_h = (time.time() - path.stat().st_mtime) / 3600
-        except FileNotFoundError:
-            raise CheckFailed(f"{path}: does not exist") from None
-        if age_h >= probe.hours:
-            raise CheckFailed(f"{path}: {age_h:.1f} h old, needs to be under {probe.hours:g} h")
-        return {"path": str(path), "age_hours": round(age_h, 2)}
-    raise CheckFailed(f"probe {type(probe).__name__} has no runner")
-
-
-def _repo(path: Path) -> Any:
-    import git
-
-    try:
-        return git.Repo(path)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise CheckFailed(f"{path}: not a git repository") from None
-
-
-def _git_clean(path: Path) -> dict[str, Any]:
-    repo = _repo(path)
-    dirty = repo.git.status("--porcelain").splitlines()
-    if dirty:
-        shown = ", ".join(line[3:] for line in dirty[:3])
-        raise CheckFailed(f"{path}: {len(dirty)} uncommitted change(s): {shown}")
-    return {"repo": str(path), "head": repo.head.commit.hexsha}
-
-
-def _git_branch(path: Path, allowed: list[str]) -> dict[str, Any]:
-    repo = _repo(path)
-    if repo.head.is_detached:
-        raise CheckFailed(f"{path}: HEAD is detached at {repo.head.commit.hexsha[:12]}")
-    branch = repo.active_branch.name
-    if not any(fnmatch.fnmatchcase(branch, pattern) for pattern in allowed):
-        raise CheckFailed(f"{path}: on branch {branch}, allowed: {', '.join(allowed)}")
-    return {"repo": str(path), "branch": branch, "head": repo.head.commit.hexsha}
-
-
-def _command(argv: list[str], timeout: float, cwd: Path, known: Masker) -> dict[str, Any]:
-    lines: list[str] = []
-    env = known.scrubbed_env(os.environ, ())
-    code = run_process(argv, timeout, cwd, lines.append, env=env).code
-    tail = [redact_text(known.mask(line)) for line in lines[-MAX_TAIL_LINES:]]
-    if code != 0:
-        last = tail[-1] if tail else "no output"
-        raise CheckFailed(f"{argv[0]} exited {code}: {last}")
-    return {"argv": argv, "exit_code": code, "output_tail": tail}
-
-
-def _http(url: str, status: int, timeout: float) -> dict[str, Any]:
-    import httpx
-
-    started = time.perf_counter()
-    try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise CheckFailed(f"GET {redact_url(url)}: {type(exc).__name__}: {exc}") from None
-    elapsed_ms = round((time.perf_counter() - started) * 1000)
-    if response.status_code != status:
-        raise CheckFailed(
-            f"GET {redact_url(url)}: status {response.status_code}, expected {status}"
-        )
-    return {"url": url, "status": response.status_code, "elapsed_ms": elapsed_ms}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """What the checklist screen shows, as text: the phase line (progress, rehearsal, due), one row
 per item with its state note, what doing an item runs, and the selected item's detail pane
-(help, who decided, marked claimed unless signed, void approvals and those that do not count,
-the keys not allowed now and why, a step's live output). Pure functions of the checklist the
-screen loaded: they read no log."""
+(help, who decided, marked claimed unless signed, what a failed check saw against what it
+expected, void approvals and those that do not count, the keys not allowed now and why, a step's
+live output). Pure functions of the checklist the screen loaded: they read no log."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def describe_run(item: Item, run: StepRun | None = None) -> str:
     run in force for the release's environment (cockpit.toml may replace the plan's)."""
     if isinstance(item, CheckItem):
         probe = item.check
+        if probe is None:
+            return f'checks."{item.id}" (cockpit.toml)'
         args = {k: v for k, v in ((f, getattr(probe, f)) for f in probe.__struct_fields__) if v}
         shown = " ".join(
             " ".join(v) if isinstance(v, list) else f"{k}={v}" for k, v in args.items()
@@ -177,6 +179,10 @@ def detail_text(
         )
     if state.reason:
         text.append("  " + session.t("list.reason", reason=state.reason))
+    if state.seen and state.status is Status.FAILED:
+        seen, expected = state.seen
+        text.append("\n " + session.t("list.seen", seen=seen), style="red")
+        text.append("\n " + session.t("list.expected", expected=expected), style="dim")
     if isinstance(item, GateItem):
         void = state.void_approvers(checklist.plan.sha256)
         if void:

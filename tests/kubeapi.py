@@ -5,7 +5,8 @@ No API server can be installed here (see shared/TESTING.md), so this threaded HT
 real ``kubectl`` (``rollout status``, ``rollout history``, ``rollout undo``):
 
 - discovery: ``/version``, ``/api``, ``/apis``, ``/api/v1``, ``/apis/apps``, ``/apis/apps/v1``;
-- Namespaces, Pods, ConfigMaps (core/v1; an ``immutable`` one refuses a change of its data),
+- Namespaces, Nodes (as seeded), Pods, ConfigMaps (core/v1; an ``immutable`` one refuses a
+  change of its data),
   Deployments and ReplicaSets (apps/v1): GET, LIST
   (``labelSelector``, ``fieldSelector=metadata.name=...``), POST, PUT, DELETE, PATCH
   (strategic-merge for the shapes a release uses, JSON merge patch, JSON patch), ``dryRun=All``
@@ -87,6 +88,7 @@ RESOURCES: dict[str, Resource] = {
     for r in (
         Resource("", "v1", "namespaces", "Namespace", namespaced=False, short=("ns",)),
         Resource("", "v1", "pods", "Pod", short=("po",)),
+        Resource("", "v1", "nodes", "Node", namespaced=False, short=("no",)),
         Resource("", "v1", "configmaps", "ConfigMap", short=("cm",)),
         Resource("apps", "v1", "deployments", "Deployment", short=("deploy",)),
         Resource("apps", "v1", "replicasets", "ReplicaSet", short=("rs",)),

@@ -194,12 +194,21 @@ def test_rollback_follows_the_seed() -> None:
 def test_item_kinds_and_registries() -> None:
     assert ITEM_KINDS == ("manual", "check", "gate", "step")
     assert sorted(PROBES) == [
+        "alarms",
+        "alembic",
+        "backup",
         "command",
+        "coverage",
+        "credentials",
         "file_exists",
         "file_younger_than",
         "git_branch",
         "git_clean",
         "http",
+        "kubernetes",
+        "metric",
+        "sql",
+        "tls",
     ]
     assert len(PROBES) == len(ProbeUnion.__args__)
     assert list(STEP_KINDS) == [
@@ -402,8 +411,9 @@ BAD_PLANS = [
     (
         "unknown check",
         _replace("probe: git_clean", "probe: pip_audit"),
-        "myplan.yaml:20: item t7.clean: check.probe: unknown check 'pip_audit' (known: command, "
-        "file_exists, file_younger_than, git_branch, git_clean, http)",
+        "myplan.yaml:20: item t7.clean: check.probe: unknown check 'pip_audit' (known: alarms, "
+        "alembic, backup, command, coverage, credentials, file_exists, file_younger_than, "
+        "git_branch, git_clean, http, kubernetes, metric, sql, tls)",
     ),
     (
         "bad check argument",
@@ -416,7 +426,8 @@ BAD_PLANS = [
         _replace(
             "probe: git_clean", "probe: file_younger_than\n          path: a\n          days: 1"
         ),
-        "myplan.yaml:22: item t7.clean: check.days: unknown key (allowed: probe, path, hours)",
+        "myplan.yaml:22: item t7.clean: check.days: unknown key (allowed: probe, path, hours, "
+        "timeout)",
     ),
     (
         "unknown step kind",

@@ -26,8 +26,9 @@ from cockpit.events import NewEvent
 from cockpit.operator import Operator
 from cockpit.plan import CommandProbe
 from cockpit.plan.runs import ShellRun
+from cockpit.probes import run_probe
 from cockpit.release import create_release
-from cockpit.runner import CheckFailed, run_probe
+from cockpit.runner import CheckFailed
 from cockpit.secrets import MASK, Masker, known_secrets
 from cockpit.session import Session
 from cockpit.steps.base import StepContext, StepFailed
@@ -240,11 +241,11 @@ def test_a_command_probe_runs_without_the_secrets_and_its_output_is_masked(
     loaded = LoadedConfig(parse_config_text(CONFIG), tmp_path / "cockpit.toml")
     names = "AWS_SECRET_ACCESS_KEY", "APP_DB_URL", "PROM_BEARER", "HOME"
     code = f"import os; print(sorted(k for k in os.environ if k in {names}))"
-    seen = run_probe(CommandProbe(argv=[PY, "-c", code]), loaded.environment("staging"), loaded)
+    seen = run_probe(CommandProbe(argv=[PY, "-c", code]), "staging", loaded)
     assert seen["output_tail"] == ["['HOME']"]
     leak = f"import os; print(os.environ.get('HOME')); print('{TOKEN}'); raise SystemExit(2)"
     with pytest.raises(CheckFailed) as exc:
-        run_probe(CommandProbe(argv=[PY, "-c", leak]), loaded.environment("staging"), loaded)
+        run_probe(CommandProbe(argv=[PY, "-c", leak]), "staging", loaded)
     assert str(exc.value) == f"{PY} exited 2: {MASK}"
 
 

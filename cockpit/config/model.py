@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from cockpit.plan.model import ITEM_ID_RE
+from cockpit.plan.probes import Probe
 from cockpit.plan.runs import StepRun
 from cockpit.plan.runs import Strict as _Strict
 
@@ -267,6 +269,12 @@ class EnvironmentConfig(_Strict, frozen=True):
     # Plan item id -> what that step runs in this environment, replacing the plan's ``run``
     # (e.g. a staging rehearsal on local steps): ``[environments.staging.steps."t0.deploy"]``.
     steps: dict[str, StepRun] = msgspec.field(default_factory=dict)
+    # Plan item id -> what that check item probes in this environment (which database, which
+    # Prometheus, which host), replacing the plan's ``check``: ``[environments.staging.checks.
+    # "t0.backup"]`` with ``probe = "backup"`` and its settings (cockpit.probes).
+    checks: dict[Annotated[str, msgspec.Meta(pattern=ITEM_ID_RE)], Probe] = msgspec.field(
+        default_factory=dict
+    )
 
 
 class Config(_Strict, frozen=True):

@@ -7,9 +7,13 @@ is one of four kinds:
     The operator confirms it by hand.
 ``check``
     The engine probes it: ``check: {probe: NAME, ...arguments}``. ``NAME`` is a key of
-    :data:`PROBES`; each probe has its own strict arguments (``http`` takes ``url`` and
-    ``status``, ``file_younger_than`` takes ``path`` and ``hours``, ...). Running probes is not
-    this module's job: it only checks that the plan names one that exists, with valid arguments.
+    :data:`PROBES` (the schemas are in :mod:`cockpit.plan.probes`); each probe has its own strict
+    arguments (``http`` takes ``url`` and ``status``, ``file_younger_than`` takes ``path`` and
+    ``hours``, ...). An environment may bind its own probe to the item in cockpit.toml
+    (``checks."ITEM_ID"``), and a check item may leave ``check`` out to be bound per environment
+    only: where none is bound it is confirmed by hand with a reason. Running probes is not this
+    module's job (:mod:`cockpit.probes`): it only checks that the plan names one that exists,
+    with valid arguments.
 ``gate``
     An approval: ``approvals`` (at least 1) by holders of ``role`` (a role in ``cockpit.toml``'s
     ``[roles]``, e.g. ``approver`` or ``release_committee``). Four-eyes (the approver is not the
@@ -56,10 +60,11 @@ by its position when it has no usable id) and what is wrong::
 An approval is bound to the SHA-256 of the plan file's bytes (:func:`plan_sha256`): change one
 byte of the plan and the approvals given for it no longer count.
 
-The package, one job per module: :mod:`.runs` (what a step runs), :mod:`.model` (the schema),
-:mod:`.document` (the YAML with its lines, and :class:`PlanError`), :mod:`.schema` (the schema
-check and its wording), :mod:`.rules` (what a type cannot express), :mod:`.loader` (finding and
-reading plans). It imports neither cockpit.config nor cockpit.steps: both build on it.
+The package, one job per module: :mod:`.runs` (what a step runs), :mod:`.probes` (what a check
+looks at), :mod:`.model` (the schema), :mod:`.document` (the YAML with its lines, and
+:class:`PlanError`), :mod:`.schema` (the schema check and its wording), :mod:`.rules` (what a
+type cannot express), :mod:`.loader` (finding and reading plans). It imports neither
+cockpit.config nor cockpit.steps: both build on it.
 """
 
 from __future__ import annotations
@@ -84,16 +89,9 @@ if TYPE_CHECKING:
     )
     from cockpit.plan.model import (
         ITEM_KINDS,
-        PROBES,
         SCHEMA_VERSION,
         CheckItem,
-        CommandProbe,
-        FileExistsProbe,
-        FileYoungerThanProbe,
         GateItem,
-        GitBranchProbe,
-        GitCleanProbe,
-        HttpProbe,
         Item,
         ItemId,
         LoadedPlan,
@@ -102,12 +100,30 @@ if TYPE_CHECKING:
         PhaseId,
         Plan,
         PlanName,
-        Probe,
         RoleName,
         Stage,
         StepItem,
         Text,
         Title,
+    )
+    from cockpit.plan.probes import (
+        PROBES,
+        AlarmsProbe,
+        AlembicProbe,
+        BackupProbe,
+        CommandProbe,
+        CoverageProbe,
+        CredentialsProbe,
+        FileExistsProbe,
+        FileYoungerThanProbe,
+        GitBranchProbe,
+        GitCleanProbe,
+        HttpProbe,
+        KubernetesProbe,
+        MetricProbe,
+        Probe,
+        SqlProbe,
+        TlsProbe,
     )
     from cockpit.plan.runs import STEP_KINDS, Arg, Seconds, ShellRun, StepRun, TagRun, Url
 
@@ -116,16 +132,16 @@ if TYPE_CHECKING:
 # would otherwise pay for all of it through this file.
 _HOME = {
     "ITEM_KINDS": "model",
-    "PROBES": "model",
+    "PROBES": "probes",
     "SCHEMA_VERSION": "model",
     "CheckItem": "model",
-    "CommandProbe": "model",
-    "FileExistsProbe": "model",
-    "FileYoungerThanProbe": "model",
+    "CommandProbe": "probes",
+    "FileExistsProbe": "probes",
+    "FileYoungerThanProbe": "probes",
     "GateItem": "model",
-    "GitBranchProbe": "model",
-    "GitCleanProbe": "model",
-    "HttpProbe": "model",
+    "GitBranchProbe": "probes",
+    "GitCleanProbe": "probes",
+    "HttpProbe": "probes",
     "Item": "model",
     "ItemId": "model",
     "LoadedPlan": "model",
@@ -134,7 +150,7 @@ _HOME = {
     "PhaseId": "model",
     "Plan": "model",
     "PlanName": "model",
-    "Probe": "model",
+    "Probe": "probes",
     "RoleName": "model",
     "Stage": "model",
     "StepItem": "model",
@@ -147,6 +163,15 @@ _HOME = {
     "StepRun": "runs",
     "TagRun": "runs",
     "Url": "runs",
+    "AlarmsProbe": "probes",
+    "AlembicProbe": "probes",
+    "BackupProbe": "probes",
+    "CoverageProbe": "probes",
+    "CredentialsProbe": "probes",
+    "KubernetesProbe": "probes",
+    "MetricProbe": "probes",
+    "SqlProbe": "probes",
+    "TlsProbe": "probes",
     "MAX_PLAN_NODES": "document",
     "PlanError": "document",
     "MAX_PLAN_BYTES": "loader",
@@ -178,9 +203,14 @@ __all__ = [
     "PROBES",
     "SCHEMA_VERSION",
     "STEP_KINDS",
+    "AlarmsProbe",
+    "AlembicProbe",
     "Arg",
+    "BackupProbe",
     "CheckItem",
     "CommandProbe",
+    "CoverageProbe",
+    "CredentialsProbe",
     "FileExistsProbe",
     "FileYoungerThanProbe",
     "GateItem",
@@ -189,8 +219,10 @@ __all__ = [
     "HttpProbe",
     "Item",
     "ItemId",
+    "KubernetesProbe",
     "LoadedPlan",
     "ManualItem",
+    "MetricProbe",
     "Phase",
     "PhaseId",
     "Plan",
@@ -200,12 +232,14 @@ __all__ = [
     "RoleName",
     "Seconds",
     "ShellRun",
+    "SqlProbe",
     "Stage",
     "StepItem",
     "StepRun",
     "TagRun",
     "Text",
     "Title",
+    "TlsProbe",
     "Url",
     "check_roles",
     "is_plan_name",

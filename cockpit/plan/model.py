@@ -1,7 +1,8 @@
 """The plan's data model: the strict msgspec schema of a checklist file (phases, stages, the four
 item kinds and the probes a ``check`` item names), with the registries the loader and the engine
 key on. The file format is described in :mod:`cockpit.plan`; what a ``step`` item runs is in
-:mod:`cockpit.plan.runs`. Only msgspec here: reading and checking a file is :mod:`.loader`'s job.
+:mod:`cockpit.plan.runs`, what a ``check`` looks at in :mod:`cockpit.plan.probes`. Only msgspec
+here: reading and checking a file is :mod:`.loader`'s job.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from cockpit.plan.runs import Arg, Seconds, StepRun, Url, registry
+from cockpit.plan.probes import Probe
+from cockpit.plan.runs import StepRun, registry
 from cockpit.plan.runs import Strict as _Strict
 
 SCHEMA_VERSION = 1
@@ -32,68 +34,10 @@ Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
-# Probes: what a ``check`` item asks the engine to look at. The tag (``probe:``) is the name.
-
-
-class _Probe(_Strict, frozen=True, tag_field="probe"):
-    @property
-    def name(self) -> str:
-        return str(type(self).__struct_config__.tag)
-
-
-class GitCleanProbe(_Probe, frozen=True, tag="git_clean"):
-    """The working tree of the environment's repository has no uncommitted changes."""
-
-
-class GitBranchProbe(_Probe, frozen=True, tag="git_branch"):
-    """HEAD is on a branch the environment may release from (``git.branches`` in cockpit.toml),
-    or on one of ``branches`` when the plan lists them."""
-
-    branches: list[Arg] = msgspec.field(default_factory=list)
-
-
-class CommandProbe(_Probe, frozen=True, tag="command"):
-    """A program exits 0. ``argv`` is a list, never a shell string."""
-
-    argv: list[Arg]
-    timeout: Seconds = 60.0
-
-
-class HttpProbe(_Probe, frozen=True, tag="http"):
-    """A GET on ``url`` answers ``status``."""
-
-    url: Url
-    status: Annotated[int, msgspec.Meta(ge=100, le=599)] = 200
-    timeout: Seconds = 10.0
-
-
-class FileExistsProbe(_Probe, frozen=True, tag="file_exists"):
-    path: Arg
-
-
-class FileYoungerThanProbe(_Probe, frozen=True, tag="file_younger_than"):
-    """``path`` exists and was modified less than ``hours`` ago (e.g. a fresh backup)."""
-
-    path: Arg
-    hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 366)]
-
-
-Probe = (
-    GitCleanProbe
-    | GitBranchProbe
-    | CommandProbe
-    | HttpProbe
-    | FileExistsProbe
-    | FileYoungerThanProbe
-)
-
-# Step runs (what a ``step`` item executes) are in cockpit.plan.runs, shared with the config's
-# per-environment replacements.
-
 # The registries: name -> argument schema. The loader accepts exactly these names; the code that
-# runs probes and steps keys its runners on the same names. To add one, define its Struct above,
-# add it to ``Probe`` / ``StepRun``, and the registry follows.
-PROBES: dict[str, type[msgspec.Struct]] = registry(Probe)
+# runs probes and steps keys its runners on the same names. Probes (what a ``check`` item looks
+# at) are in cockpit.plan.probes; step runs (what a ``step`` item executes) in cockpit.plan.runs,
+# both shared with the config's per-environment replacements.
 
 
 class _Item(_Strict, frozen=True, tag_field="kind"):
@@ -120,9 +64,11 @@ class ManualItem(_Item, frozen=True, tag="manual"):
 
 
 class CheckItem(_Item, frozen=True, kw_only=True, tag="check"):
-    """The engine probes it."""
+    """The engine probes it: ``check``, or what the release's environment binds to the item
+    (``[environments.NAME.checks."ITEM_ID"]`` in cockpit.toml, which replaces the plan's). With
+    neither, the item is confirmed by hand with a reason: it never passes unchecked."""
 
-    check: Probe
+    check: Probe | None = None
 
 
 class GateItem(_Item, frozen=True, kw_only=True, tag="gate"):

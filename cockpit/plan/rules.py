@@ -9,14 +9,13 @@ from __future__ import annotations
 from cockpit.plan.document import Doc
 from cockpit.plan.model import (
     CheckItem,
-    CommandProbe,
-    HttpProbe,
     Item,
     Phase,
     Plan,
     Stage,
     StepItem,
 )
+from cockpit.plan.probes import CommandProbe, HttpProbe
 from cockpit.plan.runs import CHECK_URL_ADVICE, ShellRun, run_urls
 from cockpit.schema_errors import KeyPath
 from cockpit.urls import refusal, url_credentials

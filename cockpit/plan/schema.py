@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import msgspec
 
 from cockpit.plan.document import Doc, PlanError, value_at, value_word
-from cockpit.plan.model import ITEM_KINDS, PROBES, SCHEMA_VERSION, Plan
+from cockpit.plan.model import ITEM_KINDS, SCHEMA_VERSION, Plan
+from cockpit.plan.probes import PROBES
 from cockpit.plan.runs import STEP_KINDS
 from cockpit.schema_errors import KeyPath, Wording, explain
 
@@ -34,7 +35,7 @@ def check_tags(doc: Doc) -> None:
             at: KeyPath = ("phases", p, "items", i)
             kind = item.get("kind")
             _check_tag(doc, (*at, "kind"), kind, ITEM_KINDS, "kind of item", item)
-            if kind == "check":
+            if kind == "check" and "check" in item:  # without one: bound per environment
                 _check_sub_tag(doc, at, item, "check", "probe", PROBES, "check")
             elif kind == "step":
                 _check_sub_tag(doc, at, item, "run", "kind", STEP_KINDS, "step kind")
