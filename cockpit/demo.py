@@ -11,10 +11,14 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from cockpit.session import Session
 from cockpit.vocabulary import NOTE
+
+if TYPE_CHECKING:
+    from cockpit.config import LoadedConfig
 
 DEMO_CONFIG = """\
 # Demo workspace made by `cockpit demo`. Safe to delete.
@@ -36,9 +40,18 @@ release_manager = ["@OPERATOR@"]
 approver = ["bob", "carol"]
 release_committee = ["carol"]
 
+# Signed decisions (docs/team.md): keys made for the demo (no passphrase: for trying only), one
+# per person; each one's principal is their name. You sign with yours; a colleague approves with
+# theirs from a second terminal: COCKPIT_SIGNING_KEY=keys/bob cockpit item approve ...
+[identity]
+allowed_signers = "keys/allowed_signers"
+signing_key = "keys/@OPERATOR@"
+
 [environments.staging]
 description = "Staging: rehearsal of the production plan, deployed with local steps"
 rehearsal = true
+# Every decision of a staging release is signed, so every identity on screen is proven.
+sign_all = true
 # The demo application (cockpit.demoapp), served by `cockpit demo` while the cockpit runs.
 app_url = "http://127.0.0.1:@PORT@"
 
@@ -328,6 +341,7 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
     operator = current_operator()
     repo_dir = root / "app"
     tags = _make_repo(repo_dir)
+    _make_keys(root / "keys", [operator.name, *COLLEAGUES])
     config_file = root / "cockpit.toml"
     port = _free_port()
     config_file.write_text(demo_config(operator.name, port), encoding="utf-8")
@@ -342,8 +356,10 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
         t0 = later.replace(hour=1, minute=0, second=0, microsecond=0)
         if t0 < later:
             t0 += timedelta(days=1)
+        # The operator signs with their demo key from the start: the preparer is proven.
+        session = Session(store=store, loaded=loaded)
         release = create_release(
-            Session(store=store, loaded=loaded, operator=operator),
+            session,
             plan="release",
             environment="staging",
             version="1.4.0",
@@ -356,13 +372,48 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
                 rehearsal=True,
                 reason="demo workspace created: walk the plan from T-14 to T-0 as a rehearsal",
             ),
-            operator,
+            session.operator,
         )
     finally:
         store.close()
     return DemoWorkspace(
         root, repo_dir, config_file, release.id, tags, app_url=f"http://127.0.0.1:{port}"
     )
+
+
+# The demo's colleagues, each with a key of their own (the approvers of cockpit.toml's roles).
+COLLEAGUES = ("bob", "carol")
+
+
+def _make_keys(keys: Path, names: list[str]) -> None:
+    """An ed25519 key per person (``keys/NAME``, no passphrase) and the allowed-signers file
+    naming each one's principal, as a team would keep it in a repository."""
+    import subprocess
+
+    from cockpit.signing import NAMESPACE
+
+    keys.mkdir(mode=0o700)
+    lines = []
+    for name in dict.fromkeys(names):  # the operator may be called bob too
+        key = keys / name
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@demo", "-f", str(key)],
+            check=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
+        kind, body = Path(f"{key}.pub").read_text(encoding="utf-8").split()[:2]
+        lines.append(f'{name} namespaces="{NAMESPACE}" {kind} {body}')
+    (keys / "allowed_signers").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def colleague_key(loaded: LoadedConfig, name: str) -> Path | None:
+    """The demo's key of colleague ``name`` (``keys/NAME`` beside the config), to say how to
+    approve as them from a second terminal; ``None`` outside a demo workspace."""
+    if loaded.path is None or not loaded.config.identity.allowed_signers:
+        return None
+    key = loaded.path.parent / "keys" / name
+    return key if key.is_file() and Path(f"{key}.pub").is_file() else None
 
 
 def _make_repo(path: Path) -> list[str]:

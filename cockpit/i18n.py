@@ -47,6 +47,16 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "list.in": {"ja": "(あと {left})", "en": "(in {left})"},
     "who.claimed": {"ja": "{name}（未署名）", "en": "{name} (claimed)"},
+    "gate.ask": {
+        "ja": "承認できるのは {names}（ロール {role}）: 本人の端末で {command}",
+        "en": "{names} (role {role}) may approve, from their own terminal: {command}",
+    },
+    "gate.demo": {
+        "ja": "試すには、2つ目の端末で {name} として承認: "
+        "COCKPIT_CONFIG={config} COCKPIT_SIGNING_KEY={keyfile} {command}",
+        "en": "to try it, approve as {name} from a second terminal: "
+        "COCKPIT_CONFIG={config} COCKPIT_SIGNING_KEY={keyfile} {command}",
+    },
     "list.runs": {"ja": "実行: {what}", "en": "runs: {what}"},
     "list.by": {"ja": "{status}: {who} {when}", "en": "{status}: {who} {when}"},
     "list.reason": {"ja": "理由: {reason}", "en": "reason: {reason}"},

@@ -121,8 +121,18 @@ def launch_of(
         "config": msgspec.to_builtins(loaded.config),
         "config_path": None if loaded.path is None else str(loaded.path),
         "operator": session.operator.evidence(),
+        # The key the operator signs with (its public half and where it lives: a file or the
+        # agent's socket; never the private key), so the supervisor signs the step's events too.
+        "signing_key": _key_data(session),
         "lang": session.lang,
     }
+
+
+def _key_data(session: Session) -> dict[str, object] | None:
+    key = session.operator.signing_key
+    if key is None:
+        return None
+    return {"public": key.public, "path": key.path, "source": key.source, "agent": key.agent}
 
 
 # The app's supervisor factory (:func:`start_zygote`), when it has one.

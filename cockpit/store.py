@@ -218,9 +218,7 @@ class Store:
                 "actor_evidence": evidence,
             }
             # Signing may wait on an agent: never while holding the head.
-            fields["signature"] = (
-                operator.sign(signed_bytes(fields), new.action) if new.signed else None
-            )
+            fields["signature"] = self._signature(new, operator, signed_bytes(fields))
             prepared.append(fields)
         acks = [n.details.get("seq") for n in batch if n.action == AUDIT_BREAK_ACKNOWLEDGED]
         stored: list[Event] = []
@@ -261,6 +259,23 @@ class Store:
             # An acknowledged break moves the checkpoint onto the chain as it now is.
             self.write_checkpoint(Checkpoint(stored[-1].seq, stored[-1].hash), force=bool(acks))
         return stored
+
+    def _signature(self, new: NewEvent, operator: Operator, data: bytes) -> str | None:
+        """The event's signature: required when it is ``signed`` (no key, or a key that cannot
+        sign, refuses the append); otherwise made whenever the operator has a key the allowed
+        signers know as them, so everything they do is proven, and left out (a claim) when that
+        key cannot sign now."""
+        if new.signed:
+            return operator.sign(data, new.action)
+        signers = self.signers
+        if signers is None or operator.signing_key is None:
+            return None
+        if operator.signing_problem(signers) is not None:
+            return None
+        try:
+            return operator.sign(data, new.action)
+        except AppendFailed:
+            return None
 
     def _lock_head(self, conn: Connection, *, lock: bool = True) -> tuple[int, str]:
         """The chain head, locked for this transaction when ``lock``: on PostgreSQL through

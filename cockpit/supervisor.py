@@ -71,12 +71,15 @@ def session_of(launch: dict[str, Any]) -> Any:
         checkpoint_file=None if checkpoint is None else Path(checkpoint),
         busy_timeout_ms=config.database.busy_timeout_ms,
     )
-    return Session(
-        loaded=loaded,
-        store=store,
-        operator=Operator.from_evidence(launch["operator"]),
-        lang=str(launch.get("lang", "en")),
-    )
+    session = Session(loaded=loaded, store=store, lang=str(launch.get("lang", "en")))
+    operator = Operator.from_evidence(launch["operator"])
+    if launch.get("signing_key"):
+        from cockpit.operator import with_key
+        from cockpit.signing import SigningKey
+
+        operator = with_key(operator, SigningKey(**launch["signing_key"]), session.signers)
+    session.operator = operator
+    return session
 
 
 def watch_for_cancel(session: Any, release_id: str, item_id: str, after: int, cancel: Any) -> None:

@@ -19,6 +19,7 @@ from cockpit.checklist import Checklist, Status, Why, load_checklist
 from cockpit.errors import CockpitError
 from cockpit.plan import GateItem, Item, ManualItem, StepItem, StepRun, TagRun
 from screens.checklist_view import (
+    approve_hint,
     describe_run,
     detail_text,
     item_row,
@@ -151,6 +152,7 @@ class ChecklistScreen(CockpitScreen):
             blocked,
             self.live,
             self.message,
+            approve_hint(session, checklist, item, self._why(item, "approve")),
         )
         detail.update(text)
         self.refresh_keys()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.cells import set_cell_size
 from rich.text import Text
 
-from cockpit.checklist import MARKERS, SETTLED, Status, actor_name
+from cockpit.checklist import MARKERS, SETTLED, Status, Why, actor_name
 from cockpit.plan import CheckItem, GateItem, Item, ShellRun, StepItem, StepRun, TagRun
 from cockpit.window import due_status, format_remaining, phase_due
 from screens.common import local
@@ -122,6 +122,31 @@ def who(session: Session, state: ItemState) -> str:
     return session.t("who.claimed", name=name) if state.claimed else name
 
 
+def approve_hint(session: Session, checklist: Checklist, item: Item, why: Why | None) -> str:
+    """Who may approve a gate this operator may not (the preparer, someone outside the role),
+    and the command they run; in the demo, the whole line for a second terminal with the
+    colleague's own key. Empty when the gate is open to this operator or settled."""
+    if not isinstance(item, GateItem) or why is None:
+        return ""
+    if why.key not in {"four_eyes", "role_missing", "approved_twice"}:
+        return ""
+    from cockpit.demo import colleague_key
+
+    loaded = session.loaded
+    preparer = actor_name(checklist.release.created_by)
+    mine = {session.operator.name, preparer}
+    members = [m for m in loaded.config.roles.get(item.role, []) if m not in mine]
+    if not members:
+        return ""
+    command = f"cockpit item approve {checklist.release.id} {item.id}"
+    key = colleague_key(loaded, members[0])
+    if key is not None:
+        return session.t(
+            "gate.demo", name=members[0], config=loaded.path, keyfile=key, command=command
+        )
+    return session.t("gate.ask", names=", ".join(members), role=item.role, command=command)
+
+
 def not_now_lines(
     session: Session,
     item: Item,
@@ -151,10 +176,12 @@ def detail_text(
     blocked: list[str],
     live: list[str],
     message: str,
+    hint: str = "",
 ) -> Text:
     """The detail pane of ``item``: titles and kind, the first line of its help, what it runs
     (``run``: the step's run in force), who decided, void approvals, the first two ``blocked``
-    lines, the last ``live`` output lines and the screen's ``message``."""
+    lines, the ``hint`` (who may approve a gate instead, :func:`approve_hint`), the last
+    ``live`` output lines and the screen's ``message``."""
     state = checklist.state(item.id)
     first, second = titles
     text = Text(f" {first}  ", style="bold")
@@ -191,6 +218,8 @@ def detail_text(
             text.append("\n " + why.text(session.lang), style="yellow")
     for line in blocked[:2]:
         text.append("\n " + line, style="dim")
+    if hint:
+        text.append("\n " + hint, style="cyan")
     if live:
         text.append("\n " + "\n ".join(live[-3:]), style="italic")
     if message:

@@ -126,11 +126,12 @@ def start_demo(tmux: Tmux, demo: Path, lang: str) -> None:
     )
 
 
-def cli(config: Path, *args: str, acting_as: str | None = None) -> subprocess.CompletedProcess[str]:
+def cli(config: Path, *args: str, key: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real CLI on the demo's config; ``key``: sign as the colleague holding that key."""
     env = clean_env()
     env["COCKPIT_CONFIG"] = str(config)
-    if acting_as:
-        env["COCKPIT_AS"] = acting_as
+    if key is not None:
+        env["COCKPIT_SIGNING_KEY"] = str(key)
     return subprocess.run(
         [*COCKPIT, *args], env=env, capture_output=True, text=True, timeout=30, check=False
     )
@@ -235,6 +236,9 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                 tmux.keys("a")
                 tmux.wait_text("refused: four-eyes")
                 assert row_of(tmux.screen(), "[ ]", title)
+                # The gate says how to approve as the colleague, with their own key.
+                hint = tmux.wait_text("approve as bob from a second terminal")
+                assert "COCKPIT_SIGNING_KEY=" in hint.replace("\n", "")
                 approved = cli(
                     config,
                     "item",
@@ -243,7 +247,7 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                     item.id,
                     "--reason",
                     GATE_REASON,
-                    acting_as=STAND_IN,
+                    key=demo / "keys" / STAND_IN,
                 )
                 assert approved.returncode == 0, approved.stderr
                 assert "gate.approved" in approved.stdout
@@ -343,6 +347,7 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
     verified = cli(config, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "audit chain ok" in verified.stdout
+    assert "signatures ok" in verified.stdout
 
     exported = cli(config, "audit", "export", "--format", "jsonl")
     assert exported.returncode == 0, exported.stderr
@@ -366,10 +371,8 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
             assert event["action"] == "gate.approved"
             assert str(event["actor"]).split("@")[0] == STAND_IN
             assert event["reason"] == GATE_REASON
-            evidence = event["actor_evidence"]
-            assert isinstance(evidence, dict)
-            acting_as = evidence["acting_as"]
-            assert acting_as["value"] == STAND_IN and acting_as["verified"] is False
+            # Signed with bob's own key: proven, not claimed.
+            assert event["signature"] and event["verified"] is True
         elif kind_of(item) == "step":
             assert (event["action"], event["actor"]) == ("step.succeeded", preparer), event
             assert event["details"]["published"] is True
