@@ -14,7 +14,7 @@ opened ``read_only`` (``cockpit audit verify|export``) never migrates or writes.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,8 +174,19 @@ class Store:
         cannot be written; then nothing was recorded and the caller must not act."""
         return self.append_many([new], operator)[0]
 
-    def append_many(self, batch: Sequence[NewEvent], operator: Operator) -> list[Event]:
-        """Record events in one transaction (all or none), then write the checkpoint."""
+    def append_many(
+        self,
+        batch: Sequence[NewEvent],
+        operator: Operator,
+        *,
+        also: Callable[[Any, str], None] | None = None,
+    ) -> list[Event]:
+        """Record events in one transaction (all or none), then write the checkpoint.
+
+        ``also(cursor, mark)`` runs after the inserts, inside the same transaction, with the
+        driver's cursor and its parameter mark (``?`` or ``%s``): a change that must be recorded
+        together with its events (a lease). If it raises, nothing is recorded and its exception
+        reaches the caller as it is."""
         prepared, mask = [], self.masker.mask
         for new in batch:
             validate_new(new)
@@ -189,6 +200,7 @@ class Store:
         evidence = canonical(operator.evidence()).decode("utf-8")
         acks = [n.details.get("seq") for n in batch if n.action == AUDIT_BREAK_ACKNOWLEDGED]
         stored: list[Event] = []
+        refusal: BaseException | None = None  # what ``also`` raised, passed on unchanged
         try:
             with self._connect(write=True) as conn, conn.begin():
                 head_seq, head_hash = self._lock_head(conn)
@@ -228,10 +240,18 @@ class Store:
                 # (migration 0002): nothing else may write it.
                 marks = ", ".join([mark] * len(COLUMNS))
                 cursor.executemany(f"INSERT INTO events ({_SELECT_COLUMNS}) VALUES ({marks})", rows)
+                if also is not None:
+                    try:
+                        also(cursor, mark)
+                    except Exception as exc:
+                        refusal = exc
+                        raise
                 cursor.close()
         except AppendFailed:
             raise
         except Exception as exc:  # any failure to write means: refuse, nothing was done
+            if exc is refusal:
+                raise
             raise AppendFailed(
                 f"the audit log could not be written, so nothing was done: {first_line(exc)}"
             ) from None
