@@ -229,7 +229,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "{holder} に引き継がれました: この画面は読み取り専用です",
         "en": "taken over by {holder}: this cockpit is read-only now",
     },
-    "lease.nobody": {"ja": "ほかに操作中の人はいません", "en": "nobody else drives this release"},
     "lease.took": {"ja": "このリリースを引き継ぎました", "en": "you drive this release now"},
     "dlg.title.takeover": {"ja": "{holder} から引き継ぐ", "en": "Take over from {holder}"},
     "dlg.takeover_note": {

@@ -99,7 +99,7 @@ class CockpitScreen(Screen[Any]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None, not False: a refused action stays in the footer, greyed.
-        if action in self.HIDDEN:
+        if action in self.HIDDEN or not self.cockpit.applies(action):
             return False
         if self.locked(action, parameters) is not None:
             return None

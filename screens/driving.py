@@ -42,13 +42,13 @@ class DrivingApp(App[None]):
 
     # ------------------------------------------------------------------ state
 
+    def applies(self, action: str) -> bool:
+        """Takeover applies only while another operator drives (and we may drive): otherwise
+        its key is hidden, from the help too."""
+        return action != "takeover" or (self.driver is not None and not self.readonly)
+
     def locked(self, scope: str, action: str, parameters: tuple[object, ...]) -> str | None:
         """Why a screen's action is refused by read-only mode (``None``: it is not)."""
-        t = self.session.t
-        if action == "takeover":
-            if self.readonly:
-                return t("lease.follow")
-            return None if self.driver is not None else t("lease.nobody")
         return self.refused_kind(write_kind(scope, action, parameters))
 
     def refused_kind(self, kind: str) -> str | None:
@@ -76,7 +76,7 @@ class DrivingApp(App[None]):
         self._look_or_take(release_id, self.stop_driving(), lost=False)
 
     def stop_driving(self) -> Lease | None:
-        """Stop the heartbeat; our lease (to be let go in a worker), if we hold one."""
+        """Stop the heartbeat (or the watch); our lease (to be let go in a worker), if any."""
         if self._beat is not None:
             self._beat.set()
             self._beat = None
@@ -84,18 +84,26 @@ class DrivingApp(App[None]):
         return lease
 
     def _driving(self, mine: Lease | None, other: Lease | None, text: str, lost: bool) -> None:
-        """The outcome of a take or a look, on the UI thread: beat ours, show theirs."""
+        """The outcome of a take or a look, on the UI thread: beat ours, watch theirs."""
+        if self._beat is not None:
+            self._beat.set()
+        was_driven = self.driver is not None
         self.lease, self.driver, self.driver_text = mine, other, text
-        if mine is not None:
-            self._beat = threading.Event()
-            self._heartbeat(mine, self._beat)
+        watched = mine or other
+        self._beat = threading.Event() if watched is not None else None
+        if watched is not None and self._beat is not None:
+            self._heartbeat(watched, self._beat, ours=mine is not None)
         if lost and other is not None:
             self.notify(self.session.t("lease.lost", holder=other.holder), severity="warning")
-        for screen in self.screen_stack:
-            reload = getattr(screen, "reload", None)
-            if callable(reload) and screen.is_attached:
-                reload()  # the header and the footer's greyed keys
-            screen.refresh_bindings()
+        elif was_driven and mine is not None:
+            self.notify(self.session.t("lease.took"))
+        # The screen shown redraws its header and greys its keys; one beneath a dialog does
+        # when the dialog closes (screens reload on resume).
+        screen = self.screen
+        reload = getattr(screen, "reload", None)
+        if callable(reload):
+            reload()
+        screen.refresh_bindings()
 
     # ------------------------------------------------------------------ workers
 
@@ -125,25 +133,31 @@ class DrivingApp(App[None]):
         self.call_from_thread(self._driving, mine, other, text, lost)
 
     @work(thread=True, group="heartbeat", exit_on_error=False)
-    def _heartbeat(self, mine: Lease, stop: threading.Event) -> None:
-        """Every ttl/3 move our lease's expiry on; when it is gone (taken over), look again."""
+    def _heartbeat(self, watched: Lease, stop: threading.Event, *, ours: bool) -> None:
+        """Every ttl/3: move our lease's expiry on, or look whether theirs still lives. When
+        ours is gone (taken over) or theirs is (let go, or dead), look again (and take it)."""
         from cockpit.errors import CockpitError
-        from cockpit.lease import heartbeat
+        from cockpit.lease import current, heartbeat
 
-        while not stop.wait(mine.ttl / 3):
+        store = self.session.store
+        while not stop.wait(max(watched.ttl / 3, 0.1)):
             try:
-                alive = heartbeat(self.session.store, mine)
+                if ours:
+                    same = heartbeat(store, watched)
+                else:
+                    held, now = current(store, watched.release_id)
+                    same = held is not None and held.token == watched.token and held.live(now)
             except CockpitError:
                 continue  # the database is away: the next beat tries again
-            if not alive:
+            if not same:
                 if not stop.is_set():
-                    self.call_from_thread(self._lost, mine)
+                    self.call_from_thread(self._changed, watched, ours)
                 return
 
-    def _lost(self, mine: Lease) -> None:
-        if self.lease is mine:
+    def _changed(self, watched: Lease, ours: bool) -> None:
+        if watched in (self.lease, self.driver):
             self.stop_driving()
-            self._look_or_take(mine.release_id, None, lost=True)
+            self._look_or_take(watched.release_id, None, lost=ours)
 
     @work(thread=True, group="lease", exit_on_error=False)
     def take_over(self, release_id: str, reason: str) -> None:
@@ -163,7 +177,6 @@ class DrivingApp(App[None]):
         self.stop_driving()
         self.lease_release = mine.release_id
         self._driving(mine, None, "", lost=False)
-        self.notify(self.session.t("lease.took"))
 
     def _failed(self, why: str) -> None:
         self.notify(self.session.t("msg.failed", why=why), severity="error")
