@@ -302,12 +302,15 @@ def make_app(
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the app is idle: workers (verify, decisions) done and their redraws shown."""
+    """Wait until the app is idle: workers (verify, decisions) done and their redraws shown.
+    The lease's heartbeat runs as long as the app drives a release: it is not waited for."""
     app = pilot.app
     for _ in range(50):
-        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=10)
+        finite = [worker for worker in app.workers if worker.group != "heartbeat"]
+        if finite:  # (none: wait_for_complete would wait for every worker)
+            await asyncio.wait_for(app.workers.wait_for_complete(finite), timeout=10)
         await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
+        if not any(worker.is_running for worker in finite):
             break
     else:
         raise AssertionError(f"workers still running: {list(app.workers)}")
