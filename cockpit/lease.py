@@ -159,9 +159,13 @@ def require_driver(session: Session, release_id: str) -> None:
     """Refused while another operator drives the release (a live lease not ours)."""
     found = other_driver(session, release_id)
     if found is not None:
-        held, now = found
-        values = {"holder": held.holder, "since": since_text(session, held, now)}
-        raise Refused(Why("driven", {**values, "release": release_id}).text(session.lang))
+        raise _driven(session, *found)
+
+
+def _driven(session: Session, held: Lease, now: float) -> Refused:
+    """``driven by alice@bastion-1 since 01:02 (JST); take it over with ...``"""
+    values = {"holder": held.holder, "since": since_text(session, held, now)}
+    return Refused(Why("driven", {**values, "release": held.release_id}).text(session.lang))
 
 
 # ------------------------------------------------------------------------ writing
@@ -246,7 +250,7 @@ def take(session: Session, release_text: str, *, ttl: float | None = None) -> tu
         if held is not None and held.live(now):
             if held.holder == session.operator.actor:
                 return held, False
-            require_driver(session, release.id)
+            raise _driven(session, held, now)
         batch = []
         if held is not None:
             batch.append(_expired_event(release, held, now))

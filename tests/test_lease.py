@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from cockpit import lease
 from cockpit.actions import decide
@@ -387,6 +388,15 @@ def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[
         app.session.store.close()
 
 
+async def until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Let the app run until ``condition`` holds (its workers report through the UI thread)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await pilot.pause(0.1)
+    await settle(pilot)
+
+
 def bob_session(app: CockpitApp) -> Session:
     return Session(store=app.session.store, loaded=app.session.loaded, operator=BOB)
 
@@ -465,11 +475,7 @@ async def test_the_app_turns_read_only_when_its_lease_is_taken_over(
         held, now = lease.current(app.session.store, RELEASE_ID)
         assert held is not None and held.live(now) and held.holder == "alice@bastion-1"
         lease.takeover(bob_session(app), RELEASE_ID, "alice's laptop died", ttl=600)
-        for _ in range(40):
-            await pilot.pause(0.1)
-            if app.driver is not None:
-                break
-        await settle(pilot)
+        await until(pilot, lambda: app.driver is not None)  # the next heartbeat finds it gone
         assert "taken over by bob@bastion-2: this cockpit is read-only now" in app.notified
         assert screen_text(app).splitlines()[0].startswith(" READ-ONLY driven by bob@bastion-2")
         head = app.session.store.head()[0]
@@ -490,11 +496,7 @@ async def test_a_driver_who_died_is_noticed_and_the_app_takes_the_lease(build) -
         await pilot.press("enter")
         await settle(pilot)
         assert screen_text(app).splitlines()[0].startswith(" READ-ONLY driven by bob@bastion-2")
-        for _ in range(50):  # the app watches bob's lease: dead after 1 s
-            await pilot.pause(0.1)
-            if app.lease is not None:
-                break
-        await settle(pilot)
+        await until(pilot, lambda: app.lease is not None)  # it watches bob's: dead after 1 s
         assert "you drive this release now" in app.notified
         assert screen_text(app).splitlines()[0].startswith(" Release Cockpit")
         expired, taken = lease_events(app)[-2:]
