@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cockpit.checklist import Refused, Why, actor_name
-from cockpit.errors import UsageError
+from cockpit.errors import AppendFailed, UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.release import get_release
 from cockpit.vocabulary import (
@@ -87,8 +87,9 @@ class Lease:
         }
 
 
-class LeaseChanged(Refused):
-    """The row was not as read when the write came (someone else was quicker)."""
+class LeaseChanged(AppendFailed):
+    """The row was not as read when the write came (someone else was quicker): the append is
+    refused, nothing recorded. The functions below turn it into a :class:`Refused`."""
 
 
 def lease_ttl(environ: dict[str, str] | None = None) -> float:
@@ -113,10 +114,15 @@ def _now_sql(store: Store) -> str:
     return _SQLITE_NOW if store.is_sqlite else _PG_NOW
 
 
+def _mark(store: Store) -> str:
+    """The driver's parameter mark."""
+    return "?" if store.is_sqlite else "%s"
+
+
 def current(store: Store, release_id: str) -> tuple[Lease | None, float]:
     """The release's lease row (live or not; ``None``: never taken, or released) and the lease
     clock's now, read together."""
-    mark = "?" if store.is_sqlite else "%s"
+    mark = _mark(store)
     sql = (
         f"SELECT n.now, {', '.join('l.' + c.strip() for c in _COLUMNS.split(','))} "
         f"FROM (SELECT {_now_sql(store)} AS now) n "
@@ -182,14 +188,15 @@ def _db_now(cursor: Any, store: Store) -> float:
 
 def _writer(
     session: Session, release_id: str, ttl: float, seen: Lease | None, *, dead_only: bool
-) -> tuple[Callable[[Any, str], None], list[Lease]]:
+) -> tuple[Callable[[Any], None], list[Lease]]:
     """The row change that goes with the events: our lease in place of ``seen`` (none, or the
     row as read), only if the row is still ``seen`` (and, ``dead_only``, still expired). The
     upsert's row count says whether we won; the lease written lands in the returned list."""
     store, operator = session.store, session.operator
     written: list[Lease] = []
 
-    def write(cursor: Any, mark: str) -> None:
+    def write(cursor: Any) -> None:
+        mark = _mark(store)
         now = _db_now(cursor, store)
         mine = Lease(
             release_id,
@@ -245,7 +252,7 @@ def take(session: Session, release_text: str, *, ttl: float | None = None) -> tu
     recorded). Refused, naming the driver, when another operator holds a live lease."""
     release = _open_release(session, release_text)
     life = lease_ttl() if ttl is None else ttl
-    for attempt in (1, 2):
+    for _attempt in (1, 2):  # a second look when someone was quicker
         held, now = current(session.store, release.id)
         if held is not None and held.live(now):
             if held.holder == session.operator.actor:
@@ -257,14 +264,23 @@ def take(session: Session, release_text: str, *, ttl: float | None = None) -> tu
         details = {"holder": session.operator.actor, "pid": os.getpid(), "ttl_s": life}
         batch.append(_event(release, LEASE_TAKEN, subject=session.operator.actor, details=details))
         write, written = _writer(session, release.id, life, held, dead_only=True)
-        try:
-            session.store.append_many(batch, session.operator, also=write)
-        except LeaseChanged:
-            if attempt == 2:
-                raise
-            continue
-        return written[0], True
-    raise AssertionError("unreachable")
+        if _recorded(session, batch, write):
+            return written[0], True
+    raise _changed(release.id)
+
+
+def _recorded(session: Session, batch: list[NewEvent], write: Callable[[Any], None]) -> bool:
+    """Append the events with the row change; ``False`` when the row had changed meanwhile
+    (nothing recorded)."""
+    try:
+        session.store.append_many(batch, session.operator, also=write)
+    except LeaseChanged:
+        return False
+    return True
+
+
+def _changed(release_id: str) -> Refused:
+    return Refused(f"the lease of {release_id} changed while it was taken: look again")
 
 
 def _expired_event(release: Release, dead: Lease, now: float) -> NewEvent:
@@ -285,7 +301,7 @@ def _expired_event(release: Release, dead: Lease, now: float) -> NewEvent:
 def heartbeat(store: Store, lease: Lease) -> bool:
     """Move the expiry on by the lease's ttl (the row only, no event). ``False``: the lease is
     not ours any more (taken over, or released)."""
-    mark = "?" if store.is_sqlite else "%s"
+    mark = _mark(store)
     now = _now_sql(store)
     sql = (
         f"UPDATE leases SET heartbeat_at = {now}, expires_at = {now} + {mark} "
@@ -307,7 +323,8 @@ def release(session: Session, release_text: str, lease: Lease | None = None) -> 
     if held.holder != operator.actor:
         raise Refused(f"{rel.id}: the lease is held by {held.holder}, not by {operator.actor}")
 
-    def delete(cursor: Any, mark: str) -> None:
+    def delete(cursor: Any) -> None:
+        mark = _mark(store)
         cursor.execute(
             f"DELETE FROM leases WHERE release_id = {mark} AND token = {mark}",
             (rel.id, held.token),
@@ -316,7 +333,10 @@ def release(session: Session, release_text: str, lease: Lease | None = None) -> 
             raise LeaseChanged(f"{rel.id}: this lease is not held here any more")
 
     event = _event(rel, LEASE_RELEASED, subject=held.holder, details=held.as_dict())
-    return store.append_many([event], operator, also=delete)[0]
+    try:
+        return store.append_many([event], operator, also=delete)[0]
+    except LeaseChanged as exc:
+        raise Refused(str(exc)) from None
 
 
 # ------------------------------------------------------------------------ takeover
@@ -373,7 +393,7 @@ def takeover(
     release = _open_release(session, release_text)
     store, operator = session.store, session.operator
     life = lease_ttl() if ttl is None else ttl
-    for attempt in (1, 2):
+    for _attempt in (1, 2):  # a second look when someone was quicker
         held, now = current(store, release.id)
         if held is None or held.holder == operator.actor:
             return take(session, release.id, ttl=life)[0]
@@ -400,11 +420,6 @@ def takeover(
             )
         )
         write, written = _writer(session, release.id, life, held, dead_only=not live)
-        try:
-            store.append_many(batch, operator, also=write)
-        except LeaseChanged:
-            if attempt == 2:
-                raise
-            continue
-        return written[0]
-    raise AssertionError("unreachable")
+        if _recorded(session, batch, write):
+            return written[0]
+    raise _changed(release.id)

@@ -179,14 +179,12 @@ class Store:
         batch: Sequence[NewEvent],
         operator: Operator,
         *,
-        also: Callable[[Any, str], None] | None = None,
+        also: Callable[[Any], object] | None = None,
     ) -> list[Event]:
         """Record events in one transaction (all or none), then write the checkpoint.
-
-        ``also(cursor, mark)`` runs after the inserts, inside the same transaction, with the
-        driver's cursor and its parameter mark (``?`` or ``%s``): a change that must be recorded
-        together with its events (a lease). If it raises, nothing is recorded and its exception
-        reaches the caller as it is."""
+        ``also(cursor)`` runs in that transaction after the rows are inserted: the change the
+        events record (a lease) commits with them or not at all; an :class:`AppendFailed` or a
+        :class:`UsageError` it raises is passed on as it is."""
         prepared, mask = [], self.masker.mask
         for new in batch:
             validate_new(new)
@@ -200,7 +198,6 @@ class Store:
         evidence = canonical(operator.evidence()).decode("utf-8")
         acks = [n.details.get("seq") for n in batch if n.action == AUDIT_BREAK_ACKNOWLEDGED]
         stored: list[Event] = []
-        refusal: BaseException | None = None  # what ``also`` raised, passed on unchanged
         try:
             with self._connect(write=True) as conn, conn.begin():
                 head_seq, head_hash = self._lock_head(conn)
@@ -241,17 +238,11 @@ class Store:
                 marks = ", ".join([mark] * len(COLUMNS))
                 cursor.executemany(f"INSERT INTO events ({_SELECT_COLUMNS}) VALUES ({marks})", rows)
                 if also is not None:
-                    try:
-                        also(cursor, mark)
-                    except Exception as exc:
-                        refusal = exc
-                        raise
+                    also(cursor)
                 cursor.close()
-        except AppendFailed:
+        except (AppendFailed, UsageError):
             raise
         except Exception as exc:  # any failure to write means: refuse, nothing was done
-            if exc is refusal:
-                raise
             raise AppendFailed(
                 f"the audit log could not be written, so nothing was done: {first_line(exc)}"
             ) from None

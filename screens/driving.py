@@ -100,7 +100,7 @@ class DrivingApp(App[None]):
         # The screen shown redraws its header and greys its keys; one beneath a dialog does
         # when the dialog closes (screens reload on resume).
         screen = self.screen
-        reload = getattr(screen, "reload", None)
+        reload = getattr(screen, "reload_when_idle", None) or getattr(screen, "reload", None)
         if callable(reload):
             reload()
         screen.refresh_bindings()

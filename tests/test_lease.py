@@ -185,7 +185,7 @@ def test_a_taker_who_read_the_lease_free_loses_to_the_one_who_wrote_first(
     before = team.store.head()[0]
     real = lease.current
     monkeypatch.setattr(lease, "current", lambda store, r: (None, real(store, r)[1]))
-    with pytest.raises(lease.LeaseChanged):
+    with pytest.raises(Refused, match=f"the lease of {rid} changed while it was taken"):
         lease.take(team.session(ALICE), rid)
     assert team.store.head()[0] == before  # neither lease.taken nor anything else
     monkeypatch.undo()
