@@ -28,6 +28,7 @@ from cockpit.checklist import (
 from cockpit.deploy import effective_run
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
+from cockpit.lease import require_driver
 from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
 from cockpit.session import Session
 from cockpit.vocabulary import (
@@ -43,6 +44,9 @@ from cockpit.vocabulary import (
     STEP_DECISIONS,
 )
 from cockpit.window import window_state
+
+# Decisions that are other people's roles, not driving: allowed while someone else drives.
+GUARDLESS = frozenset({"approve", "reject"})
 
 
 def must_sign(session: Session, checklist: Checklist, action: str) -> bool:
@@ -142,6 +146,8 @@ def decide(
         raise UsageError(f"action {action!r}: use one of {', '.join(DECISIONS)}")
     checklist = load_checklist(store, release_text)
     checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
+    if action not in GUARDLESS:
+        require_driver(session, checklist.release.id)  # another operator drives: refused
     if isinstance(checklist.plan.plan.item(item_id), StepItem):
         # A step under its supervisor (on any host): refused naming who runs it and where.
         steprun.refuse_if_running(session, checklist.release.id, item_id)

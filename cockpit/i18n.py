@@ -253,9 +253,46 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "{by} の実行が中断しました ({at}): 再確認して再開 (r) か、やり直し (R) かスキップ",
         "en": "interrupted ({by}, {at}): resume (re-check first), redo, or skip with a reason",
     },
+    # one driver per release (cockpit/lease.py, screens/driving.py)
+    "why.driven": {
+        "ja": "{holder} が {since} から操作中です。引き継ぐには "
+        "`cockpit lease takeover {release} --reason ...`",
+        "en": "driven by {holder} since {since}; take it over with "
+        "`cockpit lease takeover {release} --reason ...`",
+    },
+    "why.takeover_approval": {
+        "ja": "{holder} が操作中の本番リリースです: 引き継ぎには期限切れか別の操作者の承認が"
+        "必要です (`cockpit lease approve-takeover {release} --for {taker}`)",
+        "en": "{holder} drives this production release: a takeover needs an expired lease or "
+        "a second operator's approval (`cockpit lease approve-takeover {release} --for {taker}`)",
+    },
+    "lease.driven": {
+        "ja": "{holder} が操作中 ({since} から)",
+        "en": "driven by {holder} since {since}",
+    },
+    "lease.readonly": {"ja": "読み取り専用", "en": "READ-ONLY"},
+    "lease.follow": {
+        "ja": "読み取り専用 (--readonly で起動)",
+        "en": "read-only: opened with --readonly",
+    },
+    "lease.refused": {"ja": "{driven}。T で引き継ぎ", "en": "{driven}; T takes over"},
+    "lease.lost": {
+        "ja": "{holder} に引き継がれました: この画面は読み取り専用です",
+        "en": "taken over by {holder}: this cockpit is read-only now",
+    },
+    "lease.took": {"ja": "このリリースを引き継ぎました", "en": "you drive this release now"},
+    "dlg.title.takeover": {"ja": "{holder} から引き継ぐ", "en": "Take over from {holder}"},
+    "dlg.takeover_note": {
+        "ja": "理由とともに監査ログに記録され、{holder} の画面は読み取り専用になります",
+        "en": "recorded in the audit log with your reason; {holder} turns read-only",
+    },
     # key labels in the help screen: "key.<binding id>" (screens/keys.py)
     "key.nav.down": {"ja": "下へ", "en": "down"},
     "key.nav.up": {"ja": "上へ", "en": "up"},
+    "key.app.takeover": {
+        "ja": "このリリースの操作を引き継ぐ (理由)",
+        "en": "take over driving this release (reason)",
+    },
     "key.dashboard.open": {"ja": "開く", "en": "open"},
     "key.dashboard.tag": {"ja": "タグ作成 (確認あり)", "en": "tag (asks first)"},
     "key.dashboard.deploy": {"ja": "デプロイ (T-0 ランブック)", "en": "deploy"},

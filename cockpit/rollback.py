@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.deploy import Output, StepInfo, context, quiet, step_info, steps_of
 from cockpit.events import Event, NewEvent, redact_text
+from cockpit.lease import require_driver
 from cockpit.liveness import intent_alive, process_id
 from cockpit.session import Session
 from cockpit.steps.base import StepFailed
@@ -145,6 +146,7 @@ def skip_undo(session: Session, release_text: str, item_id: str, reason: str) ->
     state = checklist.state(item_id)
     if state.status not in {Status.UNDO_FAILED, Status.UNDO_INTERRUPTED}:
         raise Refused(f"{item_id}: its undo has not failed ({state.status.value}): nothing to skip")
+    require_driver(session, checklist.release.id)
     release = checklist.release
     return session.store.append(
         NewEvent(
@@ -201,6 +203,7 @@ def rollback(
     release = plan.release
     if release.status != "open":
         raise Refused(f"release {release.id} is {release.status}")
+    require_driver(session, release.id)
     decided = time.monotonic()
     base: dict[str, Any] = {"release_id": release.id, "rehearsal": release.rehearsal}
     started = plan.interrupted

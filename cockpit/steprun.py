@@ -25,6 +25,7 @@ from cockpit.checklist import Checklist, Refused, Status, load_checklist
 from cockpit.events import Event, NewEvent
 from cockpit.follow import Changes, Waker, waker_for
 from cockpit.launch import Detached, Follower, Output, Run, launch_of
+from cockpit.lease import require_driver
 from cockpit.liveness import intent_alive
 from cockpit.rollback import RollbackResult
 from cockpit.steplock import StepLock, step_dir
@@ -99,6 +100,7 @@ def start_rollback(
     terminal), followed to its end; an interrupted one is resumed where it stopped."""
     if not (reason and reason.strip()):
         raise Refused("a rollback needs a reason (what was seen, or the trigger)")
+    require_driver(session, release_id)
     spool = spool_path(session, release_id, "rollback")
     launch = launch_of(session, release_id, "rollback", "run", spool) | {
         "kind": "rollback",
@@ -213,6 +215,7 @@ def request_cancel(session: Session, release_id: str, item_id: str, reason: str)
     state = checklist.state(item_id)
     if state.status is not Status.RUNNING or state.intent is None:
         raise Refused(f"{item_id} is not running ({state.status.value}): nothing to cancel")
+    require_driver(session, checklist.release.id)
     release = checklist.release
     event = session.store.append(
         NewEvent(

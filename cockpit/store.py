@@ -192,7 +192,8 @@ class Store:
         """Record events in one transaction (all or none), then write the checkpoint. An event
         asked to be ``signed`` is signed with the operator's key first, outside the lock.
         ``also(cursor)`` runs in that transaction after the rows are inserted: the change the
-        events record (``cockpit db grant``) commits with them or not at all; a
+        events record (``cockpit db grant``, a lease) commits with them or not at all; an
+        :class:`AppendFailed` or a
         :class:`UsageError` it raises is passed on as it is."""
         prepared, mask = [], self.masker.mask
         evidence = canonical(operator.evidence()).decode("utf-8")

@@ -18,6 +18,7 @@ from cockpit.checklist import Refused, load_checklist
 from cockpit.config import EnvironmentConfig
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
+from cockpit.lease import require_driver
 from cockpit.plan import StepItem, TagRun
 from cockpit.session import Session
 from cockpit.versioning import (
@@ -224,6 +225,8 @@ def execute(
     if not prep.ok:
         first = prep.refusal or f"{plan.failed[0].name}: {plan.failed[0].detail}"
         raise Refused(f"preflight failed: {first}")
+    if prep.release is not None:
+        require_driver(session, prep.release.id)  # another operator drives it: refused
     if notes is not None:
         plan.notes = notes.strip("\n")
     cfg = prep.env.git

@@ -68,6 +68,14 @@ NODATA_OVERRIDE = "nodata.override"  # go on although panels have no data, with 
 WATCH_GO = "watch.go"  # the watch ended healthy: go
 WATCH_NO_GO = "watch.no_go"  # the watch ended in a no-go, with the reason why
 
+# --- who drives a release (the lease, cockpit/lease.py) -----------------------------------------
+
+LEASE_TAKEN = "lease.taken"  # an operator drives the release now (holder, host, pid, ttl)
+LEASE_RELEASED = "lease.released"  # the driver let go (quit, detach, `cockpit lease release`)
+LEASE_EXPIRED = "lease.expired"  # heartbeat loss: a dead lease found by the next taker
+LEASE_TAKEN_OVER = "lease.taken_over"  # a live (or dead) lease taken over, with the reason why
+LEASE_TAKEOVER_APPROVED = "lease.takeover_approved"  # a second operator approves a takeover
+
 # --- the log itself ------------------------------------------------------------------------------
 
 AUDIT_BREAK_ACKNOWLEDGED = "audit.break_acknowledged"  # a broken chain investigated: seq, finding
@@ -122,6 +130,11 @@ ALL_ACTIONS = frozenset(
         AUDIT_BREAK_ACKNOWLEDGED,
         DB_ROLE_GRANTED,
         DB_ROLE_REVOKED,
+        LEASE_TAKEN,
+        LEASE_RELEASED,
+        LEASE_EXPIRED,
+        LEASE_TAKEN_OVER,
+        LEASE_TAKEOVER_APPROVED,
     }
 )
 
@@ -138,6 +151,7 @@ REASON_REQUIRED = frozenset(
         TRIGGER_CONTINUED,
         NODATA_OVERRIDE,
         AUDIT_BREAK_ACKNOWLEDGED,
+        LEASE_TAKEN_OVER,
     }
 )
 

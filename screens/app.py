@@ -15,12 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 
-from screens.keys import apply_keymap, bindings, keymap_problems
+from screens.driving import DRIVEN_SCREENS, DrivingApp
+from screens.keys import apply_keymap, bindings, keymap_problems, write_kind_of_key
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -57,7 +58,7 @@ class LogChanged(Message):
     """The log changed: the app's watcher (:meth:`CockpitApp.watch_log`) says so."""
 
 
-class CockpitApp(App[None]):
+class CockpitApp(DrivingApp):
     TITLE = "Release Cockpit"
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {CockpitCommands}
     ENABLE_COMMAND_PALETTE = True
@@ -71,9 +72,13 @@ class CockpitApp(App[None]):
         release_id: str | None = None,
         refresh_seconds: float = 2.0,
         keymap: dict[str, str] | None = None,
+        readonly: bool = False,
+        drive: bool = True,
     ) -> None:
         """``keymap``: binding id -> keys (the ``[keys]`` table), applied when the app starts;
-        ``ValueError`` (one line per problem) here, before anything is drawn."""
+        ``ValueError`` (one line per problem) here, before anything is drawn. ``readonly``:
+        every action that writes is refused (``cockpit follow``); ``drive``: take the lease of
+        a release opened to drive (:mod:`screens.driving`)."""
         super().__init__()
         problems = keymap_problems(keymap or {})
         if problems:
@@ -85,6 +90,7 @@ class CockpitApp(App[None]):
         self.ascii = ascii
         self.release_id = release_id
         self.refresh_seconds = refresh_seconds
+        self.readonly, self.drive = readonly, drive
         if ascii:
             self.ansi_color = False
 
@@ -161,11 +167,16 @@ class CockpitApp(App[None]):
         """Push the screen registered as ``name``, built with ``args``."""
         module, _, cls = SCREENS[name].partition(":")
         self.push_screen(getattr(importlib.import_module(module), cls)(*args, **kwargs))
+        if name in DRIVEN_SCREENS and args:
+            self.release_opened(str(args[0]))
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         screen: Screen[object] = self.screen
         commands = getattr(screen, "palette_commands", None)
         items: list[tuple[str, str, Callable[[], object]]] = list(commands()) if commands else []
+        # Read-only: the palette offers no action the keys would refuse.
+        scope = getattr(screen, "KEYS", "")
+        items = [i for i in items if self.refused_kind(write_kind_of_key(scope, i[1])) is None]
         items.append((self.session.t("act.audit"), "l", self.action_open_audit))
         items.append((self.session.t("act.help"), "?", self.action_help))
         items.append((self.session.t("act.quit"), "q", self.action_quit_app))
@@ -191,13 +202,13 @@ class CockpitApp(App[None]):
             self._ask_quit_while_a_step_runs(*self.following)
             return
         if not self.busy():
-            self.exit()
+            self.leave()  # letting go of the lease first
             return
         from screens.decision import ConfirmScreen
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.exit()
+                self.leave()
 
         self.push_screen(ConfirmScreen(self.session.t("dlg.quit_running")), answer)
 
@@ -210,7 +221,7 @@ class CockpitApp(App[None]):
         def answer(choice: str | None) -> None:
             if choice == "detach":
                 leave.set()
-                self.exit()
+                self.leave()  # the step goes on; the lease is let go
             elif choice == "cancel":
                 leave.set()
                 self._cancel_then_exit(release_id, item_id)
@@ -221,12 +232,13 @@ class CockpitApp(App[None]):
     @work(thread=True, group="quit", exit_on_error=False)
     def _cancel_then_exit(self, release_id: str, item_id: str) -> None:
         """Record who cancelled and why (the supervisor stops the step and records the
-        outcome), then quit."""
+        outcome), let go of the lease, then quit."""
         from cockpit.errors import CockpitError
         from cockpit.steprun import request_cancel
 
         with contextlib.suppress(CockpitError):  # it ended meanwhile: nothing to cancel
             request_cancel(self.session, release_id, item_id, "cancelled when quitting the cockpit")
+        self.let_go(self.call_from_thread(self.stop_driving))
         self.call_from_thread(self.exit)
 
 
@@ -236,6 +248,10 @@ def run_app(
     ascii: bool = False,
     release_id: str | None = None,
     keymap: dict[str, str] | None = None,
+    readonly: bool = False,
 ) -> None:
-    """Open the cockpit on this terminal (mouse off: keyboard first, copy/paste keeps working)."""
-    CockpitApp(session, ascii=ascii, release_id=release_id, keymap=keymap).run(mouse=False)
+    """Open the cockpit on this terminal (mouse off: keyboard first, copy/paste keeps working).
+    ``readonly``: every action that writes is refused (``cockpit follow``, ``--readonly``)."""
+    app = CockpitApp(session, ascii=ascii, release_id=release_id, keymap=keymap, readonly=readonly)
+    app.run(mouse=False)
+    app.let_go(app.stop_driving())  # ended another way than q (ctrl+q, an error): let go

@@ -129,16 +129,22 @@ class CockpitScreen(Screen[Any]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None, not False: a refused action stays in the footer, greyed.
-        if action in self.HIDDEN:
+        if action in self.HIDDEN or not self.cockpit.applies(action):
             return False
+        if self.locked(action, parameters) is not None:
+            return None
         return True if self.refusal(action, parameters) is None else None
+
+    def locked(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        """Why read-only mode refuses ``action`` (someone else drives, or ``--readonly``)."""
+        return self.cockpit.locked(self.KEYS, action, parameters)
 
     def binding_refusal(self, binding: Binding) -> str:
         """The reason a binding's action is refused now ("" when allowed or nothing to say)."""
         namespace, action, parameters = parse(binding.action)
         if namespace:
             return ""  # the app's actions (help) are never refused
-        return self.refusal(action, parameters) or ""
+        return self.locked(action, parameters) or self.refusal(action, parameters) or ""
 
     def on_key(self, event: events.Key) -> None:
         """A key whose action is refused now says why (Textual alone would ignore it)."""
@@ -189,6 +195,11 @@ class CockpitScreen(Screen[Any]):
     def action_audit(self) -> None:
         self.cockpit.action_open_audit()
 
+    def action_takeover(self) -> None:
+        from screens.decision import takeover_dialog
+
+        takeover_dialog(self)
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -206,7 +217,13 @@ class CockpitScreen(Screen[Any]):
     def header_text(self, checklist: Checklist | None) -> Text:
         """`` Release Cockpit  1.4.0 release  staging REHEARSAL  T-0 12-16 01:00 JST  alice@vm``"""
         session = self.session
-        text = Text(" " + session.t("app.title") + "  ")
+        banner = self.cockpit.read_only_banner(checklist.release.id if checklist else None)
+        text = Text(" ")
+        if banner:  # in place of the title: who drives, when this cockpit may not
+            text.append(banner, style="reverse")
+            text.append("  ")
+        else:
+            text.append(session.t("app.title") + "  ")
         if checklist is not None:
             release = checklist.release
             zone = session.loaded.config.change_window.timezone

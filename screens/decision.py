@@ -133,3 +133,20 @@ def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> N
         call(screen.reload)
 
     screen.run_worker(record, thread=True, group="decide", exit_on_error=False)
+
+
+def takeover_dialog(screen: CockpitScreen) -> None:
+    """Ask why, then take the release over from its driver (recorded; in production it needs an
+    expired lease or a second operator's approval, and the refusal says how to get one)."""
+    app, session = screen.cockpit, screen.session
+    driver = app.driver
+    if driver is None:
+        return
+    note = session.t("dlg.takeover_note", holder=driver.holder)
+
+    def chosen(reason: str | None) -> None:
+        if reason:
+            app.take_over(driver.release_id, reason)
+
+    title = session.t("dlg.title.takeover", holder=driver.holder)
+    app.push_screen(DecisionScreen(title, True, f"{app.driver_text}\n{note}"), chosen)

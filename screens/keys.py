@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from textual.actions import parse
 from textual.binding import Binding, BindingType
 from textual.keys import Keys, key_to_character
 
@@ -30,6 +31,9 @@ class Key:
     action: str  # the action on the screen (or "app.<action>")
     short: str = ""  # catalog key of the footer label; "" keeps it out of the footer
     priority: bool = False  # before the focused list's own key (enter: a list's "select")
+    # What the action changes: "log" records an event (refused with --readonly), "drive" drives
+    # the release (also refused while another operator holds its lease), "" only looks.
+    writes: str = ""
 
     @property
     def label(self) -> str:
@@ -51,26 +55,26 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("dashboard.tag", "t", "tag", "tag.act_tag"),
         Key("dashboard.deploy", "d", "deploy", "dash.deploy"),
         Key("dashboard.metrics", "m", "metrics", "dash.metrics"),
-        Key("dashboard.note", "n", "note", "act.note"),
+        Key("dashboard.note", "n", "note", "act.note", writes="log"),
     ),
     "checklist": (
-        Key("checklist.do", "enter,space", "do", "act.do", priority=True),
-        Key("checklist.skip", "s", "decide('skip')", "act.skip"),
-        Key("checklist.approve", "a", "decide('approve')", "act.approve"),
-        Key("checklist.reject", "x", "decide('reject')", "act.reject"),
-        Key("checklist.note", "n", "note", "act.note"),
+        Key("checklist.do", "enter,space", "do", "act.do", priority=True, writes="drive"),
+        Key("checklist.skip", "s", "decide('skip')", "act.skip", writes="drive"),
+        Key("checklist.approve", "a", "decide('approve')", "act.approve", writes="log"),
+        Key("checklist.reject", "x", "decide('reject')", "act.reject", writes="log"),
+        Key("checklist.note", "n", "note", "act.note", writes="log"),
         Key("checklist.prev_phase", "left_square_bracket", "phase(-1)", "act.phase"),
         Key("checklist.next_phase", "right_square_bracket", "phase(1)", "act.phase"),
     ),
     "runbook": (
-        Key("runbook.run", "enter", "run", "run.act_run", priority=True),
-        Key("runbook.cancel", "c", "cancel", "run.act_cancel"),
+        Key("runbook.run", "enter", "run", "run.act_run", priority=True, writes="drive"),
+        Key("runbook.cancel", "c", "cancel", "run.act_cancel", writes="drive"),
         Key("runbook.preview", "p", "preview", "run.act_view"),
         Key("runbook.output", "o", "show_log"),
-        Key("runbook.resume", "r", "step('resume')", "run.act_resume"),
-        Key("runbook.redo", "e", "step('redo')"),
-        Key("runbook.skip", "s", "skip"),
-        Key("runbook.rollback", "R", "rollback", "run.act_rollback"),
+        Key("runbook.resume", "r", "step('resume')", "run.act_resume", writes="drive"),
+        Key("runbook.redo", "e", "step('redo')", writes="drive"),
+        Key("runbook.skip", "s", "skip", writes="drive"),
+        Key("runbook.rollback", "R", "rollback", "run.act_rollback", writes="drive"),
         Key("runbook.metrics", "m", "metrics"),
     ),
     "audit": (
@@ -78,7 +82,7 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("audit.verify", "v", "verify", "act.verify"),
     ),
     "tagging": (
-        Key("tagging.tag", "enter", "tag", "tag.act_tag"),
+        Key("tagging.tag", "enter", "tag", "tag.act_tag", writes="drive"),
         Key("tagging.major", "M", "choose('major', None)", "tag.act_bump"),
         Key("tagging.minor", "m", "choose('minor', None)", "tag.act_bump"),
         Key("tagging.patch", "p", "choose('patch', None)", "tag.act_bump"),
@@ -88,17 +92,19 @@ TABLE: dict[str, tuple[Key, ...]] = {
     ),
     "metrics": (
         Key("metrics.pause", "space", "pause", "met.act_pause"),
-        Key("metrics.baseline", "b", "baseline", "met.act_baseline"),
-        Key("metrics.watch", "w", "watch", "met.act_watch"),
-        Key("metrics.go", "g", "go", "met.act_go"),
-        Key("metrics.no_go", "n", "no_go", "met.act_no_go"),
-        Key("metrics.override", "o", "override", "met.act_override"),
-        Key("metrics.rollback", "R", "rollback", "run.act_rollback"),
+        Key("metrics.baseline", "b", "baseline", "met.act_baseline", writes="log"),
+        Key("metrics.watch", "w", "watch", "met.act_watch", writes="log"),
+        Key("metrics.go", "g", "go", "met.act_go", writes="log"),
+        Key("metrics.no_go", "n", "no_go", "met.act_no_go", writes="log"),
+        Key("metrics.override", "o", "override", "met.act_override", writes="log"),
+        Key("metrics.rollback", "R", "rollback", "run.act_rollback", writes="drive"),
     ),
     "screen": (
         Key("app.audit", "l", "audit", "act.audit"),
         Key("app.back", "escape", "back", "act.back"),
         Key("app.help", "question_mark", "app.help", "act.help"),
+        # Shown in help, not in the footer: it applies only while someone else drives.
+        Key("app.takeover", "T", "takeover", writes="log"),
     ),
     "app": (
         Key("app.commands", "colon", "command_palette"),
@@ -120,6 +126,26 @@ TABLE: dict[str, tuple[Key, ...]] = {
 }
 
 BY_ID: dict[str, Key] = {key.id: key for scope in TABLE.values() for key in scope}
+# Scope -> (action, parameters) -> what it writes ("log", "drive"): for read-only mode.
+WRITES: dict[str, dict[tuple[str, tuple[object, ...]], str]] = {
+    scope: {parse(key.action)[1:]: key.writes for key in keys if key.writes}
+    for scope, keys in TABLE.items()
+}
+
+
+def write_kind(scope: str, action: str, parameters: tuple[object, ...] = ()) -> str:
+    """What a screen's action writes: "log", "drive", or "" (it only looks)."""
+    return WRITES.get(scope, {}).get((action, tuple(parameters)), "")
+
+
+def write_kind_of_key(scope: str, key: str) -> str:
+    """The same, for a key as the command palette shows it (``enter``, ``s``, ``R``)."""
+    for binding in TABLE.get(scope, ()):
+        if key_display(binding.keys.split(",")[0]) == key:
+            return binding.writes
+    return ""
+
+
 # The help screen's row order: a binding's place in the table.
 RANK: dict[str, int] = {key_id: rank for rank, key_id in enumerate(BY_ID)}
 SCREENS = ("dashboard", "checklist", "runbook", "audit", "tagging", "metrics")

@@ -204,13 +204,16 @@ def make_app(
     tag_ready: bool = False,
     t0_ready: bool = False,
     keymap: dict[str, str] | None = None,
+    drive: bool = False,
 ) -> RecordingApp:
     """The cockpit on a fresh store in ``tmp_path``: release 1.4.0 to staging (a rehearsal)
     prepared by alice, T-14 partly done. ``t3_ready`` also settles the T-3 items before its
     approval gate, so the gate can be decided on. ``tag_ready`` makes a real repository with a
     bare remote for staging and settles every item before the T-1 tag step (bob approves the
     T-3 gate). ``t0_ready`` settles every item before T-0 (the tag step skipped) and gives
-    staging local shell steps for T-0 (:data:`T0_STEPS`). Close ``app.session.store`` when done."""
+    staging local shell steps for T-0 (:data:`T0_STEPS`). ``drive``: the app takes the release's
+    lease when it opens it (tests/test_lease.py; off elsewhere, so the other tests' logs hold
+    only what they are about). Close ``app.session.store`` when done."""
     _freeze(monkeypatch)
     store = Store(
         f"sqlite:///{tmp_path / 'cockpit.db'}", checkpoint_file=tmp_path / "checkpoint.json"
@@ -295,18 +298,22 @@ def make_app(
         release_id=release.id,
         refresh_seconds=3600,  # no periodic redraw during a test
         keymap=keymap,
+        drive=drive,
     )
     app.theme = "textual-dark"  # not whatever TEXTUAL_THEME says
     return app
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the app is idle: workers (verify, decisions) done and their redraws shown."""
+    """Wait until the app is idle: workers (verify, decisions) done and their redraws shown.
+    The lease's heartbeat runs as long as the app drives a release: it is not waited for."""
     app = pilot.app
     for _ in range(50):
-        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=10)
+        finite = [worker for worker in app.workers if worker.group != "heartbeat"]
+        if finite:  # (none: wait_for_complete would wait for every worker)
+            await asyncio.wait_for(app.workers.wait_for_complete(finite), timeout=10)
         await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
+        if not any(worker.is_running for worker in finite):
             break
     else:
         raise AssertionError(f"workers still running: {list(app.workers)}")

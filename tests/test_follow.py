@@ -368,7 +368,7 @@ def test_a_follower_on_another_host_sees_the_step_output_live_in_tmux(
     )
     cockpit = shlex.join([sys.executable, "-m", "cockpit", "--lang", "en"])
     tmux.start(
-        _elsewhere(world, f"exec env {env} {cockpit} open --release {world.rid}")
+        _elsewhere(world, f"exec env {env} {cockpit} follow {world.rid}")
         + '; echo "[cockpit exited $?]"; exec sleep 600'
     )
     tmux.wait_text("Timeline", timeout=30)

@@ -22,7 +22,7 @@ def open_app(cmd: Command, release_id: str | None = None) -> int:
     from screens.app import run_app
 
     start_zygote()  # while this process has one thread: the app's steps start as a fork of it
-    run_app(cmd.session, ascii=cmd.args.ascii, release_id=release_id)
+    run_app(cmd.session, ascii=cmd.args.ascii, release_id=release_id, readonly=cmd.readonly)
     return 0
 
 

@@ -10,9 +10,12 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cockpit.errors import UsageError
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
 
 # The most lines or events a count option takes: beyond it is a typo, not a wish.
 MAX_COUNT = 1_000_000
@@ -29,10 +32,21 @@ class Command:
 
         self.args = args
         self.out = out
+        # --readonly (and `cockpit follow`): the store is opened read-only, so nothing this
+        # command or its cockpit does can write, whatever the screens allow.
+        self.readonly = bool(getattr(args, "readonly", False))
         self.session = Session(
             config_path=getattr(args, "config", None),
             lang=getattr(args, "lang", None) or default_lang(),
+            opener=self._read_only_store if self.readonly else None,
         )
+
+    def _read_only_store(self) -> Store:
+        from cockpit.store import Store
+
+        session = self.session
+        busy = session.loaded.config.database.busy_timeout_ms
+        return Store(session.db_url, busy_timeout_ms=busy, read_only=True).open()
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out)

@@ -21,6 +21,7 @@ from cockpit.cli import (
     audit_cmds,
     config_cmds,
     item_cmds,
+    lease_cmds,
     plan_cmds,
     release_cmds,
     rollback_cmds,
@@ -37,9 +38,33 @@ GROUPS = (
     release_cmds,
     item_cmds,
     rollback_cmds,
+    lease_cmds,
     plan_cmds,
     tag_cmds,
     app_cmds,
+)
+
+# What `--readonly` lets run (like k9s): commands that only read. Any other refuses, one line.
+READ_ONLY_COMMANDS = frozenset(
+    {
+        "open",
+        "follow",
+        "config check",
+        "config schema",
+        "db current",
+        "audit verify",
+        "audit export",
+        "audit tail",
+        "release list",
+        "release show",
+        "item attach",
+        "preview",
+        "plan validate",
+        "plan show",
+        "rollback plan",
+        "rollback report",
+        "lease show",
+    }
 )
 
 
@@ -76,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ascii", action="store_true", help="ASCII borders only (CJK terminals such as Tera Term)"
     )
+    parser.add_argument(
+        "--readonly",
+        action="store_true",
+        help="read only: the cockpit refuses every action, commands that write refuse to run",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in GROUPS:
         group.register(sub)
@@ -95,6 +125,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         else:
             parser.print_help()
             return 0
+    if args.readonly and command_path(args) not in READ_ONLY_COMMANDS:
+        print(
+            f"cockpit: --readonly: `{command_path(args)}` can change a release or the log; "
+            "run it without --readonly",
+            file=sys.stderr,
+        )
+        return 2
     cmd = Command(args, out or sys.stdout)
     import logging
 
@@ -135,6 +172,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             file=sys.stderr,
         )
         return 70
+
+
+def command_path(args: argparse.Namespace) -> str:
+    """``item done``, ``lease show``, ``open``: the command as typed, without its arguments."""
+    parts = [args.command or "open", getattr(args, "subcommand", None)]
+    if args.command == "item":
+        parts.append(args.decision)
+    return " ".join(part for part in parts if part)
 
 
 def _from_database(exc: BaseException) -> bool:
