@@ -20,6 +20,7 @@ from typing import Any
 
 from cockpit import probes, steprun
 from cockpit.checklist import (
+    SETTLED,
     Checklist,
     Refused,
     actor_name,
@@ -148,8 +149,10 @@ def decide(
     checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
     if action not in GUARDLESS:
         require_driver(session, checklist.release.id)  # another operator drives: refused
-    if isinstance(checklist.plan.plan.item(item_id), StepItem):
-        # A step under its supervisor (on any host): refused naming who runs it and where.
+    settled = checklist.state(item_id).status in SETTLED
+    if isinstance(checklist.plan.plan.item(item_id), StepItem) and not settled:
+        # A step under its supervisor (on any host): refused naming who runs it and where. A
+        # step already done says so first, even while its supervisor is still closing down.
         steprun.refuse_if_running(session, checklist.release.id, item_id)
     # Also refused when the decision must be signed and the operator's signature could not
     # prove them (Checklist.why_not says what to do).

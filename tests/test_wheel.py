@@ -42,7 +42,7 @@ workspace = create_demo(Path(sys.argv[1]))
 session = Session(config_path=workspace.config, lang="en")
 
 async def walk() -> list[str]:
-    app = CockpitApp(session, release_id=workspace.release_id, refresh_seconds=3600)
+    app = CockpitApp(session, release_id=workspace.release_id, refresh_seconds=3600, drive=False)
     seen = []
     async with app.run_test(size=(80, 24)) as pilot:
         for key in ("m", "escape", "d", "escape", "l", "escape", "question_mark", "escape"):
