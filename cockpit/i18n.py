@@ -276,6 +276,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "read-only: opened with --readonly",
     },
     "lease.refused": {"ja": "{driven}。T で引き継ぎ", "en": "{driven}; T takes over"},
+    "act.takeover": {"ja": "引き継ぐ", "en": "take over"},
     "lease.lost": {
         "ja": "{holder} に引き継がれました: この画面は読み取り専用です",
         "en": "taken over by {holder}: this cockpit is read-only now",

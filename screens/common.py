@@ -186,6 +186,12 @@ class CockpitScreen(Screen[Any]):
             enabled = any(active.enabled for active in found)
             reason = "" if enabled else self.binding_refusal(found[0].binding)
             hints.append(KeyHint(keys, self.key_label(hint.ids[0]), enabled, reason))
+        takeover = [
+            a.binding for a in self.active_bindings.values() if a.binding.id == "app.takeover"
+        ]
+        if takeover and self.cockpit.applies("takeover"):
+            # Someone else drives: the one key that gets this operator driving comes first.
+            hints.insert(0, KeyHint(key_display(takeover[0].key), self.session.t("act.takeover")))
         return hints
 
     def refresh_keys(self) -> None:

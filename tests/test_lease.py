@@ -431,6 +431,8 @@ async def test_the_app_opens_read_only_when_someone_else_drives_and_takes_over(b
         await settle(pilot)
         header = screen_text(app).splitlines()[0]
         assert header.startswith(" READ-ONLY driven by bob@bastion-2 since "), header
+        # The one key that gets alice driving leads the footer.
+        assert screen_text(app).splitlines()[-1].startswith(" T take over  ? help")
         head = app.session.store.head()[0]
         await pilot.press("enter", "s")
         await settle(pilot)
@@ -456,6 +458,7 @@ async def test_the_app_opens_read_only_when_someone_else_drives_and_takes_over(b
         )
         assert over.details_obj["previous"]["holder"] == "bob@bastion-2"
         assert screen_text(app).splitlines()[0].startswith(" Release Cockpit")
+        assert "take over" not in screen_text(app).splitlines()[-1]
         await pilot.press("enter")  # now alice drives: the manual item is ticked
         await settle(pilot)
         assert app.session.store.events(last=1)[0].action == "item.done"
