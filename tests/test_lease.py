@@ -432,7 +432,7 @@ async def test_the_app_opens_read_only_when_someone_else_drives_and_takes_over(b
         header = screen_text(app).splitlines()[0]
         assert header.startswith(" READ-ONLY driven by bob@bastion-2 since "), header
         # The one key that gets alice driving leads the footer.
-        assert screen_text(app).splitlines()[-1].startswith(" T take over  ? help")
+        assert screen_text(app).splitlines()[-1].startswith(" T take over ? help")
         head = app.session.store.head()[0]
         await pilot.press("enter", "s")
         await settle(pilot)
