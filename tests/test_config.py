@@ -94,6 +94,15 @@ BAD_CONFIGS = [
         "cockpit.toml:4: environments.production.sign_all: needs identity.allowed_signers",
     ),
     (
+        GOOD_HEAD + '[environments.staging.checks."t7.coverage"]\nprobe = "nope"\n',
+        "cockpit.toml:3: environments.staging.checks.\"t7.coverage\".probe: 'nope' is not a probe "
+        "(use one of: git_clean,",
+    ),
+    (
+        GOOD_HEAD + '[environments.staging.checks."t7.coverage"]\nprobe = "coverage"\nmin = 1\n',
+        'cockpit.toml:3: environments.staging.checks."t7.coverage": object contains unknown field',
+    ),
+    (
         GOOD_HEAD + '[environments.production.git]\ntag_format = "release-1"\n',
         "cockpit.toml:4: environments.production.git.tag_format: must contain {version}",
     ),

@@ -21,25 +21,40 @@ from cockpit.schema_errors import KeyPath, Wording, explain, lower_first, split_
 
 
 def check_steps(raw: dict[str, Any], text: str, source: str) -> None:
-    """``environments.NAME.steps."ITEM"``: each entry on its own, so an error names the item."""
+    """``environments.NAME.steps."ITEM"`` and ``environments.NAME.checks."ITEM"``: each entry on
+    its own, so an error names the item (and, for a wrong tag, the kinds there are)."""
+    from cockpit.plan.probes import PROBES
+
+    _check_entries(raw, text, source, "steps", "kind", STEP_KINDS, "a step kind")
+    _check_entries(raw, text, source, "checks", "probe", PROBES, "a probe")
+
+
+def _check_entries(
+    raw: dict[str, Any],
+    text: str,
+    source: str,
+    table: str,
+    tag: str,
+    kinds: dict[str, type[msgspec.Struct]],
+    what: str,
+) -> None:
     envs = raw.get("environments")
     for name, env in (envs or {}).items() if isinstance(envs, dict) else ():
-        steps = env.get("steps") if isinstance(env, dict) else None
-        if not isinstance(steps, dict):
+        entries = env.get(table) if isinstance(env, dict) else None
+        if not isinstance(entries, dict):
             continue
-        for item_id, value in steps.items():
-            here = where(source, text, ("environments", name, "steps", *item_id.split(".")))
-            key = f'environments.{name}.steps."{item_id}"'
+        for item_id, value in entries.items():
+            here = where(source, text, ("environments", name, table, *item_id.split(".")))
+            key = f'environments.{name}.{table}."{item_id}"'
             if not re.match(ITEM_ID_RE, item_id):
                 raise ConfigError(f'{here}: {key}: not a plan item id (e.g. "t0.deploy")')
-            kind = value.get("kind") if isinstance(value, dict) else None
-            if kind not in STEP_KINDS:
+            kind = value.get(tag) if isinstance(value, dict) else None
+            if kind not in kinds:
                 raise ConfigError(
-                    f"{here}: {key}.kind: {kind!r} is not a step kind "
-                    f"(use one of: {', '.join(STEP_KINDS)})"
+                    f"{here}: {key}.{tag}: {kind!r} is not {what} (use one of: {', '.join(kinds)})"
                 )
             try:
-                msgspec.convert(value, STEP_KINDS[kind], strict=True)
+                msgspec.convert(value, kinds[kind], strict=True)
             except msgspec.ValidationError as exc:
                 # msgspec's own sentence, after the item's key (not worded as the rest are).
                 at = split_location(exc, keys=False)
