@@ -103,6 +103,11 @@ BAD_CONFIGS = [
         'cockpit.toml:3: environments.staging.checks."t7.coverage": object contains unknown field',
     ),
     (
+        GOOD_HEAD + '[environments.staging.checks."t1.health"]\nprobe = "http"\n'
+        'url = "https://ops:pw@app.example/health"\n',
+        'cockpit.toml:3: environments.staging.checks."t1.health".url: holds a password',
+    ),
+    (
         GOOD_HEAD + '[environments.production.git]\ntag_format = "release-1"\n',
         "cockpit.toml:4: environments.production.git.tag_format: must contain {version}",
     ),

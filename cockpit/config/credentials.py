@@ -1,7 +1,7 @@
 """No credential in any URL of ``cockpit.toml``: the database URL, each environment's
 ``app_url``, git remote, Alembic database URL, Prometheus URL and AWS endpoints, and the URLs of
-its ``http_checks`` step replacements. A password in the user part or a credential query
-parameter (:func:`cockpit.urls.url_credentials`) is refused with one line that names the key,
+its ``http_checks`` step replacements and ``http`` probes in ``checks``. A password in the
+user part or a credential query parameter (:func:`cockpit.urls.url_credentials`) is refused with one line that names the key,
 what was found, and where the credential goes instead (a variable the file names, ``~/.pgpass``,
 the AWS profile, git's credential helper). The file is shared and committed; the environment and
 those stores are not. ``COCKPIT_DATABASE_URL`` is checked as it is read: its password may stay in
@@ -13,6 +13,7 @@ from __future__ import annotations
 from cockpit.config.locate import where
 from cockpit.config.model import Config
 from cockpit.errors import ConfigError
+from cockpit.plan.probes import HttpProbe
 from cockpit.plan.runs import CHECK_URL_ADVICE, run_urls
 from cockpit.urls import USER_PASSWORD, refusal, url_credentials
 
@@ -74,6 +75,11 @@ def check_urls(config: Config, text: str, source: str) -> None:
             for sub, url in run_urls(run):
                 shown = key + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in sub)
                 _check(url, at, CHECK_URL_ADVICE, text, source, shown)
+        for item_id, probe in env.checks.items():
+            if isinstance(probe, HttpProbe):  # an http probe sends no credentials either
+                at = ("environments", name, "checks", *item_id.split("."))
+                shown = f'environments.{name}.checks."{item_id}".url'
+                _check(probe.url, at, CHECK_URL_ADVICE, text, source, shown)
 
 
 def _check(
