@@ -1,11 +1,11 @@
-"""No credential in any URL of ``cockpit.toml``: the database URL, each environment's
-``app_url``, git remote, Alembic database URL, Prometheus URL and AWS endpoints, and the URLs of
-its ``http_checks`` step replacements and ``http`` probes in ``checks``. A password in the
-user part or a credential query parameter (:func:`cockpit.urls.url_credentials`) is refused
-with one line that names the key, what was found, and where the credential goes instead (a variable the file names, ``~/.pgpass``,
-the AWS profile, git's credential helper). The file is shared and committed; the environment and
-those stores are not. ``COCKPIT_DATABASE_URL`` is checked as it is read: its password may stay in
-the user part (the documented way), never in the query string.
+"""No credential in any URL of ``cockpit.toml``: the database URL, each environment's ``app_url``,
+git remote, Alembic database URL, Prometheus URL and AWS endpoints, and the URLs of its
+``http_checks`` step replacements and ``http`` probes in ``checks``. A password in the user part
+or a credential query parameter (:func:`cockpit.urls.url_credentials`) is refused with one line
+that names the key, what was found, and where the credential goes instead (a variable the file
+names, ``~/.pgpass``, the AWS profile, git's credential helper). The file is shared and
+committed; the environment and those stores are not. ``COCKPIT_DATABASE_URL`` is checked as it
+is read: its password may stay in the user part (the documented way), never in the query string.
 """
 
 from __future__ import annotations
