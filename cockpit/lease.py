@@ -356,8 +356,14 @@ def approve_takeover(
     rel = _open_release(session, release_text)
     _held, now = current(store, rel.id)
     details = {"taker": taker, "valid_s": APPROVAL_VALID_S, "valid_until": now + APPROVAL_VALID_S}
+    # With allowed signers, the approval must prove who gave it (as a gate approval must).
     event = _event(
-        rel, LEASE_TAKEOVER_APPROVED, subject=taker, reason=reason or None, details=details
+        rel,
+        LEASE_TAKEOVER_APPROVED,
+        subject=taker,
+        reason=reason or None,
+        details=details,
+        signed=store.signers is not None,
     )
     return store.append(event, operator)
 
@@ -365,7 +371,9 @@ def approve_takeover(
 def _approval(session: Session, release_id: str, now: float) -> Event | None:
     """A usable approval for this operator to take over: by someone else, naming them, not
     expired, not used by an earlier takeover."""
-    me = session.operator
+    from cockpit.identity import identity_verified
+
+    me, signers = session.operator, session.store.signers
     found = session.store.events(
         release_id=release_id, actions=(LEASE_TAKEOVER_APPROVED, LEASE_TAKEN_OVER)
     )
@@ -376,7 +384,8 @@ def _approval(session: Session, release_id: str, now: float) -> Event | None:
         taker = str(ev.subject or "")
         named = taker == me.actor if "@" in taker else taker == me.name
         fresh = float(ev.details_obj.get("valid_until") or 0) > now
-        if named and fresh and actor_name(ev.actor) != me.name:
+        proven = signers is None or identity_verified(ev, signers)  # not a forged row
+        if named and fresh and proven and actor_name(ev.actor) != me.name:
             return ev
     return None
 

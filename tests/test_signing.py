@@ -602,3 +602,25 @@ def test_a_signed_approval_costs_under_50_ms_more_than_an_unsigned_one(team: Tea
     unsigned = sorted(timings["unsigned"])[2] * 1000
     print(f"\nsigned approval {signed:.1f} ms, unsigned {unsigned:.1f} ms (medians of 5)")
     assert signed - unsigned < 50
+
+
+def test_a_production_takeover_needs_a_proven_second_operator(team: Team) -> None:
+    """Taking over a live lease in production needs another operator's approval: with allowed
+    signers it is signed, so nobody without a known key can give it."""
+    rid = team.new_release("alice")  # production
+    assert team.cli("alice", "lease", "take", rid).returncode == 0
+    refused = team.cli("bob", "lease", "takeover", rid, "--reason", "alice is away")
+    assert refused.returncode == 1 and "approve-takeover" in refused.stderr, refused.stderr
+    # Someone with no key the allowed signers know cannot approve it (mallory's is not there).
+    forged = team.cli(None, "lease", "approve-takeover", rid, "--for", "bob")
+    assert forged.returncode != 0 and "no key" in forged.stderr, forged.stderr
+    assert team.cli("bob", "lease", "takeover", rid, "--reason", "x").returncode == 1
+    approved = team.cli("alice", "lease", "approve-takeover", rid, "--for", "bob")
+    assert approved.returncode == 0, approved.stderr
+    done = team.cli("bob", "lease", "takeover", rid, "--reason", "alice is away")
+    assert done.returncode == 0, done.stderr
+    store = team.session().store
+    grant = next(
+        ev for ev in store.events(release_id=rid) if ev.action == "lease.takeover_approved"
+    )
+    assert grant.signature and identity_verified(grant, store.signers)
