@@ -604,6 +604,17 @@ CATALOG.update(
             "en": "the service may be briefly unavailable during the window",
         },
         "notify.no_changes": {"ja": "(変更の記録なし)", "en": "(no changes recorded)"},
+        "notes.title": {"ja": "リリースノート {version}", "en": "Release notes {version}"},
+        "notes.span": {"ja": "{span} のコミット {count} 件", "en": "{count} commit(s) in {span}"},
+        "notes.none": {
+            "ja": "機能追加・修正のコミットはありません",
+            "en": "No feature or fix commits.",
+        },
+        "notes.breaking": {"ja": "互換性のない変更", "en": "Breaking changes"},
+        "notes.added": {"ja": "追加", "en": "Added"},
+        "notes.changed": {"ja": "変更", "en": "Changed"},
+        "notes.fixed": {"ja": "修正", "en": "Fixed"},
+        "notes.docs": {"ja": "文書", "en": "Documentation"},
         "dash.notify_failing": {
             "ja": "通知チャネル失敗: {names}",
             "en": "notice channel failing: {names}",

@@ -67,6 +67,8 @@ READ_ONLY_COMMANDS = frozenset(
         "rollback report",
         "lease show",
         "notify status",
+        "release notes",
+        "release report",
     }
 )
 

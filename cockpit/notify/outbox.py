@@ -24,8 +24,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -44,6 +42,7 @@ from cockpit.notify.messages import (
     route,
     severity_of,
 )
+from cockpit.notify.state import NOTICE_ACTIONS, NoticeState, fold_notices
 from cockpit.operator import Operator
 from cockpit.release import Release, fold
 from cockpit.vocabulary import (
@@ -64,98 +63,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cockpit.notify")
 
-NOTICE_ACTIONS = (NOTICE_QUEUED, NOTICE_ATTEMPT, NOTICE_SENT, NOTICE_ATTEMPT_FAILED, NOTICE_FAILED)
-# An attempt with no outcome after this long (its sender died mid-send) may be tried again.
-STALE_ATTEMPT_S = 120.0
-# Events that may complete a phase, or start T-0's work.
 _SETTLING = (ITEM_DONE, ITEM_SKIPPED, STEP_SUCCEEDED)
 
 
 class Duplicate(AppendFailed):
     """Another sender queued this notice or claimed this attempt first."""
-
-
-def _epoch(recorded_at: str) -> float:
-    return float(datetime.fromisoformat(recorded_at.replace("Z", "+00:00")).timestamp())
-
-
-@dataclass
-class NoticeState:
-    """One queued notice and what became of it, folded from its events."""
-
-    queued: Event
-    attempts: list[Event] = field(default_factory=list)
-    failures: list[Event] = field(default_factory=list)
-    sent: Event | None = None
-    gave_up: Event | None = None
-
-    @property
-    def key(self) -> str:
-        return str(self.queued.subject)
-
-    @property
-    def channel(self) -> str:
-        return str(self.queued.details_obj["channel"])
-
-    @property
-    def settled(self) -> bool:
-        return self.sent is not None or self.gave_up is not None
-
-    def in_flight(self, now: float) -> bool:
-        """An attempt without its outcome, recent enough that its sender may still be at it."""
-        open_attempts = len(self.attempts) - len(self.failures) - (self.sent is not None)
-        return open_attempts > 0 and now - _epoch(self.attempts[-1].recorded_at) < STALE_ATTEMPT_S
-
-    def due_at(self, backoff: float, most: float) -> float:
-        if not self.failures:
-            return _epoch(self.queued.recorded_at)
-        wait = min(backoff * float(2 ** (len(self.failures) - 1)), most)
-        return _epoch(self.failures[-1].recorded_at) + wait
-
-
-def fold_notices(events: list[Event]) -> dict[str, NoticeState]:
-    """Every queued notice by key, with its attempts and outcome."""
-    notices: dict[str, NoticeState] = {}
-    for ev in events:
-        if ev.action == NOTICE_QUEUED:
-            notices.setdefault(str(ev.subject), NoticeState(ev))
-            continue
-        state = notices.get(str(ev.subject))
-        if state is None:
-            continue
-        if ev.action == NOTICE_ATTEMPT:
-            state.attempts.append(ev)
-        elif ev.action == NOTICE_ATTEMPT_FAILED:
-            state.failures.append(ev)
-        elif ev.action == NOTICE_SENT:
-            state.sent = ev
-        elif ev.action == NOTICE_FAILED:
-            state.gave_up = ev
-    return notices
-
-
-def channel_health(events: list[Event]) -> dict[str, str]:
-    """Each channel's state from its notices' last outcome: ``ok`` or ``failing: <error>``."""
-    health: dict[str, str] = {}
-    channels: dict[str, str] = {}
-    for ev in events:
-        d = ev.details_obj
-        if ev.action == NOTICE_QUEUED:
-            channels[str(ev.subject)] = str(d.get("channel"))
-        channel = channels.get(str(ev.subject))
-        if channel is None:
-            continue
-        if ev.action == NOTICE_SENT:
-            health[channel] = "ok"
-        elif ev.action in (NOTICE_ATTEMPT_FAILED, NOTICE_FAILED):
-            health[channel] = f"failing: {d.get('error', '')}"
-    return health
-
-
-def failing_channels(store: Store) -> list[str]:
-    """The channels whose last attempt failed (for the dashboard)."""
-    events = store.events(actions=NOTICE_ACTIONS)
-    return sorted(n for n, state in channel_health(events).items() if state != "ok")
 
 
 class Outbox:
