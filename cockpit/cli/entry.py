@@ -69,6 +69,7 @@ READ_ONLY_COMMANDS = frozenset(
         "notify status",
         "release notes",
         "release report",
+        "serve",
     }
 )
 
