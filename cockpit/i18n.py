@@ -37,6 +37,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "list.kind.check": {"ja": "自動チェック", "en": "check"},
     "list.kind.gate": {"ja": "承認ゲート", "en": "gate"},
     "list.kind.step": {"ja": "実行ステップ", "en": "step"},
+    "list.kind.notify": {"ja": "通知", "en": "notice"},
     "list.gate": {
         "ja": "承認 {have}/{need} (ロール {role}, {preparer} 以外)",
         "en": "gate {have}/{need} (role {role}, anyone but {preparer})",
@@ -615,6 +616,14 @@ CATALOG.update(
         "notes.changed": {"ja": "変更", "en": "Changed"},
         "notes.fixed": {"ja": "修正", "en": "Fixed"},
         "notes.docs": {"ja": "文書", "en": "Documentation"},
+        "key.notice.send": {"ja": "送信", "en": "send"},
+        "key.notice.cancel": {"ja": "取り消し", "en": "cancel"},
+        "dlg.title.notice": {"ja": "{item}: 送信する内容", "en": "{item}: the notice to send"},
+        "dlg.notice_hint": {
+            "ja": "編集して ctrl+s で送信 (送信文は監査ログに記録)  esc 取消",
+            "en": "edit, then ctrl+s sends it (the text goes in the audit log)  esc cancel",
+        },
+        "dlg.notice_empty": {"ja": "本文が空です", "en": "the notice is empty"},
         "dash.notify_failing": {
             "ja": "通知チャネル失敗: {names}",
             "en": "notice channel failing: {names}",

@@ -395,3 +395,108 @@ def test_config_refuses_a_slack_url_in_the_file_and_unknown_route_channels() -> 
         parse_config_text('[[notify.routes]]\nchannels = ["x"]\n')
     with pytest.raises(ConfigError, match=r"notify\.channels\.m\.host: an? email channel needs"):
         parse_config_text('[notify.channels.m]\nkind = "email"\n')
+
+
+NOTICE_PLAN = """\
+schema_version: 1
+name: noticeplan
+title_ja: 通知計画
+title_en: Notice plan
+phases:
+  - id: t-1
+    offset_days: -1
+    title_ja: 最終確認
+    title_en: Final check
+    items:
+      - id: t1.stakeholders
+        kind: notify
+        title_ja: 関係者への通知
+        title_en: Stakeholders notified
+        channels: [mail, slack]
+        impact_ja: 01:00-01:30 に管理画面が利用できません
+        impact_en: the admin screen is down 01:00-01:30
+      - id: t1.nowhere
+        kind: notify
+        title_ja: 送り先のない通知
+        title_en: A notice with nowhere to go
+  - id: t-0
+    offset_days: 0
+    title_ja: リリース実施
+    title_en: Release
+    items:
+      - {id: t0.done, kind: manual, title_ja: 完了, title_en: Done}
+"""
+
+
+def git_history(root: Path) -> None:
+    """The application's repository: a release tag, then the commits of this release."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.name", "Test")
+    git("config", "user.email", "test@example.com")
+    for message, tag in (
+        ("feat: upload API", "v1.3.0"),
+        ("feat(search): full-text search", None),
+        ("fix: paginate datasets", None),
+        ("chore: tidy", None),
+    ):
+        (root / "CHANGES.txt").open("a").write(message + "\n")
+        git("add", "CHANGES.txt")
+        git("commit", "-q", "-m", message)
+        if tag:
+            git("tag", tag)
+
+
+def test_a_notify_item_drafts_from_the_release_and_sends_the_edited_text_on_confirm(
+    tmp_path: Path, http: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    desk = Desk(tmp_path, f"sqlite:///{tmp_path / 'cockpit.db'}", http, smtp)
+    try:
+        git_history(tmp_path)
+        (tmp_path / "noticeplan.yaml").write_text(NOTICE_PLAN)
+        rid = create_release(
+            desk.session(),
+            plan=str(tmp_path / "noticeplan.yaml"),
+            environment="staging",
+            version="1.4.0",
+            t0="2026-12-16T01:00",
+        ).id
+        env = desk.environ
+        drafted = run_cli(desk, "notify", "draft", rid, "t1.stakeholders", env=env)
+        assert drafted.returncode == 0, drafted.stderr
+        text = drafted.stdout
+        assert text.startswith("関係者各位\n\n1.4.0 のリリースを行います。\n環境: staging\n")
+        assert "作業枠: T-0 2026-12-16 01:00 JST" in text
+        assert "変更内容:\n- full-text search\n- paginate datasets\n" in text
+        assert "想定される影響: 01:00-01:30 に管理画面が利用できません" in text
+        assert "Expected impact: the admin screen is down 01:00-01:30" in text
+        assert "upload API" not in text and "tidy" not in text  # released before; a chore
+        # The operator edits the draft, then confirms it: that text is what goes out.
+        edited = text.replace("関係者各位", "開発・運用・サポート各位")
+        (tmp_path / "notice.txt").write_text(edited)
+        sent = run_cli(
+            desk, "item", "done", rid, "t1.stakeholders", "--message-file", "notice.txt", env=env
+        )
+        assert sent.returncode == 0, sent.stderr
+        (mail,) = smtp.messages
+        assert mail.get_content().replace("\r\n", "\n").rstrip("\n") == edited.rstrip("\n")
+        assert str(make_header(decode_header(mail["Subject"]))).startswith(
+            "[お知らせ] 1.4.0 staging (リハーサル): 関係者への通知: 関係者への通知 / Stakeholders"
+        )
+        (_path, _headers, slack) = http.accepted[-1]
+        assert slack["blocks"][1]["text"]["text"] == edited[:3000]
+        done = desk.store.events(release_id=rid, actions=("item.done",))[-1]
+        assert done.subject == "t1.stakeholders" and done.details_obj["text"] == edited
+        assert done.details_obj["delivered"] == {"mail": "sent", "slack": "sent"}
+        queued = desk.store.events(release_id=rid, actions=("notice.queued",))
+        assert {ev.details_obj["channel"] for ev in queued} == {"mail", "slack"}
+        assert all(ev.details_obj["text"] == edited for ev in queued)
+        # No channel to send to: refused, saying what to do.
+        nowhere = run_cli(desk, "item", "done", rid, "t1.nowhere", env=env)
+        assert nowhere.returncode == 1
+        assert "t1.nowhere: no channel to send it to: name channels on the item" in (nowhere.stderr)
+    finally:
+        desk.store.close()

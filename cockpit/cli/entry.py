@@ -67,6 +67,7 @@ READ_ONLY_COMMANDS = frozenset(
         "rollback report",
         "lease show",
         "notify status",
+        "notify draft",
         "release notes",
         "release report",
         "serve",

@@ -1,6 +1,7 @@
-"""``cockpit notify test|run|status``: send a test notice to one channel, run the outbox's sender
-in the foreground (beside the cockpit, e.g. in a tmux pane or a service), and show each channel's
-state and the notices not yet sent (docs/notifications.md).
+"""``cockpit notify test|run|status|draft``: send a test notice to one channel, run the outbox's
+sender in the foreground (beside the cockpit, e.g. in a tmux pane or a service), show each
+channel's state and the notices not yet sent, and print a notify item's draft
+(docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -50,6 +51,20 @@ def cmd_notify_status(cmd: Command) -> int:
     return 0
 
 
+def cmd_notify_draft(cmd: Command) -> int:
+    from cockpit.checklist import Refused, load_checklist
+    from cockpit.notify.drafts import draft
+    from cockpit.plan import NotifyItem
+
+    checklist = load_checklist(cmd.session.store, cmd.args.release)
+    checklist.phase_of(cmd.args.item)  # an unknown item: exit 2
+    item = checklist.plan.plan.item(cmd.args.item)
+    if not isinstance(item, NotifyItem):
+        raise Refused(f"{cmd.args.item}: a {item.kind} item, not a notify item")
+    cmd.out.write(draft(cmd.session, checklist, item) + "\n")
+    return 0
+
+
 def cmd_notify_run(cmd: Command) -> int:
     from cockpit.notify import Sender
 
@@ -84,3 +99,6 @@ def register(sub: Any) -> None:
     p = add(notify_sub, "run", cmd_notify_run, "send notices from the log until stopped")
     p.add_argument("--once", action="store_true", help="one pass: queue and send what is due")
     add(notify_sub, "status", cmd_notify_status, "each channel's state and notices waiting")
+    p = add(notify_sub, "draft", cmd_notify_draft, "print a notify item's draft, to edit and send")
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("item", metavar="ITEM", help="a notify item's id")
