@@ -189,6 +189,20 @@ def desk(tmp_path: Path, db_url: str, http: HttpReceiver, smtp: SmtpReceiver) ->
     d.store.close()
 
 
+def fire_trigger(store: Store, rid: str) -> None:
+    """A rollback trigger fires on a rehearsal release (a critical notice)."""
+    store.append(
+        NewEvent(
+            action="trigger.fired",
+            release_id=rid,
+            subject="error_rate",
+            rehearsal=True,
+            details={"rule": "error rate 12% >= 10%"},
+        ),
+        alice,
+    )
+
+
 def wait_for(predicate: Callable[[], object], seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
@@ -271,16 +285,7 @@ def test_a_receiver_failing_twice_then_succeeding_gets_exactly_one_notice(
         for sender in senders:
             sender.outbox.cursor = desk.store.head()[0]
             sender.start()
-        desk.store.append(
-            NewEvent(
-                action="trigger.fired",
-                release_id=rid,
-                subject="error_rate",
-                rehearsal=True,
-                details={"rule": "error rate 12% >= 10%"},
-            ),
-            alice,
-        )
+        fire_trigger(desk.store, rid)
 
         def settled() -> bool:
             states = fold_notices(desk.store.events(actions=_NOTICE)).values()

@@ -40,6 +40,31 @@ def _line_row(line: Line) -> list[object]:
 _LINE_HEAD = ("#", "at (UTC)", "who", "action", "subject", "outcome", "reason")
 
 
+_APPROVAL_HEAD = ("#", "at (UTC)", "item", "who", "decision", "signature", "reason")
+_STEP_HEAD = ("#", "step", "started (UTC)", "outcome", "seconds", "error")
+
+
+def _approval_rows(facts: ReleaseFacts) -> list[tuple[object, ...]]:
+    return [
+        (f"#{a.seq}", a.at, a.item, a.who, a.decision, a.signature, a.reason)
+        for a in facts.approvals
+    ]
+
+
+def _step_rows(facts: ReleaseFacts) -> list[tuple[object, ...]]:
+    return [
+        (
+            f"#{s.started_seq}",
+            s.item,
+            s.started_at,
+            s.outcome,
+            "" if s.seconds is None else f"{s.seconds:g}",
+            s.error,
+        )
+        for s in facts.steps
+    ]
+
+
 def _notice_rows(facts: ReleaseFacts) -> list[tuple[object, ...]]:
     return [(f"#{seq}", channel, title, state) for seq, channel, title, state in facts.notices]
 
@@ -67,27 +92,14 @@ def to_markdown(facts: ReleaseFacts) -> str:
         "## 承認 / Approvals",
         "",
         *_table(
-            ("#", "at (UTC)", "item", "who", "decision", "signature", "reason"),
-            [
-                (f"#{a.seq}", a.at, a.item, a.who, a.decision, a.signature, a.reason)
-                for a in facts.approvals
-            ],
+            _APPROVAL_HEAD,
+            _approval_rows(facts),
         ),
         "## 作業ステップ / Steps",
         "",
         *_table(
-            ("#", "step", "started (UTC)", "outcome", "seconds", "error"),
-            [
-                (
-                    f"#{s.started_seq}",
-                    s.item,
-                    s.started_at,
-                    s.outcome,
-                    "" if s.seconds is None else f"{s.seconds:g}",
-                    s.error,
-                )
-                for s in facts.steps
-            ],
+            _STEP_HEAD,
+            _step_rows(facts),
         ),
         "## 逸脱 / Deviations (skips, overrides, with reasons)",
         "",
@@ -237,26 +249,13 @@ def to_html(facts: ReleaseFacts) -> str:
         ),
         "<h2>承認 / Approvals</h2>",
         _html_table(
-            ("#", "at (UTC)", "item", "who", "decision", "signature", "reason"),
-            [
-                (f"#{a.seq}", a.at, a.item, a.who, a.decision, a.signature, a.reason)
-                for a in facts.approvals
-            ],
+            _APPROVAL_HEAD,
+            _approval_rows(facts),
         ),
         "<h2>作業ステップ / Steps</h2>",
         _html_table(
-            ("#", "step", "started (UTC)", "outcome", "seconds", "error"),
-            [
-                (
-                    f"#{s.started_seq}",
-                    s.item,
-                    s.started_at,
-                    s.outcome,
-                    "" if s.seconds is None else f"{s.seconds:g}",
-                    s.error,
-                )
-                for s in facts.steps
-            ],
+            _STEP_HEAD,
+            _step_rows(facts),
         ),
         "<h2>逸脱 / Deviations</h2>",
         _html_table(_LINE_HEAD, [_line_row(d) for d in facts.deviations]),
