@@ -505,3 +505,36 @@ def test_a_notify_item_drafts_from_the_release_and_sends_the_edited_text_on_conf
         assert "t1.nowhere: no channel to send it to: name channels on the item" in (nowhere.stderr)
     finally:
         desk.store.close()
+
+
+def test_notify_run_sends_from_the_log_until_stopped(
+    tmp_path: Path, http: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    import signal
+
+    desk = Desk(tmp_path, f"sqlite:///{tmp_path / 'cockpit.db'}", http, smtp)
+    try:
+        rid = desk.release()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cockpit", "notify", "run"],
+            env={**os.environ, **desk.environ, "COCKPIT_CONFIG": str(tmp_path / "cockpit.toml")},
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        # It starts at the head: the release's creation is history, not announced.
+        head = desk.store.head()[0]
+        assert (
+            proc.stdout.readline() == f"sending notices from the log after #{head} (Ctrl-C stops)\n"
+        )
+        fire_trigger(desk.store, rid)
+        wait_for(lambda: len(http.accepted) == 2)  # Slack and PagerDuty
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, proc.stderr.read() if proc.stderr else ""
+        assert smtp.messages == []  # release_created came before the sender: not announced
+        sent = desk.store.events(actions=("notice.sent",))
+        assert sorted(ev.details_obj["channel"] for ev in sent) == ["pagerduty", "slack"]
+    finally:
+        desk.store.close()

@@ -81,7 +81,9 @@ def cmd_notify_run(cmd: Command) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, stop)
-    cmd.print("sending notices from the log (Ctrl-C stops)")
+    outbox.cursor = outbox.start_cursor()
+    cmd.print(f"sending notices from the log after #{outbox.cursor} (Ctrl-C stops)")
+    cmd.out.flush()
     sender.start()
     while not stopped.wait(1.0):
         pass
