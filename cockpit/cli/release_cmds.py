@@ -85,6 +85,8 @@ def cmd_release_close(cmd: Command) -> int:
         reason=cmd.args.reason,
     )
     cmd.print(f"release {release.id} {release.status}")
+    if release.status == "closed":
+        cmd.print(f"its report: cockpit release report {release.id} --format html --out FILE")
     return 0
 
 
