@@ -143,7 +143,9 @@ def test_the_release_is_on_the_page_and_keys_pressed_change_nothing(
     with browser_page(tmp_path, 1100, 700) as page:
         page.on("websocket", on_socket)
         page.goto(served.url, wait_until="domcontentloaded")
+        wait_for_text("Releases")  # the dashboard: releases, timeline, window, audit, next
         wait_for_text("1.4.0")
+        wait_for_text("chain ok")
         wait_for_text("READ-ONLY")
         page.wait_for_timeout(500)
         page.screenshot(path=str(tmp_path / "served.png"))
