@@ -74,7 +74,7 @@ channels = ["slack"]
 events = ["release_created", "release_closed"]
 channels = ["mail"]
 [[notify.routes]]
-events = ["step_failed", "t0_start"]
+events = ["step_failed", "t0_start", "phase_complete"]
 channels = ["hook"]
 """
 
@@ -346,6 +346,30 @@ def test_a_receiver_that_is_down_never_delays_a_step(
             desk.store.close()
     failed = [ev for ev in desk.store.events(actions=("notice.failed",))]
     assert failed and "ReadTimeout" in failed[-1].details_obj["error"]
+
+
+def test_t0_start_and_a_phase_complete_are_announced_once(desk: Desk, http: HttpReceiver) -> None:
+    rid = desk.release()
+    outbox = desk.outbox()
+    outbox.cursor = desk.store.head()[0]
+    decide(desk.session(), rid, "t0.deploy", "done")
+    decide(desk.session(), rid, "t0.config", "skip", reason="config unchanged in 1.4.0")
+    outbox.run_once()
+    hooked = [body for path, _h, body in http.accepted if path == "/hook"]
+    assert [body["kind"] for body in hooked] == ["t0_start", "phase_complete"]
+    assert "\nWhat happened: phase t-0 (リリース実施 / Release) complete\n" in hooked[1]["text"]
+    # Settling more of the phase (a note, a redo) announces nothing again.
+    desk.store.append(
+        NewEvent(
+            action="item.skipped",
+            release_id=rid,
+            subject="t0.config",
+            reason="again",
+            rehearsal=True,
+        ),
+        alice,
+    )
+    assert outbox.run_once() == []
 
 
 def run_cli(desk: Desk, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

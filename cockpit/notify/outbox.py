@@ -46,6 +46,7 @@ from cockpit.notify.state import NOTICE_ACTIONS, NoticeState, fold_notices
 from cockpit.operator import Operator
 from cockpit.release import Release, fold
 from cockpit.vocabulary import (
+    GATE_APPROVED,
     ITEM_DONE,
     ITEM_SKIPPED,
     NOTICE_ATTEMPT,
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cockpit.notify")
 
-_SETTLING = (ITEM_DONE, ITEM_SKIPPED, STEP_SUCCEEDED)
+_SETTLING = (ITEM_DONE, ITEM_SKIPPED, STEP_SUCCEEDED, GATE_APPROVED)
 
 
 class Duplicate(AppendFailed):
@@ -111,8 +112,8 @@ class Outbox:
             self.cursor = ev.seq
             if ev.action.startswith("notice.") or ev.release_id is None:
                 continue
-            for kind, discriminator in self._kinds(ev):
-                recorded += self._queue_one(ev, kind, discriminator)
+            for kind, discriminator, detail in self._kinds(ev):
+                recorded += self._queue_one(ev, kind, discriminator, detail)
         return recorded
 
     def _release(self, release_id: str, refresh: bool = False) -> Release | None:
@@ -120,10 +121,11 @@ class Outbox:
             self._releases.update(fold(self.store.events(release_id=release_id)))
         return self._releases.get(release_id)
 
-    def _kinds(self, ev: Event) -> list[tuple[str, object]]:
+    def _kinds(self, ev: Event) -> list[tuple[str, object, str]]:
+        """The notices ``ev`` makes: (kind, what makes it one of a kind, its detail line)."""
         kind = kind_of(ev)
         if kind is not None:
-            return [(kind, ev.seq)]
+            return [(kind, ev.seq, detail_of(ev))]
         if ev.action not in (*_SETTLING, STEP_STARTED):
             return []
         from cockpit.checklist import load_checklist
@@ -134,9 +136,11 @@ class Outbox:
         except Exception:  # an unreadable plan or an unknown item: no notice
             return []
         if ev.action == STEP_STARTED:
-            return [("t0_start", "t0")] if phase.offset_days == 0 else []
+            return [("t0_start", "t0", detail_of(ev))] if phase.offset_days == 0 else []
         done, total = checklist.progress(phase)
-        return [("phase_complete", phase.id)] if total and done == total else []
+        if not total or done != total:
+            return []
+        return [("phase_complete", phase.id, f"{phase.id} ({phase.title_ja} / {phase.title_en})")]
 
     def context(self, release_id: str | None) -> Context:
         release = self._release(release_id) if release_id else None
@@ -148,7 +152,7 @@ class Outbox:
         t0 = release.t0_at().astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
         return Context(release.id, release.version, release.environment, t0, release.rehearsal)
 
-    def _queue_one(self, ev: Event, kind: str, discriminator: object) -> list[Event]:
+    def _queue_one(self, ev: Event, kind: str, discriminator: object, detail: str) -> list[Event]:
         release = self._release(str(ev.release_id), refresh=ev.action == RELEASE_CREATED)
         environment = release.environment if release else ""
         severity = severity_of(self.notify, kind)
@@ -156,7 +160,7 @@ class Outbox:
         for name in route(self.notify, kind, severity, environment):
             key = notice_key(ev.release_id, kind, discriminator, name)
             new = self.queued_event(
-                name, kind, severity, key, ev.release_id, detail_of(ev), ev.seq, ev.actor
+                name, kind, severity, key, ev.release_id, detail, ev.seq, ev.actor
             )
             try:
                 recorded.append(self.append_unique(new, NOTICE_QUEUED, key, 1))
