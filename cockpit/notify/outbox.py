@@ -54,7 +54,6 @@ from cockpit.vocabulary import (
     NOTICE_FAILED,
     NOTICE_QUEUED,
     NOTICE_SENT,
-    RELEASE_CREATED,
     STEP_STARTED,
     STEP_SUCCEEDED,
 )
@@ -153,7 +152,7 @@ class Outbox:
         return Context(release.id, release.version, release.environment, t0, release.rehearsal)
 
     def _queue_one(self, ev: Event, kind: str, discriminator: object, detail: str) -> list[Event]:
-        release = self._release(str(ev.release_id), refresh=ev.action == RELEASE_CREATED)
+        release = self._release(str(ev.release_id), refresh=True)  # its version may have changed
         environment = release.environment if release else ""
         severity = severity_of(self.notify, kind)
         recorded = []
