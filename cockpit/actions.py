@@ -30,7 +30,7 @@ from cockpit.deploy import effective_run
 from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.lease import require_driver
-from cockpit.plan import CheckItem, Item, ManualItem, StepItem, TagRun
+from cockpit.plan import CheckItem, Item, ManualItem, NotifyItem, StepItem, TagRun
 from cockpit.session import Session
 from cockpit.vocabulary import (
     CHECK_FAILED,
@@ -132,6 +132,7 @@ def decide(
     cancel: threading.Event | None = None,
     detach: bool = False,
     leave: threading.Event | None = None,
+    message: str | None = None,
 ) -> Event:
     """Do ``action`` (done, skip, approve, reject) on an item and return its recorded event.
 
@@ -139,6 +140,7 @@ def decide(
     (:mod:`cockpit.steprun`): the intent is recorded first, then the outcome. A step is followed
     to its outcome (``output`` gets its lines; setting ``cancel`` asks it to stop) unless
     ``detach`` (return once it started) or ``leave`` is set (stop following; it goes on).
+    ``done`` on a notify item sends ``message`` (default: its draft) to its channels.
     Raises :class:`Refused` with the reason when the action
     is not allowed now.
     """
@@ -186,6 +188,10 @@ def decide(
             NewEvent(action=verb, reason=reason, details=details, outcome=action + "d", **base),
             operator,
         )
+    if isinstance(item, NotifyItem):
+        from cockpit.notify.drafts import send
+
+        return send(session, checklist, item, message, base, details)
     if isinstance(item, ManualItem):
         return store.append(
             NewEvent(action=ITEM_DONE, reason=reason, details=details, outcome="ok", **base),

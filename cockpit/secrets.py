@@ -56,6 +56,9 @@ def config_secret_names(config: Config) -> set[str]:
     names = set(FIXED_NAMES)
     for env in config.environments.values():
         names.update(n for n in (env.alembic.database_url_env, env.metrics.token_env) if n)
+    for channel in config.notify.channels.values():  # notice channels' secrets
+        keys = (channel.url_env, channel.token_env, channel.routing_key_env, channel.password_env)
+        names.update(n for n in keys if n)
     return names
 
 

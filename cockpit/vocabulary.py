@@ -85,6 +85,14 @@ AUDIT_BREAK_ACKNOWLEDGED = "audit.break_acknowledged"  # a broken chain investig
 DB_ROLE_GRANTED = "db.role_granted"  # a role may append: its operator (or shared), by whom
 DB_ROLE_REVOKED = "db.role_revoked"  # a role's privileges and login taken away
 
+# --- notices to people (cockpit/notify/: the outbox, `notify` items) ---------------------------
+
+NOTICE_QUEUED = "notice.queued"  # a notice to send: channel, what happened, its text (subject: key)
+NOTICE_ATTEMPT = "notice.attempt"  # intent: one attempt at sending a queued notice
+NOTICE_SENT = "notice.sent"  # outcome: the channel took it (once per notice)
+NOTICE_ATTEMPT_FAILED = "notice.attempt_failed"  # outcome: the channel refused or was down
+NOTICE_FAILED = "notice.failed"  # a notice given up after its last attempt
+
 ALL_ACTIONS = frozenset(
     {
         RELEASE_CREATED,
@@ -135,6 +143,11 @@ ALL_ACTIONS = frozenset(
         LEASE_EXPIRED,
         LEASE_TAKEN_OVER,
         LEASE_TAKEOVER_APPROVED,
+        NOTICE_QUEUED,
+        NOTICE_ATTEMPT,
+        NOTICE_SENT,
+        NOTICE_ATTEMPT_FAILED,
+        NOTICE_FAILED,
     }
 )
 

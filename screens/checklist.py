@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 from cockpit.actions import decide
 from cockpit.checklist import Checklist, Status, Why, load_checklist
 from cockpit.errors import CockpitError
-from cockpit.plan import GateItem, Item, ManualItem, StepItem, StepRun, TagRun
+from cockpit.plan import GateItem, Item, ManualItem, NotifyItem, StepItem, StepRun, TagRun
 from screens.checklist_view import (
     approve_hint,
     describe_run,
@@ -223,7 +223,41 @@ class ChecklistScreen(CockpitScreen):
                 return
             self.run_decision(item.id, "done", None)
             return
+        if isinstance(item, NotifyItem):
+            if not self._refused(item, "done"):
+                self.draft_notice(item.id)  # drafted in a worker (git, the log), then edited
+            return
         self.action_decide("done")
+
+    @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
+    def draft_notice(self, item_id: str) -> None:
+        from cockpit.notify.drafts import draft
+
+        session = self.session
+        try:
+            checklist = load_checklist(session.store, self.release_id)
+            item = checklist.plan.plan.item(item_id)
+            assert isinstance(item, NotifyItem)
+            text = draft(session, checklist, item)
+        except CockpitError as exc:
+            self.app.call_from_thread(
+                self.notify, session.t("msg.refused", why=str(exc)), severity="warning"
+            )
+            return
+        self.app.call_from_thread(self._edit_notice, item, text)
+
+    def _edit_notice(self, item: NotifyItem, text: str) -> None:
+        from screens.decision import NoticeScreen
+
+        first, _ = self.titles(item)
+
+        def chosen(message: str | None) -> None:
+            if message is not None:
+                self.run_decision(item.id, "done", None, message)
+
+        self.app.push_screen(
+            NoticeScreen(self.session.t("dlg.title.notice", item=first), text), chosen
+        )
 
     def _run_of(self, item: Item) -> StepRun | None:
         if not isinstance(item, StepItem) or self.checklist is None:
@@ -259,7 +293,9 @@ class ChecklistScreen(CockpitScreen):
         )
 
     @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
-    def run_decision(self, item_id: str, action: str, reason: str | None) -> None:
+    def run_decision(
+        self, item_id: str, action: str, reason: str | None, message: str | None = None
+    ) -> None:
         session = self.session
         self.live = []
 
@@ -277,6 +313,7 @@ class ChecklistScreen(CockpitScreen):
                 action,
                 reason=reason,
                 output=output,
+                message=message,
             )
             # Said in the detail pane, not a toast: toasts pile up over the list when an
             # operator ticks items quickly.

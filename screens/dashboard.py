@@ -39,6 +39,7 @@ class DashboardScreen(CockpitScreen):
         self.chain = ""
         self.verified_seq = -1
         self.verifying = False
+        self.failing: list[str] = []  # notice channels whose last attempt failed
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -93,10 +94,22 @@ class DashboardScreen(CockpitScreen):
             self.cockpit.release_id if self.cockpit.release_id in ids else (ids[0] if ids else None)
         )
         checklist = load_checklist(store, chosen) if chosen else None
-        self.app.call_from_thread(self._apply, releases, checklist, head)
+        failing: list[str] = []
+        if session.loaded.config.notify.channels:
+            from cockpit.notify import failing_channels
 
-    def _apply(self, releases: list[Release], checklist: Checklist | None, head: int) -> None:
+            failing = failing_channels(store)
+        self.app.call_from_thread(self._apply, releases, checklist, head, failing)
+
+    def _apply(
+        self,
+        releases: list[Release],
+        checklist: Checklist | None,
+        head: int,
+        failing: list[str] | None = None,
+    ) -> None:
         session = self.session
+        self.failing = failing or []
         options = self.query_one("#releases", OptionList)
         if [r.id for r in releases] != [r.id for r in self.releases] or not options.option_count:
             options.clear_options()
@@ -220,6 +233,9 @@ class DashboardScreen(CockpitScreen):
         self.query_one("#window", StatusLine).set_text(text)
         audit = Text(" " + session.t("dash.audit") + "  ", style="bold")
         audit.append(self.chain or "...")
+        if self.failing:
+            names = ", ".join(self.failing)
+            audit.append("  " + session.t("dash.notify_failing", names=names), style="bold red")
         self.query_one("#audit", StatusLine).set_text(audit)
 
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:

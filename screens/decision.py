@@ -1,4 +1,5 @@
-"""Dialogs: the decision (with its reason), a yes/no confirmation, and the operator's note."""
+"""Dialogs: the decision (with its reason), a notify item's notice to edit, a yes/no confirmation,
+and the operator's note."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from screens.common import cockpit_app
 from screens.keys import bindings
@@ -60,6 +61,39 @@ class DecisionScreen(ModalScreen[str | None]):
             self.query_one("#error", Static).update(_session(self).t("dlg.need_reason"))
             return
         self.dismiss(reason)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoticeScreen(ModalScreen[str | None]):
+    """A notify item's notice as drafted, to edit: return the text to send, or ``None``."""
+
+    CSS_PATH = "decision.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = bindings("notice")
+
+    def __init__(self, title: str, draft: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.draft = draft
+
+    def compose(self) -> ComposeResult:
+        session = _session(self)
+        with Vertical(id="dialog", classes="ascii" if cockpit_app(self).ascii else ""):
+            yield Static(self.title_text, id="title")
+            yield TextArea(self.draft, id="notice", soft_wrap=True)
+            yield Static("", id="error")
+            yield Static(session.t("dlg.notice_hint"), id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#notice", TextArea).focus()
+
+    def action_send(self) -> None:
+        text = self.query_one("#notice", TextArea).text
+        if not text.strip():
+            self.query_one("#error", Static).update(_session(self).t("dlg.notice_empty"))
+            return
+        self.dismiss(text)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -22,6 +22,7 @@ from screens.keys import write_kind
 
 if TYPE_CHECKING:
     from cockpit.lease import Lease
+    from cockpit.notify import Sender
     from cockpit.session import Session
 
 # The screens that open a release to drive it (their first argument is the release id).
@@ -39,6 +40,7 @@ class DrivingApp(App[None]):
     driver_text = ""  # "driven by alice@bastion-1 since 01:02 (JST)"
     lease_release: str | None = None  # the release whose lease we took or looked at
     _beat: threading.Event | None = None  # set: the heartbeat worker stops
+    _sender: Sender | None = None  # the driver's cockpit sends the notices (cockpit.notify)
 
     # ------------------------------------------------------------------ state
 
@@ -93,6 +95,8 @@ class DrivingApp(App[None]):
         self._beat = threading.Event() if watched is not None else None
         if watched is not None and self._beat is not None:
             self._heartbeat(watched, self._beat, ours=mine is not None)
+        if mine is not None:
+            self._start_sender()
         if lost and other is not None:
             self.notify(self.session.t("lease.lost", holder=other.holder), severity="warning")
         elif was_driven and mine is not None:
@@ -104,6 +108,18 @@ class DrivingApp(App[None]):
         if callable(reload):
             reload()
         screen.refresh_bindings()
+
+    def _start_sender(self) -> None:
+        """Once this cockpit drives, it sends the notices the log asks for, in a thread of its
+        own (never the UI's; a channel that is down never holds anything up)."""
+        session = self.session
+        if self._sender is not None or self.readonly or not session.loaded.config.notify.routes:
+            return
+        from cockpit.notify import Outbox, Sender
+
+        outbox = Outbox(session.store, session.loaded, session.operator)
+        self._sender = Sender(outbox, session.store.url)
+        self._sender.start()
 
     # ------------------------------------------------------------------ workers
 
@@ -207,5 +223,7 @@ class DrivingApp(App[None]):
                 release(self.session, lease.release_id, lease)
 
     def on_unmount(self) -> None:
+        if self._sender is not None:
+            self._sender.stop()
         if self._beat is not None:
             self._beat.set()  # the heartbeat worker ends, so the app's threads can end

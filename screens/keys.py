@@ -123,6 +123,11 @@ TABLE: dict[str, tuple[Key, ...]] = {
     ),
     "help": (Key("help.close", "escape,question_mark", "close"),),
     "trigger": (Key("trigger.later", "escape", "dismiss_none"),),
+    # A notify item's notice, drafted from the release: edit it, then send (or cancel).
+    "notice": (
+        Key("notice.send", "ctrl+s", "send", writes="drive"),
+        Key("notice.cancel", "escape", "cancel"),
+    ),
 }
 
 BY_ID: dict[str, Key] = {key.id: key for scope in TABLE.values() for key in scope}
@@ -149,7 +154,7 @@ def write_kind_of_key(scope: str, key: str) -> str:
 # The help screen's row order: a binding's place in the table.
 RANK: dict[str, int] = {key_id: rank for rank, key_id in enumerate(BY_ID)}
 SCREENS = ("dashboard", "checklist", "runbook", "audit", "tagging", "metrics")
-DIALOGS = ("decision", "confirm", "quit", "help", "trigger")
+DIALOGS = ("decision", "confirm", "quit", "help", "trigger", "notice")
 
 
 @dataclass(frozen=True)

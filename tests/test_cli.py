@@ -246,7 +246,12 @@ def test_no_traceback_on_an_unreachable_database(
 
 def test_release_close_and_cancel(workspace: Path) -> None:
     first, second = new_release(), new_release("1.4.1")
-    assert cli("release", "close", first) == (0, f"release {first} closed\n", "")
+    assert cli("release", "close", first) == (
+        0,
+        f"release {first} closed\n"
+        f"its report: cockpit release report {first} --format html --out FILE\n",
+        "",
+    )
     code, _, err = cli("release", "cancel", second)
     assert code == 2 and "needs --reason" in err
     assert cli("release", "cancel", second, "--reason", "superseded by 1.4.2")[0] == 0

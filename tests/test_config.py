@@ -226,6 +226,7 @@ def test_schema_is_json_schema_of_every_section() -> None:
         "change_window",
         "roles",
         "environments",
+        "notify",
     }
     assert config["additionalProperties"] is False
     env = schema["$defs"]["EnvironmentConfig"]["properties"]

@@ -192,7 +192,7 @@ def test_rollback_follows_the_seed() -> None:
 
 
 def test_item_kinds_and_registries() -> None:
-    assert ITEM_KINDS == ("manual", "check", "gate", "step")
+    assert ITEM_KINDS == ("manual", "check", "gate", "step", "notify")
     assert sorted(PROBES) == [
         "alarms",
         "alembic",
@@ -394,19 +394,20 @@ BAD_PLANS = [
     (
         "unknown kind",
         _replace("kind: manual", "kind: task"),
-        "myplan.yaml:12: item t7.review: kind: expected one of manual, check, gate, step "
+        "myplan.yaml:12: item t7.review: kind: expected one of manual, check, gate, step, notify "
         "(got 'task')",
     ),
     (
         "unknown kind, item without an id",
         _replace("      - id: t7.review\n        kind: manual", "      - kind: task"),
-        "myplan.yaml:11: phases[0].items[0].kind: expected one of manual, check, gate, step "
-        "(got 'task')",
+        "myplan.yaml:11: phases[0].items[0].kind: expected one of manual, check, gate, step, "
+        "notify (got 'task')",
     ),
     (
         "missing kind",
         _replace("        kind: manual\n", ""),
-        "myplan.yaml:11: item t7.review: kind: missing; expected one of manual, check, gate, step",
+        "myplan.yaml:11: item t7.review: kind: missing; expected one of manual, check, gate, "
+        "step, notify",
     ),
     (
         "unknown check",

@@ -108,11 +108,41 @@ def cmd_demo(cmd: Command) -> int:
     return 0
 
 
+def cmd_serve(cmd: Command) -> int:
+    from cockpit.serve import ServeOptions, make_server, new_token
+
+    loaded = cmd.session.loaded  # a bad config is refused here, not in each browser
+    release = None
+    if cmd.args.release:
+        from cockpit.release import find_release_id
+
+        release = find_release_id(cmd.session.store, cmd.args.release)
+    options = ServeOptions(
+        host=cmd.args.host,
+        port=cmd.args.port,
+        config=str(loaded.path.resolve()) if loaded.path else None,
+        release=release,
+        lang=cmd.args.lang,
+        drive=cmd.args.drive,
+        token=new_token(),
+    )
+    make_server(options).serve()
+    return 0
+
+
 def register(sub: Any) -> None:
-    """``demo`` and ``open``."""
+    """``demo``, ``open`` and ``serve``."""
     p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and open it")
     p.add_argument("--dir", help="where to create it (default: a new temporary directory)")
     p.add_argument("--no-tui", action="store_true", help="print the workspace, do not open it")
 
     p = add(sub, "open", cmd_open, "open the cockpit (the default without a command)")
     p.add_argument("--release", metavar="ID", help="start on this release")
+
+    p = add(sub, "serve", cmd_serve, "the cockpit in a browser for observers (read-only)")
+    p.add_argument("release", nargs="?", metavar="ID", help="follow this release")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--drive", action="store_true", help="let the browser act (default: read-only follow)"
+    )

@@ -22,6 +22,7 @@ from cockpit.cli import (
     config_cmds,
     item_cmds,
     lease_cmds,
+    notify_cmds,
     plan_cmds,
     release_cmds,
     rollback_cmds,
@@ -39,6 +40,7 @@ GROUPS = (
     item_cmds,
     rollback_cmds,
     lease_cmds,
+    notify_cmds,
     plan_cmds,
     tag_cmds,
     app_cmds,
@@ -64,6 +66,11 @@ READ_ONLY_COMMANDS = frozenset(
         "rollback plan",
         "rollback report",
         "lease show",
+        "notify status",
+        "notify draft",
+        "release notes",
+        "release report",
+        "serve",
     }
 )
 

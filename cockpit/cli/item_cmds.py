@@ -9,6 +9,7 @@ import contextlib
 import json
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 from cockpit.cli.base import Command, add, require_item
@@ -62,6 +63,7 @@ def cmd_item(cmd: Command) -> int:
             cancel=cancel,
             detach=args.detach,
             leave=leave,
+            message=_message(args),
         )
     except Detached:
         with contextlib.suppress(OSError, ValueError):
@@ -75,6 +77,23 @@ def cmd_item(cmd: Command) -> int:
         return 0
     cmd.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}")
     return 0
+
+
+def _message(args: Any) -> str | None:
+    """A notify item's text from ``--message-file`` (``-``: standard input); None: its draft."""
+    name = getattr(args, "message_file", None)
+    if not name:
+        return None
+    import sys
+
+    from cockpit.errors import UsageError
+
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--message-file {name}: cannot read it ({exc})") from None
 
 
 def _detached_text(release: str, item: str) -> str:
@@ -160,6 +179,12 @@ def register(sub: Any) -> None:
         "--detach",
         action="store_true",
         help="start the step and return; it runs on under its supervisor",
+    )
+    p.add_argument(
+        "--message-file",
+        metavar="FILE",
+        help="a notify item: send this text (`-`: standard input) instead of its draft "
+        "(`cockpit notify draft` prints the draft to edit)",
     )
 
     p = add(sub, "preview", cmd_preview, "show exactly what a step will do (changes nothing)")

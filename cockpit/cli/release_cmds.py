@@ -85,6 +85,8 @@ def cmd_release_close(cmd: Command) -> int:
         reason=cmd.args.reason,
     )
     cmd.print(f"release {release.id} {release.status}")
+    if release.status == "closed":
+        cmd.print(f"its report: cockpit release report {release.id} --format html --out FILE")
     return 0
 
 
@@ -138,6 +140,54 @@ def _print_checklist(cmd: Command, release_id: str) -> None:
         cmd.print_line(f"  next      {item.id}  {item.title_ja} ({item.title_en})")
 
 
+def cmd_release_notes(cmd: Command) -> int:
+    from cockpit.config import GitConfig
+    from cockpit.versioning.git import Git
+    from cockpit.versioning.notes import release_notes
+    from cockpit.versioning.rules import version_of_tag
+
+    loaded = cmd.session.loaded
+    cfg = loaded.environment(cmd.args.env).git if cmd.args.env else GitConfig()
+    repo = Path(cmd.args.repo) if cmd.args.repo else loaded.resolve(cfg.repo)
+    git = Git(repo, timeout=cfg.timeout_seconds)
+    until = cmd.args.to or "HEAD"
+    if git.sha(until) is None:
+        raise UsageError(f"release notes: --to {until}: no such commit or tag in {repo}")
+    since = cmd.args.since
+    if since is not None and git.sha(since) is None:
+        raise UsageError(f"release notes: --from {since}: no such commit or tag in {repo}")
+    if since is None:
+        tags = {k: v for k, v in git.version_tags(cfg.tag_format).items() if k != until}
+        since = git.last_release(
+            tags, f"{until}^" if until in git.version_tags(cfg.tag_format) else until
+        )
+    version = cmd.args.version or str(version_of_tag(cfg.tag_format, until) or "Unreleased")
+    langs = (cmd.args.lang,) if cmd.args.lang else ("ja", "en")
+    text = release_notes(version, git.commits(since, until), since, until, langs)
+    return _write(cmd, text)
+
+
+def cmd_release_report(cmd: Command) -> int:
+    from cockpit.releasereport import release_report
+
+    text = release_report(cmd.session.store, cmd.args.release, cmd.args.format)
+    return _write(cmd, text)
+
+
+def _write(cmd: Command, text: str) -> int:
+    """Print ``text``, or write it to ``--out`` and say where."""
+    if not cmd.args.out:
+        cmd.out.write(text)
+        return 0
+    out = Path(cmd.args.out)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write ({exc.strerror})") from None
+    cmd.print(f"wrote {out}")
+    return 0
+
+
 def register(sub: Any) -> None:
     """``note`` and ``release new|list|show|close|cancel``."""
     p = add(sub, "note", cmd_note, "add an operator's logbook entry to the audit log")
@@ -158,6 +208,19 @@ def register(sub: Any) -> None:
     p.add_argument("release", metavar="ID")
     p.add_argument("--json", action="store_true")
     p.add_argument("--items", action="store_true", help="list every item with its state")
+
+    p = add(release_sub, "notes", cmd_release_notes, "release notes from conventional commits")
+    p.add_argument("--env", help="the environment whose [git] repository and tag format to use")
+    p.add_argument("--repo", help="the repository (default: the config's git.repo)")
+    p.add_argument("--from", dest="since", metavar="REV", help="default: the last release tag")
+    p.add_argument("--to", metavar="REV", help="default: HEAD")
+    p.add_argument("--version", help="the version the notes are for (default: --to's tag)")
+    p.add_argument("--lang", choices=("ja", "en"), help="one language (default: both)")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of printing")
+    p = add(release_sub, "report", cmd_release_report, "the release report (Markdown or HTML)")
+    p.add_argument("release", metavar="ID")
+    p.add_argument("--format", choices=("md", "html"), default="md")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of printing")
 
     for name, help_text in (
         ("close", "close a release whose work is over"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from cockpit.config.locate import where
 from cockpit.config.model import Config
+from cockpit.config.notify import notify_urls
 from cockpit.errors import ConfigError
 from cockpit.plan.probes import HttpProbe
 from cockpit.plan.runs import CHECK_URL_ADVICE, run_urls
@@ -58,6 +59,8 @@ def check_database_url_variable() -> str:
 def check_urls(config: Config, text: str, source: str) -> None:
     """Raise the one-line :class:`ConfigError` of the first URL that carries a credential."""
     _check(config.database.url, ("database", "url"), _DATABASE_ADVICE, text, source)
+    for at, url in notify_urls(config.notify):
+        _check(url, at, "put it in a variable and name that in url_env", text, source)
     for name, env in config.environments.items():
         for field, value in (
             ("metrics.prometheus_url", env.metrics.prometheus_url),

@@ -1,6 +1,7 @@
 """The typed ``cockpit.toml``: one strict msgspec struct per table, with the defaults that apply
 when a key (or the whole file) is left out. Environments, git policy, Kubernetes, Alembic, AWS,
-metrics, roles, identity (signed decisions) and the change window; a step's replacement per
+metrics, roles, identity (signed decisions), the change window and notifications
+(:mod:`.notify`); a step's replacement per
 environment is a plan run (:mod:`cockpit.plan.runs`). Only msgspec here: finding, reading and
 checking the file is :mod:`.loader`'s job.
 """
@@ -11,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from cockpit.config.notify import NotifyConfig
 from cockpit.plan.model import ITEM_ID_RE
 from cockpit.plan.probes import Probe
 from cockpit.plan.runs import StepRun
@@ -287,3 +289,5 @@ class Config(_Strict, frozen=True):
     # Role name -> the operators (login names) who hold it, e.g. approver = ["bob", "carol"].
     roles: dict[EnvName, list[str]] = msgspec.field(default_factory=dict)
     environments: dict[EnvName, EnvironmentConfig] = msgspec.field(default_factory=dict)
+    # Notices to people: channels, routes by severity and event, retries (docs/notifications.md).
+    notify: NotifyConfig = msgspec.field(default_factory=NotifyConfig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from cockpit.config.credentials import check_urls
 from cockpit.config.locate import where
 from cockpit.config.model import Config
+from cockpit.config.notify import check_notify
 from cockpit.errors import ConfigError
 
 
@@ -33,6 +34,7 @@ def check_semantics(config: Config, text: str, source: str) -> None:
             f"{where(source, text, path)}: change_window.end: the window cannot be empty"
         )
     check_urls(config, text, source)
+    check_notify(config.notify, text, source)
     for name, env in config.environments.items():
         if env.sign_all and not config.identity.allowed_signers:
             path = ("environments", name, "sign_all")

@@ -1,7 +1,7 @@
 """Release plans: the checklist files in ``checklists/*.yaml``, their strict schema, and the loader.
 
 A plan is phases (T-14 ... T-0, or T-30 ... T-0 for a migration), each a list of items. An item
-is one of four kinds:
+is one of five kinds:
 
 ``manual``
     The operator confirms it by hand.
@@ -22,6 +22,10 @@ is one of four kinds:
     A deployment action: ``run: {kind: shell, argv: [...], timeout: SECONDS}`` or
     ``run: {kind: tag}`` (tag the release in git, see cockpit.versioning). ``kind`` is a key
     of :data:`STEP_KINDS` (the run schemas are in :mod:`cockpit.plan.runs`).
+``notify``
+    A notice to stakeholders or users (``channels``: names in ``[notify.channels]``;
+    ``impact_ja`` / ``impact_en``: the expected impact): the engine drafts it from the release,
+    the operator edits it, and it is sent on confirm with its text in the log (cockpit.notify).
 
 The shape of a file (``?`` marks optional keys)::
 
@@ -96,6 +100,7 @@ if TYPE_CHECKING:
         ItemId,
         LoadedPlan,
         ManualItem,
+        NotifyItem,
         Phase,
         PhaseId,
         Plan,
@@ -146,6 +151,7 @@ _HOME = {
     "ItemId": "model",
     "LoadedPlan": "model",
     "ManualItem": "model",
+    "NotifyItem": "model",
     "Phase": "model",
     "PhaseId": "model",
     "Plan": "model",
@@ -223,6 +229,7 @@ __all__ = [
     "LoadedPlan",
     "ManualItem",
     "MetricProbe",
+    "NotifyItem",
     "Phase",
     "PhaseId",
     "Plan",

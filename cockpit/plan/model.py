@@ -1,4 +1,4 @@
-"""The plan's data model: the strict msgspec schema of a checklist file (phases, stages, the four
+"""The plan's data model: the strict msgspec schema of a checklist file (phases, stages, the five
 item kinds and the probes a ``check`` item names), with the registries the loader and the engine
 key on. The file format is described in :mod:`cockpit.plan`; what a ``step`` item runs is in
 :mod:`cockpit.plan.runs`, what a ``check`` looks at in :mod:`cockpit.plan.probes`. Only msgspec
@@ -84,7 +84,21 @@ class StepItem(_Item, frozen=True, kw_only=True, tag="step"):
     run: StepRun
 
 
-Item = ManualItem | CheckItem | GateItem | StepItem
+ChannelRef = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
+class NotifyItem(_Item, frozen=True, kw_only=True, tag="notify"):
+    """A notice to stakeholders or users (cockpit.notify): drafted from the release (version,
+    window, changes, expected impact), edited by the operator, sent on confirm with the text
+    recorded. ``channels`` names channels of cockpit.toml's ``[notify]``; empty: the channels
+    its routes give stakeholder notices. ``impact_*``: the expected impact the draft states."""
+
+    channels: list[ChannelRef] = msgspec.field(default_factory=list)
+    impact_ja: Text = ""
+    impact_en: Text = ""
+
+
+Item = ManualItem | CheckItem | GateItem | StepItem | NotifyItem
 ITEM_KINDS: tuple[str, ...] = tuple(registry(Item))
 
 
