@@ -282,6 +282,15 @@ def _first_day(moment: datetime, cfg: ChangeWindowConfig) -> date:
         return date.min
 
 
+def windows_from(cfg: ChangeWindowConfig, now: datetime) -> Iterator[Window]:
+    """The scheduled windows still open at or after ``now`` (aware), in order."""
+    _require_aware(now, "now")
+    at = _utc(now)
+    for window in _windows_from(cfg, _first_day(now, cfg)):
+        if _utc(window.end) > at:
+            yield window
+
+
 def next_window(cfg: ChangeWindowConfig, now: datetime) -> Window:
     """The window open at ``now``, or else the next one to open.
 

@@ -210,6 +210,10 @@ def test_schema_is_json_schema_of_every_section() -> None:
         "audit",
         "identity",
         "change_window",
+        "windows",
+        "extra_windows",
+        "blackouts",
+        "rehearsal",
         "roles",
         "environments",
     }

@@ -26,6 +26,7 @@ from cockpit.cli import (
     release_cmds,
     rollback_cmds,
     tag_cmds,
+    window_cmds,
 )
 from cockpit.cli.base import Command
 from cockpit.errors import CockpitError, UsageError
@@ -40,6 +41,7 @@ GROUPS = (
     rollback_cmds,
     lease_cmds,
     plan_cmds,
+    window_cmds,
     tag_cmds,
     app_cmds,
 )
@@ -64,6 +66,7 @@ READ_ONLY_COMMANDS = frozenset(
         "rollback plan",
         "rollback report",
         "lease show",
+        "window list",
     }
 )
 
