@@ -231,7 +231,10 @@ class CockpitScreen(Screen[Any]):
             if release.rehearsal:
                 text.append("REHEARSAL", style="reverse")
                 text.append(" ")
-            text.append(" T-0 " + local(release.t0, zone, "%m-%d %H:%M %Z") + "  ")
+            from cockpit.window import moment_label
+
+            t0 = datetime.fromisoformat(release.t0).astimezone(ZoneInfo(zone))
+            text.append(" T-0 " + moment_label(t0, session.now()) + "  ")
         text.append(session.operator.actor)
         return text
 
