@@ -382,6 +382,14 @@ def due_status(due: datetime, now: datetime) -> DueStatus:
     return "upcoming"
 
 
+def moment_label(moment: datetime, now: datetime) -> str:
+    """``12-16 01:00 JST``, with the year (``2020-01-01 01:00 JST``) when it is not ``now``'s
+    year in the moment's own zone."""
+    _require_aware(moment, "moment")
+    year = moment.year != now.astimezone(moment.tzinfo).year
+    return f"{moment:{'%Y-' if year else ''}%m-%d %H:%M} {moment.tzname()}"
+
+
 def format_remaining(td: timedelta) -> str:
     """A duration as a short countdown, truncated to the units shown: ``23d 4h``, ``3h12m``,
     ``4m05s``, ``45s``. A negative duration gets a leading ``-``."""
