@@ -32,6 +32,7 @@ class Rehearsal:
 
     release_id: str
     fingerprint: str
+    environment: str = ""
     plan_sha256: str = ""
     runs: dict[str, Any] = field(default_factory=dict)  # item -> the run it recorded
     done: set[str] = field(default_factory=set)  # T-0 steps that succeeded
@@ -74,7 +75,8 @@ def rehearsals(store: Store, plan: str) -> list[Rehearsal]:
             d = ev.details_obj
             if ev.action == STEP_STARTED and d.get("fingerprint"):
                 latest = by_print.setdefault(
-                    d["fingerprint"], Rehearsal(release.id, d["fingerprint"])
+                    d["fingerprint"],
+                    Rehearsal(release.id, d["fingerprint"], release.environment),
                 )
                 latest.plan_sha256 = str(d.get("plan_sha256", ""))
                 latest.runs[ev.subject or ""] = d.get("run")

@@ -4,6 +4,7 @@ overrides with a reason; a difference is named. Real step runs (shell) under sup
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cockpit.release import create_release
 from cockpit.rollback import rollback
 from cockpit.session import Session
 from cockpit.store import Store
+from screens.dashboard import rehearsal_line
 from tests.test_release_window import PLAN
 
 TWO_STEPS = (
@@ -95,7 +97,9 @@ def test_production_runs_what_staging_rehearsed(tmp_path: Path, changed: bool) -
     # The fingerprint each T-0 run recorded is the staging release's.
     started = [e for e in store.events(release_id=staging) if e.action == "step.started"]
     assert {e.details_obj["fingerprint"] for e in started} == {fingerprint(loaded, staged)}
+    line = rehearsal_line(Session(store=store, loaded=loaded, operator=alice), prod)
     if not changed:
+        assert re.fullmatch(r"rehearsed \d\d-\d\d in staging: deploy \d+s, rollback \d+s", line)
         assert verdict(store, loaded, prod).passed is not None
         assert run(store, loaded, production, "t0.deploy") == "step.succeeded"
         store.close()
@@ -104,6 +108,7 @@ def test_production_runs_what_staging_rehearsed(tmp_path: Path, changed: bool) -
         f"not as rehearsed in {staging}: t0.config: argv ['sh', '-c', 'echo config'] -> "
         "['sh', '-c', 'echo config --fast'], undo_argv ['sh', '-c', 'echo unconfig'] -> []"
     )
+    assert line == "not rehearsed: " + problem  # the dashboard names the difference
     with pytest.raises(Refused) as refused:
         run(store, loaded, production, "t0.deploy")
     assert str(refused.value) == problem + "; override with a reason"
