@@ -280,6 +280,9 @@ class MetricsConfig(_Strict, frozen=True):
     consecutive_samples: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
     baseline_window_seconds: PositiveSeconds = 900.0
     watch_hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 30)] = 24.0
+    # Demo and rehearsal only: the watch's clock runs this many times faster (1440: 24 h in one
+    # minute), recorded in watch.started and shown beside the time left. Refused in production.
+    watch_speed: Annotated[float, msgspec.Meta(ge=1, le=100_000)] = 1.0
     # Start the rollback plan when a trigger fires, without asking (default: ask).
     automatic_rollback: bool = False
     # A panel whose last value is older than this is "stale"; older than no_data_after: "NO DATA".

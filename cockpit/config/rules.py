@@ -42,6 +42,12 @@ def check_semantics(config: Config, text: str, source: str) -> None:
                 "identity.allowed_signers (the keys signatures are checked against)"
             )
         metrics = env.metrics
+        if metrics.watch_speed != 1.0 and not env.rehearsal:
+            path = ("environments", name, "metrics", "watch_speed")
+            raise ConfigError(
+                f"{where(source, text, path)}: environments.{name}.metrics.watch_speed: a faster "
+                "watch clock is for rehearsal environments only (rehearsal = true)"
+            )
         for kind in ("cpu", "memory", "resource", "error_rate"):
             warning = getattr(metrics, f"{kind}_warning")
             critical = getattr(metrics, f"{kind}_critical")
