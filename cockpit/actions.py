@@ -192,6 +192,18 @@ def _overrides(
         for ev in store.events(release_id=release.id, actions=(OVERRIDE_REQUESTED,))
         if ev.subject == item.id and actor_name(ev.actor) != operator.name
     ]
+
+    def event(action: str, details: dict[str, Any]) -> NewEvent:
+        return NewEvent(
+            action=action,
+            release_id=release.id,
+            subject=item.id,
+            reason=override,
+            rehearsal=release.rehearsal,
+            details=details,
+            signed=signed,
+        )
+
     granted, missing = [], []
     for need in needs:
         details = need.details
@@ -204,31 +216,10 @@ def _overrides(
                 continue
             seconded = {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
             details = details | seconded
-        granted.append(
-            NewEvent(
-                action=OVERRIDE,
-                release_id=release.id,
-                subject=item.id,
-                reason=override,
-                rehearsal=release.rehearsal,
-                details=details,
-                signed=signed,
-            )
-        )
+        granted.append(event(OVERRIDE, details))
     if missing:
         for need in missing:
-            store.append(
-                NewEvent(
-                    action=OVERRIDE_REQUESTED,
-                    release_id=release.id,
-                    subject=item.id,
-                    reason=override,
-                    rehearsal=release.rehearsal,
-                    details=need.details,
-                    signed=signed,
-                ),
-                operator,
-            )
+            store.append(event(OVERRIDE_REQUESTED, need.details), operator)
         raise Refused(
             "; ".join(n.problem for n in missing) + f"; override requested by {operator.name}: "
             "production needs a second operator to give the same command"

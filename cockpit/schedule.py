@@ -8,7 +8,7 @@ function takes ``now`` (or the moment it judges). A plan is named by its ``name`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from cockpit.window import Window, WindowState, format_remaining, resolve_local,
 
 if TYPE_CHECKING:
     from cockpit.config import ChangeWindowConfig, Config
+    from cockpit.config.model import BlackoutConfig, OneOffWindowConfig
     from cockpit.plan import Stage
 
 # How far ahead the calendar looks for a window before it gives up (a long freeze, a fifth
@@ -75,25 +76,29 @@ def _zone(config: Config, plan: str, name: str) -> ZoneInfo:
     return ZoneInfo(name or schedule_for(config, plan).timezone)
 
 
-def blackouts(config: Config, plan: str) -> list[Blackout]:
-    """The blackouts that apply to ``plan``, in the order of the file."""
+def _spans(
+    config: Config, plan: str, entries: Sequence[OneOffWindowConfig | BlackoutConfig]
+) -> list[tuple[datetime, datetime, str]]:
+    """The one-off entries that apply to ``plan``: start, end and reason, in file order."""
     found = []
-    for entry in config.blackouts:
+    for entry in entries:
         if entry.plans and plan not in entry.plans:
             continue
         zone = _zone(config, plan, entry.timezone)
-        found.append(Blackout(_moment(entry.start, zone), _moment(entry.end, zone), entry.reason))
+        found.append((_moment(entry.start, zone), _moment(entry.end, zone), entry.reason))
     return found
 
 
+def blackouts(config: Config, plan: str) -> list[Blackout]:
+    """The blackouts that apply to ``plan``, in the order of the file."""
+    return [Blackout(*span) for span in _spans(config, plan, config.blackouts)]
+
+
 def _extras(config: Config, plan: str) -> list[Slot]:
-    slots = []
-    for entry in config.extra_windows:
-        if entry.plans and plan not in entry.plans:
-            continue
-        zone = _zone(config, plan, entry.timezone)
-        window = Window(_moment(entry.start, zone), _moment(entry.end, zone))
-        slots.append(Slot(window, "extra", entry.reason))
+    slots = [
+        Slot(Window(start, end), "extra", reason)
+        for start, end, reason in _spans(config, plan, config.extra_windows)
+    ]
     return sorted(slots, key=lambda s: _u(s.window.start))
 
 
