@@ -218,7 +218,8 @@ class DashboardScreen(CockpitScreen):
     def _show_window(self) -> None:
         session = self.session
         text = Text(" " + session.t("dash.window") + "  ", style="bold")
-        text.append(window_text(session))
+        plan = self.checklist.plan.plan.name if self.checklist is not None else ""
+        text.append(window_text(session, plan))
         if self.checklist is not None and self.checklist.release.rehearsal:
             text.append("  (" + session.t("list.timing") + ")", style="dim")
         if self.rehearsed:

@@ -116,7 +116,9 @@ class RunbookScreen(RunbookWork):
         first, _second = self.titles(phase)
         done, total = checklist.progress(phase)
         self.query_one("#title", StatusLine).set_text(
-            phase_title(session, phase, first, done, total, self.no_return)
+            phase_title(
+                session, phase, first, done, total, self.no_return, checklist.plan.plan.name
+            )
         )
         options = self.query_one("#steps", OptionList)
         keep = options.highlighted

@@ -49,6 +49,7 @@ def phase_title(
     done: int,
     total: int,
     no_return: NoReturn | None = None,
+    phase_plan: str = "",
 ) -> Text:
     """`` T0 Release day  3/9  point of no return 04:17 JST, 1h05m left  open, 3h12m left``
     (the point of no return first: at 80 columns the window's line is the one cut)"""
@@ -57,7 +58,7 @@ def phase_title(
     if no_return is not None:
         title.append(*no_return_text(session, no_return))
         title.append("  ")
-    title.append(window_text(session))
+    title.append(window_text(session, phase_plan))
     return title
 
 

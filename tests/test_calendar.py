@@ -201,3 +201,21 @@ def test_window_list_in_three_zones(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "    06:00-08:00  アプリケーション移行 (Application migration)",
         "    08:00-09:00  検証 (Verification)",
     ]
+
+
+def test_screens_read_the_plans_calendar_and_show_another_year() -> None:
+    from cockpit.config import LoadedConfig
+    from cockpit.window import moment_label
+    from screens.common import window_text
+
+    loaded = LoadedConfig(parse_config_text(CALENDAR), None)
+    at_six = datetime(2026, 12, 15, 21, 0, tzinfo=UTC)  # Wed 12-16 06:00 JST
+    session = Session(loaded=loaded, now=lambda: at_six)
+    assert window_text(session, "migration") == "window open, 3h00m left"
+    assert window_text(session, "release") == "next Sun 12-27 01:00-05:00 JST (in 10d 19h)"
+    new_year = datetime(2026, 12, 28, tzinfo=UTC)
+    session = Session(loaded=loaded, now=lambda: new_year)
+    assert window_text(session, "release") == "next Wed 2027-02-17 01:00-05:00 JST (in 50d 16h)"
+    t0 = datetime(2020, 1, 1, 1, 0, tzinfo=TOKYO)
+    assert moment_label(t0, new_year) == "2020-01-01 01:00 JST"
+    assert moment_label(t0.replace(year=2026), new_year) == "01-01 01:00 JST"

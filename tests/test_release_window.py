@@ -212,3 +212,40 @@ def test_t0_steps_wait_for_earlier_phases(tmp_path: Path, strict: bool) -> None:
         assert override.reason == "notice sent by mail"
         assert override.details_obj == {"rule": "phase_order", "unfinished": ["T-1 1/2"]}
     store.close()
+
+
+def test_release_new_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+    import io
+    import json
+
+    from cockpit.cli import main
+
+    (tmp_path / "cockpit.toml").write_text('[database]\nurl = "sqlite:///c.db"\n' + CONFIG)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    monkeypatch.delenv("COCKPIT_DATABASE_URL", raising=False)
+
+    def cli(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(list(argv), out=out)
+        return code, out.getvalue(), err.getvalue()
+
+    new = ("release", "new", "--env", "production", "--version", "1.4.0", "--t0")
+    code, out, err = cli(*new, "2020-01-01T01:00")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert err.startswith("cockpit: T-0 2020-01-01 01:00 JST is in the past: choose a T-0")
+    code, out, err = cli(*new, "2026-12-17T01:00", "--override", "vendor cut-over")
+    assert code == 1 and "production needs a second operator to give the same command" in err
+    code, out, err = cli(*new, "2026-12-17T01:00", "--emergency", "outage")
+    assert code == 2 and err == "cockpit: an emergency release needs --reason (what happened)\n"
+    code, out, err = cli(*new, "2026-12-17T01:00", "--emergency", "outage", "--reason", "db down")
+    assert code == 0 and "emergency (outage): its T-0 steps wait for the release committee" in out
+    rid = out.split()[2].rstrip(":")
+    code, out, err = cli("release", "approve-emergency", rid)
+    assert code == 1 and "is not in the release_committee role (carol)" in err
+    shown = json.loads(cli("release", "show", rid, "--json")[1])
+    assert shown["emergency"] == {"criterion": "outage", "reason": "db down"}
+    actions = [e["action"] for e in map(json.loads, cli("audit", "export")[1].splitlines())]
+    assert actions == ["override.requested", "release.created"]
