@@ -245,6 +245,10 @@ def test_release_new_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Mon
     rid = out.split()[2].rstrip(":")
     code, out, err = cli("release", "approve-emergency", rid)
     assert code == 1 and "is not in the release_committee role (carol)" in err
+    assert (
+        "  emergency outage: db down; committee: not approved yet\n"
+        in cli("release", "show", rid)[1]
+    )
     shown = json.loads(cli("release", "show", rid, "--json")[1])
     assert shown["emergency"] == {"criterion": "outage", "reason": "db down"}
     actions = [e["action"] for e in map(json.loads, cli("audit", "export")[1].splitlines())]

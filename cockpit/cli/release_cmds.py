@@ -118,6 +118,12 @@ def cmd_release_show(cmd: Command) -> int:
     )
     cmd.print(f"  T-0       {cmd.local_time(release.t0)}  ({release.t0})")
     cmd.print(f"  status    {release.status}")
+    if release.emergency:
+        approved = ", ".join(a.split("@")[0] for a in release.emergency_approved_by)
+        cmd.print_line(
+            f"  emergency {release.emergency['criterion']}: {release.emergency['reason']}; "
+            f"committee: {approved or 'not approved yet'}"
+        )
     cmd.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")
     cmd.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
     for note in release.notes:
