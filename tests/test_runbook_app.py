@@ -349,3 +349,40 @@ def test_after_the_point_of_no_return_a_forward_step_needs_a_reason(build) -> No
     )
     assert override.reason == "3 min job" and override.details_obj["rule"] == "point_of_no_return"
     assert override.details_obj["rehearsal"] == earlier
+
+
+async def _seen(app: CockpitApp, predicate: Callable[[], bool]) -> None:
+    """:func:`_wait`, showing the screen when it times out."""
+    try:
+        await _wait(predicate)
+    except AssertionError:
+        raise AssertionError("timed out; the screen:\n" + screen_text(app)) from None
+
+
+async def test_past_the_point_of_no_return_the_confirmations_reason_overrides(build) -> None:
+    from datetime import UTC, datetime
+
+    app = build()
+    _rehearsed_before(app, 2400.0)
+    app.session.now = lambda: datetime(2026, 12, 15, 19, 20, tzinfo=UTC)  # 04:20 JST
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        assert "past the point of no return 04:12 JST" in screen_text(app)
+        await run_selected(pilot)  # confirmed without a reason: refused
+        await _seen(app, lambda: "override with a reason" in screen_text(app))
+        assert actions(app, "t0.backup") == []
+        await pilot.press("p")  # from the log back to the preview, read again
+        await _seen(app, lambda: "$ sh -c" in screen_text(app))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press(*"rollback3min")
+        await pilot.press("enter")
+        await settle(pilot)
+        await _seen(app, lambda: actions(app, "t0.backup")[-1:] == ["step.succeeded"])
+    override = [
+        e for e in app.session.store.events(release_id=RELEASE_ID) if e.action == "override"
+    ]
+    assert [(e.reason, e.details_obj["rule"]) for e in override] == [
+        ("rollback3min", "point_of_no_return")
+    ]
