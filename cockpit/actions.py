@@ -3,7 +3,7 @@
 :func:`decide` folds the release once, asks the checklist's rules whether the action is allowed
 now, and dispatches by the item's kind: a manual tick, a skip or an approval is one event; a
 check runs its probe and a step its runner under write-ahead (intent first, outcome after); the
-tag step goes to :mod:`cockpit.tagging`. T-0 steps outside the change window need an override
+tag step goes to :mod:`cockpit.tagging`. T-0 steps outside the plan's windows need an override
 with a reason (in production, from a second operator). Gate approvals and rejections are signed
 with the operator's SSH key when ``[identity] allowed_signers`` is set, and every decision
 recorded here when the release's environment has ``sign_all`` (:func:`must_sign`). It sits
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from cockpit.errors import UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.lease import require_driver
 from cockpit.plan import CheckItem, Item, ManualItem, NotifyItem, StepItem, TagRun
+from cockpit.schedule import calendar_state, schedule_for
 from cockpit.session import Session
 from cockpit.vocabulary import (
     CHECK_FAILED,
@@ -44,7 +46,6 @@ from cockpit.vocabulary import (
     OVERRIDE_REQUESTED,
     STEP_DECISIONS,
 )
-from cockpit.window import window_state
 
 # Decisions that are other people's roles, not driving: allowed while someone else drives.
 GUARDLESS = frozenset({"approve", "reject"})
@@ -59,64 +60,171 @@ def must_sign(session: Session, checklist: Checklist, action: str) -> bool:
     return action in {"approve", "reject"} or checklist.release.environment in signers.sign_all
 
 
-def _window_override(
+def _require_committee(session: Session, checklist: Checklist) -> None:
+    """An emergency release's T-0 steps wait for a release committee member's approval (not
+    the creator's own): :func:`cockpit.release.approve_emergency`."""
+    release = checklist.release
+    committee = set(session.loaded.config.roles.get("release_committee", []))
+    committee.discard(actor_name(release.created_by))
+    if not any(actor_name(actor) in committee for actor in release.emergency_approved_by):
+        raise Refused(
+            "emergency release: its T-0 steps wait for the release committee's approval "
+            f"(cockpit release approve-emergency {release.id})"
+        )
+
+
+@dataclass(frozen=True)
+class _Need:
+    """A rule a T-0 step breaks that an override with a reason may set aside: its ``problem``
+    (one line) and the details its ``override`` event records. ``second``: in production the
+    override needs a second operator."""
+
+    problem: str
+    details: dict[str, Any]
+    second: bool = True
+
+
+def _window_need(session: Session, checklist: Checklist, item: Item, now: datetime) -> _Need | None:
+    """T-0 steps run inside the plan's windows (its calendar: blackouts, extra windows). An
+    emergency release needs the release committee's approval instead. In a rehearsal the window
+    is advisory."""
+    if not isinstance(item, StepItem) or checklist.phase_of(item.id).offset_days != 0:
+        return None
+    if checklist.release.emergency is not None:
+        _require_committee(session, checklist)
+        return None  # the emergency, approved, is why it runs outside the windows
+    if checklist.release.rehearsal:
+        return None
+    state = calendar_state(session.loaded.config, checklist.plan.plan.name, now)
+    if state.open:
+        return None
+    details = {"rule": "change_window", "window": state.text}
+    return _Need(f"outside the change window: {state.text}", details)
+
+
+def _rehearsal_need(session: Session, checklist: Checklist, item: Item) -> _Need | None:
+    """Production T-0 steps run what passed a staging rehearsal (the same fingerprint, every
+    T-0 step done and the rollback rehearsed) (:mod:`cockpit.rehearsal`)."""
+    from cockpit.rehearsal import verdict
+
+    release = checklist.release
+    if not isinstance(item, StepItem) or checklist.phase_of(item.id).offset_days != 0:
+        return None
+    if not session.loaded.environment(release.environment).production:
+        return None
+    found = verdict(session.store, session.loaded, checklist)
+    if found.passed is not None:
+        return None
+    details: dict[str, Any] = {
+        "rule": "rehearsal",
+        "fingerprint": found.fingerprint,
+        "differences": found.differences,
+        "rehearsal": found.latest.release_id if found.latest else None,
+    }
+    return _Need(found.problem(), details)
+
+
+def _no_return_need(
+    session: Session, checklist: Checklist, item: Item, now: datetime, mode: str
+) -> _Need | None:
+    """After the point of no return (a rollback started now would not finish inside the
+    window, by the rehearsal's measured time), a forward T-0 step needs a reason."""
+    from cockpit.rehearsal import no_return
+
+    if not isinstance(item, StepItem) or checklist.phase_of(item.id).offset_days != 0:
+        return None
+    try:
+        found = no_return(session.store, session.loaded, checklist, now)
+    except ValueError:  # no window at all
+        return None
+    if found.at is None or found.status(now) != "past":
+        return None
+    details = {
+        "rule": "point_of_no_return",
+        "at": found.at.isoformat(),
+        "rollback_s": found.rollback_s,
+        "rehearsal": found.rehearsal,
+        "mode": mode,
+    }
+    return _Need(f"past the point of no return ({found.at:%H:%M %Z})", details, second=False)
+
+
+def _phase_need(session: Session, checklist: Checklist, item: Item) -> _Need | None:
+    """A T-0 step while an earlier phase is unfinished needs a reason (recorded); a plan whose
+    schedule says ``phase_order = "strict"`` refuses it until they are settled."""
+    if not isinstance(item, StepItem) or checklist.phase_of(item.id).offset_days != 0:
+        return None
+    plan = checklist.plan.plan
+    open_phases = []
+    for phase in plan.phases:
+        done, total = checklist.progress(phase)
+        if phase.offset_days < 0 and done < total:
+            open_phases.append(f"{phase.id.upper()} {done}/{total}")
+    if not open_phases:
+        return None
+    unfinished = ", ".join(open_phases)
+    if schedule_for(session.loaded.config, plan.name).phase_order == "strict":
+        raise Refused(f"earlier phases unfinished ({unfinished}): {plan.name} runs them in order")
+    details = {"rule": "phase_order", "unfinished": open_phases}
+    return _Need(f"earlier phases unfinished ({unfinished})", details, second=False)
+
+
+def _overrides(
     session: Session,
     checklist: Checklist,
     item: Item,
-    now: datetime,
+    needs: list[_Need],
     override: str | None,
-    signed: bool = False,
-) -> NewEvent | None:
-    """T-0 steps run inside the change window; outside it they need an override with a reason.
-    In production the override needs a second operator: the first one's request is recorded
-    (``override.requested``) and refused; another operator giving the same command seconds it.
-    In a rehearsal the window is advisory."""
-    store, loaded, operator = session.store, session.loaded, session.operator
-    if not isinstance(item, StepItem) or checklist.release.rehearsal:
-        return None
-    if checklist.phase_of(item.id).offset_days != 0:
-        return None
-    state = window_state(loaded.config.change_window, now)
-    if state.open:
-        return None
+    signed: bool,
+) -> list[NewEvent]:
+    """The ``override`` events that set ``needs`` aside, with the operator's reason. In
+    production a rule marked ``second`` needs a second operator: the first one's requests are
+    recorded (``override.requested``, one per rule) and refused; another operator giving the
+    same command seconds them."""
+    if not needs:
+        return []
     if not (override and override.strip()):
-        raise Refused(f"outside the change window: {state.text}; override with a reason")
-    release = checklist.release
-    details: dict[str, Any] = {"rule": "change_window", "window": state.text}
-    if loaded.environment(release.environment).production:
-        requests = [
-            ev
-            for ev in store.events(release_id=release.id)
-            if ev.action == OVERRIDE_REQUESTED and ev.subject == item.id
-        ]
-        others = [ev for ev in requests if actor_name(ev.actor) != operator.name]
-        if not others:
-            store.append(
-                NewEvent(
-                    action=OVERRIDE_REQUESTED,
-                    release_id=release.id,
-                    subject=item.id,
-                    reason=override,
-                    rehearsal=release.rehearsal,
-                    details=details,
-                    signed=signed,
-                ),
-                operator,
-            )
-            raise Refused(
-                f"outside the change window: {state.text}; override requested by "
-                f"{operator.name}: production needs a second operator to give the same command"
-            )
-        details |= {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
-    return NewEvent(
-        action=OVERRIDE,
-        release_id=release.id,
-        subject=item.id,
-        reason=override,
-        rehearsal=release.rehearsal,
-        details=details,
-        signed=signed,
-    )
+        raise Refused("; ".join(n.problem for n in needs) + "; override with a reason")
+    store, operator, release = session.store, session.operator, checklist.release
+    production = session.loaded.environment(release.environment).production
+    requests = [
+        ev
+        for ev in store.events(release_id=release.id, actions=(OVERRIDE_REQUESTED,))
+        if ev.subject == item.id and actor_name(ev.actor) != operator.name
+    ]
+
+    def event(action: str, details: dict[str, Any]) -> NewEvent:
+        return NewEvent(
+            action=action,
+            release_id=release.id,
+            subject=item.id,
+            reason=override,
+            rehearsal=release.rehearsal,
+            details=details,
+            signed=signed,
+        )
+
+    granted, missing = [], []
+    for need in needs:
+        details = need.details
+        if need.second and production:
+            rule = details["rule"]
+            # Requests recorded before rules were named are the change window's.
+            others = [r for r in requests if r.details_obj.get("rule", "change_window") == rule]
+            if not others:
+                missing.append(need)
+                continue
+            seconded = {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
+            details = details | seconded
+        granted.append(event(OVERRIDE, details))
+    if missing:
+        for need in missing:
+            store.append(event(OVERRIDE_REQUESTED, need.details), operator)
+        raise Refused(
+            "; ".join(n.problem for n in missing) + f"; override requested by {operator.name}: "
+            "production needs a second operator to give the same command"
+        )
+    return granted
 
 
 def decide(
@@ -198,9 +306,15 @@ def decide(
             operator,
         )
     moment = now or session.now()
-    extra = _window_override(session, checklist, item, moment, override, signed)
-    if extra is not None:
-        store.append(extra, operator)
+    needs = [
+        _phase_need(session, checklist, item),
+        _window_need(session, checklist, item, moment),
+        _rehearsal_need(session, checklist, item),
+        _no_return_need(session, checklist, item, moment, action),
+    ]
+    found = [need for need in needs if need is not None]
+    for granted in _overrides(session, checklist, item, found, override, signed):
+        store.append(granted, operator)
     env = loaded.environment(release.environment)
     if isinstance(item, CheckItem):
         probe, source = probes.effective_probe(env, item)

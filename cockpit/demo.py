@@ -2,7 +2,8 @@
 
 It holds a real git repository with some history and release tags, a SQLite event log, and a
 ``cockpit.toml`` with a ``staging`` rehearsal environment and a ``production`` one. A demo
-release of the next minor version is created with T-0 fourteen days ahead at 01:00 JST.
+release of the next minor version is created with T-0 at the opening of the first change window
+at least fourteen days ahead (the third Wednesday, 01:00 JST).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from cockpit.schedule import slots
 from cockpit.session import Session
 from cockpit.vocabulary import NOTE
 
@@ -69,6 +71,9 @@ database_url = "sqlite:///appdata/app.db"
 # seeds' 90 % for resources, 3 samples in a row.
 [environments.staging.metrics]
 refresh_seconds = 2
+# The post-release watch on a fast demo clock, marked as such: its 24 hours pass in 30 seconds,
+# so the walk ends in go or no-go. Rehearsal environments only.
+watch_speed = 2880
 stale_after_seconds = 10
 no_data_after_seconds = 30
 baseline_window_seconds = 60
@@ -350,12 +355,14 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
     url = database_url(loaded)
     store = Store(url, checkpoint_file=checkpoint_path(loaded, url)).open()
     try:
-        tz = ZoneInfo(loaded.config.change_window.timezone)
-        # The first 01:00 at least 14 days ahead, so the T-14 phase is still open today.
-        later = datetime.now(tz) + timedelta(days=14)
-        t0 = later.replace(hour=1, minute=0, second=0, microsecond=0)
-        if t0 < later:
-            t0 += timedelta(days=1)
+        # The first window of the release plan opening at least 14 days ahead, so the T-14
+        # phase is still open today: a real T-0 (cockpit window list).
+        later = datetime.now(ZoneInfo("UTC")) + timedelta(days=14)
+        t0 = next(
+            slot.window.start
+            for slot in slots(loaded.config, "release", later)
+            if slot.usable and slot.window.start >= later
+        )
         # The operator signs with their demo key from the start: the preparer is proven.
         session = Session(store=store, loaded=loaded)
         release = create_release(

@@ -165,8 +165,37 @@ def _base(checklist: Checklist, item_id: str) -> dict[str, Any]:
     return {"release_id": release.id, "subject": item_id, "rehearsal": release.rehearsal}
 
 
-def _details(checklist: Checklist, info: StepInfo) -> dict[str, Any]:
+def t0_runs(loaded: LoadedConfig, checklist: Checklist) -> dict[str, Any]:
+    """What each T-0 step runs in the release's environment (the environment's replacement and
+    defaults applied), as JSON values with secrets removed: item id -> run."""
+    from cockpit.redact import redact
+
+    runs: dict[str, Any] = {}
+    for phase, item in checklist.plan.plan.items():
+        if phase.offset_days == 0 and isinstance(item, StepItem):
+            run, _source = effective_run(loaded, checklist.release, item)
+            runs[item.id] = redact(msgspec.to_builtins(run))
+    return runs
+
+
+def fingerprint(loaded: LoadedConfig, checklist: Checklist) -> str:
+    """The rehearsal fingerprint of a release: SHA-256 of the plan's SHA-256 and every T-0
+    step's run (:func:`t0_runs`), canonical JSON. The same in staging and in production means
+    production runs exactly what was rehearsed."""
+    import hashlib
+    import json
+
+    whole = {"plan_sha256": checklist.plan.sha256, "steps": t0_runs(loaded, checklist)}
+    text = json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _details(checklist: Checklist, info: StepInfo, loaded: LoadedConfig) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if checklist.phase_of(info.id).offset_days == 0:  # what a rehearsal proves (rehearsal.py)
+        extra = {"fingerprint": fingerprint(loaded, checklist)}
     return {
+        **extra,
         "plan": checklist.release.plan,
         "plan_sha256": checklist.plan.sha256,
         "phase": checklist.phase_of(info.id).id,
@@ -204,7 +233,7 @@ def execute(
     out = known_secrets(loaded.config).wrap(output) if output else quiet
     ctx = context(loaded, checklist.release, item_id, operator, output=out, cancel=cancel)
     timeout = float(run.timeout)  # type: ignore[union-attr]
-    base, details = _base(checklist, item_id), _details(checklist, info)
+    base, details = _base(checklist, item_id), _details(checklist, info, loaded)
     if mode == "resume":
         started = _open_intent(store, checklist, item_id)
         ctx.deadline = time.monotonic() + min(120.0, timeout)

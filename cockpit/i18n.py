@@ -492,6 +492,28 @@ CATALOG: dict[str, dict[str, str]] = {
     "msg.refused": {"ja": "不可: {why}", "en": "refused: {why}"},
     "msg.failed": {"ja": "失敗: {why}", "en": "failed: {why}"},
     "msg.running": {"ja": "実行中: {item}", "en": "running: {item}"},
+    # the point of no return and rehearsals (docs/rehearsal.md)
+    "ponr.ok": {
+        "ja": "引き返し限界 {when} 残り {left}",
+        "en": "point of no return {when}, {left} left",
+    },
+    "ponr.warn": {
+        "ja": "引き返し限界 {when} まで {left}: 続行かロールバックか決める",
+        "en": "point of no return {when} in {left}: go on or roll back now",
+    },
+    "ponr.past": {
+        "ja": "引き返し限界 {when} 経過: 前進には理由付きの上書きが必要",
+        "en": "past the point of no return {when}: forward steps need an override",
+    },
+    "ponr.none": {
+        "ja": "リハーサル未実施: 引き返し限界不明",
+        "en": "not rehearsed: no point of no return",
+    },
+    "dash.rehearsed": {
+        "ja": "{day} {env} でリハーサル済: デプロイ {deploy}、ロールバック {rollback}",
+        "en": "rehearsed {day} in {env}: deploy {deploy}, rollback {rollback}",
+    },
+    "dash.not_rehearsed": {"ja": "未リハーサル: {why}", "en": "not rehearsed: {why}"},
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -17,10 +17,14 @@ from zoneinfo import ZoneInfo
 from cockpit.config import LoadedConfig
 from cockpit.errors import CockpitError, UsageError
 from cockpit.events import Event, NewEvent
+from cockpit.identity import actor_name
 from cockpit.operator import Operator
 from cockpit.session import Session
 from cockpit.vocabulary import (
+    EMERGENCY_APPROVED,
+    EMERGENCY_CRITERIA,
     NOTE,
+    OVERRIDE_REQUESTED,
     RELEASE_CANCELLED,
     RELEASE_CLOSED,
     RELEASE_CREATED,
@@ -45,6 +49,9 @@ class Release:
     created_at: str
     created_seq: int
     zone: str = ""
+    # An emergency release: its criterion and reason; the committee members who approved it.
+    emergency: dict[str, Any] | None = None
+    emergency_approved_by: list[str] = field(default_factory=list)
     status: str = "open"
     last_seq: int = 0
     last_action: str = ""
@@ -72,6 +79,8 @@ class Release:
             "last_action": self.last_action,
             "event_count": self.event_count,
             "notes": self.notes,
+            "emergency": self.emergency,
+            "emergency_approved_by": self.emergency_approved_by,
         }
 
 
@@ -98,6 +107,7 @@ def fold(events: Iterable[Event]) -> dict[str, Release]:
                 created_at=ev.recorded_at,
                 created_seq=ev.seq,
                 zone=d.get("zone", ""),
+                emergency=d.get("emergency"),
             )
         release = releases.get(ev.release_id)
         if release is None:
@@ -110,6 +120,8 @@ def fold(events: Iterable[Event]) -> dict[str, Release]:
             release.notes.append(
                 {"seq": ev.seq, "at": ev.recorded_at, "by": ev.actor, "text": ev.reason}
             )
+        if ev.action == EMERGENCY_APPROVED:
+            release.emergency_approved_by.append(ev.actor)
         if ev.action in _TERMINAL:
             release.status = _TERMINAL[ev.action]
     return releases
@@ -178,6 +190,35 @@ def new_release_event(
     )
 
 
+def t0_problem(loaded: LoadedConfig, plan: str, when: datetime, now: datetime) -> str | None:
+    """Why T-0 ``when`` cannot be planned for ``plan`` (by its name) at ``now``: in the past,
+    in a blackout, or outside every window of the plan's calendar; ``None`` when it is fine."""
+    from cockpit.schedule import blackout_at, calendar_state, slot_at
+    from cockpit.window import moment_label
+
+    shown = moment_label(when, now)
+    if when.astimezone(UTC) < now.astimezone(UTC):
+        return f"T-0 {shown} is in the past"
+    config = loaded.config
+    if slot_at(config, plan, when) is not None:
+        return None
+    blackout = blackout_at(config, plan, when)
+    if blackout is not None:
+        return f"T-0 {shown} falls in a blackout ({blackout.reason})"
+    try:
+        upcoming = (
+            f"; the next opens {moment_label(calendar_state(config, plan, when).window.start, now)}"
+        )
+    except ValueError:
+        upcoming = ""
+    return f"T-0 {shown} is outside every {plan} window{upcoming}"
+
+
+def t0_clock(session: Session) -> datetime:
+    """What "now" is when a new T-0 is judged: the session's clock (the tests pin this one)."""
+    return session.now()
+
+
 def create_release(
     session: Session,
     *,
@@ -185,12 +226,69 @@ def create_release(
     environment: str,
     version: str,
     t0: str,
+    emergency: str | None = None,
+    reason: str | None = None,
+    override: str | None = None,
+    now: datetime | None = None,
 ) -> Release:
     """Validate and record a new release; return its folded state. It is signed when the
     operator has a key the allowed signers know (so the preparer's principal is verified), and
-    must be in a ``sign_all`` environment."""
+    must be in a ``sign_all`` environment.
+
+    T-0 must lie in one of the plan's windows and not in the past (:func:`t0_problem`), unless
+    the release is an ``emergency`` (one of :data:`EMERGENCY_CRITERIA`, with a ``reason``; its
+    T-0 steps then wait for the release committee, :func:`approve_emergency`) or the rule is
+    overridden with a reason: in production by two operators, the first one's request recorded
+    (``override.requested``) and refused, another's same command creating the release."""
+    from cockpit.plan import read_plan
+
     store, loaded, operator = session.store, session.loaded, session.operator
     event = new_release_event(loaded, plan=plan, environment=environment, version=version, t0=t0)
+    details = dict(event.details or {})
+    moment = now or t0_clock(session)
+    plan_name = read_plan(plan).plan.name
+    when = datetime.fromisoformat(details["t0"]).astimezone(ZoneInfo(details["zone"]))
+    problem = t0_problem(loaded, plan_name, when, moment)
+    if emergency is not None:
+        if emergency not in EMERGENCY_CRITERIA:
+            raise UsageError(
+                f"--emergency {emergency!r}: use one of {', '.join(EMERGENCY_CRITERIA)}"
+            )
+        if not (reason and reason.strip()):
+            raise UsageError("an emergency release needs --reason (what happened)")
+        details["emergency"] = {"criterion": emergency, "reason": reason.strip()}
+    elif problem is not None and not (override and override.strip()):
+        raise CockpitError(
+            f"{problem}: choose a T-0 in a window (cockpit window list --plan {plan_name}), "
+            "or --emergency CRITERION --reason TEXT, or --override REASON"
+        )
+    elif problem is not None:
+        assert override is not None
+        request = f"release.new {plan} {environment} {details['version']} {details['t0']}"
+        granted: dict[str, Any] = {"rule": "t0_window", "problem": problem, "reason": override}
+        if details["production"]:
+            others = [
+                ev
+                for ev in store.events(actions=(OVERRIDE_REQUESTED,))
+                if ev.subject == request and actor_name(ev.actor) != operator.name
+            ]
+            if not others:
+                store.append(
+                    NewEvent(
+                        action=OVERRIDE_REQUESTED,
+                        subject=request,
+                        reason=override,
+                        details={"rule": "t0_window", "problem": problem},
+                    ),
+                    operator,
+                )
+                raise CockpitError(
+                    f"{problem}; override requested by {operator.name}: production needs a "
+                    "second operator to give the same command"
+                )
+            granted |= {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
+        details["override"] = granted
+    event = replace(event, details=details)
     signers = session.signers
     if signers is not None:
         problem = operator.why_cannot_sign(signers, event.action)
@@ -200,6 +298,39 @@ def create_release(
     store.append(event, operator)
     assert event.release_id is not None
     return get_release(store, event.release_id)
+
+
+def approve_emergency(session: Session, release_text: str, reason: str | None = None) -> Release:
+    """The release committee lets an emergency release run its T-0 steps: one approval from an
+    operator in the ``release_committee`` role who did not create the release."""
+    store, operator = session.store, session.operator
+    release = get_release(store, release_text)
+    if release.emergency is None:
+        raise CockpitError(f"release {release.id} is not an emergency release")
+    committee = session.loaded.config.roles.get("release_committee", [])
+    if operator.name not in committee:
+        raise CockpitError(
+            f"{operator.name} is not in the release_committee role "
+            f"({', '.join(committee) or 'no one: set [roles] release_committee'})"
+        )
+    if operator.name == actor_name(release.created_by):
+        raise CockpitError("the committee member who approves must not be the one who created it")
+    signers = session.signers
+    signed = signers is not None and operator.why_cannot_sign(signers, EMERGENCY_APPROVED) is None
+    store.append(
+        NewEvent(
+            action=EMERGENCY_APPROVED,
+            release_id=release.id,
+            subject=f"{release.version} {release.environment}",
+            outcome="approved",
+            reason=reason,
+            rehearsal=release.rehearsal,
+            details=release.emergency,
+            signed=signed,
+        ),
+        operator,
+    )
+    return get_release(store, release.id)
 
 
 # The events that make and end a release: enough to list releases without reading every item.

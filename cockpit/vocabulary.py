@@ -180,3 +180,11 @@ BUMPS = ("major", "minor", "patch")
 PRE_TOKENS = ("alpha", "beta", "rc")
 # `cockpit audit export --format`.
 EXPORT_FORMATS = ("jsonl", "csv", "md")
+
+# --- the calendar and rehearsals (docs/windows.md, docs/rehearsal.md) ---------------------------
+
+EMERGENCY_APPROVED = "emergency.approved"  # the release committee lets an emergency release run
+# Why a release may be an emergency (the release procedure's criteria): a serious vulnerability,
+# an outage, a legal requirement (`cockpit release new --emergency`).
+EMERGENCY_CRITERIA = ("vulnerability", "outage", "legal")
+ALL_ACTIONS = ALL_ACTIONS | {EMERGENCY_APPROVED}

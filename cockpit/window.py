@@ -282,6 +282,15 @@ def _first_day(moment: datetime, cfg: ChangeWindowConfig) -> date:
         return date.min
 
 
+def windows_from(cfg: ChangeWindowConfig, now: datetime) -> Iterator[Window]:
+    """The scheduled windows still open at or after ``now`` (aware), in order."""
+    _require_aware(now, "now")
+    at = _utc(now)
+    for window in _windows_from(cfg, _first_day(now, cfg)):
+        if _utc(window.end) > at:
+            yield window
+
+
 def next_window(cfg: ChangeWindowConfig, now: datetime) -> Window:
     """The window open at ``now``, or else the next one to open.
 
@@ -371,6 +380,14 @@ def due_status(due: datetime, now: datetime) -> DueStatus:
     if now.astimezone(tz).date() == due.date():
         return "due"
     return "upcoming"
+
+
+def moment_label(moment: datetime, now: datetime) -> str:
+    """``12-16 01:00 JST``, with the year (``2020-01-01 01:00 JST``) when it is not ``now``'s
+    year in the moment's own zone."""
+    _require_aware(moment, "moment")
+    year = moment.year != now.astimezone(moment.tzinfo).year
+    return f"{moment:{'%Y-' if year else ''}%m-%d %H:%M} {moment.tzname()}"
 
 
 def format_remaining(td: timedelta) -> str:

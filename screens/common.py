@@ -237,21 +237,35 @@ class CockpitScreen(Screen[Any]):
             if release.rehearsal:
                 text.append("REHEARSAL", style="reverse")
                 text.append(" ")
-            text.append(" T-0 " + local(release.t0, zone, "%m-%d %H:%M %Z") + "  ")
+            from cockpit.window import moment_label
+
+            t0 = datetime.fromisoformat(release.t0).astimezone(ZoneInfo(zone))
+            text.append(" T-0 " + moment_label(t0, session.now()) + "  ")
         text.append(session.operator.actor)
         return text
 
 
-def window_text(session: Session) -> str:
-    """``open, 3h12m left`` or ``next Wed 12-16 01:00 JST (in 22d 6h)``, in the UI language."""
+def window_text(session: Session, plan: str = "") -> str:
+    """``open, 3h12m left`` or ``next Wed 12-16 01:00 JST (in 22d 6h)``, in the UI language;
+    on ``plan``'s calendar (its own windows, extra windows, blackouts) when one is named."""
+    from cockpit.schedule import calendar_state
     from cockpit.window import format_remaining, window_state
 
-    state = window_state(session.loaded.config.change_window, session.now())
+    config = session.loaded.config
+    try:
+        state = (
+            calendar_state(config, plan, session.now())
+            if plan
+            else window_state(config.change_window, session.now())
+        )
+    except ValueError:  # every window ahead blacked out
+        return "-"
     if state.open:
         return session.t("window.open", left=format_remaining(state.closes_in))
-    return session.t(
-        "window.next", when=state.window.label(), left=format_remaining(state.opens_in)
-    )
+    when, start = state.window.label(), state.window.start
+    if start.year != session.now().astimezone(start.tzinfo).year:  # "Wed 2027-01-20 01:00-..."
+        when = when.replace(" ", f" {start.year}-", 1)
+    return session.t("window.next", when=when, left=format_remaining(state.opens_in))
 
 
 def rollback_message(session: Session, result: Any) -> str:

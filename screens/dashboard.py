@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     # worker, while the first frame is drawn.
     from cockpit.checklist import Checklist
     from cockpit.release import Release
+    from cockpit.session import Session
 
 
 class DashboardScreen(CockpitScreen):
@@ -40,6 +42,7 @@ class DashboardScreen(CockpitScreen):
         self.verified_seq = -1
         self.verifying = False
         self.failing: list[str] = []  # notice channels whose last attempt failed
+        self.rehearsed = ""  # rehearsal_line(), read with the checklist
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -94,6 +97,7 @@ class DashboardScreen(CockpitScreen):
             self.cockpit.release_id if self.cockpit.release_id in ids else (ids[0] if ids else None)
         )
         checklist = load_checklist(store, chosen) if chosen else None
+        self.rehearsed = rehearsal_line(session, checklist)
         failing: list[str] = []
         if session.loaded.config.notify.channels:
             from cockpit.notify import failing_channels
@@ -227,9 +231,12 @@ class DashboardScreen(CockpitScreen):
     def _show_window(self) -> None:
         session = self.session
         text = Text(" " + session.t("dash.window") + "  ", style="bold")
-        text.append(window_text(session))
+        plan = self.checklist.plan.plan.name if self.checklist is not None else ""
+        text.append(window_text(session, plan))
         if self.checklist is not None and self.checklist.release.rehearsal:
             text.append("  (" + session.t("list.timing") + ")", style="dim")
+        if self.rehearsed:
+            text.append("  " + self.rehearsed)
         self.query_one("#window", StatusLine).set_text(text)
         audit = Text(" " + session.t("dash.audit") + "  ", style="bold")
         audit.append(self.chain or "...")
@@ -287,3 +294,28 @@ class DashboardScreen(CockpitScreen):
             (self.session.t("act.open"), "enter", self.action_open),
             (self.session.t("act.note"), "n", self.action_note),
         ]
+
+
+def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
+    """``rehearsed 12-09 in staging: deploy 4m12s, rollback 2m40s``, or why production's T-0 is
+    not covered (:mod:`cockpit.rehearsal`); a rehearsal release shows it only once passed.
+    Reads the log: call it off the UI thread."""
+    if checklist is None:
+        return ""
+    from cockpit.rehearsal import verdict
+    from cockpit.window import format_remaining
+
+    found = verdict(session.store, session.loaded, checklist)
+    passed = found.passed
+    if passed is None:
+        if checklist.release.rehearsal:
+            return ""
+        return session.t("dash.not_rehearsed", why=found.problem())
+    zone = session.loaded.config.change_window.timezone
+    return session.t(
+        "dash.rehearsed",
+        day=local(passed.done_at, zone, "%m-%d") if passed.done_at else "-",
+        env=passed.environment,
+        deploy=format_remaining(timedelta(seconds=passed.deploy_s)),
+        rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0)),
+    )

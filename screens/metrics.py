@@ -273,14 +273,15 @@ class MetricsScreen(CockpitScreen):
 
         session, sampler = self.session, self.sampler
         assert sampler is not None
-        hours = session.loaded.environment(self._release().environment).metrics.watch_hours
+        metrics = session.loaded.environment(self._release().environment).metrics
         try:
             event = record_watch_start(
                 session.store,
                 session.operator,
                 release=self._release(),
                 panels=sampler.panels,
-                watch_hours=hours,
+                watch_hours=metrics.watch_hours,
+                speed=metrics.watch_speed,
             )
             self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:

@@ -31,6 +31,18 @@ from widgets.statusline import StatusLine
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
+    from cockpit.rehearsal import NoReturn
+    from cockpit.session import Session
+
+
+def _no_return(session: Session, checklist: Checklist) -> NoReturn | None:
+    """The release's point of no return (read with the checklist); ``None`` without a window."""
+    from cockpit.rehearsal import no_return
+
+    try:
+        return no_return(session.store, session.loaded, checklist, session.now())
+    except ValueError:
+        return None
 
 
 class RunbookScreen(RunbookWork):
@@ -44,6 +56,7 @@ class RunbookScreen(RunbookWork):
         self.checklist: Checklist | None = None
         self.phase: Phase | None = None
         self.kinds: dict[str, str] = {}
+        self.no_return: NoReturn | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -67,6 +80,7 @@ class RunbookScreen(RunbookWork):
         phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
         self.phase = phases[0] if phases else self.checklist.plan.plan.phases[-1]
         release = self.checklist.release
+        self.no_return = _no_return(session, self.checklist)
         for item in self.phase.items:
             if isinstance(item, StepItem) and item.id not in self.kinds:
                 self.kinds[item.id] = step_kind(session.loaded, release, item)
@@ -102,7 +116,9 @@ class RunbookScreen(RunbookWork):
         first, _second = self.titles(phase)
         done, total = checklist.progress(phase)
         self.query_one("#title", StatusLine).set_text(
-            phase_title(session, phase, first, done, total)
+            phase_title(
+                session, phase, first, done, total, self.no_return, checklist.plan.plan.name
+            )
         )
         options = self.query_one("#steps", OptionList)
         keep = options.highlighted

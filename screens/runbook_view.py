@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from cockpit.checklist import ItemState
     from cockpit.config import LoadedConfig
     from cockpit.plan import Phase
+    from cockpit.rehearsal import NoReturn
     from cockpit.release import Release
     from cockpit.session import Session
     from cockpit.steps.base import Preview
@@ -41,11 +42,39 @@ def step_kind(loaded: LoadedConfig, release: Release, item: StepItem) -> str:
     )
 
 
-def phase_title(session: Session, phase: Phase, first: str, done: int, total: int) -> Text:
-    """`` T0 Release day  3/9  open, 3h12m left``"""
+def phase_title(
+    session: Session,
+    phase: Phase,
+    first: str,
+    done: int,
+    total: int,
+    no_return: NoReturn | None = None,
+    phase_plan: str = "",
+) -> Text:
+    """`` T0 Release day  3/9  point of no return 04:17 JST, 1h05m left  open, 3h12m left``
+    (the point of no return first: at 80 columns the window's line is the one cut)"""
     title = Text(f" {phase.id.upper()} {first}", style="bold")
-    title.append(f"  {done}/{total}  {window_text(session)}")
+    title.append(f"  {done}/{total}  ")
+    if no_return is not None:
+        title.append(*no_return_text(session, no_return))
+        title.append("  ")
+    title.append(window_text(session, phase_plan))
     return title
+
+
+def no_return_text(session: Session, no_return: NoReturn) -> tuple[str, str]:
+    """The point of no return as text and style: a warning 15 minutes before, past it bold."""
+    from cockpit.window import format_remaining
+
+    now = session.now()
+    status = no_return.status(now)
+    if no_return.at is None:
+        return session.t("ponr.none"), "dim"
+    zone = session.loaded.config.change_window.timezone
+    when = local(no_return.at, zone, "%H:%M %Z")
+    left = format_remaining(no_return.at - now)
+    style = {"ok": "", "warn": "bold yellow", "past": "bold red"}[status]
+    return session.t("ponr." + status, when=when, left=left), style
 
 
 def step_row(number: int, name: str, status: Status) -> Text:

@@ -109,6 +109,9 @@ class RunbookWork(CockpitScreen):
                     item_id,
                     action,
                     reason=reason,
+                    # The confirmation's reason also sets a T-0 rule aside (the window, phases
+                    # in order, a rehearsal, the point of no return), recorded as an override.
+                    override=reason if action != "skip" else None,
                     output=output,
                     cancel=self.cancel_event,
                     leave=leave,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,17 @@ def http_service() -> Iterator[HttpService]:
     service = HttpService()
     yield service
     service.stop()
+
+
+@pytest.fixture(autouse=True)
+def _t0_judged_on_a_fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new release's T-0 is refused in the past: the tests' T-0s (2026-12-16, a third
+    Wednesday) are judged on 2026-11-23, whatever the real date. Tests of that rule pass their
+    own ``now``; commands run as subprocesses use T-0s years ahead."""
+    import cockpit.release
+
+    day = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(cockpit.release, "t0_clock", lambda _session: day)
 
 
 @pytest.fixture(autouse=True)

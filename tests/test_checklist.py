@@ -303,6 +303,8 @@ def test_shipped_release_plan_walks_from_the_cli(
 
 
 def test_phase_due_keeps_wall_clock_time_across_dst(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
     from cockpit.window import phase_due
 
     config = CONFIG + '[change_window]\ntimezone = "America/New_York"\n'
@@ -314,7 +316,9 @@ def test_phase_due_keeps_wall_clock_time_across_dst(tmp_path: Path) -> None:
         plan="release",
         environment="staging",
         version="2.0.0",
-        t0="2026-03-10T01:00",
+        t0="2026-03-10T01:00",  # a Tuesday: outside the windows, on purpose
+        override="a DST test, not a window",
+        now=datetime(2026, 3, 1, tzinfo=UTC),
     )
     t14 = phase_due(release.t0_at(), 14)
     assert (t14.strftime("%Y-%m-%d %H:%M %Z")) == "2026-02-24 01:00 EST"

@@ -222,6 +222,16 @@ def test_demo_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert [(r["version"], r["environment"], r["rehearsal"]) for r in releases] == [
         ("1.4.0", "staging", True)
     ]
+    # Its T-0 opens a real window of the release plan, at least 14 days ahead.
+    from datetime import UTC, datetime, timedelta
+
+    from cockpit.config import load_config
+    from cockpit.schedule import slot_at
+
+    t0 = datetime.fromisoformat(releases[0]["t0"])
+    slot = slot_at(load_config(str(demo / "cockpit.toml")).config, "release", t0)
+    assert slot is not None and slot.window.start == t0
+    assert t0 >= datetime.now(UTC) + timedelta(days=13)
     again = subprocess.run(
         [sys.executable, "-m", "cockpit", "demo", "--dir", str(demo)],
         capture_output=True,

@@ -341,6 +341,18 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
             f"the dashboard's {phase.id} row full",
         )
 
+    # The post-release watch on the demo's fast clock (marked as such) ends in go.
+    tmux.keys("m")
+    tmux.wait_text("go", "watch", timeout=20)
+    tmux.keys("w")
+    tmux.wait_text("watch.started", timeout=20)
+    tmux.wait_text("FAST DEMO CLOCK", timeout=20)
+    tmux.wait_text("go possible", timeout=90)  # the host's CPU may be critical for a while
+    tmux.keys("g")
+    tmux.wait_text("watch.go", timeout=20)
+    tmux.keys("Escape")
+    tmux.wait_text("all items settled")
+
     tmux.keys("q")
     assert exit_code(tmux) == "0"
 
@@ -381,6 +393,9 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
         else:
             assert (event["action"], event["actor"]) == ("item.done", preparer), event
     assert set(decisions) == {item.id for item in all_items}
+    watch = [e for e in events if e["action"] in {"watch.started", "watch.go"}]
+    assert [e["action"] for e in watch] == ["watch.started", "watch.go"]
+    assert watch[0]["details"]["speed"] == 2880 and watch[1]["rehearsal"] is True
 
 
 def test_japanese_titles_in_tmux(tmp_path: Path, tmux: Tmux) -> None:

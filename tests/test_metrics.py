@@ -899,3 +899,27 @@ def test_baseline_event_refuses_nan(store: Store) -> None:
     base = Baseline(0, 60, {"x": float("nan")}, {"x": 1}, {"x": "prometheus: q"})
     with pytest.raises(EventRejected):
         record_baseline(store, alice, base, release=Rel())
+
+
+def test_a_fast_demo_clock_is_marked_and_for_rehearsals_only(store: Store) -> None:
+    from cockpit.config import parse_config_text
+    from cockpit.errors import CockpitError
+
+    rel = Rel("r-fast", rehearsal=True)
+    panel = Panel("err", "err", "prometheus", "q", "error_rate", "%", warning=0.1, critical=10.0)
+    series = Series("err")
+    started = time.time()
+    series.add(Sample("err", started, 0.01))
+    states = {"err": panel_state(panel, series, started)}
+    event = record_watch_start(store, alice, release=rel, panels=[panel], watch_hours=24,
+                               speed=2880)  # fmt: skip
+    assert event.details_obj["speed"] == 2880
+    why = go_blocked(store, alice, release=rel, states=states, now=started)
+    assert why == "the watch has 30 s left (metrics.watch_hours = 24, FAST DEMO CLOCK x2880)"
+    assert go_blocked(store, alice, release=rel, states=states, now=started + 31) is None
+    production = Rel("r-prod")
+    with pytest.raises(CockpitError, match="a faster watch clock is for rehearsals only"):
+        record_watch_start(store, alice, release=production, panels=[panel], watch_hours=24,
+                           speed=2880)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"metrics\.watch_speed: a faster watch clock is for"):
+        parse_config_text("[environments.production.metrics]\nwatch_speed = 60\n")

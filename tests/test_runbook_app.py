@@ -276,3 +276,113 @@ async def test_a_step_started_elsewhere_is_followed_live_in_the_runbook(
         )
         await _wait(lambda: "--- t0.backup done" in log_lines(app))
         assert "backup done" in log_lines(app)
+
+
+def _rehearsed_before(app: CockpitApp, rollback_s: float) -> str:
+    """An earlier rehearsal of the same plan in the log: its T-0 steps ran with this release's
+    fingerprint and its rollback took ``rollback_s`` (fixed, so the picture is)."""
+    from cockpit.checklist import load_checklist
+    from cockpit.deploy import fingerprint, t0_runs
+
+    store, loaded = app.session.store, app.session.loaded
+    checklist = load_checklist(store, RELEASE_ID)
+    created = store.events(release_id=RELEASE_ID)[0]
+    earlier = "r-0e0e0e0e"
+    base = {"release_id": earlier, "rehearsal": True}
+    details = created.details_obj | {"version": "1.3.0"}
+    store.append(NewEvent(action="release.created", subject="1.3.0 release staging",
+                          details=details, **base), ALICE)  # fmt: skip
+    printed = fingerprint(loaded, checklist)
+    for item, run in t0_runs(loaded, checklist).items():
+        details = {"fingerprint": printed, "run": run, "plan_sha256": checklist.plan.sha256}
+        intent = store.append(NewEvent(action="step.started", subject=item, details=details,
+                                       **base), ALICE)  # fmt: skip
+        store.append(NewEvent(action="step.succeeded", subject=item, outcome="ok",
+                              details={"intent_seq": intent.seq}, **base), ALICE)  # fmt: skip
+    store.append(NewEvent(action="rollback.finished", outcome="ok",
+                          details={"elapsed_s": rollback_s}, **base), ALICE)  # fmt: skip
+    return earlier
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_point_of_no_return_snapshot(snap_compare, build, lang: str, size: tuple[int, int]) -> None:
+    """03:40 JST on T-0 day; the rehearsal's rollback took 40 min, plus 20 %: 48 min before the
+    window closes at 05:00, the point of no return is 04:12 JST."""
+    from datetime import UTC, datetime
+
+    app = build(lang)
+    _rehearsed_before(app, 2400.0)
+    app.session.now = lambda: datetime(2026, 12, 15, 18, 40, tzinfo=UTC)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await open_runbook(pilot)
+        steady_inputs(pilot.app)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_after_the_point_of_no_return_a_forward_step_needs_a_reason(build) -> None:
+    from datetime import UTC, datetime
+
+    from cockpit.actions import decide
+    from cockpit.checklist import Refused, load_checklist
+    from cockpit.rehearsal import no_return
+
+    app = build()
+    earlier = _rehearsed_before(app, 2400.0)
+    session = app.session
+    checklist = load_checklist(session.store, RELEASE_ID)
+    jst = [datetime(2026, 12, 15, 18, 40, tzinfo=UTC), datetime(2026, 12, 15, 19, 0, tzinfo=UTC)]
+    found = no_return(session.store, session.loaded, checklist, jst[0])
+    assert found.at is not None and found.at.strftime("%H:%M %Z") == "04:12 JST"
+    assert (found.rehearsal, found.rollback_s) == (earlier, 2400.0)
+    assert [found.status(now) for now in jst] == ["ok", "warn"]
+    past = datetime(2026, 12, 15, 19, 12, tzinfo=UTC)  # 04:12 JST
+    assert found.status(past) == "past"
+    with pytest.raises(Refused, match=r"past the point of no return \(04:12 JST\); override"):
+        decide(session, RELEASE_ID, "t0.backup", "done", now=past)
+    step = decide(session, RELEASE_ID, "t0.backup", "done", now=past, override="3 min job")
+    assert step.action == "step.succeeded"
+    override = next(
+        e for e in session.store.events(release_id=RELEASE_ID) if e.action == "override"
+    )
+    assert override.reason == "3 min job" and override.details_obj["rule"] == "point_of_no_return"
+    assert override.details_obj["rehearsal"] == earlier
+
+
+async def _seen(app: CockpitApp, predicate: Callable[[], bool]) -> None:
+    """:func:`_wait`, showing the screen when it times out."""
+    try:
+        await _wait(predicate)
+    except AssertionError:
+        raise AssertionError("timed out; the screen:\n" + screen_text(app)) from None
+
+
+async def test_past_the_point_of_no_return_the_confirmations_reason_overrides(build) -> None:
+    from datetime import UTC, datetime
+
+    app = build()
+    _rehearsed_before(app, 2400.0)
+    app.session.now = lambda: datetime(2026, 12, 15, 19, 20, tzinfo=UTC)  # 04:20 JST
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        assert "past the point of no return 04:12 JST" in screen_text(app)
+        await run_selected(pilot)  # confirmed without a reason: refused
+        await _seen(app, lambda: "override with a reason" in screen_text(app))
+        assert actions(app, "t0.backup") == []
+        await pilot.press("p")  # from the log back to the preview, read again
+        await _seen(app, lambda: "$ sh -c" in screen_text(app))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        await pilot.press(*"rollback3min")
+        await pilot.press("enter")
+        await settle(pilot)
+        await _seen(app, lambda: actions(app, "t0.backup")[-1:] == ["step.succeeded"])
+    override = [
+        e for e in app.session.store.events(release_id=RELEASE_ID) if e.action == "override"
+    ]
+    assert [(e.reason, e.details_obj["rule"]) for e in override] == [
+        ("rollback3min", "point_of_no_return")
+    ]

@@ -274,11 +274,13 @@ def test_no_secret_a_step_prints_reaches_the_output_the_log_or_an_export(
         assert str(probe.value).endswith(f"exited 1: {MASK}")
 
         streamed: list[str] = []
-        decide(session, rid, "t0.deploy", "done", output=streamed.append)
+        # T-1's probe failed on purpose: the T-0 steps run with a reason (phases in order).
+        after = "T-1's probe failed on purpose"
+        decide(session, rid, "t0.deploy", "done", output=streamed.append, override=after)
         assert f"aws key: {MASK}" in streamed and f"token: {MASK}" in streamed
         assert f"db password: {MASK}" in streamed and f"db url: {MASK}" in streamed
         with pytest.raises(StepFailed) as failed:
-            decide(session, rid, "t0.migrate", "done", output=streamed.append)
+            decide(session, rid, "t0.migrate", "done", output=streamed.append, override=after)
         assert str(failed.value).endswith(f"exited 3: token: {MASK}")
         assert_clean("\n".join(streamed))
 

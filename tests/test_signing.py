@@ -163,7 +163,7 @@ class Team:
     def new_release(self, who: str = "alice", env: str = "production") -> str:
         done = self.cli(
             who, "release", "new", "--plan", str(self.root / "signplan.yaml"), "--env", env,
-            "--version", "1.4.0", "--t0", "2026-12-16T01:00", "--json",
+            "--version", "1.4.0", "--t0", "2036-12-17T01:00", "--json",
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         self.rid = json.loads(done.stdout)["id"]
@@ -388,7 +388,7 @@ def test_sign_all_signs_every_decision_and_verify_wants_them_all(team: Team) -> 
     assert [bool(ev.signature) for ev in store.events(release_id=rid)] == [True, True]
     plan = str(team.root / "signplan.yaml")
     done = team.cli(None, "release", "new", "--plan", plan, "--env", "strict",
-                    "--version", "1.5.0", "--t0", "2026-12-16T01:00")  # fmt: skip
+                    "--version", "1.5.0", "--t0", "2036-12-17T01:00")  # fmt: skip
     assert done.returncode == 1 and done.stderr.startswith(
         "cockpit: strict signs every decision: release.created is signed here and there is no key"
     )
@@ -540,7 +540,7 @@ def test_over_ssh_each_approval_is_attributed_to_its_key(
 
     plan = str(team.root / "signplan.yaml")
     done = over_ssh("alice", "release", "new", "--plan", plan, "--env", "production",
-                    "--version", "1.4.0", "--t0", "2026-12-16T01:00", "--json")  # fmt: skip
+                    "--version", "1.4.0", "--t0", "2036-12-17T01:00", "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     rid = json.loads(done.stdout)["id"]
     assert over_ssh("alice", "item", "done", rid, "t1.check").returncode == 0

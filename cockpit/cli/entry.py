@@ -27,6 +27,7 @@ from cockpit.cli import (
     release_cmds,
     rollback_cmds,
     tag_cmds,
+    window_cmds,
 )
 from cockpit.cli.base import Command
 from cockpit.errors import CockpitError, UsageError
@@ -42,6 +43,7 @@ GROUPS = (
     lease_cmds,
     notify_cmds,
     plan_cmds,
+    window_cmds,
     tag_cmds,
     app_cmds,
 )
@@ -71,6 +73,7 @@ READ_ONLY_COMMANDS = frozenset(
         "release notes",
         "release report",
         "serve",
+        "window list",
     }
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from cockpit.cli.base import Command, add
 from cockpit.errors import UsageError
+from cockpit.vocabulary import EMERGENCY_CRITERIA
 
 
 def cmd_note(cmd: Command) -> int:
@@ -41,6 +42,9 @@ def cmd_release_new(cmd: Command) -> int:
         environment=cmd.args.env,
         version=cmd.args.version,
         t0=cmd.args.t0,
+        emergency=cmd.args.emergency,
+        reason=cmd.args.reason,
+        override=cmd.args.override,
     )
     if cmd.args.json:
         cmd.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
@@ -50,6 +54,19 @@ def cmd_release_new(cmd: Command) -> int:
             f"-> {release.environment}{' (rehearsal)' if release.rehearsal else ''}, "
             f"T-0 {cmd.local_time(release.t0)}"
         )
+        if release.emergency:
+            cmd.print(
+                f"emergency ({release.emergency['criterion']}): its T-0 steps wait for the "
+                f"release committee: cockpit release approve-emergency {release.id}"
+            )
+    return 0
+
+
+def cmd_release_approve_emergency(cmd: Command) -> int:
+    from cockpit.release import approve_emergency
+
+    release = approve_emergency(cmd.session, cmd.args.release, cmd.args.reason)
+    cmd.print(f"emergency release {release.id} approved by {cmd.session.operator.name}")
     return 0
 
 
@@ -103,6 +120,12 @@ def cmd_release_show(cmd: Command) -> int:
     )
     cmd.print(f"  T-0       {cmd.local_time(release.t0)}  ({release.t0})")
     cmd.print(f"  status    {release.status}")
+    if release.emergency:
+        approved = ", ".join(a.split("@")[0] for a in release.emergency_approved_by)
+        cmd.print_line(
+            f"  emergency {release.emergency['criterion']}: {release.emergency['reason']}; "
+            f"committee: {approved or 'not approved yet'}"
+        )
     cmd.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")
     cmd.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
     for note in release.notes:
@@ -201,6 +224,20 @@ def register(sub: Any) -> None:
     p.add_argument("--env", required=True, help="environment from cockpit.toml")
     p.add_argument("--version", required=True, help="semantic version, e.g. 1.4.0")
     p.add_argument("--t0", required=True, help="T-0, ISO 8601 (window time zone if no offset)")
+    p.add_argument(
+        "--emergency",
+        metavar="CRITERION",
+        choices=EMERGENCY_CRITERIA,
+        help=f"an emergency release outside the windows ({', '.join(EMERGENCY_CRITERIA)}); "
+        "needs --reason and the release committee's approval",
+    )
+    p.add_argument("--reason", help="what happened (with --emergency)")
+    p.add_argument(
+        "--override",
+        metavar="REASON",
+        help="a T-0 outside every window, or in the past, with the reason why "
+        "(production: a second operator gives the same command)",
+    )
     p.add_argument("--json", action="store_true")
     p = add(release_sub, "list", cmd_release_list, "list releases")
     p.add_argument("--json", action="store_true")
@@ -221,6 +258,14 @@ def register(sub: Any) -> None:
     p.add_argument("release", metavar="ID")
     p.add_argument("--format", choices=("md", "html"), default="md")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of printing")
+    p = add(
+        release_sub,
+        "approve-emergency",
+        cmd_release_approve_emergency,
+        "let an emergency release run its T-0 steps (release committee)",
+    )
+    p.add_argument("release", metavar="ID")
+    p.add_argument("--reason", help="why")
 
     for name, help_text in (
         ("close", "close a release whose work is over"),

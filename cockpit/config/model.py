@@ -64,6 +64,43 @@ class ChangeWindowConfig(_Strict, frozen=True):
     week: Annotated[int, msgspec.Meta(ge=1, le=5)] = 3
     start: HHMM = "01:00"
     end: HHMM = "05:00"
+    # A T-0 step while an earlier phase is unfinished: "reason" (allowed with a recorded reason)
+    # or "strict" (refused until every earlier phase is settled).
+    phase_order: Literal["reason", "strict"] = "reason"
+
+
+# A moment in a one-off window or blackout: ISO 8601 local time (``2026-12-27T01:00``) in the
+# entry's ``timezone``; a blackout may give whole days (``2026-12-28``).
+LocalMoment = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$")]
+
+
+class OneOffWindowConfig(_Strict, frozen=True):
+    """An extra window outside the schedule (``[[extra_windows]]``), for ``plans`` (empty: all)."""
+
+    start: LocalMoment
+    end: LocalMoment
+    timezone: str = ""  # empty: change_window.timezone
+    plans: list[str] = msgspec.field(default_factory=list)
+    reason: str = ""
+
+
+class BlackoutConfig(_Strict, frozen=True):
+    """A freeze (``[[blackouts]]``): no window counts while it lasts; ``end`` is exclusive (a
+    date alone: the start of that day). For ``plans`` (empty: all)."""
+
+    start: LocalMoment
+    end: LocalMoment
+    reason: str
+    timezone: str = ""  # empty: change_window.timezone
+    plans: list[str] = msgspec.field(default_factory=list)
+
+
+class RehearsalConfig(_Strict, frozen=True):
+    """The point of no return: a rollback must start by the window's end minus the rehearsed
+    rollback time plus ``margin_percent`` of it; a warning ``warn_minutes`` before."""
+
+    margin_percent: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 20.0
+    warn_minutes: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] = 15
 
 
 class GitConfig(_Strict, frozen=True):
@@ -245,6 +282,9 @@ class MetricsConfig(_Strict, frozen=True):
     consecutive_samples: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
     baseline_window_seconds: PositiveSeconds = 900.0
     watch_hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 30)] = 24.0
+    # Demo and rehearsal only: the watch's clock runs this many times faster (1440: 24 h in one
+    # minute), recorded in watch.started and shown beside the time left. Refused in production.
+    watch_speed: Annotated[float, msgspec.Meta(ge=1, le=100_000)] = 1.0
     # Start the rollback plan when a trigger fires, without asking (default: ask).
     automatic_rollback: bool = False
     # A panel whose last value is older than this is "stale"; older than no_data_after: "NO DATA".
@@ -286,6 +326,12 @@ class Config(_Strict, frozen=True):
     audit: AuditConfig = msgspec.field(default_factory=AuditConfig)
     identity: IdentityConfig = msgspec.field(default_factory=IdentityConfig)
     change_window: ChangeWindowConfig = msgspec.field(default_factory=ChangeWindowConfig)
+    # Plan name -> its own schedule (``[windows.migration]``: 01:00-09:00); others use
+    # change_window. One-off extra windows and blackouts (a blackout overrides any window).
+    windows: dict[EnvName, ChangeWindowConfig] = msgspec.field(default_factory=dict)
+    extra_windows: list[OneOffWindowConfig] = msgspec.field(default_factory=list)
+    blackouts: list[BlackoutConfig] = msgspec.field(default_factory=list)
+    rehearsal: RehearsalConfig = msgspec.field(default_factory=RehearsalConfig)
     # Role name -> the operators (login names) who hold it, e.g. approver = ["bob", "carol"].
     roles: dict[EnvName, list[str]] = msgspec.field(default_factory=dict)
     environments: dict[EnvName, EnvironmentConfig] = msgspec.field(default_factory=dict)

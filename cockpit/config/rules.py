@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cockpit.config.credentials import check_urls
 from cockpit.config.locate import where
-from cockpit.config.model import Config
+from cockpit.config.model import BlackoutConfig, Config, OneOffWindowConfig
 from cockpit.config.notify import check_notify
 from cockpit.errors import ConfigError
 
@@ -33,6 +33,7 @@ def check_semantics(config: Config, text: str, source: str) -> None:
         raise ConfigError(
             f"{where(source, text, path)}: change_window.end: the window cannot be empty"
         )
+    _check_calendar(config, text, source)
     check_urls(config, text, source)
     check_notify(config.notify, text, source)
     for name, env in config.environments.items():
@@ -43,6 +44,12 @@ def check_semantics(config: Config, text: str, source: str) -> None:
                 "identity.allowed_signers (the keys signatures are checked against)"
             )
         metrics = env.metrics
+        if metrics.watch_speed != 1.0 and not env.rehearsal:
+            path = ("environments", name, "metrics", "watch_speed")
+            raise ConfigError(
+                f"{where(source, text, path)}: environments.{name}.metrics.watch_speed: a faster "
+                "watch clock is for rehearsal environments only (rehearsal = true)"
+            )
         for kind in ("cpu", "memory", "resource", "error_rate"):
             warning = getattr(metrics, f"{kind}_warning")
             critical = getattr(metrics, f"{kind}_critical")
@@ -85,4 +92,47 @@ def check_semantics(config: Config, text: str, source: str) -> None:
             raise ConfigError(
                 f"{where(source, text, path)}: environments.{name}.git.tag_format: must contain "
                 "{version}"
+            )
+
+
+def _check_calendar(config: Config, text: str, source: str) -> None:
+    """Known zones in ``[windows.*]``, ``[[extra_windows]]`` and ``[[blackouts]]``, real dates,
+    and each one-off ending after it starts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    def zone(path: tuple[str, ...], key: str, name: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where(source, text, path)}: {key}: unknown time zone {name!r} "
+                "(use a name such as 'Asia/Tokyo' or 'UTC')"
+            ) from None
+
+    for plan, window in config.windows.items():
+        zone(("windows", plan, "timezone"), f"windows.{plan}.timezone", window.timezone)
+    entries: list[tuple[str, OneOffWindowConfig | BlackoutConfig]] = [
+        ("extra_windows", e) for e in config.extra_windows
+    ]
+    entries += [("blackouts", e) for e in config.blackouts]
+    counts: dict[str, int] = {}
+    for table, entry in entries:
+        n = counts[table] = counts.get(table, -1) + 1
+        if entry.timezone:
+            zone((table, "timezone"), f"{table}.{n}.timezone", entry.timezone)
+        moments = []
+        for key in ("start", "end"):
+            value = getattr(entry, key)
+            try:
+                moments.append(datetime.fromisoformat(value))
+            except ValueError:
+                raise ConfigError(
+                    f"{where(source, text, (table, key))}: {table}.{n}.{key}: {value!r} is "
+                    "not a date (use 2026-12-28 or 2026-12-28T01:00)"
+                ) from None
+        if moments[1] <= moments[0]:
+            raise ConfigError(
+                f"{where(source, text, (table, 'end'))}: {table}.{n}.end: must be after "
+                f"start ({entry.start})"
             )

@@ -110,13 +110,19 @@ def record_watch_start(
     release: ReleaseRef,
     panels: Sequence[Panel],
     watch_hours: float,
+    speed: float = 1.0,
 ) -> Event:
-    """Start the post-release watch (``watch.started``); it lasts ``watch_hours``."""
+    """Start the post-release watch (``watch.started``); it lasts ``watch_hours``, on a clock
+    ``speed`` times faster in a rehearsal (``metrics.watch_speed``, the demo's: recorded)."""
+    if speed != 1.0 and not release.rehearsal:
+        raise CockpitError("metrics.watch_speed: a faster watch clock is for rehearsals only")
+    fast = {"speed": speed} if speed != 1.0 else {}
     return store.append(
         NewEvent(
             action=WATCH_STARTED,
             details={
                 "watch_hours": watch_hours,
+                **fast,
                 "panels": {p.name: f"{p.source}: {p.query}" for p in panels},
             },
             **_base(release),
@@ -249,9 +255,11 @@ def go_blocked(
             "(missing data fails closed)"
         )
     hours = float(start.details_obj.get("watch_hours", 0))
-    left = epoch(start.recorded_at) + hours * 3600 - now
+    speed = float(start.details_obj.get("speed", 1.0))
+    left = epoch(start.recorded_at) + hours * 3600 / speed - now
     if left > 0:
-        return f"the watch has {_duration(left)} left (metrics.watch_hours = {hours:g})"
+        fast = f", FAST DEMO CLOCK x{speed:g}" if speed != 1.0 else ""
+        return f"the watch has {_duration(left)} left (metrics.watch_hours = {hours:g}{fast})"
     return None
 
 
