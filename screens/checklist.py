@@ -308,14 +308,3 @@ class ChecklistScreen(CockpitScreen):
         from screens.decision import note_dialog
 
         note_dialog(self, self.checklist.release if self.checklist else None)
-
-    def palette_commands(self) -> list[tuple[str, str, object]]:
-        t = self.session.t
-        return [
-            (t("act.do"), "enter", self.action_do),
-            (t("act.skip"), "s", lambda: self.action_decide("skip")),
-            (t("act.approve"), "a", lambda: self.action_decide("approve")),
-            (t("act.reject"), "x", lambda: self.action_decide("reject")),
-            (t("act.note"), "n", self.action_note),
-            (t("act.back"), "esc", self.action_back),
-        ]

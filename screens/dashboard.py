@@ -265,9 +265,3 @@ class DashboardScreen(CockpitScreen):
         from screens.decision import note_dialog
 
         note_dialog(self, self.checklist.release if self.checklist else None)
-
-    def palette_commands(self) -> list[tuple[str, str, object]]:
-        return [
-            (self.session.t("act.open"), "enter", self.action_open),
-            (self.session.t("act.note"), "n", self.action_note),
-        ]

@@ -138,14 +138,6 @@ def write_kind(scope: str, action: str, parameters: tuple[object, ...] = ()) -> 
     return WRITES.get(scope, {}).get((action, tuple(parameters)), "")
 
 
-def write_kind_of_key(scope: str, key: str) -> str:
-    """The same, for a key as the command palette shows it (``enter``, ``s``, ``R``)."""
-    for binding in TABLE.get(scope, ()):
-        if key_display(binding.keys.split(",")[0]) == key:
-            return binding.writes
-    return ""
-
-
 # The help screen's row order: a binding's place in the table.
 RANK: dict[str, int] = {key_id: rank for rank, key_id in enumerate(BY_ID)}
 SCREENS = ("dashboard", "checklist", "runbook", "audit", "tagging", "metrics")

@@ -307,12 +307,3 @@ class RunbookScreen(RunbookWork):
         if self.running is not None:
             return
         self.plan_rollback()  # in a worker; asks once, showing every undo, then runs it
-
-    def palette_commands(self) -> list[tuple[str, str, object]]:
-        t = self.session.t
-        return [
-            (t("run.act_run"), "enter", self.action_run),
-            (t("run.act_cancel"), "c", self.action_cancel),
-            (t("run.act_rollback"), "R", self.action_rollback),
-            (t("act.back"), "esc", self.action_back),
-        ]

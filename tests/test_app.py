@@ -401,6 +401,34 @@ async def test_note_is_recorded(build) -> None:
         assert '"go/no-go 18:00"' in recent[-1]
 
 
+async def test_the_palette_offers_every_action_and_navigation_of_the_screen(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")  # the palette is a screen of its own, over the dashboard
+        await settle(pilot)
+        labels = [label for label, _key, _call in app.palette_commands()]
+        assert labels == [
+            "open", "tag (asks first)", "deploy", "metrics", "add a note", "audit log", "help",
+            "quit",
+        ]  # fmt: skip
+        await type_text(pilot, "note")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        assert "Add a note to the audit log" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")  # the checklist: its palette has its own keys
+        await settle(pilot)
+        await pilot.press("colon")
+        await settle(pilot)
+        labels = [label for label, _key, _call in app.palette_commands()]
+        assert "skip (reason required)" in labels and "next phase" in labels
+        assert "back" in labels and "open" not in labels
+
+
 async def test_note_from_the_checklist(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:
