@@ -484,6 +484,19 @@ CATALOG: dict[str, dict[str, str]] = {
         "ja": "ctrl+r ロールバック開始  ctrl+o 続行 (記録)  esc 後で",
         "en": "ctrl+r start the rollback  ctrl+o continue (recorded)  esc later",
     },
+    # issue 18: a trigger dismissed with esc is settled later
+    "met.act_settle": {"ja": "トリガー", "en": "settle"},
+    "key.metrics.settle": {
+        "ja": "未対応のトリガーに答える (ロールバックか続行)",
+        "en": "settle a fired trigger (rollback or continue)",
+    },
+    "key.trigger.rollback": {"ja": "ロールバック開始 (理由必須)", "en": "start the rollback"},
+    "key.trigger.continue": {"ja": "続行 (理由を記録)", "en": "continue (recorded)"},
+    "met.nothing_to_settle": {"ja": "未対応のトリガーはありません", "en": "no trigger to settle"},
+    "run.trigger_unsettled": {
+        "ja": "注意: ロールバックトリガー #{seq} ({rule}) が未対応です (監視画面の s)",
+        "en": "WARNING: rollback trigger #{seq} ({rule}) is not settled (s on the metrics screen)",
+    },
     "dash.metrics": {"ja": "監視", "en": "metrics"},
     "dash.deploy": {"ja": "デプロイ", "en": "deploy"},
     "key.runbook": {"ja": "T-0 ランブック", "en": "T-0 runbook"},

@@ -98,6 +98,7 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("metrics.no_go", "n", "no_go", "met.act_no_go", writes="log"),
         Key("metrics.override", "o", "override", "met.act_override", writes="log"),
         Key("metrics.rollback", "R", "rollback", "run.act_rollback", writes="drive"),
+        Key("metrics.settle", "s", "settle", "met.act_settle", writes="log"),
     ),
     "screen": (
         Key("app.audit", "l", "audit", "act.audit"),
@@ -122,7 +123,12 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("quit.cancel", "c", "answer('cancel')"),
     ),
     "help": (Key("help.close", "escape,question_mark", "close"),),
-    "trigger": (Key("trigger.later", "escape", "dismiss_none"),),
+    # ctrl+: the reason's input has the focus (priority: before its own keys).
+    "trigger": (
+        Key("trigger.rollback", "ctrl+r", "choose('rollback')", priority=True),
+        Key("trigger.continue", "ctrl+o", "choose('continue')", priority=True),
+        Key("trigger.later", "escape", "dismiss_none"),
+    ),
 }
 
 BY_ID: dict[str, Key] = {key.id: key for scope in TABLE.values() for key in scope}
@@ -201,14 +207,15 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "tagging.planned",
         "app.back",
     ),
+    # space pause is left to help and the palette: the title says PAUSED while it is.
     "metrics": _hints(
-        "metrics.pause",
         "metrics.baseline",
         "metrics.watch",
         "metrics.go",
         "metrics.no_go",
         "metrics.override",
         "metrics.rollback",
+        "metrics.settle",
         "app.back",
     ),
 }

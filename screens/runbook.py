@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -278,7 +279,20 @@ class RunbookScreen(RunbookWork):
         first, _ = self.titles(item)
         self._confirm(self.session.t(f"run.confirm_{action}", item=first), "", item.id, action)
 
+    @work(thread=True, group="ask", exit_on_error=False)
     def _confirm(self, title: str, preview: str, item_id: str, action: str) -> None:
+        """Ask before running, warning first of every rollback trigger nobody settled."""
+        from cockpit.metrics import unsettled_triggers
+
+        t = self.session.t
+        warnings = [
+            t("run.trigger_unsettled", seq=e.seq, rule=e.details_obj.get("rule", e.subject))
+            for e in unsettled_triggers(self.session.store, self.release_id)
+        ]
+        shown = "\n".join([*warnings, preview] if preview else warnings)
+        self.app.call_from_thread(self._ask, title, shown, item_id, action)
+
+    def _ask(self, title: str, preview: str, item_id: str, action: str) -> None:
         from screens.decision import DecisionScreen
 
         def chosen(reason: str | None) -> None:

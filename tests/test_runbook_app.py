@@ -88,6 +88,27 @@ async def test_run_a_step_after_seeing_exactly_what_it_runs(build) -> None:
         assert "[x]  1 Take a backup" in text and "recorded #" in text
 
 
+async def test_the_runbook_warns_before_a_step_while_a_trigger_is_unsettled(build) -> None:
+    from cockpit.checklist import load_checklist
+    from cockpit.metrics import Fired, record_trigger
+
+    app = build()
+    release = load_checklist(app.session.store, RELEASE_ID).release
+    fired = Fired("error_rate", "error rate >= 10 %", "prometheus", "q", "%", None, 10.0, (), 0.0)
+    event = record_trigger(app.session.store, ALICE, fired, release=release)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert dialog.preview.splitlines()[0] == (
+            f"WARNING: rollback trigger #{event.seq} (error rate >= 10 %) is not settled"
+            " (s on the metrics screen)"
+        )
+        assert "echo backup 1.4.0: ok" in dialog.preview
+
+
 async def test_escape_in_the_confirmation_runs_nothing(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:

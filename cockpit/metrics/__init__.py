@@ -63,7 +63,9 @@ The watch in the event log (:mod:`cockpit.metrics.watch`):
 - ``record_baseline(store, operator, baseline, release=) -> Event`` (``metrics.baseline``);
   ``latest_baseline(store, release_id) -> Baseline | None``.
 - ``record_watch_start(store, operator, release=, panels=, watch_hours=)`` (``watch.started``).
-- ``record_trigger(store, operator, fired, release=)`` (``trigger.fired``).
+- ``record_trigger(store, operator, fired, release=)`` (``trigger.fired``);
+  ``unsettled_triggers(store, release_id) -> list[Event]`` (fired, neither continued nor
+  rolled back).
 - ``record_decision(store, operator, decision, release=, reason=, states=, trigger=)`` with
   decision ``go`` / ``no_go`` / ``continue`` / ``nodata_override`` (``watch.go``,
   ``watch.no_go``, ``trigger.continued``, ``nodata.override``); raises ``GoBlocked``.
@@ -108,6 +110,7 @@ from cockpit.metrics.watch import (
     record_decision,
     record_trigger,
     record_watch_start,
+    unsettled_triggers,
 )
 
 __all__ = [
@@ -141,4 +144,5 @@ __all__ = [
     "record_trigger",
     "record_watch_start",
     "sources_for",
+    "unsettled_triggers",
 ]

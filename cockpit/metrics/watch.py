@@ -226,14 +226,9 @@ def go_blocked(
     if decided:
         last = decided[-1]
         return f"already decided: {last.outcome} by {last.actor} at {last.recorded_at[:19]}Z"
-    settled = {
-        int(e.details_obj.get("trigger_seq", 0)) for e in events if e.action == TRIGGER_CONTINUED
-    }
-    rolled_back = max((e.seq for e in events if e.action == ROLLBACK_STARTED), default=0)
-    for fired in events:
-        if fired.action == TRIGGER_FIRED and fired.seq not in settled and fired.seq > rolled_back:
-            rule = fired.details_obj.get("rule", fired.subject)
-            return f"trigger fired: {rule} (seq {fired.seq}); roll back or continue with a reason"
+    for fired in _unsettled(events):
+        rule = fired.details_obj.get("rule", fired.subject)
+        return f"trigger fired: {rule} (seq {fired.seq}); roll back or continue with a reason"
     if not states:
         return "no metrics panels (metrics.panels in cockpit.toml)"
     critical = [s for s in states.values() if s.level == "crit"]
@@ -253,6 +248,25 @@ def go_blocked(
     if left > 0:
         return f"the watch has {_duration(left)} left (metrics.watch_hours = {hours:g})"
     return None
+
+
+def unsettled_triggers(store: Store, release_id: str) -> list[Event]:
+    """The release's fired triggers (``trigger.fired``) that no ``trigger.continued`` answered
+    and no later ``rollback.started`` settled, oldest first: a dialog dismissed with esc leaves
+    its trigger here until someone settles it."""
+    return _unsettled(store.events(release_id=release_id, actions=WATCH_ACTIONS))
+
+
+def _unsettled(events: Sequence[Event]) -> list[Event]:
+    settled = {
+        int(e.details_obj.get("trigger_seq", 0)) for e in events if e.action == TRIGGER_CONTINUED
+    }
+    rolled_back = max((e.seq for e in events if e.action == ROLLBACK_STARTED), default=0)
+    return [
+        e
+        for e in events
+        if e.action == TRIGGER_FIRED and e.seq not in settled and e.seq > rolled_back
+    ]
 
 
 def _covered(state: PanelState, overrides: Sequence[Event]) -> bool:
