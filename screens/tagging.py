@@ -152,9 +152,8 @@ class TaggingScreen(CockpitScreen):
         text.append(f"{plan.commit[:12]} ({where}) -> {plan.remote}\n")
         text.append(" " + session.t("tag.preflight") + "\n", style="bold")
         for check in plan.checks:
-            mark = "[x]" if check.ok else "[!]"
             style = "" if check.ok else "bold"
-            text.append(f"  {mark} {check.name:<11}", style=style)
+            text.append(f"  {check.mark} {check.name:<11}", style=style)
             text.append(check.detail + "\n", style="dim" if check.ok and not check.warning else "")
         if plan.todo in {"create", "remake"}:
             changelog = prep.env.git.changelog

@@ -73,6 +73,10 @@ async def test_tag_the_release_from_the_plan(build, tmp_path: Path) -> None:
         text = screen_text(app)
         assert "recorded #" in text and "step.succeeded" in text
         assert "Tag the release  done" in text
+        # The preflight after publishing: the plan's refusal is not a pass, and v1.4.0 exists.
+        assert "[-] plan       t1.tag: already done" in text
+        assert "[x] plan" not in text and "greater than every version tag" not in text
+        assert "[x] version    v1.4.0 is this release's, above every other version tag" in text
 
         actions = [ev.action for ev in app.session.store.events(release_id=RELEASE_ID)]
         tail = actions[actions.index("step.started") :]
