@@ -211,6 +211,7 @@ def test_demo_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "REHEARSAL" in result.stdout and "audit chain ok: 2 events" in result.stdout
+    assert "(tags: v1.2.0, v1.3.0, v1.3.2)" in result.stdout
     tags = subprocess.run(["git", "-C", str(demo / "app"), "tag"], capture_output=True, text=True)
     assert tags.stdout.split() == ["v1.2.0", "v1.3.0", "v1.3.2"]
     log = subprocess.run(

@@ -343,6 +343,9 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
 
     tmux.keys("q")
     assert exit_code(tmux) == "0"
+    # The summary printed on quitting names the tag made meanwhile.
+    unwrapped = tmux.screen().replace("\n", "")  # the line is longer than 80 columns
+    assert re.search(r"\(tags: v[^)]*, v1\.4\.0\)", unwrapped), tmux.screen()
 
     verified = cli(config, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
