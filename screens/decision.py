@@ -129,7 +129,10 @@ def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> N
         except CockpitError as exc:
             call(screen.notify, session.t("msg.failed", why=str(exc)), severity="error")
             return
-        call(screen.notify, session.t("msg.recorded", seq=event.seq, action=event.action))
+        said = session.t("msg.recorded", seq=event.seq, action=event.action)
+        if isinstance(getattr(screen, "message", None), str):
+            screen.message = said  # type: ignore[attr-defined]  # its status line: not stale
+        call(screen.notify, said)
         call(screen.reload)
 
     screen.run_worker(record, thread=True, group="decide", exit_on_error=False)

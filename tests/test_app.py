@@ -442,6 +442,15 @@ async def test_note_from_the_checklist(build) -> None:
         (event,) = new_events(app)
         assert (event.action, event.reason) == ("note", "waiting for QA")
         assert checklist(app).phase_id == "t-7"
+        await pilot.press("enter")  # an item ticked: recorded #6, then a note: #7
+        await settle(pilot)
+        assert "recorded #6 item.done" in detail(app)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "QA done")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "recorded #7 note" in detail(app) and "#6" not in detail(app)
 
 
 async def test_brackets_move_between_phases(build) -> None:
