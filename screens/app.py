@@ -12,7 +12,7 @@ import functools
 import gc
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -24,8 +24,11 @@ from textual.message import Message
 
 from screens.driving import DRIVEN_SCREENS, DrivingApp
 from screens.keys import TABLE, Key, apply_keymap, bindings, key_display, keymap_problems
+from screens.terminal import line_filters
 
 if TYPE_CHECKING:
+    from textual.filter import LineFilter
+
     from cockpit.follow import Changes, Waker
     from cockpit.session import Session
 
@@ -96,6 +99,10 @@ class CockpitApp(DrivingApp):
 
     def compose(self) -> ComposeResult:
         return iter(())
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """--ascii and NO_COLOR on every line drawn (:mod:`screens.terminal`)."""
+        return line_filters(super().get_line_filters(), ascii=self.ascii)
 
     def on_mount(self) -> None:
         if self.keymap:
