@@ -79,7 +79,7 @@ def run_in_pty(args: list[str], env: dict[str, str], size: tuple[int, int] = (24
                 os.write(fd, keys.pop(0))
                 next_key = time.monotonic() + 1.5
     finally:
-        done, status = os.waitpid(pid, os.WNOHANG)
+        done, _status = os.waitpid(pid, os.WNOHANG)
         if not done:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
