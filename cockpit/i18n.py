@@ -102,6 +102,19 @@ CATALOG: dict[str, dict[str, str]] = {
     "dlg.reason_optional": {"ja": "理由 (任意)", "en": "Reason (optional)"},
     "dlg.note": {"ja": "メモ", "en": "Note"},
     "dlg.confirm": {"ja": "enter 記録  esc 取消", "en": "enter record  esc cancel"},
+    "dlg.confirm_run": {"ja": "enter 実行  esc 取消", "en": "enter run  esc cancel"},
+    "dlg.yes_no": {
+        "ja": "y はい  enter / n / esc いいえ (既定)",
+        "en": "y yes  enter / n / esc no (the default)",
+    },
+    "dlg.typed": {
+        "ja": "名前を入力して enter  esc 取消",
+        "en": "type the name, then enter  esc cancel",
+    },
+    "dlg.type_name": {
+        "ja": "本番環境です: 確認のため {name} と入力",
+        "en": "production: type {name} to confirm",
+    },
     "dlg.title.done": {"ja": "{item} を完了にする", "en": "Mark {item} done"},
     "dlg.title.skip": {"ja": "{item} をスキップする", "en": "Skip {item}"},
     "dlg.title.approve": {"ja": "{item} を承認する", "en": "Approve {item}"},
@@ -119,8 +132,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "esc / enter: stay",
     },
     "dlg.quit_running": {
-        "ja": "実行中の処理があります。終了しますか? (y/n)",
-        "en": "Something is running. Quit anyway? (y/n)",
+        "ja": "実行中の処理があります。終了しますか?",
+        "en": "Something is running. Quit anyway?",
     },
     # audit screen
     "audit.title": {"ja": "監査ログ", "en": "Audit log"},

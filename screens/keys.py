@@ -115,7 +115,7 @@ TABLE: dict[str, tuple[Key, ...]] = {
     "decision": (Key("dialog.cancel", "escape", "cancel"),),
     "confirm": (
         Key("confirm.yes", "y", "answer(True)"),
-        Key("confirm.no", "n,escape", "answer(False)"),
+        Key("confirm.no", "n,escape,enter", "answer(False)"),  # enter: the default, cancel
     ),
     "quit": (
         Key("quit.stay", "escape,enter,s", "answer('stay')"),

@@ -344,13 +344,18 @@ class MetricsScreen(CockpitScreen):
         self._ask("met.dlg_override", "nodata_override")
 
     def action_rollback(self) -> None:
-        from screens.decision import DecisionScreen
+        from screens.decision import DecisionScreen, production_name
 
         def chosen(reason: str | None) -> None:
             if reason:
                 self.start_rollback(reason)
 
-        self.app.push_screen(DecisionScreen(self.session.t("met.dlg_rollback"), True), chosen)
+        name = production_name(self.session, self._release())
+        title = self.session.t("met.dlg_rollback")
+        dialog = DecisionScreen(
+            title, True, hint="dlg.confirm_run", irreversible=True, type_name=name
+        )
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, decision: str, reason: str, trigger: Event | None) -> None:

@@ -264,9 +264,8 @@ class RunbookScreen(RunbookWork):
         elif not isinstance(item, ManualItem) or item.requires_reason:
             self.notify(self.session.t("run.use_checklist"), severity="warning")
             return
-        self._confirm(
-            self.session.t("run.confirm", item=first), "\n".join(lines[1:]), item.id, "done"
-        )
+        title = "run.confirm" if isinstance(item, StepItem) else "dlg.title.done"
+        self._confirm(self.session.t(title, item=first), "\n".join(lines[1:]), item.id, "done")
 
     def action_step(self, action: str) -> None:
         item = self.selected()
@@ -293,13 +292,23 @@ class RunbookScreen(RunbookWork):
         self.app.call_from_thread(self._ask, title, shown, item_id, action)
 
     def _ask(self, title: str, preview: str, item_id: str, action: str) -> None:
-        from screens.decision import DecisionScreen
+        from screens.decision import DecisionScreen, production_name
 
         def chosen(reason: str | None) -> None:
             if reason is not None:
                 self.run_step(item_id, action, reason or None)
 
-        self.app.push_screen(DecisionScreen(title, False, preview), chosen)
+        assert self.checklist is not None
+        step = isinstance(self.checklist.plan.plan.item(item_id), StepItem)
+        dialog = DecisionScreen(
+            title,
+            False,
+            preview,
+            hint="dlg.confirm_run" if step else "dlg.confirm",
+            irreversible=step,
+            type_name=production_name(self.session, self.checklist.release) if step else None,
+        )
+        self.app.push_screen(dialog, chosen)
 
     def action_skip(self) -> None:
         item = self.selected()

@@ -23,11 +23,14 @@ from cockpit.launch import Detached
 from screens.common import CockpitScreen, rollback_message
 
 if TYPE_CHECKING:
+    from cockpit.checklist import Checklist
     from cockpit.steps.base import Preview
 
 
 class RunbookWork(CockpitScreen):
     """The runbook's workers and the state they share with the screen's drawing."""
+
+    checklist: Checklist | None  # the screen's, once loaded
 
     def __init__(self, release_id: str) -> None:
         super().__init__()
@@ -180,13 +183,18 @@ class RunbookWork(CockpitScreen):
         self.app.call_from_thread(self._ask_rollback, plan.question(), "\n".join(lines))
 
     def _ask_rollback(self, question: str, what: str) -> None:
-        from screens.decision import DecisionScreen
+        from screens.decision import DecisionScreen, production_name
 
         def chosen(reason: str | None) -> None:
             if reason:
                 self.run_rollback(reason)
 
-        self.app.push_screen(DecisionScreen(question, True, what), chosen)
+        assert self.checklist is not None
+        name = production_name(self.session, self.checklist.release)
+        dialog = DecisionScreen(
+            question, True, what, hint="dlg.confirm_run", irreversible=True, type_name=name
+        )
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_rollback(self, reason: str) -> None:

@@ -212,7 +212,7 @@ class TaggingScreen(CockpitScreen):
             if why:
                 self.notify(self.session.t("msg.refused", why=why), severity="warning")
             return
-        from screens.decision import ConfirmScreen
+        from screens.decision import ConfirmScreen, production_name
 
         plan = prep.plan
         key = "tag.confirm_push" if prep.request.push else "tag.confirm"
@@ -230,7 +230,8 @@ class TaggingScreen(CockpitScreen):
             if yes:
                 self.run_tag()
 
-        self.app.push_screen(ConfirmScreen(question), answered)
+        name = production_name(self.session, prep.release) if prep.release else None
+        self.app.push_screen(ConfirmScreen(question, type_name=name), answered)
 
     @work(thread=True, exclusive=True, group="tag", exit_on_error=False)
     def run_tag(self) -> None:

@@ -6,6 +6,7 @@ Each test presses what an operator would press and asserts on the result twice: 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -378,6 +379,7 @@ async def test_note_is_recorded(build) -> None:
         dialog = app.screen
         assert isinstance(dialog, DecisionScreen)
         assert "Add a note to the audit log" in screen_text(app)
+        assert "Reason" not in screen_text(app) and " Note" in screen_text(app)
         await pilot.press("enter")  # an empty note is not recorded
         await settle(pilot)
         assert app.screen is dialog
@@ -615,8 +617,13 @@ async def test_quitting_while_something_runs_asks_first(build) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        assert "Something is running. Quit anyway? (y/n)" in screen_text(app)
-        await pilot.press("n")
+        assert "Something is running. Quit anyway?" in screen_text(app)
+        assert "y yes  enter / n / esc no (the default)" in screen_text(app)
+        await pilot.press("y")  # at once (a held key): ignored
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await asyncio.sleep(0.35)
+        await pilot.press("enter")  # the default: no
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert app.return_code is None
@@ -625,6 +632,7 @@ async def test_quitting_while_something_runs_asks_first(build) -> None:
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         finish.set()
+        await asyncio.sleep(0.35)
         await pilot.press("y")
         await pilot.pause()
         assert app.return_code == 0
