@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -139,7 +140,7 @@ class DashboardScreen(CockpitScreen):
             bool(checklist and checklist.release.rehearsal), "rehearsal"
         )
         rows: list[PhaseRow] = []
-        next_text = Text(" " + session.t("dash.next") + "    ", style="bold")
+        next_text = self._label("dash.next")
         if checklist is not None:
             t0 = checklist.release.t0_at()
             upcoming = checklist.next_item()
@@ -213,14 +214,23 @@ class DashboardScreen(CockpitScreen):
 
     def _show_window(self) -> None:
         session = self.session
-        text = Text(" " + session.t("dash.window") + "  ", style="bold")
+        text = self._label("dash.window")
         text.append(window_text(session))
         if self.checklist is not None and self.checklist.release.rehearsal:
             text.append("  (" + session.t("list.timing") + ")", style="dim")
         self.query_one("#window", StatusLine).set_text(text)
-        audit = Text(" " + session.t("dash.audit") + "  ", style="bold")
+        audit = self._label("dash.audit")
         audit.append(self.chain or "...")
         self.query_one("#audit", StatusLine).set_text(audit)
+
+    LABELS = ("dash.window", "dash.audit", "dash.next")
+
+    def _label(self, key: str) -> Text:
+        """`` Window  ``: the lines' labels padded to one width (in cells), so their text
+        starts in one column in either language."""
+        t = self.session.t
+        width = max(cell_len(t(k)) for k in self.LABELS) + 2
+        return Text(" " + t(key) + " " * (width - cell_len(t(key))), style="bold")
 
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
         if action in {"open", "tag", "deploy", "metrics"} and self.checklist is None:

@@ -127,7 +127,7 @@ async def test_dashboard_shows_release_phases_and_opens_the_next_item(build) -> 
                 assert part in line, (part, line)
         assert ">T-14" in timeline[0]  # the current phase
         assert "Next    T-14 Configuration changes checked (設定変更の確認)" in text
-        assert "Audit  #4 chain ok" in text  # the verify worker finished
+        assert "Audit   #4 chain ok" in text  # the verify worker finished, one column with Next
         assert "Window  next Wed 12-16 01:00-05:00 JST (in 22d 6h)" in text
 
         await pilot.press("enter")
