@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from cockpit.window import due_status, phase_due
 from screens.common import CockpitScreen, local, window_text
 from screens.keys import bindings
+from widgets.cells import fit
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 from widgets.timeline import PhaseRow, Timeline
@@ -197,15 +198,13 @@ class DashboardScreen(CockpitScreen):
         zone = self.session.loaded.config.change_window.timezone
         store = self.session.store
         events = store.events(release_id=self.checklist.release.id, last=rows)
-        from rich.cells import cell_len, set_cell_size
-
         lines = []
         names = [shown_actor(ev, store.signers, self.session.lang, short=True) for ev in events]
         # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
         width = max([8, *(cell_len(name) for name in names)])
         for ev, who in zip(events, names, strict=True):
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
-            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {set_cell_size(who, width)}"
+            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
             line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
             if ev.reason:
                 line += f' "{ev.reason}"'

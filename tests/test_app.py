@@ -146,6 +146,25 @@ async def test_dashboard_shows_release_phases_and_opens_the_next_item(build) -> 
 # ---------------------------------------------------------------------------- decisions
 
 
+def test_cut_text_ends_with_an_ellipsis_in_every_list() -> None:
+    from rich.cells import cell_len
+
+    from widgets.cells import fit
+
+    assert fit("Release content fixed", 10) == "Release c\u2026"
+    assert fit("T-0", 5) == "T-0  "
+    cut = fit("要件の充足確認", 6)
+    assert cell_len(cut) == 6 and cut.endswith("\u2026")
+
+
+async def test_the_timeline_cuts_long_phase_names_with_an_ellipsis(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = plain(app.screen.query_one(Timeline)).splitlines()
+        assert any("\u2026 [" in line for line in timeline), timeline
+
+
 async def test_enter_and_space_mark_manual_items_done_and_move_on(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:
