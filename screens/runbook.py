@@ -238,6 +238,9 @@ class RunbookScreen(RunbookWork):
     def action_show_log(self) -> None:
         self.mode = "log"
         self._draw_side()
+        item = self.selected()
+        if item is not None and self.running is None and not self.query_one("#log", Log).lines:
+            self.show_last_run(item.id)  # opened after the run: what it recorded
 
     def action_cancel(self) -> None:
         if self.running is not None:

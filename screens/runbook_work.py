@@ -14,7 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.cells import chop_cells
 from textual import work
+from textual.widget import Widget
 from textual.widgets import Log
 
 from cockpit.actions import decide
@@ -52,8 +54,22 @@ class RunbookWork(CockpitScreen):
     # Workers finish after the operator may have left the screen: draw only while attached.
 
     def _log(self, line: str) -> None:
+        """Write ``line`` wrapped at the log's width (a long line is never cut at the edge)."""
         if self.is_attached:
-            self.query_one("#log", Log).write_line(line)
+            log = self.query_one("#log", Log)
+            # The pane's width: the log itself has none yet while hidden (before the first run).
+            side = log.parent.content_region.width if isinstance(log.parent, Widget) else 0
+            width = max(side - 2, 20)  # its scrollbar
+            log.write_lines(chop_cells(line, width) or [""])
+
+    @work(thread=True, group="output", exit_on_error=False)
+    def show_last_run(self, item_id: str) -> None:
+        """The log of a screen opened after the run: the item's recorded output and error."""
+        from cockpit.stepoutput import last_run
+
+        lines, error = last_run(self.session.store, self.release_id, item_id)
+        for line in [*lines, *(["! " + error] if error else [])]:
+            self.app.call_from_thread(self._log, line)
 
     def _reload_if_shown(self) -> None:
         if self.is_attached:

@@ -153,6 +153,34 @@ async def test_production_asks_to_type_its_name_and_ignores_a_held_enter(build) 
         assert actions(app, "t0.backup") == ["step.started", "step.succeeded"]
 
 
+async def test_long_output_wraps_and_a_failed_run_shows_again_after_reopening(build) -> None:
+    import msgspec
+
+    app = build()
+    steps = app.session.loaded.config.environments["staging"].steps
+    long = "Running upgrade " + "0123456789" * 12 + " -> done"
+    steps["t0.backup"] = msgspec.structs.replace(
+        steps["t0.backup"], argv=["sh", "-c", f"echo '{long}'; echo 'disk full' >&2; exit 3"]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await run_selected(pilot)
+        assert actions(app, "t0.backup") == ["step.started", "step.failed"]
+        shown = log_lines(app)
+        width = app.screen.query_one("#log", Log).scrollable_content_region.width
+        assert all(len(line) < width for line in shown), shown  # wrapped, not cut at the edge
+        assert long in "".join(shown)
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_runbook(pilot)
+        assert log_lines(app) == []
+        await pilot.press("o")  # opened after the run: its output and its error
+        await settle(pilot)
+        again = log_lines(app)
+        assert long in "".join(again) and "disk full" in "".join(again)
+        assert any(line.startswith("! ") and "exit" in line for line in again), again
+
+
 async def test_escape_in_the_confirmation_runs_nothing(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:
@@ -339,7 +367,7 @@ async def test_a_step_started_elsewhere_is_followed_live_in_the_runbook(
     async with app.run_test(size=SIZE) as pilot:
         await open_runbook(pilot)
         await _wait(lambda: "halfway" in log_lines(app))
-        assert any("following the running step" in line for line in log_lines(app))
+        assert "following the running step" in "".join(log_lines(app))  # (wrapped)
         await _wait(
             lambda: load_checklist(store, RELEASE_ID).state("t0.backup").status is Status.DONE
         )
