@@ -27,9 +27,8 @@ from cockpit.cli import (
     rollback_cmds,
     tag_cmds,
 )
-from cockpit.cli.base import Command
+from cockpit.cli.base import Command, add_global_options
 from cockpit.errors import CockpitError, UsageError
-from cockpit.i18n import LANGS
 
 # The order of the subcommands in `cockpit --help`.
 GROUPS = (
@@ -96,16 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", metavar="FILE", help="cockpit.toml to use")
-    parser.add_argument("--lang", choices=LANGS, help="screen language (default: locale)")
-    parser.add_argument(
-        "--ascii", action="store_true", help="ASCII borders only (CJK terminals such as Tera Term)"
-    )
-    parser.add_argument(
-        "--readonly",
-        action="store_true",
-        help="read only: the cockpit refuses every action, commands that write refuse to run",
-    )
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in GROUPS:
         group.register(sub)
