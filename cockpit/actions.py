@@ -39,6 +39,7 @@ from cockpit.vocabulary import (
     GATE_APPROVED,
     GATE_REJECTED,
     ITEM_DONE,
+    ITEM_REOPENED,
     ITEM_SKIPPED,
     OVERRIDE,
     OVERRIDE_REQUESTED,
@@ -173,6 +174,19 @@ def decide(
         "plan_sha256": checklist.plan.sha256,
         "phase": checklist.phase_of(item_id).id,
     }
+    if action == "reopen":
+        voids = checklist.voided_by_reopening(item_id)
+        was = checklist.state(item_id).status.value
+        return store.append(
+            NewEvent(
+                action=ITEM_REOPENED,
+                reason=reason,
+                details={**details, "was": was, "voids": voids},
+                outcome="reopened",
+                **base,
+            ),
+            operator,
+        )
     if action == "skip":
         return store.append(
             NewEvent(
@@ -245,4 +259,5 @@ def decide(
         cancel=cancel,
         detach=detach,
         leave=leave,
+        reason=reason if mode == "redo" else None,
     )

@@ -119,6 +119,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "dlg.title.skip": {"ja": "{item} をスキップする", "en": "Skip {item}"},
     "dlg.title.approve": {"ja": "{item} を承認する", "en": "Approve {item}"},
     "dlg.title.reject": {"ja": "{item} を却下する", "en": "Reject {item}"},
+    "dlg.title.reopen": {"ja": "{item} を未完了に戻す", "en": "Reopen {item}"},
+    "key.checklist.reopen": {
+        "ja": "完了を取り消す (理由必須、後のゲートの承認は無効)",
+        "en": "reopen a done item (reason required; voids later approvals)",
+    },
     "dlg.title.note": {"ja": "監査ログにメモを残す", "en": "Add a note to the audit log"},
     "dlg.need_reason": {"ja": "理由を入力してください", "en": "a reason is required"},
     "dlg.quit_step": {
@@ -170,6 +175,26 @@ CATALOG: dict[str, dict[str, str]] = {
     "why.already": {
         "ja": "{by} が {status} 済み",
         "en": "already {status} by {by}",
+    },
+    "why.approval_voided": {
+        "ja": "#{seq} で {item} が再オープンされ、それ以前の承認は無効",
+        "en": "approvals before #{seq} void: {item} was reopened",
+    },
+    "why.reopen_kind": {
+        "ja": "{item} は {kind} 項目です: 再オープンできるのは手動確認と自動チェックのみ",
+        "en": "{item} is a {kind} item: only manual and check items are reopened",
+    },
+    "why.reopen_open": {
+        "ja": "{status} の項目は再オープンできません (完了かスキップのみ)",
+        "en": "it is {status}: only a done or skipped item is reopened",
+    },
+    "why.reopen_reason": {
+        "ja": "再オープンには理由が必要です",
+        "en": "reopening needs a reason",
+    },
+    "why.redo_reason": {
+        "ja": "{by} が完了済み: やり直しには理由が必要です",
+        "en": "done by {by}: running it again needs a reason",
     },
     "why.rejected": {
         "ja": "{by} が却下: {reason}",

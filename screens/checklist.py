@@ -127,7 +127,7 @@ class ChecklistScreen(CockpitScreen):
 
     def _why(self, item: Item, action: str) -> Why | None:
         assert self.checklist is not None
-        placeholder = "x" if action in {"skip", "reject"} else None
+        placeholder = "x" if action in {"skip", "reject", "reopen"} else None
         if action == "done" and item.requires_reason:
             placeholder = "x"
         return self.checklist.why_not(
@@ -246,7 +246,9 @@ class ChecklistScreen(CockpitScreen):
         from screens.decision import DecisionScreen
 
         first, _ = self.titles(item)
-        required = action in {"skip", "reject"} or (action == "done" and item.requires_reason)
+        required = action in {"skip", "reject", "reopen"} or (
+            action == "done" and item.requires_reason
+        )
         preview = describe_run(item, self._run_of(item)) if action == "done" else ""
 
         def chosen(reason: str | None) -> None:

@@ -63,6 +63,8 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("checklist.approve", "a", "decide('approve')", "act.approve", writes="log"),
         Key("checklist.reject", "x", "decide('reject')", "act.reject", writes="log"),
         Key("checklist.note", "n", "note", "act.note", writes="log"),
+        # A mis-tick taken back (with a reason); in help and the palette, not the footer.
+        Key("checklist.reopen", "u", "decide('reopen')", writes="drive"),
         Key("checklist.prev_phase", "left_square_bracket", "phase(-1)", "act.phase"),
         Key("checklist.next_phase", "right_square_bracket", "phase(1)", "act.phase"),
     ),

@@ -303,9 +303,11 @@ class RunbookScreen(RunbookWork):
 
         assert self.checklist is not None
         step = isinstance(self.checklist.plan.plan.item(item_id), StepItem)
+        # A done step runs again only with a reason (after a rollback, or to check again).
+        again = action == "redo" and self.checklist.state(item_id).status is Status.DONE
         dialog = DecisionScreen(
             title,
-            False,
+            again,
             preview,
             hint="dlg.confirm_run" if step else "dlg.confirm",
             irreversible=step,

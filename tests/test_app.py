@@ -197,6 +197,32 @@ async def test_enter_and_space_mark_manual_items_done_and_move_on(build) -> None
         assert "  2/7  " in plain(app.screen.query_one("#phase", StatusLine))
 
 
+async def test_u_reopens_a_mis_ticked_item_with_a_reason(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_phase(pilot, "t-14")
+        for _ in range(3):
+            await pilot.press("k")
+            await settle(pilot)
+        assert selected_id(app) == "t14.requirements"
+        await pilot.press("u")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert dialog.title_text == "Reopen Requirements are met" and dialog.required
+        await type_text(pilot, "ticked by mistake")
+        await pilot.press("enter")
+        await settle(pilot)
+        (event,) = new_events(app)
+        assert (event.action, event.subject, event.reason) == (
+            "item.reopened",
+            "t14.requirements",
+            "ticked by mistake",
+        )
+        assert row(app, "t14.requirements").startswith(" [ ] ")
+
+
 async def test_skip_needs_a_reason_and_records_it(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:

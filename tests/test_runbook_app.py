@@ -181,6 +181,29 @@ async def test_long_output_wraps_and_a_failed_run_shows_again_after_reopening(bu
         assert any(line.startswith("! ") and "exit" in line for line in again), again
 
 
+async def test_redo_of_a_done_step_asks_why_and_runs_it_again(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await run_selected(pilot)
+        assert app.screen.selected().id == "t0.backup"  # type: ignore[attr-defined]
+        await pilot.press("e")  # redo the step just done
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen) and dialog.required
+        await asyncio.sleep(0.35)
+        await pilot.press("enter")  # no reason: nothing runs
+        await settle(pilot)
+        assert app.screen is dialog
+        await pilot.press(*"check again after the rollback", "enter")
+        await settle(pilot)
+        started = [
+            e for e in app.session.store.events(release_id=RELEASE_ID) if e.action == "step.started"
+        ]
+        assert [e.reason for e in started] == [None, "check again after the rollback"]
+        assert actions(app, "t0.backup")[-1] == "step.succeeded"
+
+
 async def test_escape_in_the_confirmation_runs_nothing(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:
