@@ -159,7 +159,7 @@ def decide(
     # prove them (Checklist.why_not says what to do).
     why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
     if why:
-        raise Refused(f"{item_id}: {why}")
+        raise Refused(f"{item_id}: {why}", why=why, subject=item_id)
     item = checklist.plan.plan.item(item_id)
     release = checklist.release
     signed = must_sign(session, checklist, action)

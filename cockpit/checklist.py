@@ -57,9 +57,19 @@ if TYPE_CHECKING:
 
 
 class Refused(CockpitError):
-    """The action is not allowed now; the message says why (shown greyed in the app)."""
+    """The action is not allowed now; the message says why (shown greyed in the app). With a
+    ``why`` (the checklist's rules), :meth:`text` says it in the operator's language."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, why: Why | None = None, subject: str = "") -> None:
+        super().__init__(message)
+        self.why, self.subject = why, subject
+
+    def text(self, lang: str) -> str:
+        if self.why is None:
+            return self.message
+        return f"{self.subject}: {self.why.text(lang)}" if self.subject else self.why.text(lang)
 
 
 class Status(enum.StrEnum):

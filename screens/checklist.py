@@ -285,7 +285,7 @@ class ChecklistScreen(CockpitScreen):
             self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
             self.app.call_from_thread(
-                self.notify, session.t("msg.failed", why=str(exc)), severity="error"
+                self.notify, session.t("msg.failed", why=exc.text(session.lang)), severity="error"
             )
         finally:
             self.app.call_from_thread(self._after_decision, item_id)

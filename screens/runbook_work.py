@@ -140,7 +140,7 @@ class RunbookWork(CockpitScreen):
         except Detached:
             return  # quitting: the step goes on under its supervisor; nothing to draw
         except CockpitError as exc:
-            self.message = session.t("msg.failed", why=str(exc))
+            self.message = session.t("msg.failed", why=exc.text(session.lang))
             self.app.call_from_thread(self._log, "! " + str(exc))
         finally:
             self.running = None

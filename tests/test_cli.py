@@ -108,6 +108,15 @@ def test_global_options_after_the_command_and_the_one_open_release(
     assert code == 2 and f"({rid}, {other})" in err
 
 
+def test_a_refusal_is_said_in_the_language_asked_for(workspace: Path) -> None:
+    rid = new_release()
+    assert cli("item", "done", rid, "t14.requirements")[0] == 0
+    code, _out, err = cli("--lang", "ja", "item", "reopen", rid, "t14.requirements")
+    assert (code, err) == (1, "cockpit: t14.requirements: 再オープンには理由が必要です\n")
+    code, _out, err = cli("item", "reopen", rid, "t14.requirements", "--lang", "en")
+    assert (code, err) == (1, "cockpit: t14.requirements: reopening needs a reason\n")
+
+
 def test_release_show_json_has_each_phase(workspace: Path) -> None:
     rid = new_release()
     cli("item", "done", rid, "t14.requirements")

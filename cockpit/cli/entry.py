@@ -134,7 +134,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         return int(args.func(cmd))
     except CockpitError as exc:
-        print(f"cockpit: {exc}", file=sys.stderr)
+        from cockpit.i18n import default_lang
+
+        lang = getattr(args, "lang", None) or default_lang()  # (the session may be what failed)
+        print(f"cockpit: {exc.text(lang)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("cockpit: interrupted", file=sys.stderr)
