@@ -489,6 +489,33 @@ CATALOG: dict[str, dict[str, str]] = {
     "met.base_set": {"ja": "ベースライン取得済み", "en": "baseline captured"},
     "met.base_none": {"ja": "ベースライン未取得 (b)", "en": "no baseline yet (b)"},
     "met.go_blocked": {"ja": "Go 不可: {why}", "en": "go blocked: {why}"},
+    # why go is blocked (cockpit.metrics.go_blocked_reason)
+    "go.not_started": {
+        "ja": "リリース後監視が開始されていません",
+        "en": "the post-release watch has not started",
+    },
+    "go.decided": {
+        "ja": "判定済み: {by} が {at}Z に {outcome}",
+        "en": "already decided: {outcome} by {by} at {at}Z",
+    },
+    "go.trigger": {
+        "ja": "トリガー発火: {rule} (seq {seq})。ロールバックするか理由を付けて続行",
+        "en": "trigger fired: {rule} (seq {seq}); roll back or continue with a reason",
+    },
+    "go.no_panels": {
+        "ja": "メトリクスパネルがありません (cockpit.toml の metrics.panels)",
+        "en": "no metrics panels (metrics.panels in cockpit.toml)",
+    },
+    "go.critical": {"ja": "危険域: {panels}", "en": "critical: {panels}"},
+    "go.missing": {
+        "ja": "データ欠測: {names}。別の担当者が理由を付けて承認が必要 (欠測は安全側に倒す)",
+        "en": "missing data: {names}; a second operator must override with a reason "
+        "(missing data fails closed)",
+    },
+    "go.watch_left": {
+        "ja": "監視の残り時間 {left} (metrics.watch_hours = {hours})",
+        "en": "the watch has {left} left (metrics.watch_hours = {hours})",
+    },
     "met.go_ready": {"ja": "Go 判定可能", "en": "go possible: every panel fresh, no trigger"},
     "met.act_pause": {"ja": "一時停止", "en": "pause"},
     "met.act_baseline": {"ja": "基準", "en": "base"},

@@ -244,7 +244,7 @@ class MetricsScreen(CockpitScreen):
         return True
 
     def _draw_state(self) -> None:
-        from cockpit.metrics import go_blocked
+        from cockpit.metrics import go_blocked_reason
 
         session = self.session
         # go_blocked reads the log: again only when the log grew, a panel's state changed, or
@@ -254,9 +254,10 @@ class MetricsScreen(CockpitScreen):
         if key != self._blocked_key or time.monotonic() - self._blocked_at > 5:
             self._blocked_key, self._blocked_at = key, time.monotonic()
             try:
-                self.blocked = go_blocked(
+                found = go_blocked_reason(
                     store, session.operator, release=self._release(), states=self.states
                 )
+                self.blocked = None if found is None else session.t(found[0], **found[1])
             except CockpitError as exc:
                 self.blocked = str(exc)
         self._put("#state", state_text(session, self.blocked, self.states, self.message))

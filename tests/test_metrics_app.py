@@ -111,6 +111,15 @@ async def test_panels_show_value_state_and_no_data_in_words(build) -> None:
         assert "go blocked:" in text
 
 
+async def test_why_go_is_blocked_is_said_in_japanese(build) -> None:
+    app = build("ja")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(MetricsScreen(RELEASE_ID, fixed_sampler(app)))
+        await settle(pilot)
+        assert "Go 不可: リリース後監視が開始されていません" in screen_text(app)
+
+
 async def test_a_trigger_raises_the_prompt_and_the_decision_is_recorded(build) -> None:
     app = build()
     source = Scripted({"error_rate": 0.5, "latency_p95": 120.0, "cpu": 30.0, "memory": 40.0})

@@ -69,7 +69,8 @@ The watch in the event log (:mod:`cockpit.metrics.watch`):
 - ``record_decision(store, operator, decision, release=, reason=, states=, trigger=)`` with
   decision ``go`` / ``no_go`` / ``continue`` / ``nodata_override`` (``watch.go``,
   ``watch.no_go``, ``trigger.continued``, ``nodata.override``); raises ``GoBlocked``.
-- ``go_blocked(store, operator, release=, states=, now=None) -> str | None``.
+- ``go_blocked(store, operator, release=, states=, now=None) -> str | None``; the same as a
+  catalog key and values: ``go_blocked_reason`` (the screens say it in their language).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ from cockpit.metrics.watch import (
     Decision,
     GoBlocked,
     go_blocked,
+    go_blocked_reason,
     latest_baseline,
     record_baseline,
     record_decision,
@@ -135,6 +137,7 @@ __all__ = [
     "capture_baseline",
     "format_value",
     "go_blocked",
+    "go_blocked_reason",
     "latest_baseline",
     "panel_state",
     "panels_from_config",
