@@ -41,6 +41,7 @@ from cockpit.vocabulary import (
     GATE_APPROVED,
     GATE_REJECTED,
     ITEM_DONE,
+    ITEM_REOPENED,
     ITEM_SKIPPED,
     OVERRIDE,
     OVERRIDE_REQUESTED,
@@ -268,7 +269,7 @@ def decide(
     # prove them (Checklist.why_not says what to do).
     why = checklist.why_not(item_id, action, operator, loaded.config.roles, reason)
     if why:
-        raise Refused(f"{item_id}: {why}")
+        raise Refused(f"{item_id}: {why}", why=why, subject=item_id)
     item = checklist.plan.plan.item(item_id)
     release = checklist.release
     signed = must_sign(session, checklist, action)
@@ -283,6 +284,19 @@ def decide(
         "plan_sha256": checklist.plan.sha256,
         "phase": checklist.phase_of(item_id).id,
     }
+    if action == "reopen":
+        voids = checklist.voided_by_reopening(item_id)
+        was = checklist.state(item_id).status.value
+        return store.append(
+            NewEvent(
+                action=ITEM_REOPENED,
+                reason=reason,
+                details={**details, "was": was, "voids": voids},
+                outcome="reopened",
+                **base,
+            ),
+            operator,
+        )
     if action == "skip":
         return store.append(
             NewEvent(
@@ -365,4 +379,5 @@ def decide(
         cancel=cancel,
         detach=detach,
         leave=leave,
+        reason=reason if mode == "redo" else None,
     )

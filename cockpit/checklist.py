@@ -22,9 +22,11 @@ from cockpit.identity import actor_name as actor_name  # where the screens and a
 from cockpit.liveness import intent_alive
 from cockpit.operator import Operator
 from cockpit.plan import (
+    CheckItem,
     GateItem,
     Item,
     LoadedPlan,
+    ManualItem,
     Phase,
     StepItem,
     read_plan,
@@ -36,6 +38,7 @@ from cockpit.vocabulary import (
     GATE_APPROVED,
     GATE_REJECTED,
     ITEM_DONE,
+    ITEM_REOPENED,
     ITEM_SKIPPED,
     RELEASE_CREATED,
     STEP_CANCELLED,
@@ -54,9 +57,19 @@ if TYPE_CHECKING:
 
 
 class Refused(CockpitError):
-    """The action is not allowed now; the message says why (shown greyed in the app)."""
+    """The action is not allowed now; the message says why (shown greyed in the app). With a
+    ``why`` (the checklist's rules), :meth:`text` says it in the operator's language."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, why: Why | None = None, subject: str = "") -> None:
+        super().__init__(message)
+        self.why, self.subject = why, subject
+
+    def text(self, lang: str) -> str:
+        if self.why is None:
+            return self.message
+        return f"{self.subject}: {self.why.text(lang)}" if self.subject else self.why.text(lang)
 
 
 class Status(enum.StrEnum):
@@ -199,6 +212,14 @@ def fold_items(events: Iterable[Event], signers: Signers | None = None) -> dict[
             state.status = Status.CANCELLED
         elif ev.action == ITEM_SKIPPED:
             state.status = Status.SKIPPED
+        elif ev.action == ITEM_REOPENED:
+            state.status = Status.PENDING
+            for gate in ev.details_obj.get("voids", []):  # they approved it done: void
+                voided = states.setdefault(gate, ItemState(gate))
+                voided.approvals.clear()
+                voided.uncounted.append(Why("approval_voided", {"seq": ev.seq, "item": ev.subject}))
+                if voided.status in {Status.AWAITING, Status.APPROVED}:
+                    voided.status = Status.PENDING
         elif ev.action == GATE_APPROVED:
             refused = approval_refused(ev, signers, preparer)
             if refused is None:
@@ -301,11 +322,16 @@ class Checklist:
         state = self.state(item_id)
         if self.release.status != "open":
             return Why("closed", {"release": self.release.id, "status": self.release.status})
+        if action == "reopen":
+            return self._why_not_reopen(item, state, operator, reason)
         if action == "skip" and not (reason and reason.strip()):
             return Why("skip_reason")
         if action == "reject" and not (reason and reason.strip()):
             return Why("reject_reason")
-        if state.status in SETTLED:
+        redo_done = action == "redo" and state.status is Status.DONE
+        if redo_done and not (reason and reason.strip()):
+            return Why("redo_reason", {"by": state.by})
+        if state.status in SETTLED and not (redo_done and isinstance(item, StepItem)):
             return Why("already", {"status": state.status.value, "by": state.by})
         if state.status is Status.REJECTED:
             return Why("rejected", {"by": state.by, "reason": state.reason})
@@ -333,6 +359,26 @@ class Checklist:
             )
         return self._why_not_signed(item, action, operator)
 
+    def _why_not_reopen(
+        self, item: Item, state: ItemState, operator: Operator, reason: str | None
+    ) -> Why | None:
+        """A mis-tick is taken back: a done or skipped manual or check item, with a reason."""
+        if not isinstance(item, (ManualItem, CheckItem)):
+            return Why("reopen_kind", {"item": item.id, "kind": item.kind})
+        if state.status not in {Status.DONE, Status.SKIPPED}:
+            return Why("reopen_open", {"status": state.status.value})
+        if not (reason and reason.strip()):
+            return Why("reopen_reason")
+        return self._why_not_signed(item, "reopen", operator)
+
+    def voided_by_reopening(self, item_id: str) -> list[str]:
+        """The gates whose approvals reopening ``item_id`` voids: those after it in its phase
+        (a gate waits for the items before it), with approvals."""
+        items = self.phase_of(item_id).items
+        after = items[[i.id for i in items].index(item_id) + 1 :]
+        gates = [i.id for i in after if isinstance(i, GateItem)]
+        return [g for g in gates if g in self.states and self.states[g].approvals]
+
     def _why_not_signed(self, item: Item, action: str, operator: Operator) -> Why | None:
         """Why the decision cannot be signed when it must be: an approval or rejection with
         allowed signers, and every decision recorded by the cockpit itself (a step's are its
@@ -342,7 +388,8 @@ class Checklist:
         if signers is None:
             return None
         vote = isinstance(item, GateItem) and action in {"approve", "reject"}
-        recorded_here = action == "skip" or (action == "done" and not isinstance(item, StepItem))
+        here = action in {"skip", "reopen"}
+        recorded_here = here or (action == "done" and not isinstance(item, StepItem))
         if not (vote or (recorded_here and self.release.environment in signers.sign_all)):
             return None
         problem = operator.signing_problem(signers)

@@ -215,6 +215,7 @@ def execute(
     cancel: threading.Event | None = None,
     spool: str | None = None,
     on_intent: Callable[[], None] | None = None,
+    reason: str | None = None,
 ) -> Event:
     """Run a step item (the checks of :func:`cockpit.actions.decide` already passed), in this
     process: :mod:`cockpit.supervisor` calls it, apart from the operator's terminal.
@@ -297,7 +298,7 @@ def execute(
     out(shown.summary)
     ctx.deadline = time.monotonic() + timeout
     with store.write_ahead(
-        NewEvent(action=STEP_STARTED, details=intent, **base),
+        NewEvent(action=STEP_STARTED, details=intent, reason=reason, **base),
         operator,
         done=STEP_SUCCEEDED,
         failed=STEP_FAILED,

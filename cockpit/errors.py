@@ -15,6 +15,11 @@ class CockpitError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` where it comes from the catalog (a refusal's reason), else
+        as it is (``str``)."""
+        return self.message
+
 
 class ConfigError(CockpitError):
     """The configuration file is missing, unreadable or does not match the schema."""

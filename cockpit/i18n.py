@@ -103,10 +103,28 @@ CATALOG: dict[str, dict[str, str]] = {
     "dlg.reason_optional": {"ja": "理由 (任意)", "en": "Reason (optional)"},
     "dlg.note": {"ja": "メモ", "en": "Note"},
     "dlg.confirm": {"ja": "enter 記録  esc 取消", "en": "enter record  esc cancel"},
+    "dlg.confirm_run": {"ja": "enter 実行  esc 取消", "en": "enter run  esc cancel"},
+    "dlg.yes_no": {
+        "ja": "y はい  enter / n / esc いいえ (既定)",
+        "en": "y yes  enter / n / esc no (the default)",
+    },
+    "dlg.typed": {
+        "ja": "名前を入力して enter  esc 取消",
+        "en": "type the name, then enter  esc cancel",
+    },
+    "dlg.type_name": {
+        "ja": "本番環境です: 確認のため {name} と入力",
+        "en": "production: type {name} to confirm",
+    },
     "dlg.title.done": {"ja": "{item} を完了にする", "en": "Mark {item} done"},
     "dlg.title.skip": {"ja": "{item} をスキップする", "en": "Skip {item}"},
     "dlg.title.approve": {"ja": "{item} を承認する", "en": "Approve {item}"},
     "dlg.title.reject": {"ja": "{item} を却下する", "en": "Reject {item}"},
+    "dlg.title.reopen": {"ja": "{item} を未完了に戻す", "en": "Reopen {item}"},
+    "key.checklist.reopen": {
+        "ja": "完了を取り消す (理由必須、後のゲートの承認は無効)",
+        "en": "reopen a done item (reason required; voids later approvals)",
+    },
     "dlg.title.note": {"ja": "監査ログにメモを残す", "en": "Add a note to the audit log"},
     "dlg.need_reason": {"ja": "理由を入力してください", "en": "a reason is required"},
     "dlg.quit_step": {
@@ -120,8 +138,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "esc / enter: stay",
     },
     "dlg.quit_running": {
-        "ja": "実行中の処理があります。終了しますか? (y/n)",
-        "en": "Something is running. Quit anyway? (y/n)",
+        "ja": "実行中の処理があります。終了しますか?",
+        "en": "Something is running. Quit anyway?",
     },
     # audit screen
     "audit.title": {"ja": "監査ログ", "en": "Audit log"},
@@ -158,6 +176,26 @@ CATALOG: dict[str, dict[str, str]] = {
     "why.already": {
         "ja": "{by} が {status} 済み",
         "en": "already {status} by {by}",
+    },
+    "why.approval_voided": {
+        "ja": "#{seq} で {item} が再オープンされ、それ以前の承認は無効",
+        "en": "approvals before #{seq} void: {item} was reopened",
+    },
+    "why.reopen_kind": {
+        "ja": "{item} は {kind} 項目です: 再オープンできるのは手動確認と自動チェックのみ",
+        "en": "{item} is a {kind} item: only manual and check items are reopened",
+    },
+    "why.reopen_open": {
+        "ja": "{status} の項目は再オープンできません (完了かスキップのみ)",
+        "en": "it is {status}: only a done or skipped item is reopened",
+    },
+    "why.reopen_reason": {
+        "ja": "再オープンには理由が必要です",
+        "en": "reopening needs a reason",
+    },
+    "why.redo_reason": {
+        "ja": "{by} が完了済み: やり直しには理由が必要です",
+        "en": "done by {by}: running it again needs a reason",
     },
     "why.rejected": {
         "ja": "{by} が却下: {reason}",
@@ -452,6 +490,33 @@ CATALOG: dict[str, dict[str, str]] = {
     "met.base_set": {"ja": "ベースライン取得済み", "en": "baseline captured"},
     "met.base_none": {"ja": "ベースライン未取得 (b)", "en": "no baseline yet (b)"},
     "met.go_blocked": {"ja": "Go 不可: {why}", "en": "go blocked: {why}"},
+    # why go is blocked (cockpit.metrics.go_blocked_reason)
+    "go.not_started": {
+        "ja": "リリース後監視が開始されていません",
+        "en": "the post-release watch has not started",
+    },
+    "go.decided": {
+        "ja": "判定済み: {by} が {at}Z に {outcome}",
+        "en": "already decided: {outcome} by {by} at {at}Z",
+    },
+    "go.trigger": {
+        "ja": "トリガー発火: {rule} (seq {seq})。ロールバックするか理由を付けて続行",
+        "en": "trigger fired: {rule} (seq {seq}); roll back or continue with a reason",
+    },
+    "go.no_panels": {
+        "ja": "メトリクスパネルがありません (cockpit.toml の metrics.panels)",
+        "en": "no metrics panels (metrics.panels in cockpit.toml)",
+    },
+    "go.critical": {"ja": "危険域: {panels}", "en": "critical: {panels}"},
+    "go.missing": {
+        "ja": "データ欠測: {names}。別の担当者が理由を付けて承認が必要 (欠測は安全側に倒す)",
+        "en": "missing data: {names}; a second operator must override with a reason "
+        "(missing data fails closed)",
+    },
+    "go.watch_left": {
+        "ja": "監視の残り時間 {left} (metrics.watch_hours = {hours}{fast})",
+        "en": "the watch has {left} left (metrics.watch_hours = {hours}{fast})",
+    },
     "met.go_ready": {"ja": "Go 判定可能", "en": "go possible: every panel fresh, no trigger"},
     "met.act_pause": {"ja": "一時停止", "en": "pause"},
     "met.act_baseline": {"ja": "基準", "en": "base"},
@@ -484,6 +549,19 @@ CATALOG: dict[str, dict[str, str]] = {
     "met.trigger_keys": {
         "ja": "ctrl+r ロールバック開始  ctrl+o 続行 (記録)  esc 後で",
         "en": "ctrl+r start the rollback  ctrl+o continue (recorded)  esc later",
+    },
+    # issue 18: a trigger dismissed with esc is settled later
+    "met.act_settle": {"ja": "トリガー", "en": "settle"},
+    "key.metrics.settle": {
+        "ja": "未対応のトリガーに答える (ロールバックか続行)",
+        "en": "settle a fired trigger (rollback or continue)",
+    },
+    "key.trigger.rollback": {"ja": "ロールバック開始 (理由必須)", "en": "start the rollback"},
+    "key.trigger.continue": {"ja": "続行 (理由を記録)", "en": "continue (recorded)"},
+    "met.nothing_to_settle": {"ja": "未対応のトリガーはありません", "en": "no trigger to settle"},
+    "run.trigger_unsettled": {
+        "ja": "注意: ロールバックトリガー #{seq} ({rule}) が未対応です (監視画面の s)",
+        "en": "WARNING: rollback trigger #{seq} ({rule}) is not settled (s on the metrics screen)",
     },
     "dash.metrics": {"ja": "監視", "en": "metrics"},
     "dash.deploy": {"ja": "デプロイ", "en": "deploy"},

@@ -61,6 +61,19 @@ def read_output(
         return [(int(chunk), str(body)) for chunk, body in rows]
 
 
+def last_run(store: Store, release_id: str, item_id: str) -> tuple[list[str], str]:
+    """The output lines of ``item_id``'s last run (recorded under its latest ``step.started``)
+    and the error its outcome recorded ("" when none): what a runbook opened later shows."""
+    events = [e for e in store.events(release_id=release_id) if e.subject == item_id]
+    started = [e for e in events if e.action == STEP_STARTED]
+    if not started:
+        return [], ""
+    intent = started[-1].seq
+    lines = "".join(body for _chunk, body in read_output(store, release_id, intent)).splitlines()
+    failed = [e for e in events if e.seq > intent and e.details_obj.get("error")]
+    return lines, str(failed[-1].details_obj["error"]) if failed else ""
+
+
 @dataclass
 class LineFeed:
     """Text as it comes, in pieces; each whole line passed on once."""

@@ -64,15 +64,20 @@ def start(
     cancel: threading.Event | None = None,
     detach: bool = False,
     leave: threading.Event | None = None,
+    reason: str | None = None,
 ) -> Event:
     """Run a step under its supervisor. Returns the outcome event (the intent's, with
     ``detach``); raises :class:`StepFailed` (:class:`Cancelled`) when the step failed (was
     cancelled), :class:`Refused` when it may not run, :class:`Detached` when ``leave`` is set
-    before the outcome (the step goes on)."""
+    before the outcome (the step goes on). ``reason``: why a done step runs again (``redo``),
+    recorded in its intent."""
     release_id = checklist.release.id
     refuse_if_running(session, release_id, item_id)
     spool = spool_path(session, release_id, item_id)
-    run = Run(session, launch_of(session, release_id, item_id, mode, spool), spool, output)
+    launch = launch_of(session, release_id, item_id, mode, spool)
+    if reason:
+        launch["reason"] = reason.strip()
+    run = Run(session, launch, spool, output)
     run.handshake(f"{item_id}: the step's supervisor")
     if detach:
         run.until_started()

@@ -176,7 +176,8 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
     try:
         checklist = load_checklist(store, release_id)
         roles = session.loaded.config.roles
-        why = checklist.why_not(item_id, MODE_DECISION[mode], operator, roles)
+        reason = launch.get("reason")  # redo of a done step: why it runs again
+        why = checklist.why_not(item_id, MODE_DECISION[mode], operator, roles, reason)
         if why is not None:
             report.say("refused", f"{item_id}: {why}")
             return
@@ -209,6 +210,7 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
                 cancel=cancel,
                 spool=launch["spool"],
                 on_intent=on_intent,
+                reason=reason,
             )
             report.say("finished", str(event.seq))
         except CockpitError as exc:

@@ -190,7 +190,7 @@ def prepare(
     )
     if refusal:
         # A step already done is not a failure to show: the plan simply has nothing left here.
-        plan.checks.insert(0, Check("plan", settled, refusal, settled))
+        plan.checks.insert(0, Check("plan", settled, refusal, settled, moot=settled))
     deciding = [
         {"sha": c.sha[:12], "subject": c.subject}
         for c in (plan.suggestion.deciding if plan.suggestion else [])

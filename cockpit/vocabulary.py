@@ -25,6 +25,9 @@ NOTE = "note"  # free text from an operator; the reason holds the text
 
 ITEM_DONE = "item.done"  # a manual item confirmed, or a check's probe passed (its outcome)
 ITEM_SKIPPED = "item.skipped"  # an item skipped, with the reason why
+# A done or skipped manual or check item opened again (a mis-tick), with the reason why; its
+# details name the gates whose approvals it voided (the gates after it in its phase).
+ITEM_REOPENED = "item.reopened"
 CHECK_STARTED = "check.started"  # intent: a check item's probe is about to run
 CHECK_FAILED = "check.failed"  # outcome: the probe failed
 GATE_APPROVED = "gate.approved"  # one approval of a gate, bound to the plan's SHA-256
@@ -102,6 +105,7 @@ ALL_ACTIONS = frozenset(
         NOTE,
         ITEM_DONE,
         ITEM_SKIPPED,
+        ITEM_REOPENED,
         CHECK_STARTED,
         CHECK_FAILED,
         GATE_APPROVED,
@@ -156,6 +160,7 @@ REASON_REQUIRED = frozenset(
     {
         STEP_UNDO_SKIPPED,
         ITEM_SKIPPED,
+        ITEM_REOPENED,
         NO_GO,
         OVERRIDE,
         ROLLBACK_STARTED,
@@ -172,7 +177,7 @@ REASON_REQUIRED = frozenset(
 # --- words the commands take ------------------------------------------------------------------
 
 # What an operator can decide on a checklist item (`cockpit item ACTION`, the checklist's keys).
-DECISIONS = ("done", "skip", "approve", "reject", "resume", "redo")
+DECISIONS = ("done", "skip", "approve", "reject", "resume", "redo", "reopen")
 # The decisions that only a step item takes: run it again after an interruption, or anew.
 STEP_DECISIONS = frozenset({"resume", "redo"})
 # Which part of a semantic version to raise, and the pre-release series (`1.4.0-beta.1`).

@@ -8,23 +8,26 @@ by name, so no screen imports another screen and the app imports each one only w
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
+from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 
 from screens.driving import DRIVEN_SCREENS, DrivingApp
-from screens.keys import apply_keymap, bindings, keymap_problems, write_kind_of_key
+from screens.keys import TABLE, Key, apply_keymap, bindings, key_display, keymap_problems
+from screens.terminal import line_filters
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
+    from textual.filter import LineFilter
 
     from cockpit.follow import Changes, Waker
     from cockpit.session import Session
@@ -96,6 +99,10 @@ class CockpitApp(DrivingApp):
 
     def compose(self) -> ComposeResult:
         return iter(())
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """--ascii and NO_COLOR on every line drawn (:mod:`screens.terminal`)."""
+        return line_filters(super().get_line_filters(), ascii=self.ascii)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -171,16 +178,29 @@ class CockpitApp(DrivingApp):
             self.release_opened(str(args[0]))
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        screen: Screen[object] = self.screen
-        commands = getattr(screen, "palette_commands", None)
-        items: list[tuple[str, str, Callable[[], object]]] = list(commands()) if commands else []
-        # Read-only: the palette offers no action the keys would refuse.
+        """Every action and navigation of the screen beneath the palette, from the key table
+        (label, key, callback): what its keys do, in the help screen's words and order. Hidden
+        actions stay out, and so, read-only, does every action the keys would refuse."""
+        from textual.command import CommandPalette
+
+        screen = next(s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
         scope = getattr(screen, "KEYS", "")
-        items = [i for i in items if self.refused_kind(write_kind_of_key(scope, i[1])) is None]
-        items.append((self.session.t("act.audit"), "l", self.action_open_audit))
-        items.append((self.session.t("act.help"), "?", self.action_help))
-        items.append((self.session.t("act.quit"), "q", self.action_quit_app))
+        check = getattr(screen, "check_action", None)
+        items: list[tuple[str, str, Callable[[], object]]] = []
+        for owner, keys in ((screen, TABLE.get(scope, ())), (screen, TABLE["screen"])):
+            for key in keys:
+                _namespace, name, parameters = parse(key.action)
+                if check is not None and check(name, parameters) is False:
+                    continue
+                if self.refused_kind(key.writes) is not None:
+                    continue
+                items.append(self._palette_item(owner, key))
+        items.extend(self._palette_item(self, k) for k in TABLE["app"] if k.id != "app.commands")
         return items
+
+    def _palette_item(self, owner: Any, key: Key) -> tuple[str, str, Callable[[], object]]:
+        shown = key_display(key.keys.split(",")[0])
+        return self.session.t(key.label), shown, functools.partial(owner.run_action, key.action)
 
     def action_open_audit(self) -> None:
         self.open_screen("audit")

@@ -117,9 +117,3 @@ class AuditScreen(CockpitScreen):
     def _set_verdict(self, verdict: str) -> None:
         self.verdict = verdict
         self._show()
-
-    def palette_commands(self) -> list[tuple[str, str, object]]:
-        return [
-            (self.session.t("act.filter"), "/", self.action_filter),
-            (self.session.t("act.verify"), "v", self.action_verify),
-        ]

@@ -127,7 +127,7 @@ class ChecklistScreen(CockpitScreen):
 
     def _why(self, item: Item, action: str) -> Why | None:
         assert self.checklist is not None
-        placeholder = "x" if action in {"skip", "reject"} else None
+        placeholder = "x" if action in {"skip", "reject", "reopen"} else None
         if action == "done" and item.requires_reason:
             placeholder = "x"
         return self.checklist.why_not(
@@ -280,7 +280,9 @@ class ChecklistScreen(CockpitScreen):
         from screens.decision import DecisionScreen
 
         first, _ = self.titles(item)
-        required = action in {"skip", "reject"} or (action == "done" and item.requires_reason)
+        required = action in {"skip", "reject", "reopen"} or (
+            action == "done" and item.requires_reason
+        )
         preview = describe_run(item, self._run_of(item)) if action == "done" else ""
 
         def chosen(reason: str | None) -> None:
@@ -320,7 +322,7 @@ class ChecklistScreen(CockpitScreen):
             self.message = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
             self.app.call_from_thread(
-                self.notify, session.t("msg.failed", why=str(exc)), severity="error"
+                self.notify, session.t("msg.failed", why=exc.text(session.lang)), severity="error"
             )
         finally:
             self.app.call_from_thread(self._after_decision, item_id)
@@ -345,14 +347,3 @@ class ChecklistScreen(CockpitScreen):
         from screens.decision import note_dialog
 
         note_dialog(self, self.checklist.release if self.checklist else None)
-
-    def palette_commands(self) -> list[tuple[str, str, object]]:
-        t = self.session.t
-        return [
-            (t("act.do"), "enter", self.action_do),
-            (t("act.skip"), "s", lambda: self.action_decide("skip")),
-            (t("act.approve"), "a", lambda: self.action_decide("approve")),
-            (t("act.reject"), "x", lambda: self.action_decide("reject")),
-            (t("act.note"), "n", self.action_note),
-            (t("act.back"), "esc", self.action_back),
-        ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.cells import set_cell_size
 from rich.text import Text
 
 from cockpit.checklist import MARKERS, SETTLED, Status, Why, actor_name
@@ -16,6 +15,7 @@ from cockpit.plan import CheckItem, GateItem, Item, ShellRun, StepItem, StepRun,
 from cockpit.window import due_status, format_remaining, phase_due
 from screens.common import local
 from screens.keys import key_display
+from widgets.cells import fit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -91,8 +91,8 @@ def item_row(status: Status, titles: tuple[str, str], title_cells: int, note: st
     state note."""
     first, second = titles
     text = Text(f" {MARKERS[status]} ", no_wrap=True, overflow="ellipsis")
-    text.append(set_cell_size(first, title_cells) + " ")
-    text.append(set_cell_size(second, title_cells) + " ", style="dim")
+    text.append(fit(first, title_cells) + " ")
+    text.append(fit(second, title_cells) + " ", style="dim")
     text.append(note)
     return text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from textual.widgets.option_list import Option
 from cockpit.window import due_status, phase_due
 from screens.common import CockpitScreen, local, window_text
 from screens.keys import bindings
+from widgets.cells import fit
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 from widgets.timeline import PhaseRow, Timeline
@@ -156,7 +158,7 @@ class DashboardScreen(CockpitScreen):
             bool(checklist and checklist.release.rehearsal), "rehearsal"
         )
         rows: list[PhaseRow] = []
-        next_text = Text(" " + session.t("dash.next") + "    ", style="bold")
+        next_text = self._label("dash.next")
         if checklist is not None:
             t0 = checklist.release.t0_at()
             upcoming = checklist.next_item()
@@ -213,15 +215,13 @@ class DashboardScreen(CockpitScreen):
         zone = self.session.loaded.config.change_window.timezone
         store = self.session.store
         events = store.events(release_id=self.checklist.release.id, last=rows)
-        from rich.cells import cell_len, set_cell_size
-
         lines = []
         names = [shown_actor(ev, store.signers, self.session.lang, short=True) for ev in events]
         # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
         width = max([8, *(cell_len(name) for name in names)])
         for ev, who in zip(events, names, strict=True):
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
-            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {set_cell_size(who, width)}"
+            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
             line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
             if ev.reason:
                 line += f' "{ev.reason}"'
@@ -230,7 +230,7 @@ class DashboardScreen(CockpitScreen):
 
     def _show_window(self) -> None:
         session = self.session
-        text = Text(" " + session.t("dash.window") + "  ", style="bold")
+        text = self._label("dash.window")
         plan = self.checklist.plan.plan.name if self.checklist is not None else ""
         text.append(window_text(session, plan))
         if self.checklist is not None and self.checklist.release.rehearsal:
@@ -238,12 +238,21 @@ class DashboardScreen(CockpitScreen):
         if self.rehearsed:
             text.append("  " + self.rehearsed)
         self.query_one("#window", StatusLine).set_text(text)
-        audit = Text(" " + session.t("dash.audit") + "  ", style="bold")
+        audit = self._label("dash.audit")
         audit.append(self.chain or "...")
         if self.failing:
             names = ", ".join(self.failing)
             audit.append("  " + session.t("dash.notify_failing", names=names), style="bold red")
         self.query_one("#audit", StatusLine).set_text(audit)
+
+    LABELS = ("dash.window", "dash.audit", "dash.next")
+
+    def _label(self, key: str) -> Text:
+        """`` Window  ``: the lines' labels padded to one width (in cells), so their text
+        starts in one column in either language."""
+        t = self.session.t
+        width = max(cell_len(t(k)) for k in self.LABELS) + 2
+        return Text(" " + t(key) + " " * (width - cell_len(t(key))), style="bold")
 
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
         if action in {"open", "tag", "deploy", "metrics"} and self.checklist is None:
@@ -288,12 +297,6 @@ class DashboardScreen(CockpitScreen):
         from screens.decision import note_dialog
 
         note_dialog(self, self.checklist.release if self.checklist else None)
-
-    def palette_commands(self) -> list[tuple[str, str, object]]:
-        return [
-            (self.session.t("act.open"), "enter", self.action_open),
-            (self.session.t("act.note"), "n", self.action_note),
-        ]
 
 
 def rehearsal_line(session: Session, checklist: Checklist | None) -> str:

@@ -26,40 +26,91 @@ def _session(screen: ModalScreen[Any]) -> Session:
     return cockpit_app(screen).session
 
 
-class DecisionScreen(ModalScreen[str | None]):
+class Settling:
+    """Keys that cannot slip (UX.md): a dialog ignores keys for ``SETTLE_S`` after it opens,
+    and for as long as a key keeps repeating (a held enter), so it never answers a key pressed
+    before it was shown."""
+
+    SETTLE_S = 0.3
+    REPEAT_S = 0.15  # a key that comes again within this is a key held down
+
+    def start_settling(self) -> None:
+        self.quiet_until = time.monotonic() + self.SETTLE_S
+
+    def settled(self) -> bool:
+        """Whether a key may answer now; a key too early extends the quiet time."""
+        now = time.monotonic()
+        if now < getattr(self, "quiet_until", 0.0):
+            self.quiet_until = max(self.quiet_until, now + self.REPEAT_S)
+            return False
+        return True
+
+
+class DecisionScreen(Settling, ModalScreen[str | None]):
     """Ask once, showing what will happen; return the reason ("" when none was needed), or
-    ``None`` when the operator backed out."""
+    ``None`` when the operator backed out.
+
+    ``label``: the input's label (catalog key; a reason by default); ``hint``: the keys line
+    (catalog key: what enter does). ``irreversible``: keys that cannot slip (:class:`Settling`),
+    and ``type_name`` (a production environment's name) must be typed before enter confirms."""
 
     CSS_PATH = "decision.tcss"
     BINDINGS: ClassVar[list[BindingType]] = bindings("decision")
 
-    def __init__(self, title: str, required: bool, preview: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        required: bool,
+        preview: str = "",
+        *,
+        label: str | None = None,
+        hint: str = "dlg.confirm",
+        irreversible: bool = False,
+        type_name: str | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.required = required
         self.preview = preview
+        self.label = label or ("dlg.reason" if required else "dlg.reason_optional")
+        self.hint = hint
+        self.irreversible = irreversible or type_name is not None
+        self.type_name = type_name
 
     def compose(self) -> ComposeResult:
-        session = _session(self)
+        t = _session(self).t
         with Vertical(id="dialog", classes="ascii" if cockpit_app(self).ascii else ""):
             yield Static(self.title_text, id="title")
             if self.preview:
                 yield Static(self.preview, id="preview")
-            label = "dlg.reason" if self.required else "dlg.reason_optional"
-            yield Static(session.t(label), id="label")
+            yield Static(t(self.label), id="label")
             yield Input(id="reason")
+            if self.type_name is not None:
+                yield Static(t("dlg.type_name", name=self.type_name), id="name-label")
+                yield Input(id="name")
             yield Static("", id="error")
-            yield Static(session.t("dlg.confirm"), id="hint")
+            yield Static(t(self.hint), id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
+        if self.irreversible:
+            self.start_settling()
 
     @on(Input.Submitted)
     def submit(self, event: Input.Submitted) -> None:
-        reason = event.value.strip()
+        if self.irreversible and not self.settled():
+            return  # an enter held from the screen beneath: not an answer
+        t = _session(self).t
+        reason = self.query_one("#reason", Input).value.strip()
         if self.required and not reason:
-            self.query_one("#error", Static).update(_session(self).t("dlg.need_reason"))
+            self.query_one("#error", Static).update(t("dlg.need_reason"))
             return
+        if self.type_name is not None:
+            name = self.query_one("#name", Input)
+            if name.value.strip() != self.type_name:
+                self.query_one("#error", Static).update(t("dlg.type_name", name=self.type_name))
+                name.focus()
+                return
         self.dismiss(reason)
 
     def action_cancel(self) -> None:
@@ -99,43 +150,75 @@ class NoticeScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Settling, ModalScreen[bool]):
+    """A yes/no question about something that cannot be undone: ``y`` answers yes, and enter,
+    ``n`` and esc no (the default is to cancel); keys cannot slip (:class:`Settling`); with
+    ``type_name`` (production) the environment's name is typed, then enter."""
+
     CSS_PATH = "decision.tcss"
     BINDINGS: ClassVar[list[BindingType]] = bindings("confirm")
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, type_name: str | None = None) -> None:
         super().__init__()
         self.question = question
+        self.type_name = type_name
 
     def compose(self) -> ComposeResult:
+        t = _session(self).t
         with Vertical(id="dialog", classes="ascii" if cockpit_app(self).ascii else ""):
             yield Static(self.question, id="title")
+            if self.type_name is not None:
+                yield Static(t("dlg.type_name", name=self.type_name), id="name-label")
+                yield Input(id="name")
+                yield Static("", id="error")
+            yield Static(t("dlg.yes_no" if self.type_name is None else "dlg.typed"), id="hint")
+
+    def on_mount(self) -> None:
+        if self.type_name is not None:
+            self.query_one("#name", Input).focus()
+        self.start_settling()
+
+    @on(Input.Submitted)
+    def typed(self, event: Input.Submitted) -> None:
+        if not self.settled():
+            return
+        if event.value.strip() == self.type_name:
+            self.dismiss(True)
+        else:
+            error = _session(self).t("dlg.type_name", name=self.type_name)
+            self.query_one("#error", Static).update(error)
 
     def action_answer(self, yes: bool) -> None:
+        if not self.settled() or (yes and self.type_name is not None):
+            return  # a held key; or production, where only the typed name says yes
         self.dismiss(yes)
 
 
-class QuitScreen(ModalScreen[str]):
+class QuitScreen(Settling, ModalScreen[str]):
     """Quitting while a step runs: detach (it goes on), cancel the step, or stay (the default,
-    also for a key held down when the dialog opened: keys are ignored for 0.3 s)."""
+    also for a key held down when the dialog opened: see :class:`Settling`)."""
 
     CSS_PATH = "decision.tcss"
     BINDINGS: ClassVar[list[BindingType]] = bindings("quit")
-    SETTLE_S = 0.3
 
     def __init__(self, question: str) -> None:
         super().__init__()
         self.question = question
-        self.opened = time.monotonic()
+        self.start_settling()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="ascii" if cockpit_app(self).ascii else ""):
             yield Static(self.question, id="title")
 
     def action_answer(self, choice: str) -> None:
-        if time.monotonic() - self.opened < self.SETTLE_S:
-            return  # a held enter or q must not choose
-        self.dismiss(choice)
+        if self.settled():  # a held enter or q must not choose
+            self.dismiss(choice)
+
+
+def production_name(session: Session, release: Release) -> str | None:
+    """The environment's name when the release is for production (typed to confirm), or None."""
+    env = session.loaded.config.environments.get(release.environment)
+    return release.environment if env is not None and env.production else None
 
 
 def note_dialog(screen: CockpitScreen, release: Release | None) -> None:
@@ -146,7 +229,8 @@ def note_dialog(screen: CockpitScreen, release: Release | None) -> None:
         if text:
             _record_note(screen, release, text)
 
-    screen.app.push_screen(DecisionScreen(session.t("dlg.title.note"), required=True), chosen)
+    dialog = DecisionScreen(session.t("dlg.title.note"), required=True, label="dlg.note")
+    screen.app.push_screen(dialog, chosen)
 
 
 def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> None:
@@ -163,7 +247,10 @@ def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> N
         except CockpitError as exc:
             call(screen.notify, session.t("msg.failed", why=str(exc)), severity="error")
             return
-        call(screen.notify, session.t("msg.recorded", seq=event.seq, action=event.action))
+        said = session.t("msg.recorded", seq=event.seq, action=event.action)
+        if isinstance(getattr(screen, "message", None), str):
+            screen.message = said  # type: ignore[attr-defined]  # its status line: not stale
+        call(screen.notify, said)
         call(screen.reload)
 
     screen.run_worker(record, thread=True, group="decide", exit_on_error=False)

@@ -63,6 +63,8 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("checklist.approve", "a", "decide('approve')", "act.approve", writes="log"),
         Key("checklist.reject", "x", "decide('reject')", "act.reject", writes="log"),
         Key("checklist.note", "n", "note", "act.note", writes="log"),
+        # A mis-tick taken back (with a reason); in help and the palette, not the footer.
+        Key("checklist.reopen", "u", "decide('reopen')", writes="drive"),
         Key("checklist.prev_phase", "left_square_bracket", "phase(-1)", "act.phase"),
         Key("checklist.next_phase", "right_square_bracket", "phase(1)", "act.phase"),
     ),
@@ -98,6 +100,7 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("metrics.no_go", "n", "no_go", "met.act_no_go", writes="log"),
         Key("metrics.override", "o", "override", "met.act_override", writes="log"),
         Key("metrics.rollback", "R", "rollback", "run.act_rollback", writes="drive"),
+        Key("metrics.settle", "s", "settle", "met.act_settle", writes="log"),
     ),
     "screen": (
         Key("app.audit", "l", "audit", "act.audit"),
@@ -114,7 +117,7 @@ TABLE: dict[str, tuple[Key, ...]] = {
     "decision": (Key("dialog.cancel", "escape", "cancel"),),
     "confirm": (
         Key("confirm.yes", "y", "answer(True)"),
-        Key("confirm.no", "n,escape", "answer(False)"),
+        Key("confirm.no", "n,escape,enter", "answer(False)"),  # enter: the default, cancel
     ),
     "quit": (
         Key("quit.stay", "escape,enter,s", "answer('stay')"),
@@ -122,7 +125,12 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("quit.cancel", "c", "answer('cancel')"),
     ),
     "help": (Key("help.close", "escape,question_mark", "close"),),
-    "trigger": (Key("trigger.later", "escape", "dismiss_none"),),
+    # ctrl+: the reason's input has the focus (priority: before its own keys).
+    "trigger": (
+        Key("trigger.rollback", "ctrl+r", "choose('rollback')", priority=True),
+        Key("trigger.continue", "ctrl+o", "choose('continue')", priority=True),
+        Key("trigger.later", "escape", "dismiss_none"),
+    ),
     # A notify item's notice, drafted from the release: edit it, then send (or cancel).
     "notice": (
         Key("notice.send", "ctrl+s", "send", writes="drive"),
@@ -141,14 +149,6 @@ WRITES: dict[str, dict[tuple[str, tuple[object, ...]], str]] = {
 def write_kind(scope: str, action: str, parameters: tuple[object, ...] = ()) -> str:
     """What a screen's action writes: "log", "drive", or "" (it only looks)."""
     return WRITES.get(scope, {}).get((action, tuple(parameters)), "")
-
-
-def write_kind_of_key(scope: str, key: str) -> str:
-    """The same, for a key as the command palette shows it (``enter``, ``s``, ``R``)."""
-    for binding in TABLE.get(scope, ()):
-        if key_display(binding.keys.split(",")[0]) == key:
-            return binding.writes
-    return ""
 
 
 # The help screen's row order: a binding's place in the table.
@@ -214,14 +214,15 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "tagging.planned",
         "app.back",
     ),
+    # space pause is left to help and the palette: the title says PAUSED while it is.
     "metrics": _hints(
-        "metrics.pause",
         "metrics.baseline",
         "metrics.watch",
         "metrics.go",
         "metrics.no_go",
         "metrics.override",
         "metrics.rollback",
+        "metrics.settle",
         "app.back",
     ),
 }

@@ -61,7 +61,10 @@ class MetricsScreen(CockpitScreen):
         self.states: dict[str, PanelState] = {}
         self.message = ""
         self.blocked: str | None = None
-        self.pending: list[tuple[Fired, Event]] = []  # fired triggers waiting for a decision
+        # Fired triggers nobody settled (rollback or continue), oldest first: a dialog dismissed
+        # with esc leaves its trigger here, and s asks again (metrics.unsettled_triggers).
+        self.unsettled: list[Event] = []
+        self._asking: int | None = None  # the trigger whose dialog is open
         self.last_draw = 0.0
         self._blocked_key: object = None
         self._blocked_at = 0.0
@@ -92,6 +95,7 @@ class MetricsScreen(CockpitScreen):
         for panel in self.sampler.panels:
             grid.mount(MetricPanel(ascii=self.cockpit.ascii, id="panel-" + panel.name))
         self.call_after_refresh(self._first_draw)
+        self.load_recorded()
         refresh = session.loaded.environment(env).metrics.refresh_seconds
         # Collect what the sampler threads found a few times per refresh: a sample shows
         # within a fraction of the refresh interval after it arrives.
@@ -145,12 +149,35 @@ class MetricsScreen(CockpitScreen):
         self._draw()
 
     @work(thread=True, group="record", exit_on_error=False)
+    def load_recorded(self) -> None:
+        """What the log already holds for this release: its baseline (kept on reopen) and the
+        triggers nobody settled (not fired a second time: their panels are held)."""
+        from cockpit.metrics import latest_baseline, unsettled_triggers
+
+        sampler, store = self.sampler, self.session.store
+        assert sampler is not None
+        if sampler.baseline is None:
+            sampler.baseline = latest_baseline(store, self.release_id)
+        unsettled = unsettled_triggers(store, self.release_id)
+        sampler.evaluator.hold(e.subject for e in unsettled if e.subject)
+        self.app.call_from_thread(self._set_unsettled, unsettled)
+
+    def _set_unsettled(self, unsettled: list[Event]) -> None:
+        self.unsettled = unsettled
+        self._redraw_state()
+
+    @work(thread=True, group="record", exit_on_error=False)
     def record_fired(self, fired: list[Fired]) -> None:
-        from cockpit.metrics import record_trigger
+        from cockpit.metrics import record_trigger, unsettled_triggers
 
         session, release = self.session, self._release()
+        # A panel whose trigger is still unsettled (recorded by an earlier screen) is asked
+        # about again, never recorded twice.
+        known = {e.subject: e for e in unsettled_triggers(session.store, self.release_id)}
         for item in fired:
-            event = record_trigger(session.store, session.operator, item, release=release)
+            event = known.get(item.panel) or record_trigger(
+                session.store, session.operator, item, release=release
+            )
             self.app.call_from_thread(self._on_fired, item, event)
 
     def _on_fired(self, fired: Fired, event: Event) -> None:
@@ -159,26 +186,33 @@ class MetricsScreen(CockpitScreen):
         if fired.automatic:
             self.start_rollback(f"automatic: {fired.rule} (trigger #{event.seq})")
             return
-        self.pending.append((fired, event))
-        if len(self.pending) == 1:
-            self._prompt()
+        if event.seq not in {e.seq for e in self.unsettled}:
+            self.unsettled.append(event)
+        if self._asking is None:
+            self._prompt(event)
 
-    def _prompt(self) -> None:
-        if not self.pending:
-            return
-        fired, event = self.pending[0]
+    def _prompt(self, event: Event) -> None:
+        rule = event.details_obj.get("rule", event.subject)
+        self._asking = event.seq
 
         def answered(choice: tuple[str, str] | None) -> None:
-            self.pending.pop(0)
-            if choice is not None:
-                action, reason = choice
-                if action == "rollback":
-                    self.start_rollback(f"{fired.rule} (trigger #{event.seq}): {reason}")
-                else:
-                    self.decide("continue", reason, event)
-            self._prompt()
+            self._asking = None
+            if choice is None:  # esc: later, with s (the trigger stays unsettled)
+                self._redraw_state()
+                return
+            self.unsettled = [e for e in self.unsettled if e.seq != event.seq]
+            action, reason = choice
+            if action == "rollback":
+                self.start_rollback(f"{rule} (trigger #{event.seq}): {reason}")
+            else:
+                self.decide("continue", reason, event)
 
-        self.app.push_screen(TriggerScreen.for_fired(self.session.t, fired, event), answered)
+        self.app.push_screen(TriggerScreen.for_event(self.session.t, event), answered)
+
+    def action_settle(self) -> None:
+        """Ask again about the oldest unsettled trigger (one dismissed with esc)."""
+        if self.unsettled and self._asking is None:
+            self._prompt(self.unsettled[0])
 
     # ------------------------------------------------------------------ drawing
 
@@ -210,7 +244,7 @@ class MetricsScreen(CockpitScreen):
         return True
 
     def _draw_state(self) -> None:
-        from cockpit.metrics import go_blocked
+        from cockpit.metrics import go_blocked_reason
 
         session = self.session
         # go_blocked reads the log: again only when the log grew, a panel's state changed, or
@@ -220,9 +254,10 @@ class MetricsScreen(CockpitScreen):
         if key != self._blocked_key or time.monotonic() - self._blocked_at > 5:
             self._blocked_key, self._blocked_at = key, time.monotonic()
             try:
-                self.blocked = go_blocked(
+                found = go_blocked_reason(
                     store, session.operator, release=self._release(), states=self.states
                 )
+                self.blocked = None if found is None else session.t(found[0], **found[1])
             except CockpitError as exc:
                 self.blocked = str(exc)
         self._put("#state", state_text(session, self.blocked, self.states, self.message))
@@ -231,6 +266,8 @@ class MetricsScreen(CockpitScreen):
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
         if action == "go":
             return self.blocked or None  # what go_blocked said at the last redraw
+        if action == "settle" and not self.unsettled:
+            return self.session.t("met.nothing_to_settle")
         return None
 
     # ------------------------------------------------------------------ actions
@@ -309,13 +346,18 @@ class MetricsScreen(CockpitScreen):
         self._ask("met.dlg_override", "nodata_override")
 
     def action_rollback(self) -> None:
-        from screens.decision import DecisionScreen
+        from screens.decision import DecisionScreen, production_name
 
         def chosen(reason: str | None) -> None:
             if reason:
                 self.start_rollback(reason)
 
-        self.app.push_screen(DecisionScreen(self.session.t("met.dlg_rollback"), True), chosen)
+        name = production_name(self.session, self._release())
+        title = self.session.t("met.dlg_rollback")
+        dialog = DecisionScreen(
+            title, True, hint="dlg.confirm_run", irreversible=True, type_name=name
+        )
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, group="decide", exit_on_error=False)
     def decide(self, decision: str, reason: str, trigger: Event | None) -> None:

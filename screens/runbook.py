@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -253,6 +254,9 @@ class RunbookScreen(RunbookWork):
     def action_show_log(self) -> None:
         self.mode = "log"
         self._draw_side()
+        item = self.selected()
+        if item is not None and self.running is None and not self.query_one("#log", Log).lines:
+            self.show_last_run(item.id)  # opened after the run: what it recorded
 
     def action_cancel(self) -> None:
         if self.running is not None:
@@ -279,9 +283,8 @@ class RunbookScreen(RunbookWork):
         elif not isinstance(item, ManualItem) or item.requires_reason:
             self.notify(self.session.t("run.use_checklist"), severity="warning")
             return
-        self._confirm(
-            self.session.t("run.confirm", item=first), "\n".join(lines[1:]), item.id, "done"
-        )
+        title = "run.confirm" if isinstance(item, StepItem) else "dlg.title.done"
+        self._confirm(self.session.t(title, item=first), "\n".join(lines[1:]), item.id, "done")
 
     def action_step(self, action: str) -> None:
         item = self.selected()
@@ -294,14 +297,39 @@ class RunbookScreen(RunbookWork):
         first, _ = self.titles(item)
         self._confirm(self.session.t(f"run.confirm_{action}", item=first), "", item.id, action)
 
+    @work(thread=True, group="ask", exit_on_error=False)
     def _confirm(self, title: str, preview: str, item_id: str, action: str) -> None:
-        from screens.decision import DecisionScreen
+        """Ask before running, warning first of every rollback trigger nobody settled."""
+        from cockpit.metrics import unsettled_triggers
+
+        t = self.session.t
+        warnings = [
+            t("run.trigger_unsettled", seq=e.seq, rule=e.details_obj.get("rule", e.subject))
+            for e in unsettled_triggers(self.session.store, self.release_id)
+        ]
+        shown = "\n".join([*warnings, preview] if preview else warnings)
+        self.app.call_from_thread(self._ask, title, shown, item_id, action)
+
+    def _ask(self, title: str, preview: str, item_id: str, action: str) -> None:
+        from screens.decision import DecisionScreen, production_name
 
         def chosen(reason: str | None) -> None:
             if reason is not None:
                 self.run_step(item_id, action, reason or None)
 
-        self.app.push_screen(DecisionScreen(title, False, preview), chosen)
+        assert self.checklist is not None
+        step = isinstance(self.checklist.plan.plan.item(item_id), StepItem)
+        # A done step runs again only with a reason (after a rollback, or to check again).
+        again = action == "redo" and self.checklist.state(item_id).status is Status.DONE
+        dialog = DecisionScreen(
+            title,
+            again,
+            preview,
+            hint="dlg.confirm_run" if step else "dlg.confirm",
+            irreversible=step,
+            type_name=production_name(self.session, self.checklist.release) if step else None,
+        )
+        self.app.push_screen(dialog, chosen)
 
     def action_skip(self) -> None:
         item = self.selected()
@@ -323,12 +351,3 @@ class RunbookScreen(RunbookWork):
         if self.running is not None:
             return
         self.plan_rollback()  # in a worker; asks once, showing every undo, then runs it
-
-    def palette_commands(self) -> list[tuple[str, str, object]]:
-        t = self.session.t
-        return [
-            (t("run.act_run"), "enter", self.action_run),
-            (t("run.act_cancel"), "c", self.action_cancel),
-            (t("run.act_rollback"), "R", self.action_rollback),
-            (t("act.back"), "esc", self.action_back),
-        ]

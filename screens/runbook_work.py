@@ -14,7 +14,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.cells import chop_cells
 from textual import work
+from textual.widget import Widget
 from textual.widgets import Log
 
 from cockpit.actions import decide
@@ -23,11 +25,14 @@ from cockpit.launch import Detached
 from screens.common import CockpitScreen, rollback_message
 
 if TYPE_CHECKING:
+    from cockpit.checklist import Checklist
     from cockpit.steps.base import Preview
 
 
 class RunbookWork(CockpitScreen):
     """The runbook's workers and the state they share with the screen's drawing."""
+
+    checklist: Checklist | None  # the screen's, once loaded
 
     def __init__(self, release_id: str) -> None:
         super().__init__()
@@ -49,8 +54,22 @@ class RunbookWork(CockpitScreen):
     # Workers finish after the operator may have left the screen: draw only while attached.
 
     def _log(self, line: str) -> None:
+        """Write ``line`` wrapped at the log's width (a long line is never cut at the edge)."""
         if self.is_attached:
-            self.query_one("#log", Log).write_line(line)
+            log = self.query_one("#log", Log)
+            # The pane's width: the log itself has none yet while hidden (before the first run).
+            side = log.parent.content_region.width if isinstance(log.parent, Widget) else 0
+            width = max(side - 2, 20)  # its scrollbar
+            log.write_lines(chop_cells(line, width) or [""])
+
+    @work(thread=True, group="output", exit_on_error=False)
+    def show_last_run(self, item_id: str) -> None:
+        """The log of a screen opened after the run: the item's recorded output and error."""
+        from cockpit.stepoutput import last_run
+
+        lines, error = last_run(self.session.store, self.release_id, item_id)
+        for line in [*lines, *(["! " + error] if error else [])]:
+            self.app.call_from_thread(self._log, line)
 
     def _reload_if_shown(self) -> None:
         if self.is_attached:
@@ -124,7 +143,7 @@ class RunbookWork(CockpitScreen):
         except Detached:
             return  # quitting: the step goes on under its supervisor; nothing to draw
         except CockpitError as exc:
-            self.message = session.t("msg.failed", why=str(exc))
+            self.message = session.t("msg.failed", why=exc.text(session.lang))
             self.app.call_from_thread(self._log, "! " + str(exc))
         finally:
             self.running = None
@@ -183,13 +202,18 @@ class RunbookWork(CockpitScreen):
         self.app.call_from_thread(self._ask_rollback, plan.question(), "\n".join(lines))
 
     def _ask_rollback(self, question: str, what: str) -> None:
-        from screens.decision import DecisionScreen
+        from screens.decision import DecisionScreen, production_name
 
         def chosen(reason: str | None) -> None:
             if reason:
                 self.run_rollback(reason)
 
-        self.app.push_screen(DecisionScreen(question, True, what), chosen)
+        assert self.checklist is not None
+        name = production_name(self.session, self.checklist.release)
+        dialog = DecisionScreen(
+            question, True, what, hint="dlg.confirm_run", irreversible=True, type_name=name
+        )
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def run_rollback(self, reason: str) -> None:

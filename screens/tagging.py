@@ -152,9 +152,8 @@ class TaggingScreen(CockpitScreen):
         text.append(f"{plan.commit[:12]} ({where}) -> {plan.remote}\n")
         text.append(" " + session.t("tag.preflight") + "\n", style="bold")
         for check in plan.checks:
-            mark = "[x]" if check.ok else "[!]"
             style = "" if check.ok else "bold"
-            text.append(f"  {mark} {check.name:<11}", style=style)
+            text.append(f"  {check.mark} {check.name:<11}", style=style)
             text.append(check.detail + "\n", style="dim" if check.ok and not check.warning else "")
         if plan.todo in {"create", "remake"}:
             changelog = prep.env.git.changelog
@@ -213,7 +212,7 @@ class TaggingScreen(CockpitScreen):
             if why:
                 self.notify(self.session.t("msg.refused", why=why), severity="warning")
             return
-        from screens.decision import ConfirmScreen
+        from screens.decision import ConfirmScreen, production_name
 
         plan = prep.plan
         key = "tag.confirm_push" if prep.request.push else "tag.confirm"
@@ -231,7 +230,8 @@ class TaggingScreen(CockpitScreen):
             if yes:
                 self.run_tag()
 
-        self.app.push_screen(ConfirmScreen(question), answered)
+        name = production_name(self.session, prep.release) if prep.release else None
+        self.app.push_screen(ConfirmScreen(question, type_name=name), answered)
 
     @work(thread=True, exclusive=True, group="tag", exit_on_error=False)
     def run_tag(self) -> None:

@@ -5,7 +5,7 @@ it closes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from cockpit.events import Event
-    from cockpit.metrics import Fired
 
 
 class TriggerScreen(ModalScreen[tuple[str, str] | None]):
@@ -40,23 +39,26 @@ class TriggerScreen(ModalScreen[tuple[str, str] | None]):
         self.title_text, self.body, self.hint = title, body, hint
 
     @classmethod
-    def for_fired(cls, t: Callable[..., str], fired: Fired, event: Event) -> TriggerScreen:
-        """The dialog for ``fired``, recorded as ``event``; ``t`` translates (session.t)."""
+    def for_event(cls, t: Callable[..., str], event: Event) -> TriggerScreen:
+        """The dialog for the trigger recorded as ``event`` (``trigger.fired``, its details: the
+        rule, samples, baseline and threshold), now or later; ``t`` translates (session.t)."""
         from cockpit.metrics import format_value
 
-        samples = "  ".join(format_value(v, fired.unit) for _at, v in fired.samples)
-        base = format_value(fired.baseline, fired.unit) if fired.baseline is not None else "-"
-        threshold = format_value(fired.threshold, fired.unit)
+        fired, unit = event.details_obj, str(event.details_obj.get("unit", ""))
+        samples = "  ".join(format_value(s["value"], unit) for s in fired.get("samples", ()))
+        base = fired.get("baseline")
+        base = format_value(base, unit) if base is not None else "-"
+        threshold = format_value(float(fired.get("threshold", 0)), unit)
         body = "\n".join(
             [
-                t("met.trigger_rule", rule=fired.rule),
+                t("met.trigger_rule", rule=fired.get("rule", event.subject)),
                 t("met.trigger_samples", samples=samples),
                 t(
                     "met.trigger_base",
                     base=base,
                     threshold=threshold,
                 ),
-                f"{fired.source}: {fired.query}",
+                f"{fired.get('source')}: {fired.get('query')}",
                 t("met.reason"),
             ]
         )
@@ -72,14 +74,13 @@ class TriggerScreen(ModalScreen[tuple[str, str] | None]):
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
 
-    def on_key(self, event: Any) -> None:
-        if event.key in {"ctrl+r", "ctrl+o"}:
-            reason = self.query_one("#reason", Input).value.strip()
-            if not reason:
-                self.query_one("#hint", Static).update(self.hint + "  <- a reason first")
-                return
-            self.dismiss(("rollback" if event.key == "ctrl+r" else "continue", reason))
-            event.stop()
+    def action_choose(self, choice: str) -> None:
+        """``rollback`` or ``continue`` (ctrl+r / ctrl+o, screens.keys), with the reason typed."""
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.query_one("#hint", Static).update(self.hint + "  <- a reason first")
+            return
+        self.dismiss((choice, reason))
 
     @on(Input.Submitted)
     def submitted(self, _event: Input.Submitted) -> None:

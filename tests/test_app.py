@@ -6,6 +6,7 @@ Each test presses what an operator would press and asserts on the result twice: 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -126,7 +127,7 @@ async def test_dashboard_shows_release_phases_and_opens_the_next_item(build) -> 
                 assert part in line, (part, line)
         assert ">T-14" in timeline[0]  # the current phase
         assert "Next    T-14 Configuration changes checked (設定変更の確認)" in text
-        assert "Audit  #4 chain ok" in text  # the verify worker finished
+        assert "Audit   #4 chain ok" in text  # the verify worker finished, one column with Next
         assert "Window  next Wed 12-16 01:00-05:00 JST (in 22d 6h)" in text
 
         await pilot.press("enter")
@@ -143,6 +144,25 @@ async def test_dashboard_shows_release_phases_and_opens_the_next_item(build) -> 
 
 
 # ---------------------------------------------------------------------------- decisions
+
+
+def test_cut_text_ends_with_an_ellipsis_in_every_list() -> None:
+    from rich.cells import cell_len
+
+    from widgets.cells import fit
+
+    assert fit("Release content fixed", 10) == "Release c\u2026"
+    assert fit("T-0", 5) == "T-0  "
+    cut = fit("要件の充足確認", 6)
+    assert cell_len(cut) == 6 and cut.endswith("\u2026")
+
+
+async def test_the_timeline_cuts_long_phase_names_with_an_ellipsis(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timeline = plain(app.screen.query_one(Timeline)).splitlines()
+        assert any("\u2026 [" in line for line in timeline), timeline
 
 
 async def test_enter_and_space_mark_manual_items_done_and_move_on(build) -> None:
@@ -175,6 +195,32 @@ async def test_enter_and_space_mark_manual_items_done_and_move_on(build) -> None
         ]
         assert selected_id(app) == "t7.security_scan"
         assert "  2/7  " in plain(app.screen.query_one("#phase", StatusLine))
+
+
+async def test_u_reopens_a_mis_ticked_item_with_a_reason(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_phase(pilot, "t-14")
+        for _ in range(3):
+            await pilot.press("k")
+            await settle(pilot)
+        assert selected_id(app) == "t14.requirements"
+        await pilot.press("u")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert dialog.title_text == "Reopen Requirements are met" and dialog.required
+        await type_text(pilot, "ticked by mistake")
+        await pilot.press("enter")
+        await settle(pilot)
+        (event,) = new_events(app)
+        assert (event.action, event.subject, event.reason) == (
+            "item.reopened",
+            "t14.requirements",
+            "ticked by mistake",
+        )
+        assert row(app, "t14.requirements").startswith(" [ ] ")
 
 
 async def test_skip_needs_a_reason_and_records_it(build) -> None:
@@ -378,6 +424,7 @@ async def test_note_is_recorded(build) -> None:
         dialog = app.screen
         assert isinstance(dialog, DecisionScreen)
         assert "Add a note to the audit log" in screen_text(app)
+        assert "Reason" not in screen_text(app) and " Note" in screen_text(app)
         await pilot.press("enter")  # an empty note is not recorded
         await settle(pilot)
         assert app.screen is dialog
@@ -401,6 +448,34 @@ async def test_note_is_recorded(build) -> None:
         assert '"go/no-go 18:00"' in recent[-1]
 
 
+async def test_the_palette_offers_every_action_and_navigation_of_the_screen(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")  # the palette is a screen of its own, over the dashboard
+        await settle(pilot)
+        labels = [label for label, _key, _call in app.palette_commands()]
+        assert labels == [
+            "open", "tag (asks first)", "deploy", "metrics", "add a note", "audit log", "help",
+            "quit",
+        ]  # fmt: skip
+        await type_text(pilot, "note")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        assert "Add a note to the audit log" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")  # the checklist: its palette has its own keys
+        await settle(pilot)
+        await pilot.press("colon")
+        await settle(pilot)
+        labels = [label for label, _key, _call in app.palette_commands()]
+        assert "skip (reason required)" in labels and "next phase" in labels
+        assert "back" in labels and "open" not in labels
+
+
 async def test_note_from_the_checklist(build) -> None:
     app = build()
     async with app.run_test(size=SIZE) as pilot:
@@ -414,6 +489,15 @@ async def test_note_from_the_checklist(build) -> None:
         (event,) = new_events(app)
         assert (event.action, event.reason) == ("note", "waiting for QA")
         assert checklist(app).phase_id == "t-7"
+        await pilot.press("enter")  # an item ticked: recorded #6, then a note: #7
+        await settle(pilot)
+        assert "recorded #6 item.done" in detail(app)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "QA done")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "recorded #7 note" in detail(app) and "#6" not in detail(app)
 
 
 async def test_brackets_move_between_phases(build) -> None:
@@ -578,8 +662,13 @@ async def test_quitting_while_something_runs_asks_first(build) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        assert "Something is running. Quit anyway? (y/n)" in screen_text(app)
-        await pilot.press("n")
+        assert "Something is running. Quit anyway?" in screen_text(app)
+        assert "y yes  enter / n / esc no (the default)" in screen_text(app)
+        await pilot.press("y")  # at once (a held key): ignored
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await asyncio.sleep(0.35)
+        await pilot.press("enter")  # the default: no
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert app.return_code is None
@@ -588,6 +677,7 @@ async def test_quitting_while_something_runs_asks_first(build) -> None:
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         finish.set()
+        await asyncio.sleep(0.35)
         await pilot.press("y")
         await pilot.pause()
         assert app.return_code == 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cockpit import steprun
 from cockpit.actions import decide
 from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.config import LoadedConfig, parse_config_text
@@ -164,6 +166,72 @@ def test_four_eyes_roles_and_order(world: tuple[Store, LoadedConfig, Path]) -> N
         decide(Session(store=store, loaded=loaded, operator=alice), rid, "t0.deploy", "skip")
     with pytest.raises(Refused, match="already done by alice"):
         decide(Session(store=store, loaded=loaded, operator=alice), rid, "t7.review", "done")
+
+
+def test_a_mis_tick_is_reopened_with_a_reason_and_voids_the_gate_after_it(
+    world: tuple[Store, LoadedConfig, Path],
+) -> None:
+    store, loaded, plan = world
+    rid = new(store, loaded, plan)
+
+    def as_(who: Operator) -> Session:
+        return Session(store=store, loaded=loaded, operator=who)
+
+    decide(as_(alice), rid, "t7.review", "done")
+    decide(as_(alice), rid, "t7.url", "skip", reason="no endpoint")
+    with pytest.raises(Refused, match="reopening needs a reason"):
+        decide(as_(alice), rid, "t7.review", "reopen")
+    decide(as_(bob), rid, "t7.approval", "approve")
+    with pytest.raises(Refused, match="only manual and check items are reopened"):
+        decide(as_(alice), rid, "t7.approval", "reopen", reason="x")
+    event = decide(as_(alice), rid, "t7.review", "reopen", reason="ticked the wrong row")
+    assert (event.action, event.reason) == ("item.reopened", "ticked the wrong row")
+    assert event.details_obj["was"] == "done" and event.details_obj["voids"] == ["t7.approval"]
+    checklist = load_checklist(store, rid)
+    assert checklist.state("t7.review").status is Status.PENDING
+    assert checklist.state("t7.review").by == "alice"
+    gate = checklist.state("t7.approval")
+    assert gate.status is Status.PENDING and gate.approvals == []
+    assert "t7.review was reopened" in str(gate.uncounted[-1])
+    with pytest.raises(Refused, match="only a done or skipped item is reopened"):
+        decide(as_(alice), rid, "t7.review", "reopen", reason="again")
+    # Done again, then the gate is approved anew: bob's earlier approval does not count.
+    decide(as_(alice), rid, "t7.review", "done")
+    decide(as_(carol), rid, "t7.approval", "approve")
+    assert load_checklist(store, rid).state("t7.approval").status is Status.AWAITING
+    decide(as_(bob), rid, "t7.approval", "approve")
+    assert load_checklist(store, rid).state("t7.approval").status is Status.APPROVED
+    # A skipped item is reopened too: the gate after it is void again.
+    skipped = decide(as_(alice), rid, "t7.url", "reopen", reason="the endpoint is up now")
+    assert skipped.details_obj["was"] == "skipped"
+    assert skipped.details_obj["voids"] == ["t7.approval"]
+    assert load_checklist(store, rid).state("t7.approval").status is Status.PENDING
+
+
+def test_a_done_step_runs_again_only_with_a_reason(
+    world: tuple[Store, LoadedConfig, Path],
+) -> None:
+    store, loaded, plan = world
+    rid = new(store, loaded, plan)
+    session = Session(store=store, loaded=loaded, operator=alice)
+    decide(session, rid, "t7.review", "done")
+    decide(session, rid, "t7.url", "done")
+    decide(Session(store=store, loaded=loaded, operator=bob), rid, "t7.approval", "approve")
+    decide(Session(store=store, loaded=loaded, operator=carol), rid, "t7.approval", "approve")
+    decide(session, rid, "t0.deploy", "done")
+    for _ in range(100):  # its supervisor lets go of the step's lock as it closes down
+        try:
+            steprun.refuse_if_running(session, rid, "t0.deploy")
+            break
+        except Refused:
+            time.sleep(0.05)
+    with pytest.raises(Refused, match="done by alice: running it again needs a reason"):
+        decide(session, rid, "t0.deploy", "redo")
+    again = decide(session, rid, "t0.deploy", "redo", reason="after the rollback drill")
+    assert again.action == "step.succeeded"
+    started = [e for e in store.events(release_id=rid) if e.action == "step.started"]
+    assert len(started) == 2 and started[-1].reason == "after the rollback drill"
+    assert started[-1].details_obj["mode"] == "redo"
 
 
 def test_approvals_are_void_when_the_plan_changes(

@@ -81,6 +81,55 @@ def test_release_new_list_show(workspace: Path) -> None:
     assert json.loads(cli("release", "show", prod[2:6], "--json")[1])["id"] == prod
 
 
+def test_global_options_after_the_command_and_the_one_open_release(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cockpit.cli.entry import build_parser
+
+    args = build_parser().parse_args(["open", "--config", "x.toml", "--ascii"])
+    assert (args.config, args.ascii, args.lang) == ("x.toml", True, None)
+    args = build_parser().parse_args(["--lang", "ja", "release", "list"])
+    assert args.lang == "ja"  # given before the command, kept
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no cockpit.toml here: --config after the command finds it
+    code, _out, err = cli("release", "list", "--config", str(workspace / "cockpit.toml"))
+    assert code == 0, err
+    monkeypatch.chdir(workspace)
+    code, _out, err = cli("rollback", "report")
+    assert (code, err) == (2, "cockpit: which release? give RELEASE (none is open)\n")
+    rid = new_release()
+    code, _out, err = cli("rollback", "report")  # the one open release: it has no rollback
+    assert (code, err) == (1, f"cockpit: release {rid}: no rollback recorded\n")
+    code, _out, err = cli("preview", "t0.backup", "--json")
+    assert code == 1 and "which release" not in err and "no region set" in err, err  # its step
+    other = new_release("1.5.0")
+    code, _out, err = cli("rollback", "report")
+    assert code == 2 and f"({rid}, {other})" in err
+
+
+def test_a_refusal_is_said_in_the_language_asked_for(workspace: Path) -> None:
+    rid = new_release()
+    assert cli("item", "done", rid, "t14.requirements")[0] == 0
+    code, _out, err = cli("--lang", "ja", "item", "reopen", rid, "t14.requirements")
+    assert (code, err) == (1, "cockpit: t14.requirements: 再オープンには理由が必要です\n")
+    code, _out, err = cli("item", "reopen", rid, "t14.requirements", "--lang", "en")
+    assert (code, err) == (1, "cockpit: t14.requirements: reopening needs a reason\n")
+
+
+def test_release_show_json_has_each_phase(workspace: Path) -> None:
+    rid = new_release()
+    cli("item", "done", rid, "t14.requirements")
+    shown = json.loads(cli("release", "show", rid, "--json")[1])
+    t14 = shown["phases"][0]
+    assert (t14["id"], t14["settled"], t14["items"]) == ("t-14", 1, len(t14["state"]))
+    assert t14["state"][0]["item"] == "t14.requirements" and t14["state"][0]["status"] == "done"
+    assert t14["state"][0]["by"] and t14["state"][1]["by"] is None
+    assert t14["due"].startswith("2026-12-02T01:00")
+    text = cli("release", "show", rid)[1]
+    assert f"T-14  リリース内容確定  1/{t14['items']}" in text
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -211,6 +260,7 @@ def test_demo_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "REHEARSAL" in result.stdout and "audit chain ok: 2 events" in result.stdout
+    assert "(tags: v1.2.0, v1.3.0, v1.3.2)" in result.stdout
     tags = subprocess.run(["git", "-C", str(demo / "app"), "tag"], capture_output=True, text=True)
     assert tags.stdout.split() == ["v1.2.0", "v1.3.0", "v1.3.2"]
     log = subprocess.run(

@@ -268,7 +268,8 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                 tmux.keys("Enter")
                 tmux.wait_text("[x] tag free", "Tag message (v1.4.0)", "enter tag")
                 tmux.keys("Enter")
-                tmux.wait_text("Create tag v1.4.0 on", "push it with main to origin?")
+                tmux.wait_text("Create tag v1.4.0 on", "push it with main to origin?", "y yes")
+                time.sleep(0.35)  # a key sooner is a held key: the dialog ignores it
                 tmux.keys("y")
                 tmux.wait_text("step.succeeded", timeout=20)
                 tmux.keys("Escape")
@@ -291,7 +292,8 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
                     timeout=20,
                 )
                 tmux.keys("Enter")
-                tmux.wait_text(f"Run {title[:30]}")
+                tmux.wait_text(f"Run {title[:30]}", "enter run")
+                time.sleep(0.35)
                 tmux.keys("Enter")
                 tmux.wait(
                     lambda s, t=title: any(
@@ -355,6 +357,9 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
 
     tmux.keys("q")
     assert exit_code(tmux) == "0"
+    # The summary printed on quitting names the tag made meanwhile.
+    unwrapped = tmux.screen().replace("\n", "")  # the line is longer than 80 columns
+    assert re.search(r"\(tags: v[^)]*, v1\.4\.0\)", unwrapped), tmux.screen()
 
     verified = cli(config, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr

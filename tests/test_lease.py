@@ -534,7 +534,9 @@ async def test_a_readonly_cockpit_refuses_every_action_that_writes(build) -> Non
         await settle(pilot)
         assert app.screen is screen and len(app.notified) == 4
         labels = [label for label, _key, _call in app.palette_commands()]
-        assert labels == ["back", "audit log", "help", "quit"]
+        assert labels == [
+            "previous phase", "next phase", "audit log", "back", "help", "quit"
+        ]  # fmt: skip
 
 
 # ----------------------------------------------------------------- the real cockpit, in tmux

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from cockpit.checklist import load_checklist
 from cockpit.metrics import Panel, Sample, Sampler, TriggerEvaluator, panels_from_config
 from screens.app import CockpitApp
 from screens.metrics import MetricsScreen
@@ -110,6 +111,15 @@ async def test_panels_show_value_state_and_no_data_in_words(build) -> None:
         assert "go blocked:" in text
 
 
+async def test_why_go_is_blocked_is_said_in_japanese(build) -> None:
+    app = build("ja")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(MetricsScreen(RELEASE_ID, fixed_sampler(app)))
+        await settle(pilot)
+        assert "Go 不可: リリース後監視が開始されていません" in screen_text(app)
+
+
 async def test_a_trigger_raises_the_prompt_and_the_decision_is_recorded(build) -> None:
     app = build()
     source = Scripted({"error_rate": 0.5, "latency_p95": 120.0, "cpu": 30.0, "memory": 40.0})
@@ -176,6 +186,66 @@ async def test_start_the_rollback_from_the_trigger_prompt(build) -> None:
             assert "trigger #" in (started[0].reason or "")
     finally:
         sampler.stop()
+
+
+async def test_a_trigger_dismissed_with_esc_is_settled_later_and_never_fired_twice(build) -> None:
+    from cockpit.metrics import unsettled_triggers
+
+    app = build()
+    values = {"error_rate": 12.0, "latency_p95": 120.0, "cpu": 30.0, "memory": 40.0}
+    first = sampler_for(app, Scripted(dict(values)), refresh=0.2).start()
+    again = sampler_for(app, Scripted(dict(values)), refresh=0.2)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(MetricsScreen(RELEASE_ID, first))
+            await until(pilot, lambda: isinstance(app.screen, TriggerScreen))
+            await pilot.press("escape")  # later
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, MetricsScreen)
+            assert " s settle " in screen_text(app).splitlines()[-1]
+            assert "go blocked: " in screen_text(app)
+            await pilot.press("escape")  # and back again: a new screen, a new sampler
+            await settle(pilot)
+            app.push_screen(MetricsScreen(RELEASE_ID, again.start()))
+            await pilot.pause(1.5)  # several rounds at the critical level
+            assert not isinstance(app.screen, TriggerScreen)
+            (fired,) = unsettled_triggers(app.session.store, RELEASE_ID)
+            await pilot.press("s")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, TriggerScreen) and f"(#{fired.seq})" in screen_text(app)
+            dialog.query_one("#reason", Input).value = "retries absorb it"
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: not unsettled_triggers(app.session.store, RELEASE_ID))
+            assert unsettled_triggers(app.session.store, RELEASE_ID) == []
+            actions = [e.action for e in app.session.store.events(release_id=RELEASE_ID)]
+            assert actions.count("trigger.fired") == 1 and actions.count("trigger.continued") == 1
+            await pilot.press("s")  # nothing left to settle
+            await settle(pilot)
+            assert isinstance(app.screen, MetricsScreen)
+    finally:
+        first.stop()
+        again.stop()
+
+
+async def test_the_recorded_baseline_is_kept_on_reopen(build) -> None:
+    from cockpit.metrics import Baseline, record_baseline
+
+    app = build()
+    checklist = load_checklist(app.session.store, RELEASE_ID)
+    now = time.time()
+    base = Baseline(now - 60, now, {"error_rate": 0.02}, {"error_rate": 30}, {"error_rate": "q"})
+    record_baseline(app.session.store, app.session.operator, base, release=checklist.release)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        sampler = fixed_sampler(app)
+        app.push_screen(MetricsScreen(RELEASE_ID, sampler))
+        await settle(pilot)
+        await pilot.pause(0.3)
+        assert sampler.baseline is not None and sampler.baseline.value("error_rate") == 0.02
+        assert "baseline captured" in screen_text(app).splitlines()[1]
 
 
 @pytest.mark.parametrize(

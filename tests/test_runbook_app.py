@@ -3,6 +3,7 @@ resume an interrupted step) and snapshots at 80x24 and 120x40 in both languages.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -59,6 +60,7 @@ async def run_selected(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("enter")
     await settle(pilot)
     assert isinstance(pilot.app.screen, DecisionScreen)
+    await asyncio.sleep(0.35)  # past the dialog's settling time
     await pilot.press("enter")  # no reason needed: confirm
     await settle(pilot)
 
@@ -78,6 +80,7 @@ async def test_run_a_step_after_seeing_exactly_what_it_runs(build) -> None:
         assert isinstance(dialog, DecisionScreen)
         assert dialog.title_text == "Run Take a backup?"
         assert "echo backup 1.4.0: ok" in dialog.preview
+        await asyncio.sleep(0.35)  # past the dialog's settling time
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RunbookScreen)
@@ -86,6 +89,119 @@ async def test_run_a_step_after_seeing_exactly_what_it_runs(build) -> None:
         assert not app.busy()  # quitting does not ask: nothing runs now
         text = screen_text(app)
         assert "[x]  1 Take a backup" in text and "recorded #" in text
+
+
+async def test_the_runbook_warns_before_a_step_while_a_trigger_is_unsettled(build) -> None:
+    from cockpit.checklist import load_checklist
+    from cockpit.metrics import Fired, record_trigger
+
+    app = build()
+    release = load_checklist(app.session.store, RELEASE_ID).release
+    fired = Fired("error_rate", "error rate >= 10 %", "prometheus", "q", "%", None, 10.0, (), 0.0)
+    event = record_trigger(app.session.store, ALICE, fired, release=release)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert dialog.preview.splitlines()[0] == (
+            f"WARNING: rollback trigger #{event.seq} (error rate >= 10 %) is not settled"
+            " (s on the metrics screen)"
+        )
+        assert "echo backup 1.4.0: ok" in dialog.preview
+
+
+async def test_a_step_asks_to_run_and_a_manual_item_to_be_marked_done(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "enter run  esc cancel" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        for _ in range(8):  # to t0.verify_logs, a manual item
+            await pilot.press("j")
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert dialog.title_text == "Mark Check the logs done"  # not "Run Check the logs?"
+        assert "enter record  esc cancel" in screen_text(app)
+
+
+async def test_production_asks_to_type_its_name_and_ignores_a_held_enter(build) -> None:
+    import msgspec
+
+    app = build()
+    environments = app.session.loaded.config.environments
+    environments["staging"] = msgspec.structs.replace(environments["staging"], production=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await pilot.press("enter", "enter", "enter")  # a held enter
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen)
+        assert "production: type staging to confirm" in screen_text(app)
+        await asyncio.sleep(0.35)
+        await pilot.press("enter")  # the name not typed: nothing runs
+        await settle(pilot)
+        assert app.screen is dialog and actions(app, "t0.backup") == []
+        await pilot.press(*"staging", "enter")
+        await settle(pilot)
+        assert actions(app, "t0.backup") == ["step.started", "step.succeeded"]
+
+
+async def test_long_output_wraps_and_a_failed_run_shows_again_after_reopening(build) -> None:
+    import msgspec
+
+    app = build()
+    steps = app.session.loaded.config.environments["staging"].steps
+    long = "Running upgrade " + "0123456789" * 12 + " -> done"
+    steps["t0.backup"] = msgspec.structs.replace(
+        steps["t0.backup"], argv=["sh", "-c", f"echo '{long}'; echo 'disk full' >&2; exit 3"]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await run_selected(pilot)
+        assert actions(app, "t0.backup") == ["step.started", "step.failed"]
+        shown = log_lines(app)
+        width = app.screen.query_one("#log", Log).scrollable_content_region.width
+        assert all(len(line) < width for line in shown), shown  # wrapped, not cut at the edge
+        assert long in "".join(shown)
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_runbook(pilot)
+        assert log_lines(app) == []
+        await pilot.press("o")  # opened after the run: its output and its error
+        await settle(pilot)
+        again = log_lines(app)
+        assert long in "".join(again) and "disk full" in "".join(again)
+        assert any(line.startswith("! ") and "exit" in line for line in again), again
+
+
+async def test_redo_of_a_done_step_asks_why_and_runs_it_again(build) -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runbook(pilot)
+        await run_selected(pilot)
+        assert app.screen.selected().id == "t0.backup"  # type: ignore[attr-defined]
+        await pilot.press("e")  # redo the step just done
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DecisionScreen) and dialog.required
+        await asyncio.sleep(0.35)
+        await pilot.press("enter")  # no reason: nothing runs
+        await settle(pilot)
+        assert app.screen is dialog
+        await pilot.press(*"check again after the rollback", "enter")
+        await settle(pilot)
+        started = [
+            e for e in app.session.store.events(release_id=RELEASE_ID) if e.action == "step.started"
+        ]
+        assert [e.reason for e in started] == [None, "check again after the rollback"]
+        assert actions(app, "t0.backup")[-1] == "step.succeeded"
 
 
 async def test_escape_in_the_confirmation_runs_nothing(build) -> None:
@@ -114,10 +230,12 @@ async def test_rollback_on_one_key_shows_what_will_be_undone_and_records_it(buil
         assert dialog.title_text == "Roll back t0.deploy of 1.4.0 in staging?"
         assert "t0.deploy: run sh -c 'echo deploy undone'" in dialog.preview
         assert "t0.backup: no undo" in dialog.preview
+        await asyncio.sleep(0.35)  # past the dialog's settling time
         await pilot.press("enter")  # a rollback needs a reason
         await settle(pilot)
         assert isinstance(app.screen, DecisionScreen)
         dialog.query_one("#reason", Input).value = "error rate 12% after deploy"
+        await asyncio.sleep(0.35)  # past the dialog's settling time
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RunbookScreen)
@@ -157,6 +275,7 @@ async def test_an_interrupted_step_is_rechecked_and_resumed(build) -> None:
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, DecisionScreen)
+        await asyncio.sleep(0.35)  # past the dialog's settling time
         await pilot.press("enter")
         await settle(pilot)
         assert actions(app, "t0.backup") == [
@@ -222,6 +341,7 @@ async def test_quitting_while_a_step_runs_asks_detach_cancel_or_stay(
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DecisionScreen)
+        await asyncio.sleep(0.35)  # past the dialog's settling time
         await pilot.press("enter")
         await _wait(marker.exists)
         assert status() is Status.RUNNING
@@ -270,7 +390,7 @@ async def test_a_step_started_elsewhere_is_followed_live_in_the_runbook(
     async with app.run_test(size=SIZE) as pilot:
         await open_runbook(pilot)
         await _wait(lambda: "halfway" in log_lines(app))
-        assert any("following the running step" in line for line in log_lines(app))
+        assert "following the running step" in "".join(log_lines(app))  # (wrapped)
         await _wait(
             lambda: load_checklist(store, RELEASE_ID).state("t0.backup").status is Status.DONE
         )

@@ -8,6 +8,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,6 +172,7 @@ def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
         except AssertionError:
             continue
     tmux.wait_text("Run Take a backup?", timeout=5)
+    time.sleep(0.35)  # a key sooner is a held key: the dialog ignores it
     tmux.keys("Enter")
     _wait_for(lambda: (world.root / "runs.log").exists())
     assert world.status("t0.backup") is Status.RUNNING

@@ -6,6 +6,7 @@ tag step is settled, so the dashboard's ``enter`` opens T-1 on the tag step.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -67,12 +68,18 @@ async def test_tag_the_release_from_the_plan(build, tmp_path: Path) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         assert "Create tag v1.4.0 on" in screen_text(app)
         assert "push it with main to origin?" in screen_text(app)
+        assert "y yes  enter / n / esc no (the default)" in screen_text(app)  # its keys
+        await asyncio.sleep(0.35)  # past the dialog's settling time
         await pilot.press("y")
         await settle(pilot)
         assert app.screen is screen
         text = screen_text(app)
         assert "recorded #" in text and "step.succeeded" in text
         assert "Tag the release  done" in text
+        # The preflight after publishing: the plan's refusal is not a pass, and v1.4.0 exists.
+        assert "[-] plan       t1.tag: already done" in text
+        assert "[x] plan" not in text and "greater than every version tag" not in text
+        assert "[x] version    v1.4.0 is this release's, above every other version tag" in text
 
         actions = [ev.action for ev in app.session.store.events(release_id=RELEASE_ID)]
         tail = actions[actions.index("step.started") :]
@@ -99,7 +106,10 @@ async def test_a_bump_key_changes_the_version_and_the_choice_is_recorded(build) 
         await pilot.press("M")
         await settle(pilot)
         assert "Version    2.0.0  v2.0.0  major after 1.3.2" in screen_text(app)
-        await pilot.press("enter", "y")
+        await pilot.press("enter")
+        await settle(pilot)
+        await asyncio.sleep(0.35)
+        await pilot.press("y")
         await settle(pilot)
         chosen = app.session.store.events(actions=("version.chosen",))
         assert len(chosen) == 1
@@ -117,8 +127,12 @@ async def test_no_answer_changes_nothing_and_a_failed_preflight_refuses(
     async with app.run_test(size=SIZE) as pilot:
         await open_tagging(pilot)
         before = app.session.store.head()
-        await pilot.press("enter", "n")
+        await pilot.press("enter")
         await settle(pilot)
+        await asyncio.sleep(0.35)
+        await pilot.press("enter")  # the confirmation's default: no
+        await settle(pilot)
+        assert isinstance(app.screen, TaggingScreen)
         assert app.session.store.head() == before
         # Someone else pushes to main: the preflight sees the remote ahead and says so.
         other = tmp_path / "other"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.cells import set_cell_size
 from rich.text import Text
 from textual.widgets import Static
+
+from widgets.cells import fit
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Timeline(Static):
                 text.append("\n")
             style = "bold" if row.current else ""
             text.append(f"{'>' if row.current else ' '}{row.label:<5}", style=style)
-            text.append(set_cell_size(row.title, title_cells) + " ", style=style)
+            text.append(fit(row.title, title_cells) + " ", style=style)
             text.append(progress_bar(row.done, row.total, bar))
             text.append(f"{row.done:>3}/{row.total:<3}")
             text.append(row.due, style="bold red" if row.overdue else "dim")

@@ -66,6 +66,14 @@ def _make_dir(value: str) -> None:
         raise UsageError(f"--dir {value}: cannot create it ({exc.strerror or exc})") from None
 
 
+def _print_repo(cmd: Command, repo: Path) -> None:
+    """The demo's repository and its tags as they are now (read from git, not remembered)."""
+    from cockpit.versioning.git import Git
+
+    tags = Git(repo).out("tag", "--list", "--sort=v:refname").split()
+    cmd.print(f"  git repository  {repo} (tags: {', '.join(tags)})")
+
+
 def cmd_demo(cmd: Command) -> int:
     from cockpit.demo import create_demo
 
@@ -75,7 +83,7 @@ def cmd_demo(cmd: Command) -> int:
     os.environ["COCKPIT_CONFIG"] = str(workspace.config)
     cmd.args.config = str(workspace.config)
     cmd.print(f"demo workspace: {workspace.root}")
-    cmd.print(f"  git repository  {workspace.repo} (tags: {', '.join(workspace.tags)})")
+    _print_repo(cmd, workspace.repo)
     cmd.print(f"  git remote      {workspace.repo.parent / 'remote.git'} (origin, bare)")
     cmd.print(f"  config          {workspace.config}")
     cmd.print(f"  application     {workspace.app_url} (database {workspace.db_url})")
@@ -90,6 +98,7 @@ def cmd_demo(cmd: Command) -> int:
         finally:
             if server is not None:
                 server.stop()
+            _print_repo(cmd, workspace.repo)  # what quitting leaves: the tags made meanwhile
     cmd.args.release = workspace.release_id
     cmd.args.json = False
     cmd_release_show(cmd)

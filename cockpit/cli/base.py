@@ -48,6 +48,19 @@ class Command:
         busy = session.loaded.config.database.busy_timeout_ms
         return Store(session.db_url, busy_timeout_ms=busy, read_only=True).open()
 
+    def release_or_the_open_one(self) -> str:
+        """The ``RELEASE`` argument, or when it was left out the one open release; with none or
+        several open, one line saying which to give."""
+        if self.args.release:
+            return str(self.args.release)
+        from cockpit.release import all_releases
+
+        open_ = [r.id for r in all_releases(self.session.store, summary=True) if r.status == "open"]
+        if len(open_) == 1:
+            return open_[0]
+        which = ", ".join(open_) if open_ else "none is open"
+        raise UsageError(f"which release? give RELEASE ({which})")
+
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
 
@@ -72,13 +85,37 @@ class Command:
         return moment.strftime("%Y-%m-%d %H:%M %Z")
 
 
+def add_global_options(p: argparse.ArgumentParser, *, after: bool = False) -> None:
+    """``--config``, ``--lang``, ``--ascii``, ``--readonly``: before the command, and (``after``)
+    after it too (``cockpit open --config X``); given there, they win, and left out they keep
+    what was given before the command."""
+    from cockpit.i18n import LANGS
+
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS} if after else {}
+    p.add_argument("--config", metavar="FILE", help="cockpit.toml to use", **kw)
+    p.add_argument("--lang", choices=LANGS, help="screen language (default: locale)", **kw)
+    p.add_argument(
+        "--ascii",
+        action="store_true",
+        help="ASCII borders only (CJK terminals such as Tera Term)",
+        **kw,
+    )
+    p.add_argument(
+        "--readonly",
+        action="store_true",
+        help="read only: the cockpit refuses every action, commands that write refuse to run",
+        **kw,
+    )
+
+
 def add(
     parent: Any, name: str, func: Callable[[Command], int], help_text: str
 ) -> argparse.ArgumentParser:
     """Add the subcommand ``name`` to ``parent`` (a subparsers action), run by ``func``, with
-    ``help_text`` as both its help line and its description."""
+    ``help_text`` as both its help line and its description, and the global options."""
     p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
     p.set_defaults(func=func)
+    add_global_options(p, after=True)
     return p
 
 

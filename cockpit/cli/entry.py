@@ -29,9 +29,8 @@ from cockpit.cli import (
     tag_cmds,
     window_cmds,
 )
-from cockpit.cli.base import Command
+from cockpit.cli.base import Command, add_global_options
 from cockpit.errors import CockpitError, UsageError
-from cockpit.i18n import LANGS
 
 # The order of the subcommands in `cockpit --help`.
 GROUPS = (
@@ -106,16 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", metavar="FILE", help="cockpit.toml to use")
-    parser.add_argument("--lang", choices=LANGS, help="screen language (default: locale)")
-    parser.add_argument(
-        "--ascii", action="store_true", help="ASCII borders only (CJK terminals such as Tera Term)"
-    )
-    parser.add_argument(
-        "--readonly",
-        action="store_true",
-        help="read only: the cockpit refuses every action, commands that write refuse to run",
-    )
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in GROUPS:
         group.register(sub)
@@ -154,7 +144,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         return int(args.func(cmd))
     except CockpitError as exc:
-        print(f"cockpit: {exc}", file=sys.stderr)
+        from cockpit.i18n import default_lang
+
+        lang = getattr(args, "lang", None) or default_lang()  # (the session may be what failed)
+        print(f"cockpit: {exc.text(lang)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("cockpit: interrupted", file=sys.stderr)

@@ -131,7 +131,7 @@ def _follow(cmd: Command) -> int:
 def cmd_preview(cmd: Command) -> int:
     from cockpit.deploy import preview
 
-    info, shown = preview(cmd.session, cmd.args.release, cmd.args.item)
+    info, shown = preview(cmd.session, cmd.release_or_the_open_one(), cmd.args.item)
     if cmd.args.json:
         cmd.print(
             json.dumps(
@@ -188,6 +188,6 @@ def register(sub: Any) -> None:
     )
 
     p = add(sub, "preview", cmd_preview, "show exactly what a step will do (changes nothing)")
-    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("release", metavar="RELEASE", nargs="?", help="default: the one open release")
     p.add_argument("item", metavar="ITEM", help="step item id, e.g. t0.deploy")
     p.add_argument("--json", action="store_true")

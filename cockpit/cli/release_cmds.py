@@ -112,7 +112,8 @@ def cmd_release_show(cmd: Command) -> int:
 
     release = get_release(cmd.session.store, cmd.args.release)
     if cmd.args.json:
-        cmd.print(json.dumps(release.as_dict(), indent=2, ensure_ascii=False))
+        shown = {**release.as_dict(), "phases": _phases(cmd, release.id)}
+        cmd.print(json.dumps(shown, indent=2, ensure_ascii=False))
         return 0
     cmd.print(
         f"release {release.id}  {release.version}  plan {release.plan}  "
@@ -132,6 +133,39 @@ def cmd_release_show(cmd: Command) -> int:
         cmd.print_line(f"  note #{note['seq']} {note['by']}: {note['text']}")
     _print_checklist(cmd, release.id)
     return 0
+
+
+def _phases(cmd: Command, release_id: str) -> list[dict[str, Any]] | None:
+    """Each phase's state, as the text shows it: settled / all items, due, each item's status
+    and who settled it (``None``: the plan cannot be read)."""
+    from cockpit.checklist import load_checklist
+    from cockpit.plan import PlanError
+    from cockpit.window import phase_due
+
+    try:
+        checklist = load_checklist(cmd.session.store, release_id)
+    except PlanError:
+        return None
+    t0 = checklist.release.t0_at()
+    phases = []
+    for phase in checklist.plan.plan.phases:
+        done, total = checklist.progress(phase)
+        items = [(item, checklist.state(item.id)) for item in phase.items]
+        phases.append(
+            {
+                "id": phase.id,
+                "title_ja": phase.title_ja,
+                "title_en": phase.title_en,
+                "settled": done,
+                "items": total,
+                "due": phase_due(t0, -phase.offset_days).isoformat(),
+                "state": [
+                    {"item": item.id, "status": state.status.value, "by": state.by}
+                    for item, state in items
+                ],
+            }
+        )
+    return phases
 
 
 def _print_checklist(cmd: Command, release_id: str) -> None:

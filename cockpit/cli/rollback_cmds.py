@@ -85,7 +85,7 @@ def cmd_rollback_report(cmd: Command) -> int:
     from cockpit.reports import rollback_report
 
     target = output_path(cmd.args.out, "--out") if cmd.args.out else None
-    text = rollback_report(cmd.session.store, cmd.args.release)
+    text = rollback_report(cmd.session.store, cmd.release_or_the_open_one())
     if target is not None:
         write_output(target, text, "--out")
         cmd.print(f"wrote {cmd.args.out}")
@@ -109,5 +109,5 @@ def register(sub: Any) -> None:
     p.add_argument("item", metavar="ITEM")
     p.add_argument("--reason", required=True, help="why it may stay as it is")
     p = add(rb_sub, "report", cmd_rollback_report, "draft the rollback report (Markdown)")
-    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("release", metavar="RELEASE", nargs="?", help="default: the one open release")
     p.add_argument("--out", metavar="FILE", help="write it to FILE (default: print it)")

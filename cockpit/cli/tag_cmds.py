@@ -106,8 +106,7 @@ def print_tag_preview(cmd: Command, prep: Any) -> None:
             cmd.print_line(f"              {c.sha[:7]} {c.subject}")
     cmd.print("preflight")
     for check in plan.checks:
-        mark = "[x]" if check.ok else "[!]"
-        cmd.print_line(f"  {mark} {check.name:<11} {check.detail}")
+        cmd.print_line(f"  {check.mark} {check.name:<11} {check.detail}")
     if plan.todo in {"create", "remake"}:
         cmd.print(f"tag message ({plan.tag})")
         for line in prep.message(None).splitlines():

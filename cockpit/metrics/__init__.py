@@ -63,11 +63,14 @@ The watch in the event log (:mod:`cockpit.metrics.watch`):
 - ``record_baseline(store, operator, baseline, release=) -> Event`` (``metrics.baseline``);
   ``latest_baseline(store, release_id) -> Baseline | None``.
 - ``record_watch_start(store, operator, release=, panels=, watch_hours=)`` (``watch.started``).
-- ``record_trigger(store, operator, fired, release=)`` (``trigger.fired``).
+- ``record_trigger(store, operator, fired, release=)`` (``trigger.fired``);
+  ``unsettled_triggers(store, release_id) -> list[Event]`` (fired, neither continued nor
+  rolled back).
 - ``record_decision(store, operator, decision, release=, reason=, states=, trigger=)`` with
   decision ``go`` / ``no_go`` / ``continue`` / ``nodata_override`` (``watch.go``,
   ``watch.no_go``, ``trigger.continued``, ``nodata.override``); raises ``GoBlocked``.
-- ``go_blocked(store, operator, release=, states=, now=None) -> str | None``.
+- ``go_blocked(store, operator, release=, states=, now=None) -> str | None``; the same as a
+  catalog key and values: ``go_blocked_reason`` (the screens say it in their language).
 """
 
 from __future__ import annotations
@@ -103,11 +106,13 @@ from cockpit.metrics.watch import (
     Decision,
     GoBlocked,
     go_blocked,
+    go_blocked_reason,
     latest_baseline,
     record_baseline,
     record_decision,
     record_trigger,
     record_watch_start,
+    unsettled_triggers,
 )
 
 __all__ = [
@@ -132,6 +137,7 @@ __all__ = [
     "capture_baseline",
     "format_value",
     "go_blocked",
+    "go_blocked_reason",
     "latest_baseline",
     "panel_state",
     "panels_from_config",
@@ -141,4 +147,5 @@ __all__ = [
     "record_trigger",
     "record_watch_start",
     "sources_for",
+    "unsettled_triggers",
 ]

@@ -220,6 +220,13 @@ class TriggerEvaluator:
                 automatic=self.automatic,
             )
 
+    def hold(self, panels: Iterable[str]) -> None:
+        """Count ``panels`` as fired already (their trigger is recorded and not settled): a
+        sampler made again for the same release does not fire a second trigger for them until
+        they come back below their critical level."""
+        with self._lock:
+            self._fired.update(panels)
+
     def streak(self, panel: str) -> int:
         """Samples in a row at the critical level so far."""
         with self._lock:

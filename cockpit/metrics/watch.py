@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from cockpit.errors import CockpitError
 from cockpit.events import Event, NewEvent, redact_text
+from cockpit.i18n import tr
 from cockpit.metrics.model import Panel, PanelState
 from cockpit.metrics.triggers import Baseline, Fired, epoch, iso_utc
 from cockpit.vocabulary import (
@@ -218,7 +219,22 @@ def go_blocked(
     states: Mapping[str, PanelState],
     now: float | None = None,
 ) -> str | None:
-    """Why ``operator`` may not record go now (``None``: go is allowed). In order: the watch has
+    """Why ``operator`` may not record go now (``None``: go is allowed), in English: what
+    :func:`go_blocked_reason` says."""
+    found = go_blocked_reason(store, operator, release=release, states=states, now=now)
+    return None if found is None else tr(found[0], "en", **found[1])
+
+
+def go_blocked_reason(
+    store: Store,
+    operator: Operator,
+    *,
+    release: ReleaseRef,
+    states: Mapping[str, PanelState],
+    now: float | None = None,
+) -> tuple[str, dict[str, Any]] | None:
+    """Why ``operator`` may not record go now, as a catalog key and its values (the screens
+    say it in the operator's language; ``None``: go is allowed). In order: the watch has
     not started or is already decided; a fired trigger is not settled (rollback or continue);
     a panel is critical; a panel is stale or without data and no *other* operator has
     overridden that since it went missing; the watch (``watch_hours``) has time left."""
@@ -226,41 +242,58 @@ def go_blocked(
     events = store.events(release_id=release.id, actions=WATCH_ACTIONS)
     started = [e for e in events if e.action == WATCH_STARTED]
     if not started:
-        return "the post-release watch has not started"
+        return "go.not_started", {}
     start = started[-1]
     decided = [e for e in events if e.action in (WATCH_GO, WATCH_NO_GO) and e.seq > start.seq]
     if decided:
         last = decided[-1]
-        return f"already decided: {last.outcome} by {last.actor} at {last.recorded_at[:19]}Z"
-    settled = {
-        int(e.details_obj.get("trigger_seq", 0)) for e in events if e.action == TRIGGER_CONTINUED
-    }
-    rolled_back = max((e.seq for e in events if e.action == ROLLBACK_STARTED), default=0)
-    for fired in events:
-        if fired.action == TRIGGER_FIRED and fired.seq not in settled and fired.seq > rolled_back:
-            rule = fired.details_obj.get("rule", fired.subject)
-            return f"trigger fired: {rule} (seq {fired.seq}); roll back or continue with a reason"
+        return "go.decided", {
+            "outcome": last.outcome,
+            "by": last.actor,
+            "at": last.recorded_at[:19],
+        }
+    for fired in _unsettled(events):
+        return "go.trigger", {
+            "rule": fired.details_obj.get("rule", fired.subject),
+            "seq": fired.seq,
+        }
     if not states:
-        return "no metrics panels (metrics.panels in cockpit.toml)"
+        return "go.no_panels", {}
     critical = [s for s in states.values() if s.level == "crit"]
     if critical:
-        return "critical: " + ", ".join(f"{s.panel.name} {s.text}" for s in critical)
+        return "go.critical", {"panels": ", ".join(f"{s.panel.name} {s.text}" for s in critical)}
     missing = [s for s in states.values() if s.missing]
     overrides = [e for e in events if e.action == NODATA_OVERRIDE and e.actor != operator.actor]
     uncovered = [s for s in missing if not _covered(s, overrides)]
     if uncovered:
         names = ", ".join(f"{s.panel.name} ({s.label})" for s in uncovered)
-        return (
-            f"missing data: {names}; a second operator must override with a reason "
-            "(missing data fails closed)"
-        )
+        return "go.missing", {"names": names}
     hours = float(start.details_obj.get("watch_hours", 0))
     speed = float(start.details_obj.get("speed", 1.0))
     left = epoch(start.recorded_at) + hours * 3600 / speed - now
     if left > 0:
         fast = f", FAST DEMO CLOCK x{speed:g}" if speed != 1.0 else ""
-        return f"the watch has {_duration(left)} left (metrics.watch_hours = {hours:g}{fast})"
+        return "go.watch_left", {"left": _duration(left), "hours": f"{hours:g}", "fast": fast}
     return None
+
+
+def unsettled_triggers(store: Store, release_id: str) -> list[Event]:
+    """The release's fired triggers (``trigger.fired``) that no ``trigger.continued`` answered
+    and no later ``rollback.started`` settled, oldest first: a dialog dismissed with esc leaves
+    its trigger here until someone settles it."""
+    return _unsettled(store.events(release_id=release_id, actions=WATCH_ACTIONS))
+
+
+def _unsettled(events: Sequence[Event]) -> list[Event]:
+    settled = {
+        int(e.details_obj.get("trigger_seq", 0)) for e in events if e.action == TRIGGER_CONTINUED
+    }
+    rolled_back = max((e.seq for e in events if e.action == ROLLBACK_STARTED), default=0)
+    return [
+        e
+        for e in events
+        if e.action == TRIGGER_FIRED and e.seq not in settled and e.seq > rolled_back
+    ]
 
 
 def _covered(state: PanelState, overrides: Sequence[Event]) -> bool:

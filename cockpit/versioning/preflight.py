@@ -32,6 +32,13 @@ class Check:
     ok: bool
     detail: str
     warning: bool = False  # passed, with something the operator should know
+    # Not checked: the step it is for is already done (shown as [-], never as a pass).
+    moot: bool = False
+
+    @property
+    def mark(self) -> str:
+        """``[x]`` passed, ``[!]`` failed, ``[-]`` moot (the seeds' checklist marks)."""
+        return "[-]" if self.moot else "[x]" if self.ok else "[!]"
 
     def as_dict(self) -> dict[str, Any]:
         return {"check": self.name, "ok": self.ok, "detail": self.detail}
@@ -213,12 +220,14 @@ def version_check(
                 + (suggestion.describe() if suggestion else "shallow clone")
                 + "; choose --bump, --pre or --version"
             )
+    ours = None  # the tag of this very version, made already (a resume, or after publishing)
     if explicit is not None:
         # The tag of this very version on HEAD, or one of ours never published, is this release
         # being resumed: the tag check decides about it, the version check does not.
         own = tag_name(tag_format, explicit)
         if own in tags and (tags[own][1] == head or own in request.unpublished):
             existing = [v for n, (v, _) in released.items() if n != own]
+            ours = own
     if shallow:
         # Nothing is computed from a partial history: the tags and commits seen are not all.
         version, why = explicit or "?", "not computed: the history is partial (shallow clone)"
@@ -233,7 +242,10 @@ def version_check(
                 default_bump=suggestion.bump if suggestion else None,
             )
             version, why = str(choice.version), choice.why
-            check = Check("version", True, f"{version} is greater than every version tag")
+            greater = f"{version} is greater than every version tag"
+            if ours is not None and version == explicit:
+                greater = f"{ours} is this release's, above every other version tag"
+            check = Check("version", True, greater)
         except VersionError as exc:
             version, why = explicit or "?", str(exc)
             check = Check("version", False, str(exc))
