@@ -286,7 +286,7 @@ def register(sub: Any) -> None:
     p.add_argument("--from", dest="since", metavar="REV", help="default: the last release tag")
     p.add_argument("--to", metavar="REV", help="default: HEAD")
     p.add_argument("--version", help="the version the notes are for (default: --to's tag)")
-    p.add_argument("--lang", choices=("ja", "en"), help="one language (default: both)")
+    # --lang (the global option, before or after the command) gives one language; else both.
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of printing")
     p = add(release_sub, "report", cmd_release_report, "the release report (Markdown or HTML)")
     p.add_argument("release", metavar="ID")
