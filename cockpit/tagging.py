@@ -9,7 +9,9 @@ git's own words). Every git command run is in the events with its exit code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,12 +118,41 @@ def tag_item(checklist: Checklist) -> StepItem | None:
 
 def unpublished_tags(store: Store) -> frozenset[str]:
     """Tags the log says were made here and never published (safe to make again)."""
+    events = store.events(actions=(TAG_CREATED, TAG_PUBLISHED))
+    return _unpublished((ev.action, ev.details) for ev in events)
+
+
+def _unpublished(rows: Iterable[tuple[str, str]]) -> frozenset[str]:
     state: dict[str, bool] = {}
-    for ev in store.events(actions=(TAG_CREATED, TAG_PUBLISHED)):
-        tag = ev.details_obj.get("tag")
+    for action, details in rows:
+        tag = json.loads(details).get("tag")
         if isinstance(tag, str):
-            state[tag] = ev.action == TAG_PUBLISHED
+            state[tag] = action == TAG_PUBLISHED
     return frozenset(t for t, published in state.items() if not published)
+
+
+def log_unpublished(session: Session) -> frozenset[str]:
+    """:func:`unpublished_tags` without opening the store when the log is a SQLite file: read
+    through the standard library, read-only (no SQLAlchemy, no migration), so a look at the
+    next version (``cockpit tag --env X --dry-run``) costs the interpreter and git only. No
+    file or no log yet: nothing was tagged. A store already open, or PostgreSQL, is asked."""
+    url = session.db_url
+    if session.opened_store is not None or not url.startswith("sqlite:///") or "?" in url:
+        return unpublished_tags(session.store)
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file():
+        return frozenset()
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT action, details FROM events WHERE action IN (?, ?) ORDER BY seq",
+                (TAG_CREATED, TAG_PUBLISHED),
+            ).fetchall()
+        except sqlite3.OperationalError:  # an empty database: no log yet
+            return frozenset()
+    return _unpublished(rows)
 
 
 def prepare(
@@ -136,14 +167,14 @@ def prepare(
 ) -> Prepared:
     """Plan the tag: the release's tag step (by ``release_text``, or the ``checklist`` a caller
     has already folded) or an environment's repository, and the preflight checks."""
-    store, loaded, operator = session.store, session.loaded, session.operator
+    loaded = session.loaded
     release = None
     item_id = None
     refusal = None
     release_version = None
     settled = False
     if checklist is None and release_text:
-        checklist = load_checklist(store, release_text)
+        checklist = load_checklist(session.store, release_text)
     if checklist is not None:
         release = checklist.release
         release_version = release.version
@@ -153,7 +184,7 @@ def prepare(
         item = tag_item(checklist)
         if item is not None:
             item_id = item.id
-            why = checklist.why_not(item.id, "done", operator, loaded.config.roles)
+            why = checklist.why_not(item.id, "done", session.operator, loaded.config.roles)
             if why is not None:
                 refusal = f"{item.id}: {why}"
             settled = why is not None and why.key == "already"
@@ -173,7 +204,7 @@ def prepare(
     git = Git(path, env.git.timeout_seconds)
     if unshallow and git.is_shallow():
         git.run("fetch", "--unshallow", env.git.remote)
-    unpublished = unpublished_tags(store)
+    unpublished = log_unpublished(session)  # with --env alone, the store stays closed
     plan = plan_tag(
         git,
         env.git,
