@@ -1107,6 +1107,19 @@ def test_cli_dry_run_changes_nothing_and_exits_by_the_preflight(
     assert_nothing_changed(world, before)
 
 
+def test_the_preflight_asks_git_each_thing_once(world: World) -> None:
+    """HEAD and depth in one rev-parse, every tag and the branch in one for-each-ref; no
+    repeated rev-parse, however many tags."""
+    commit(world.work, "fix: one more")  # HEAD ahead of origin/main: the ancestry is asked
+    prep = world.prepare()
+    asked = [run.argv[0] for run in prep.git.runs]
+    assert asked.count("rev-parse") == 1 and asked.count("for-each-ref") == 1, asked
+    assert "symbolic-ref" not in asked
+    assert sorted(asked) == sorted(
+        ["rev-parse", "for-each-ref", "merge-base", "log", "status", "ls-remote", "merge-base"]
+    ), asked
+
+
 def test_a_dry_run_with_env_does_not_open_the_store_and_knows_the_unpublished_tags(
     world: World,
 ) -> None:
