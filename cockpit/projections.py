@@ -118,6 +118,24 @@ class ReleaseFold:
         if ev.action in _TERMINAL:
             release.status = _TERMINAL[ev.action]
 
+    def add_row(self, row: Sequence[Any]) -> None:
+        """:meth:`add` from a stored row (:data:`COLUMNS` order), making an :class:`Event`
+        only for the rows that change more than the counts (verify streams every row)."""
+        release_id, action = row[4], row[5]
+        if release_id is None:
+            return
+        if action in _CHANGING or (action == NOTE and self.notes):
+            self.add(Event.from_row(row))
+            return
+        release = self.releases.get(release_id)
+        if release is not None:
+            release.last_seq, release.last_action = row[0], action
+            release.event_count += 1
+
+
+# The actions that change a release beyond its last event and count.
+_CHANGING = frozenset({RELEASE_CREATED, VERSION_CHOSEN, *_TERMINAL})
+
 
 def fold(events: Iterable[Event]) -> dict[str, Release]:
     """Every release in ``events``, keyed by id, in creation order: the reference the

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from cockpit.checkpoint import CheckpointFile, read_checkpoint
+from cockpit.checkpoint import CheckpointFile, read_checkpoint, read_verified, write_verified
 from cockpit.dbroles import check_principals
 from cockpit.dbsetup import first_line, make_engine, missing_table
 from cockpit.errors import AppendFailed, StoreError, UsageError
@@ -55,7 +55,7 @@ from cockpit.secrets import Masker, process_masker
 from cockpit.signing import signed_bytes
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
-from cockpit.verify import verify_stored
+from cockpit.verify import ANCHOR_MISMATCH, verify_stored
 from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
@@ -509,10 +509,6 @@ class Store:
                 found = cursor.fetchone()
                 return None if found is None else str(found[0])
 
-            def fold_row(row: tuple[Any, ...]) -> None:
-                if row[4] is not None:
-                    folded.add(Event.from_row(row))
-
             report = verify_stored(
                 lambda: self._stream(streaming, start[0]),
                 head,
@@ -523,16 +519,38 @@ class Store:
                 environments={r.id: r.environment for r in projected} if since else None,
                 seq_of=seq_of,
                 hash_at=hash_at,
-                on_row=None if since else fold_row,
+                on_row=None if since else folded.add_row,
             )
+            if since and since[0] and report.problem is None and hash_at(since[0]) != since[1]:
+                # The row the run started from must still be the one verified then.
+                report.problem = Finding(
+                    ANCHOR_MISMATCH,
+                    since[0],
+                    f"seq {since[0]} no longer has the hash verified before: the log was "
+                    "rewritten; run `cockpit audit verify`",
+                )
         if since is None and report.problem is None:
             report.problem = first_difference(projected, folded.releases)
+
         if not self.is_sqlite:
             report.principals, skews = check_principals(
                 self._connect, report.head_seq, after=start[0]
             )
             report.warnings += skews
+        remember = not self.read_only and self.checkpoint_file is not None
+        if report.ok and report.head_seq and remember:
+            assert self.checkpoint_file is not None
+            head_now = Checkpoint(report.head_seq, report.head_hash)
+            write_verified(self.checkpoint_file, head_now, self.url)
         return report
+
+    def last_verified(self) -> tuple[int, str] | None:
+        """The (seq, hash) a verify of this log last found intact (remembered beside the
+        checkpoint), for a verify that reads only what is new."""
+        if self.checkpoint_file is None:
+            return None
+        found = read_verified(self.checkpoint_file)
+        return None if found is None else (found.seq, found.hash)
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

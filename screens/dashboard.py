@@ -69,10 +69,12 @@ class DashboardScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_chain(self) -> None:
-        """Verify what is new since the last run (the whole chain the first time): a dashboard
-        left open while the log grows re-reads only the new rows. ``cockpit audit verify``
-        walks all of it again."""
-        report = self.session.store.verify(since=self.verified)
+        """Verify what is new since the last run (since the head a verify of this log last
+        found intact, remembered beside the checkpoint, the first time; the whole chain when
+        none is): a dashboard left open while the log grows re-reads only the new rows.
+        ``cockpit audit verify`` walks all of it again."""
+        store = self.session.store
+        report = store.verify(since=self.verified or store.last_verified())
         self.verified_seq = report.head_seq
         self.verifying = False
         if report.ok:

@@ -176,3 +176,31 @@ def test_a_full_verify_streams_in_bounded_batches(store: Store, tmp_path: Path) 
         assert report.ok and report.count == 10 and report.head_seq == 10
     finally:
         store_module._BATCH = saved
+
+
+def test_the_head_last_verified_is_remembered_and_a_rewritten_one_is_named(
+    store: Store, checkpoint_file: Path
+) -> None:
+    store.append(created(IDS[0]), alice)
+    store.append(NewEvent(action=NOTE, release_id=IDS[0], reason="one"), alice)
+    assert store.last_verified() is None  # nothing verified yet: the first run is a full one
+    full = store.verify()
+    assert store.last_verified() == (full.head_seq, full.head_hash) == (2, full.head_hash)
+    # Another process (the dashboard started again) continues from it.
+    again = Store(store.url, checkpoint_file=checkpoint_file).open()
+    try:
+        since = again.last_verified()
+        store.append(NewEvent(action=NOTE, reason="two"), alice)
+        report = again.verify(since=since)
+        assert report.ok and report.count == 1 and again.last_verified() == (3, report.head_hash)
+        # The row it starts from rewritten (hash recomputed): named, and not remembered.
+        store.append(NewEvent(action=NOTE, reason="four"), alice)
+        tamper.rewrite(store, 3, rehash=True, reason="edited")
+        report = again.verify(since=again.last_verified())
+        assert report.problem is not None and (report.problem.code, report.problem.seq) == (
+            "ANCHOR_MISMATCH",
+            3,
+        )
+        assert again.last_verified()[0] == 3
+    finally:
+        again.close()
