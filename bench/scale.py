@@ -22,7 +22,9 @@ Measured at each size, on each backend:
 - the dashboard's load (``DashboardScreen.load``: the open releases from the projection, the
   selected release's checklist and its latest events), median of 5;
 - first data: a fresh process that opens the app headless (Textual's ``run_test``) until the
-  dashboard shows a release, against the same for a bare Textual app;
+  dashboard shows a release and the frame is drawn, against the same for a bare Textual app
+  (after the verifies above, as a cockpit leaves a log: the head last verified is remembered,
+  so the dashboard verifies only what is new);
 - ``cockpit db rebuild``.
 
 Targets at 1M events (checked unless ``--no-check``; sizes not run are not checked): verify
@@ -307,11 +309,13 @@ def measure(root: Path, store: Store, size: int, quiet: bool, backend: str) -> d
         )
     with stage(f"{backend} {size:,}: dashboard load x5", quiet):
         out["dashboard_load_s"] = statistics.median(dashboard_load(store) for _ in range(5))
+    with stage(f"{backend} {size:,}: incremental verify", quiet):
+        out |= incremental(store, 200)
+    # After a verify, as a cockpit leaves the log (the head it verified is remembered): the
+    # dashboard then verifies only what is new.
     with stage(f"{backend} {size:,}: first data", quiet):
         out["first_data_s"] = statistics.median(first_data(root, bare=False) for _ in range(3))
         out["bare_app_s"] = statistics.median(first_data(root, bare=True) for _ in range(3))
-    with stage(f"{backend} {size:,}: incremental verify", quiet):
-        out |= incremental(store, 200)
     return out
 
 
