@@ -16,12 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cockpit.checklist import Refused, load_checklist
 from cockpit.config import EnvironmentConfig
 from cockpit.errors import UsageError
-from cockpit.events import Event, NewEvent
-from cockpit.lease import require_driver
-from cockpit.plan import StepItem, TagRun
 from cockpit.session import Session
 from cockpit.versioning import (
     Check,
@@ -52,7 +48,11 @@ from cockpit.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    # A look at the next version (``cockpit tag --env X --dry-run``) needs none of these: the
+    # checklist, its plans (PyYAML) and the event record are imported where a release is used.
     from cockpit.checklist import Checklist
+    from cockpit.events import Event
+    from cockpit.plan import StepItem
     from cockpit.release import Release
     from cockpit.store import Store
 
@@ -109,6 +109,8 @@ class Prepared:
 
 def tag_item(checklist: Checklist) -> StepItem | None:
     """The plan's tag step, if it has one."""
+    from cockpit.plan import StepItem, TagRun
+
     for phase in checklist.plan.plan.phases:
         for item in phase.items:
             if isinstance(item, StepItem) and isinstance(item.run, TagRun):
@@ -174,6 +176,8 @@ def prepare(
     release_version = None
     settled = False
     if checklist is None and release_text:
+        from cockpit.checklist import load_checklist
+
         checklist = load_checklist(session.store, release_text)
     if checklist is not None:
         release = checklist.release
@@ -250,6 +254,10 @@ def execute(
 ) -> Event:
     """Do what ``prep`` planned; the last event recorded. Refuses when a preflight check failed.
     Raises :class:`GitFailed` (after recording it) when git fails."""
+    from cockpit.checklist import Refused
+    from cockpit.events import NewEvent
+    from cockpit.lease import require_driver
+
     store, loaded, operator = session.store, session.loaded, session.operator
     say = progress or (lambda _line: None)
     plan = prep.plan
