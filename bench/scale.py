@@ -404,6 +404,17 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def run_size(root: Path, url: str, size: int, quiet: bool, backend: str) -> dict[str, Any]:
+    """A workspace in ``root`` on the empty database ``url``, filled and measured."""
+    root.mkdir()
+    (root / "cockpit.toml").write_text(CONFIG.format(url=url))
+    store = Store(url, checkpoint_file=root / "checkpoint.json").open()
+    try:
+        return measure(root, store, size, quiet, backend)
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parser(__doc__, quick_help="10,000 events only")
     options.add_argument("--sizes", help="comma-separated SQLite sizes (default 10k,100k,1M)")
@@ -421,14 +432,8 @@ def main(argv: list[str] | None = None) -> int:
         result["sqlite"] = []
         for size in sizes:
             root = work / f"sqlite-{size}"
-            root.mkdir()
             url = f"sqlite:///{root / 'cockpit.db'}"
-            (root / "cockpit.toml").write_text(CONFIG.format(url=url))
-            store = Store(url, checkpoint_file=root / "checkpoint.json").open()
-            try:
-                result["sqlite"].append(measure(root, store, size, quiet, "SQLite"))
-            finally:
-                store.close()
+            result["sqlite"].append(run_size(root, url, size, quiet, "SQLite"))
             shutil.rmtree(root, ignore_errors=True)
         if args.no_postgres or not pg_sizes:
             result["postgres_skipped"] = "--no-postgres"
@@ -438,15 +443,9 @@ def main(argv: list[str] | None = None) -> int:
             result["postgres"] = []
             with postgres_server() as admin:
                 for size in pg_sizes:
-                    root = work / f"pg-{size}"
-                    root.mkdir()
                     url = create_database(admin, f"scale_{size}")
-                    (root / "cockpit.toml").write_text(CONFIG.format(url=url))
-                    store = Store(url, checkpoint_file=root / "checkpoint.json").open()
-                    try:
-                        result["postgres"].append(measure(root, store, size, quiet, "PostgreSQL"))
-                    finally:
-                        store.close()
+                    measured = run_size(work / f"pg-{size}", url, size, quiet, "PostgreSQL")
+                    result["postgres"].append(measured)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["targets"] = targets(result)
