@@ -117,6 +117,10 @@ WORKSPACE_CONFIG = workspace_config(
         operator=PREPARER.name,
     ),
 )
+# The demo signs every decision in staging with keys this workspace does not have: left out.
+WORKSPACE_CONFIG = "".join(
+    line for line in WORKSPACE_CONFIG.splitlines(keepends=True) if not line.startswith("sign_all")
+)
 
 BARE_TITLE = "Bare Textual"
 BARE_APP = f"""\
@@ -183,8 +187,10 @@ def _blocks(
         return {"plan": release.plan, "plan_sha256": loaded.sha256, "phase": phase_id}
 
     def check_run(item: CheckItem, phase_id: str, ok: bool) -> list[Any]:
-        started = {**decided(phase_id), "probe": item.check.name}
-        result = {"intent_seq": -1, "probe": item.check.name}
+        # A check the plan leaves to the environment (issue 15) has no probe of its own here.
+        probe = item.check.name if item.check is not None else "by hand"
+        started = {**decided(phase_id), "probe": probe}
+        result: dict[str, Any] = {"intent_seq": -1, "probe": probe}
         if ok:
             outcome = ("item.done", {"outcome": "ok", "details": {**result, "clean": True}})
         else:
