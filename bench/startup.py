@@ -31,18 +31,20 @@ What it measures, all in one run:
 
    - a traced start: the same command run through a small wrapper that stamps the wall clock
      (from the fork) at the imports, ``Store.open``, ``DashboardScreen.compose``/``on_mount``,
-     every ``DashboardScreen.reload``, ``_select`` and ``_apply``, ``Store.events``, the verify
+     every ``DashboardScreen.reload``, ``_load_release`` and ``show``, ``Store.events``, the verify
      thread, and each ``App._display`` (the frame handed to the terminal); median of 3 starts;
    - interpreter start (``python -c pass``) and the imports, with a plain timer (best of 5) and
      with ``python -X importtime`` on the real start (self time summed per top-level package);
    - each engine step of the start path alone in a fresh process (median of 5), and
-     the dashboard's load (``reload`` -> ``load_data`` worker -> ``_apply``) and ``_select``
+     the dashboard's load (``reload`` -> ``load`` in a worker -> ``show``) and the read of a
+     highlighted release (``_load_release``, in a worker on j/k)
      timed in a headless app;
    - what-if starts: the cockpit with one cause of delay patched out in the child process only
      (never on disk), to show what each is worth.
 
-Target (checked unless ``--no-check``; the exit status is 1 when it is missed): median time to
-first frame of the cockpit <= 1.3 x the bare Textual app's median.
+Targets (checked unless ``--no-check``; the exit status is 1 when one is missed): median time
+to the first frame of the cockpit <= 1.3 x the bare Textual app's median, and to its first frame
+with data (what an operator waits for) <= 1.5 x.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ from cockpit.session import Session
 from cockpit.store import Store
 
 TARGET_RATIO = 1.3
+TARGET_DATA_RATIO = 1.5  # the first frame with data, at 10,000 events (issue 16)
 RELEASES = 50
 EVENTS = 10_000
 COLS, ROWS = 80, 24
@@ -113,6 +116,10 @@ WORKSPACE_CONFIG = workspace_config(
         "environments.production",
         operator=PREPARER.name,
     ),
+)
+# The demo signs every decision in staging with keys this workspace does not have: left out.
+WORKSPACE_CONFIG = "".join(
+    line for line in WORKSPACE_CONFIG.splitlines(keepends=True) if not line.startswith("sign_all")
 )
 
 BARE_TITLE = "Bare Textual"
@@ -180,8 +187,10 @@ def _blocks(
         return {"plan": release.plan, "plan_sha256": loaded.sha256, "phase": phase_id}
 
     def check_run(item: CheckItem, phase_id: str, ok: bool) -> list[Any]:
-        started = {**decided(phase_id), "probe": item.check.name}
-        result = {"intent_seq": -1, "probe": item.check.name}
+        # A check the plan leaves to the environment (issue 15) has no probe of its own here.
+        probe = item.check.name if item.check is not None else "by hand"
+        started = {**decided(phase_id), "probe": probe}
+        result: dict[str, Any] = {"intent_seq": -1, "probe": probe}
         if ok:
             outcome = ("item.done", {"outcome": "ok", "details": {**result, "clean": True}})
         else:
@@ -504,7 +513,10 @@ def bench_first_frame(config: str, runs: int, quiet: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         name: {m: _stats(values) for m, values in per.items()} for name, per in times.items()
     }
-    out["ratio_of_medians"] = out["cockpit"]["frame"]["median_s"] / out["bare"]["frame"]["median_s"]
+    bare_s = out["bare"]["frame"]["median_s"]
+    out["ratio_of_medians"] = out["cockpit"]["frame"]["median_s"] / bare_s
+    # The frame an operator waits for: the one with the engine's data (both are checked).
+    out["data_ratio_of_medians"] = out["cockpit"]["data"]["median_s"] / bare_s
     out["cockpit_argv"] = "COCKPIT_CONFIG=... " + " ".join(apps["cockpit"][0])
     return out
 
@@ -622,15 +634,15 @@ from cockpit.session import Session
 from screens.app import CockpitApp
 from cockpit.operator import current_operator
 from screens.dashboard import DashboardScreen
-# DashboardScreen.reload only starts the load_data worker (a thread); the data is drawn by
-# _apply on the UI thread. A load is timed from reload() to the end of _apply.
+# DashboardScreen.reload only starts the load worker (a thread); the data is drawn by show on
+# the UI thread. A load is timed from reload() to the end of show.
 loads, started = [], []
-original_reload, original_apply = DashboardScreen.reload, DashboardScreen._apply
+original_reload, original_apply = DashboardScreen.reload, DashboardScreen.show
 def reload(self):
     started.append(t()); original_reload(self)
 def apply(self, *args):
     original_apply(self, *args); loads.append(t() - started[-1])
-DashboardScreen.reload, DashboardScreen._apply = reload, apply
+DashboardScreen.reload, DashboardScreen.show = reload, apply
 async def headless():
     app = CockpitApp(Session(store=store, loaded=loaded, operator=current_operator(), lang="en"),
                      refresh_seconds=3600)
@@ -649,7 +661,7 @@ async def headless():
         selects = []
         ids = [r.id for r in screen.releases]
         for i in range(5):
-            s = t(); screen._select(ids[i % len(ids)]); selects.append(t() - s)
+            s = t(); screen._load_release(ids[i % len(ids)], 10); selects.append(t() - s)
         out["dashboard_select"] = sorted(selects)[len(selects) // 2]
 asyncio.run(headless())
 print(json.dumps(out))
@@ -703,8 +715,8 @@ def patch(name, module):
         wrap(module.DashboardScreen, "compose", "DashboardScreen.compose")
         wrap(module.DashboardScreen, "on_mount", "DashboardScreen.on_mount")
         wrap(module.DashboardScreen, "reload", "DashboardScreen.reload", limit=5)
-        wrap(module.DashboardScreen, "_select", "DashboardScreen._select", limit=5)
-        wrap(module.DashboardScreen, "_apply", "DashboardScreen._apply (data drawn)", limit=3)
+        wrap(module.DashboardScreen, "_load_release", "DashboardScreen._load_release", limit=5)
+        wrap(module.DashboardScreen, "show", "DashboardScreen.show (data drawn)", limit=3)
 
 WATCH = {"cockpit.cli", "cockpit.config", "cockpit.store", "screens.app", "screens.common",
          "screens.dashboard", "textual.app"}
@@ -899,6 +911,15 @@ def render(result: dict[str, Any]) -> str:
     rows.append(
         ("Cockpit / bare (medians)", f"{f['ratio_of_medians']:.2f}x", "", "", "target <= 1.3x")
     )
+    rows.append(
+        (
+            "  frame with data / bare (medians)",
+            f"{f['data_ratio_of_medians']:.2f}x",
+            "",
+            "",
+            f"target <= {TARGET_DATA_RATIO}x",
+        )
+    )
     lines = [head, table(rows)]
 
     b = result.get("breakdown")
@@ -954,9 +975,13 @@ def render(result: dict[str, Any]) -> str:
             ("all_releases(store, summary=True)", "all_releases_summary", "lifecycle events only"),
             ("load_checklist(first open)", "load_checklist", "release's events + plan"),
             ("Store.verify()", "verify", "the dashboard's verify_chain thread"),
-            ("dashboard load, on mount", "dashboard_reload_first", "reload -> worker -> _apply"),
+            ("dashboard load, on mount", "dashboard_reload_first", "reload -> worker -> show"),
             ("dashboard load, again", "dashboard_reload", "each tick (2 s), each resume"),
-            ("DashboardScreen._select", "dashboard_select", "each release highlighted (j/k)"),
+            (
+                "DashboardScreen._load_release",
+                "dashboard_select",
+                "each release highlighted (j/k), in a worker",
+            ),
         ]
         for label, key, note in steps:
             rows.append((f"  {label}", ms(e[key]), f"median of {b['repeat']}; {note}".rstrip("; ")))
@@ -1028,13 +1053,20 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     ratio = result["first_frame"]["ratio_of_medians"]
+    data_ratio = result["first_frame"]["data_ratio_of_medians"]
     result["targets"] = [
         target(
             "cockpit / bare Textual, time to first frame (medians)",
             round(ratio, 3),
             f"<= {TARGET_RATIO}",
             ratio <= TARGET_RATIO,
-        )
+        ),
+        target(
+            "cockpit / bare Textual, time to the first frame with data (medians)",
+            round(data_ratio, 3),
+            f"<= {TARGET_DATA_RATIO}",
+            data_ratio <= TARGET_DATA_RATIO,
+        ),
     ]
     return finish(result, args.json, args.no_check, render)
 

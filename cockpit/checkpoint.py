@@ -141,3 +141,32 @@ def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | Non
     if found is None and not missing_ok:
         raise UsageError(f"{path}: the checkpoint file is empty")
     return found
+
+
+def verified_path(checkpoint: Path) -> Path:
+    """Where the head last verified is remembered: beside the checkpoint."""
+    return checkpoint.with_name(checkpoint.name + ".verified")
+
+
+def read_verified(checkpoint: Path) -> Checkpoint | None:
+    """The (seq, hash) a verify last found intact, ``None`` when none is remembered or the file
+    is unreadable (then the next verify is a full one: nothing is trusted that cannot be
+    read)."""
+    try:
+        return _parse_checkpoint(verified_path(checkpoint).read_bytes())
+    except (OSError, ValueError, KeyError, TypeError, ArithmeticError, RecursionError):
+        return None
+
+
+def write_verified(checkpoint: Path, head: Checkpoint, url: str) -> None:
+    """Remember that the chain up to ``head`` verified (written whole, then renamed into place).
+    A verify that starts from it re-reads only the rows after it and checks the row at its seq
+    still has its hash; ``cockpit audit verify`` never starts from it: it walks everything."""
+    path = verified_path(checkpoint)
+    data = json.dumps({"seq": head.seq, "hash": head.hash, "database": redact_url(url)})
+    temporary = path.with_name(path.name + f".{os.getpid()}")
+    try:
+        temporary.write_text(data + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.warning("%s not written (%s): the next verify reads the whole log", path, exc.strerror)

@@ -51,6 +51,8 @@ TABLE_PRIVILEGES = (
     ("leases", "SELECT, INSERT, UPDATE, DELETE"),
     ("step_output", "SELECT, INSERT"),
     ("operator_roles", "SELECT"),
+    # Projections move with each append, in its transaction (cockpit.projections).
+    ("release_summaries", "SELECT, INSERT, UPDATE, DELETE"),
 )
 LOCK_FUNCTION = "cockpit_lock_head()"
 
@@ -392,7 +394,7 @@ def principal_findings(
 
 
 def check_principals(
-    connect: Callable[[], AbstractContextManager[Connection]], upto: int
+    connect: Callable[[], AbstractContextManager[Connection]], upto: int, *, after: int = 0
 ) -> tuple[list[Finding], list[Finding]]:
     """:func:`principal_findings` over the events up to seq ``upto`` that the database stamped
     (``db_user`` set: PostgreSQL, migration 0002), read through ``connect()`` (the store's) in
@@ -401,12 +403,12 @@ def check_principals(
     with connect() as conn, conn.begin():
         roles = {str(r): str(o) for r, o in conn.exec_driver_sql(_ROLES)}
         streamed = conn.execution_options(stream_results=True, yield_per=5_000)
-        rows = streamed.exec_driver_sql(_STAMPED, {"upto": upto})
+        rows = streamed.exec_driver_sql(_STAMPED, {"upto": upto, "after": after})
         return principal_findings((tuple(row) for row in rows), roles)
 
 
 _ROLES = "SELECT role, operator FROM operator_roles"
 _STAMPED = (
     "SELECT seq, actor, db_user, db_time, recorded_at FROM events "
-    "WHERE db_user IS NOT NULL AND seq <= %(upto)s ORDER BY seq"
+    "WHERE db_user IS NOT NULL AND seq > %(after)s AND seq <= %(upto)s ORDER BY seq"
 )

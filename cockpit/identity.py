@@ -299,15 +299,18 @@ class _Row:
         return bool(value) if name == "rehearsal" else value
 
 
-def identity_findings(
-    rows: Iterable[tuple[Any, ...]], signers: Signers | None
-) -> list[tuple[str, int, str]]:
-    """``(code, seq, message)`` of every signature that does not verify, is not by an allowed
-    signer or not by a key of its actor, and of every event that must be signed and is not
-    (:mod:`cockpit.verify` makes them findings)."""
-    findings: list[tuple[str, int, str]] = []
-    environment: dict[str, str] = {}
-    for row in rows:
+class IdentityCheck:
+    """:func:`identity_findings` one row at a time (``cockpit audit verify`` streams the log)."""
+
+    def __init__(self, signers: Signers | None, environments: dict[str, str] | None = None):
+        self.signers = signers
+        self.findings: list[tuple[str, int, str]] = []
+        # Each release's environment (sign_all); seeded with those created before an
+        # incremental run's first row.
+        self._environment: dict[str, str] = dict(environments or {})
+
+    def row(self, row: tuple[Any, ...]) -> None:
+        signers, environment = self.signers, self._environment
         seq, action, release_id = row[_AT["seq"]], row[_AT["action"]], row[_AT["release_id"]]
         details = row[_AT["details"]]
         if action == RELEASE_CREATED and release_id is not None:
@@ -318,13 +321,26 @@ def identity_findings(
             found = signers.verdict(event) if signers is not None else verdict(event, None)
             message = _MESSAGES.get(found.code)
             if message is not None:
-                findings.append((found.code, seq, message.format(actor=event.actor, key=found.key)))
+                self.findings.append(
+                    (found.code, seq, message.format(actor=event.actor, key=found.key))
+                )
         elif signers is not None and signers.required(
             seq, action, environment.get(release_id or ""), details
         ):
             actor = row[_AT["actor"]]
-            findings.append((UNSIGNED, seq, f"{action} by {actor} must be signed and is not"))
-    return findings
+            self.findings.append((UNSIGNED, seq, f"{action} by {actor} must be signed and is not"))
+
+
+def identity_findings(
+    rows: Iterable[tuple[Any, ...]], signers: Signers | None
+) -> list[tuple[str, int, str]]:
+    """``(code, seq, message)`` of every signature that does not verify, is not by an allowed
+    signer or not by a key of its actor, and of every event that must be signed and is not
+    (:mod:`cockpit.verify` makes them findings)."""
+    check = IdentityCheck(signers)
+    for row in rows:
+        check.row(row)
+    return check.findings
 
 
 _MESSAGES = {

@@ -6,7 +6,7 @@ paths in :mod:`cockpit.store` use plain SQL, so the ORM is not imported when the
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Float, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 _SeqType = BigInteger().with_variant(Integer(), "sqlite")
@@ -20,12 +20,17 @@ class EventRow(Base):
     """One event. Rows are never updated or deleted (triggers refuse it)."""
 
     __tablename__ = "events"
+    # What is queried (migration 0003): releases by their actions, a release's events in order.
+    __table_args__ = (
+        Index("ix_events_action", "action"),
+        Index("ix_events_release_seq", "release_id", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(_SeqType, primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     schema: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[str] = mapped_column(String(32))
-    release_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    release_id: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(64))
@@ -89,3 +94,25 @@ class OperatorRole(Base):
     operator: Mapped[str] = mapped_column(String(255))
     granted_at: Mapped[str] = mapped_column(String(32))
     granted_by: Mapped[str] = mapped_column(String(255))
+
+
+class ReleaseSummary(Base):
+    """A release as its events fold it (less the notes): a projection written in each append's
+    transaction, rebuilt by ``cockpit db rebuild``, compared with the fold by verify."""
+
+    __tablename__ = "release_summaries"
+
+    release_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plan: Mapped[str] = mapped_column(Text)
+    environment: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(255))
+    t0: Mapped[str] = mapped_column(String(64))
+    zone: Mapped[str] = mapped_column(String(64))
+    rehearsal: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[str] = mapped_column(String(32))
+    created_seq: Mapped[int] = mapped_column(_SeqType, index=True)
+    last_seq: Mapped[int] = mapped_column(_SeqType)
+    last_action: Mapped[str] = mapped_column(String(64))
+    event_count: Mapped[int] = mapped_column(_SeqType)

@@ -1,14 +1,14 @@
 """Releases: created by a ``release.created`` event; their state is a fold over their events.
 
-There is no table of releases that could disagree with the log: :func:`fold` rebuilds every
-release from the events each time it is asked.
+:func:`fold` (in :mod:`cockpit.projections`, below the store) is the reference; the
+``release_summaries`` projection the store keeps from it in each append's transaction is what
+listing and looking up releases read (``cockpit audit verify`` checks the two agree).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from cockpit.errors import CockpitError, UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.identity import actor_name
 from cockpit.operator import Operator
+from cockpit.projections import Release, ReleaseFold, fold
 from cockpit.session import Session
 from cockpit.vocabulary import (
     EMERGENCY_APPROVED,
@@ -35,96 +36,8 @@ if TYPE_CHECKING:
     from cockpit.store import Store  # the SQLAlchemy import waits until a store is opened
 
 
-@dataclass
-class Release:
-    """The state of one release, as folded from its events."""
-
-    id: str
-    plan: str
-    environment: str
-    version: str
-    t0: str
-    rehearsal: bool
-    created_by: str
-    created_at: str
-    created_seq: int
-    zone: str = ""
-    # An emergency release: its criterion and reason; the committee members who approved it.
-    emergency: dict[str, Any] | None = None
-    emergency_approved_by: list[str] = field(default_factory=list)
-    status: str = "open"
-    last_seq: int = 0
-    last_action: str = ""
-    event_count: int = 0
-    notes: list[dict[str, Any]] = field(default_factory=list)
-
-    def t0_at(self) -> datetime:
-        """T-0 in its named zone (so due dates across a DST change keep their wall-clock time)."""
-        when = datetime.fromisoformat(self.t0)
-        return when.astimezone(ZoneInfo(self.zone)) if self.zone else when
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "plan": self.plan,
-            "environment": self.environment,
-            "version": self.version,
-            "t0": self.t0,
-            "rehearsal": self.rehearsal,
-            "status": self.status,
-            "created_by": self.created_by,
-            "created_at": self.created_at,
-            "created_seq": self.created_seq,
-            "last_seq": self.last_seq,
-            "last_action": self.last_action,
-            "event_count": self.event_count,
-            "notes": self.notes,
-            "emergency": self.emergency,
-            "emergency_approved_by": self.emergency_approved_by,
-        }
-
-
-# Actions that end a release, and the status they leave it in.
-_TERMINAL = {RELEASE_CLOSED: "closed", RELEASE_CANCELLED: "cancelled"}
-
-
-def fold(events: Iterable[Event]) -> dict[str, Release]:
-    """Every release in ``events``, keyed by id, in creation order."""
-    releases: dict[str, Release] = {}
-    for ev in events:
-        if ev.release_id is None:
-            continue
-        if ev.action == RELEASE_CREATED:
-            d = ev.details_obj
-            releases[ev.release_id] = Release(
-                id=ev.release_id,
-                plan=d["plan"],
-                environment=d["environment"],
-                version=d["version"],
-                t0=d["t0"],
-                rehearsal=ev.rehearsal,
-                created_by=ev.actor,
-                created_at=ev.recorded_at,
-                created_seq=ev.seq,
-                zone=d.get("zone", ""),
-                emergency=d.get("emergency"),
-            )
-        release = releases.get(ev.release_id)
-        if release is None:
-            continue
-        release.last_seq, release.last_action = ev.seq, ev.action
-        release.event_count += 1
-        if ev.action == VERSION_CHOSEN:
-            release.version = ev.details_obj["version"]
-        if ev.action == NOTE:
-            release.notes.append(
-                {"seq": ev.seq, "at": ev.recorded_at, "by": ev.actor, "text": ev.reason}
-            )
-        if ev.action == EMERGENCY_APPROVED:
-            release.emergency_approved_by.append(ev.actor)
-        if ev.action in _TERMINAL:
-            release.status = _TERMINAL[ev.action]
-    return releases
+# The release and its fold live below the store, which keeps the projection in each append.
+__all__ = ["Release", "ReleaseFold", "fold"]
 
 
 def parse_version(text: str) -> str:
@@ -333,14 +246,17 @@ def approve_emergency(session: Session, release_text: str, reason: str | None = 
     return get_release(store, release.id)
 
 
-# The events that make and end a release: enough to list releases without reading every item.
+# The events that make and end a release.
 LIFECYCLE = (RELEASE_CREATED, VERSION_CHOSEN, RELEASE_CLOSED, RELEASE_CANCELLED)
 
 
 def all_releases(store: Store, *, summary: bool = False) -> list[Release]:
-    """Every release, folded from the log. ``summary`` reads only the lifecycle events (fast
-    on a long log; event counts and notes are then left out)."""
-    return list(fold(store.events(actions=LIFECYCLE if summary else ())).values())
+    """Every release, in creation order. ``summary`` reads the projection (one row a release,
+    whatever the log's length; notes left out); otherwise every release is folded from the
+    log, notes and all."""
+    if summary:
+        return store.releases()
+    return list(fold(store.events(actions=())).values())
 
 
 def find_release_id(store: Store, text: str) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from cockpit.checkpoint import CheckpointFile, read_checkpoint
+from cockpit.checkpoint import CheckpointFile, read_checkpoint, read_verified, write_verified
 from cockpit.dbroles import check_principals
 from cockpit.dbsetup import first_line, make_engine, missing_table
 from cockpit.errors import AppendFailed, StoreError, UsageError
@@ -47,19 +47,25 @@ from cockpit.events import (
 )
 from cockpit.identity import Signers
 from cockpit.operator import Operator
+from cockpit.projections import Release, ReleaseFold, first_difference
+from cockpit.projections import apply as project
+from cockpit.projections import read as read_releases
+from cockpit.projections import rebuild_with as rebuild_projection
 from cockpit.secrets import Masker, process_masker
 from cockpit.signing import signed_bytes
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
-from cockpit.verify import verify_stored
+from cockpit.verify import ANCHOR_MISMATCH, verify_stored
 from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
 
 # The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 # Every revision this code knows, oldest first; a database at any other one is newer than us.
-SCHEMA_REVISIONS = ("0001", "0002")
+SCHEMA_REVISIONS = ("0001", "0002", "0003")
+# Rows fetched at a time when the whole log is read (bounded memory).
+_BATCH = 5_000
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
 
@@ -247,6 +253,8 @@ class Store:
                 # (migration 0002): nothing else may write it.
                 marks = ", ".join([mark] * len(COLUMNS))
                 cursor.executemany(f"INSERT INTO events ({_SELECT_COLUMNS}) VALUES ({marks})", rows)
+                # The projections move with the rows, in this transaction (cockpit.projections).
+                project(cursor, mark, stored)
                 if also is not None:
                     also(cursor)
                 cursor.close()
@@ -378,11 +386,66 @@ class Store:
             row = conn.execute(text("SELECT seq, hash FROM chain_head WHERE id = 1")).first()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 
+    @property
+    def _mark(self) -> str:
+        return "?" if self.is_sqlite else "%s"
+
     def rows(self) -> list[tuple[Any, ...]]:
         """Every stored row as a plain tuple in :data:`COLUMNS` order, ascending seq."""
         with self._connect() as conn, conn.begin():
             result = conn.exec_driver_sql(f"SELECT {_SELECT_COLUMNS} FROM events ORDER BY seq")
             return [tuple(r) for r in result]
+
+    def _stream(self, cursor: Any, after: int) -> Iterator[tuple[Any, ...]]:
+        """The rows after seq ``after`` through ``cursor``, fetched in batches."""
+        cursor.execute(
+            f"SELECT {_SELECT_COLUMNS} FROM events WHERE seq > {self._mark} ORDER BY seq", (after,)
+        )
+        while batch := cursor.fetchmany(_BATCH):
+            yield from batch
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[tuple[Any, Any]]:
+        """One read transaction that sees a single state of the database (REPEATABLE READ on
+        PostgreSQL; SQLite's WAL reader already does), with two cursors: a plain one, and one
+        that streams (server-side on PostgreSQL)."""
+        with self._connect() as conn, conn.begin():
+            raw = conn.connection.driver_connection
+            if not self.is_sqlite:
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            plain = raw.cursor()  # type: ignore[union-attr]
+            streaming = raw.cursor() if self.is_sqlite else raw.cursor(name="cockpit_rows")  # type: ignore[union-attr]
+            try:
+                yield plain, streaming
+            finally:
+                streaming.close()
+                plain.close()
+
+    def releases(self, release_id: str | None = None) -> list[Release]:
+        """Every release (or the one named) from the projection, in creation order: one row a
+        release whatever the log's length. Notes are left out (:func:`fold` has them)."""
+        with self._connect() as conn, conn.begin():
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                return read_releases(cursor, self._mark, release_id)
+            finally:
+                cursor.close()
+
+    def rebuild_projections(self) -> int:
+        """Derive the projections again from the log (``cockpit db rebuild``), in one
+        transaction that holds the chain head, so no append interleaves; the number of
+        releases."""
+        try:
+            with self._connect(write=True) as conn, conn.begin():
+                self._lock_head(conn)
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                count = rebuild_projection(cursor, self._mark)
+                cursor.close()
+                return count
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreError(
+                f"{redact_url(self.url)}: cannot rebuild the projections ({first_line(exc)})"
+            ) from None
 
     def events(
         self,
@@ -415,19 +478,79 @@ class Store:
             rows = [Event.from_row(tuple(r)) for r in conn.execute(text(sql), params)]
         return rows[::-1] if last else rows
 
-    def verify(self, checkpoint: Checkpoint | None = None) -> VerifyReport:
+    def verify(
+        self, checkpoint: Checkpoint | None = None, *, since: tuple[int, str] | None = None
+    ) -> VerifyReport:
         """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
         chain head (read first, so a concurrent append cannot look like a cut tail, and again
         after, so a head moved back is seen); every signature against :attr:`signers`. On
         PostgreSQL, also each event's database principal against its actor
-        (:func:`cockpit.dbroles.check_principals`)."""
-        report = verify_stored(
-            self.rows, self.head(), checkpoint, head_after=self.head, signers=self.signers
-        )
+        (:func:`cockpit.dbroles.check_principals`).
+
+        The rows are streamed in batches (bounded memory). A full run also checks the
+        projections equal the fold (``PROJECTION_MISMATCH`` names the first difference).
+        ``since`` (the seq and hash a previous run verified) verifies only the rows after it:
+        what the dashboard does each time the log grows; a row edited before ``since`` is
+        found by the next full run."""
+        head = self.head()
+        start = since or (0, GENESIS_HASH)
+        with self._snapshot() as (cursor, streaming):
+            mark = self._mark
+            projected = read_releases(cursor, mark)
+            folded = ReleaseFold(notes=False)
+
+            def seq_of(digest: str) -> int | None:
+                cursor.execute(f"SELECT seq FROM events WHERE hash = {mark}", (digest,))
+                found = cursor.fetchone()
+                return None if found is None else int(found[0])
+
+            def hash_at(seq: int) -> str | None:
+                cursor.execute(f"SELECT hash FROM events WHERE seq = {mark}", (seq,))
+                found = cursor.fetchone()
+                return None if found is None else str(found[0])
+
+            report = verify_stored(
+                lambda: self._stream(streaming, start[0]),
+                head,
+                checkpoint,
+                head_after=self.head,
+                signers=self.signers,
+                start=start,
+                environments={r.id: r.environment for r in projected} if since else None,
+                seq_of=seq_of,
+                hash_at=hash_at,
+                on_row=None if since else folded.add_row,
+            )
+            if since and since[0] and report.problem is None and hash_at(since[0]) != since[1]:
+                # The row the run started from must still be the one verified then.
+                report.problem = Finding(
+                    ANCHOR_MISMATCH,
+                    since[0],
+                    f"seq {since[0]} no longer has the hash verified before: the log was "
+                    "rewritten; run `cockpit audit verify`",
+                )
+        if since is None and report.problem is None:
+            report.problem = first_difference(projected, folded.releases)
+
         if not self.is_sqlite:
-            report.principals, skews = check_principals(self._connect, report.head_seq)
+            report.principals, skews = check_principals(
+                self._connect, report.head_seq, after=start[0]
+            )
             report.warnings += skews
+        remember = not self.read_only and self.checkpoint_file is not None
+        if report.ok and report.head_seq and remember:
+            assert self.checkpoint_file is not None
+            head_now = Checkpoint(report.head_seq, report.head_hash)
+            write_verified(self.checkpoint_file, head_now, self.url)
         return report
+
+    def last_verified(self) -> tuple[int, str] | None:
+        """The (seq, hash) a verify of this log last found intact (remembered beside the
+        checkpoint), for a verify that reads only what is new."""
+        if self.checkpoint_file is None:
+            return None
+        found = read_verified(self.checkpoint_file)
+        return None if found is None else (found.seq, found.hash)
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

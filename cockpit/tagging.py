@@ -9,17 +9,15 @@ git's own words). Every git command run is in the events with its exit code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cockpit.checklist import Refused, load_checklist
 from cockpit.config import EnvironmentConfig
 from cockpit.errors import UsageError
-from cockpit.events import Event, NewEvent
-from cockpit.lease import require_driver
-from cockpit.plan import StepItem, TagRun
 from cockpit.session import Session
 from cockpit.versioning import (
     Check,
@@ -50,7 +48,11 @@ from cockpit.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    # A look at the next version (``cockpit tag --env X --dry-run``) needs none of these: the
+    # checklist, its plans (PyYAML) and the event record are imported where a release is used.
     from cockpit.checklist import Checklist
+    from cockpit.events import Event
+    from cockpit.plan import StepItem
     from cockpit.release import Release
     from cockpit.store import Store
 
@@ -107,6 +109,8 @@ class Prepared:
 
 def tag_item(checklist: Checklist) -> StepItem | None:
     """The plan's tag step, if it has one."""
+    from cockpit.plan import StepItem, TagRun
+
     for phase in checklist.plan.plan.phases:
         for item in phase.items:
             if isinstance(item, StepItem) and isinstance(item.run, TagRun):
@@ -116,12 +120,41 @@ def tag_item(checklist: Checklist) -> StepItem | None:
 
 def unpublished_tags(store: Store) -> frozenset[str]:
     """Tags the log says were made here and never published (safe to make again)."""
+    events = store.events(actions=(TAG_CREATED, TAG_PUBLISHED))
+    return _unpublished((ev.action, ev.details) for ev in events)
+
+
+def _unpublished(rows: Iterable[tuple[str, str]]) -> frozenset[str]:
     state: dict[str, bool] = {}
-    for ev in store.events(actions=(TAG_CREATED, TAG_PUBLISHED)):
-        tag = ev.details_obj.get("tag")
+    for action, details in rows:
+        tag = json.loads(details).get("tag")
         if isinstance(tag, str):
-            state[tag] = ev.action == TAG_PUBLISHED
+            state[tag] = action == TAG_PUBLISHED
     return frozenset(t for t, published in state.items() if not published)
+
+
+def log_unpublished(session: Session) -> frozenset[str]:
+    """:func:`unpublished_tags` without opening the store when the log is a SQLite file: read
+    through the standard library, read-only (no SQLAlchemy, no migration), so a look at the
+    next version (``cockpit tag --env X --dry-run``) costs the interpreter and git only. No
+    file or no log yet: nothing was tagged. A store already open, or PostgreSQL, is asked."""
+    url = session.db_url
+    if session.opened_store is not None or not url.startswith("sqlite:///") or "?" in url:
+        return unpublished_tags(session.store)
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file():
+        return frozenset()
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT action, details FROM events WHERE action IN (?, ?) ORDER BY seq",
+                (TAG_CREATED, TAG_PUBLISHED),
+            ).fetchall()
+        except sqlite3.OperationalError:  # an empty database: no log yet
+            return frozenset()
+    return _unpublished(rows)
 
 
 def prepare(
@@ -136,14 +169,16 @@ def prepare(
 ) -> Prepared:
     """Plan the tag: the release's tag step (by ``release_text``, or the ``checklist`` a caller
     has already folded) or an environment's repository, and the preflight checks."""
-    store, loaded, operator = session.store, session.loaded, session.operator
+    loaded = session.loaded
     release = None
     item_id = None
     refusal = None
     release_version = None
     settled = False
     if checklist is None and release_text:
-        checklist = load_checklist(store, release_text)
+        from cockpit.checklist import load_checklist
+
+        checklist = load_checklist(session.store, release_text)
     if checklist is not None:
         release = checklist.release
         release_version = release.version
@@ -153,7 +188,7 @@ def prepare(
         item = tag_item(checklist)
         if item is not None:
             item_id = item.id
-            why = checklist.why_not(item.id, "done", operator, loaded.config.roles)
+            why = checklist.why_not(item.id, "done", session.operator, loaded.config.roles)
             if why is not None:
                 refusal = f"{item.id}: {why}"
             settled = why is not None and why.key == "already"
@@ -173,7 +208,7 @@ def prepare(
     git = Git(path, env.git.timeout_seconds)
     if unshallow and git.is_shallow():
         git.run("fetch", "--unshallow", env.git.remote)
-    unpublished = unpublished_tags(store)
+    unpublished = log_unpublished(session)  # with --env alone, the store stays closed
     plan = plan_tag(
         git,
         env.git,
@@ -219,6 +254,10 @@ def execute(
 ) -> Event:
     """Do what ``prep`` planned; the last event recorded. Refuses when a preflight check failed.
     Raises :class:`GitFailed` (after recording it) when git fails."""
+    from cockpit.checklist import Refused
+    from cockpit.events import NewEvent
+    from cockpit.lease import require_driver
+
     store, loaded, operator = session.store, session.loaded, session.operator
     say = progress or (lambda _line: None)
     plan = prep.plan

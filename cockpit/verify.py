@@ -74,10 +74,24 @@ class VerifyReport:
 
 
 def verify_rows(
-    rows: Iterable[tuple[Any, ...]], checkpoint: Checkpoint | None = None
+    rows: Iterable[tuple[Any, ...]],
+    checkpoint: Checkpoint | None = None,
+    *,
+    start: tuple[int, str] = (0, GENESIS_HASH),
+    seq_of: Callable[[str], int | None] | None = None,
+    hash_at: Callable[[int], str | None] | None = None,
+    on_row: Callable[[tuple[Any, ...]], object] | None = None,
 ) -> VerifyReport:
     """Walk stored rows (tuples in :data:`COLUMNS` order, ascending seq) and report the first
-    problem with its seq, plus warnings (clock going backwards).
+    problem with its seq, plus warnings (clock going backwards). The rows may be a stream: only
+    the last two are kept (bounded memory).
+
+    ``start`` is the (seq, hash) the walk continues from: the genesis for a full verify, the
+    head a previous run verified for an incremental one (the rows are then those after it).
+    ``seq_of(hash)`` says where a hash is stored (looked up only when a row does not link to the
+    one before; given a list, it is found there); ``hash_at(seq)`` the stored hash at a seq
+    before ``start`` (the checkpoint's, on an incremental run). ``on_row`` sees each row that
+    verified (the identity and projection checks ride along the same pass).
 
     Findings, in the order they are looked for on each row:
 
@@ -92,12 +106,17 @@ def verify_rows(
       rewritten consistently).
     """
     report = VerifyReport(checkpoint=checkpoint)
-    rows = rows if isinstance(rows, list) else list(rows)
-    position = {row[14]: row[0] for row in rows}  # stored hash -> seq
-    expected = 1
-    prev_hash = GENESIS_HASH
+    if seq_of is None and isinstance(rows, list):
+        listed = rows
+        seq_of = lambda digest: next((r[0] for r in listed if r[14] == digest), None)  # noqa: E731
+    start_seq, prev_hash = start
+    report.head_seq, report.head_hash = start
+    expected = start_seq + 1
     prev_time = ""
-    for index, row in enumerate(rows):
+    # (seq, hash) of the row before the last verified one, for LINK_BROKEN's good part.
+    before = start if start_seq == 0 else (start_seq - 1, "")
+    anchor_hash: str | None = None
+    for row in rows:
         seq, recorded_at, stored_prev, stored_hash = row[0], row[3], row[13], row[14]
         if seq > expected:
             report.problem = Finding(GAP, expected, f"seq {expected} is missing (next is {seq})")
@@ -108,7 +127,7 @@ def verify_rows(
             )
             return report
         if stored_prev != prev_hash:
-            later = position.get(stored_prev)
+            later = seq_of(stored_prev) if seq_of is not None else None
             if later is not None and later > seq:
                 report.problem = Finding(
                     SEQ_MISMATCH,
@@ -126,9 +145,10 @@ def verify_rows(
             # This row is intact but does not follow the previous one: the previous row was
             # rewritten (with a recomputed hash) after this one was appended.
             # The row before this one is the bad one: the good part ends two rows back.
-            report.count = max(index - 1, 0)
-            report.head_seq = seq - 2 if index >= 2 else 0
-            report.head_hash = rows[index - 2][14] if index >= 2 else GENESIS_HASH
+            report.count = max(report.count - 1, 0)
+            report.head_seq, report.head_hash = (
+                (seq - 2, before[1]) if seq >= 3 else (0, GENESIS_HASH)
+            )
             report.problem = Finding(
                 LINK_BROKEN,
                 seq - 1,
@@ -139,10 +159,15 @@ def verify_rows(
             report.warnings.append(
                 Finding(CLOCK_BACKWARDS, seq, f"recorded at {recorded_at}, before {prev_time}")
             )
+        if checkpoint is not None and seq == checkpoint.seq:
+            anchor_hash = stored_hash
+        if on_row is not None:
+            on_row(row)
         prev_time = recorded_at
+        before = (report.head_seq, report.head_hash)
         prev_hash = stored_hash
         expected = seq + 1
-        report.count = index + 1
+        report.count += 1
         report.head_seq, report.head_hash = seq, stored_hash
     if checkpoint is not None and checkpoint.seq > 0:
         if checkpoint.seq > report.head_seq:
@@ -153,42 +178,58 @@ def verify_rows(
                 f"{report.head_seq}: events were removed from the end",
             )
             return report
-        # The walk above proved seqs run 1..head without gaps, so seq n is at index n - 1.
-        anchor = rows[checkpoint.seq - 1]
-        if anchor[14] != checkpoint.hash:
+        if checkpoint.seq <= start_seq:
+            anchor_hash = hash_at(checkpoint.seq) if hash_at is not None else checkpoint.hash
+        if anchor_hash != checkpoint.hash:
+            shown = (anchor_hash or "")[:12]
             report.problem = Finding(
                 ANCHOR_MISMATCH,
                 checkpoint.seq,
-                f"seq {checkpoint.seq} has hash {anchor[14][:12]}..., the checkpoint says "
+                f"seq {checkpoint.seq} has hash {shown}..., the checkpoint says "
                 f"{checkpoint.hash[:12]}...: the log was rewritten up to here",
             )
     return report
 
 
 def verify_stored(
-    rows: Callable[[], list[tuple[Any, ...]]],
+    rows: Callable[[], Iterable[tuple[Any, ...]]],
     head: tuple[int, str],
     checkpoint: Checkpoint | None = None,
     head_after: Callable[[], tuple[int, str]] | None = None,
     *,
     signers: Signers | None = None,
+    start: tuple[int, str] = (0, GENESIS_HASH),
+    environments: dict[str, str] | None = None,
+    seq_of: Callable[[str], int | None] | None = None,
+    hash_at: Callable[[int], str | None] | None = None,
+    on_row: Callable[[tuple[Any, ...]], object] | None = None,
 ) -> VerifyReport:
-    """Verify the rows ``rows()`` loads against ``checkpoint`` and, as a second anchor, the
-    database's own chain ``head`` (seq and hash, read before the rows so a concurrent append
-    cannot look like a cut tail). ``head_after()`` reads the head again after the rows: a head
-    behind the last row was moved back (``HEAD_MISMATCH``; an honest head only grows). Then
-    every signature against ``signers``."""
-    from cockpit.identity import identity_findings
+    """Verify the rows ``rows()`` yields (a stream is fine) against ``checkpoint`` and, as a
+    second anchor, the database's own chain ``head`` (seq and hash, read before the rows so a
+    concurrent append cannot look like a cut tail). ``head_after()`` reads the head again after
+    the rows: a head behind the last row was moved back (``HEAD_MISMATCH``; an honest head only
+    grows). Every signature is checked against ``signers`` in the same pass. ``start``,
+    ``seq_of``, ``hash_at`` and ``on_row`` are :func:`verify_rows`'; ``environments`` (release
+    id -> environment) the releases created before ``start``, for the signing rules."""
+    from cockpit.identity import IdentityCheck
 
     head_seq, head_hash = head
-    # Loading a long log makes millions of small objects; the collector scanning them
+    identity = IdentityCheck(signers, environments)
+
+    def each(row: tuple[Any, ...]) -> None:
+        identity.row(row)
+        if on_row is not None:
+            on_row(row)
+
+    # Reading a long log makes millions of small objects; the collector scanning them
     # again and again would double the time to verify.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        loaded = rows()
-        report = verify_rows(loaded, checkpoint)
-        report.identity.extend(Finding(*found) for found in identity_findings(loaded, signers))
+        report = verify_rows(
+            rows(), checkpoint, start=start, seq_of=seq_of, hash_at=hash_at, on_row=each
+        )
+        report.identity.extend(Finding(*found) for found in identity.findings)
     finally:
         if enabled:
             gc.enable()

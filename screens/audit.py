@@ -40,22 +40,31 @@ class AuditScreen(CockpitScreen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        release_id = self.cockpit.release_id
-        if release_id:
-            from cockpit.release import get_release
-
-            self.rehearsal = get_release(self.session.store, release_id).rehearsal
         self.query_one("#filter", Input).display = False
         self.query_one("#log", AuditView).focus()
         self.refresh_keys()
 
-    def reload(self) -> None:
-        """Read only the events after the last one shown (the log only grows)."""
-        store, lang = self.session.store, self.session.lang
-        new = store.events(after_seq=self.last_seq)
-        if new:
-            self.lines.extend(format_event_line(ev, store.signers, lang) for ev in new)
-            self.last_seq = new[-1].seq
+    def load(self) -> tuple[int, int, list[str], bool]:
+        """Read only the events after the last one shown (the log only grows), with their
+        lines (signatures checked here, off the UI thread), and whether the release is a
+        rehearsal."""
+        store, lang, after = self.session.store, self.session.lang, self.last_seq
+        release_id = self.cockpit.release_id
+        rehearsal = self.rehearsal
+        if release_id and not after:
+            found = store.releases(release_id)
+            rehearsal = bool(found and found[0].rehearsal)
+        new = store.events(after_seq=after)
+        lines = [format_event_line(ev, store.signers, lang) for ev in new]
+        return after, new[-1].seq if new else after, lines, rehearsal
+
+    def show(self, data: tuple[int, int, list[str], bool]) -> None:
+        after, last, lines, self.rehearsal = data
+        if after != self.last_seq:
+            return  # read from an older point: the next load has it
+        if lines:
+            self.lines.extend(lines)
+            self.last_seq = last
             self._show()
         elif not self.lines:
             self._show()

@@ -43,6 +43,7 @@ class ChecklistScreen(CockpitScreen):
         self.release_id = release_id
         self.phase_id = phase_id
         self.checklist: Checklist | None = None
+        self._decided: str | None = None  # the item just decided here: move on from it
         self.live: list[str] = []
         self.message = ""
 
@@ -64,12 +65,18 @@ class ChecklistScreen(CockpitScreen):
         assert self.checklist is not None
         return self.checklist.plan.plan.phase(self.phase_id)
 
-    def reload(self) -> None:
+    def load(self) -> Checklist:
+        return load_checklist(self.session.store, self.release_id)
+
+    def show(self, data: Checklist) -> None:
         before = self.selected() if self.checklist is not None else None
         was_open = before is not None and not self._settled(before.id)
-        self.checklist = load_checklist(self.session.store, self.release_id)
+        self.checklist = data
         self._draw()
-        if before is not None and was_open and self._settled(before.id):
+        decided, self._decided = self._decided, None
+        if decided is not None:
+            self._move_on(decided)  # after a decision made here
+        elif before is not None and was_open and self._settled(before.id):
             # Settled meanwhile (an approval from another terminal, a step finishing): move on,
             # as after a decision made here.
             self._move_on(before.id)
@@ -115,6 +122,8 @@ class ChecklistScreen(CockpitScreen):
         return 0
 
     def selected(self) -> Item | None:
+        if self.checklist is None:
+            return None  # not loaded yet
         options = self.query_one("#items", OptionList)
         items: list[Item] = list(self.phase.items)
         if options.highlighted is None or not items:
@@ -191,12 +200,13 @@ class ChecklistScreen(CockpitScreen):
         self.query_one("#items", OptionList).action_cursor_up()
 
     def action_phase(self, step: int) -> None:
-        assert self.checklist is not None
+        if self.checklist is None:
+            return
         ids = [p.id for p in self.checklist.plan.plan.phases]
         index = min(max(ids.index(self.phase_id) + step, 0), len(ids) - 1)
         self.phase_id = ids[index]
         self.query_one("#items", OptionList).highlighted = None
-        self.reload()
+        self._draw()  # the checklist has every phase: nothing to read again
         self.query_one("#items", OptionList).highlighted = self._first_open()
 
     def action_do(self) -> None:
@@ -328,8 +338,8 @@ class ChecklistScreen(CockpitScreen):
             self.app.call_from_thread(self._after_decision, item_id)
 
     def _after_decision(self, item_id: str) -> None:
+        self._decided = item_id  # the reload moves on from it once the new state is shown
         self.reload()
-        self._move_on(item_id)
 
     def _move_on(self, item_id: str) -> None:
         """Highlight the next open item from ``item_id`` on, as a person ticking a paper

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
+from textual import work
 from textual.actions import parse
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from screens.keys import BY_ID, FOOTERS, bindings, key_display
 from widgets.keybar import KeyBar, KeyHint
@@ -78,19 +80,51 @@ class CockpitScreen(Screen[Any]):
         if self.app.screen is not self:
             return
         # Woken by the log's changes (log_changed), the timer only moves the countdowns on.
-        store = None if self.cockpit.watching_log else self.session.opened_store
+        if self.cockpit.watching_log or self.session.opened_store is None:
+            self._tick_redraw(None)
+        else:
+            self._tick_head()
+
+    @work(thread=True, exclusive=True, group="tick", exit_on_error=False)
+    def _tick_head(self) -> None:
+        """Read the chain head off the UI thread; redraw when the log grew (or once in a
+        while)."""
+        store = self.session.opened_store
+        head = store.head()[0] if store is not None else None
+        self.app.call_from_thread(self._tick_redraw, head)
+
+    def _tick_redraw(self, head: int | None) -> None:
         now = time.monotonic()
-        if store is not None:
-            head = store.head()[0]
+        if head is not None:
             seen = getattr(self, "_tick_seen", None)
             self._tick_seen = head
             if head == seen and now - getattr(self, "_tick_at", 0.0) < self.IDLE_REDRAW_SECONDS:
                 return
         self._tick_at = now
-        self.reload()
+        if self.is_attached:
+            self.reload_when_idle()
 
     def reload(self) -> None:
-        """Read the engine's state and redraw. Screens override it."""
+        """Read the engine's state in a worker (:meth:`load`) and draw it on the UI thread
+        (:meth:`show`): the UI thread never touches the database, folds or hashes."""
+        self._load_in_worker()
+
+    @work(thread=True, exclusive=True, group="screen-load", exit_on_error=False)
+    def _load_in_worker(self) -> None:
+        data = self.load()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_loaded, data)
+
+    def _show_loaded(self, data: Any) -> None:
+        if self.is_attached:
+            self.show(data)
+
+    def load(self) -> Any:
+        """Off the UI thread: read what the screen shows (the store, folds). Screens override."""
+        return None
+
+    def show(self, data: Any) -> None:
+        """On the UI thread: keep what :meth:`load` read and draw it. Screens override."""
 
     def log_changed(self, changes: Changes) -> None:
         """The log changed (the app's watcher, :mod:`cockpit.follow`): reload when the change

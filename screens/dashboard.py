@@ -26,8 +26,13 @@ if TYPE_CHECKING:
     # The engine's checklist and plan loader (PyYAML, msgspec) are imported by the loading
     # worker, while the first frame is drawn.
     from cockpit.checklist import Checklist
+    from cockpit.events import Event
     from cockpit.release import Release
     from cockpit.session import Session
+
+    # A release's checklist and its latest events, each with who (claimed unless signed).
+    # A release's checklist, its latest events with who, and its rehearsal line.
+    Loaded = tuple[Checklist, list[tuple[Event, str]], str]
 
 
 class DashboardScreen(CockpitScreen):
@@ -42,9 +47,13 @@ class DashboardScreen(CockpitScreen):
         self.checklist: Checklist | None = None
         self.chain = ""
         self.verified_seq = -1
+        self.verified: tuple[int, str] | None = None  # the (seq, hash) verified last
         self.verifying = False
         self.failing: list[str] = []  # notice channels whose last attempt failed
         self.rehearsed = ""  # rehearsal_line(), read with the checklist
+        self.recent: list[tuple[Event, str]] = []  # the release's latest events, and who
+        self.loaded: dict[str, Loaded] = {}  # releases read since the log last grew
+        self._showing: str | None = None  # the release the cursor is on
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -67,10 +76,16 @@ class DashboardScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_chain(self) -> None:
-        report = self.session.store.verify()
+        """Verify what is new since the last run (since the head a verify of this log last
+        found intact, remembered beside the checkpoint, the first time; the whole chain when
+        none is): a dashboard left open while the log grows re-reads only the new rows.
+        ``cockpit audit verify`` walks all of it again."""
+        store = self.session.store
+        report = store.verify(since=self.verified or store.last_verified())
         self.verified_seq = report.head_seq
         self.verifying = False
         if report.ok:
+            self.verified = (report.head_seq, report.head_hash)
             text = self.session.t("dash.chain_ok", seq=report.head_seq)
         else:
             first = report.findings[0]
@@ -81,41 +96,43 @@ class DashboardScreen(CockpitScreen):
         self.chain = text
         self._show_window()
 
-    def reload(self) -> None:
-        self.load_data()
+    def _recent_rows(self) -> int:
+        return max(self.size.height - 14, 3)
 
-    @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
-    def load_data(self) -> None:
+    def load(self) -> tuple[list[Release], Loaded | None, int, list[str]]:
         """Read the log off the UI thread (the first frame is drawn before the store opens)."""
-        from cockpit.checklist import load_checklist
-        from cockpit.release import all_releases
-
-        session = self.session
-        store = session.store
+        store = self.session.store
         head = store.head()[0]
-        releases = [r for r in all_releases(store, summary=True) if r.status == "open"]
+        releases = [r for r in store.releases() if r.status == "open"]
         ids = [r.id for r in releases]
         chosen = (
             self.cockpit.release_id if self.cockpit.release_id in ids else (ids[0] if ids else None)
         )
-        checklist = load_checklist(store, chosen) if chosen else None
-        self.rehearsed = rehearsal_line(session, checklist)
+        loaded = self._load_release(chosen, self._recent_rows()) if chosen else None
         failing: list[str] = []
-        if session.loaded.config.notify.channels:
+        if self.session.loaded.config.notify.channels:
             from cockpit.notify import failing_channels
 
             failing = failing_channels(store)
-        self.app.call_from_thread(self._apply, releases, checklist, head, failing)
+        return releases, loaded, head, failing
 
-    def _apply(
-        self,
-        releases: list[Release],
-        checklist: Checklist | None,
-        head: int,
-        failing: list[str] | None = None,
-    ) -> None:
+    def _load_release(self, release_id: str, rows: int) -> Loaded:
+        """A release's checklist, its latest decisions, each with who made it (claimed unless
+        signed: the signature is checked here, off the UI thread), and its rehearsal line."""
+        from cockpit.checklist import load_checklist
+        from cockpit.identity import shown_actor
+
         session = self.session
-        self.failing = failing or []
+        store = session.store
+        checklist = load_checklist(store, release_id)
+        events = store.events(release_id=release_id, last=rows)
+        recent = [(ev, shown_actor(ev, store.signers, session.lang, short=True)) for ev in events]
+        return checklist, recent, rehearsal_line(session, checklist)
+
+    def show(self, data: tuple[list[Release], Loaded | None, int, list[str]]) -> None:
+        releases, loaded, head, self.failing = data
+        session = self.session
+        self.loaded.clear()  # the log grew: what was read of other releases is old news
         options = self.query_one("#releases", OptionList)
         if [r.id for r in releases] != [r.id for r in self.releases] or not options.option_count:
             options.clear_options()
@@ -124,28 +141,46 @@ class DashboardScreen(CockpitScreen):
                 or [Option(session.t("dash.no_releases"), disabled=True)]
             )
         self.releases = releases
-        self.checklist = checklist
-        if checklist is not None:
+        self.checklist, self.recent, self.rehearsed = (
+            loaded if loaded is not None else (None, [], "")
+        )
+        if loaded is not None:
+            checklist = loaded[0]
+            self.loaded[checklist.release.id] = loaded
             self.cockpit.release_id = checklist.release.id
-            options.highlighted = [r.id for r in releases].index(checklist.release.id)
+            highlighted = [r.id for r in releases].index(checklist.release.id)
+            if options.highlighted != highlighted:
+                self._showing = checklist.release.id  # the highlight below needs no load
+                options.highlighted = highlighted
         # Verify whenever the log has grown, so the audit line never vouches for old news.
         if head != self.verified_seq and not self.verifying:
             self.verifying = True
             self.verify_chain()
         self._draw()
 
-    def _select(self, release_id: str) -> None:
-        from cockpit.checklist import load_checklist
+    @work(thread=True, exclusive=True, group="dashboard-select", exit_on_error=False)
+    def select_release(self, release_id: str, rows: int) -> None:
+        loaded = self._load_release(release_id, rows)
+        self.app.call_from_thread(self._show_release, release_id, loaded)
 
-        self.cockpit.release_id = release_id
-        self.checklist = load_checklist(self.session.store, release_id)
+    def _show_release(self, release_id: str, loaded: Loaded) -> None:
+        self.loaded[release_id] = loaded
+        if self.is_attached and self._showing == release_id:
+            self.checklist, self.recent, self.rehearsed = loaded
+            self._draw()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id and (
-            self.checklist is None or event.option.id != self.checklist.release.id
-        ):
-            self._select(event.option.id)
+        """The cursor moved: draw the release when it is already read, else read it in a
+        worker (the key handler only moves the cursor and draws)."""
+        release_id = event.option.id
+        if not release_id or release_id == self._showing:
+            return
+        self._showing = self.cockpit.release_id = release_id
+        if release_id in self.loaded:
+            self.checklist, self.recent, self.rehearsed = self.loaded[release_id]
             self._draw()
+        else:
+            self.select_release(release_id, self._recent_rows())
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.action_open()
@@ -205,21 +240,18 @@ class DashboardScreen(CockpitScreen):
 
     def _show_recent(self) -> None:
         """The latest decisions of this release: who did what (claimed unless signed), and why."""
-        from cockpit.identity import shown_actor
+        from rich.cells import cell_len
 
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
             recent.update("")
             return
-        rows = max(self.size.height - 14, 3)
         zone = self.session.loaded.config.change_window.timezone
-        store = self.session.store
-        events = store.events(release_id=self.checklist.release.id, last=rows)
+        shown = self.recent[-self._recent_rows() :]
         lines = []
-        names = [shown_actor(ev, store.signers, self.session.lang, short=True) for ev in events]
         # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
-        width = max([8, *(cell_len(name) for name in names)])
-        for ev, who in zip(events, names, strict=True):
+        width = max([8, *(cell_len(name) for _, name in shown)])
+        for ev, who in shown:
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
             line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
             line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"

@@ -75,9 +75,12 @@ class RunbookScreen(RunbookWork):
 
     # ------------------------------------------------------------------ state
 
-    def reload(self) -> None:
+    def load(self) -> Checklist:
+        return load_checklist(self.session.store, self.release_id)
+
+    def show(self, data: Checklist) -> None:
         session = self.session
-        self.checklist = load_checklist(session.store, self.release_id)
+        self.checklist = data
         phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
         self.phase = phases[0] if phases else self.checklist.plan.plan.phases[-1]
         release = self.checklist.release

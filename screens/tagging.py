@@ -66,10 +66,13 @@ class TaggingScreen(CockpitScreen):
 
     # ------------------------------------------------------------------ looking
 
-    def reload(self) -> None:
-        # The header and the plan's state only: the preflight contacts the remote, so it runs
-        # when the screen opens, when the version changes and after tagging, not on every tick.
-        self.checklist = load_checklist(self.session.store, self.release_id)
+    # The header and the plan's state only: the preflight contacts the remote, so it runs
+    # when the screen opens, when the version changes and after tagging, not on every tick.
+    def load(self) -> Checklist:
+        return load_checklist(self.session.store, self.release_id)
+
+    def show(self, data: Checklist) -> None:
+        self.checklist = data
         self._draw()
 
     @work(thread=True, exclusive=True, group="look", exit_on_error=False)

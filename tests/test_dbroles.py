@@ -33,7 +33,7 @@ from cockpit.events import Finding, NewEvent
 from cockpit.operator import Operator
 from cockpit.release import create_release
 from cockpit.session import Session
-from cockpit.store import Store
+from cockpit.store import SCHEMA_HEAD, Store
 from cockpit.vocabulary import DB_ROLE_GRANTED, GATE_APPROVED, NOTE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -599,7 +599,7 @@ def test_the_password_is_set_as_a_verifier_and_never_shown(team: Team) -> None:
 # ------------------------------------------------------------------ upgrading an 0001 log
 
 
-def test_a_0001_log_upgrades_to_0002_and_keeps_verifying(
+def test_a_0001_log_upgrades_to_the_head_and_keeps_verifying(
     db_url: str, checkpoint_file: Path
 ) -> None:
     old = Store(db_url)
@@ -633,7 +633,7 @@ def test_a_0001_log_upgrades_to_0002_and_keeps_verifying(
         ]
     old.close()
     store = Store(db_url, checkpoint_file=checkpoint_file).open()
-    assert store.current_revision() == "0002"
+    assert store.current_revision() == SCHEMA_HEAD
     assert [(r[0], r[14]) for r in store.rows()] == before
     assert store.verify().ok and store.verify().count == 3
     ev = store.append(NewEvent(action=NOTE, reason="after the upgrade"), alice)

@@ -13,6 +13,7 @@ import itertools
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -1104,6 +1105,48 @@ def test_cli_dry_run_changes_nothing_and_exits_by_the_preflight(
     code, out, _ = world.cli("tag", "--dry-run", "--json")
     assert code == 1 and json.loads(out)["ok"] is False
     assert_nothing_changed(world, before)
+
+
+def test_the_preflight_asks_git_each_thing_once(world: World) -> None:
+    """HEAD and depth in one rev-parse, every tag and the branch in one for-each-ref; no
+    repeated rev-parse, however many tags."""
+    commit(world.work, "fix: one more")  # HEAD ahead of origin/main: the ancestry is asked
+    prep = world.prepare()
+    asked = [run.argv[0] for run in prep.git.runs]
+    assert asked.count("rev-parse") == 1 and asked.count("for-each-ref") == 1, asked
+    assert "symbolic-ref" not in asked
+    assert sorted(asked) == sorted(
+        ["rev-parse", "for-each-ref", "merge-base", "log", "status", "ls-remote", "merge-base"]
+    ), asked
+
+
+def test_a_dry_run_with_env_does_not_open_the_store_and_knows_the_unpublished_tags(
+    world: World,
+) -> None:
+    """``cockpit tag --env X --dry-run`` reads the tags the log left unpublished through the
+    standard library (no SQLAlchemy, no migration) and gives the answer the store would."""
+    world.execute(world.prepare())  # v1.1.0 made here, not pushed: recorded as unpublished
+    code = (
+        "import io, json, sys\n"
+        "from cockpit.cli import main\n"
+        "out = io.StringIO()\n"
+        f"rc = main(['--config', {str(world.config)!r}, 'tag', '--env', 'staging', "
+        "'--dry-run', '--json', '--push'], out=out)\n"
+        "shown = json.loads(out.getvalue())\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'yaml'}"
+        " | {m for m in sys.modules} & {'cockpit.checklist', 'cockpit.store'})\n"
+        "print(json.dumps([rc, shown['version'], shown['todo'], heavy]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=world.root, check=True
+    )
+    rc, version, todo, heavy = json.loads(result.stdout.splitlines()[-1])
+    # The tag made here is not counted as released: push it, not a new version past it.
+    assert (rc, version, todo) == (0, "1.1.0", "push")
+    assert heavy == []
+    # The store's own answer (in-process, store open) is the same.
+    _, out, _ = world.cli("tag", "--env", "staging", "--dry-run", "--json", "--push")
+    assert (json.loads(out)["version"], json.loads(out)["todo"]) == (version, todo)
 
 
 # --------------------------------------------------------------------------- 10. CHANGELOG.md

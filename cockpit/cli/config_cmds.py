@@ -78,6 +78,15 @@ def cmd_db_upgrade(cmd: Command) -> int:
     return 0
 
 
+def cmd_db_rebuild(cmd: Command) -> int:
+    from cockpit.config import redact_url
+
+    count = cmd.session.store.rebuild_projections()
+    where = redact_url(cmd.session.db_url)
+    cmd.print(f"{where}: projections rebuilt from the log ({count} releases)")
+    return 0
+
+
 def cmd_db_current(cmd: Command) -> int:
     from cockpit.config import redact_url
     from cockpit.store import SCHEMA_HEAD, SCHEMA_REVISIONS, Store
@@ -197,6 +206,7 @@ def register(sub: Any) -> None:
     db_sub = db.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
     add(db_sub, "upgrade", cmd_db_upgrade, "apply the shipped migrations")
     add(db_sub, "current", cmd_db_current, "show the schema revision")
+    add(db_sub, "rebuild", cmd_db_rebuild, "derive the projections again from the event log")
     p = add(
         db_sub,
         "grant",

@@ -73,9 +73,11 @@ def cmd_release_approve_emergency(cmd: Command) -> int:
 def cmd_release_list(cmd: Command) -> int:
     from cockpit.release import all_releases
 
-    releases = all_releases(cmd.session.store)
+    # From the projection: one row a release, whatever the log's length (`show` has the notes).
+    releases = all_releases(cmd.session.store, summary=True)
     if cmd.args.json:
-        cmd.print(json.dumps([r.as_dict() for r in releases], indent=2, ensure_ascii=False))
+        listed = [{k: v for k, v in r.as_dict().items() if k != "notes"} for r in releases]
+        cmd.print(json.dumps(listed, indent=2, ensure_ascii=False))
         return 0
     if not releases:
         cmd.print("no releases yet: `cockpit release new --help`")

@@ -6,7 +6,7 @@ contains and the commits since it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,17 @@ class GitFailed(CockpitError):
     """A git command failed; the message carries git's own words."""
 
     exit_code = 1
+
+
+@dataclass
+class Refs:
+    """What one ``git for-each-ref`` says (:meth:`Git.refs`): every tag (name -> (tag object,
+    commit)), the version tags among them (name -> (version, commit), as
+    :meth:`Git.version_tags`), and the branch checked out (None when HEAD is detached)."""
+
+    tags: dict[str, tuple[str, str]] = field(default_factory=dict)
+    versions: dict[str, tuple[semver.Version, str]] = field(default_factory=dict)
+    branch: str | None = None
 
 
 @dataclass
@@ -78,6 +89,33 @@ class Git:
 
     def is_shallow(self) -> bool:
         return self.out("rev-parse", "--is-shallow-repository") == "true"
+
+    def head_and_shallow(self) -> tuple[str | None, bool]:
+        """HEAD's commit (None in a repository without commits) and whether the history is
+        shallow, in one ``git rev-parse``."""
+        r = self.run("rev-parse", "--is-shallow-repository", "HEAD^{commit}", check=False)
+        lines = r.stdout.split()
+        shallow = bool(lines) and lines[0] == "true"
+        return (lines[1] if r.exit == 0 and len(lines) > 1 else None), shallow
+
+    def refs(self, fmt: str) -> Refs:
+        """Every tag and the branch checked out, in one ``git for-each-ref``."""
+        fields = "%(refname)%00%(objectname)%00%(*objectname)%00%(HEAD)"
+        found = Refs()
+        for line in self.out(
+            "for-each-ref", f"--format={fields}", "refs/tags", "refs/heads"
+        ).splitlines():
+            ref, obj, peeled, current = line.split("\0")
+            if ref.startswith("refs/heads/"):
+                if current == "*":
+                    found.branch = ref.removeprefix("refs/heads/")
+                continue
+            name = ref.removeprefix("refs/tags/")
+            found.tags[name] = (obj, peeled or obj)
+            version = version_of_tag(fmt, name)
+            if version is not None:
+                found.versions[name] = (version, peeled or obj)
+        return found
 
     def version_tags(self, fmt: str) -> dict[str, tuple[semver.Version, str]]:
         """Every tag carrying a version under ``fmt``: name -> (version, commit sha)."""

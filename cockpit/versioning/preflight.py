@@ -94,12 +94,14 @@ def plan_tag(
 ) -> TagPlan:
     """Look, change nothing: the version, the preflight checks and the tag message."""
     checks: list[Check] = []
-    shallow = git.is_shallow()
+    # The repository as it is, in two git calls: HEAD and the history's depth, then every tag
+    # and the branch checked out.
+    head, shallow = git.head_and_shallow()
     checks.append(history_check(shallow))
-    head = git.sha("HEAD")
     if head is None:
         raise UsageError(f"{git.path}: the repository has no commits")
-    tags = git.version_tags(cfg.tag_format)
+    refs = git.refs(cfg.tag_format)
+    tags = refs.versions
     # A tag made here and never published is not a release yet: it neither raises the next
     # version nor ends the commits since the last release, so running again resumes it.
     released = {n: vt for n, vt in tags.items() if n not in request.unpublished}
@@ -124,7 +126,7 @@ def plan_tag(
     tag = tag_name(cfg.tag_format, version)
 
     checks.append(clean_check(git, request))
-    branch, check = branch_check(git, cfg, head)
+    branch, check = branch_check(git, cfg, head, refs.branch)
     checks.append(check)
 
     # Remote: reachable, branch up to date, tag free.
@@ -137,11 +139,11 @@ def plan_tag(
 
     local = tags.get(tag)
     local_tag_sha = None
-    if local is None and (local_ref := git.sha(f"refs/tags/{tag}")):
-        local = (parse(version), local_ref)
+    if local is None and tag in refs.tags:
+        local = (parse(version), refs.tags[tag][1])
     remote_tag = remote_refs.get(f"refs/tags/{tag}^{{}}") or remote_refs.get(f"refs/tags/{tag}")
     if local is not None:
-        local_tag_sha = git.out("rev-parse", f"refs/tags/{tag}")
+        local_tag_sha = refs.tags[tag][0]
     todo, tag_check = tag_free_check(
         tag,
         version,
@@ -278,13 +280,14 @@ def clean_check(git: Git, request: TagRequest) -> Check:
     )
 
 
-def branch_check(git: Git, cfg: GitConfig, head: str) -> tuple[str | None, Check]:
+def branch_check(
+    git: Git, cfg: GitConfig, head: str, current: str | None
+) -> tuple[str | None, Check]:
     """Branch policy: the branch released from (None when there is none) and the check; a
-    detached HEAD only when exactly one allowed branch holds the commit."""
+    detached HEAD (``current`` None) only when exactly one allowed branch holds the commit."""
     allowed = cfg.branches
-    symbolic = git.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
-    if symbolic.exit == 0:
-        name = symbolic.stdout.strip()
+    if current is not None:
+        name = current
         if any(fnmatch.fnmatchcase(name, p) for p in allowed):
             return name, Check("branch", True, f"on {name} (allowed: {', '.join(allowed)})")
         return None, Check("branch", False, f"on {name}; allowed: {', '.join(allowed)}")
@@ -328,10 +331,8 @@ def up_to_date_check(git: Git, remote: str, branch: str, theirs: str | None, hea
         return Check("up to date", True, f"{remote}/{branch} does not exist yet")
     if theirs == head:
         return Check("up to date", True, f"{remote}/{branch} is at HEAD")
-    if (
-        git.sha(theirs)
-        and git.run("merge-base", "--is-ancestor", theirs, head, check=False).exit == 0
-    ):
+    # Exit 0: contained; 1: not; 128: a commit this clone does not have (not contained either).
+    if git.run("merge-base", "--is-ancestor", theirs, head, check=False).exit == 0:
         return Check("up to date", True, f"HEAD is ahead of {remote}/{branch}", True)
     return Check(
         "up to date",

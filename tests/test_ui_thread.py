@@ -1,0 +1,73 @@
+"""The UI thread never touches the database: every read (the dashboard's releases and the one
+under the cursor, a checklist, the audit log, verify) runs in a worker and posts its result; j/k
+only move the cursor and draw. Checked on a real app (Textual's Pilot) over a real SQLite store,
+by the connections the store's engine hands out and the thread that asks for each."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from cockpit.release import new_release_event
+from screens.audit import AuditScreen
+from screens.checklist import ChecklistScreen
+from screens.dashboard import DashboardScreen
+from tests.appfixture import make_app, screen_text, settle
+
+
+async def test_keys_and_reloads_never_read_the_store_on_the_ui_thread(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    app = make_app(monkeypatch, tmp_path)
+    store = app.session.store
+    # A second release (the fixture's ids are fixed: this one gets its own).
+    made = new_release_event(
+        app.session.loaded,
+        plan="release",
+        environment="staging",
+        version="1.5.0",
+        t0="2026-12-23T01:00",
+    )
+    second = store.append(replace(made, release_id="r-5e6f7a8b"), app.session.operator)
+    on_ui: list[str] = []
+    connections: list[str] = []
+
+    def checkout(*_args: object) -> None:
+        name = threading.current_thread().name
+        connections.append(name)
+        if threading.current_thread() is threading.main_thread():
+            on_ui.append(name)
+
+    event.listen(store.engine, "checkout", checkout)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            assert "1.4.0" in screen_text(app).splitlines()[0]
+            await pilot.press("j")
+            await settle(pilot)
+            assert "1.5.0" in screen_text(app).splitlines()[0]  # read in a worker, then drawn
+            assert app.screen.checklist is not None
+            assert app.screen.checklist.release.id == second.release_id
+            await pilot.press("k", "j", "k")
+            await settle(pilot)
+            assert "1.4.0" in screen_text(app).splitlines()[0]
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ChecklistScreen)
+            await pilot.press("j", "j", "k", "l")
+            await settle(pilot)
+            assert isinstance(app.screen, AuditScreen) and "REHEARSAL" in screen_text(app)
+            app.screen.reload()  # what the watcher does when the log grows
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+    finally:
+        event.remove(store.engine, "checkout", checkout)
+        store.close()
+    assert connections, "the store was never read: the check above would prove nothing"
+    assert on_ui == []
