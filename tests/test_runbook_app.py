@@ -137,6 +137,7 @@ async def test_production_asks_to_type_its_name_and_ignores_a_held_enter(build) 
     app = build()
     environments = app.session.loaded.config.environments
     environments["staging"] = msgspec.structs.replace(environments["staging"], production=True)
+    _rehearsed_before(app, 60.0)  # production runs only what a rehearsal passed (issue 17)
     async with app.run_test(size=SIZE) as pilot:
         await open_runbook(pilot)
         await pilot.press("enter", "enter", "enter")  # a held enter
