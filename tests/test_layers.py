@@ -56,7 +56,7 @@ def test_widgets_do_not_reach_into_the_engine() -> None:
 
 
 def test_no_engine_module_imports_textual() -> None:
-    # textual_serve (`cockpit serve`) is another package: it runs the cockpit as a process.
-    textual = re.compile(r"^\s*(from|import) textual(\.|\s|$)", re.MULTILINE)
+    # textual_serve too: `cockpit serve` serves the TUI, so it lives in screens/.
+    textual = re.compile(r"^\s*(from|import) textual", re.MULTILINE)
     for path in (REPO / "cockpit").rglob("*.py"):
         assert not textual.search(path.read_text()), path

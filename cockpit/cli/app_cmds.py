@@ -118,7 +118,7 @@ def cmd_demo(cmd: Command) -> int:
 
 
 def cmd_serve(cmd: Command) -> int:
-    from cockpit.serve import ServeOptions, make_server, new_token
+    from screens.serve import ServeOptions, make_server, new_token
 
     loaded = cmd.session.loaded  # a bad config is refused here, not in each browser
     release = None
