@@ -1,14 +1,15 @@
-"""The event store: SQLite (embedded default) or PostgreSQL (shared), append-only.
-
-Appends are serialised so the chain never forks: SQLite takes ``BEGIN IMMEDIATE`` (WAL,
-``synchronous=FULL``, a busy timeout), PostgreSQL locks the one-row ``chain_head`` with
-``SELECT ... FOR UPDATE``. The schema comes from the Alembic migrations shipped in
-``cockpit/migrations`` and is brought up to date when the store opens. After each append batch
-the new head is written to a checkpoint file outside the database (:mod:`cockpit.checkpoint`).
-Engines and their connection settings come from :mod:`cockpit.dbsetup`; the record, its hash
-and verification from :mod:`cockpit.events`; the check of the tail an append links to (a broken
-chain stops growing until the break is acknowledged) from :mod:`cockpit.tailcheck`. A store
-opened ``read_only`` (``cockpit audit verify|export``) never migrates or writes.
+"""The event store: SQLite (embedded default) or PostgreSQL (shared), append-only. Appends are
+serialised so the chain never forks: SQLite takes ``BEGIN IMMEDIATE`` (WAL,
+``synchronous=FULL``, a busy timeout), PostgreSQL locks the one-row ``chain_head`` through
+``cockpit_lock_head()``; the database's own trigger moves the head. The schema comes from the
+Alembic migrations shipped in ``cockpit/migrations`` and is brought up to date when the store
+opens (:mod:`cockpit.storeschema`); the whole-log check is :mod:`cockpit.logcheck`. After each
+append batch the new head is written to a checkpoint file outside the database
+(:mod:`cockpit.checkpoint`). Engines and their connection settings come from
+:mod:`cockpit.dbsetup`; the record, its hash and verification from :mod:`cockpit.events`; the
+check of the tail an append links to (a broken chain stops growing until the break is
+acknowledged) from :mod:`cockpit.tailcheck`. A store opened ``read_only`` (``cockpit audit
+verify|export``) never migrates or writes.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from cockpit.checkpoint import CheckpointFile, read_checkpoint, read_verified, write_verified
-from cockpit.dbroles import check_principals
-from cockpit.dbsetup import first_line, make_engine, missing_table
+from cockpit import storeschema
+from cockpit.checkpoint import CheckpointFile, read_checkpoint, read_verified
+from cockpit.dbsetup import first_line, make_engine
 from cockpit.errors import AppendFailed, StoreError, UsageError
 from cockpit.events import (
     COLUMNS,
@@ -47,25 +48,19 @@ from cockpit.events import (
 )
 from cockpit.identity import Signers
 from cockpit.operator import Operator
-from cockpit.projections import Release, ReleaseFold, first_difference
+from cockpit.projections import Release
 from cockpit.projections import apply as project
 from cockpit.projections import read as read_releases
 from cockpit.projections import rebuild_with as rebuild_projection
 from cockpit.secrets import Masker, process_masker
 from cockpit.signing import signed_bytes
+from cockpit.storeschema import SCHEMA_HEAD, SCHEMA_REVISIONS
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
-from cockpit.verify import ANCHOR_MISMATCH, verify_stored
 from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
 
-# The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
-SCHEMA_HEAD = "0003"
-# Every revision this code knows, oldest first; a database at any other one is newer than us.
-SCHEMA_REVISIONS = ("0001", "0002", "0003")
-# Rows fetched at a time when the whole log is read (bounded memory).
-_BATCH = 5_000
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
 
@@ -137,49 +132,15 @@ class Store:
 
     def current_revision(self) -> str | None:
         """The schema revision in the database, ``None`` when it has no schema yet."""
-        with self._connect() as conn:
-            try:
-                with conn.begin():
-                    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-            except (OperationalError, DBAPIError) as exc:
-                if missing_table(exc):
-                    return None
-                raise StoreError(
-                    f"{redact_url(self.url)}: cannot read the schema version ({first_line(exc)})"
-                ) from None
-        return str(row[0]) if row else None
+        return storeschema.current_revision(self)
 
     def open(self) -> Store:
-        """Bring the schema up to date when needed. Alembic is imported only if it is. A
-        read-only store only checks there is a log it can read (exit 2 when there is none)."""
-        current = self.current_revision()
-        if self.read_only and current is None:
-            raise UsageError(f"{redact_url(self.url)}: no audit log here (the database is empty)")
-        if self.read_only and current != SCHEMA_HEAD:
-            raise StoreError(
-                f"{redact_url(self.url)}: the log's schema is at revision {current}, this "
-                f"cockpit reads {SCHEMA_HEAD}: read it with a cockpit of that revision"
-            )
-        if current != SCHEMA_HEAD:
-            self.upgrade()
+        """Bring the schema up to date when needed (:func:`cockpit.storeschema.bring_up`)."""
+        storeschema.bring_up(self)
         return self
 
     def upgrade(self, revision: str = "head") -> None:
-        from cockpit.migrations import run_upgrade
-
-        current = self.current_revision()
-        if current is not None and current not in SCHEMA_REVISIONS:
-            raise StoreError(
-                f"{redact_url(self.url)}: the database schema is at revision {current}, newer "
-                f"than this cockpit knows ({SCHEMA_HEAD}): upgrade the cockpit on this host"
-            )
-        try:
-            with self._connect(write=True) as conn:
-                run_upgrade(conn, revision)
-        except (OperationalError, DBAPIError) as exc:
-            raise StoreError(
-                f"{redact_url(self.url)}: migration failed ({first_line(exc)})"
-            ) from None
+        storeschema.upgrade(self, revision)
 
     # ------------------------------------------------------------ append
 
@@ -396,31 +357,6 @@ class Store:
             result = conn.exec_driver_sql(f"SELECT {_SELECT_COLUMNS} FROM events ORDER BY seq")
             return [tuple(r) for r in result]
 
-    def _stream(self, cursor: Any, after: int) -> Iterator[tuple[Any, ...]]:
-        """The rows after seq ``after`` through ``cursor``, fetched in batches."""
-        cursor.execute(
-            f"SELECT {_SELECT_COLUMNS} FROM events WHERE seq > {self._mark} ORDER BY seq", (after,)
-        )
-        while batch := cursor.fetchmany(_BATCH):
-            yield from batch
-
-    @contextlib.contextmanager
-    def _snapshot(self) -> Iterator[tuple[Any, Any]]:
-        """One read transaction that sees a single state of the database (REPEATABLE READ on
-        PostgreSQL; SQLite's WAL reader already does), with two cursors: a plain one, and one
-        that streams (server-side on PostgreSQL)."""
-        with self._connect() as conn, conn.begin():
-            raw = conn.connection.driver_connection
-            if not self.is_sqlite:
-                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            plain = raw.cursor()  # type: ignore[union-attr]
-            streaming = raw.cursor() if self.is_sqlite else raw.cursor(name="cockpit_rows")  # type: ignore[union-attr]
-            try:
-                yield plain, streaming
-            finally:
-                streaming.close()
-                plain.close()
-
     def releases(self, release_id: str | None = None) -> list[Release]:
         """Every release (or the one named) from the projection, in creation order: one row a
         release whatever the log's length. Notes are left out (:func:`fold` has them)."""
@@ -481,68 +417,11 @@ class Store:
     def verify(
         self, checkpoint: Checkpoint | None = None, *, since: tuple[int, str] | None = None
     ) -> VerifyReport:
-        """Verify the chain against ``checkpoint`` and, as a second anchor, the database's own
-        chain head (read first, so a concurrent append cannot look like a cut tail, and again
-        after, so a head moved back is seen); every signature against :attr:`signers`. On
-        PostgreSQL, also each event's database principal against its actor
-        (:func:`cockpit.dbroles.check_principals`).
+        """Verify the whole log, or only what is new ``since`` a verified (seq, hash)
+        (:func:`cockpit.logcheck.verify_log`)."""
+        from cockpit.logcheck import verify_log
 
-        The rows are streamed in batches (bounded memory). A full run also checks the
-        projections equal the fold (``PROJECTION_MISMATCH`` names the first difference).
-        ``since`` (the seq and hash a previous run verified) verifies only the rows after it:
-        what the dashboard does each time the log grows; a row edited before ``since`` is
-        found by the next full run."""
-        head = self.head()
-        start = since or (0, GENESIS_HASH)
-        with self._snapshot() as (cursor, streaming):
-            mark = self._mark
-            projected = read_releases(cursor, mark)
-            folded = ReleaseFold(notes=False)
-
-            def seq_of(digest: str) -> int | None:
-                cursor.execute(f"SELECT seq FROM events WHERE hash = {mark}", (digest,))
-                found = cursor.fetchone()
-                return None if found is None else int(found[0])
-
-            def hash_at(seq: int) -> str | None:
-                cursor.execute(f"SELECT hash FROM events WHERE seq = {mark}", (seq,))
-                found = cursor.fetchone()
-                return None if found is None else str(found[0])
-
-            report = verify_stored(
-                lambda: self._stream(streaming, start[0]),
-                head,
-                checkpoint,
-                head_after=self.head,
-                signers=self.signers,
-                start=start,
-                environments={r.id: r.environment for r in projected} if since else None,
-                seq_of=seq_of,
-                hash_at=hash_at,
-                on_row=None if since else folded.add_row,
-            )
-            if since and since[0] and report.problem is None and hash_at(since[0]) != since[1]:
-                # The row the run started from must still be the one verified then.
-                report.problem = Finding(
-                    ANCHOR_MISMATCH,
-                    since[0],
-                    f"seq {since[0]} no longer has the hash verified before: the log was "
-                    "rewritten; run `cockpit audit verify`",
-                )
-        if since is None and report.problem is None:
-            report.problem = first_difference(projected, folded.releases)
-
-        if not self.is_sqlite:
-            report.principals, skews = check_principals(
-                self._connect, report.head_seq, after=start[0]
-            )
-            report.warnings += skews
-        remember = not self.read_only and self.checkpoint_file is not None
-        if report.ok and report.head_seq and remember:
-            assert self.checkpoint_file is not None
-            head_now = Checkpoint(report.head_seq, report.head_hash)
-            write_verified(self.checkpoint_file, head_now, self.url)
-        return report
+        return verify_log(self, checkpoint, since=since)
 
     def last_verified(self) -> tuple[int, str] | None:
         """The (seq, hash) a verify of this log last found intact (remembered beside the

@@ -167,7 +167,7 @@ def test_incremental_verify_checks_only_what_is_new_and_a_full_one_finds_old_tam
 
 def test_a_full_verify_streams_in_bounded_batches(store: Store, tmp_path: Path) -> None:
     # More rows than one batch: the walk goes on across batches without a gap.
-    import cockpit.store as store_module
+    import cockpit.logcheck as store_module
 
     store_module._BATCH, saved = 3, store_module._BATCH
     try:

@@ -1,0 +1,71 @@
+"""The store's schema: which revision the database is at, bringing it up to date, and refusing
+a database newer than this cockpit. Alembic is imported only when a migration runs
+(:mod:`cockpit.migrations`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cockpit.dbsetup import first_line, missing_table
+from cockpit.errors import StoreError, UsageError
+from cockpit.urls import redact_url
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
+
+# The newest migration shipped in cockpit/migrations/versions (a test keeps them equal).
+SCHEMA_HEAD = "0003"
+# Every revision this code knows, oldest first; a database at any other one is newer than us.
+SCHEMA_REVISIONS = ("0001", "0002", "0003")
+
+
+def current_revision(store: Store) -> str | None:
+    """The schema revision in the database, ``None`` when it has no schema yet."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    with store._connect() as conn:
+        try:
+            with conn.begin():
+                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except (OperationalError, DBAPIError) as exc:
+            if missing_table(exc):
+                return None
+            raise StoreError(
+                f"{redact_url(store.url)}: cannot read the schema version ({first_line(exc)})"
+            ) from None
+    return str(row[0]) if row else None
+
+
+def bring_up(store: Store) -> None:
+    """Bring the schema up to date when needed. A read-only store only checks there is a log it
+    can read (exit 2 when there is none)."""
+    current = current_revision(store)
+    if store.read_only and current is None:
+        raise UsageError(f"{redact_url(store.url)}: no audit log here (the database is empty)")
+    if store.read_only and current != SCHEMA_HEAD:
+        raise StoreError(
+            f"{redact_url(store.url)}: the log's schema is at revision {current}, this "
+            f"cockpit reads {SCHEMA_HEAD}: read it with a cockpit of that revision"
+        )
+    if current != SCHEMA_HEAD:
+        upgrade(store)
+
+
+def upgrade(store: Store, revision: str = "head") -> None:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from cockpit.migrations import run_upgrade
+
+    current = current_revision(store)
+    if current is not None and current not in SCHEMA_REVISIONS:
+        raise StoreError(
+            f"{redact_url(store.url)}: the database schema is at revision {current}, newer "
+            f"than this cockpit knows ({SCHEMA_HEAD}): upgrade the cockpit on this host"
+        )
+    try:
+        with store._connect(write=True) as conn:
+            run_upgrade(conn, revision)
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreError(f"{redact_url(store.url)}: migration failed ({first_line(exc)})") from None
