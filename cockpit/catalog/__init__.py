@@ -1,0 +1,3 @@
+"""The catalog's words, by where they are said: screens and dialogs (:mod:`.screens`), the
+engine's refusals and reasons (:mod:`.refusals`), notices, notes, reports and the browser view
+(:mod:`.comms`). :mod:`cockpit.i18n` merges them into one catalog and says them."""
