@@ -114,7 +114,7 @@ def target_lines(targets: list[dict[str, Any]], unit: str = "") -> list[str]:
 
 
 def demo_tables(*names: str, operator: str = "alice") -> str:
-    """The named tables of the demo's ``cockpit.toml`` (:data:`cockpit.demo.DEMO_CONFIG`),
+    """The named tables of the demo's ``cockpit.toml`` (``cockpit/demo.toml``),
     in the order given, with ``operator`` as its release manager."""
     from cockpit.demo import demo_config
 
@@ -127,7 +127,7 @@ def demo_tables(*names: str, operator: str = "alice") -> str:
             current.append(line)
     missing = [name for name in names if name not in tables]
     if missing:
-        raise SystemExit(f"cockpit.demo.DEMO_CONFIG has no table {', '.join(missing)}")
+        raise SystemExit(f"cockpit/demo.toml has no table {', '.join(missing)}")
     return "\n".join("".join(tables[name]).rstrip("\n") + "\n" for name in names)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -22,188 +23,9 @@ from cockpit.vocabulary import NOTE
 if TYPE_CHECKING:
     from cockpit.config import LoadedConfig
 
-DEMO_CONFIG = """\
-# Demo workspace made by `cockpit demo`. Safe to delete.
-[database]
-url = "sqlite:///cockpit.db"
 
-[audit]
-checkpoint = "audit-checkpoint.json"
-
-[change_window]
-timezone = "Asia/Tokyo"
-weekday = "wednesday"
-week = 3
-start = "01:00"
-end = "05:00"
-
-[roles]
-release_manager = ["@OPERATOR@"]
-approver = ["bob", "carol"]
-release_committee = ["carol"]
-
-# Signed decisions (docs/team.md): keys made for the demo (no passphrase: for trying only), one
-# per person; each one's principal is their name. You sign with yours; a colleague approves with
-# theirs from a second terminal: COCKPIT_SIGNING_KEY=keys/bob cockpit item approve ...
-[identity]
-allowed_signers = "keys/allowed_signers"
-signing_key = "keys/@OPERATOR@"
-
-[environments.staging]
-description = "Staging: rehearsal of the production plan, deployed with local steps"
-rehearsal = true
-# Every decision of a staging release is signed, so every identity on screen is proven.
-sign_all = true
-# The demo application (cockpit.demoapp), served by `cockpit demo` while the cockpit runs.
-app_url = "http://127.0.0.1:@PORT@"
-
-[environments.staging.git]
-repo = "app"
-branches = ["main", "staging", "release/*"]
-
-[environments.staging.alembic]
-command = @ALEMBIC@
-cwd = "."
-database_url_env = "DEMOAPP_DATABASE_URL"
-database_url = "sqlite:///appdata/app.db"
-
-# Staging's live metrics: this machine (the demo has no Prometheus). Rollback triggers at the
-# seeds' 90 % for resources, 3 samples in a row.
-[environments.staging.metrics]
-refresh_seconds = 2
-# The post-release watch on a fast demo clock, marked as such: its 24 hours pass in 30 seconds,
-# so the walk ends in go or no-go. Rehearsal environments only.
-watch_speed = 2880
-stale_after_seconds = 10
-no_data_after_seconds = 30
-baseline_window_seconds = 60
-
-[[environments.staging.metrics.panels]]
-name = "cpu"
-title = "CPU"
-source = "host"
-query = "cpu"
-kind = "cpu"
-unit = "%"
-
-[[environments.staging.metrics.panels]]
-name = "memory"
-title = "Memory"
-source = "host"
-query = "memory"
-kind = "memory"
-unit = "%"
-
-[[environments.staging.metrics.panels]]
-name = "disk"
-title = "Disk /"
-source = "host"
-query = "disk:/"
-kind = "resource"
-unit = "%"
-
-[[environments.staging.metrics.panels]]
-name = "network"
-title = "Network"
-source = "host"
-query = "network"
-unit = "KB/s"
-scale = 0.001
-
-# Staging has no cluster and no AWS account: each T-0 step of the plan is replaced by a local
-# one doing the same job on the demo application's files (python -m cockpit.demosteps --help).
-[environments.staging.steps."t0.backup"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "backup", "{release}"]
-check_argv = [@PYTHON@, "-m", "cockpit.demosteps", "check-backup", "{release}"]
-timeout = 60
-
-[environments.staging.steps."t0.maintenance"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "on"]
-undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "off"]
-timeout = 30
-
-[environments.staging.steps."t0.deploy"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "deploy", "{version}"]
-check_argv = [@PYTHON@, "-m", "cockpit.demosteps", "check-version", "{version}"]
-undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "deploy", "{version}", "--undo"]
-timeout = 120
-
-[environments.staging.steps."t0.frontend"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "publish", "{version}"]
-timeout = 60
-
-[environments.staging.steps."t0.cdn"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "purge"]
-timeout = 60
-
-[environments.staging.steps."t0.config"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "config", "{version}"]
-undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "config", "{version}", "--undo"]
-timeout = 30
-
-[environments.staging.steps."t0.restart"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "restart"]
-undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "restart"]
-timeout = 60
-
-[environments.staging.steps."t0.maintenance_off"]
-kind = "shell"
-argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "off"]
-undo_argv = [@PYTHON@, "-m", "cockpit.demosteps", "maintenance", "on"]
-timeout = 30
-
-# Staging's checks (docs/checks.md): what the plan's check items look at in this environment.
-# The demo's own stand-ins: its coverage report, a scan of its repository, its database, its
-# health endpoint and this host. Production binds none: there each check is confirmed by hand,
-# with a reason.
-[environments.staging.checks."t7.security_scan"]
-probe = "command"
-argv = [@PYTHON@, "-c", "@SCAN@", "app"]
-timeout = 30
-
-[environments.staging.checks."t7.coverage"]
-probe = "coverage"
-path = "appdata/coverage.json"
-min_percent = 90
-
-[environments.staging.checks."t7.static_analysis"]
-probe = "command"
-argv = [@PYTHON@, "-c", "@SYNTAX@", @SERVER@]
-timeout = 30
-
-[environments.staging.checks."t1.dependent_services"]
-probe = "http"
-url = "http://127.0.0.1:@PORT@/health"
-status = 200
-
-[environments.staging.checks."t1.credentials"]
-probe = "sql"
-url_env = "DEMOAPP_DATABASE_URL"
-query = "SELECT 1"
-expect = 1
-
-[environments.staging.checks."t1.resources"]
-probe = "metric"
-source = "host"
-query = "memory"
-max = 85
-unit = " %"
-
-[environments.production]
-description = "Production"
-production = true
-
-[environments.production.git]
-repo = "app"
-branches = ["main", "hotfix/*"]
-"""
+# The demo's cockpit.toml, with @PLACEHOLDERS@ filled in by demo_config (a data file, shipped).
+DEMO_CONFIG = resources.files("cockpit").joinpath("demo.toml")
 
 
 def demo_config(operator: str, port: int = 0) -> str:
@@ -216,7 +38,8 @@ def demo_config(operator: str, port: int = 0) -> str:
     python = json.dumps(sys.executable)
     server = json.dumps(str(ALEMBIC_INI.parent / "server.py"))
     return (
-        DEMO_CONFIG.replace("@OPERATOR@", operator)
+        DEMO_CONFIG.read_text(encoding="utf-8")
+        .replace("@OPERATOR@", operator)
         .replace("@SCAN@", _SCAN)
         .replace("@SYNTAX@", _SYNTAX)
         .replace("@SERVER@", server)
