@@ -25,6 +25,7 @@ from cockpit.verify import (
     ANCHOR_MISMATCH,
     GAP,
     HASH_MISMATCH,
+    HEAD_MISMATCH,
     LINK_BROKEN,
     TRUNCATED,
     Checkpoint,
@@ -45,11 +46,18 @@ def tail_finding(
     cursor.execute(f"SELECT {_SELECT_COLUMNS} FROM events ORDER BY seq DESC LIMIT 2")
     rows = [tuple(r) for r in cursor.fetchall()]
     last_seq = int(rows[0][0]) if rows else 0
-    if last_seq != head_seq:
+    if head_seq > last_seq:
         return Finding(
-            TRUNCATED if head_seq > last_seq else ANCHOR_MISMATCH,
-            min(head_seq, last_seq) + 1,
+            TRUNCATED,
+            last_seq + 1,
             f"the chain head says seq {head_seq} but the log ends at {last_seq}",
+        )
+    if head_seq < last_seq:  # named as `audit verify` names it
+        return Finding(
+            HEAD_MISMATCH,
+            head_seq + 1,
+            f"the chain head says seq {head_seq} but the log goes on to {last_seq}: the head "
+            "was moved back",
         )
     if rows:
         found = _last_rows_finding(rows, head_hash)

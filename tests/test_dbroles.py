@@ -450,7 +450,7 @@ def test_a_head_moved_back_by_a_superuser_is_named(team: Team) -> None:
         f"the log goes on to {last}: the head was moved back (appends are refused until it is "
         "put right)"
     )
-    with pytest.raises(AppendFailed):
+    with pytest.raises(AppendFailed, match=rf"broken at seq {last} \(HEAD_MISMATCH: "):
         store.append(NewEvent(action=NOTE, reason="three"), bob)
     store.close()
 
@@ -469,6 +469,8 @@ def test_head_moved_back_on_sqlite_too(tmp_path: Path) -> None:
         "HEAD_MISMATCH",
         3,
     )
+    with pytest.raises(AppendFailed, match=r"broken at seq 3 \(HEAD_MISMATCH: the chain head says"):
+        store.append(NewEvent(action=NOTE, reason="four"), alice)
     store.close()
 
 
