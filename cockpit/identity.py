@@ -185,6 +185,8 @@ class Signers:
 
 # What sshsig can check.
 CHECKED_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
+# What any OpenSSH key type starts with (ssh-dss, ecdsa-sha2-*, sk-ssh-ed25519@openssh.com, ...).
+KEY_TYPE_PREFIXES = ("ssh-", "ecdsa-", "sk-")
 
 
 def parse_allowed_signers(text: str, source: str) -> list[Entry]:
@@ -214,6 +216,8 @@ def _entry(line: str, where: str, number: int) -> Entry:
         raise ConfigError(
             f"{where}: option {unsupported[0]} is not supported here (only namespaces)"
         )
+    if not parsed.key_type.startswith(KEY_TYPE_PREFIXES):  # words, not a key: say the form
+        raise ConfigError(f"{where}: {form}")
     if parsed.key_type not in CHECKED_KEY_TYPES:
         raise ConfigError(
             f"{where}: key type {parsed.key_type!r} cannot be checked here "

@@ -267,6 +267,7 @@ def test_principal_patterns_match_as_ssh_does(name: str, patterns: str, matches:
         ("bob cert-authority ssh-ed25519 AAAA", "option cert-authority is not supported"),
         ("bob ssh-ed25519 bm90IGEga2V5", "allowed_signers:2: not an allowed-signers line"),
         ("bob ecdsa-sha2-nistp256 AAAA", "key type 'ecdsa-sha2-nistp256' cannot be checked"),
+        ("this is not a signers line", "allowed_signers:2: not an allowed-signers line"),
     ],
 )
 def test_a_bad_allowed_signers_line_is_one_line_naming_it(line: str, expected: str) -> None:
