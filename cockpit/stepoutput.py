@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from cockpit.dbsetup import first_line
 from cockpit.events import now_utc
-from cockpit.vocabulary import STEP_STARTED
+from cockpit.vocabulary import ROLLBACK_FINISHED, ROLLBACK_STARTED, STEP_STARTED
 
 if TYPE_CHECKING:
     from cockpit.store import Store
@@ -44,6 +44,15 @@ def intent_seq_of(store: Store, release_id: str, item_id: str, after: int) -> in
     return found[-1] if found else None
 
 
+ROLLBACK_OUTPUT = "rollback"  # the item name a rollback's output is filed under
+
+
+def rollback_seq_of(store: Store, release_id: str) -> int | None:
+    """The seq of the release's latest ``rollback.started`` (the rollback running or last run)."""
+    found = store.events(release_id=release_id, actions=(ROLLBACK_STARTED,), last=1)
+    return found[0].seq if found else None
+
+
 def read_output(
     store: Store, release_id: str, intent_seq: int, after_chunk: int = -1
 ) -> list[tuple[int, str]]:
@@ -63,7 +72,10 @@ def read_output(
 
 def last_run(store: Store, release_id: str, item_id: str) -> tuple[list[str], str]:
     """The output lines of ``item_id``'s last run (recorded under its latest ``step.started``)
-    and the error its outcome recorded ("" when none): what a runbook opened later shows."""
+    and the error its outcome recorded ("" when none): what a runbook opened later shows.
+    ``item_id`` :data:`ROLLBACK_OUTPUT`: the last rollback's, and its failed undo's error."""
+    if item_id == ROLLBACK_OUTPUT:
+        return _last_rollback(store, release_id)
     events = [e for e in store.events(release_id=release_id) if e.subject == item_id]
     started = [e for e in events if e.action == STEP_STARTED]
     if not started:
@@ -72,6 +84,16 @@ def last_run(store: Store, release_id: str, item_id: str) -> tuple[list[str], st
     lines = "".join(body for _chunk, body in read_output(store, release_id, intent)).splitlines()
     failed = [e for e in events if e.seq > intent and e.details_obj.get("error")]
     return lines, str(failed[-1].details_obj["error"]) if failed else ""
+
+
+def _last_rollback(store: Store, release_id: str) -> tuple[list[str], str]:
+    intent = rollback_seq_of(store, release_id)
+    if intent is None:
+        return [], ""
+    lines = "".join(body for _chunk, body in read_output(store, release_id, intent)).splitlines()
+    ends = store.events(release_id=release_id, after_seq=intent, actions=(ROLLBACK_FINISHED,))
+    end = next((e.details_obj for e in ends if e.details_obj.get("rollback_seq") == intent), {})
+    return lines, str(end.get("error") or "")
 
 
 @dataclass
@@ -183,7 +205,7 @@ class OutputRecorder:
                 self._kick.wait(wait)
                 self._kick.clear()
             if self._started and self.intent_seq is None and time.monotonic() >= self._next_try:
-                self.intent_seq = self._safely(self.find_intent)
+                self.intent_seq = self._safely(self._intent_and_chunk)
                 if self.intent_seq is None:
                     self._next_try = time.monotonic() + 1.0
             if self.intent_seq is not None and (self._closing or self._due() == 0.0):
@@ -259,6 +281,25 @@ class OutputRecorder:
         self._failing = False
         self.chunks += 1
         return True
+
+    def _intent_and_chunk(self) -> int | None:
+        """The intent's seq, and the chunks numbered on after what is filed under it already
+        (a resumed rollback goes on under the intent it resumes)."""
+        from sqlalchemy import text
+
+        seq = self.find_intent()
+        if seq is not None:
+            with self.store.engine.connect() as conn:
+                self.chunks = int(
+                    conn.execute(
+                        text(
+                            "SELECT coalesce(max(chunk) + 1, 0) FROM step_output "
+                            "WHERE release_id = :r AND intent_seq = :s"
+                        ),
+                        {"r": self.release_id, "s": seq},
+                    ).scalar_one()
+                )
+        return seq
 
     def _safely(self, read: Callable[[], int | None]) -> int | None:
         try:

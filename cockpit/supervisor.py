@@ -100,14 +100,20 @@ def watch_for_cancel(session: Any, release_id: str, item_id: str, after: int, ca
 def output_recorder(store: Any, release_id: str, item_id: str, head: int) -> Any:
     """The step's output to the database as well as the spool, for followers on other hosts
     (:mod:`cockpit.stepoutput`): filed under the step's intent, the ``step.started`` of the
-    item after ``head`` (this supervisor holds the step's lock: no other can start it)."""
-    from cockpit.stepoutput import OutputRecorder, intent_seq_of
+    item after ``head`` (this supervisor holds the step's lock: no other can start it). The
+    rollback's (``item_id`` ``rollback``) goes under the release's latest ``rollback.started``:
+    the one it records or resumes before its first line of output, under the rollback's lock."""
+    from cockpit.stepoutput import ROLLBACK_OUTPUT, OutputRecorder, intent_seq_of, rollback_seq_of
 
     return OutputRecorder(
         store,
         release_id,
         item_id,
-        find_intent=lambda: intent_seq_of(store, release_id, item_id, head),
+        find_intent=(
+            (lambda: rollback_seq_of(store, release_id))
+            if item_id == ROLLBACK_OUTPUT
+            else (lambda: intent_seq_of(store, release_id, item_id, head))
+        ),
         mask=store.masker.mask,
         truncated_line=f"--- output truncated: the rest is in the spool on {socket.gethostname()}",
     )
@@ -133,12 +139,15 @@ def supervise_rollback(session: Any, launch: dict[str, Any], report: Reporter, c
     if held is not None:
         report.say("refused", f"a rollback of {release_id} is running: {held.text()}")
         return
+    shared = output_recorder(store, release_id, "rollback", 0)
     try:
         with open(launch["spool"], "a", encoding="utf-8", buffering=1) as spool:
             report.say("accepted", str(os.getpid()))
 
             def write(line: str) -> None:
                 spool.write(line + "\n")
+                shared.add(line)
+                shared.intent_recorded()  # every line comes after the rollback's intent
 
             try:
                 result = rollback(
@@ -150,6 +159,7 @@ def supervise_rollback(session: Any, launch: dict[str, Any], report: Reporter, c
             assert result.finished is not None
             report.say("finished", str(result.finished.seq))
     finally:
+        shared.close()
         lock.release()
         store.close()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.checklist import Status
+from cockpit.stepoutput import last_run
 from tests.test_deploy import PLAN, World, _cli, _wait_for, app_port  # noqa: F401 (fixture)
 from tests.test_e2e_tmux import Tmux, tmux  # noqa: F401 (fixture)
 
@@ -200,7 +201,9 @@ def test_a_rollback_interrupted_mid_undo_resumes_where_it_stopped(world: World) 
         )
     )
     proc = _cli(world.root, "rollback", "run", world.rid, "--reason", "error rate 12%", "--yes")
+    stored = (world.store, world.rid, "rollback")
     _wait_for(lambda: (world.root / "undos.log").exists())
+    _wait_for(lambda: any("undo t0.deploy" in line for line in last_run(*stored)[0]))
     assert world.status("t0.deploy") is Status.UNDOING
     # The supervisor running the rollback dies in the middle of t0.deploy's undo.
     undo = [e for e in world.store.events(release_id=world.rid) if e.action == "step.undo_started"]
@@ -217,6 +220,11 @@ def test_a_rollback_interrupted_mid_undo_resumes_where_it_stopped(world: World) 
     out, _ = again.communicate(timeout=90)
     assert again.returncode == 0, out
     assert "resuming the rollback decided at" in out and "already undone" in out
+    # Its output in the database goes on after what the killed supervisor wrote.
+    lines = last_run(*stored)[0]
+    resumed = next(n for n, line in enumerate(lines) if line.startswith("resuming the rollback"))
+    assert any(line.startswith("undo t0.deploy") for line in lines[:resumed]), lines
+    assert lines[-1] == "healthy" or lines[-1].startswith("undo "), lines
     # The in-flight undo had taken effect: recorded without running it again.
     assert world.read("undos.log").splitlines() == ["undo"]
     assert world.read("version.txt") == "1.3.2" and world.read("schema.txt") == "1"
@@ -235,6 +243,10 @@ def test_a_failed_undo_stays_on_its_step_then_is_retried_or_skipped(world: World
     assert failed.returncode == 1 and "FAILED at t0.migrate" in out, out
     assert world.status("t0.migrate") is Status.UNDO_FAILED  # [!u] with its error
     assert world.status("t0.deploy") is Status.DONE  # not reached: left to undo
+    # Its output is in the database too (for a follower on another host), with the error.
+    lines, error = last_run(world.store, world.rid, "rollback")
+    assert "undo t0.migrate failed" in "\n".join(lines) and "exited 1" in error, (lines, error)
+    assert [line[4:] for line in out.splitlines() if line.startswith("  | ")] == lines
     # Retry: the failed undo comes first again.
     (world.root / "undo-breaks").unlink()
     retry = _cli(world.root, "rollback", "run", world.rid, "--reason", "retry", "--yes")
@@ -242,6 +254,13 @@ def test_a_failed_undo_stays_on_its_step_then_is_retried_or_skipped(world: World
     assert retry.returncode == 0, out
     assert world.status("t0.migrate") is Status.UNDONE
     assert world.status("t0.deploy") is Status.UNDONE
+    # The retry is a rollback of its own: its output, no error.
+    lines, error = last_run(world.store, world.rid, "rollback")
+    assert error == "" and [line.split(":")[0] for line in lines if line.startswith("undo ")] == [
+        "undo t0.migrate",
+        "undo t0.deploy",
+    ], lines
+    assert lines[-1] == "healthy"
 
 
 def test_a_failed_undo_skipped_with_a_reason_lets_the_rollback_go_on(world: World) -> None:
