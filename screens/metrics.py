@@ -39,13 +39,17 @@ if TYPE_CHECKING:
     from cockpit.metrics import Fired, PanelState, Sampler, Update
 
 
+# Samples a chart may draw: the series' whole capacity (cockpit.metrics.SERIES_CAPACITY), so a
+# wide panel draws as far back as is kept.
+HISTORY = 120
+
+
 class MetricsScreen(CockpitScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings("metrics")
     KEYS = "metrics"
     DEFAULT_CSS = """
     MetricsScreen #title { height: 1; }
     MetricsScreen #grid { grid-size: 2; grid-gutter: 0 1; height: auto; padding: 0 1; }
-    MetricsScreen #grid.-wide { grid-size: 3; }
     MetricsScreen #state { height: 4; padding: 0 1; }
     MetricsScreen #spacer { height: 1fr; }
     """
@@ -92,8 +96,11 @@ class MetricsScreen(CockpitScreen):
         self._sampler_callback = self.sampler.on_update
         self.sampler.on_update = self._arrived
         grid = self.query_one("#grid", Grid)
-        for panel in self.sampler.panels:
-            grid.mount(MetricPanel(ascii=self.cockpit.ascii, id="panel-" + panel.name))
+        grid.mount_all(
+            MetricPanel(ascii=self.cockpit.ascii, id="panel-" + panel.name)
+            for panel in self.sampler.panels
+        )
+        self.call_after_refresh(self._size_panels)
         self.call_after_refresh(self._first_draw)
         self.load_recorded()
         refresh = session.loaded.environment(env).metrics.refresh_seconds
@@ -103,7 +110,7 @@ class MetricsScreen(CockpitScreen):
 
     def _first_draw(self) -> None:
         if self.sampler is not None:
-            self.states = self.sampler.states()
+            self.states = self.sampler.states(history=HISTORY)
             self._draw()
 
     def on_unmount(self) -> None:
@@ -113,7 +120,24 @@ class MetricsScreen(CockpitScreen):
                 self.sampler.stop()
 
     def on_resize(self) -> None:
-        self.query_one("#grid", Grid).set_class(self.size.width >= 120, "-wide")
+        self._size_panels()
+
+    def _size_panels(self) -> None:
+        """Panels grow with the terminal: a column more from 120 and from 180 cells, and the
+        rows of panels share the height left by the header, title, state and keys (each
+        panel 4 to 20 rows: its chart grows with it)."""
+        width, height = self.size
+        panels = list(self.query(MetricPanel))
+        if not width or not panels:
+            return
+        columns = 4 if width >= 180 else 3 if width >= 120 else 2
+        rows = -(-len(panels) // columns)
+        each = max(4, min(20, (height - 7) // rows))
+        grid = self.query_one("#grid", Grid)
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_rows = str(each)  # a grid row is as tall as it says, not its panel
+        for panel in panels:
+            panel.styles.height = each
 
     # ------------------------------------------------------------------ collecting
 
@@ -145,7 +169,7 @@ class MetricsScreen(CockpitScreen):
         if not updates and now - self.last_draw < 1.0:
             return
         self.last_draw = now
-        self.states = sampler.states()
+        self.states = sampler.states(history=HISTORY)
         self._draw()
 
     @work(thread=True, group="record", exit_on_error=False)
@@ -226,7 +250,8 @@ class MetricsScreen(CockpitScreen):
             return
         self._put("#header", self.header_text(self.checklist))
         for name, state in self.states.items():
-            self.query_one("#panel-" + name, MetricPanel).show(view_of(state))
+            view = view_of(state, session, sampler.refresh)
+            self.query_one("#panel-" + name, MetricPanel).show(view)
         self._put("#title", title_line(session, self.checklist.release.environment, sampler))
         self._draw_state()
 
@@ -280,7 +305,7 @@ class MetricsScreen(CockpitScreen):
         else:
             self.sampler.pause()
         self.last_draw = 0.0
-        self.states = self.sampler.states()
+        self.states = self.sampler.states(history=HISTORY)
         self._draw()
 
     @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
