@@ -290,13 +290,13 @@ class DashboardScreen(CockpitScreen):
         self._show_health()
         self.refresh_keys()
 
-    # The open items of the current phase are listed from this terminal height.
+    # The open items are listed from this terminal height, in half the rows beyond it.
     OPEN_FROM_HEIGHT = 30
-    OPEN_ROWS = 8
 
     def _show_open(self) -> None:
-        """From 30 rows: the current phase's items not settled yet, in plan order (marker,
-        title, the other language's title), so the next few are in sight, not only the next."""
+        """From 30 rows: the items not settled yet from the current phase on, in plan order
+        (marker, phase, title, the other language's title, kind), as many as half the rows the
+        terminal has beyond the fixed lines: the next few are in sight, not only the next."""
         title, body = self.query_one("#open-title", Static), self.query_one("#open", Static)
         upcoming = self.checklist.next_item() if self.checklist is not None else None
         shown = upcoming is not None and self.size.height >= self.OPEN_FROM_HEIGHT
@@ -305,17 +305,24 @@ class DashboardScreen(CockpitScreen):
             return
         from cockpit.checklist import MARKERS, SETTLED
 
-        checklist, phase = self.checklist, upcoming[0]
-        session = self.session
-        items = [i for i in phase.items if checklist.state(i.id).status not in SETTLED]
-        title.update(session.t("dash.open_items", phase=phase.id.upper(), n=len(items)))
+        checklist, session = self.checklist, self.session
+        phases = checklist.plan.plan.phases
+        rows = max(3, (self.size.height - 22 - len(phases)) // 2)
+        start = [p.id for p in phases].index(upcoming[0].id)
+        items = [
+            (phase, item)
+            for phase in phases[start:]
+            for item in phase.items
+            if checklist.state(item.id).status not in SETTLED
+        ]
+        title.update(session.t("dash.open_items", phase=upcoming[0].id.upper(), n=len(items)))
         lines = []
-        for item in items[: self.OPEN_ROWS]:
+        for phase, item in items[:rows]:
             first, second = self.titles(item)
             marker = MARKERS[checklist.state(item.id).status]
-            lines.append(f" {marker} {first}  ({second})  {item.kind}")
-        if len(items) > self.OPEN_ROWS:
-            lines.append("     " + session.t("dash.more", n=len(items) - self.OPEN_ROWS))
+            lines.append(f" {marker} {phase.id.upper():<5}{first}  ({second})  {item.kind}")
+        if len(items) > rows:
+            lines.append("     " + session.t("dash.more", n=len(items) - rows))
         body.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
 
     def _show_health(self) -> None:
@@ -343,10 +350,18 @@ class DashboardScreen(CockpitScreen):
         lines = []
         # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
         width = max([8, *(cell_len(name) for _, name in shown)])
+        # From 120 columns an item's title follows its id: what was done, in words.
+        items = (
+            {item.id: item for _, item in self.checklist.plan.plan.items()}
+            if self.size.width >= 120
+            else {}
+        )
         for ev, who in shown:
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
             line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
             line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
+            if ev.subject in items:
+                line += f" ({self.titles(items[ev.subject])[0]})"
             if ev.reason:
                 line += f' "{ev.reason}"'
             lines.append(line)

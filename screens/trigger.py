@@ -31,7 +31,7 @@ class TriggerScreen(ModalScreen[tuple[str, str] | None]):
     DEFAULT_CSS = """
     TriggerScreen { align: center middle; }
     #dialog {
-        width: 74; max-width: 95%; height: auto; max-height: 90%; overflow-y: auto;
+        width: 74; max-width: 95%; height: auto; max-height: 100%; overflow-y: auto;
         border: heavy $error; padding: 0 1; background: $panel;
     }
     #reason { border: none; height: 1; padding: 0 1; background: $boost; }

@@ -76,7 +76,7 @@ async def test_dashboard_at_80x24_keeps_all_it_showed_and_adds_the_health_line(b
             assert label in text
         # The staging of the fixture has only Prometheus panels and no Prometheus: said so.
         assert lines[-2].startswith(" Health  no metrics source")
-        assert "Open in T-14" not in text  # 24 rows: no room for the open items
+        assert "Open from T-14" not in text  # 24 rows: no room for the open items
 
 
 async def test_dashboard_at_120x40_uses_the_space(build) -> None:
@@ -84,8 +84,10 @@ async def test_dashboard_at_120x40_uses_the_space(build) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         text = screen_text(app)
-        assert "Open in T-14 (1)" in text
-        assert "[ ] Configuration changes checked  (設定変更の確認)  manual" in text
+        assert "Open from T-14 on (" in text
+        assert "[ ] T-14 Configuration changes checked  (設定変更の確認)  manual" in text
+        assert "[ ] T-7  " in text  # the next phase's items too, as the rows allow
+        assert "done      t14.requirements (Requirements are" in text  # its title too
         assert "T-0 12-16" in text.splitlines()[2]  # the release's T-0 in the list
         assert "Release content fixed " in text  # the whole title, not cut at 14 cells
         assert "Health  no metrics source" in text

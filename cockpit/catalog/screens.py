@@ -318,7 +318,7 @@ WORDS: dict[str, dict[str, str]] = {
     "met.axis_ago": {"ja": "{span}前", "en": "{span} ago"},
     "met.axis_now": {"ja": "現在", "en": "now"},
     "dash.health": {"ja": "健全性", "en": "Health"},
-    "dash.open_items": {"ja": "{phase} の未完了 ({n})", "en": "Open in {phase} ({n})"},
+    "dash.open_items": {"ja": "{phase} 以降の未完了 ({n})", "en": "Open from {phase} on ({n})"},
     "dash.more": {"ja": "ほか {n} 件", "en": "{n} more"},
     "health.none": {"ja": "メトリクスの取得元なし", "en": "no metrics source"},
     "health.waiting": {"ja": "最初の計測を待っています", "en": "waiting for the first samples"},
