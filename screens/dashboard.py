@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -14,14 +13,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.window import due_status, phase_due
 from screens.common import CockpitScreen, local, window_text
+from screens.dashboard_view import (
+    next_item_text,
+    open_items,
+    phase_rows,
+    recent_text,
+    rehearsal_line,
+)
 from screens.health import HealthWatch, health_text
 from screens.keys import bindings
-from widgets.cells import fit
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
-from widgets.timeline import PhaseRow, Timeline
+from widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     # The engine's checklist and plan loader (PyYAML, msgspec) are imported by the loading
@@ -29,7 +33,6 @@ if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.events import Event
     from cockpit.release import Release
-    from cockpit.session import Session
 
     # A release's checklist and its latest events, each with who (claimed unless signed).
     # A release's checklist, its latest events with who, and its rehearsal line.
@@ -241,43 +244,10 @@ class DashboardScreen(CockpitScreen):
         self.query_one("#header", StatusLine).set_class(
             bool(checklist and checklist.release.rehearsal), "rehearsal"
         )
-        rows: list[PhaseRow] = []
+        rows = phase_rows(session, checklist) if checklist is not None else []
         next_text = self._label("dash.next")
         if checklist is not None:
-            t0 = checklist.release.t0_at()
-            upcoming = checklist.next_item()
-            now = session.now()
-            zone = session.loaded.config.change_window.timezone
-            for phase in checklist.plan.plan.phases:
-                done, total = checklist.progress(phase)
-                due = phase_due(t0, -phase.offset_days)
-                status = due_status(due, now)
-                # In a rehearsal the dates are advisory: nothing is ever "overdue".
-                overdue = status == "overdue" and done < total and not checklist.release.rehearsal
-                when = local(due, zone, "%m-%d %H:%M" if phase.offset_days == 0 else "%m-%d")
-                label = session.t("dash.overdue" if overdue else "dash.due", when=when)
-                title = phase.title_ja if session.lang == "ja" else phase.title_en
-                rows.append(
-                    PhaseRow(
-                        phase.id.upper(),
-                        title,
-                        done,
-                        total,
-                        label,
-                        current=upcoming is not None and upcoming[0].id == phase.id,
-                        overdue=overdue,
-                    )
-                )
-            if upcoming is None:
-                next_text.append(session.t("dash.all_done"))
-            else:
-                phase, item = upcoming
-                first, second = (
-                    (item.title_ja, item.title_en)
-                    if session.lang == "ja"
-                    else (item.title_en, item.title_ja)
-                )
-                next_text.append(f"{phase.id.upper()} {first} ({second})")
+            next_text.append(next_item_text(session, checklist))
         bar = 10 if self.size.width >= 100 else 6
         # The phases' titles get what the right column has beyond the bar, counts and due date.
         right = self.query_one("#right").size.width or self.size.width - 28
@@ -303,27 +273,11 @@ class DashboardScreen(CockpitScreen):
         title.display = body.display = shown
         if not shown or upcoming is None or self.checklist is None:
             return
-        from cockpit.checklist import MARKERS, SETTLED
-
-        checklist, session = self.checklist, self.session
-        phases = checklist.plan.plan.phases
+        phases = self.checklist.plan.plan.phases
         rows = max(3, (self.size.height - 22 - len(phases)) // 2)
-        start = [p.id for p in phases].index(upcoming[0].id)
-        items = [
-            (phase, item)
-            for phase in phases[start:]
-            for item in phase.items
-            if checklist.state(item.id).status not in SETTLED
-        ]
-        title.update(session.t("dash.open_items", phase=upcoming[0].id.upper(), n=len(items)))
-        lines = []
-        for phase, item in items[:rows]:
-            first, second = self.titles(item)
-            marker = MARKERS[checklist.state(item.id).status]
-            lines.append(f" {marker} {phase.id.upper():<5}{first}  ({second})  {item.kind}")
-        if len(items) > rows:
-            lines.append("     " + session.t("dash.more", n=len(items) - rows))
-        body.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
+        heading, lines = open_items(self.session, self.checklist, upcoming[0], rows)
+        title.update(heading)
+        body.update(lines)
 
     def _show_health(self) -> None:
         """`` Health  CPU 95 % CRIT . Memory 3.6 % ok . updated 2s ago``: from what the Health
@@ -338,34 +292,15 @@ class DashboardScreen(CockpitScreen):
 
     def _show_recent(self) -> None:
         """The latest decisions of this release: who did what (claimed unless signed), and why."""
-        from rich.cells import cell_len
-
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
             recent.update("")
             return
-        zone = self.session.loaded.config.change_window.timezone
         # As many as the list has rows for now: the newest always in sight.
         shown = self.recent[-(recent.size.height or self._recent_rows()) :]
-        lines = []
-        # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
-        width = max([8, *(cell_len(name) for _, name in shown)])
         # From 120 columns an item's title follows its id: what was done, in words.
-        items = (
-            {item.id: item for _, item in self.checklist.plan.plan.items()}
-            if self.size.width >= 120
-            else {}
-        )
-        for ev, who in shown:
-            # Local time, who, what, on which item, and why: the newest decisions at a glance.
-            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
-            line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
-            if ev.subject in items:
-                line += f" ({self.titles(items[ev.subject])[0]})"
-            if ev.reason:
-                line += f' "{ev.reason}"'
-            lines.append(line)
-        recent.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
+        wide = self.size.width >= 120
+        recent.update(recent_text(self.session, self.checklist, shown, titles=wide))
 
     def _show_window(self) -> None:
         session = self.session
@@ -436,28 +371,3 @@ class DashboardScreen(CockpitScreen):
         from screens.decision import note_dialog
 
         note_dialog(self, self.checklist.release if self.checklist else None)
-
-
-def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
-    """``rehearsed 12-09 in staging: deploy 4m12s, rollback 2m40s``, or why production's T-0 is
-    not covered (:mod:`cockpit.rehearsal`); a rehearsal release shows it only once passed.
-    Reads the log: call it off the UI thread."""
-    if checklist is None:
-        return ""
-    from cockpit.rehearsal import verdict
-    from cockpit.window import format_remaining
-
-    found = verdict(session.store, session.loaded, checklist)
-    passed = found.passed
-    if passed is None:
-        if checklist.release.rehearsal:
-            return ""
-        return session.t("dash.not_rehearsed", why=found.problem())
-    zone = session.loaded.config.change_window.timezone
-    return session.t(
-        "dash.rehearsed",
-        day=local(passed.done_at, zone, "%m-%d") if passed.done_at else "-",
-        env=passed.environment,
-        deploy=format_remaining(timedelta(seconds=passed.deploy_s)),
-        rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0)),
-    )

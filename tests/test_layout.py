@@ -263,3 +263,31 @@ async def test_dialogs_size_to_their_content(build) -> None:
         await settle(pilot)
         assert dialog.outer_size.height == 7
         assert "a reason is required" in screen_text(app) or "required" in screen_text(app)
+
+
+async def test_dialogs_keep_their_height_after_the_runbook_was_open(build) -> None:
+    """A screen's .tcss applies app-wide once loaded: the runbook's ``#body``/``#preview``
+    (``height: 1fr``) stretched the trigger dialog and a run's confirmation to the whole
+    height, blank rows under the text. Each dialog stays as tall as its content."""
+    from screens.trigger import TriggerScreen
+
+    app = build(t0_ready=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("enter")  # confirm step 1: a dialog with its preview
+        await settle(pilot)
+        assert isinstance(app.screen, DecisionScreen)
+        dialog = app.screen.query_one("#dialog")
+        preview = app.screen.query_one("#preview", Static)
+        lines = len(str(preview.render()).splitlines())
+        assert preview.outer_size.height == lines
+        assert dialog.outer_size.height < 20, dialog.outer_size
+        await pilot.press("escape")
+        await settle(pilot)
+        trigger = TriggerScreen("Rollback trigger fired (#9)", "rule: cpu\nReason:", "esc later")
+        app.push_screen(trigger)
+        await settle(pilot)
+        # Border, title, two body lines, the reason, the keys.
+        assert trigger.query_one("#dialog").outer_size.height == 7
