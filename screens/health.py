@@ -140,5 +140,21 @@ def health_text(
     return line
 
 
+def metrics_line(
+    t: Callable[..., str],
+    unsettled: list[int],
+    states: Mapping[str, PanelState] | None,
+    width: int,
+) -> Text:
+    """The runbook's line: the oldest rollback trigger nobody settled first (its seq), then
+    :func:`health_text` with the baselines, in ``width`` cells."""
+    line = Text(" ")
+    for seq in unsettled[:1]:
+        line.append(t("health.trigger", seq=seq), style="bold red")
+        line.append("  ")
+    line.append_text(health_text(t, states, max(20, width - line.cell_len), baseline=True))
+    return line
+
+
 def _join(parts: list[Text], tail: Text) -> Text:
     return Text(SEP).join([*parts, tail] if tail.plain else parts)

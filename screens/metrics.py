@@ -27,7 +27,7 @@ from cockpit.checklist import load_checklist
 from cockpit.errors import CockpitError
 from screens.common import CockpitScreen, rollback_message
 from screens.keys import bindings
-from screens.metrics_view import state_text, title_line, view_of
+from screens.metrics_view import grid_shape, state_text, title_line, view_of
 from screens.trigger import TriggerScreen
 from widgets.keybar import KeyBar
 from widgets.metricpanel import MetricPanel
@@ -123,16 +123,11 @@ class MetricsScreen(CockpitScreen):
         self._size_panels()
 
     def _size_panels(self) -> None:
-        """Panels grow with the terminal: a column more from 120 and from 180 cells, and the
-        rows of panels share the height left by the header, title, state and keys (each
-        panel 4 to 20 rows: its chart grows with it)."""
-        width, height = self.size
+        """Panels grow with the terminal (:func:`screens.metrics_view.grid_shape`)."""
         panels = list(self.query(MetricPanel))
-        if not width or not panels:
+        if not self.size.width or not panels:
             return
-        columns = 4 if width >= 180 else 3 if width >= 120 else 2
-        rows = -(-len(panels) // columns)
-        each = max(4, min(20, (height - 7) // rows))
+        columns, each = grid_shape(*self.size, len(panels))
         grid = self.query_one("#grid", Grid)
         grid.styles.grid_size_columns = columns
         grid.styles.grid_rows = str(each)  # a grid row is as tall as it says, not its panel

@@ -95,3 +95,12 @@ def state_text(
     if message:
         text.append(message, style="bold")
     return text
+
+
+def grid_shape(width: int, height: int, panels: int) -> tuple[int, int]:
+    """(columns, rows per panel): a column more from 120 and from 180 cells; the rows of
+    panels share the height left by the header, title, state and keys, each panel 4 to 20
+    rows (its chart grows with it)."""
+    columns = 4 if width >= 180 else 3 if width >= 120 else 2
+    rows = -(-panels // columns)
+    return columns, max(4, min(20, (height - 7) // rows))

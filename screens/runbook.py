@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.checklist import Status, load_checklist
 from cockpit.plan import Item, ManualItem, Phase, StepItem, TagRun
-from screens.health import HealthWatch, health_text
+from screens.health import HealthWatch, metrics_line
 from screens.keys import bindings
 from screens.runbook_view import phase_title, preview_text, step_kind, step_row
 from screens.runbook_work import RunbookWork
@@ -205,16 +205,10 @@ class RunbookScreen(RunbookWork):
     def _show_metrics(self) -> None:
         """The metrics line: an unsettled trigger first, then the panels with their baselines
         and how fresh they are (from what the sampler holds in memory)."""
-        if not self.is_attached or self.checklist is None:
-            return
-        t = self.session.t
-        line = Text(" ")
-        for seq in self.unsettled[:1]:
-            line.append(t("health.trigger", seq=seq), style="bold red")
-            line.append("  ")
-        width = max(20, self.size.width - line.cell_len)
-        line.append_text(health_text(t, self.health.states(), width, baseline=True))
-        self.query_one("#metrics", StatusLine).set_text(line)
+        if self.is_attached and self.checklist is not None:
+            states = self.health.states()
+            line = metrics_line(self.session.t, self.unsettled, states, self.size.width)
+            self.query_one("#metrics", StatusLine).set_text(line)
 
     def _preview_text(self) -> Text:
         item = self.selected()
