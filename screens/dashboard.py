@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -14,13 +13,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.window import due_status, phase_due
 from screens.common import CockpitScreen, local, window_text
+from screens.dashboard_view import (
+    next_item_text,
+    open_items,
+    phase_rows,
+    recent_text,
+    rehearsal_line,
+)
+from screens.health import HealthWatch, health_text
 from screens.keys import bindings
-from widgets.cells import fit
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
-from widgets.timeline import PhaseRow, Timeline
+from widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     # The engine's checklist and plan loader (PyYAML, msgspec) are imported by the loading
@@ -28,7 +33,6 @@ if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.events import Event
     from cockpit.release import Release
-    from cockpit.session import Session
 
     # A release's checklist and its latest events, each with who (claimed unless signed).
     # A release's checklist, its latest events with who, and its rehearsal line.
@@ -54,6 +58,7 @@ class DashboardScreen(CockpitScreen):
         self.recent: list[tuple[Event, str]] = []  # the release's latest events, and who
         self.loaded: dict[str, Loaded] = {}  # releases read since the log last grew
         self._showing: str | None = None  # the release the cursor is on
+        self.health = HealthWatch()  # the Health line's sampler (of the release's environment)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -64,15 +69,34 @@ class DashboardScreen(CockpitScreen):
             with Vertical(id="right"):
                 yield Static(self.session.t("dash.timeline"), classes="title")
                 yield Timeline(id="timeline")
+                yield Static(classes="title", id="open-title")
+                yield Static(id="open")
                 yield Static(self.session.t("dash.recent"), classes="title", id="recent-title")
                 yield Static(id="recent")
         yield StatusLine(id="window")
         yield StatusLine(id="audit")
         yield StatusLine(id="next")
+        yield StatusLine(id="health")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
+        self.set_interval(1.0, self._show_health)  # the ages move on; the values arrive
+
+    def on_screen_suspend(self) -> None:
+        self.health.pause()  # the screen on top samples for itself
+
+    def on_screen_resume(self) -> None:
+        self.health.resume()
+
+    def on_unmount(self) -> None:
+        self.health.stop()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= 120, "-wide")
+        if self.releases:
+            self._list_releases(self.releases, force=True)
+        self._draw()
 
     @work(thread=True, exclusive=True, group="verify")
     def verify_chain(self) -> None:
@@ -109,6 +133,8 @@ class DashboardScreen(CockpitScreen):
             self.cockpit.release_id if self.cockpit.release_id in ids else (ids[0] if ids else None)
         )
         loaded = self._load_release(chosen, self._recent_rows()) if chosen else None
+        if loaded is not None:
+            self._watch_health(loaded[0].release)
         failing: list[str] = []
         if self.session.loaded.config.notify.channels:
             from cockpit.notify import failing_channels
@@ -129,17 +155,18 @@ class DashboardScreen(CockpitScreen):
         recent = [(ev, shown_actor(ev, store.signers, session.lang, short=True)) for ev in events]
         return checklist, recent, rehearsal_line(session, checklist)
 
+    def _watch_health(self, release: Release) -> None:
+        """Sample the release's environment for the Health line (off the UI thread)."""
+        session = self.session
+        self.health.watch(session.loaded, release.environment, session.store, release.id)
+
     def show(self, data: tuple[list[Release], Loaded | None, int, list[str]]) -> None:
         releases, loaded, head, self.failing = data
-        session = self.session
         self.loaded.clear()  # the log grew: what was read of other releases is old news
         options = self.query_one("#releases", OptionList)
-        if [r.id for r in releases] != [r.id for r in self.releases] or not options.option_count:
-            options.clear_options()
-            options.add_options(
-                [Option(f"{r.version:<8} {r.plan:<9} {r.environment}", id=r.id) for r in releases]
-                or [Option(session.t("dash.no_releases"), disabled=True)]
-            )
+        self._list_releases(
+            releases, force=[r.id for r in releases] != [r.id for r in self.releases]
+        )
         self.releases = releases
         self.checklist, self.recent, self.rehearsed = (
             loaded if loaded is not None else (None, [], "")
@@ -158,9 +185,34 @@ class DashboardScreen(CockpitScreen):
             self.verify_chain()
         self._draw()
 
+    def _list_releases(self, releases: list[Release], *, force: bool) -> None:
+        """The releases list; from 120 columns with each one's T-0 (the list is wider)."""
+        options = self.query_one("#releases", OptionList)
+        if not force and options.option_count:
+            return
+        session = self.session
+        zone = session.loaded.config.change_window.timezone
+        wide = self.size.width >= 120
+        keep = options.highlighted
+        options.clear_options()
+        options.add_options(
+            [
+                Option(
+                    f"{r.version:<8} {r.plan:<9} {r.environment:<11}"
+                    + (f" T-0 {local(r.t0_at(), zone, '%m-%d')}" if wide else ""),
+                    id=r.id,
+                )
+                for r in releases
+            ]
+            or [Option(session.t("dash.no_releases"), disabled=True)]
+        )
+        if keep is not None and releases:
+            options.highlighted = min(keep, len(releases) - 1)
+
     @work(thread=True, exclusive=True, group="dashboard-select", exit_on_error=False)
     def select_release(self, release_id: str, rows: int) -> None:
         loaded = self._load_release(release_id, rows)
+        self._watch_health(loaded[0].release)
         self.app.call_from_thread(self._show_release, release_id, loaded)
 
     def _show_release(self, release_id: str, loaded: Loaded) -> None:
@@ -192,73 +244,63 @@ class DashboardScreen(CockpitScreen):
         self.query_one("#header", StatusLine).set_class(
             bool(checklist and checklist.release.rehearsal), "rehearsal"
         )
-        rows: list[PhaseRow] = []
+        rows = phase_rows(session, checklist) if checklist is not None else []
         next_text = self._label("dash.next")
         if checklist is not None:
-            t0 = checklist.release.t0_at()
-            upcoming = checklist.next_item()
-            now = session.now()
-            zone = session.loaded.config.change_window.timezone
-            for phase in checklist.plan.plan.phases:
-                done, total = checklist.progress(phase)
-                due = phase_due(t0, -phase.offset_days)
-                status = due_status(due, now)
-                # In a rehearsal the dates are advisory: nothing is ever "overdue".
-                overdue = status == "overdue" and done < total and not checklist.release.rehearsal
-                when = local(due, zone, "%m-%d %H:%M" if phase.offset_days == 0 else "%m-%d")
-                label = session.t("dash.overdue" if overdue else "dash.due", when=when)
-                title = phase.title_ja if session.lang == "ja" else phase.title_en
-                rows.append(
-                    PhaseRow(
-                        phase.id.upper(),
-                        title,
-                        done,
-                        total,
-                        label,
-                        current=upcoming is not None and upcoming[0].id == phase.id,
-                        overdue=overdue,
-                    )
-                )
-            if upcoming is None:
-                next_text.append(session.t("dash.all_done"))
-            else:
-                phase, item = upcoming
-                first, second = (
-                    (item.title_ja, item.title_en)
-                    if session.lang == "ja"
-                    else (item.title_en, item.title_ja)
-                )
-                next_text.append(f"{phase.id.upper()} {first} ({second})")
-        wide = self.size.width >= 100
-        self.query_one("#timeline", Timeline).show_rows(
-            rows, title_cells=24 if wide else 14, bar=10 if wide else 6
-        )
+            next_text.append(next_item_text(session, checklist))
+        bar = 10 if self.size.width >= 100 else 6
+        # The phases' titles get what the right column has beyond the bar, counts and due date.
+        right = self.query_one("#right").size.width or self.size.width - 28
+        title_cells = max(14, min(48, right - bar - 33))
+        self.query_one("#timeline", Timeline).show_rows(rows, title_cells=title_cells, bar=bar)
         self.query_one("#next", StatusLine).set_text(next_text)
+        self._show_open()
         self._show_recent()
         self._show_window()
+        self._show_health()
         self.refresh_keys()
+
+    # The open items are listed from this terminal height, in half the rows beyond it.
+    OPEN_FROM_HEIGHT = 30
+
+    def _show_open(self) -> None:
+        """From 30 rows: the items not settled yet from the current phase on, in plan order
+        (marker, phase, title, the other language's title, kind), as many as half the rows the
+        terminal has beyond the fixed lines: the next few are in sight, not only the next."""
+        title, body = self.query_one("#open-title", Static), self.query_one("#open", Static)
+        upcoming = self.checklist.next_item() if self.checklist is not None else None
+        shown = upcoming is not None and self.size.height >= self.OPEN_FROM_HEIGHT
+        title.display = body.display = shown
+        if not shown or upcoming is None or self.checklist is None:
+            return
+        phases = self.checklist.plan.plan.phases
+        rows = max(3, (self.size.height - 22 - len(phases)) // 2)
+        heading, lines = open_items(self.session, self.checklist, upcoming[0], rows)
+        title.update(heading)
+        body.update(lines)
+
+    def _show_health(self) -> None:
+        """`` Health  CPU 95 % CRIT . Memory 3.6 % ok . updated 2s ago``: from what the Health
+        line's sampler holds in memory (it samples in its own threads)."""
+        if not self.is_attached or self.app.screen is not self:
+            return
+        label = self._label("dash.health")
+        width = max(20, self.size.width - label.cell_len)
+        states = self.health.states() if self.checklist is not None else None
+        label.append_text(health_text(self.session.t, states, width))
+        self.query_one("#health", StatusLine).set_text(label)
 
     def _show_recent(self) -> None:
         """The latest decisions of this release: who did what (claimed unless signed), and why."""
-        from rich.cells import cell_len
-
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
             recent.update("")
             return
-        zone = self.session.loaded.config.change_window.timezone
-        shown = self.recent[-self._recent_rows() :]
-        lines = []
-        # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
-        width = max([8, *(cell_len(name) for _, name in shown)])
-        for ev, who in shown:
-            # Local time, who, what, on which item, and why: the newest decisions at a glance.
-            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
-            line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
-            if ev.reason:
-                line += f' "{ev.reason}"'
-            lines.append(line)
-        recent.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
+        # As many as the list has rows for now: the newest always in sight.
+        shown = self.recent[-(recent.size.height or self._recent_rows()) :]
+        # From 120 columns an item's title follows its id: what was done, in words.
+        wide = self.size.width >= 120
+        recent.update(recent_text(self.session, self.checklist, shown, titles=wide))
 
     def _show_window(self) -> None:
         session = self.session
@@ -277,7 +319,7 @@ class DashboardScreen(CockpitScreen):
             audit.append("  " + session.t("dash.notify_failing", names=names), style="bold red")
         self.query_one("#audit", StatusLine).set_text(audit)
 
-    LABELS = ("dash.window", "dash.audit", "dash.next")
+    LABELS = ("dash.window", "dash.audit", "dash.next", "dash.health")
 
     def _label(self, key: str) -> Text:
         """`` Window  ``: the lines' labels padded to one width (in cells), so their text
@@ -329,28 +371,3 @@ class DashboardScreen(CockpitScreen):
         from screens.decision import note_dialog
 
         note_dialog(self, self.checklist.release if self.checklist else None)
-
-
-def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
-    """``rehearsed 12-09 in staging: deploy 4m12s, rollback 2m40s``, or why production's T-0 is
-    not covered (:mod:`cockpit.rehearsal`); a rehearsal release shows it only once passed.
-    Reads the log: call it off the UI thread."""
-    if checklist is None:
-        return ""
-    from cockpit.rehearsal import verdict
-    from cockpit.window import format_remaining
-
-    found = verdict(session.store, session.loaded, checklist)
-    passed = found.passed
-    if passed is None:
-        if checklist.release.rehearsal:
-            return ""
-        return session.t("dash.not_rehearsed", why=found.problem())
-    zone = session.loaded.config.change_window.timezone
-    return session.t(
-        "dash.rehearsed",
-        day=local(passed.done_at, zone, "%m-%d") if passed.done_at else "-",
-        env=passed.environment,
-        deploy=format_remaining(timedelta(seconds=passed.deploy_s)),
-        rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0)),
-    )

@@ -26,6 +26,13 @@ def _session(screen: ModalScreen[Any]) -> Session:
     return cockpit_app(screen).session
 
 
+def _say_error(screen: ModalScreen[Any], text: str) -> None:
+    """Show the dialog's error line (hidden while there is none: no blank row)."""
+    error = screen.query_one("#error", Static)
+    error.update(text)
+    error.add_class("-shown")
+
+
 class Settling:
     """Keys that cannot slip (UX.md): a dialog ignores keys for ``SETTLE_S`` after it opens,
     and for as long as a key keeps repeating (a held enter), so it never answers a key pressed
@@ -103,12 +110,12 @@ class DecisionScreen(Settling, ModalScreen[str | None]):
         t = _session(self).t
         reason = self.query_one("#reason", Input).value.strip()
         if self.required and not reason:
-            self.query_one("#error", Static).update(t("dlg.need_reason"))
+            _say_error(self, t("dlg.need_reason"))
             return
         if self.type_name is not None:
             name = self.query_one("#name", Input)
             if name.value.strip() != self.type_name:
-                self.query_one("#error", Static).update(t("dlg.type_name", name=self.type_name))
+                _say_error(self, t("dlg.type_name", name=self.type_name))
                 name.focus()
                 return
         self.dismiss(reason)
@@ -142,7 +149,7 @@ class NoticeScreen(ModalScreen[str | None]):
     def action_send(self) -> None:
         text = self.query_one("#notice", TextArea).text
         if not text.strip():
-            self.query_one("#error", Static).update(_session(self).t("dlg.notice_empty"))
+            _say_error(self, _session(self).t("dlg.notice_empty"))
             return
         self.dismiss(text)
 
@@ -186,7 +193,7 @@ class ConfirmScreen(Settling, ModalScreen[bool]):
             self.dismiss(True)
         else:
             error = _session(self).t("dlg.type_name", name=self.type_name)
-            self.query_one("#error", Static).update(error)
+            _say_error(self, error)
 
     def action_answer(self, yes: bool) -> None:
         if not self.settled() or (yes and self.type_name is not None):

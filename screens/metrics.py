@@ -27,7 +27,7 @@ from cockpit.checklist import load_checklist
 from cockpit.errors import CockpitError
 from screens.common import CockpitScreen, rollback_message
 from screens.keys import bindings
-from screens.metrics_view import state_text, title_line, view_of
+from screens.metrics_view import grid_shape, state_text, title_line, view_of
 from screens.trigger import TriggerScreen
 from widgets.keybar import KeyBar
 from widgets.metricpanel import MetricPanel
@@ -39,13 +39,17 @@ if TYPE_CHECKING:
     from cockpit.metrics import Fired, PanelState, Sampler, Update
 
 
+# Samples a chart may draw: the series' whole capacity (cockpit.metrics.SERIES_CAPACITY), so a
+# wide panel draws as far back as is kept.
+HISTORY = 120
+
+
 class MetricsScreen(CockpitScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings("metrics")
     KEYS = "metrics"
     DEFAULT_CSS = """
     MetricsScreen #title { height: 1; }
     MetricsScreen #grid { grid-size: 2; grid-gutter: 0 1; height: auto; padding: 0 1; }
-    MetricsScreen #grid.-wide { grid-size: 3; }
     MetricsScreen #state { height: 4; padding: 0 1; }
     MetricsScreen #spacer { height: 1fr; }
     """
@@ -92,8 +96,11 @@ class MetricsScreen(CockpitScreen):
         self._sampler_callback = self.sampler.on_update
         self.sampler.on_update = self._arrived
         grid = self.query_one("#grid", Grid)
-        for panel in self.sampler.panels:
-            grid.mount(MetricPanel(ascii=self.cockpit.ascii, id="panel-" + panel.name))
+        grid.mount_all(
+            MetricPanel(ascii=self.cockpit.ascii, id="panel-" + panel.name)
+            for panel in self.sampler.panels
+        )
+        self.call_after_refresh(self._size_panels)
         self.call_after_refresh(self._first_draw)
         self.load_recorded()
         refresh = session.loaded.environment(env).metrics.refresh_seconds
@@ -103,7 +110,7 @@ class MetricsScreen(CockpitScreen):
 
     def _first_draw(self) -> None:
         if self.sampler is not None:
-            self.states = self.sampler.states()
+            self.states = self.sampler.states(history=HISTORY)
             self._draw()
 
     def on_unmount(self) -> None:
@@ -113,7 +120,19 @@ class MetricsScreen(CockpitScreen):
                 self.sampler.stop()
 
     def on_resize(self) -> None:
-        self.query_one("#grid", Grid).set_class(self.size.width >= 120, "-wide")
+        self._size_panels()
+
+    def _size_panels(self) -> None:
+        """Panels grow with the terminal (:func:`screens.metrics_view.grid_shape`)."""
+        panels = list(self.query(MetricPanel))
+        if not self.size.width or not panels:
+            return
+        columns, each = grid_shape(*self.size, len(panels))
+        grid = self.query_one("#grid", Grid)
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_rows = str(each)  # a grid row is as tall as it says, not its panel
+        for panel in panels:
+            panel.styles.height = each
 
     # ------------------------------------------------------------------ collecting
 
@@ -145,7 +164,7 @@ class MetricsScreen(CockpitScreen):
         if not updates and now - self.last_draw < 1.0:
             return
         self.last_draw = now
-        self.states = sampler.states()
+        self.states = sampler.states(history=HISTORY)
         self._draw()
 
     @work(thread=True, group="record", exit_on_error=False)
@@ -226,7 +245,8 @@ class MetricsScreen(CockpitScreen):
             return
         self._put("#header", self.header_text(self.checklist))
         for name, state in self.states.items():
-            self.query_one("#panel-" + name, MetricPanel).show(view_of(state))
+            view = view_of(state, session, sampler.refresh)
+            self.query_one("#panel-" + name, MetricPanel).show(view)
         self._put("#title", title_line(session, self.checklist.release.environment, sampler))
         self._draw_state()
 
@@ -280,7 +300,7 @@ class MetricsScreen(CockpitScreen):
         else:
             self.sampler.pause()
         self.last_draw = 0.0
-        self.states = self.sampler.states()
+        self.states = self.sampler.states(history=HISTORY)
         self._draw()
 
     @work(thread=True, exclusive=True, group="decide", exit_on_error=False)

@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.checklist import Status, load_checklist
 from cockpit.plan import Item, ManualItem, Phase, StepItem, TagRun
+from screens.health import HealthWatch, metrics_line
 from screens.keys import bindings
 from screens.runbook_view import phase_title, preview_text, step_kind, step_row
 from screens.runbook_work import RunbookWork
@@ -58,6 +59,8 @@ class RunbookScreen(RunbookWork):
         self.phase: Phase | None = None
         self.kinds: dict[str, str] = {}
         self.no_return: NoReturn | None = None
+        self.health = HealthWatch()  # the metrics line's sampler (the release's environment)
+        self.unsettled: list[int] = []  # fired rollback triggers nobody settled (their seqs)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -67,20 +70,45 @@ class RunbookScreen(RunbookWork):
             with Vertical(id="side"):
                 yield Static(id="preview")
                 yield Log(id="log", max_lines=10_000, auto_scroll=True)
+        yield StatusLine(id="metrics")
         yield StatusLine(id="message")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#log", Log).display = False
+        self.set_interval(1.0, self._show_metrics)  # the ages move on; the values arrive
+
+    def on_resize(self) -> None:
+        # From 120 columns the preview and the log are side by side, both in sight.
+        self.set_class(self.size.width >= 120, "-wide")
+        self._draw_side()
+
+    @property
+    def wide(self) -> bool:
+        return self.has_class("-wide")
+
+    def on_screen_resume(self) -> None:
+        self.health.resume()
+
+    def on_unmount(self) -> None:
+        self.health.stop()
 
     # ------------------------------------------------------------------ state
 
-    def load(self) -> Checklist:
-        return load_checklist(self.session.store, self.release_id)
+    def load(self) -> tuple[Checklist, list[int]]:
+        """The checklist, the triggers nobody settled; the metrics line's sampler started."""
+        from cockpit.metrics import unsettled_triggers
 
-    def show(self, data: Checklist) -> None:
         session = self.session
-        self.checklist = data
+        checklist = load_checklist(session.store, self.release_id)
+        unsettled = [e.seq for e in unsettled_triggers(session.store, self.release_id)]
+        release = checklist.release
+        self.health.watch(session.loaded, release.environment, session.store, release.id)
+        return checklist, unsettled
+
+    def show(self, data: tuple[Checklist, list[int]]) -> None:
+        session = self.session
+        self.checklist, self.unsettled = data
         phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
         self.phase = phases[0] if phases else self.checklist.plan.plan.phases[-1]
         release = self.checklist.release
@@ -101,6 +129,7 @@ class RunbookScreen(RunbookWork):
 
     def on_screen_suspend(self) -> None:
         self.leave_event.set()  # stop following a step started elsewhere; it goes on
+        self.health.pause()  # the screen on top samples for itself
 
     def selected(self) -> Item | None:
         if self.phase is None:
@@ -154,11 +183,32 @@ class RunbookScreen(RunbookWork):
     def _draw_side(self) -> None:
         preview, log = self.query_one("#preview", Static), self.query_one("#log", Log)
         showing_log = self.mode == "log"
-        preview.display, log.display = not showing_log, showing_log
-        if not showing_log:
+        if self.wide:
+            preview.display = log.display = True
+            item = self.selected()
+            if self.running is None and item is not None and item.id != self._log_item:
+                self._show_recorded(item.id)  # the selected step's last run, beside it
+        else:
+            preview.display, log.display = not showing_log, showing_log
+        if preview.display:
             preview.update(self._preview_text())
         message = Text(" " + self.message) if self.message else Text("")
         self.query_one("#message", StatusLine).set_text(message)
+        self._show_metrics()
+
+    def _show_recorded(self, item_id: str) -> None:
+        """The log shows ``item_id``'s last recorded run (read in a worker)."""
+        self._log_item = item_id
+        self.query_one("#log", Log).clear()
+        self.show_last_run(item_id)
+
+    def _show_metrics(self) -> None:
+        """The metrics line: an unsettled trigger first, then the panels with their baselines
+        and how fresh they are (from what the sampler holds in memory)."""
+        if self.is_attached and self.checklist is not None:
+            states = self.health.states()
+            line = metrics_line(self.session.t, self.unsettled, states, self.size.width)
+            self.query_one("#metrics", StatusLine).set_text(line)
 
     def _preview_text(self) -> Text:
         item = self.selected()
@@ -258,8 +308,8 @@ class RunbookScreen(RunbookWork):
         self.mode = "log"
         self._draw_side()
         item = self.selected()
-        if item is not None and self.running is None and not self.query_one("#log", Log).lines:
-            self.show_last_run(item.id)  # opened after the run: what it recorded
+        if item is not None and self.running is None and item.id != self._log_item:
+            self._show_recorded(item.id)  # opened after the run: what it recorded
 
     def action_cancel(self) -> None:
         if self.running is not None:

@@ -57,19 +57,30 @@ class RunbookWork(CockpitScreen):
         """Write ``line`` wrapped at the log's width (a long line is never cut at the edge)."""
         if self.is_attached:
             log = self.query_one("#log", Log)
-            # The pane's width: the log itself has none yet while hidden (before the first run).
+            # The log's width; it has none yet while hidden (before the first run): the pane's.
             side = log.parent.content_region.width if isinstance(log.parent, Widget) else 0
-            width = max(side - 2, 20)  # its scrollbar
+            own = log.scrollable_content_region.width if log.display else 0
+            width = max(own - 1 if own else side - 2, 20)  # a cell short of the scrollbar
             log.write_lines(chop_cells(line, width) or [""])
 
-    @work(thread=True, group="output", exit_on_error=False)
+    _log_item: str | None = None  # the item whose run the log shows
+    _log_is_record = False  # the log shows a recorded run (read back), not a live one
+
+    @work(thread=True, exclusive=True, group="output", exit_on_error=False)
     def show_last_run(self, item_id: str) -> None:
-        """The log of a screen opened after the run: the item's recorded output and error."""
+        """The log of a screen opened after the run: the item's recorded output and error
+        (written only while the log still shows that item: the cursor may have moved on)."""
         from cockpit.stepoutput import last_run
 
         lines, error = last_run(self.session.store, self.release_id, item_id)
-        for line in [*lines, *(["! " + error] if error else [])]:
-            self.app.call_from_thread(self._log, line)
+        shown = [*lines, *(["! " + error] if error else [])]
+        self.app.call_from_thread(self._log_recorded, item_id, shown)
+
+    def _log_recorded(self, item_id: str, lines: list[str]) -> None:
+        if self._log_item == item_id and self.running is None:
+            self._log_is_record = True
+            for line in lines or [self.session.t("run.no_run_recorded")]:
+                self._log(line)
 
     def _reload_if_shown(self) -> None:
         if self.is_attached:
@@ -101,9 +112,13 @@ class RunbookWork(CockpitScreen):
         """In a worker: mark ``name`` running, show the log with ``banner``; the returned
         function writes a line to the log from any thread."""
         self.running = name
+        self._log_item = name  # the log shows this run now, not a recorded one
         self.cancel_event = threading.Event()
         self.mode = "log"
         app = self.app  # the step's own threads have no active-app context: capture it here
+        if self._log_is_record:
+            self._log_is_record = False
+            app.call_from_thread(self.query_one("#log", Log).clear)
         app.call_from_thread(self._log, banner)
         app.call_from_thread(self._draw)
 

@@ -30,8 +30,12 @@ class TriggerScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("trigger")
     DEFAULT_CSS = """
     TriggerScreen { align: center middle; }
-    #dialog { width: 74; height: auto; border: heavy $error; padding: 0 1; background: $panel; }
-    #reason { margin: 1 0 0 0; }
+    TriggerScreen #dialog {
+        width: 74; max-width: 95%; height: auto; max-height: 100%; overflow-y: auto;
+        border: heavy $error; padding: 0 1; background: $panel;
+    }
+    TriggerScreen #dialog > Static { height: auto; }
+    TriggerScreen #dialog > #reason { border: none; height: 1; padding: 0 1; background: $boost; }
     """
 
     def __init__(self, title: str, body: str, hint: str) -> None:

@@ -19,7 +19,7 @@ from screens.app import CockpitApp
 from screens.metrics import MetricsScreen
 from screens.trigger import TriggerScreen
 from tests.appfixture import RELEASE_ID, make_app, screen_text, settle, steady_inputs
-from widgets.metricpanel import sparkline
+from widgets.metricpanel import Mark, chart_rows, fixed_scale, mark_row, nice_ceiling, sparkline
 
 
 class Scripted:
@@ -94,9 +94,50 @@ def fixed_sampler(app: CockpitApp) -> Sampler:
 
 
 def test_sparkline_draws_gaps_as_blanks_never_as_the_lowest_bar() -> None:
-    assert sparkline([1.0, None, 3.0], 3) == "▁ █"
+    assert sparkline([1.0, None, 3.0], 3, scale=(0.0, 3.0)) == "▃ █"
     assert sparkline([None, None], 2) == "  "
-    assert sparkline([5.0, 5.0], 2, ascii=True) == "++"
+    assert sparkline([0.0, None], 2, scale=(0.0, 10.0)) == "▁ "  # a zero is a number: drawn
+    assert sparkline([5.0, 5.0], 2, ascii=True, scale=(0.0, 10.0)) == "=="
+
+
+def test_fixed_scale_is_the_natural_range_or_past_the_threshold() -> None:
+    # A percentage of a resource: 0-100 whatever the samples, widened only by one outside it.
+    assert fixed_scale([3.0, 3.1], natural=(0.0, 100.0)) == (0.0, 100.0)
+    assert fixed_scale([120.0], natural=(0.0, 100.0)) == (0.0, 120.0)
+    # Else from zero to 1.5x the lowest threshold (rounded up), or the largest sample.
+    assert fixed_scale([150.0, 180.0], thresholds=[200.0, 600.0]) == (0.0, 300.0)
+    assert fixed_scale([150.0, 900.0], thresholds=[200.0]) == (0.0, 1000.0)
+    assert fixed_scale([0.02, 0.05], thresholds=[0.1, 10.0]) == (0.0, pytest.approx(0.15))
+    # No threshold, no sample: still a range, never zero-wide.
+    assert fixed_scale([], thresholds=[]) == (0.0, 1.0)
+    assert fixed_scale([0.0, 0.0]) == (0.0, 1.0)
+    assert fixed_scale([-5.0, 5.0]) == (-5.0, 5.0)
+    nice = [nice_ceiling(v) for v in (0.7, 1.0, 1.2, 2.2, 3.0, 7.0, 130.0)]
+    assert nice == pytest.approx([0.8, 1.0, 1.5, 2.5, 3.0, 8.0, 150.0])
+
+
+def test_a_flat_disk_draws_flat_and_little_memory_draws_little() -> None:
+    """The issue's two pictures: a flat 24.4 % disk drew a ramp (scaled between its own
+    min and max), 3 % memory drew full blocks. On 0-100 % neither can happen."""
+    disk = [24.4, 24.41, 24.39, 24.4, 24.42, 24.4]
+    rows = chart_rows(disk, 6, 4, scale=(0.0, 100.0))
+    assert rows[:3] == [" " * 6] * 3
+    assert len(set(rows[3])) == 1  # one bar height across: flat
+    memory = chart_rows([3.0, 3.1, 2.9, 3.0], 4, 4, scale=(0.0, 100.0))
+    assert memory == ["    ", "    ", "    ", "▁▁▁▁"]
+    assert "█" not in "".join(memory)
+
+
+def test_thresholds_are_marked_by_a_glyph_on_their_row_not_by_colour() -> None:
+    marks = [Mark(70.0, "-", "warn 70 %"), Mark(90.0, "=", "crit 90 %")]
+    rows = chart_rows([50.0, None, 95.0], 5, 5, scale=(0.0, 100.0), marks=marks)
+    assert mark_row(90.0, 0.0, 100.0, 5) == 0 and mark_row(70.0, 0.0, 100.0, 5) == 1
+    assert rows[0][0] == "=" and rows[0][3:] == "=="  # the line runs on past the samples
+    assert rows[1][0] == "-" and rows[1][2] == "█"
+    assert all(row[1] == " " for row in rows)  # a gap is blank all the way up
+    ascii_rows = chart_rows([50.0, None, 95.0], 5, 5, ascii=True, scale=(0.0, 100.0), marks=marks)
+    assert all(ord(c) < 0x80 for row in ascii_rows for c in row)
+    assert ascii_rows[0][2] not in "-="  # a bar's top is never mistaken for a mark
 
 
 async def test_panels_show_value_state_and_no_data_in_words(build) -> None:
@@ -255,8 +296,10 @@ async def test_the_recorded_baseline_is_kept_on_reopen(build) -> None:
         ("ja", (80, 24), False),
         ("en", (120, 40), False),
         ("en", (80, 24), True),
+        ("ja", (120, 40), False),
+        ("en", (200, 60), False),
     ],
-    ids=["en-80x24", "ja-80x24", "en-120x40", "ascii-80x24"],
+    ids=["en-80x24", "ja-80x24", "en-120x40", "ascii-80x24", "ja-120x40", "en-200x60"],
 )
 def test_metrics_snapshot(snap_compare, build, lang: str, size, ascii: bool) -> None:
     app = build(lang, ascii)

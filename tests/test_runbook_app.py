@@ -289,7 +289,9 @@ async def test_an_interrupted_step_is_rechecked_and_resumed(build) -> None:
         assert "[x]  1 Take a backup" in screen_text(app)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "size", [(80, 24), (120, 40), (200, 60)], ids=["80x24", "120x40", "200x60"]
+)
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_runbook_snapshot(snap_compare, build, lang: str, size: tuple[int, int]) -> None:
     app = build(lang)

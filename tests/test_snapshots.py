@@ -67,6 +67,13 @@ def test_screen(snap_compare, build, screen: str, lang: str, size: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
+def test_dashboard_200x60(snap_compare, build, lang: str) -> None:
+    """The widest: longer names, the open items, the Health line."""
+    app = build(lang)
+    assert snap_compare(app, terminal_size=(200, 60), run_before=keys_then_settle(()))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
 def test_decision_dialog_ascii(snap_compare, build, lang: str) -> None:
     """``--ascii``: borders a CJK terminal cannot turn double-wide."""
     app = build(lang, ascii=True)

@@ -312,4 +312,26 @@ WORDS: dict[str, dict[str, str]] = {
     "met.base_set": {"ja": "ベースライン取得済み", "en": "baseline captured"},
     "met.base_none": {"ja": "ベースライン未取得 (b)", "en": "no baseline yet (b)"},
     "met.go_blocked": {"ja": "Go 不可: {why}", "en": "go blocked: {why}"},
+    # the whole screen: metric charts' axes, the Health line, the dashboard's wide lists
+    "met.mark_warn": {"ja": "警告 {value}", "en": "warn {value}"},
+    "met.mark_crit": {"ja": "危険 {value}", "en": "crit {value}"},
+    "met.axis_ago": {"ja": "{span}前", "en": "{span} ago"},
+    "met.axis_now": {"ja": "現在", "en": "now"},
+    "dash.health": {"ja": "健全性", "en": "Health"},
+    "dash.open_items": {"ja": "{phase} 以降の未完了 ({n})", "en": "Open from {phase} on ({n})"},
+    "dash.more": {"ja": "ほか {n} 件", "en": "{n} more"},
+    "health.none": {"ja": "メトリクスの取得元なし", "en": "no metrics source"},
+    "health.waiting": {"ja": "最初の計測を待っています", "en": "waiting for the first samples"},
+    "health.updated": {"ja": "{age}前に更新", "en": "updated {age} ago"},
+    "health.stale": {"ja": "メトリクスが古い ({age})", "en": "metrics stale {age}"},
+    "health.more_ok": {"ja": "ほか {n} 件 ok", "en": "{n} more ok"},
+    "health.base": {"ja": "(基準 {base})", "en": "(base {base})"},
+    "health.trigger": {
+        "ja": "トリガー #{seq} 未処理 (メトリクス画面で s)",
+        "en": "trigger #{seq} unsettled (s on metrics)",
+    },
+    "run.no_run_recorded": {
+        "ja": "(このステップの実行記録なし)",
+        "en": "(no run of this step recorded)",
+    },
 }
