@@ -65,6 +65,7 @@ class MetricsScreen(CockpitScreen):
         self.states: dict[str, PanelState] = {}
         self.message = ""
         self.blocked: str | None = None
+        self._blocked_known = False  # ``blocked`` was read (go stays refused until then)
         # Fired triggers nobody settled (rollback or continue), oldest first: a dialog dismissed
         # with esc leaves its trigger here, and s asks again (metrics.unsettled_triggers).
         self.unsettled: list[Event] = []
@@ -84,13 +85,32 @@ class MetricsScreen(CockpitScreen):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        self.open_release()
+
+    @work(thread=True, group="open", exit_on_error=False)
+    def open_release(self) -> None:
+        """The release and its sampler, read and started off the UI thread."""
         from cockpit.metrics import Sampler
 
         session = self.session
-        self.checklist = load_checklist(session.store, self.release_id)
-        env = self.checklist.release.environment
-        if self.sampler is None:
-            self.sampler = Sampler.for_environment(session.loaded, env).start()
+        try:
+            checklist = load_checklist(session.store, self.release_id)
+            sampler = self.sampler
+            if sampler is None:
+                env = checklist.release.environment
+                sampler = Sampler.for_environment(session.loaded, env).start()
+        except CockpitError as exc:
+            self._say(session.t("msg.failed", why=str(exc)))
+            return
+        self.app.call_from_thread(self._opened, checklist, sampler)
+
+    def _opened(self, checklist: Checklist, sampler: Sampler) -> None:
+        if not self.is_attached:  # left before it opened
+            if self._own_sampler:
+                sampler.stop()
+            return
+        session, self.checklist, self.sampler = self.session, checklist, sampler
+        env = checklist.release.environment
         # A round that arrives is collected at once (_arrived); the timer below is for the
         # ages ("STALE 12s") and for a sampler whose rounds arrive before this hook is set.
         self._sampler_callback = self.sampler.on_update
@@ -239,6 +259,11 @@ class MetricsScreen(CockpitScreen):
         assert self.checklist is not None
         return self.checklist.release
 
+    # The screen's own actions wait for the release and its sampler (read in a worker).
+    _NEEDS_RELEASE = frozenset(
+        {"settle", "pause", "baseline", "watch", "go", "no_go", "override", "rollback"}
+    )
+
     def _draw(self) -> None:
         session, sampler = self.session, self.sampler
         if self.checklist is None or sampler is None:
@@ -264,28 +289,48 @@ class MetricsScreen(CockpitScreen):
         return True
 
     def _draw_state(self) -> None:
-        from cockpit.metrics import go_blocked_reason
-
         session = self.session
-        # go_blocked reads the log: again only when the log grew, a panel's state changed, or
-        # every few seconds (the watch's time left), not on every redraw.
-        store = session.store
-        key = (store.head()[0], tuple((n, s.level) for n, s in self.states.items()))
-        if key != self._blocked_key or time.monotonic() - self._blocked_at > 5:
+        # Why go is blocked reads the log (in a worker): again when a panel's level changed,
+        # after a decision here (_redraw_state), and every few seconds (the watch's time left,
+        # another operator's decision), not on every redraw.
+        key = tuple((n, s.level) for n, s in self.states.items())
+        if self.checklist is not None and (
+            key != self._blocked_key or time.monotonic() - self._blocked_at > 5
+        ):
             self._blocked_key, self._blocked_at = key, time.monotonic()
-            try:
-                found = go_blocked_reason(
-                    store, session.operator, release=self._release(), states=self.states
-                )
-                self.blocked = None if found is None else session.t(found[0], **found[1])
-            except CockpitError as exc:
-                self.blocked = str(exc)
+            self.check_blocked(dict(self.states))
         self._put("#state", state_text(session, self.blocked, self.states, self.message))
         self.refresh_keys()  # the footer repaints only when it changed
 
+    @work(thread=True, exclusive=True, group="blocked", exit_on_error=False)
+    def check_blocked(self, states: dict[str, PanelState]) -> None:
+        from cockpit.metrics import go_blocked_reason
+
+        session = self.session
+        try:
+            found = go_blocked_reason(
+                session.store, session.operator, release=self._release(), states=states
+            )
+            blocked = None if found is None else session.t(found[0], **found[1])
+        except CockpitError as exc:
+            blocked = str(exc)
+        self.app.call_from_thread(self._blocked_now, blocked)
+
+    def _blocked_now(self, blocked: str | None) -> None:
+        if blocked == self.blocked and self._blocked_known:
+            return
+        self.blocked, self._blocked_known = blocked, True
+        if self.is_attached:
+            self._put("#state", state_text(self.session, self.blocked, self.states, self.message))
+            self.refresh_keys()
+
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if self.checklist is None and action in self._NEEDS_RELEASE:
+            return ""  # the release is still being read
         if action == "go":
-            return self.blocked or None  # what go_blocked said at the last redraw
+            if not self._blocked_known:
+                return ""  # not yet asked whether go is blocked (a worker asks)
+            return self.blocked or None  # what go_blocked said at the last check
         if action == "settle" and not self.unsettled:
             return self.session.t("met.nothing_to_settle")
         return None

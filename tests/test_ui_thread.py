@@ -6,6 +6,7 @@ by the connections the store's engine hands out and the thread that asks for eac
 from __future__ import annotations
 
 import threading
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,4 +71,31 @@ async def test_keys_and_reloads_never_read_the_store_on_the_ui_thread(
         event.remove(store.engine, "checkout", checkout)
         store.close()
     assert connections, "the store was never read: the check above would prove nothing"
-    assert on_ui == []
+    assert on_ui == [], "\n\n".join(on_ui)
+
+
+async def test_the_metrics_screen_opens_its_release_off_the_ui_thread(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    app = make_app(monkeypatch, tmp_path)
+    store = app.session.store
+    on_ui: list[str] = []
+
+    def checkout(*_args: object) -> None:
+        if threading.current_thread() is threading.main_thread():
+            on_ui.append("".join(traceback.format_stack(limit=14)))
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        event.listen(store.engine, "checkout", checkout)
+        try:
+            await pilot.press("m")
+            await settle(pilot)
+            assert type(app.screen).__name__ == "MetricsScreen"
+            assert app.screen.checklist is not None  # read, in a worker
+            await pilot.press("escape")
+            await settle(pilot)
+        finally:
+            event.remove(store.engine, "checkout", checkout)
+    store.close()
+    assert on_ui == [], "\n\n".join(on_ui)
