@@ -6,7 +6,9 @@
   in the same transaction as each append (:mod:`cockpit.itemfacts`). Never a verdict: which
   approvals count depends on the reader's allowed signers (:mod:`cockpit.itemstate`). Rebuilt
   from the log by ``cockpit db rebuild``, compared with the fold by ``cockpit audit verify``.
-  Filled here from the events already in the log.
+  Filled here from the events already in the log. On PostgreSQL the roles already granted
+  the cockpit's privileges (``cockpit db grant``: those that may write ``release_summaries``)
+  are granted the same on ``item_states``, so they go on appending after the upgrade.
 
 Revision ID: 0004
 Revises: 0003
@@ -48,6 +50,15 @@ def upgrade() -> None:
     cursor = bind.connection.driver_connection.cursor()  # type: ignore[union-attr]
     rebuild_with(cursor, "?" if bind.dialect.name == "sqlite" else "%s", summaries=False)
     cursor.close()
+    if bind.dialect.name == "postgresql":
+        granted = bind.exec_driver_sql(
+            "SELECT DISTINCT r.rolname FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a "
+            "JOIN pg_roles r ON r.oid = a.grantee WHERE c.oid = 'release_summaries'::regclass "
+            "AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner"
+        )
+        for (role,) in granted.fetchall():
+            quoted = '"' + str(role).replace('"', '""') + '"'
+            op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON item_states TO {quoted}")
 
 
 def downgrade() -> None:
