@@ -24,6 +24,8 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_events_action", "action"),
         Index("ix_events_release_seq", "release_id", "seq"),
+        # A release's events of one kind (migration 0004): its notes, the committee's approvals.
+        Index("ix_events_release_action", "release_id", "action", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(_SeqType, primary_key=True, autoincrement=False)

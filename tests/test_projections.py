@@ -423,6 +423,7 @@ def test_an_upgrade_from_0003_fills_the_item_states(store: Store, db_url: str) -
     # The database as revision 0003 left it: no item_states, events already in the log.
     with store.engine.begin() as conn:
         conn.execute(text("DROP TABLE item_states"))
+        conn.execute(text("DROP INDEX ix_events_release_action"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     store.close()
     again = Store(db_url).open()

@@ -1,5 +1,7 @@
 """The item states projection: the facts of each checklist item, one row per (release, item).
 
+- An index on ``events(release_id, action, seq)``: the few events of one kind a release's
+  reads fetch (its notes, the committee's approvals), however long its history.
 - ``item_states``: what a release's events say about each item (its status as they leave it,
   who decided it last, when, the seq of that decision and whether it is signed, the open intent,
   a failed check's ``seen``/``expected``, and each approval and void of a gate as JSON), derived
@@ -30,6 +32,7 @@ _seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     from cockpit.projections import rebuild_with
 
+    op.create_index("ix_events_release_action", "events", ["release_id", "action", "seq"])
     op.create_table(
         "item_states",
         sa.Column("release_id", sa.String(64), primary_key=True),
