@@ -21,6 +21,8 @@ Measured at each size, on each backend:
 - ``cockpit release list`` (a fresh process, median of 3);
 - the dashboard's load (``DashboardScreen.load``: the open releases from the projection, the
   selected release's checklist and its latest events), median of 5;
+- the checklist's load (``load_checklist`` of an open release: its summary and item states from
+  the projections, the few events judging its approvals reads), median of 5;
 - first data: a fresh process that opens the app headless (Textual's ``run_test``) until the
   dashboard shows a release and the frame is drawn, against the same for a bare Textual app
   (after the verifies above, as a cockpit leaves a log: the head last verified is remembered,
@@ -272,6 +274,17 @@ def dashboard_load(store: Store) -> float:
     return time.perf_counter() - start
 
 
+def checklist_load(store: Store) -> float:
+    """The engine work of the checklist screen's load: an open release's checklist (its summary
+    and item states from the projections, the few events judging them reads)."""
+    from cockpit.checklist import load_checklist
+
+    release_id = next(r.id for r in store.releases() if r.status == "open")
+    start = time.perf_counter()
+    load_checklist(store, release_id)
+    return time.perf_counter() - start
+
+
 def incremental(store: Store, appends: int) -> dict[str, float]:
     report = store.verify()
     if not report.ok:
@@ -309,6 +322,8 @@ def measure(root: Path, store: Store, size: int, quiet: bool, backend: str) -> d
         )
     with stage(f"{backend} {size:,}: dashboard load x5", quiet):
         out["dashboard_load_s"] = statistics.median(dashboard_load(store) for _ in range(5))
+    with stage(f"{backend} {size:,}: checklist load x5", quiet):
+        out["checklist_load_s"] = statistics.median(checklist_load(store) for _ in range(5))
     with stage(f"{backend} {size:,}: incremental verify", quiet):
         out |= incremental(store, 200)
     # After a verify, as a cockpit leaves the log (the head it verified is remembered): the
@@ -332,6 +347,7 @@ ROWS = (
     ("append + verify, per event (200)", "append_and_verify_per_event_s", "ms"),
     ("cockpit release list (process)", "release_list_s", "ms"),
     ("dashboard load (engine)", "dashboard_load_s", "ms"),
+    ("checklist load (engine)", "checklist_load_s", "ms"),
     ("first data (process, headless)", "first_data_s", "ms"),
     ("bare Textual app, first frame", "bare_app_s", "ms"),
 )

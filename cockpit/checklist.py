@@ -1,7 +1,9 @@
-"""A release's checklist: the state of every item, folded from its events, and the decisions.
+"""A release's checklist: the state of every item, and the decisions.
 
-Nothing here is stored apart from the event log: :func:`load_checklist` folds the release's events
-over its plan each time, and :meth:`Checklist.why_not` says whether an action is allowed now
+Nothing here is stored apart from the event log and what is derived from it: :func:`load_checklist`
+reads the release's item facts (the ``item_states`` projection, :mod:`cockpit.itemfacts`) and
+judges them against the reader's signers (:mod:`cockpit.itemstate`) over its plan each time, and
+:meth:`Checklist.why_not` says whether an action is allowed now
 (order, gates, four-eyes, roles, reasons). With an allowed-signers file (the store's
 ``signers``), an approval counts only when its signature verifies to its actor, who is not the
 preparer and did not sign with the preparer's key; one that does not count says why. Reading
@@ -10,15 +12,17 @@ never changes anything: the decisions themselves are made by :func:`cockpit.acti
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cockpit.errors import CockpitError, UsageError
-from cockpit.events import Event
-from cockpit.identity import BAD_SIGNATURE, Signers, identity_verified
+from cockpit.identity import Signers
 from cockpit.identity import actor_name as actor_name  # where the screens and actions take it
+from cockpit.itemstate import ItemState as ItemState
+from cockpit.itemstate import Status as Status
+from cockpit.itemstate import Why as Why
+from cockpit.itemstate import fold_items as fold_items
+from cockpit.itemstate import read_states
 from cockpit.liveness import intent_alive
 from cockpit.operator import Operator
 from cockpit.plan import (
@@ -31,26 +35,8 @@ from cockpit.plan import (
     StepItem,
     read_plan,
 )
-from cockpit.release import Release, find_release_id, fold
-from cockpit.vocabulary import (
-    CHECK_FAILED,
-    CHECK_STARTED,
-    GATE_APPROVED,
-    GATE_REJECTED,
-    ITEM_DONE,
-    ITEM_REOPENED,
-    ITEM_SKIPPED,
-    RELEASE_CREATED,
-    STEP_CANCELLED,
-    STEP_DECISIONS,
-    STEP_FAILED,
-    STEP_STARTED,
-    STEP_SUCCEEDED,
-    STEP_UNDO_FAILED,
-    STEP_UNDO_SKIPPED,
-    STEP_UNDO_STARTED,
-    STEP_UNDONE,
-)
+from cockpit.release import Release, find_release_id
+from cockpit.vocabulary import STEP_DECISIONS
 
 if TYPE_CHECKING:
     from cockpit.store import Store  # the SQLAlchemy import waits until a store is opened
@@ -72,23 +58,6 @@ class Refused(CockpitError):
         return f"{self.subject}: {self.why.text(lang)}" if self.subject else self.why.text(lang)
 
 
-class Status(enum.StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    SKIPPED = "skipped"
-    AWAITING = "awaiting"  # a gate with some, not enough, approvals
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"  # started, no outcome recorded (a crash, a kill -9)
-    RUNNING = "running"  # started, no outcome yet, and the process doing it is alive
-    UNDONE = "undone"  # a step reversed by a rollback
-    CANCELLED = "cancelled"  # a step stopped on an operator's request
-    UNDOING = "undoing"  # its undo started, and the process doing it is alive
-    UNDO_INTERRUPTED = "undo_interrupted"  # its undo started, no outcome, the process gone
-    UNDO_FAILED = "undo_failed"  # its undo failed: retry (roll back again) or skip it
-
-
 # ASCII markers, as the seeds' own Markdown checklists write them (UX.md).
 MARKERS = {
     Status.PENDING: "[ ]",
@@ -108,149 +77,6 @@ MARKERS = {
 }
 SETTLED = frozenset({Status.DONE, Status.SKIPPED, Status.APPROVED})
 # resume: an interrupted step, re-checked first; redo: run a step again from the start.
-
-
-@dataclass(frozen=True)
-class Why:
-    """Why an action is not allowed now: a catalog key (``why.KEY``) and its values, so the app
-    says it in the operator's language; ``str()`` is the English line the CLI prints."""
-
-    key: str
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def text(self, lang: str) -> str:
-        from cockpit.i18n import tr
-
-        values = {k: v.text(lang) if isinstance(v, Why) else v for k, v in self.values.items()}
-        return tr("why." + self.key, lang, **values)
-
-    def __str__(self) -> str:
-        return self.text("en")
-
-
-@dataclass
-class ItemState:
-    item_id: str
-    status: Status = Status.PENDING
-    by: str | None = None
-    at: str | None = None
-    reason: str | None = None
-    seq: int = 0
-    # (operator name, plan sha256) of every approval that counts, valid for this plan or not.
-    approvals: list[tuple[str, str]] = field(default_factory=list)
-    # Why each approval that does not count (unsigned, not by a key of its actor, by the
-    # preparer) does not, in order.
-    uncounted: list[Why] = field(default_factory=list)
-    open_intent: int | None = None
-    # The open intent's details and time (tells running from interrupted).
-    intent: tuple[dict[str, Any], str] | None = None
-    # The last decision was made by a claimed identity: not signed by a key of its actor
-    # (cockpit.identity.identity_verified).
-    claimed: bool = False
-    # A failed check: what its probe saw and what it expected (the event's ``seen``/``expected``).
-    seen: tuple[str, str] | None = None
-
-    def valid_approvers(self, plan_sha: str) -> list[str]:
-        return [name for name, sha in self.approvals if sha == plan_sha]
-
-    def void_approvers(self, plan_sha: str) -> list[str]:
-        return [name for name, sha in self.approvals if sha != plan_sha]
-
-
-def _began(ev: Event) -> str:
-    """When the process behind an intent began: its own clock's word (``started_at``), which a
-    liveness check compares with this host's clock, else when the log recorded it."""
-    return str(ev.details_obj.get("started_at") or ev.recorded_at)
-
-
-def approval_refused(
-    ev: Event, signers: Signers | None, preparer: tuple[str, str | None]
-) -> Why | None:
-    """Why an approval does not count, or None when it does. Without an allowed-signers file
-    (or at or below ``required_after_seq``) every approval counts, as a claim."""
-    if signers is None or ev.seq <= signers.required_after_seq:
-        return None
-    name, values = actor_name(ev.actor), {"seq": ev.seq, "name": actor_name(ev.actor)}
-    if ev.signature is None:
-        return Why("approval_unsigned", values)
-    found = signers.verdict(ev)
-    if not found.verified:
-        bad = found.code == BAD_SIGNATURE
-        return Why("approval_bad" if bad else "approval_not_theirs", values)
-    if name == preparer[0] or found.key == preparer[1]:
-        return Why("approval_preparer", values | {"preparer": preparer[0]})
-    return None
-
-
-def fold_items(events: Iterable[Event], signers: Signers | None = None) -> dict[str, ItemState]:
-    """Item states from a release's events (gates are settled later, against the plan).
-    ``signers``: the allowed signers approvals are checked against (:func:`approval_refused`)."""
-    states: dict[str, ItemState] = {}
-    preparer: tuple[str, str | None] = ("", None)
-    for ev in events:
-        if ev.action == RELEASE_CREATED:
-            # The preparer, and the key they signed with when it verifies as theirs.
-            key = None
-            if signers is not None and identity_verified(ev, signers):
-                key = signers.verdict(ev).key
-            preparer = (actor_name(ev.actor), key)
-            continue
-        if not ev.subject or ev.action.split(".")[0] not in {"item", "gate", "check", "step"}:
-            continue
-        state = states.setdefault(ev.subject, ItemState(ev.subject))
-        who, when = actor_name(ev.actor), ev.recorded_at
-        if ev.action in {CHECK_STARTED, STEP_STARTED}:
-            state.open_intent, state.status = ev.seq, Status.INTERRUPTED
-            state.by, state.at = who, when
-            state.intent = (ev.details_obj, _began(ev)) if ev.action == STEP_STARTED else None
-            continue
-        if ev.action in {ITEM_DONE, STEP_SUCCEEDED}:
-            state.status = Status.DONE
-        elif ev.action in {CHECK_FAILED, STEP_FAILED}:
-            state.status = Status.FAILED
-        elif ev.action == STEP_CANCELLED:
-            state.status = Status.CANCELLED
-        elif ev.action == ITEM_SKIPPED:
-            state.status = Status.SKIPPED
-        elif ev.action == ITEM_REOPENED:
-            state.status = Status.PENDING
-            for gate in ev.details_obj.get("voids", []):  # they approved it done: void
-                voided = states.setdefault(gate, ItemState(gate))
-                voided.approvals.clear()
-                voided.uncounted.append(Why("approval_voided", {"seq": ev.seq, "item": ev.subject}))
-                if voided.status in {Status.AWAITING, Status.APPROVED}:
-                    voided.status = Status.PENDING
-        elif ev.action == GATE_APPROVED:
-            refused = approval_refused(ev, signers, preparer)
-            if refused is None:
-                state.approvals.append((who, str(ev.details_obj.get("plan_sha256", ""))))
-            else:
-                state.uncounted.append(refused)
-            state.status = Status.AWAITING
-        elif ev.action == GATE_REJECTED:
-            state.status = Status.REJECTED
-        elif ev.action == STEP_UNDONE:
-            state.status = Status.UNDONE
-        elif ev.action == STEP_UNDO_STARTED:
-            # Like a step's intent: interrupted until an outcome, running while its process is.
-            state.status, state.intent = Status.UNDO_INTERRUPTED, (ev.details_obj, _began(ev))
-            state.by, state.at = who, when
-            continue
-        elif ev.action == STEP_UNDO_FAILED:
-            state.status = Status.UNDO_FAILED
-            state.reason = str(ev.details_obj.get("error") or "")
-            state.open_intent, state.intent, state.by, state.at = None, None, who, when
-            continue
-        elif ev.action == STEP_UNDO_SKIPPED:
-            state.status = Status.DONE  # left as it is: the step's effect stays
-        else:
-            continue
-        state.open_intent, state.intent = None, None
-        state.by, state.at, state.reason, state.seq = who, when, ev.reason, ev.seq
-        state.claimed = not identity_verified(ev, signers)
-        found = ev.details_obj if ev.action == CHECK_FAILED else {}
-        state.seen = (str(found["seen"]), str(found["expected"])) if "seen" in found else None
-    return states
 
 
 @dataclass
@@ -436,9 +262,12 @@ class Checklist:
 
 
 def load_checklist(store: Store, release_text: str) -> Checklist:
-    """The checklist of a release (by id or unique prefix), folded from its events."""
+    """The checklist of a release (by id or unique prefix): its summary and its items' facts
+    from the projections, judged against the store's signers (:mod:`cockpit.itemstate`: the
+    few events that takes are fetched by seq, not the release's whole history)."""
     release_id = find_release_id(store, release_text)
-    events = store.events(release_id=release_id)
-    release = fold(events)[release_id]
     signers = getattr(store, "signers", None)
-    return Checklist(release, read_plan(release.plan), fold_items(events, signers), signers)
+    release, states = store.read_with(
+        lambda cursor, mark: read_states(cursor, mark, release_id, signers)
+    )
+    return Checklist(release, read_plan(release.plan), states, signers)

@@ -53,6 +53,7 @@ TABLE_PRIVILEGES = (
     ("operator_roles", "SELECT"),
     # Projections move with each append, in its transaction (cockpit.projections).
     ("release_summaries", "SELECT, INSERT, UPDATE, DELETE"),
+    ("item_states", "SELECT, INSERT, UPDATE, DELETE"),
 )
 LOCK_FUNCTION = "cockpit_lock_head()"
 

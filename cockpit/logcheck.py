@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit.chain import COLUMNS, GENESIS_HASH
 from cockpit.checkpoint import write_verified
 from cockpit.dbroles import check_principals
-from cockpit.projections import ReleaseFold, first_difference
+from cockpit.projections import ReleaseFold, first_difference, items_difference
 from cockpit.projections import read as read_releases
 from cockpit.verify import ANCHOR_MISMATCH, Checkpoint, Finding, VerifyReport, verify_stored
 
@@ -46,7 +46,7 @@ def verify_log(
     mark = "?" if store.is_sqlite else "%s"
     with _snapshot(store) as (cursor, streaming):
         projected = read_releases(cursor, mark)
-        folded = ReleaseFold(notes=False)
+        folded = ReleaseFold(notes=False, items=since is None)
 
         def seq_of(digest: str) -> int | None:
             cursor.execute(f"SELECT seq FROM events WHERE hash = {mark}", (digest,))
@@ -78,8 +78,10 @@ def verify_log(
                 f"seq {since[0]} no longer has the hash verified before: the log was "
                 "rewritten; run `cockpit audit verify`",
             )
-    if since is None and report.problem is None:
-        report.problem = first_difference(projected, folded.releases)
+        if since is None and report.problem is None:
+            report.problem = first_difference(projected, folded.releases) or items_difference(
+                cursor, mark, folded
+            )
 
     if not store.is_sqlite:
         report.principals, skews = check_principals(store._connect, report.head_seq, after=start[0])

@@ -24,6 +24,8 @@ class EventRow(Base):
     __table_args__ = (
         Index("ix_events_action", "action"),
         Index("ix_events_release_seq", "release_id", "seq"),
+        # A release's events of one kind (migration 0004): its notes, the committee's approvals.
+        Index("ix_events_release_action", "release_id", "action", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(_SeqType, primary_key=True, autoincrement=False)
@@ -116,3 +118,25 @@ class ReleaseSummary(Base):
     last_seq: Mapped[int] = mapped_column(_SeqType)
     last_action: Mapped[str] = mapped_column(String(64))
     event_count: Mapped[int] = mapped_column(_SeqType)
+
+
+class ItemStateRow(Base):
+    """The facts of one checklist item as its release's events leave them (never a verdict: the
+    reader's signers judge approvals), a projection written in each append's transaction
+    (:mod:`cockpit.itemfacts`, migration 0004)."""
+
+    __tablename__ = "item_states"
+
+    release_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(_SeqType)
+    signed: Mapped[bool] = mapped_column(Boolean)
+    open_intent: Mapped[int | None] = mapped_column(_SeqType)
+    intent_seq: Mapped[int | None] = mapped_column(_SeqType)
+    seen: Mapped[str | None] = mapped_column(Text)
+    expected: Mapped[str | None] = mapped_column(Text)
+    votes: Mapped[str] = mapped_column(Text)

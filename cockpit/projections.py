@@ -7,6 +7,10 @@ transaction, so it can never lag the log; rebuilt from the log by :func:`rebuild
 (:func:`first_difference`), which names the first release and field that differ. The fold stays
 the reference: the projection is a cache of it that reads come from (``release list``, the
 dashboard, the lookup of a release id). Functions take a DB-API cursor and its parameter mark.
+
+``item_states`` (:mod:`cockpit.itemfacts`, migration 0004) moves with it: :func:`apply` and
+:func:`rebuild_with` carry both, and :func:`items_difference` compares it with the fold of the
+items' facts. :func:`read_detail` and :func:`events_at` serve the checklist's reads.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cockpit import itemfacts
 from cockpit.chain import COLUMNS
 from cockpit.events import Event
+from cockpit.itemfacts import PROJECTION_MISMATCH as PROJECTION_MISMATCH
+from cockpit.itemfacts import ItemFactsFold
 from cockpit.verify import Finding
 from cockpit.vocabulary import (
     EMERGENCY_APPROVED,
@@ -88,9 +95,11 @@ class ReleaseFold:
     """The fold, one event at a time (:func:`fold` over a whole list; ``cockpit audit verify``
     feeds it the rows it streams, to compare with the projection)."""
 
-    def __init__(self, *, notes: bool = True) -> None:
+    def __init__(self, *, notes: bool = True, items: bool = False) -> None:
         self.releases: dict[str, Release] = {}
         self.notes = notes  # keep each release's notes (verify leaves them: bounded memory)
+        # The facts of each release's items too (verify compares them with item_states).
+        self.items = ItemFactsFold() if items else None
 
     def add(self, ev: Event) -> None:
         if ev.release_id is None:
@@ -120,20 +129,21 @@ class ReleaseFold:
         if ev.action == VERSION_CHOSEN:
             release.version = ev.details_obj["version"]
         if ev.action == NOTE and self.notes:
-            release.notes.append(
-                {"seq": ev.seq, "at": ev.recorded_at, "by": ev.actor, "text": ev.reason}
-            )
+            release.notes.append(_note(ev))
         if ev.action == EMERGENCY_APPROVED:
             release.emergency_approved_by.append(ev.actor)
         if ev.action in _TERMINAL:
             release.status = _TERMINAL[ev.action]
 
     def add_row(self, row: Sequence[Any]) -> None:
-        """:meth:`add` from a stored row (:data:`COLUMNS` order), making an :class:`Event`
-        only for the rows that change more than the counts (verify streams every row)."""
+        """:meth:`add` (and the items' facts, when kept) from a stored row (:data:`COLUMNS`
+        order), making an :class:`Event` only for the rows that change more than the counts
+        (verify streams every row)."""
         release_id, action = row[4], row[5]
         if release_id is None:
             return
+        if self.items is not None:
+            self.items.add_row(row)
         if action in _CHANGING or (action == NOTE and self.notes):
             self.add(Event.from_row(row))
             return
@@ -141,6 +151,10 @@ class ReleaseFold:
         if release is not None:
             release.last_seq, release.last_action = row[0], action
             release.event_count += 1
+
+
+def _note(ev: Event) -> dict[str, Any]:
+    return {"seq": ev.seq, "at": ev.recorded_at, "by": ev.actor, "text": ev.reason}
 
 
 # The actions that change a release beyond its last event and count.
@@ -175,12 +189,14 @@ FIELDS = (
     "event_count",
 )
 _COLUMNS = ", ".join("release_id" if f == "id" else f for f in FIELDS)
-PROJECTION_MISMATCH = "PROJECTION_MISMATCH"
 _BATCH = 5_000
 
 
-def apply(cursor: Any, mark: str, events: Iterable[Event]) -> None:
-    """Carry ``events`` (just inserted, ascending seq) into the projection."""
+def apply(cursor: Any, mark: str, events: Sequence[Event]) -> None:
+    """Carry ``events`` (just inserted, ascending seq) into the projections: the items first
+    (an approval names the release's creation before it, which a creation in the same batch
+    replaces in release_summaries)."""
+    itemfacts.apply(cursor, mark, events)
     for ev in events:
         if ev.release_id is None:
             continue
@@ -215,15 +231,58 @@ def stream_events(cursor: Any, where: str = "", params: Sequence[Any] = ()) -> I
             yield Event.from_row(tuple(row))
 
 
-def rebuild_with(cursor: Any, mark: str) -> int:
-    """Derive the projection again from the log (in the caller's transaction); the number of
+def rebuild_with(cursor: Any, mark: str, *, summaries: bool = True, items: bool = True) -> int:
+    """Derive the projections again from the log (in the caller's transaction): the release
+    summaries and the item states, or one of them (the migration that made it); the number of
     releases."""
-    releases = ReleaseFold(notes=False)
+    releases, facts = ReleaseFold(notes=False), ItemFactsFold()
     for ev in stream_events(cursor, "WHERE release_id IS NOT NULL"):
         releases.add(ev)
-    cursor.execute(f"DELETE FROM {TABLE}")
-    _insert(cursor, mark, releases.releases.values())
+        if items:
+            facts.add(ev)
+    if summaries:
+        cursor.execute(f"DELETE FROM {TABLE}")
+        _insert(cursor, mark, releases.releases.values())
+    if items:
+        itemfacts.write_all(cursor, mark, facts)
     return len(releases.releases)
+
+
+def events_at(cursor: Any, mark: str, seqs: Iterable[int]) -> dict[int, Event]:
+    """The events at these seqs, by seq (the few a reader verifies)."""
+    wanted = sorted(set(seqs))
+    found: dict[int, Event] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ", ".join([mark] * len(chunk))
+        cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq IN ({marks})", chunk)
+        found |= {int(row[0]): Event.from_row(tuple(row)) for row in cursor.fetchall()}
+    return found
+
+
+def read_detail(cursor: Any, mark: str, release_id: str, *, notes: bool = False) -> Release:
+    """One release as :func:`fold` gives it, from its projected row and only the events its
+    row leaves out: its creation (an emergency's criterion), the committee's approvals and,
+    with ``notes``, its notes; never its whole history. ``KeyError`` when it is not there."""
+    rows = read(cursor, mark, release_id)
+    if not rows:
+        raise KeyError(release_id)
+    release = rows[0]
+    actions = (EMERGENCY_APPROVED, NOTE) if notes else (EMERGENCY_APPROVED,)
+    marks = ", ".join([mark] * len(actions))
+    found = events_at(cursor, mark, [release.created_seq])
+    created = found.get(release.created_seq)
+    release.emergency = None if created is None else created.details_obj.get("emergency")
+    for ev in stream_events(
+        cursor,
+        f"WHERE release_id = {mark} AND seq > {mark} AND action IN ({marks})",
+        (release_id, release.created_seq, *actions),
+    ):
+        if ev.action == NOTE:
+            release.notes.append(_note(ev))
+        else:
+            release.emergency_approved_by.append(ev.actor)
+    return release
 
 
 def read(cursor: Any, mark: str, release_id: str | None = None) -> list[Release]:
@@ -238,6 +297,13 @@ def _release(row: Sequence[Any]) -> Release:
     values = dict(zip(FIELDS, row, strict=True))
     values["rehearsal"] = bool(values["rehearsal"])
     return Release(**values)
+
+
+def items_difference(cursor: Any, mark: str, folded: ReleaseFold) -> Finding | None:
+    """The first item whose ``item_states`` row differs from the fold of its facts (verify, in
+    its snapshot, after a full walk with ``ReleaseFold(items=True)``)."""
+    assert folded.items is not None
+    return itemfacts.first_difference(itemfacts.read(cursor, mark), folded.items.items)
 
 
 def first_difference(projected: list[Release], folded: dict[str, Release]) -> Finding | None:

@@ -19,7 +19,7 @@ from cockpit.errors import CockpitError, UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.identity import actor_name
 from cockpit.operator import Operator
-from cockpit.projections import Release, ReleaseFold, fold
+from cockpit.projections import Release, ReleaseFold, fold, read_detail
 from cockpit.session import Session
 from cockpit.vocabulary import (
     EMERGENCY_APPROVED,
@@ -273,8 +273,10 @@ def find_release_id(store: Store, text: str) -> str:
 
 
 def get_release(store: Store, text: str) -> Release:
+    """A release with its notes, from its projected summary and only the events the summary
+    leaves out (:func:`cockpit.projections.read_detail`), not its whole history."""
     release_id = find_release_id(store, text)
-    return fold(store.events(release_id=release_id))[release_id]
+    return store.read_with(lambda cursor, mark: read_detail(cursor, mark, release_id, notes=True))
 
 
 def close_release(

@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -63,6 +63,7 @@ __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_check
 
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -360,10 +361,17 @@ class Store:
     def releases(self, release_id: str | None = None) -> list[Release]:
         """Every release (or the one named) from the projection, in creation order: one row a
         release whatever the log's length. Notes are left out (:func:`fold` has them)."""
+        return self.read_with(lambda cursor, mark: read_releases(cursor, mark, release_id))
+
+    def read_with(self, read: Callable[[Any, str], _T]) -> _T:
+        """``read(cursor, mark)`` in one read transaction: several reads of the projections
+        that see one state of the database (REPEATABLE READ on PostgreSQL)."""
         with self._connect() as conn, conn.begin():
+            if not self.is_sqlite:
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                return read_releases(cursor, self._mark, release_id)
+                return read(cursor, self._mark)
             finally:
                 cursor.close()
 

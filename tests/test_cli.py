@@ -243,9 +243,9 @@ def test_db_commands(workspace: Path) -> None:
     code, out, _ = cli("db", "current")
     assert code == 1 and "none (empty database)" in out
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "upgraded empty -> 0003" in out
+    assert code == 0 and "upgraded empty -> 0004" in out
     code, out, _ = cli("db", "current")
-    assert code == 0 and "revision 0003, up to date" in out
+    assert code == 0 and "revision 0004, up to date" in out
 
 
 def test_demo_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,7 +34,7 @@ from cockpit.operator import Operator
 from cockpit.release import create_release
 from cockpit.session import Session
 from cockpit.store import SCHEMA_HEAD, Store
-from cockpit.vocabulary import DB_ROLE_GRANTED, GATE_APPROVED, NOTE
+from cockpit.vocabulary import DB_ROLE_GRANTED, GATE_APPROVED, ITEM_DONE, NOTE
 
 REPO = Path(__file__).resolve().parent.parent
 _names = itertools.count(1)
@@ -339,6 +339,29 @@ def test_an_operator_role_appends_and_the_server_stamps_who(team: Team) -> None:
         team.url, "SELECT db_user, db_time FROM events WHERE seq = %s", params=(head_seq + 1,)
     )
     assert stamped[0][0] == "alice" and not stamped[0][1].startswith("2000")
+    store.close()
+
+
+def test_a_role_granted_before_the_item_states_goes_on_appending_after_the_upgrade(
+    team: Team,
+) -> None:
+    # The database as revision 0003 left it (no item_states), alice's role granted then.
+    execute(
+        team.url,
+        "DROP TABLE item_states",
+        "DROP INDEX ix_events_release_action",
+        "UPDATE alembic_version SET version_num = '0003'",
+    )
+    assert execute(team.url, "SELECT to_regclass('item_states')") == [(None,)]
+    Store(team.url).open().close()  # the owner's cockpit upgrades it
+    granted = {(t, r.strip()) for t, rights in dbroles.TABLE_PRIVILEGES for r in rights.split(",")}
+    assert held(team.url, "alice") == granted
+    store = team.store("alice")
+    done = store.append(
+        NewEvent(action=ITEM_DONE, release_id="r-00000001", subject="t1.check", outcome="ok"),
+        alice,
+    )
+    assert execute(team.url, "SELECT seq FROM item_states") == [(done.seq,)]
     store.close()
 
 

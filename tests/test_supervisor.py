@@ -345,7 +345,9 @@ def sshd(tmp_path: Path) -> Iterator[list[str]]:
 
 def test_an_ssh_drop_mid_step_leaves_the_step_to_run_once(world: World, sshd: list[str]) -> None:
     _slow(world)
-    cockpit = ["env", f"COCKPIT_CONFIG={world.root / 'cockpit.toml'}", sys.executable, "-m"]
+    # The login's environment is sshd's: the code under test is named again (a worktree's).
+    path = [f"PYTHONPATH={os.environ['PYTHONPATH']}"] if "PYTHONPATH" in os.environ else []
+    cockpit = ["env", *path, f"COCKPIT_CONFIG={world.root / 'cockpit.toml'}", sys.executable, "-m"]
     command = shlex.join([*cockpit, "cockpit", "item", "done", world.rid, "t0.deploy"])
     # A real login with a terminal (-tt), as a release manager on a bastion host.
     client = subprocess.Popen(

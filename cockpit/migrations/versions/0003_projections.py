@@ -51,7 +51,8 @@ def upgrade() -> None:
     op.create_index("ix_release_summaries_created_seq", "release_summaries", ["created_seq"])
     bind = op.get_bind()
     cursor = bind.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    rebuild_with(cursor, "?" if bind.dialect.name == "sqlite" else "%s")
+    # The summaries only: item_states comes in 0004.
+    rebuild_with(cursor, "?" if bind.dialect.name == "sqlite" else "%s", items=False)
     cursor.close()
 
 
