@@ -10,7 +10,8 @@ a million events never sits in memory. The walk itself is :func:`cockpit.verify.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import gc
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cockpit.chain import COLUMNS, GENESIS_HASH
@@ -18,7 +19,14 @@ from cockpit.checkpoint import write_verified
 from cockpit.dbroles import check_principals
 from cockpit.projections import ReleaseFold, first_difference
 from cockpit.projections import read as read_releases
-from cockpit.verify import ANCHOR_MISMATCH, Checkpoint, Finding, VerifyReport, verify_stored
+from cockpit.verify import (
+    ANCHOR_MISMATCH,
+    Checkpoint,
+    Finding,
+    VerifyReport,
+    check_head,
+    verify_stored,
+)
 
 if TYPE_CHECKING:
     from cockpit.store import Store
@@ -58,18 +66,25 @@ def verify_log(
             found = cursor.fetchone()
             return None if found is None else str(found[0])
 
-        report = verify_stored(
-            lambda: _stream(streaming, mark, start[0]),
-            head,
-            checkpoint,
-            head_after=store.head,
-            signers=store.signers,
-            start=start,
-            environments={r.id: r.environment for r in projected} if since else None,
-            seq_of=seq_of,
-            hash_at=hash_at,
-            on_row=None if since else folded.add_row,
+        report = (
+            None
+            if since
+            else _split(store, cursor, streaming, head, checkpoint, folded, seq_of, hash_at)
         )
+        if report is None:
+            folded = ReleaseFold(notes=False)
+            report = verify_stored(
+                lambda: _stream(streaming, mark, start[0]),
+                head,
+                checkpoint,
+                head_after=store.head,
+                signers=store.signers,
+                start=start,
+                environments={r.id: r.environment for r in projected} if since else None,
+                seq_of=seq_of,
+                hash_at=hash_at,
+                on_row=None if since else folded.add_row,
+            )
         if since and since[0] and report.problem is None and hash_at(since[0]) != since[1]:
             # The row the run started from must still be the one verified then.
             report.problem = Finding(
@@ -90,6 +105,40 @@ def verify_log(
         write_verified(
             store.checkpoint_file, Checkpoint(report.head_seq, report.head_hash), store.url
         )
+    return report
+
+
+def _split(
+    store: Store,
+    plain: Any,
+    streaming: Any,
+    head: tuple[int, str],
+    checkpoint: Checkpoint | None,
+    folded: ReleaseFold,
+    seq_of: Callable[[str], int | None],
+    hash_at: Callable[[int], str | None],
+) -> VerifyReport | None:
+    """A full verify of a long SQLite log walked in two processes
+    (:func:`cockpit.logsplit.verify_split`); ``None`` when one process must walk it."""
+    if not store.is_sqlite:
+        return None
+    plain.execute("PRAGMA database_list")
+    path = next((str(row[2]) for row in plain.fetchall() if row[1] == "main"), "")
+    from cockpit.logsplit import can_split, verify_split
+
+    if not can_split(path, head[0]):
+        return None
+    enabled = gc.isenabled()
+    gc.disable()  # as verify_stored does, and the child inherits it
+    try:
+        report = verify_split(
+            streaming, path, head[0], checkpoint, store.signers, folded, seq_of, hash_at
+        )
+    finally:
+        if enabled:
+            gc.enable()
+    if report is not None:
+        check_head(report, head, store.head)
     return report
 
 
