@@ -39,15 +39,23 @@ _SELECT = f"SELECT {', '.join(COLUMNS)} FROM events"
 class HalfFold(ReleaseFold):
     """The fold of the rows after a seq, without the releases created before it: their events
     are kept aside (a count, the last seq and action, the events that change more) and carried
-    into the earlier half's fold by :meth:`merge_into`, through its own :meth:`add`."""
+    into the earlier half's fold by :meth:`merge_into`, through its own :meth:`add`.
 
-    def __init__(self) -> None:
+    ``later``: also keep the rows a fold of per-item state (a fold's ``items``, which needs
+    each item's earlier events) may use, those of a release with a subject or creating it,
+    for :meth:`merge_into` to feed it after the earlier half's."""
+
+    def __init__(self, *, later: bool = False) -> None:
         super().__init__(notes=False)
         # release id -> [count of plain events, last seq, last action, changing events]
         self.earlier: dict[str, list[Any]] = {}
+        self.later: list[tuple[Any, ...]] | None = [] if later else None
 
     def add_row(self, row: Any) -> None:
         release_id, action = row[4], row[5]
+        later = self.later
+        if later is not None and release_id is not None and (action == RELEASE_CREATED or row[6]):
+            later.append(tuple(row))
         if release_id is None or release_id in self.releases or action == RELEASE_CREATED:
             super().add_row(row)
             return
@@ -72,6 +80,9 @@ class HalfFold(ReleaseFold):
         for release_id, release in self.releases.items():
             fold.releases.pop(release_id, None)
             fold.releases[release_id] = release
+        items: Any = getattr(fold, "items", None)
+        for row in self.later if items is not None and self.later is not None else ():
+            items.add_row(row)
 
 
 def can_split(path: str, rows: int) -> bool:
@@ -96,8 +107,9 @@ def verify_split(
     seam = head_seq // 2
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
+    later = getattr(fold, "items", None) is not None
     child = context.Process(
-        target=_walk_after, args=(path, seam, checkpoint, signers, send), daemon=True
+        target=_walk_after, args=(path, seam, checkpoint, signers, later, send), daemon=True
     )
     child.start()
     send.close()
@@ -141,14 +153,11 @@ def _walk(
     """:func:`verify_rows` over the rows after ``after`` (up to ``until``), with the identity
     check and ``fold`` riding along; the report and the hash seen at the checkpoint's seq."""
     identity = IdentityCheck(signers, environments)
-    anchor_seq = checkpoint.seq if checkpoint is not None else -1
-    anchor: list[str] = []
+    check, add = identity.row, fold.add_row
 
     def each(row: tuple[Any, ...]) -> None:
-        identity.row(row)
-        fold.add_row(row)
-        if row[0] == anchor_seq:
-            anchor.append(row[14])
+        check(row)
+        add(row)
 
     seq, digest, time = start if start is not None else (0, "0" * 64, "")
     report = verify_rows(
@@ -161,7 +170,9 @@ def _walk(
         on_row=each,
     )
     report.identity = [Finding(*found) for found in identity.findings]
-    return report, anchor[0] if anchor else None
+    # The hash at the checkpoint's seq, when this half holds it (in the same snapshot).
+    held = checkpoint is not None and seq < checkpoint.seq <= report.head_seq
+    return report, hash_at(checkpoint.seq) if held and checkpoint is not None else None
 
 
 def _rows(cursor: Any, after: int, until: int | None) -> Iterable[tuple[Any, ...]]:
@@ -175,7 +186,12 @@ def _rows(cursor: Any, after: int, until: int | None) -> Iterable[tuple[Any, ...
 
 
 def _walk_after(
-    path: str, seam: int, checkpoint: Checkpoint | None, signers: Signers | None, send: Connection
+    path: str,
+    seam: int,
+    checkpoint: Checkpoint | None,
+    signers: Signers | None,
+    later: bool,
+    send: Connection,
 ) -> None:
     """The child: walk the rows after ``seam`` in a read transaction of its own and send
     (hash at the seam, report, hash at the checkpoint's seq, identity findings, fold)."""
@@ -198,7 +214,7 @@ def _walk_after(
                 got = lookup.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()
                 return None if got is None else str(got[0])
 
-            half = HalfFold()
+            half = HalfFold(later=later)
             report, anchor = _walk(
                 cursor,
                 seam,
