@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 from cockpit.chain import COLUMNS
 from cockpit.events import Event
@@ -197,7 +198,7 @@ def _walk_after(
     (hash at the seam, report, hash at the checkpoint's seq, identity findings, fold)."""
     result: Any = None
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        db = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None)
         db.execute("BEGIN")
         cursor, lookup = db.cursor(), db.cursor()
         found = lookup.execute(

@@ -200,3 +200,17 @@ def test_a_cut_or_rewritten_end_is_caught_by_the_checkpoint_in_two_processes(
     assert report.processes == 2 and report.problem is not None
     assert (report.problem.code, report.problem.seq) == (ANCHOR_MISMATCH, N)
     same(report, one_process(sqlite_store, checkpoint))
+
+
+def test_a_log_whose_path_has_uri_characters_is_split_too(tmp_path: Path) -> None:
+    # The child opens the file by URI (read-only): its path is quoted.
+    where = tmp_path / "b#c %41"
+    where.mkdir()
+    store = Store(f"sqlite:///{where / 'cockpit.db'}", checkpoint_file=where / "cp.json").open()
+    try:
+        a_log(store)
+        assert (where / "cockpit.db").stat().st_size > 0
+        report = store.verify()
+        assert report.ok and report.processes == 2 and report.count == N
+    finally:
+        store.close()
