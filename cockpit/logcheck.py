@@ -29,6 +29,7 @@ from cockpit.verify import (
 )
 
 if TYPE_CHECKING:
+    from cockpit.logsplit import Half
     from cockpit.store import Store
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
@@ -52,9 +53,13 @@ def verify_log(
     head = store.head()
     start = since or (0, GENESIS_HASH)
     mark = "?" if store.is_sqlite else "%s"
-    with _snapshot(store) as (cursor, streaming):
+    folded = ReleaseFold(notes=False)
+    half = None if since else _fork_half(store, head, checkpoint, folded)
+    with contextlib.ExitStack() as stack:
+        if half is not None:
+            stack.callback(half.stop)
+        cursor, streaming = stack.enter_context(_snapshot(store))
         projected = read_releases(cursor, mark)
-        folded = ReleaseFold(notes=False)
 
         def seq_of(digest: str) -> int | None:
             cursor.execute(f"SELECT seq FROM events WHERE hash = {mark}", (digest,))
@@ -66,11 +71,9 @@ def verify_log(
             found = cursor.fetchone()
             return None if found is None else str(found[0])
 
-        report = (
-            None
-            if since
-            else _split(store, cursor, streaming, head, checkpoint, folded, seq_of, hash_at)
-        )
+        report = None
+        if half is not None:
+            report = _join(store, half, streaming, head, checkpoint, folded, seq_of, hash_at)
         if report is None:
             folded = ReleaseFold(notes=False)
             report = verify_stored(
@@ -108,9 +111,27 @@ def verify_log(
     return report
 
 
-def _split(
+def _fork_half(
+    store: Store, head: tuple[int, str], checkpoint: Checkpoint | None, folded: ReleaseFold
+) -> Half | None:
+    """For a full verify of a long SQLite log, the child that walks its second half
+    (:class:`cockpit.logsplit.Half`), forked before this process opens its read transaction;
+    ``None`` when one process walks the log."""
+    if not store.is_sqlite:
+        return None
+    with store._connect() as conn:
+        listed = conn.exec_driver_sql("PRAGMA database_list").fetchall()
+    path = next((str(row[2]) for row in listed if row[1] == "main"), "")
+    from cockpit.logsplit import Half, can_split
+
+    if not can_split(path, head[0]):
+        return None
+    return Half.start(path, head[0], checkpoint, store.signers, folded)
+
+
+def _join(
     store: Store,
-    plain: Any,
+    half: Half,
     streaming: Any,
     head: tuple[int, str],
     checkpoint: Checkpoint | None,
@@ -118,22 +139,15 @@ def _split(
     seq_of: Callable[[str], int | None],
     hash_at: Callable[[int], str | None],
 ) -> VerifyReport | None:
-    """A full verify of a long SQLite log walked in two processes
-    (:func:`cockpit.logsplit.verify_split`); ``None`` when one process must walk it."""
-    if not store.is_sqlite:
-        return None
-    plain.execute("PRAGMA database_list")
-    path = next((str(row[2]) for row in plain.fetchall() if row[1] == "main"), "")
-    from cockpit.logsplit import can_split, verify_split
+    """This process's half of the walk joined with the child's
+    (:func:`cockpit.logsplit.verify_split`), then the chain head's checks; ``None`` when one
+    process must walk the log."""
+    from cockpit.logsplit import verify_split
 
-    if not can_split(path, head[0]):
-        return None
     enabled = gc.isenabled()
-    gc.disable()  # as verify_stored does, and the child inherits it
+    gc.disable()  # as verify_stored does
     try:
-        report = verify_split(
-            streaming, path, head[0], checkpoint, store.signers, folded, seq_of, hash_at
-        )
+        report = verify_split(half, streaming, checkpoint, store.signers, folded, seq_of, hash_at)
     finally:
         if enabled:
             gc.enable()

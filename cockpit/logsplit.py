@@ -91,42 +91,76 @@ def can_split(path: str, rows: int) -> bool:
     return bool(path) and rows >= SPLIT_AT and threading.active_count() == 1
 
 
+class Half:
+    """The child walking the rows after ``seam``, forked by :meth:`start` while this process
+    holds no lock on the database (before its read transaction: the child's SQLite starts from
+    a state that owns nothing)."""
+
+    def __init__(self, process: Any, receive: Connection, seam: int) -> None:
+        self.process, self.receive, self.seam = process, receive, seam
+
+    @classmethod
+    def start(
+        cls,
+        path: str,
+        head_seq: int,
+        checkpoint: Checkpoint | None,
+        signers: Signers | None,
+        fold: ReleaseFold,
+    ) -> Half:
+        import gc
+        import multiprocessing
+
+        seam = head_seq // 2
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        later = getattr(fold, "items", None) is not None
+        process = context.Process(
+            target=_walk_after, args=(path, seam, checkpoint, signers, later, send), daemon=True
+        )
+        enabled = gc.isenabled()
+        gc.disable()  # the child walks with the collector off, as verify_stored does
+        try:
+            process.start()
+        finally:
+            if enabled:
+                gc.enable()
+        send.close()
+        return cls(process, receive, seam)
+
+    def result(self) -> Any:
+        """What the child sent (``None`` when it found it could not walk)."""
+        try:
+            return self.receive.recv()
+        except EOFError:
+            return None
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.receive.close()
+
+
 def verify_split(
+    half: Half,
     cursor: Any,
-    path: str,
-    head_seq: int,
     checkpoint: Checkpoint | None,
     signers: Signers | None,
     fold: ReleaseFold,
     seq_of: Callable[[str], int | None],
     hash_at: Callable[[int], str | None],
 ) -> VerifyReport | None:
-    """The walk of the log through ``cursor`` (this process's snapshot) and a child's, joined;
-    ``fold`` gets every row's fold. ``None`` when the caller must walk in one process."""
-    import multiprocessing
-
-    seam = head_seq // 2
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    later = getattr(fold, "items", None) is not None
-    child = context.Process(
-        target=_walk_after, args=(path, seam, checkpoint, signers, later, send), daemon=True
-    )
-    child.start()
-    send.close()
-    try:
-        first, anchor = _walk(cursor, 0, seam, None, checkpoint, signers, fold, seq_of, hash_at)
-        rest = receive.recv() if first.problem is None and first.head_seq == seam else None
-    except EOFError:
-        rest = None
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        receive.close()
+    """The walk of the rows up to ``half.seam`` through ``cursor`` (this process's snapshot)
+    joined with the child's; ``fold`` gets every row's fold. ``None`` when the caller must walk
+    the log in one process."""
+    seam = half.seam
+    first, anchor = _walk(cursor, 0, seam, None, checkpoint, signers, fold, seq_of, hash_at)
+    rest = half.result() if first.problem is None and first.head_seq == seam else None
+    half.stop()
     if rest is None:
         return None
-    start_hash, second, anchor_after, identity, half = rest
+    start_hash, second, anchor_after, identity, later = rest
     if second.problem is not None or start_hash != first.head_hash:
         return None
     first.processes = 2
@@ -134,7 +168,7 @@ def verify_split(
     first.head_seq, first.head_hash = second.head_seq, second.head_hash
     first.warnings += second.warnings
     first.identity += [Finding(*found) for found in identity]
-    half.merge_into(fold)
+    later.merge_into(fold)
     check_anchor(first, checkpoint, anchor if anchor is not None else anchor_after)
     return first
 
