@@ -60,7 +60,9 @@ class HalfFold(ReleaseFold):
         if release_id is None or release_id in self.releases or action == RELEASE_CREATED:
             super().add_row(row)
             return
-        kept = self.earlier.setdefault(release_id, [0, 0, "", []])
+        kept = self.earlier.get(release_id)
+        if kept is None:
+            kept = self.earlier[release_id] = [0, 0, "", []]
         if action in _CHANGING:
             kept[3].append(Event.from_row(row))
         else:
