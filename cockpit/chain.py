@@ -230,38 +230,8 @@ def _fast_row_hash(row: tuple[Any, ...]) -> str | None:
 
 
 def _exact_row_hash(row: Sequence[Any]) -> str:
-    (
-        seq,
-        event_id,
-        schema,
-        recorded_at,
-        release_id,
-        action,
-        subject,
-        outcome,
-        reason,
-        details,
-        rehearsal,
-        actor,
-        actor_evidence,
-        prev_hash,
-        _hash,
-        signature,
-    ) = row
-    record = record_bytes(
-        seq=seq,
-        event_id=event_id,
-        schema=schema,
-        recorded_at=recorded_at,
-        release_id=release_id,
-        action=action,
-        subject=subject,
-        outcome=outcome,
-        reason=reason,
-        details=details,
-        rehearsal=bool(rehearsal),
-        actor=actor,
-        actor_evidence=actor_evidence,
-        signature=signature,
-    )
-    return chain_hash(prev_hash, record)
+    values = dict(zip(COLUMNS, row, strict=True))
+    prev_hash = values.pop("prev_hash")
+    del values["hash"]
+    values["rehearsal"] = bool(values["rehearsal"])
+    return chain_hash(prev_hash, record_bytes(**values))

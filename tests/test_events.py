@@ -230,33 +230,24 @@ def test_the_fast_row_hash_hashes_the_exact_record_bytes(
     prev: str,
 ) -> None:
     event_id, recorded_at, action, actor, login = strings
-    release_id, subject, outcome, reason, signature = nullable
-    evidence = canonical({"login": {"value": login, "verified": True}}).decode()
-    row = (
-        seq,
-        event_id,
-        schema,
-        recorded_at,
-        release_id,
-        action,
-        subject,
-        outcome,
-        reason,
-        canonical(details).decode(),
-        rehearsal,
-        actor,
-        evidence,
-        prev,
-        "",
-        signature,
-    )
-    exact = chain_hash(
-        prev,
-        record_bytes(
-            **dict(zip(COLUMNS[:13], row[:13], strict=True)) | {"rehearsal": bool(rehearsal)},
-            signature=signature,
-        ),
-    )
+    values: dict[str, Any] = dict(
+        zip(("release_id", "subject", "outcome", "reason", "signature"), nullable, strict=True)
+    ) | {
+        "seq": seq,
+        "event_id": event_id,
+        "schema": schema,
+        "recorded_at": recorded_at,
+        "action": action,
+        "details": canonical(details).decode(),
+        "rehearsal": rehearsal,
+        "actor": actor,
+        "actor_evidence": canonical({"login": {"value": login, "verified": True}}).decode(),
+        "prev_hash": prev,
+        "hash": "",
+    }
+    row = tuple(values[c] for c in COLUMNS)
+    recorded = {c: values[c] for c in COLUMNS if c not in ("prev_hash", "hash")}
+    exact = chain_hash(prev, record_bytes(**recorded | {"rehearsal": bool(rehearsal)}))
     assert row_hash(row) == exact
     fast = _fast_row_hash(row)
     assert fast is None or fast == exact
