@@ -168,8 +168,25 @@ def chain_hash(prev_hash: str, record: bytes) -> str:
 def row_hash(row: Any) -> str:
     """Recompute the hash of a stored row: a tuple in :data:`COLUMNS` order, or an
     :class:`cockpit.events.Event` (anything else with the columns as attributes)."""
-    if not isinstance(row, Sequence):
-        row = tuple(getattr(row, name) for name in COLUMNS)
+    if type(row) is not tuple or len(row) != len(COLUMNS):
+        if not isinstance(row, Sequence):
+            row = tuple(getattr(row, name) for name in COLUMNS)
+        if len(row) != len(COLUMNS):
+            row = (*row, None)
+    fast = _fast_row_hash(row)
+    return fast if fast is not None else _exact_row_hash(row)
+
+
+_enc = _encode_string
+_sha256 = hashlib.sha256
+_DOMAIN = DOMAIN.decode("ascii")
+_SIGNATURE = ',"signature":'
+
+
+def _fast_row_hash(row: tuple[Any, ...]) -> str | None:
+    """:func:`chain_hash` of :func:`record_bytes` in one formatting, for rows whose every
+    column is ASCII text (nearly all): JSON escaping of ASCII text is then what :func:`_dump`
+    does, and UTF-8 is ASCII. ``None`` for any other row (the exact path takes it)."""
     (
         seq,
         event_id,
@@ -187,21 +204,34 @@ def row_hash(row: Any) -> str:
         prev_hash,
         _hash,
         signature,
-    ) = row if len(row) == len(COLUMNS) else (*row, None)
-    record = record_bytes(
-        seq=seq,
-        event_id=event_id,
-        schema=schema,
-        recorded_at=recorded_at,
-        release_id=release_id,
-        action=action,
-        subject=subject,
-        outcome=outcome,
-        reason=reason,
-        details=details,
-        rehearsal=bool(rehearsal),
-        actor=actor,
-        actor_evidence=actor_evidence,
-        signature=signature,
-    )
-    return chain_hash(prev_hash, record)
+    ) = row
+    if type(seq) is not int or type(schema) is not int:
+        return None
+    if type(prev_hash) is not str or type(details) is not str or type(actor_evidence) is not str:
+        return None
+    try:
+        text = (
+            f'{_DOMAIN}{prev_hash}{{"action":{_enc(action)},"actor":{_enc(actor)},'
+            f'"actor_evidence":{actor_evidence},"details":{details},'
+            f'"event_id":{_enc(event_id)},'
+            f'"outcome":{"null" if outcome is None else _enc(outcome)},'
+            f'"reason":{"null" if reason is None else _enc(reason)},'
+            f'"recorded_at":{_enc(recorded_at)},"rehearsal":{"true" if rehearsal else "false"},'
+            f'"release_id":{"null" if release_id is None else _enc(release_id)},'
+            f'"schema":{schema},"seq":{seq}'
+            f"{'' if signature is None else _SIGNATURE + _enc(signature)}"
+            f',"subject":{"null" if subject is None else _enc(subject)}}}'
+        )
+    except TypeError:  # text columns holding something else: the exact path says what
+        return None
+    if not text.isascii():
+        return None
+    return _sha256(text.encode("ascii")).hexdigest()
+
+
+def _exact_row_hash(row: Sequence[Any]) -> str:
+    values = dict(zip(COLUMNS, row, strict=True))
+    prev_hash = values.pop("prev_hash")
+    del values["hash"]
+    values["rehearsal"] = bool(values["rehearsal"])
+    return chain_hash(prev_hash, record_bytes(**values))

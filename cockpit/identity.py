@@ -289,6 +289,9 @@ def shown_actor(
 # --- audit verify ---------------------------------------------------------------------------------
 
 _AT = {name: index for index, name in enumerate(COLUMNS)}
+# Read on every row a verify streams: looked up once.
+_SEQ, _ACTION, _RELEASE = _AT["seq"], _AT["action"], _AT["release_id"]
+_DETAILS, _SIGNATURE = _AT["details"], _AT["signature"]
 
 
 @dataclass(frozen=True)
@@ -315,11 +318,10 @@ class IdentityCheck:
 
     def row(self, row: tuple[Any, ...]) -> None:
         signers, environment = self.signers, self._environment
-        seq, action, release_id = row[_AT["seq"]], row[_AT["action"]], row[_AT["release_id"]]
-        details = row[_AT["details"]]
+        seq, action, release_id, details = row[_SEQ], row[_ACTION], row[_RELEASE], row[_DETAILS]
         if action == RELEASE_CREATED and release_id is not None:
             environment[release_id] = str(json.loads(details).get("environment", ""))
-        signature = row[_AT["signature"]] if len(row) > _AT["signature"] else None
+        signature = row[_SIGNATURE] if len(row) > _SIGNATURE else None
         if signature is not None:
             event = _Row(tuple(row))
             found = signers.verdict(event) if signers is not None else verdict(event, None)

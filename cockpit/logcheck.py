@@ -10,7 +10,8 @@ a million events never sits in memory. The walk itself is :func:`cockpit.verify.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import gc
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cockpit.chain import COLUMNS, GENESIS_HASH
@@ -18,9 +19,17 @@ from cockpit.checkpoint import write_verified
 from cockpit.dbroles import check_principals
 from cockpit.projections import ReleaseFold, first_difference, items_difference
 from cockpit.projections import read as read_releases
-from cockpit.verify import ANCHOR_MISMATCH, Checkpoint, Finding, VerifyReport, verify_stored
+from cockpit.verify import (
+    ANCHOR_MISMATCH,
+    Checkpoint,
+    Finding,
+    VerifyReport,
+    check_head,
+    verify_stored,
+)
 
 if TYPE_CHECKING:
+    from cockpit.logsplit import Half
     from cockpit.store import Store
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
@@ -44,9 +53,13 @@ def verify_log(
     head = store.head()
     start = since or (0, GENESIS_HASH)
     mark = "?" if store.is_sqlite else "%s"
-    with _snapshot(store) as (cursor, streaming):
+    folded = ReleaseFold(notes=False, items=since is None)
+    half = None if since else _fork_half(store, head, checkpoint, folded)
+    with contextlib.ExitStack() as stack:
+        if half is not None:
+            stack.callback(half.stop)
+        cursor, streaming = stack.enter_context(_snapshot(store))
         projected = read_releases(cursor, mark)
-        folded = ReleaseFold(notes=False, items=since is None)
 
         def seq_of(digest: str) -> int | None:
             cursor.execute(f"SELECT seq FROM events WHERE hash = {mark}", (digest,))
@@ -58,18 +71,23 @@ def verify_log(
             found = cursor.fetchone()
             return None if found is None else str(found[0])
 
-        report = verify_stored(
-            lambda: _stream(streaming, mark, start[0]),
-            head,
-            checkpoint,
-            head_after=store.head,
-            signers=store.signers,
-            start=start,
-            environments={r.id: r.environment for r in projected} if since else None,
-            seq_of=seq_of,
-            hash_at=hash_at,
-            on_row=None if since else folded.add_row,
-        )
+        report = None
+        if half is not None:
+            report = _join(store, half, streaming, head, checkpoint, folded, seq_of, hash_at)
+        if report is None:
+            folded = ReleaseFold(notes=False, items=since is None)
+            report = verify_stored(
+                lambda: _stream(streaming, mark, start[0]),
+                head,
+                checkpoint,
+                head_after=store.head,
+                signers=store.signers,
+                start=start,
+                environments={r.id: r.environment for r in projected} if since else None,
+                seq_of=seq_of,
+                hash_at=hash_at,
+                on_row=None if since else folded.add_row,
+            )
         if since and since[0] and report.problem is None and hash_at(since[0]) != since[1]:
             # The row the run started from must still be the one verified then.
             report.problem = Finding(
@@ -92,6 +110,51 @@ def verify_log(
         write_verified(
             store.checkpoint_file, Checkpoint(report.head_seq, report.head_hash), store.url
         )
+    return report
+
+
+def _fork_half(
+    store: Store, head: tuple[int, str], checkpoint: Checkpoint | None, folded: ReleaseFold
+) -> Half | None:
+    """For a full verify of a long SQLite log, the child that walks its second half
+    (:class:`cockpit.logsplit.Half`), forked before this process opens its read transaction;
+    ``None`` when one process walks the log."""
+    if not store.is_sqlite:
+        return None
+    with store._connect() as conn:
+        listed = conn.exec_driver_sql("PRAGMA database_list").fetchall()
+    path = next((str(row[2]) for row in listed if row[1] == "main"), "")
+    from cockpit.logsplit import Half, can_split
+
+    if not can_split(path, head[0]):
+        return None
+    return Half.start(path, head[0], checkpoint, store.signers, folded)
+
+
+def _join(
+    store: Store,
+    half: Half,
+    streaming: Any,
+    head: tuple[int, str],
+    checkpoint: Checkpoint | None,
+    folded: ReleaseFold,
+    seq_of: Callable[[str], int | None],
+    hash_at: Callable[[int], str | None],
+) -> VerifyReport | None:
+    """This process's half of the walk joined with the child's
+    (:func:`cockpit.logsplit.verify_split`), then the chain head's checks; ``None`` when one
+    process must walk the log."""
+    from cockpit.logsplit import verify_split
+
+    enabled = gc.isenabled()
+    gc.disable()  # as verify_stored does
+    try:
+        report = verify_split(half, streaming, checkpoint, store.signers, folded, seq_of, hash_at)
+    finally:
+        if enabled:
+            gc.enable()
+    if report is not None:
+        check_head(report, head, store.head)
     return report
 
 

@@ -62,6 +62,8 @@ class VerifyReport:
     # UNSIGNED from cockpit.identity) and any other check of identity, each at its seq. Unlike
     # ``problem`` they do not stop the walk: every one is listed.
     identity: list[Finding] = field(default_factory=list)
+    # How many processes walked the log (two for a long SQLite log: cockpit.logsplit).
+    processes: int = 1
 
     @property
     def ok(self) -> bool:
@@ -81,6 +83,7 @@ def verify_rows(
     seq_of: Callable[[str], int | None] | None = None,
     hash_at: Callable[[int], str | None] | None = None,
     on_row: Callable[[tuple[Any, ...]], object] | None = None,
+    start_time: str = "",
 ) -> VerifyReport:
     """Walk stored rows (tuples in :data:`COLUMNS` order, ascending seq) and report the first
     problem with its seq, plus warnings (clock going backwards). The rows may be a stream: only
@@ -91,7 +94,8 @@ def verify_rows(
     ``seq_of(hash)`` says where a hash is stored (looked up only when a row does not link to the
     one before; given a list, it is found there); ``hash_at(seq)`` the stored hash at a seq
     before ``start`` (the checkpoint's, on an incremental run). ``on_row`` sees each row that
-    verified (the identity and projection checks ride along the same pass).
+    verified (the identity and projection checks ride along the same pass). ``start_time`` is
+    the ``recorded_at`` of the row at ``start`` (the clock check goes on from it).
 
     Findings, in the order they are looked for on each row:
 
@@ -112,7 +116,7 @@ def verify_rows(
     start_seq, prev_hash = start
     report.head_seq, report.head_hash = start
     expected = start_seq + 1
-    prev_time = ""
+    prev_time = start_time
     # (seq, hash) of the row before the last verified one, for LINK_BROKEN's good part.
     before = start if start_seq == 0 else (start_seq - 1, "")
     anchor_hash: str | None = None
@@ -169,6 +173,19 @@ def verify_rows(
         expected = seq + 1
         report.count += 1
         report.head_seq, report.head_hash = seq, stored_hash
+    check_anchor(report, checkpoint, anchor_hash, start_seq, hash_at)
+    return report
+
+
+def check_anchor(
+    report: VerifyReport,
+    checkpoint: Checkpoint | None,
+    anchor_hash: str | None,
+    start_seq: int = 0,
+    hash_at: Callable[[int], str | None] | None = None,
+) -> None:
+    """After an intact walk, the checkpoint's checks (``TRUNCATED``, ``ANCHOR_MISMATCH``);
+    ``anchor_hash`` is the hash the walk saw at the checkpoint's seq."""
     if checkpoint is not None and checkpoint.seq > 0:
         if checkpoint.seq > report.head_seq:
             report.problem = Finding(
@@ -177,7 +194,7 @@ def verify_rows(
                 f"the checkpoint names seq {checkpoint.seq} but the log ends at "
                 f"{report.head_seq}: events were removed from the end",
             )
-            return report
+            return
         if checkpoint.seq <= start_seq:
             anchor_hash = hash_at(checkpoint.seq) if hash_at is not None else checkpoint.hash
         if anchor_hash != checkpoint.hash:
@@ -188,7 +205,6 @@ def verify_rows(
                 f"seq {checkpoint.seq} has hash {shown}..., the checkpoint says "
                 f"{checkpoint.hash[:12]}...: the log was rewritten up to here",
             )
-    return report
 
 
 def verify_stored(
@@ -213,7 +229,6 @@ def verify_stored(
     id -> environment) the releases created before ``start``, for the signing rules."""
     from cockpit.identity import IdentityCheck
 
-    head_seq, head_hash = head
     identity = IdentityCheck(signers, environments)
 
     def each(row: tuple[Any, ...]) -> None:
@@ -233,6 +248,18 @@ def verify_stored(
     finally:
         if enabled:
             gc.enable()
+    check_head(report, head, head_after)
+    return report
+
+
+def check_head(
+    report: VerifyReport,
+    head: tuple[int, str],
+    head_after: Callable[[], tuple[int, str]] | None = None,
+) -> None:
+    """After the walk, the database's own chain head against the last row (``TRUNCATED``,
+    ``ANCHOR_MISMATCH``), and read again (``HEAD_MISMATCH``): :func:`verify_stored`'s."""
+    head_seq, head_hash = head
     if report.problem is None and head_seq > report.head_seq:
         report.problem = Finding(
             TRUNCATED,
@@ -256,4 +283,3 @@ def verify_stored(
             f"{report.head_seq}: the head was moved back (appends are refused until it is "
             "put right)",
         )
-    return report

@@ -10,7 +10,15 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit.chain import COLUMNS, MAX_SAFE_INT, canonical, record_bytes
+from cockpit.chain import (
+    COLUMNS,
+    MAX_SAFE_INT,
+    _fast_row_hash,
+    canonical,
+    chain_hash,
+    record_bytes,
+    row_hash,
+)
 from cockpit.errors import EventRejected
 from cockpit.events import Event
 from cockpit.redact import check_details, redact
@@ -126,3 +134,122 @@ def test_free_text_masks_credentials_in_url_queries_too() -> None:
     url = "postgresql://app:pw@db/x?sslmode=require&password=hunter22"
     assert redact_text(url) == "postgresql://app:***@db/x?sslmode=require&password=***"
     assert redact_text("https://example.com/?keyboard=1") == "https://example.com/?keyboard=1"
+
+
+# Stored rows (COLUMNS order) and the hashes the chain gave them before its fast path: ASCII,
+# every escape JSON has, a signature, non-ASCII and astral text (which take the exact path).
+GOLDEN = [
+    (
+        (
+            1,
+            "00000000-0000-4000-8000-000000000001",
+            1,
+            "2026-11-23T01:00:00.000000Z",
+            "r-1",
+            "release.created",
+            "1.0.0 release staging",
+            "ok",
+            None,
+            '{"environment":"staging"}',
+            True,
+            "alice@bastion",
+            '{"login":{"source":"uid","value":"alice","verified":true}}',
+            "0" * 64,
+            "x",
+            None,
+        ),
+        "f730384b37889a25ed561405761fc1d108888004256d87dc20ebc57b7aadf55e",
+    ),
+    (
+        (
+            2,
+            "e2",
+            1,
+            "2026-11-23T01:00:01.000000Z",
+            None,
+            "note",
+            None,
+            None,
+            'quote " back \\ tab\t nl\n ctl\x01 del\x7f',
+            "{}",
+            False,
+            "bob",
+            "{}",
+            "a" * 64,
+            "x",
+            "-----BEGIN SSH SIGNATURE-----\nabc\n-----END SSH SIGNATURE-----",
+        ),
+        "e03b8bdbbb386e4106762d61a76c3795315343814bd39aa5831e8054a18d39c6",
+    ),
+    (
+        (
+            3,
+            "e3",
+            1,
+            "2026-11-23T01:00:02.000000Z",
+            "r-ü",
+            "note",
+            "日本語 ok",
+            None,
+            "astral \U0001f600 emoji",
+            '{"k":"é"}',
+            0,
+            "zoë",
+            "{}",
+            "b" * 64,
+            "x",
+        ),
+        "5b0bab4c70f458f2323594c955293766e8614622a7b25705d9baae06058cdc31",
+    ),
+]
+
+
+@pytest.mark.parametrize(("row", "digest"), GOLDEN)
+def test_row_hash_golden_vectors(row: tuple[Any, ...], digest: str) -> None:
+    assert row_hash(row) == digest
+    assert row_hash(Event.from_row(row if len(row) == len(COLUMNS) else (*row, None))) == digest
+
+
+@given(
+    seq=st.integers(1, MAX_SAFE_INT),
+    schema=st.integers(1, 3),
+    strings=st.lists(texts, min_size=5, max_size=5),
+    nullable=st.lists(st.none() | texts, min_size=5, max_size=5),
+    rehearsal=st.sampled_from([True, False, 0, 1]),
+    details=st.dictionaries(texts, json_values, max_size=4),
+    prev=st.text("0123456789abcdef", min_size=64, max_size=64),
+)
+@settings(max_examples=500, deadline=None)
+def test_the_fast_row_hash_hashes_the_exact_record_bytes(
+    seq: int,
+    schema: int,
+    strings: list[str],
+    nullable: list[str | None],
+    rehearsal: bool,
+    details: dict[str, Any],
+    prev: str,
+) -> None:
+    event_id, recorded_at, action, actor, login = strings
+    values: dict[str, Any] = dict(
+        zip(("release_id", "subject", "outcome", "reason", "signature"), nullable, strict=True)
+    ) | {
+        "seq": seq,
+        "event_id": event_id,
+        "schema": schema,
+        "recorded_at": recorded_at,
+        "action": action,
+        "details": canonical(details).decode(),
+        "rehearsal": rehearsal,
+        "actor": actor,
+        "actor_evidence": canonical({"login": {"value": login, "verified": True}}).decode(),
+        "prev_hash": prev,
+        "hash": "",
+    }
+    row = tuple(values[c] for c in COLUMNS)
+    recorded = {c: values[c] for c in COLUMNS if c not in ("prev_hash", "hash")}
+    exact = chain_hash(prev, record_bytes(**recorded | {"rehearsal": bool(rehearsal)}))
+    assert row_hash(row) == exact
+    fast = _fast_row_hash(row)
+    assert fast is None or fast == exact
+    if all(s is None or s.isascii() for s in (*strings, *nullable)) and details == {}:
+        assert fast == exact  # plain ASCII rows take the fast path
