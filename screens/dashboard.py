@@ -15,7 +15,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.window import due_status, phase_due
-from screens.common import CockpitScreen, local, window_text
+from screens.common import CockpitScreen, window_text
 from screens.keys import bindings
 from widgets.cells import fit
 from widgets.keybar import KeyBar
@@ -198,14 +198,13 @@ class DashboardScreen(CockpitScreen):
             t0 = checklist.release.t0_at()
             upcoming = checklist.next_item()
             now = session.now()
-            zone = session.loaded.config.change_window.timezone
             for phase in checklist.plan.plan.phases:
                 done, total = checklist.progress(phase)
                 due = phase_due(t0, -phase.offset_days)
                 status = due_status(due, now)
                 # In a rehearsal the dates are advisory: nothing is ever "overdue".
                 overdue = status == "overdue" and done < total and not checklist.release.rehearsal
-                when = local(due, zone, "%m-%d %H:%M" if phase.offset_days == 0 else "%m-%d")
+                when = session.times.show(due, "short" if phase.offset_days == 0 else "day")
                 label = session.t("dash.overdue" if overdue else "dash.due", when=when)
                 title = phase.title_ja if session.lang == "ja" else phase.title_en
                 rows.append(
@@ -246,14 +245,13 @@ class DashboardScreen(CockpitScreen):
         if self.checklist is None:
             recent.update("")
             return
-        zone = self.session.loaded.config.change_window.timezone
         shown = self.recent[-self._recent_rows() :]
         lines = []
         # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
         width = max([8, *(cell_len(name) for _, name in shown)])
         for ev, who in shown:
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
-            line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
+            line = f" {self.session.times.short(ev.recorded_at)} {fit(who, width)}"
             line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
             if ev.reason:
                 line += f' "{ev.reason}"'
@@ -346,10 +344,9 @@ def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
         if checklist.release.rehearsal:
             return ""
         return session.t("dash.not_rehearsed", why=found.problem())
-    zone = session.loaded.config.change_window.timezone
     return session.t(
         "dash.rehearsed",
-        day=local(passed.done_at, zone, "%m-%d") if passed.done_at else "-",
+        day=session.times.show(passed.done_at, "day") or "-",
         env=passed.environment,
         deploy=format_remaining(timedelta(seconds=passed.deploy_s)),
         rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0)),

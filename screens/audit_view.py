@@ -1,0 +1,71 @@
+"""What the audit viewer's detail pane shows, as text: one event in full (its time as the cockpit
+shows moments and as logged, the release, subject and outcome, who, what the signature proves,
+the whole reason, the details and the evidence as indented JSON, the database's own stamp).
+A pure function of what the screen's worker read (:mod:`cockpit.eventdetail`)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from cockpit.identity import actor_name
+
+if TYPE_CHECKING:
+    from cockpit.eventdetail import EventDetail
+    from cockpit.session import Session
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def signature_text(session: Session, detail: EventDetail) -> str:
+    """``verified: alice, key SHA256:...``; otherwise why the actor stays a claim."""
+    values = {
+        "name": detail.principal or actor_name(detail.event.actor),
+        "key": detail.key or "-",
+    }
+    return session.t("audit.sig." + (detail.signature or "NONE"), **values)
+
+
+def detail_text(session: Session, detail: EventDetail | None) -> Text:
+    """The pane for ``detail`` (``None``: no event under the cursor)."""
+    t = session.t
+    if detail is None:
+        return Text(t("audit.detail.none"), style="dim")
+    ev, times = detail.event, session.times
+    text = Text(f"#{ev.seq} {ev.action}", style="bold")
+    if ev.rehearsal:
+        text.append("  ")
+        text.append("REHEARSAL", style="reverse")
+    text.append("\n")
+
+    def row(label: str, value: str, style: str = "") -> None:
+        text.append(f"{t(label)}: ", style="dim")
+        text.append(value + "\n", style=style)
+
+    row("audit.detail.when", f"{times.show(ev.recorded_at, 'full')}  ({ev.recorded_at})")
+    if ev.release_id:
+        row("audit.detail.release", ev.release_id)
+    if ev.subject:
+        row("audit.detail.subject", ev.subject)
+    if ev.outcome:
+        row("audit.detail.outcome", ev.outcome)
+    row("audit.detail.actor", ev.actor)
+    verified = detail.principal is not None
+    row("audit.detail.signature", signature_text(session, detail), "bold" if verified else "")
+    if ev.reason:
+        row("audit.detail.reason", ev.reason)
+    if detail.db_user or detail.db_time:
+        when = times.show(detail.db_time, "full") if detail.db_time else "-"
+        row("audit.detail.db", t("audit.detail.db_stamp", user=detail.db_user or "-", when=when))
+    details = ev.details_obj
+    if details:
+        text.append(t("audit.detail.details") + ":\n", style="dim")
+        text.append(_json(details) + "\n")
+    text.append(t("audit.detail.evidence") + ":\n", style="dim")
+    text.append(_json(ev.evidence_obj) + "\n")
+    text.append(t("audit.detail.hash", prev=ev.prev_hash[:12], hash=ev.hash[:12]), style="dim")
+    return text
