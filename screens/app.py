@@ -212,13 +212,20 @@ class CockpitApp(DrivingApp):
         return items
 
     def _navigation(self, screen: Any, name: str) -> Callable[[], object] | None:
-        """How the palette opens ``name`` from ``screen``, for the screen's release; ``None``
-        when it cannot (no release here, no tag step in the plan)."""
+        """How the palette opens ``name`` from ``screen``, for the release it shows (or the
+        one shown beneath it: the audit log has none); ``None`` when it cannot (no release,
+        no tag step in the plan)."""
         if name in {"audit", "help"}:
             return self.action_open_audit if name == "audit" else self.action_help
-        checklist = getattr(screen, "checklist", None)
-        release_id = checklist.release.id if checklist is not None else None
-        release_id = release_id or getattr(screen, "release_id", None)
+        stack = self.screen_stack
+        beneath = reversed(stack[: stack.index(screen) + 1]) if screen in stack else [screen]
+        checklist, release_id = None, None
+        for shown in beneath:
+            checklist = getattr(shown, "checklist", None)
+            release_id = checklist.release.id if checklist is not None else None
+            release_id = release_id or getattr(shown, "release_id", None)
+            if release_id is not None:
+                break
         if release_id is None:
             return None
         if name == "tagging":

@@ -17,15 +17,37 @@ if TYPE_CHECKING:
     from cockpit.session import Session
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+def _value(value: Any) -> str:
+    """A field's value: text as it is, anything else as indented JSON."""
+    if isinstance(value, str):
+        return value
+    shown = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    return shown.replace("\n", "\n    ")
+
+
+def _fields(text: Text, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        text.append(f"  {name}: ", style="dim")
+        text.append(_value(value) + "\n")
+
+
+def _evidence(session: Session, text: Text, evidence: dict[str, Any]) -> None:
+    """``login: alice  (claimed, given)``: each part of who acted, and whether it is proven."""
+    for name, part in evidence.items():
+        if not (isinstance(part, dict) and "value" in part):
+            _fields(text, {name: part})
+            continue
+        mark = "audit.detail.verified" if part.get("verified") else "audit.detail.claimed"
+        text.append(f"  {name}: ", style="dim")
+        text.append(_value(part["value"]))
+        text.append("  " + session.t(mark, source=part.get("source", "-")) + "\n", style="dim")
 
 
 def signature_text(session: Session, detail: EventDetail) -> str:
     """``verified: alice, key SHA256:...``; otherwise why the actor stays a claim."""
     values = {
         "name": detail.principal or actor_name(detail.event.actor),
-        "key": detail.key or "-",
+        "fingerprint": detail.key or "-",
     }
     return session.t("audit.sig." + (detail.signature or "NONE"), **values)
 
@@ -64,8 +86,8 @@ def detail_text(session: Session, detail: EventDetail | None) -> Text:
     details = ev.details_obj
     if details:
         text.append(t("audit.detail.details") + ":\n", style="dim")
-        text.append(_json(details) + "\n")
+        _fields(text, details)
     text.append(t("audit.detail.evidence") + ":\n", style="dim")
-    text.append(_json(ev.evidence_obj) + "\n")
+    _evidence(session, text, ev.evidence_obj)
     text.append(t("audit.detail.hash", prev=ev.prev_hash[:12], hash=ev.hash[:12]), style="dim")
     return text

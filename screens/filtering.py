@@ -49,8 +49,22 @@ class FilteringScreen(CockpitScreen):
     def show_count(self, shown: int, total: int) -> None:
         self.query_one(FilterBar).set_count(shown, total)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the box has the keys, the screen's keys wait (enter and space are priority
+        # keys on the lists: typed into the box, they must not tick an item or run a step).
+        if action != "back" and self._typing():
+            return False
+        return super().check_action(action, parameters)
+
+    def _typing(self) -> bool:
+        bars = self.query(FilterBar)
+        return bool(bars) and bars.first().box.has_focus
+
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_keys()  # the screen's keys wait while the box has them, and come back
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:

@@ -201,6 +201,7 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "checklist.reject",
         "checklist.note",
         Hint(("checklist.prev_phase", "checklist.next_phase"), sep=" "),
+        "checklist.filter",
         "app.back",
     ),
     "runbook": _hints(
@@ -210,6 +211,7 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "runbook.resume",
         "runbook.preview",
         "runbook.rollback",
+        "runbook.filter",
         "app.back",
     ),
     # The log view's own keys scroll (a widget's keys, not the screen's).

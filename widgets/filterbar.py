@@ -22,7 +22,7 @@ class FilterBar(Horizontal):
     FilterBar.-open {
         display: block;
     }
-    FilterBar Input {
+    FilterBar #filter, FilterBar #filter:focus {
         width: 1fr;
         height: 1;
         border: none;

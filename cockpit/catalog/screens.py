@@ -356,23 +356,25 @@ WORDS: dict[str, dict[str, str]] = {
     "audit.detail.db_stamp": {"ja": "{user} {when}", "en": "{user} at {when}"},
     "audit.detail.details": {"ja": "詳細", "en": "details"},
     "audit.detail.evidence": {"ja": "本人確認の根拠", "en": "evidence"},
+    "audit.detail.verified": {"ja": "(検証済み, {source})", "en": "(verified, {source})"},
+    "audit.detail.claimed": {"ja": "(自己申告, {source})", "en": "(claimed, {source})"},
     "audit.detail.hash": {"ja": "ハッシュ {prev} -> {hash}", "en": "hash {prev} -> {hash}"},
     "audit.sig.NONE": {"ja": "なし: 実行者は自己申告", "en": "none: the actor is claimed"},
     "audit.sig.VERIFIED": {
-        "ja": "検証済み: {name} (鍵 {key})",
-        "en": "verified: {name} (key {key})",
+        "ja": "検証済み: {name} (鍵 {fingerprint})",
+        "en": "verified: {name} (key {fingerprint})",
     },
     "audit.sig.UNCHECKED": {
-        "ja": "有効だが allowed_signers がなく本人確認できない: 自己申告 (鍵 {key})",
-        "en": "valid, but no allowed-signers file says whose: claimed (key {key})",
+        "ja": "有効だが allowed_signers がなく本人確認できない: 自己申告 (鍵 {fingerprint})",
+        "en": "valid, but no allowed-signers file says whose: claimed (key {fingerprint})",
     },
     "audit.sig.UNKNOWN_SIGNER": {
-        "ja": "allowed_signers にない鍵: 自己申告 (鍵 {key})",
-        "en": "a key the allowed signers do not list: claimed (key {key})",
+        "ja": "allowed_signers にない鍵: 自己申告 (鍵 {fingerprint})",
+        "en": "a key the allowed signers do not list: claimed (key {fingerprint})",
     },
     "audit.sig.SIGNER_MISMATCH": {
-        "ja": "有効だが {name} の鍵ではない: 自己申告 (鍵 {key})",
-        "en": "valid, but not a key of {name}: claimed (key {key})",
+        "ja": "有効だが {name} の鍵ではない: 自己申告 (鍵 {fingerprint})",
+        "en": "valid, but not a key of {name}: claimed (key {fingerprint})",
     },
     "audit.sig.BAD_SIGNATURE": {
         "ja": "検証できない署名: 自己申告",
