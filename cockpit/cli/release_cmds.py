@@ -230,7 +230,7 @@ def cmd_release_notes(cmd: Command) -> int:
 def cmd_release_report(cmd: Command) -> int:
     from cockpit.releasereport import release_report
 
-    text = release_report(cmd.session.store, cmd.args.release, cmd.args.format)
+    text = release_report(cmd.session.store, cmd.args.release, cmd.args.format, cmd.session.times)
     return _write(cmd, text)
 
 
