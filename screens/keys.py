@@ -201,7 +201,7 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "checklist.reject",
         "checklist.note",
         Hint(("checklist.prev_phase", "checklist.next_phase"), sep=" "),
-        "checklist.filter",
+        # "/ filter" would push "esc back" off 80 columns in Japanese: in help and the palette.
         "app.back",
     ),
     "runbook": _hints(
