@@ -201,7 +201,8 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "checklist.reject",
         "checklist.note",
         Hint(("checklist.prev_phase", "checklist.next_phase"), sep=" "),
-        # "/ filter" would push "esc back" off 80 columns in Japanese: in help and the palette.
+        # "/ filter" would push "esc back" off 80 columns in Japanese (here and on the
+        # runbook): it is in help and the palette, and its box says the count while it filters.
         "app.back",
     ),
     "runbook": _hints(
@@ -211,7 +212,6 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "runbook.resume",
         "runbook.preview",
         "runbook.rollback",
-        "runbook.filter",
         "app.back",
     ),
     # The log view's own keys scroll (a widget's keys, not the screen's).
