@@ -5,9 +5,6 @@ screen, from the key table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
 from textual.actions import parse
 from textual.widgets import Input, OptionList, Static
@@ -19,23 +16,12 @@ from screens.checklist import ChecklistScreen
 from screens.dashboard import DashboardScreen
 from screens.keys import NAVIGATION, SCREENS, TABLE
 from screens.runbook import RunbookScreen
-from tests.appfixture import make_app, record, screen_text, settle
+from tests import test_app
+from tests.appfixture import record, screen_text, settle
 from widgets.auditview import AuditView
 from widgets.filterbar import FilterBar
 
-
-@pytest.fixture
-def build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., CockpitApp]]:
-    made: list[CockpitApp] = []
-
-    def build(lang: str = "en", **options: bool) -> CockpitApp:
-        app = make_app(monkeypatch, tmp_path, lang, **options)
-        made.append(app)
-        return app
-
-    yield build
-    for app in made:
-        app.session.store.close()
+build = test_app.build  # the app of the Pilot tests (make_app), its store closed after
 
 
 def rows(app: CockpitApp, list_id: str) -> list[str]:
