@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 
 BELOW, BESIDE = 120, 160  # columns from which the detail pane stays open below / beside
 
-# What load() reads: (after, last seq, seqs, times logged, line rests, lines, rehearsal)
-Loaded = tuple[int, int, list[int], list[str], list[str], list[str], bool]
+# What load() reads: (after, last seq, seqs, times logged, line rests, lines, how the lines
+# write times, rehearsal)
+Loaded = tuple[int, int, list[int], list[str], list[str], list[str], "TimeFormat", bool]
 
 
 class AuditScreen(FilteringScreen):
@@ -52,6 +53,7 @@ class AuditScreen(FilteringScreen):
         self.stamps: list[str] = []
         self.rests: list[str] = []
         self.lines: list[str] = []
+        self.lines_times: TimeFormat | None = None  # how self.lines write times
         self.shown: list[int] = []  # indexes of the lines the filter keeps
         self.last_seq = 0
         self.verdict = ""
@@ -103,12 +105,16 @@ class AuditScreen(FilteringScreen):
         stamps = [ev.recorded_at for ev in new]
         rests = [event_line_rest(ev, store.signers, lang) for ev in new]
         lines = _lines(times, seqs, stamps, rests)
-        return after, seqs[-1] if seqs else after, seqs, stamps, rests, lines, rehearsal
+        return after, seqs[-1] if seqs else after, seqs, stamps, rests, lines, times, rehearsal
 
     def show(self, data: Loaded) -> None:
-        after, last, seqs, stamps, rests, lines, self.rehearsal = data
+        after, last, seqs, stamps, rests, lines, times, self.rehearsal = data
         if after != self.last_seq:
             return  # read from an older point: the next load has it
+        if times != self.session.times:  # Z pressed while it read: these few again
+            lines = _lines(self.session.times, seqs, stamps, rests)
+        if self.lines_times is None:
+            self.lines_times = self.session.times
         if seqs:
             self.seqs += seqs
             self.stamps += stamps
@@ -118,6 +124,10 @@ class AuditScreen(FilteringScreen):
             self._show()
         elif not self.lines:
             self._show()
+
+    def on_screen_resume(self) -> None:
+        if self.lines_times is not None and self.lines_times != self.session.times:
+            self.times_changed()  # Z was pressed on a screen above this one
 
     def times_changed(self) -> None:
         """UTC on or off: the lines again with the new times (in a worker: the log may be
@@ -138,7 +148,7 @@ class AuditScreen(FilteringScreen):
         count = len(lines)
         # Lines read meanwhile were written with the times of their own load.
         later = _lines(times, self.seqs[count:], self.stamps[count:], self.rests[count:])
-        self.lines = lines + later
+        self.lines, self.lines_times = lines + later, times
         self._show()
 
     # ------------------------------------------------------------------ drawing

@@ -83,6 +83,19 @@ async def test_one_event_reads_the_same_everywhere(
         await settle(pilot)
         assert "#5    11-20 16:30:05 UTC alice@bastion-1" in screen_text(app)
         assert "Z JST" in screen_text(app)  # the footer says what Z goes back to
+        assert "recorded: 2026-11-20 16:30:05 UTC" in str(
+            app.screen.query_one("#detail-text", Static).content
+        )
+        # Switched back on another screen (the runbook, from the palette): on return too.
+        await pilot.press("colon", *"open the runbook", "enter")
+        await settle(pilot)
+        assert "T-0 12-15 16:00 UTC" in screen_text(app)
+        await pilot.press("Z", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditScreen)
+        assert "#5    11-21 01:30:05 JST alice@bastion-1" in screen_text(app)
+        await pilot.press("Z")
+        await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
         assert "11-20 16:30 UTC alice (claimed) note" in screen_text(app)

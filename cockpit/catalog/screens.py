@@ -135,10 +135,6 @@ WORDS: dict[str, dict[str, str]] = {
     },
     # audit screen
     "audit.title": {"ja": "監査ログ", "en": "Audit log"},
-    "audit.filter": {
-        "ja": "絞り込み: 文字列・実行者・アクション・リリース",
-        "en": "filter: text, actor, action, release",
-    },
     "audit.count": {"ja": "{shown}/{total} 件", "en": "{shown}/{total} events"},
     "audit.verify_ok": {
         "ja": "検証 OK: {count} 件, 先頭 #{seq}",
