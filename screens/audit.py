@@ -222,15 +222,16 @@ class AuditScreen(FilteringScreen):
         self.query_one("#log", AuditView).action_cursor(-1)
 
     def action_detail(self) -> None:
-        """enter: at 80 columns the event in full in place of the list (esc: back to it)."""
-        if self.has_class("-wide"):
-            return  # it is on screen already
-        self.detail_open = True
-        self._layout(self.size.width)
+        """enter: the pane takes the keys (the arrows scroll a long one; j/k still move
+        through the events); at 80 columns it shows in place of the list. esc: back."""
+        if not self.has_class("-wide"):
+            self.detail_open = True
+            self._layout(self.size.width)
         self.query_one("#detail", VerticalScroll).focus()
 
     def action_back(self) -> None:
-        if self.detail_open:
+        pane = self.query_one("#detail", VerticalScroll)
+        if self.detail_open or pane.has_focus:
             self.detail_open = False
             self._layout(self.size.width)
             self.query_one("#log", AuditView).focus()

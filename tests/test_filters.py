@@ -164,6 +164,15 @@ async def test_the_audit_detail_stays_open_when_wide(build, size, beside: bool) 
         await pilot.press("g")
         await settle(pilot)
         assert "#1 release.created" in shown()
+        await pilot.press("enter")  # the pane takes the keys; j/k still move the cursor
+        await settle(pilot)
+        assert app.focused is pane and pane.display
+        await pilot.press("j")
+        await settle(pilot)
+        assert "#2 item.done" in shown()
+        await pilot.press("escape")  # back to the list, still here
+        await settle(pilot)
+        assert app.focused is log and app.screen is screen
         await pilot.press("slash", *"item.done", "enter")
         await settle(pilot)
         assert log.line_count == 2 and "#2 item.done" in shown()
