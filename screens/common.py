@@ -276,7 +276,7 @@ def window_text(session: Session, plan: str = "") -> str:
     """``open, 3h12m left`` or ``next Wed 12-16 01:00 JST (in 22d 6h)``, in the UI language;
     on ``plan``'s calendar (its own windows, extra windows, blackouts) when one is named."""
     from cockpit.schedule import calendar_state
-    from cockpit.window import format_remaining, window_state
+    from cockpit.window import Window, format_remaining, window_state
 
     config = session.loaded.config
     try:
@@ -289,7 +289,10 @@ def window_text(session: Session, plan: str = "") -> str:
         return "-"
     if state.open:
         return session.t("window.open", left=format_remaining(state.closes_in))
-    when, start = state.window.label(), state.window.start
+    shown, times = state.window, session.times
+    if times.utc:  # Z: the window in UTC too (in its own zone otherwise, named)
+        shown = Window(times.at(shown.start), times.at(shown.end))
+    when, start = shown.label(), shown.start
     if start.year != session.now().astimezone(start.tzinfo).year:  # "Wed 2027-01-20 01:00-..."
         when = when.replace(" ", f" {start.year}-", 1)
     return session.t("window.next", when=when, left=format_remaining(state.opens_in))

@@ -100,6 +100,7 @@ async def test_one_event_reads_the_same_everywhere(
         await settle(pilot)
         assert "11-20 16:30 UTC alice (claimed) note" in screen_text(app)
         assert "T-0 12-15 16:00 UTC" in screen_text(app)
+        assert "next Tue 12-15 16:00-20:00 UTC" in screen_text(app)  # the window too
         await pilot.press("Z")
         await settle(pilot)
         assert "11-21 01:30 JST alice (claimed) note" in screen_text(app)
