@@ -1,6 +1,6 @@
 """What the audit viewer's detail pane shows, as text: one event in full (its time as the cockpit
 shows moments and as logged, the release, subject and outcome, who, what the signature proves,
-the whole reason, the details and the evidence as indented JSON, the database's own stamp).
+the whole reason, the database's own stamp, the details and the evidence).
 A pure function of what the screen's worker read (:mod:`cockpit.eventdetail`)."""
 
 from __future__ import annotations
@@ -89,5 +89,4 @@ def detail_text(session: Session, detail: EventDetail | None) -> Text:
         _fields(text, details)
     text.append(t("audit.detail.evidence") + ":\n", style="dim")
     _evidence(session, text, ev.evidence_obj)
-    text.append(t("audit.detail.hash", prev=ev.prev_hash[:12], hash=ev.hash[:12]), style="dim")
     return text

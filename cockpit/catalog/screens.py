@@ -354,7 +354,6 @@ WORDS: dict[str, dict[str, str]] = {
     "audit.detail.evidence": {"ja": "本人確認の根拠", "en": "evidence"},
     "audit.detail.verified": {"ja": "(検証済み, {source})", "en": "(verified, {source})"},
     "audit.detail.claimed": {"ja": "(自己申告, {source})", "en": "(claimed, {source})"},
-    "audit.detail.hash": {"ja": "ハッシュ {prev} -> {hash}", "en": "hash {prev} -> {hash}"},
     "audit.sig.NONE": {"ja": "なし: 実行者は自己申告", "en": "none: the actor is claimed"},
     "audit.sig.VERIFIED": {
         "ja": "検証済み: {name} (鍵 {fingerprint})",
