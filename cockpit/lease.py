@@ -29,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from cockpit.checklist import Refused, Why, actor_name
 from cockpit.errors import AppendFailed, UsageError
@@ -139,13 +138,12 @@ def current(store: Store, release_id: str) -> tuple[Lease | None, float]:
 
 
 def since_text(session: Session, lease: Lease, now: float | None = None) -> str:
-    """When the lease began, on the change window's clock: ``01:02 (JST)``, with the date when
-    it began on another day."""
-    zone = ZoneInfo(session.loaded.config.change_window.timezone)
-    began = datetime.fromisoformat(lease.since.replace("Z", "+00:00")).astimezone(zone)
-    today = datetime.fromtimestamp(now, zone) if now is not None else datetime.now(zone)
-    fmt = "%H:%M (%Z)" if began.date() == today.date() else "%m-%d %H:%M (%Z)"
-    return began.strftime(fmt)
+    """When the lease began, as the cockpit shows moments: ``01:02 JST``, with the date when it
+    began on another day."""
+    times = session.times
+    began = times.at(lease.since)
+    today = datetime.fromtimestamp(now, times.tz) if now is not None else datetime.now(times.tz)
+    return times.show(began, "clock" if began.date() == today.date() else "short")
 
 
 def driven_by(session: Session, lease: Lease, now: float | None = None) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from cockpit.checklist import Refused, load_checklist
 from cockpit.identity import shown_actor
+from cockpit.timefmt import TimeFormat
 from cockpit.vocabulary import (
     NOTE,
     ROLLBACK_FINISHED,
@@ -24,10 +25,12 @@ if TYPE_CHECKING:
     from cockpit.store import Store
 
 
-def rollback_report(store: Store, release_text: str) -> str:
+def rollback_report(store: Store, release_text: str, times: TimeFormat | None = None) -> str:
     """A draft of the seed's ロールバック報告書 (rollback report) in Markdown, from the log: what
     happened (the timeline), the cause as recorded (failed steps, the decision's reason), and the
-    sections the release manager completes (原因分析 cause analysis, 再発防止策 prevention)."""
+    sections the release manager completes (原因分析 cause analysis, 再発防止策 prevention).
+    Moments as ``times`` writes them (the window's zone, named; UTC without one)."""
+    times = times or TimeFormat("UTC", utc=True)
     checklist = load_checklist(store, release_text)
     release = checklist.release
     events = store.events(release_id=release.id)
@@ -50,9 +53,10 @@ def rollback_report(store: Store, release_text: str) -> str:
     lines = [
         f"# ロールバック報告書 / Rollback report: {release.version} ({release.environment})",
         "",
-        f"- Release: {release.id}, plan {release.plan}, T-0 {release.t0}"
+        f"- Release: {release.id}, plan {release.plan}, T-0 {times.show(release.t0, 'minute')}"
         + (" (REHEARSAL)" if release.rehearsal else ""),
-        f"- Decided: {decision.recorded_at} by {decided_by} (event #{decision.seq})",
+        f"- Decided: {times.show(decision.recorded_at, 'full')} by {decided_by} "
+        f"(event #{decision.seq})",
         f"- Reason: {decision.reason}",
     ]
     if finished:
@@ -88,7 +92,9 @@ def rollback_report(store: Store, release_text: str) -> str:
         what = ev.details_obj.get("summary") or ev.details_obj.get("error") or ev.reason or ""
         subject = ev.subject or ""
         who = shown_actor(ev, signers)
-        line = f"- #{ev.seq} {ev.recorded_at} {who} {ev.action} {subject} {what}"
+        line = (
+            f"- #{ev.seq} {times.show(ev.recorded_at, 'full')} {who} {ev.action} {subject} {what}"
+        )
         lines.append(line.rstrip())
     lines += ["", "## 原因分析 / Cause analysis", ""]
     if failed_steps:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from cockpit.identity import Signers
     from cockpit.operator import Operator
     from cockpit.store import Store
+    from cockpit.timefmt import TimeFormat
 
 
 def utc_now() -> datetime:
@@ -57,6 +58,7 @@ class Session:
         self._store_ready = False
         self.lang = lang
         self.now = now
+        self._times: TimeFormat | None = None
 
     @property
     def loaded(self) -> LoadedConfig:
@@ -149,6 +151,20 @@ class Session:
     def operator(self, operator: Operator) -> None:
         """Hand the keyboard to another operator (a stand-in colleague in a rehearsal)."""
         self._operator = operator
+
+    @property
+    def times(self) -> TimeFormat:
+        """How moments are shown (:mod:`cockpit.timefmt`): in the change window's zone, with
+        the zone named; the TUI switches it to UTC and back."""
+        if self._times is None:
+            from cockpit.timefmt import TimeFormat, display_zone
+
+            self._times = TimeFormat(display_zone(self.loaded.config))
+        return self._times
+
+    @times.setter
+    def times(self, times: TimeFormat) -> None:
+        self._times = times
 
     def t(self, key: str, **values: object) -> str:
         """A user-visible string from the catalog, in this session's language."""

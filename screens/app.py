@@ -23,7 +23,15 @@ from textual.command import Hit, Hits, Provider
 from textual.message import Message
 
 from screens.driving import DRIVEN_SCREENS, DrivingApp
-from screens.keys import TABLE, Key, apply_keymap, bindings, key_display, keymap_problems
+from screens.keys import (
+    NAVIGATION,
+    TABLE,
+    Key,
+    apply_keymap,
+    bindings,
+    key_display,
+    keymap_problems,
+)
 from screens.terminal import line_filters
 
 if TYPE_CHECKING:
@@ -196,7 +204,50 @@ class CockpitApp(DrivingApp):
                     continue
                 items.append(self._palette_item(owner, key))
         items.extend(self._palette_item(self, k) for k in TABLE["app"] if k.id != "app.commands")
+        opened = {key.opens for key in (*TABLE.get(scope, ()), *TABLE["screen"]) if key.opens}
+        for name in NAVIGATION:
+            go = None if name in opened or name == scope else self._navigation(screen, name)
+            if go is not None:
+                items.append((self.session.t("nav." + name), "", go))
         return items
+
+    def _navigation(self, screen: Any, name: str) -> Callable[[], object] | None:
+        """How the palette opens ``name`` from ``screen``, for the release it shows (or the
+        one shown beneath it: the audit log has none); ``None`` when it cannot (no release,
+        no tag step in the plan)."""
+        if name in {"audit", "help"}:
+            return self.action_open_audit if name == "audit" else self.action_help
+        stack = self.screen_stack
+        beneath = reversed(stack[: stack.index(screen) + 1]) if screen in stack else [screen]
+        checklist, release_id = None, None
+        for shown in beneath:
+            checklist = getattr(shown, "checklist", None)
+            release_id = checklist.release.id if checklist is not None else None
+            release_id = release_id or getattr(shown, "release_id", None)
+            if release_id is not None:
+                break
+        if release_id is None:
+            return None
+        if name == "tagging":
+            from cockpit.tagging import tag_item
+
+            item = tag_item(checklist) if checklist is not None else None
+            if item is None:
+                return None
+            return functools.partial(self.open_screen, "tagging", release_id, item.id)
+        if name == "checklist":  # at the phase of the next open item
+            return functools.partial(self.open_screen, "checklist", release_id, None)
+        return functools.partial(self.open_screen, name, release_id)
+
+    def action_toggle_utc(self) -> None:
+        """Z: every time in UTC, or back in the window's zone."""
+        session = self.session
+        session.times = session.times.toggled()
+        zone = session.times.abbreviation(session.now())
+        self.notify(session.t("msg.times", zone=zone))
+        told = getattr(self.screen, "times_changed", None)  # the others redraw on resume
+        if told is not None:
+            told()
 
     def _palette_item(self, owner: Any, key: Key) -> tuple[str, str, Callable[[], object]]:
         shown = key_display(key.keys.split(",")[0])

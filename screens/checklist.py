@@ -27,21 +27,23 @@ from screens.checklist_view import (
     phase_line,
     state_note,
 )
-from screens.common import CockpitScreen
+from screens.filtering import FilteringScreen, item_text
 from screens.keys import bindings
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 
 
-class ChecklistScreen(CockpitScreen):
+class ChecklistScreen(FilteringScreen):
     CSS_PATH = "checklist.tcss"
     BINDINGS: ClassVar[list[BindingType]] = bindings("checklist")
     KEYS = "checklist"
 
-    def __init__(self, release_id: str, phase_id: str) -> None:
+    def __init__(self, release_id: str, phase_id: str | None = None) -> None:
+        """``phase_id``: the phase shown first; ``None``, that of the next open item."""
         super().__init__()
         self.release_id = release_id
-        self.phase_id = phase_id
+        self.phase_id = phase_id or ""
+        self.shown: list[Item] = []  # the phase's items the filter keeps, as listed
         self.checklist: Checklist | None = None
         self._decided: str | None = None  # the item just decided here: move on from it
         self.live: list[str] = []
@@ -53,6 +55,7 @@ class ChecklistScreen(CockpitScreen):
         yield OptionList(id="items")
         yield Static(id="rule")
         yield Static(id="detail")
+        yield self.filter_bar()
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
@@ -72,6 +75,9 @@ class ChecklistScreen(CockpitScreen):
         before = self.selected() if self.checklist is not None else None
         was_open = before is not None and not self._settled(before.id)
         self.checklist = data
+        if not self.phase_id:
+            upcoming = data.next_item()
+            self.phase_id = upcoming[0].id if upcoming else data.plan.plan.phases[-1].id
         self._draw()
         decided, self._decided = self._decided, None
         if decided is not None:
@@ -104,19 +110,38 @@ class ChecklistScreen(CockpitScreen):
         options = self.query_one("#items", OptionList)
         highlighted = options.highlighted
         prompts: list[Option] = []
-        for item in phase.items:
+        self.shown = self.kept(phase.items, self._row_text)
+        self.show_count(len(self.shown), len(phase.items))
+        for item in self.shown:
             status = checklist.state(item.id).status
             note = state_note(session, checklist, item, status)
             text = item_row(status, self.titles(item), title_cells, note)
             prompts.append(Option(text, id=item.id))
         options.clear_options()
         options.add_options(prompts)  # one update for the whole list, not one per item
-        options.highlighted = highlighted if highlighted is not None else self._first_open()
+        if not prompts:
+            options.highlighted = None
+        elif highlighted is not None:
+            options.highlighted = min(highlighted, len(prompts) - 1)
+        else:
+            options.highlighted = self._first_open()
         self.query_one("#rule", Static).update("-" * max(width - 1, 10))
         self._draw_detail()
 
+    def _row_text(self, item: Item) -> str:
+        assert self.checklist is not None
+        return item_text(self.session, self.checklist, item)
+
+    def filter_changed(self) -> None:
+        if self.checklist is not None:
+            self.query_one("#items", OptionList).highlighted = None
+            self._draw()
+
+    def filter_target(self) -> OptionList:
+        return self.query_one("#items", OptionList)
+
     def _first_open(self) -> int:
-        for index, item in enumerate(self.phase.items):
+        for index, item in enumerate(self.shown):
             if not self._settled(item.id):
                 return index
         return 0
@@ -125,8 +150,8 @@ class ChecklistScreen(CockpitScreen):
         if self.checklist is None:
             return None  # not loaded yet
         options = self.query_one("#items", OptionList)
-        items: list[Item] = list(self.phase.items)
-        if options.highlighted is None or not items:
+        items = self.shown
+        if options.highlighted is None or options.highlighted >= len(items):
             return None
         return items[options.highlighted]
 
@@ -345,7 +370,7 @@ class ChecklistScreen(CockpitScreen):
         """Highlight the next open item from ``item_id`` on, as a person ticking a paper
         checklist would."""
         options = self.query_one("#items", OptionList)
-        ids = [item.id for item in self.phase.items]
+        ids = [item.id for item in self.shown]
         current = ids.index(item_id) if item_id in ids else 0
         for index in range(current, len(ids)):
             if not self._settled(ids[index]):

@@ -13,7 +13,6 @@ from rich.text import Text
 from cockpit.checklist import MARKERS, SETTLED, Status, Why, actor_name
 from cockpit.plan import CheckItem, GateItem, Item, ShellRun, StepItem, StepRun, TagRun
 from cockpit.window import due_status, format_remaining, phase_due
-from screens.common import local
 from screens.keys import key_display
 from widgets.cells import fit
 
@@ -62,13 +61,12 @@ def phase_line(
 ) -> Text:
     """`` T-1 Day before  3/9  REHEARSAL  due 12-15 01:00 in 5h  (the other title)``"""
     release = checklist.release
-    zone = session.loaded.config.change_window.timezone
     first, second = titles
     done, total = checklist.progress(phase)
     due = phase_due(release.t0_at(), -phase.offset_days)
     now = session.now()
     status = due_status(due, now)
-    when = local(due, zone)
+    when = session.times.short(due, now)
     remaining = format_remaining(due - now) if due > now else ""
     # Most important first, so a narrow terminal cuts the least important: progress, the
     # rehearsal mark, then the due date.
@@ -101,7 +99,6 @@ def state_note(session: Session, checklist: Checklist, item: Item, status: Statu
     """The row's last column: a gate's approvals, a skip's reason, who decided and when, or the
     item's kind."""
     state = checklist.state(item.id)
-    zone = session.loaded.config.change_window.timezone
     if isinstance(item, GateItem) and status in {Status.PENDING, Status.AWAITING}:
         have = len(state.valid_approvers(checklist.plan.sha256))
         preparer = actor_name(checklist.release.created_by)
@@ -111,7 +108,7 @@ def state_note(session: Session, checklist: Checklist, item: Item, status: Statu
     if status is Status.SKIPPED:
         return f'skip: "{state.reason}"'
     if state.by and state.at:
-        return f"{who(session, state)} {local(state.at, zone)}"
+        return f"{who(session, state)} {session.times.short(state.at)}"
     return session.t("list.kind." + item.kind)
 
 
@@ -194,14 +191,13 @@ def detail_text(
     if runs:
         text.append("\n " + session.t("list.runs", what=runs))
     if state.by:
-        zone = session.loaded.config.change_window.timezone
         text.append(
             "\n "
             + session.t(
                 "list.by",
                 status=session.t("status." + state.status.value),
                 who=who(session, state),
-                when=local(state.at or "", zone),
+                when=session.times.short(state.at),
             )
         )
     if state.reason:

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import work
@@ -27,15 +25,6 @@ if TYPE_CHECKING:
     from cockpit.follow import Changes
     from cockpit.session import Session
     from screens.app import CockpitApp
-
-
-def local(iso_or_dt: str | datetime, zone: str, fmt: str = "%m-%d %H:%M") -> str:
-    moment = (
-        datetime.fromisoformat(iso_or_dt.replace("Z", "+00:00"))
-        if isinstance(iso_or_dt, str)
-        else iso_or_dt
-    )
-    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
 def cockpit_app(screen: Screen[Any]) -> CockpitApp:
@@ -192,7 +181,15 @@ class CockpitScreen(Screen[Any]):
 
     def key_label(self, key_id: str) -> str:
         """A binding's short label in the footer. Screens override it for a changing label."""
+        if key_id == "app.utc" and self.session.times.utc:  # what Z switches to: the zone
+            zone = self.session.times.toggled().abbreviation(self.session.now())
+            return self.session.t("act.zone", zone=zone)
         return self.session.t(BY_ID[key_id].short)
+
+    def times_changed(self) -> None:
+        """UTC on or off (``Z``): draw the times again. Screens with their own lines override."""
+        self.reload_when_idle()
+        self.refresh_keys()
 
     def bound_keys(self) -> dict[str, list[ActiveBinding]]:
         """The shown bindings active now by id (a keymap may have moved their keys), each
@@ -266,15 +263,11 @@ class CockpitScreen(Screen[Any]):
             text.append(session.t("app.title") + "  ")
         if checklist is not None:
             release = checklist.release
-            zone = session.loaded.config.change_window.timezone
             text.append(f"{release.version} {checklist.plan.plan.name}  {release.environment} ")
             if release.rehearsal:
                 text.append("REHEARSAL", style="reverse")
                 text.append(" ")
-            from cockpit.window import moment_label
-
-            t0 = datetime.fromisoformat(release.t0).astimezone(ZoneInfo(zone))
-            text.append(" T-0 " + moment_label(t0, session.now()) + "  ")
+            text.append(" T-0 " + session.times.short(release.t0, session.now()) + "  ")
         text.append(session.operator.actor)
         return text
 
@@ -283,7 +276,7 @@ def window_text(session: Session, plan: str = "") -> str:
     """``open, 3h12m left`` or ``next Wed 12-16 01:00 JST (in 22d 6h)``, in the UI language;
     on ``plan``'s calendar (its own windows, extra windows, blackouts) when one is named."""
     from cockpit.schedule import calendar_state
-    from cockpit.window import format_remaining, window_state
+    from cockpit.window import Window, format_remaining, window_state
 
     config = session.loaded.config
     try:
@@ -296,7 +289,10 @@ def window_text(session: Session, plan: str = "") -> str:
         return "-"
     if state.open:
         return session.t("window.open", left=format_remaining(state.closes_in))
-    when, start = state.window.label(), state.window.start
+    shown, times = state.window, session.times
+    if times.utc:  # Z: the window in UTC too (in its own zone otherwise, named)
+        shown = Window(times.at(shown.start), times.at(shown.end))
+    when, start = shown.label(), shown.start
     if start.year != session.now().astimezone(start.tzinfo).year:  # "Wed 2027-01-20 01:00-..."
         when = when.replace(" ", f" {start.year}-", 1)
     return session.t("window.next", when=when, left=format_remaining(state.opens_in))

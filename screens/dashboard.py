@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.common import CockpitScreen, local, window_text
+from screens.common import CockpitScreen, window_text
 from screens.dashboard_view import (
     next_item_text,
     open_items,
@@ -191,7 +191,6 @@ class DashboardScreen(CockpitScreen):
         if not force and options.option_count:
             return
         session = self.session
-        zone = session.loaded.config.change_window.timezone
         wide = self.size.width >= 120
         keep = options.highlighted
         options.clear_options()
@@ -199,7 +198,7 @@ class DashboardScreen(CockpitScreen):
             [
                 Option(
                     f"{r.version:<8} {r.plan:<9} {r.environment:<11}"
-                    + (f" T-0 {local(r.t0_at(), zone, '%m-%d')}" if wide else ""),
+                    + (f" T-0 {session.times.show(r.t0_at(), 'day')}" if wide else ""),
                     id=r.id,
                 )
                 for r in releases
@@ -300,7 +299,11 @@ class DashboardScreen(CockpitScreen):
         shown = self.recent[-(recent.size.height or self._recent_rows()) :]
         # From 120 columns an item's title follows its id: what was done, in words.
         wide = self.size.width >= 120
-        recent.update(recent_text(self.session, self.checklist, shown, titles=wide))
+        # The heading names the zone once (``Recent decisions (JST)``): the rows keep their room.
+        zone = self.session.times.common_zone([ev.recorded_at for ev, _who in shown])
+        heading = self.session.t("dash.recent") + (f" ({zone})" if zone else "")
+        self.query_one("#recent-title", Static).update(heading)
+        recent.update(recent_text(self.session, self.checklist, shown, titles=wide, zone=zone))
 
     def _show_window(self) -> None:
         session = self.session

@@ -12,7 +12,6 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from cockpit.window import due_status, phase_due
-from screens.common import local
 from widgets.cells import fit
 from widgets.timeline import PhaseRow
 
@@ -35,7 +34,6 @@ def phase_rows(session: Session, checklist: Checklist) -> list[PhaseRow]:
     t0 = checklist.release.t0_at()
     upcoming = checklist.next_item()
     now = session.now()
-    zone = session.loaded.config.change_window.timezone
     rows = []
     for phase in checklist.plan.plan.phases:
         done, total = checklist.progress(phase)
@@ -44,7 +42,7 @@ def phase_rows(session: Session, checklist: Checklist) -> list[PhaseRow]:
         overdue = (
             due_status(due, now) == "overdue" and done < total and not checklist.release.rehearsal
         )
-        when = local(due, zone, "%m-%d %H:%M" if phase.offset_days == 0 else "%m-%d")
+        when = session.times.show(due, "row" if phase.offset_days == 0 else "day")  # header: zone
         label = session.t("dash.overdue" if overdue else "dash.due", when=when)
         rows.append(
             PhaseRow(
@@ -97,17 +95,22 @@ def open_items(
 
 
 def recent_text(
-    session: Session, checklist: Checklist, shown: list[tuple[Event, str]], *, titles: bool
+    session: Session,
+    checklist: Checklist,
+    shown: list[tuple[Event, str]],
+    *,
+    titles: bool,
+    zone: str | None = None,
 ) -> Text:
-    """The latest decisions: local time, who (claimed unless signed), what, on which item (and
-    its title with ``titles``), and why."""
-    zone = session.loaded.config.change_window.timezone
+    """The latest decisions: when, who (claimed unless signed), what, on which item (and its
+    title with ``titles``), and why. ``zone``: the heading names the zone, the rows do not."""
     items = {item.id: item for _, item in checklist.plan.plan.items()} if titles else {}
     # One column for who, as wide as its widest entry ("bob (claimed)"): actions line up.
     width = max([8, *(cell_len(name) for _, name in shown)])
     lines = []
     for ev, who in shown:
-        line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
+        when = session.times.show(ev.recorded_at, "row" if zone else "short")
+        line = f" {when} {fit(who, width)}"
         line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
         if ev.subject in items:
             line += f" ({_titles(session, items[ev.subject])[0]})"
@@ -132,10 +135,9 @@ def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
         if checklist.release.rehearsal:
             return ""
         return session.t("dash.not_rehearsed", why=found.problem())
-    zone = session.loaded.config.change_window.timezone
     return session.t(
         "dash.rehearsed",
-        day=local(passed.done_at, zone, "%m-%d") if passed.done_at else "-",
+        day=session.times.show(passed.done_at, "day") or "-",
         env=passed.environment,
         deploy=format_remaining(timedelta(seconds=passed.deploy_s)),
         rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0)),

@@ -34,6 +34,8 @@ class Key:
     # What the action changes: "log" records an event (refused with --readonly), "drive" drives
     # the release (also refused while another operator holds its lease), "" only looks.
     writes: str = ""
+    # The screen it opens (screens.app.SCREENS), so the palette does not offer it twice.
+    opens: str = ""
 
     @property
     def label(self) -> str:
@@ -51,10 +53,10 @@ TABLE: dict[str, tuple[Key, ...]] = {
     ),
     "dashboard": (
         # A priority binding: the release list's own enter ("select") would hide it.
-        Key("dashboard.open", "enter", "open", "act.open", priority=True),
-        Key("dashboard.tag", "t", "tag", "tag.act_tag"),
-        Key("dashboard.deploy", "d", "deploy", "dash.deploy"),
-        Key("dashboard.metrics", "m", "metrics", "dash.metrics"),
+        Key("dashboard.open", "enter", "open", "act.open", priority=True, opens="checklist"),
+        Key("dashboard.tag", "t", "tag", "tag.act_tag", opens="tagging"),
+        Key("dashboard.deploy", "d", "deploy", "dash.deploy", opens="runbook"),
+        Key("dashboard.metrics", "m", "metrics", "dash.metrics", opens="metrics"),
         Key("dashboard.note", "n", "note", "act.note", writes="log"),
     ),
     "checklist": (
@@ -67,6 +69,7 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("checklist.reopen", "u", "decide('reopen')", writes="drive"),
         Key("checklist.prev_phase", "left_square_bracket", "phase(-1)", "act.phase"),
         Key("checklist.next_phase", "right_square_bracket", "phase(1)", "act.phase"),
+        Key("checklist.filter", "slash", "filter", "act.filter"),
     ),
     "runbook": (
         Key("runbook.run", "enter", "run", "run.act_run", priority=True, writes="drive"),
@@ -77,11 +80,13 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("runbook.redo", "e", "step('redo')", writes="drive"),
         Key("runbook.skip", "s", "skip", writes="drive"),
         Key("runbook.rollback", "R", "rollback", "run.act_rollback", writes="drive"),
-        Key("runbook.metrics", "m", "metrics"),
+        Key("runbook.metrics", "m", "metrics", opens="metrics"),
+        Key("runbook.filter", "slash", "filter", "act.filter"),
     ),
     "audit": (
         Key("audit.filter", "slash", "filter", "act.filter"),
         Key("audit.verify", "v", "verify", "act.verify"),
+        Key("audit.detail", "enter", "detail", "act.detail"),
     ),
     "tagging": (
         Key("tagging.tag", "enter", "tag", "tag.act_tag", writes="drive"),
@@ -103,15 +108,17 @@ TABLE: dict[str, tuple[Key, ...]] = {
         Key("metrics.settle", "s", "settle", "met.act_settle", writes="log"),
     ),
     "screen": (
-        Key("app.audit", "l", "audit", "act.audit"),
+        Key("app.audit", "l", "audit", "act.audit", opens="audit"),
         Key("app.back", "escape", "back", "act.back"),
-        Key("app.help", "question_mark", "app.help", "act.help"),
+        Key("app.help", "question_mark", "app.help", "act.help", opens="help"),
         # Shown in help, not in the footer: it applies only while someone else drives.
         Key("app.takeover", "T", "takeover", writes="log"),
     ),
     "app": (
         Key("app.commands", "colon", "command_palette"),
         Key("app.quit", "q", "quit_app", "act.quit"),
+        # Every time shown in UTC, or back in the window's zone (cockpit.timefmt).
+        Key("app.utc", "Z", "toggle_utc", "act.utc"),
     ),
     # Dialogs: their own keys only (a modal screen hides the keys beneath it).
     "decision": (Key("dialog.cancel", "escape", "cancel"),),
@@ -154,6 +161,9 @@ def write_kind(scope: str, action: str, parameters: tuple[object, ...] = ()) -> 
 # The help screen's row order: a binding's place in the table.
 RANK: dict[str, int] = {key_id: rank for rank, key_id in enumerate(BY_ID)}
 SCREENS = ("dashboard", "checklist", "runbook", "audit", "tagging", "metrics")
+# Where the palette goes from any screen (catalog "nav.<name>"), unless a key of the screen
+# already opens it (Key.opens) or it is the screen itself.
+NAVIGATION = ("checklist", "runbook", "metrics", "tagging", "audit", "help")
 DIALOGS = ("decision", "confirm", "quit", "help", "trigger", "notice")
 
 
@@ -191,6 +201,8 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
         "checklist.reject",
         "checklist.note",
         Hint(("checklist.prev_phase", "checklist.next_phase"), sep=" "),
+        # "/ filter" would push "esc back" off 80 columns in Japanese (here and on the
+        # runbook): it is in help and the palette, and its box says the count while it filters.
         "app.back",
     ),
     "runbook": _hints(
@@ -204,7 +216,13 @@ FOOTERS: dict[str, tuple[Hint, ...]] = {
     ),
     # The log view's own keys scroll (a widget's keys, not the screen's).
     "audit": _hints(
-        "app.help", "audit.filter", "audit.verify", Hint(fixed=("j/k g/G", "scroll")), "app.back"
+        "app.help",
+        "audit.detail",
+        "audit.filter",
+        "audit.verify",
+        Hint(fixed=("j/k g/G", "scroll")),
+        "app.utc",
+        "app.back",
     ),
     "tagging": _hints(
         "app.help",

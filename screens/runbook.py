@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.checklist import Status, load_checklist
 from cockpit.plan import Item, ManualItem, Phase, StepItem, TagRun
+from screens.filtering import FilteringScreen, item_text
 from screens.health import HealthWatch, metrics_line
 from screens.keys import bindings
 from screens.runbook_view import phase_title, preview_text, step_kind, step_row
@@ -47,7 +48,7 @@ def _no_return(session: Session, checklist: Checklist) -> NoReturn | None:
         return None
 
 
-class RunbookScreen(RunbookWork):
+class RunbookScreen(FilteringScreen, RunbookWork):
     CSS_PATH = "runbook.tcss"
     BINDINGS: ClassVar[list[BindingType]] = bindings("runbook")
     KEYS = "runbook"
@@ -61,6 +62,7 @@ class RunbookScreen(RunbookWork):
         self.no_return: NoReturn | None = None
         self.health = HealthWatch()  # the metrics line's sampler (the release's environment)
         self.unsettled: list[int] = []  # fired rollback triggers nobody settled (their seqs)
+        self.shown: list[Item] = []  # the steps the filter keeps (screens.filtering)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -72,6 +74,7 @@ class RunbookScreen(RunbookWork):
                 yield Log(id="log", max_lines=10_000, auto_scroll=True)
         yield StatusLine(id="metrics")
         yield StatusLine(id="message")
+        yield self.filter_bar()
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
@@ -135,9 +138,9 @@ class RunbookScreen(RunbookWork):
         if self.phase is None:
             return None
         index = self.query_one("#steps", OptionList).highlighted
-        if index is None or index >= len(self.phase.items):
+        if index is None or index >= len(self.shown):
             return None
-        return self.phase.items[index]
+        return self.shown[index]
 
     # ------------------------------------------------------------------ drawing
 
@@ -156,7 +159,11 @@ class RunbookScreen(RunbookWork):
         options = self.query_one("#steps", OptionList)
         keep = options.highlighted
         rows = []
-        for number, item in enumerate(phase.items, start=1):
+        numbered = list(enumerate(phase.items, start=1))
+        kept = self.kept(numbered, lambda row: self._row_text(row[1]))
+        self.shown = [item for _, item in kept]
+        self.show_count(len(kept), len(numbered))
+        for number, item in kept:
             status = checklist.state(item.id).status
             if item.id == self.running:
                 status = Status.RUNNING
@@ -172,7 +179,7 @@ class RunbookScreen(RunbookWork):
 
     def _start_index(self) -> int:
         assert self.phase is not None and self.checklist is not None
-        ids = [item.id for item in self.phase.items]
+        ids = [item.id for item in self.shown]
         if self.start_item in ids:
             return ids.index(self.start_item)
         for index, item_id in enumerate(ids):
@@ -272,6 +279,17 @@ class RunbookScreen(RunbookWork):
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
         self._draw_side()
         self.refresh_keys()
+
+    def _row_text(self, item: Item) -> str:
+        assert self.checklist is not None  # the filter looks in what the step runs too
+        return item_text(self.session, self.checklist, item, self.kinds.get(item.id, ""))
+
+    def filter_changed(self) -> None:
+        self.query_one("#steps", OptionList).highlighted = None
+        self._draw()
+
+    def filter_target(self) -> OptionList:
+        return self.query_one("#steps", OptionList)
 
     def on_option_list_option_selected(self, _event: OptionList.OptionSelected) -> None:
         self.action_run()  # enter on the list

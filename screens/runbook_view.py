@@ -11,7 +11,7 @@ from rich.text import Text
 
 from cockpit.checklist import MARKERS, Status
 from cockpit.plan import Item, StepItem
-from screens.common import local, window_text
+from screens.common import window_text
 
 if TYPE_CHECKING:
     from cockpit.checklist import ItemState
@@ -70,8 +70,7 @@ def no_return_text(session: Session, no_return: NoReturn) -> tuple[str, str]:
     status = no_return.status(now)
     if no_return.at is None:
         return session.t("ponr.none"), "dim"
-    zone = session.loaded.config.change_window.timezone
-    when = local(no_return.at, zone, "%H:%M %Z")
+    when = session.times.show(no_return.at, "clock")
     left = format_remaining(no_return.at - now)
     style = {"ok": "", "warn": "bold yellow", "past": "bold red"}[status]
     return session.t("ponr." + status, when=when, left=left), style
@@ -103,8 +102,7 @@ def preview_text(
     text.append(run_label(item, kind) + "  ", style="dim")
     text.append(session.t("status." + state.status.value))
     if state.by:
-        zone = session.loaded.config.change_window.timezone
-        when = local(state.at, zone) if state.at else ""
+        when = session.times.short(state.at)
         text.append(f"  {state.by} {when}", style="dim")
     text.append("\n")
     if state.status is Status.INTERRUPTED:

@@ -535,7 +535,9 @@ async def test_a_readonly_cockpit_refuses_every_action_that_writes(build) -> Non
         assert app.screen is screen and len(app.notified) == 4
         labels = [label for label, _key, _call in app.palette_commands()]
         assert labels == [
-            "previous phase", "next phase", "audit log", "back", "help", "quit"
+            "previous phase", "next phase", "filter", "audit log", "back", "help", "quit",
+            "times in UTC / the window's zone", "open the runbook", "open the metrics",
+            "open tagging",
         ]  # fmt: skip
 
 

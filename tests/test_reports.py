@@ -146,8 +146,11 @@ def test_the_report_of_a_release_walked_to_go_and_after_its_rollback(
     me = session(walked.root)
     rid = walked.release_id
     facts = gather(me.store, rid)
-    md = release_report(me.store, rid, "md")
+    md = release_report(me.store, rid, "md", me.times)
     head_seq, head_hash = me.store.head()
+    # Moments in the window's zone, named in every head (tests/test_timefmt.py).
+    assert f"| # | at ({me.times.name}) | who |" in md and me.times.name != "UTC"
+    assert f"T-0 {me.times.show(facts.release.t0, 'minute')}" in md
     assert f"Drawn from: audit log head #{head_seq} sha256 {head_hash}" in md
     assert md.startswith("# リリース報告書 / Release report: 1.4.0 (staging)")
     # The approval: bob's, signed with his key, verified.
@@ -159,7 +162,8 @@ def test_the_report_of_a_release_walked_to_go_and_after_its_rollback(
     steps = {s.item: s for s in facts.steps}
     assert steps["t0.deploy"].outcome == "succeeded" and steps["t0.deploy"].seconds is not None
     assert steps["t0.deploy"].seconds > 0
-    assert re.search(r"\| t0\.database \| \S+ \| succeeded \| [0-9.]+ \|", md)
+    started = me.times.show(steps["t0.database"].started_at, "full")
+    assert re.search(rf"\| t0\.database \| {started} \| succeeded \| [0-9.]+ \|", md)
     # Deviations with reasons: the skipped checks and the continued trigger.
     actions = [d.action for d in facts.deviations]
     assert "item.skipped" in actions and "trigger.continued" in actions

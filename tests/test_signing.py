@@ -324,8 +324,8 @@ def test_the_agents_key_names_the_operator_and_its_approval_is_verified(team: Te
         item.id: state_note(session, checklist, item, checklist.state(item.id).status)
         for _phase, item in checklist.plan.plan.items()
     }
-    assert re.fullmatch(r"bob \d\d-\d\d \d\d:\d\d", notes["t1.approval"]), notes
-    assert re.fullmatch(r"alice \d\d-\d\d \d\d:\d\d", notes["t1.check"]), notes
+    assert re.fullmatch(r"bob \d\d-\d\d \d\d:\d\d JST", notes["t1.approval"]), notes
+    assert re.fullmatch(r"alice \d\d-\d\d \d\d:\d\d JST", notes["t1.check"]), notes
     code, report = team.verify()
     assert (code, report["ok"], report["identity"]) == (0, True, [])
     # Shown as proven where it is; an event appended without a key is a claim.

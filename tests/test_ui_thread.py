@@ -60,12 +60,22 @@ async def test_keys_and_reloads_never_read_the_store_on_the_ui_thread(
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, ChecklistScreen)
+            await pilot.press("slash", *"pend", "enter", "escape")  # a filter: drawn, not read
+            await settle(pilot)
             await pilot.press("j", "j", "k", "l")
             await settle(pilot)
             assert isinstance(app.screen, AuditScreen) and "REHEARSAL" in screen_text(app)
             app.screen.reload()  # what the watcher does when the log grows
             await settle(pilot)
-            await pilot.press("escape")
+            # The event in full (read in a worker), the cursor moving beneath it, UTC and back
+            # (the lines written again in a worker), a filter.
+            await pilot.press("enter", "k", "Z")
+            await settle(pilot)
+            assert "#4 item.skipped" in str(app.screen.query_one("#detail-text").content)
+            await pilot.press("escape", "Z", "slash", *"done", "enter")
+            await settle(pilot)
+            assert "JST" in screen_text(app)
+            await pilot.press("escape", "escape")
             await settle(pilot)
     finally:
         event.remove(store.engine, "checkout", checkout)

@@ -135,10 +135,6 @@ WORDS: dict[str, dict[str, str]] = {
     },
     # audit screen
     "audit.title": {"ja": "監査ログ", "en": "Audit log"},
-    "audit.filter": {
-        "ja": "絞り込み: 文字列・実行者・アクション・リリース",
-        "en": "filter: text, actor, action, release",
-    },
     "audit.count": {"ja": "{shown}/{total} 件", "en": "{shown}/{total} events"},
     "audit.verify_ok": {
         "ja": "検証 OK: {count} 件, 先頭 #{seq}",
@@ -334,4 +330,72 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "(このステップの実行記録なし)",
         "en": "(no run of this step recorded)",
     },
+    # one time convention, the audit viewer's detail pane, filters (issue 18)
+    "act.utc": {"ja": "UTC 表示", "en": "UTC"},
+    "act.zone": {"ja": "{zone} 表示", "en": "{zone}"},
+    "act.detail": {"ja": "詳細", "en": "detail"},
+    "key.app.utc": {
+        "ja": "時刻を UTC / 作業枠の時間帯で表示",
+        "en": "times in UTC / the window's zone",
+    },
+    "key.audit.detail": {"ja": "選択したイベントの詳細", "en": "the event in full"},
+    "key.checklist.filter": {"ja": "絞り込み", "en": "filter"},
+    "key.runbook.filter": {"ja": "絞り込み", "en": "filter"},
+    "key.page_down": {"ja": "次のページ", "en": "page down"},
+    "key.page_up": {"ja": "前のページ", "en": "page up"},
+    "msg.times": {"ja": "時刻は {zone} で表示", "en": "times shown in {zone}"},
+    "nav.checklist": {"ja": "チェックリストを開く", "en": "open the checklist"},
+    "nav.runbook": {"ja": "T-0 ランブックを開く", "en": "open the runbook"},
+    "nav.metrics": {"ja": "監視を開く", "en": "open the metrics"},
+    "nav.tagging": {"ja": "タグ作成を開く", "en": "open tagging"},
+    "nav.audit": {"ja": "監査ログを開く", "en": "open the audit log"},
+    "nav.help": {"ja": "ヘルプを開く", "en": "open help"},
+    "filter.placeholder.audit": {
+        "ja": "絞り込み: 文字列・実行者・アクション・リリース",
+        "en": "filter: text, actor, action, release",
+    },
+    "filter.placeholder.checklist": {
+        "ja": "絞り込み: ID・タイトル・状態",
+        "en": "filter: id, title, state",
+    },
+    "filter.placeholder.runbook": {
+        "ja": "絞り込み: ID・タイトル・状態",
+        "en": "filter: id, title, state",
+    },
+    "audit.detail.none": {"ja": "イベントがありません", "en": "no event selected"},
+    "audit.detail.when": {"ja": "日時", "en": "recorded"},
+    "audit.detail.release": {"ja": "リリース", "en": "release"},
+    "audit.detail.subject": {"ja": "対象", "en": "subject"},
+    "audit.detail.outcome": {"ja": "結果", "en": "outcome"},
+    "audit.detail.actor": {"ja": "実行者", "en": "actor"},
+    "audit.detail.signature": {"ja": "署名", "en": "signature"},
+    "audit.detail.reason": {"ja": "理由", "en": "reason"},
+    "audit.detail.db": {"ja": "データベース", "en": "database"},
+    "audit.detail.db_stamp": {"ja": "{user} {when}", "en": "{user} at {when}"},
+    "audit.detail.details": {"ja": "詳細", "en": "details"},
+    "audit.detail.evidence": {"ja": "本人確認の根拠", "en": "evidence"},
+    "audit.detail.verified": {"ja": "(検証済み, {source})", "en": "(verified, {source})"},
+    "audit.detail.claimed": {"ja": "(自己申告, {source})", "en": "(claimed, {source})"},
+    "audit.sig.NONE": {"ja": "なし: 実行者は自己申告", "en": "none: the actor is claimed"},
+    "audit.sig.VERIFIED": {
+        "ja": "検証済み: {name} (鍵 {fingerprint})",
+        "en": "verified: {name} (key {fingerprint})",
+    },
+    "audit.sig.UNCHECKED": {
+        "ja": "有効だが allowed_signers がなく本人確認できない: 自己申告 (鍵 {fingerprint})",
+        "en": "valid, but no allowed-signers file says whose: claimed (key {fingerprint})",
+    },
+    "audit.sig.UNKNOWN_SIGNER": {
+        "ja": "allowed_signers にない鍵: 自己申告 (鍵 {fingerprint})",
+        "en": "a key the allowed signers do not list: claimed (key {fingerprint})",
+    },
+    "audit.sig.SIGNER_MISMATCH": {
+        "ja": "有効だが {name} の鍵ではない: 自己申告 (鍵 {fingerprint})",
+        "en": "valid, but not a key of {name}: claimed (key {fingerprint})",
+    },
+    "audit.sig.BAD_SIGNATURE": {
+        "ja": "検証できない署名: 自己申告",
+        "en": "does not verify: claimed",
+    },
+    "audit.sig.UNSIGNED": {"ja": "なし: 実行者は自己申告", "en": "none: the actor is claimed"},
 }

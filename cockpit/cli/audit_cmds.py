@@ -156,7 +156,7 @@ def cmd_audit_export(cmd: Command) -> int:
             ) from None
         out = handle
     try:
-        export(events, cmd.args.format, out, store.signers)
+        export(events, cmd.args.format, out, store.signers, times=cmd.session.times)
     finally:
         if handle:
             handle.close()
@@ -170,7 +170,7 @@ def cmd_audit_tail(cmd: Command) -> int:
     store = cmd.session.store
     events = store.events(release_id=release_id, last=cmd.args.lines)
     for ev in events:
-        cmd.print_line(format_event_line(ev, store.signers))
+        cmd.print_line(format_event_line(ev, store.signers, times=cmd.session.times))
     if not cmd.args.follow:
         return 0
     last = events[-1].seq if events else 0
@@ -178,7 +178,7 @@ def cmd_audit_tail(cmd: Command) -> int:
         while True:
             time.sleep(1.0)
             for ev in store.events(release_id=release_id, after_seq=last):
-                cmd.print_line(format_event_line(ev, store.signers))
+                cmd.print_line(format_event_line(ev, store.signers, times=cmd.session.times))
                 last = ev.seq
             cmd.out.flush()
     except KeyboardInterrupt:

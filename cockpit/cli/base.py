@@ -77,12 +77,7 @@ class Command:
 
     def local_time(self, iso: str) -> str:
         """An ISO 8601 moment as ``2026-12-16 01:00 JST`` in the change window's time zone."""
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo(self.session.loaded.config.change_window.timezone)
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone)
-        return moment.strftime("%Y-%m-%d %H:%M %Z")
+        return self.session.times.show(iso, "minute")
 
 
 def add_global_options(p: argparse.ArgumentParser, *, after: bool = False) -> None:

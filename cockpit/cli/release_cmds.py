@@ -129,7 +129,8 @@ def cmd_release_show(cmd: Command) -> int:
             f"  emergency {release.emergency['criterion']}: {release.emergency['reason']}; "
             f"committee: {approved or 'not approved yet'}"
         )
-    cmd.print(f"  created   {release.created_at} by {release.created_by} (#{release.created_seq})")
+    created = cmd.local_time(release.created_at)
+    cmd.print(f"  created   {created} by {release.created_by} (#{release.created_seq})")
     cmd.print(f"  events    {release.event_count}, last #{release.last_seq} {release.last_action}")
     for note in release.notes:
         cmd.print_line(f"  note #{note['seq']} {note['by']}: {note['text']}")
@@ -185,7 +186,7 @@ def _print_checklist(cmd: Command, release_id: str) -> None:
     cmd.print("")
     for phase in checklist.plan.plan.phases:
         done, total = checklist.progress(phase)
-        due = phase_due(t0, -phase.offset_days).strftime("%m-%d %H:%M")
+        due = cmd.session.times.short(phase_due(t0, -phase.offset_days))
         cmd.print_line(f"  {phase.id.upper():<5} {phase.title_ja}  {done}/{total}  due {due}")
         if not getattr(cmd.args, "items", False):
             continue
@@ -229,7 +230,7 @@ def cmd_release_notes(cmd: Command) -> int:
 def cmd_release_report(cmd: Command) -> int:
     from cockpit.releasereport import release_report
 
-    text = release_report(cmd.session.store, cmd.args.release, cmd.args.format)
+    text = release_report(cmd.session.store, cmd.args.release, cmd.args.format, cmd.session.times)
     return _write(cmd, text)
 
 

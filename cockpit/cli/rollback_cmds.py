@@ -85,7 +85,7 @@ def cmd_rollback_report(cmd: Command) -> int:
     from cockpit.reports import rollback_report
 
     target = output_path(cmd.args.out, "--out") if cmd.args.out else None
-    text = rollback_report(cmd.session.store, cmd.release_or_the_open_one())
+    text = rollback_report(cmd.session.store, cmd.release_or_the_open_one(), cmd.session.times)
     if target is not None:
         write_output(target, text, "--out")
         cmd.print(f"wrote {cmd.args.out}")

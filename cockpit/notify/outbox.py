@@ -145,10 +145,9 @@ class Outbox:
         release = self._release(release_id) if release_id else None
         if release is None:
             return Context()
-        from zoneinfo import ZoneInfo
+        from cockpit.timefmt import TimeFormat, display_zone
 
-        zone = ZoneInfo(self.loaded.config.change_window.timezone)
-        t0 = release.t0_at().astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        t0 = TimeFormat(display_zone(self.loaded.config)).show(release.t0_at(), "minute")
         return Context(release.id, release.version, release.environment, t0, release.rehearsal)
 
     def _queue_one(self, ev: Event, kind: str, discriminator: object, detail: str) -> list[Event]:

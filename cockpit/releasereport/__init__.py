@@ -12,11 +12,18 @@ from cockpit.releasereport.render import to_html, to_markdown
 
 if TYPE_CHECKING:
     from cockpit.store import Store
+    from cockpit.timefmt import TimeFormat
 
 __all__ = ["ReleaseFacts", "gather", "release_report", "to_html", "to_markdown"]
 
 
-def release_report(store: Store, release_text: str, fmt: str = "md") -> str:
-    """The report of a release in ``fmt`` (``md`` or ``html``)."""
-    facts = gather(store, release_text)
-    return to_html(facts) if fmt == "html" else to_markdown(facts)
+def release_report(
+    store: Store, release_text: str, fmt: str = "md", times: TimeFormat | None = None
+) -> str:
+    """The report of a release in ``fmt`` (``md`` or ``html``), its moments as ``times``
+    writes them (the cockpit's: the window's zone, named; UTC without one)."""
+    from cockpit.releasereport.render import UTC_TIMES
+
+    times = times or UTC_TIMES
+    facts = gather(store, release_text, times)
+    return to_html(facts, times) if fmt == "html" else to_markdown(facts, times)

@@ -42,6 +42,7 @@ from cockpit.vocabulary import (
 
 if TYPE_CHECKING:
     from cockpit.store import Store
+    from cockpit.timefmt import TimeFormat
 
 # Deviations from the plan: each carries its reason.
 DEVIATIONS = (
@@ -147,9 +148,10 @@ def _line(ev: Event, signers: Signers | None) -> Line:
     )
 
 
-def gather(store: Store, release_text: str) -> ReleaseFacts:
+def gather(store: Store, release_text: str, times: TimeFormat | None = None) -> ReleaseFacts:
     """The report's facts, drawn from the log up to the head read first (a later append does
-    not change a report already begun)."""
+    not change a report already begun); ``times``: how the rollback report within writes
+    moments."""
     head = store.head()
     checklist = load_checklist(store, release_text)
     release = checklist.release
@@ -182,7 +184,7 @@ def gather(store: Store, release_text: str) -> ReleaseFacts:
         deviations=[_line(ev, signers) for ev in events if ev.action in DEVIATIONS],
         watch=_watch(events, signers),
         notices=_notices(events),
-        rollback=_rollback(store, release, events),
+        rollback=_rollback(store, release, events, times),
     )
 
 
@@ -247,9 +249,11 @@ def _notices(events: list[Event]) -> list[tuple[int, str, str, str]]:
     return shown
 
 
-def _rollback(store: Store, release: Release, events: list[Event]) -> str | None:
+def _rollback(
+    store: Store, release: Release, events: list[Event], times: TimeFormat | None
+) -> str | None:
     if not any(ev.action == ROLLBACK_STARTED for ev in events):
         return None
     from cockpit.reports import rollback_report
 
-    return rollback_report(store, release.id)
+    return rollback_report(store, release.id, times)

@@ -9,6 +9,10 @@ import html
 from collections.abc import Sequence
 
 from cockpit.releasereport.facts import Line, ReleaseFacts
+from cockpit.timefmt import TimeFormat
+
+# Without the config's zone (a caller that gives none), moments are written in UTC, named.
+UTC_TIMES = TimeFormat("UTC", utc=True)
 
 _SPARK = "▁▂▃▄▅▆▇█"
 
@@ -33,30 +37,36 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     return [*out, ""]
 
 
-def _line_row(line: Line) -> list[object]:
-    return [f"#{line.seq}", line.at, line.who, line.action, line.subject, line.outcome, line.reason]
+def _line_row(line: Line, times: TimeFormat) -> list[object]:
+    at = times.show(line.at, "full")
+    return [f"#{line.seq}", at, line.who, line.action, line.subject, line.outcome, line.reason]
 
 
-_LINE_HEAD = ("#", "at (UTC)", "who", "action", "subject", "outcome", "reason")
+def _line_head(times: TimeFormat) -> tuple[str, ...]:
+    return ("#", f"at ({times.name})", "who", "action", "subject", "outcome", "reason")
 
 
-_APPROVAL_HEAD = ("#", "at (UTC)", "item", "who", "decision", "signature", "reason")
-_STEP_HEAD = ("#", "step", "started (UTC)", "outcome", "seconds", "error")
+def _approval_head(times: TimeFormat) -> tuple[str, ...]:
+    return ("#", f"at ({times.name})", "item", "who", "decision", "signature", "reason")
 
 
-def _approval_rows(facts: ReleaseFacts) -> list[tuple[object, ...]]:
+def _step_head(times: TimeFormat) -> tuple[str, ...]:
+    return ("#", "step", f"started ({times.name})", "outcome", "seconds", "error")
+
+
+def _approval_rows(facts: ReleaseFacts, times: TimeFormat) -> list[tuple[object, ...]]:
     return [
-        (f"#{a.seq}", a.at, a.item, a.who, a.decision, a.signature, a.reason)
+        (f"#{a.seq}", times.show(a.at, "full"), a.item, a.who, a.decision, a.signature, a.reason)
         for a in facts.approvals
     ]
 
 
-def _step_rows(facts: ReleaseFacts) -> list[tuple[object, ...]]:
+def _step_rows(facts: ReleaseFacts, times: TimeFormat) -> list[tuple[object, ...]]:
     return [
         (
             f"#{s.started_seq}",
             s.item,
-            s.started_at,
+            times.show(s.started_at, "full"),
             s.outcome,
             "" if s.seconds is None else f"{s.seconds:g}",
             s.error,
@@ -74,13 +84,15 @@ def audit_head_text(facts: ReleaseFacts) -> str:
     return f"audit log head #{seq} sha256 {digest}"
 
 
-def to_markdown(facts: ReleaseFacts) -> str:
+def to_markdown(facts: ReleaseFacts, times: TimeFormat = UTC_TIMES) -> str:
+    """The report in Markdown, its moments as ``times`` writes them (the zone in each head)."""
     r = facts.release
+    t0, created = times.show(r.t0, "minute"), times.show(r.created_at, "full")
     out = [
         f"# リリース報告書 / Release report: {r.version} ({r.environment})",
         "",
-        f"- Release: {r.id}, plan {r.plan}, T-0 {r.t0}" + (" (REHEARSAL)" if r.rehearsal else ""),
-        f"- Status: {r.status}; created {r.created_at} by {r.created_by} (#{r.created_seq})",
+        f"- Release: {r.id}, plan {r.plan}, T-0 {t0}" + (" (REHEARSAL)" if r.rehearsal else ""),
+        f"- Status: {r.status}; created {created} by {r.created_by} (#{r.created_seq})",
         f"- Drawn from: {audit_head_text(facts)}",
         "",
         "## 進捗 / Progress",
@@ -92,18 +104,18 @@ def to_markdown(facts: ReleaseFacts) -> str:
         "## 承認 / Approvals",
         "",
         *_table(
-            _APPROVAL_HEAD,
-            _approval_rows(facts),
+            _approval_head(times),
+            _approval_rows(facts, times),
         ),
         "## 作業ステップ / Steps",
         "",
         *_table(
-            _STEP_HEAD,
-            _step_rows(facts),
+            _step_head(times),
+            _step_rows(facts, times),
         ),
         "## 逸脱 / Deviations (skips, overrides, with reasons)",
         "",
-        *_table(_LINE_HEAD, [_line_row(d) for d in facts.deviations]),
+        *_table(_line_head(times), [_line_row(d, times) for d in facts.deviations]),
         "## 監視 / The watch",
         "",
     ]
@@ -126,11 +138,12 @@ def to_markdown(facts: ReleaseFacts) -> str:
         out += _table(("panel", "chart", "range", "trigger at", "points"), rows)
     else:
         out += ["(no metrics recorded)", ""]
-    out += _table(_LINE_HEAD, [_line_row(x) for x in watch.lines])[: None if watch.lines else 0]
+    watch_rows = [_line_row(x, times) for x in watch.lines]
+    out += _table(_line_head(times), watch_rows)[: None if watch.lines else 0]
     out += ["## 通知 / Notices", ""]
     out += _table(("#", "channel", "title", "state"), _notice_rows(facts))
     out += ["## 経過 / Timeline of decisions", ""]
-    out += _table(_LINE_HEAD, [_line_row(x) for x in facts.timeline])
+    out += _table(_line_head(times), [_line_row(x, times) for x in facts.timeline])
     if facts.rollback:
         out += ["## ロールバック / Rollback", ""]
         body = facts.rollback.split("\n")
@@ -221,9 +234,11 @@ def chart_svg(
     return "".join(parts)
 
 
-def to_html(facts: ReleaseFacts) -> str:
+def to_html(facts: ReleaseFacts, times: TimeFormat = UTC_TIMES) -> str:
     """The report as one HTML file that needs nothing else to open."""
     r = facts.release
+    t0, created = times.show(r.t0, "minute"), times.show(r.created_at, "full")
+    line_head = _line_head(times)
     watch = facts.watch
     charts = (
         "".join(
@@ -232,14 +247,14 @@ def to_html(facts: ReleaseFacts) -> str:
         )
         or "<p>(no metrics recorded)</p>"
     )
-    line_rows = [_line_row(x) for x in facts.timeline]
+    line_rows = [_line_row(x, times) for x in facts.timeline]
     sections = [
         f"<h1>リリース報告書 / Release report: {_esc(r.version)} ({_esc(r.environment)})</h1>",
         "<ul>",
-        f"<li>Release {_esc(r.id)}, plan {_esc(r.plan)}, T-0 {_esc(r.t0)}"
+        f"<li>Release {_esc(r.id)}, plan {_esc(r.plan)}, T-0 {_esc(t0)}"
         + (" <strong>(REHEARSAL)</strong>" if r.rehearsal else "")
         + "</li>",
-        f"<li>Status: {_esc(r.status)}; created {_esc(r.created_at)} by {_esc(r.created_by)}</li>",
+        f"<li>Status: {_esc(r.status)}; created {_esc(created)} by {_esc(r.created_by)}</li>",
         f'<li>Drawn from: <span class="head" id="audit-head">{_esc(audit_head_text(facts))}'
         "</span></li></ul>",
         "<h2>進捗 / Progress</h2>",
@@ -249,26 +264,26 @@ def to_html(facts: ReleaseFacts) -> str:
         ),
         "<h2>承認 / Approvals</h2>",
         _html_table(
-            _APPROVAL_HEAD,
-            _approval_rows(facts),
+            _approval_head(times),
+            _approval_rows(facts, times),
         ),
         "<h2>作業ステップ / Steps</h2>",
         _html_table(
-            _STEP_HEAD,
-            _step_rows(facts),
+            _step_head(times),
+            _step_rows(facts, times),
         ),
         "<h2>逸脱 / Deviations</h2>",
-        _html_table(_LINE_HEAD, [_line_row(d) for d in facts.deviations]),
+        _html_table(line_head, [_line_row(d, times) for d in facts.deviations]),
         '<h2>監視 / The watch</h2><div id="charts">',
         charts,
         "</div>",
-        _html_table(_LINE_HEAD, [_line_row(x) for x in watch.lines]) if watch.lines else "",
+        _html_table(line_head, [_line_row(x, times) for x in watch.lines]) if watch.lines else "",
         "<h2>通知 / Notices</h2>",
         _html_table(
             ("#", "channel", "title", "state"), [(f"#{n[0]}", *n[1:]) for n in facts.notices]
         ),
         "<h2>経過 / Timeline of decisions</h2>",
-        _html_table(_LINE_HEAD, line_rows),
+        _html_table(line_head, line_rows),
     ]
     if facts.rollback:
         sections += ["<h2>ロールバック / Rollback</h2>", f"<pre>{_esc(facts.rollback)}</pre>"]
