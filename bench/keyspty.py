@@ -20,23 +20,17 @@ then ``j`` down its items and ``k`` back, repeated. The process is killed at the
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import signal
 import statistics
-import struct
 import sys
-import termios
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT
+import metrics
 
-ROWS, COLS = 40, 120
+ROWS, COLS = metrics.ROWS, metrics.COLS
 QUIET_S = 0.25
 PRESS_TIMEOUT_S = 5.0
 START_TIMEOUT_S = 60.0
@@ -87,81 +81,55 @@ def build_log(root: Path, size: int) -> dict[str, Any]:
 
 
 def child_env(config: Path, pycache: Path) -> dict[str, str]:
-    drop = {"COLUMNS", "LINES", "NO_COLOR", "COLORTERM", "PYTHONDONTWRITEBYTECODE"}
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TEXTUAL", "COCKPIT_", "PYTHONPYCACHEPREFIX")) and k not in drop
-    }
-    env["TERM"] = "xterm-256color"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    """bench/startup.py's child environment (this checkout first on the path, its terminal),
+    the workspace's config, and a bytecode cache."""
+    import startup
+
+    env = startup.child_env(str(config))
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
-    env["COCKPIT_CONFIG"] = str(config)
     return env
 
 
-class Terminal:
-    """A process on a fresh ROWS x COLS pty; what it writes, read with time stamps."""
+class Terminal(metrics.Terminal):
+    """bench/metrics.py's pty (COLS x ROWS, chunks stamped with ``time.monotonic``, Textual's
+    synchronized-output query answered), with key presses timed to the quiet after them."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: size its terminal, then become the app
-            try:
-                import fcntl
-
-                fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-                os.execve(argv[0], argv, env)
-            finally:
-                os._exit(127)
-        self.output = bytearray()
+        super().__init__(argv, env)
         self.tick_at: float | None = None  # when the last refresh frame (output unasked) began
         self.ticks = 0
 
-    def read(self, wait: float) -> tuple[bytes, float] | None:
-        """One chunk and when it was read; None when nothing came within ``wait``."""
-        if not select.select([self.fd], [], [], wait)[0]:
-            return None
-        try:
-            chunk = os.read(self.fd, 1 << 16)
-        except OSError:  # EIO: the child closed the terminal
-            chunk = b""
-        if not chunk:
-            raise SystemExit(f"the app exited; it wrote: {self.tail()!r}")
-        self.output += chunk
-        return chunk, time.perf_counter()
+    def more(self, wait: float) -> bool:
+        """Whether the app wrote anything within ``wait`` seconds."""
+        seen = len(self.times)
+        return self.pump_until(lambda: len(self.times) > seen, wait)
 
     def until_quiet(self, quiet: float, timeout: float) -> list[float]:
         """The time stamps of the chunks read until nothing comes for ``quiet`` seconds (or
         ``timeout`` passes)."""
-        stamps: list[float] = []
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            got = self.read(quiet)
-            if got is None:
+        first = len(self.times)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.more(quiet):
                 break
-            stamps.append(got[1])
-        return stamps
+        return self.times[first:]
 
-    def wait_for(self, marker: bytes, timeout: float, after: int = 0) -> float:
-        """Seconds until ``marker`` is drawn (after the first ``after`` bytes)."""
-        start = time.perf_counter()
-        while self.output.find(marker, after) < 0:
-            if time.perf_counter() - start > timeout:
-                raise SystemExit(f"no {marker!r} within {timeout:.0f} s: {self.tail()!r}")
-            self.read(0.05)
-        return time.perf_counter() - start
+    def wait_for(self, marker: bytes, timeout: float, after: int = 0) -> None:
+        """Until ``marker`` is drawn (after the first ``after`` bytes)."""
+        if not self.pump_until(lambda: self.buffer.find(marker, after) >= 0, timeout):
+            raise SystemExit(f"no {marker!r} within {timeout:.0f} s: {self.tail()!r}")
 
     def between_ticks(self) -> None:
         """Wait, if needed, until a press and its frames fit before the screen's next refresh
         frame: the screens redraw every ``refresh_seconds`` (2 s) on their own, and a press
         whose frames ran into one would be timed to the end of that redraw."""
-        if self.tick_at is not None and time.perf_counter() - self.tick_at < WINDOW_S:
+        if self.tick_at is not None and time.monotonic() - self.tick_at < WINDOW_S:
             return
-        got = self.read(TICK_WAIT_S)
-        if got is None:  # no refresh frame came: the window is free
-            self.tick_at = time.perf_counter()
+        seen = len(self.times)
+        if not self.more(TICK_WAIT_S):
+            self.tick_at = time.monotonic()  # no refresh frame came: the window is free
             return
-        self.tick_at = got[1]
+        self.tick_at = self.times[seen]
         self.ticks += 1
         self.until_quiet(QUIET_S, PRESS_TIMEOUT_S)
 
@@ -170,27 +138,10 @@ class Terminal:
         ``paced``: between two refresh frames (:meth:`between_ticks`)."""
         if paced:
             self.between_ticks()
-        sent = time.perf_counter()
-        os.write(self.fd, key)
+        sent = time.monotonic()
+        self.send(key)
         stamps = self.until_quiet(QUIET_S, PRESS_TIMEOUT_S)
         return (stamps[0] - sent, stamps[-1] - sent) if stamps else None
-
-    def tail(self) -> str:
-        from startup import _strip_ansi
-
-        return _strip_ansi(bytes(self.output[-3000:])).strip()[-800:]
-
-    def close(self) -> None:
-        with suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGKILL)
-        while True:  # drain, so the child is never stuck writing
-            try:
-                if not select.select([self.fd], [], [], 0)[0] or not os.read(self.fd, 1 << 16):
-                    break
-            except OSError:
-                break
-        os.waitpid(self.pid, 0)
-        os.close(self.fd)
 
 
 @contextmanager
@@ -233,16 +184,16 @@ def session(config: Path, pycache: Path, *, releases: int, items: int, presses: 
     """One app on the pty: the dashboard's j/k over ``releases`` rows, then the checklist's
     over ``items`` rows, ``presses`` of each key on each."""
     with cockpit(config, pycache) as term:
-        started = time.perf_counter()
+        started = time.monotonic()
         term.wait_for(READY_MARKER, START_TIMEOUT_S)
-        first_data = time.perf_counter() - started
+        first_data = time.monotonic() - started
         term.until_quiet(1.0, 30.0)  # the dashboard's verify of what is new, and its redraw
         dashboard = _presses(term, releases, presses)
-        mark = len(term.output)
-        sent = time.perf_counter()
-        os.write(term.fd, b"\r")  # open the checklist of the release's next phase
+        mark = len(term.buffer)
+        sent = time.monotonic()
+        term.send(b"\r")  # open the checklist of the release's next phase
         term.wait_for(CHECKLIST_MARKER, START_TIMEOUT_S, after=mark)
-        opened = time.perf_counter() - sent
+        opened = time.monotonic() - sent
         term.until_quiet(1.0, 30.0)
         checklist = _presses(term, items, presses)
     return {
