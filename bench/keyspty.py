@@ -8,9 +8,10 @@ emulator writes it; what the app draws (escape sequences, on the pty) is read as
 read stamped. The press's latency runs from the write to the last byte written before the
 terminal stays quiet for ``QUIET_S`` (the redraw after the highlight moved, and on the
 dashboard the release's timeline read in a worker and drawn); the first byte is the first
-visible reaction. A press that draws nothing within ``PRESS_TIMEOUT_S`` is counted as not seen
-(it should not happen). The quiet wait is not in the figure: it only spaces the presses, as a
-person's are.
+visible reaction. A press that draws nothing within ``QUIET_S`` is counted as not seen (it
+should not happen). The quiet wait is not in the figure: it only spaces the presses, as a
+person's are. When the screens redraw on their own (a periodic refresh), a measured press
+starts only within ``WINDOW_S`` after such a frame (:meth:`Terminal.between_ticks`).
 
 The session: the app starts, its first frame with data is waited for (the dashboard's phase row
 ``T-14``) and the terminal quiet; the dashboard's release list gets ``j`` to its last release
@@ -98,6 +99,7 @@ class Terminal(metrics.Terminal):
         super().__init__(argv, env)
         self.tick_at: float | None = None  # when the last refresh frame (output unasked) began
         self.ticks = 0
+        self.still = False  # no refresh frames come: presses are not paced
 
     def more(self, wait: float) -> bool:
         """Whether the app wrote anything within ``wait`` seconds."""
@@ -123,11 +125,15 @@ class Terminal(metrics.Terminal):
         """Wait, if needed, until a press and its frames fit before the screen's next refresh
         frame: the screens redraw every ``refresh_seconds`` (2 s) on their own, and a press
         whose frames ran into one would be timed to the end of that redraw."""
+        if self.still:
+            return
         if self.tick_at is not None and time.monotonic() - self.tick_at < WINDOW_S:
             return
         seen = len(self.times)
         if not self.more(TICK_WAIT_S):
-            self.tick_at = time.monotonic()  # no refresh frame came: the window is free
+            # No refresh frame came: the screen redraws only when the log changes (and every
+            # 30 s for its countdowns), so presses need no pacing.
+            self.still = True
             return
         self.tick_at = self.times[seen]
         self.ticks += 1
