@@ -9,21 +9,25 @@ Run from the repository root::
 
 What it measures, all in one run:
 
-1. A repository of 20,000 commits and 500 annotated version tags, written in one go with
-   ``git fast-import`` into a temporary directory (a single pack, no commit-graph, as
-   fast-import leaves it) on branch ``main``. The commit messages are conventional commits
-   drawn with a fixed seed: ``feat`` (some with a scope), ``fix``, ``chore``, ``docs``,
-   ``test``, ``ci``, a few ``feat!`` (breaking), a few that are not conventional at all; about
-   one in five has a body. The first commit holds the ``pyproject.toml`` that configures
-   python-semantic-release and commitizen, so all three tools read the same history with their
-   configuration in place. Tag ``k`` sits on commit ``40k + 20``: ``v0.0.1`` first, then each
-   version raised by what the commits since the previous tag ask for (breaking -> major,
-   ``feat`` -> minor, anything else -> patch). The last tag is 20 commits before HEAD; those
-   commits hold at least one ``feat`` and no breaking change, so the expected answer is a minor
-   bump of the last tag, which the benchmark also computes itself from the stream it wrote.
-2. python-semantic-release and commitizen installed with pip into a throwaway venv under the
-   temporary directory (from the same base interpreter as the project's venv), never into the
-   project's environment.
+1. A repository of 20,000 commits on ``main`` and 500 annotated version tags, written in one
+   go with ``git fast-import`` into a temporary directory (a single pack, no commit-graph, as
+   fast-import leaves it). The commit messages are conventional commits drawn with a fixed
+   seed: ``feat`` (some with a scope), ``fix``, ``chore``, ``docs``, ``test``, ``ci``, a few
+   ``feat!`` (breaking), a few that are not conventional at all; about one in five has a body.
+   The first commit holds the ``pyproject.toml`` that configures python-semantic-release and
+   commitizen, so all three tools read the same history with their configuration in place.
+   Tag ``k`` sits on main's commit ``40k + 20``: ``v0.0.1`` first, then each version raised by
+   what the commits since the previous tag ask for (breaking -> major, ``feat`` -> minor,
+   anything else -> patch). Pre-releases and merges, as a real repository has them: every
+   fifth release has a release candidate ``vX.Y.Z-rc.1`` tagged 10 commits before it, and
+   every third interval between tags has a feature branch of 3 commits, forked 3 commits after
+   the tag and merged back with a merge commit 10 commits after it. The last tag is 20 main
+   commits before HEAD; after it, the only ``feat`` is on a merged feature branch and there is
+   no breaking change, so the expected answer is a minor bump of the last tag, which the
+   benchmark also computes itself from the stream it wrote.
+2. python-semantic-release and commitizen, at pinned versions (``TOOLS``), installed with pip
+   into a throwaway venv under the temporary directory (from the same base interpreter as the
+   project's venv), never into the project's environment.
 3. Each tool as a fresh process, cwd the generated repository, timed wall-clock from spawn to
    exit (interpreter start and imports included), stdout captured:
 
@@ -42,7 +46,7 @@ What it measures, all in one run:
    interleaved (the order rotates every round); median, best and worst. Every run's answer is
    checked against the expected version.
 4. Where our time goes: ``python -c pass`` (median of 5), and stamps taken inside each timed
-   run of ours (interpreter ready, imports, ``Git()`` which imports GitPython, each git
+   run of ours (interpreter ready, imports, ``Git()``, each git
    command, the rest), medians over the runs, and how many git questions the last-release
    lookup asked.
 5. What-ifs for ours (not with ``--quick``), N runs each, interleaved: ours as shipped against
@@ -91,9 +95,20 @@ SPACING = 40  # commits between tags
 FIRST_TAG_AT = 20  # 1-based commit number of the first tag; the last is SPACING * (TAGS - 1) later
 SEED = 20261123
 TAG_FORMAT = "v{version}"
+# Feature branches: every BRANCH_EVERY-th interval between tags (and the one after the last
+# tag) has one, forked BRANCH_FORK_AT main commits after the tag with BRANCH_COMMITS commits,
+# merged (a merge commit) at BRANCH_MERGED_AT; never across a tag.
+BRANCH_EVERY = 3
+BRANCH_FORK_AT = 3
+BRANCH_COMMITS = 3
+BRANCH_MERGED_AT = 10
+# Release candidates: every RC_EVERY-th release has a `-rc.1` tag RC_BEFORE commits before it.
+RC_EVERY = 5
+RC_BEFORE = 10
+# Pinned: the versions the figures in docs/performance.md were measured with.
 TOOLS = {
-    "python-semantic-release": "python-semantic-release",
-    "commitizen": "commitizen",
+    "python-semantic-release": "python-semantic-release==10.7.0",
+    "commitizen": "commitizen==4.19.3",
 }
 AUTHOR = "Release Bench <bench@example.invalid>"
 REMOTE = "https://example.invalid/bench/bench-repo.git"
@@ -161,7 +176,7 @@ print(" ".join(repr(t) for t in _t))
 OURS_STAMPS = (
     "interpreter ready",
     "import cockpit.versioning",
-    "Git(path) (imports GitPython)",
+    "Git(path)",
     "git rev-parse --is-shallow-repository",
     "git for-each-ref refs/tags + parse (imports semver)",
     "last_release: git merge-base --is-ancestor",
@@ -196,7 +211,7 @@ WHAT_IF = {
 # ---------------------------------------------------------------- the repository
 
 
-def _message(rng: random.Random, breaking_ok: bool) -> tuple[str, str]:
+def _message(rng: random.Random, breaking_ok: bool, feat_ok: bool = True) -> tuple[str, str]:
     """A commit message (subject, body) and its kind: feat!, feat, fix, or other."""
     scopes = ("api", "cli", "store", "ui", "docs", "deps", "ci", "core")
     words = (
@@ -212,6 +227,8 @@ def _message(rng: random.Random, breaking_ok: bool) -> tuple[str, str]:
         "signing key",
     )
     roll = rng.random()
+    if not feat_ok and roll < 0.25:
+        roll += 0.25  # a fix instead
     if breaking_ok and roll < 0.002:
         kind, subject = "feat!", f"feat!: drop the old {rng.choice(words)}"
     elif roll < 0.25:
@@ -255,41 +272,85 @@ def _data(text: str) -> bytes:
     return b"data %d\n%s\n" % (len(raw), raw)
 
 
+def _tag(name: str, mark: int, when: str) -> bytes:
+    head = f"tag {name}\nfrom :{mark}\ntagger {AUTHOR} {when}\n".encode()
+    return head + _data(f"Release {name}\n")
+
+
 def build_repo(path: Path, commits: int, tags: int) -> dict[str, Any]:
     """The repository described in the module's docstring; what the answer must be."""
     started = time.perf_counter()
     last_tag_at = FIRST_TAG_AT + SPACING * (tags - 1)
-    if last_tag_at >= commits:
+    if last_tag_at >= commits or commits - last_tag_at < BRANCH_MERGED_AT + 2:
         raise SystemExit(f"{tags} tags every {SPACING} commits need more than {commits} commits")
     rng = random.Random(SEED)
     stream = bytearray()
     version: tuple[int, int, int] | None = None
     since_tag: set[str] = set()
     tag_names: list[str] = []
+    prereleases = merges = 0
+    mark = 0  # fast-import marks: main's commits and the feature branches' commits
+    main_tip = 0
+    branch_tip = 0
+    tagged_at = 0  # main-line number of the last tag
     for n in range(1, commits + 1):
         after_last = n > last_tag_at
-        kind, message = _message(rng, breaking_ok=not after_last)
-        if n == commits and "feat" not in since_tag:
-            kind, message = "feat", "feat(cli): add the last feature before the release\n"
-        since_tag.add(kind)
         when = f"{EPOCH + 3600 * n} +0000"
-        stream += b"commit refs/heads/main\nmark :%d\n" % n
+        since = n - tagged_at  # main-line commits since the last tag (or the start)
+        interval = (n - FIRST_TAG_AT) // SPACING
+        with_branch = tagged_at and (after_last or interval % BRANCH_EVERY == 0)
+        if with_branch and since == BRANCH_FORK_AT:
+            # A feature branch off main: BRANCH_COMMITS commits, merged back further down.
+            # After the last tag its last commit is the only feat before HEAD.
+            parent = main_tip
+            for i in range(BRANCH_COMMITS):
+                mark += 1
+                last = after_last and i == BRANCH_COMMITS - 1
+                kind, message = _message(rng, breaking_ok=not after_last, feat_ok=not after_last)
+                if last:
+                    kind, message = "feat", "feat(cli): add the last feature before the release\n"
+                since_tag.add(kind)
+                stream += f"commit refs/heads/feature-{interval}\nmark :{mark}\n".encode()
+                stream += f"author {AUTHOR} {when}\ncommitter {AUTHOR} {when}\n".encode()
+                stream += _data(message) + b"from :%d\n" % parent
+                stream += f"M 100644 inline src/feature_{interval % 7}.py\n".encode()
+                stream += _data(f"STEP = {i}\n")
+                parent = mark
+            branch_tip = mark
+        mark += 1
+        if with_branch and since == BRANCH_MERGED_AT:
+            message = f"Merge branch 'feature-{interval}'\n"
+            merges += 1
+        else:
+            kind, message = _message(rng, breaking_ok=not after_last, feat_ok=not after_last)
+            since_tag.add(kind)
+        stream += b"commit refs/heads/main\nmark :%d\n" % mark
         stream += f"author {AUTHOR} {when}\ncommitter {AUTHOR} {when}\n".encode()
         stream += _data(message)
-        if n > 1:
-            stream += b"from :%d\n" % (n - 1)
+        if main_tip:
+            stream += b"from :%d\n" % main_tip
+        if with_branch and since == BRANCH_MERGED_AT:
+            stream += b"merge :%d\n" % branch_tip
         if n == 1:
             stream += b"M 100644 inline pyproject.toml\n" + _data(PYPROJECT)
             stream += b"M 100644 inline README.md\n" + _data("# bench-repo\n")
         stream += f"M 100644 inline src/module_{n % 97:02d}.py\n".encode()
         stream += _data(f"CHANGE = {n}\n")
+        main_tip = mark
+        to_tag = FIRST_TAG_AT + SPACING * (interval + 1) - n  # main commits to the next tag
+        if n < last_tag_at and to_tag == RC_BEFORE and (interval + 1) % RC_EVERY == 0:
+            # A release candidate of the coming version, RC_BEFORE commits before its tag.
+            rc = (0, 0, 1) if version is None else _bump(version, since_tag)
+            name = TAG_FORMAT.replace("{version}", ".".join(map(str, rc)) + "-rc.1")
+            stream += _tag(name, mark, when)
+            prereleases += 1
         if n <= last_tag_at and (n - FIRST_TAG_AT) % SPACING == 0:
             version = (0, 0, 1) if version is None else _bump(version, since_tag)
             name = TAG_FORMAT.replace("{version}", ".".join(map(str, version)))
             tag_names.append(name)
-            stream += f"tag {name}\nfrom :{n}\ntagger {AUTHOR} {when}\n".encode()
-            stream += _data(f"Release {name}\n")
+            stream += _tag(name, mark, when)
             since_tag = set()
+            tagged_at = n
     assert version is not None and len(tag_names) == tags
     if "feat!" in since_tag or "feat" not in since_tag:
         raise SystemExit(f"generator: the commits after the last tag are {since_tag}")
@@ -306,7 +367,10 @@ def build_repo(path: Path, commits: int, tags: int) -> dict[str, Any]:
     subprocess.run([*git, "fast-import", "--quiet"], input=bytes(stream), check=True, env=env)
     subprocess.run([*git, "reset", "-q", "--hard", "main"], check=True, env=env)
     count = subprocess.run(
-        [*git, "rev-list", "--count", "HEAD"], capture_output=True, text=True, check=True
+        [*git, "rev-list", "--count", "--first-parent", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     described = subprocess.run(
         [*git, "describe", "--tags", "--abbrev=0"], capture_output=True, text=True, check=True
@@ -316,7 +380,10 @@ def build_repo(path: Path, commits: int, tags: int) -> dict[str, Any]:
     size = sum(f.stat().st_size for f in (path / ".git").rglob("*") if f.is_file())
     return {
         "commits": commits,
+        "branch_commits": mark - commits,
+        "merges": merges,
         "tags": tags,
+        "prereleases": prereleases,
         "last_tag": tag_names[-1],
         "commits_since_last_tag": commits - last_tag_at,
         "expected": expected,
@@ -350,7 +417,7 @@ def install_tools(venv: Path) -> dict[str, str]:
         raise SystemExit(f"pip install {' '.join(TOOLS.values())} failed:\n{done.stderr[-2000:]}")
     code = (
         "from importlib.metadata import version\n"
-        f"for name in {[*TOOLS.values(), 'GitPython']!r}:\n"
+        f"for name in {[*TOOLS, 'GitPython']!r}:\n"
         "    print(name, version(name))\n"
     )
     out = subprocess.run(
@@ -546,9 +613,11 @@ def render(result: dict[str, Any]) -> str:
     head = (
         f"Next-version benchmark: {m['cpus']} CPUs, Python {m['python']}, git {m['git']}; "
         f"python-semantic-release {m['python-semantic-release']}, commitizen "
-        f"{m['commitizen']} (GitPython {m['GitPython']} in their venv, "
-        f"{m['gitpython_ours']} in ours)\n"
-        f"Repository: {r['commits']:,} commits, {r['tags']} annotated tags, last tag "
+        f"{m['commitizen']} (GitPython {m['GitPython']} in their venv; cockpit runs git "
+        "itself)\n"
+        f"Repository: {r['commits']:,} commits on main and {r['branch_commits']} on "
+        f"{r['merges']} merged feature branches, {r['tags']} annotated release tags and "
+        f"{r['prereleases']} release candidates (-rc.1), last tag "
         f"{r['last_tag']} {r['commits_since_last_tag']} commits before HEAD, .git "
         f"{r['git_dir_mb']} MB, built in {r['build_s']} s; expected answer {r['expected']}\n"
     )
@@ -627,8 +696,6 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (3 if args.quick else 15)
     quiet = args.json
 
-    from importlib.metadata import version
-
     git_version = subprocess.run(
         ["git", "--version"], capture_output=True, text=True, check=True
     ).stdout.split()[-1]
@@ -639,9 +706,7 @@ def main(argv: list[str] | None = None) -> int:
             result["repo"] = build_repo(work / "repo", args.commits, args.tags)
         with stage("install python-semantic-release and commitizen in a throwaway venv", quiet):
             versions = install_tools(work / "venv")
-        result["machine"] = machine(
-            git=git_version, gitpython_ours=version("GitPython"), **versions
-        )
+        result["machine"] = machine(git=git_version, **versions)
         result["machine"]["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
         config = cockpit_workspace(work, work / "repo")
         result["bench"] = bench(work / "repo", work / "venv", work / "pycache", runs, quiet, config)

@@ -162,7 +162,7 @@ def _release_plan(index: int, count: int, open_count: int) -> dict[str, Any]:
     return {
         "version": f"1.{index // 2}.0",
         "environment": "staging" if index % 2 == 0 else "production",
-        "t0": t0.strftime("%Y-%m-%dT%H:%M"),
+        "t0": t0,  # moved to the start of the next release window by build_workspace
         "closed": closed,
         # Open releases are at different stages, from just started to nearly done.
         "progress": 1.0 if closed else (index - (count - open_count) + 1) / (open_count + 1),
@@ -303,12 +303,17 @@ def _append_blocks(store: Store, blocks: list[list[Any]]) -> int:
 def build_workspace(root: Path, releases: int, events: int) -> dict[str, Any]:
     """A cockpit.toml and SQLite log with ``releases`` releases and ``events`` events."""
     from cockpit.checklist import SETTLED, Checklist, fold_items
+    from cockpit.window import next_window
 
     started = time.perf_counter()
     config_file, loaded, store = open_workspace(root, WORKSPACE_CONFIG)
     rng = random.Random(20261216)
     open_count = max(1, min(10, releases // 5))
     shapes = [_release_plan(i, releases, open_count) for i in range(releases)]
+    for shape in shapes:  # T-0 in a release window; made three weeks before (past ones too)
+        start = next_window(loaded.config.change_window, shape["t0"]).start
+        shape["t0"] = start.astimezone(shape["t0"].tzinfo).strftime("%Y-%m-%dT%H:%M")
+        shape["made"] = start - timedelta(days=21)
     made: list[Release] = []
     for shape in shapes:
         made.append(
@@ -318,6 +323,7 @@ def build_workspace(root: Path, releases: int, events: int) -> dict[str, Any]:
                 environment=shape["environment"],
                 version=shape["version"],
                 t0=shape["t0"],
+                now=shape["made"],
             )
         )
     remaining = events - releases

@@ -43,7 +43,15 @@ from cockpit.operator import Operator
 from cockpit.plan import StepItem, StepRun, TagRun
 from cockpit.secrets import known_secrets
 from cockpit.session import Session
-from cockpit.steps.base import Preview, Recheck, StepContext, StepFailed, StepKind, kind_for
+from cockpit.steps.base import (
+    ENV_DEFAULTS,
+    Preview,
+    Recheck,
+    StepContext,
+    StepFailed,
+    StepKind,
+    kind_for,
+)
 from cockpit.vocabulary import (
     STEP_BLOCKED,
     STEP_CANCELLED,
@@ -87,7 +95,7 @@ def effective_run(loaded: LoadedConfig, release: Release, item: StepItem) -> tup
     env = loaded.environment(release.environment)
     override = env.steps.get(item.id)
     run, source = (override, "config") if override is not None else (item.run, "plan")
-    if not isinstance(run, TagRun):
+    if not isinstance(run, TagRun) and run.kind in ENV_DEFAULTS:
         # The kind fills in what the run leaves to the environment (base_url, image, ...).
         run = kind_for(run.kind).env_defaults(run, env)
     return run, source

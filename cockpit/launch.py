@@ -20,9 +20,8 @@ from typing import IO, TYPE_CHECKING
 
 import msgspec
 
-from cockpit.checklist import Refused
-from cockpit.stepoutput import LineFeed
-from cockpit.steps.base import StepFailed
+# The checklist (PyYAML, the plans), the step kinds and the output feed are imported where used:
+# `cockpit open` imports this module for start_zygote before the app's first frame.
 
 if TYPE_CHECKING:
     from cockpit.session import Session
@@ -53,6 +52,9 @@ class Run:
 
     def handshake(self, what: str) -> int:
         """The supervisor's pid once it holds the lock; :class:`Refused` when it may not run."""
+        from cockpit.checklist import Refused
+        from cockpit.steps.base import StepFailed
+
         first = _next(self.lines, HANDSHAKE_S)
         if first is None:
             raise StepFailed(f"{what} did not start (see {self.spool}.err)")
@@ -93,6 +95,8 @@ class Run:
             if said is None and self.lines.done:
                 break
             if said is not None and said.startswith("refused"):
+                from cockpit.checklist import Refused
+
                 raise Refused(said.partition(" ")[2])
             if said is not None and said.startswith("finished"):
                 seq = int(said.split()[1])
@@ -258,6 +262,8 @@ class Follower:
     """The spool's whole lines, each passed on once."""
 
     def __init__(self, path: Path, output: Output) -> None:
+        from cockpit.stepoutput import LineFeed
+
         self.path, self.offset, self.lines = path, 0, LineFeed(output)
 
     def drain(self) -> None:

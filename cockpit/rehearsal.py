@@ -22,6 +22,7 @@ from cockpit.vocabulary import ROLLBACK_FINISHED, STEP_STARTED, STEP_SUCCEEDED
 
 if TYPE_CHECKING:
     from cockpit.config import LoadedConfig
+    from cockpit.events import Event
     from cockpit.store import Store
 
 
@@ -62,12 +63,16 @@ def rehearsals(store: Store, plan: str) -> list[Rehearsal]:
     """Every rehearsal of ``plan`` (the release's plan, a name or path), oldest first: one per
     rehearsal release and fingerprint its T-0 steps ran with."""
     found: list[Rehearsal] = []
-    for release in all_releases(store, summary=True):
-        if not release.rehearsal or release.plan != plan:
-            continue
-        events = store.events(
-            release_id=release.id, actions=(STEP_STARTED, STEP_SUCCEEDED, ROLLBACK_FINISHED)
-        )
+    releases = [r for r in all_releases(store, summary=True) if r.rehearsal and r.plan == plan]
+    # One read of the step events of every release (the action's index: as many rows as steps
+    # ran, not one walk of each release's events, notes included), grouped here.
+    of_release: dict[str, list[Event]] = {r.id: [] for r in releases}
+    if releases:
+        for ev in store.events(actions=(STEP_STARTED, STEP_SUCCEEDED, ROLLBACK_FINISHED)):
+            if ev.release_id in of_release:
+                of_release[ev.release_id].append(ev)
+    for release in releases:
+        events = of_release[release.id]
         by_print: dict[str, Rehearsal] = {}
         intents: dict[int, Rehearsal] = {}
         latest: Rehearsal | None = None

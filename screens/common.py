@@ -68,8 +68,12 @@ class CockpitScreen(Screen[Any]):
     def _tick(self) -> None:
         if self.app.screen is not self:
             return
-        # Woken by the log's changes (log_changed), the timer only moves the countdowns on.
-        if self.cockpit.watching_log or self.session.opened_store is None:
+        # Woken by the log's changes (log_changed), the timer only moves the countdowns on,
+        # once in a while: a reload each tick would also drop what the screen read meanwhile.
+        if self.cockpit.watching_log:
+            if time.monotonic() - getattr(self, "_tick_at", 0.0) >= self.IDLE_REDRAW_SECONDS:
+                self._tick_redraw(None)
+        elif self.session.opened_store is None:
             self._tick_redraw(None)
         else:
             self._tick_head()

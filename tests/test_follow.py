@@ -440,3 +440,35 @@ async def test_the_app_shows_an_approval_from_another_cockpit_without_a_key_or_a
     finally:
         other.close()
         app.session.store.close()
+
+
+async def test_with_the_watcher_on_a_tick_reloads_only_once_in_a_while(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The log's changes wake the screen; the periodic tick then only moves the countdowns on,
+    every IDLE_REDRAW_SECONDS, and does not reload (which threw away the releases the dashboard
+    had read, so every j read again: its p95 at 1M events)."""
+    from screens.dashboard import DashboardScreen
+    from tests.appfixture import make_app, settle
+
+    app = make_app(monkeypatch, tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            began = time.monotonic()
+            while not app.watching_log:
+                assert time.monotonic() - began < 5.0
+                await pilot.pause(0.05)
+            await settle(pilot)  # the watcher's first reload (what changed before it listened)
+            screen = app.screen
+            assert isinstance(screen, DashboardScreen) and screen.loaded
+            screen.loaded["read meanwhile"] = next(iter(screen.loaded.values()))
+            screen._tick()
+            await settle(pilot)
+            assert "read meanwhile" in screen.loaded  # no reload: nothing changed
+            screen._tick_at -= screen.IDLE_REDRAW_SECONDS
+            screen._tick()
+            await settle(pilot)
+            assert "read meanwhile" not in screen.loaded  # the countdowns' redraw reloads
+    finally:
+        app.session.store.close()

@@ -60,3 +60,14 @@ def test_no_engine_module_imports_textual() -> None:
     textual = re.compile(r"^\s*(from|import) textual", re.MULTILINE)
     for path in (REPO / "cockpit").rglob("*.py"):
         assert not textual.search(path.read_text()), path
+
+
+def test_open_imports_no_plan_parser_or_database_before_the_first_frame() -> None:
+    # `cockpit open` imports cockpit.launch (start_zygote) and the app before its first frame;
+    # the checklist, the plans (PyYAML) and SQLAlchemy load in the dashboard's worker after it.
+    loaded = imported_after(
+        "import cockpit.cli; cockpit.cli.build_parser()\n"
+        "import cockpit.session, cockpit.launch, screens.app, screens.dashboard"
+    )
+    assert "textual" in loaded
+    assert not loaded & {"yaml", "sqlalchemy", "alembic", "git"}

@@ -234,6 +234,15 @@ def test_every_step_kind_of_the_schema_has_a_runner() -> None:
     assert set(STEP_KINDS) == {*KINDS, "tag"}
 
 
+def test_the_kinds_that_fill_runs_from_the_environment_are_the_ones_named() -> None:
+    # cockpit.deploy.effective_run imports a runner only when its kind is in ENV_DEFAULTS: a
+    # runner overriding StepKind.env_defaults must be named there.
+    from cockpit.steps.base import ENV_DEFAULTS, KINDS, StepKind, kind_for
+
+    overriding = {k for k in KINDS if type(kind_for(k)).env_defaults is not StepKind.env_defaults}
+    assert overriding == ENV_DEFAULTS
+
+
 def test_unknown_plan_name_lists_the_shipped_ones() -> None:
     with pytest.raises(PlanError) as err:
         load_plan("nosuch")

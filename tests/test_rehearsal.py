@@ -129,3 +129,40 @@ def test_production_runs_what_staging_rehearsed(tmp_path: Path, changed: bool) -
 def test_point_of_no_return_adds_the_margin() -> None:
     end = datetime(2026, 12, 15, 20, 0, tzinfo=UTC)
     assert point_of_no_return(end, 100.0, 20.0) == datetime(2026, 12, 15, 19, 58, tzinfo=UTC)
+
+
+def test_rehearsals_read_the_step_events_once_however_many_releases(tmp_path: Path) -> None:
+    """The dashboard asks for the rehearsal line at each load and each release it shows: the
+    step events of every release come in one read (the action's index), not one walk of each
+    rehearsal release's events (notes included: 2 s at 1M events), and land on their own
+    release."""
+    from sqlalchemy import event
+
+    plan = tmp_path / "quick.yaml"
+    plan.write_text(TWO_STEPS)
+    loaded = LoadedConfig(parse_config_text(CONFIG), None)
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}").open()
+    session = Session(store=store, loaded=loaded, operator=alice)
+
+    def staging_release(version: str) -> str:
+        return create_release(session, plan=str(plan), environment="staging", version=version,
+                              t0="2026-12-16T01:00", now=BEFORE).id  # fmt: skip
+
+    staging_release("1.3.0")
+    staging = staging_release("1.4.0")
+    assert run(store, loaded, staging, "t0.deploy") == "step.succeeded"
+    assert run(store, loaded, staging, "t0.config") == "step.succeeded"
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def read() -> tuple[list[tuple[str, set[str]]], int]:
+        statements.clear()
+        found = rehearsals(store, str(plan.resolve()))
+        return [(r.release_id, r.done) for r in found], len(statements)
+
+    found, asked = read()
+    assert found == [(staging, {"t0.deploy", "t0.config"})]
+    for version in ("1.5.0", "1.6.0", "1.7.0"):
+        staging_release(version)
+    assert read() == (found, asked)
+    store.close()

@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -899,6 +900,33 @@ def test_last_release_skips_tags_on_another_branch_which_still_count(world: Worl
     assert (prep.plan.suggested, prep.plan.version) == ("2.1.0", "2.1.0")
 
 
+def test_git_asks_the_repository_it_was_given_and_stops_a_git_that_hangs(
+    world: World, tmp_path: Path
+) -> None:
+    """``Git`` runs ``git`` itself (no GitPython): a work tree's top, a bare repository and a
+    linked work tree are repositories, a subdirectory is not (parents are not searched); git's
+    exit and words are kept; a command that does not answer within the timeout is stopped."""
+    assert Git(world.work).out("rev-parse", "HEAD") == head(world.work)
+    assert Git(world.remote).out("rev-parse", "--is-bare-repository") == "true"
+    linked = tmp_path / "linked"
+    git(world.work, "worktree", "add", "-q", "--detach", str(linked))
+    assert Git(linked).out("rev-parse", "HEAD") == head(world.work)
+    (world.work / "sub").mkdir()
+    for path in (world.work / "sub", tmp_path / "none"):
+        with pytest.raises(UsageError, match=f"^{re.escape(str(path))}: not a git repository$"):
+            Git(path)
+    g = Git(world.work, timeout=0.3)
+    missing = g.run("rev-parse", "--verify", "nope", check=False)
+    assert (missing.exit, missing.stderr) == (128, "fatal: Needed a single revision")
+    with pytest.raises(GitFailed, match=r"^git rev-parse failed \(128\): fatal: Needed"):
+        g.run("rev-parse", "--verify", "nope")
+    started = time.monotonic()
+    hung = g.run("-c", "alias.hang=!sleep 5", "hang", check=False)
+    assert time.monotonic() - started < 3
+    assert hung.exit == -9 and hung.stderr.endswith("no answer within 0.3 s, stopped")
+    assert [r.argv[0] for r in g.runs] == ["rev-parse", "rev-parse", "-c"]
+
+
 def test_a_pre_release_is_never_the_last_release(world: World) -> None:
     git(world.work, "tag", "-a", "-m", "rc", "v1.1.0-rc.1")  # on HEAD, the newest tag
     g = Git(world.work)
@@ -1124,7 +1152,8 @@ def test_a_dry_run_with_env_does_not_open_the_store_and_knows_the_unpublished_ta
     world: World,
 ) -> None:
     """``cockpit tag --env X --dry-run`` reads the tags the log left unpublished through the
-    standard library (no SQLAlchemy, no migration) and gives the answer the store would."""
+    standard library (no SQLAlchemy, no migration) and gives the answer the store would; it
+    asks git through subprocesses (no GitPython)."""
     world.execute(world.prepare())  # v1.1.0 made here, not pushed: recorded as unpublished
     code = (
         "import io, json, sys\n"
@@ -1133,7 +1162,8 @@ def test_a_dry_run_with_env_does_not_open_the_store_and_knows_the_unpublished_ta
         f"rc = main(['--config', {str(world.config)!r}, 'tag', '--env', 'staging', "
         "'--dry-run', '--json', '--push'], out=out)\n"
         "shown = json.loads(out.getvalue())\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'yaml'}"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'sqlalchemy', 'alembic', 'yaml', 'git', 'gitdb'}"
         " | {m for m in sys.modules} & {'cockpit.checklist', 'cockpit.store'})\n"
         "print(json.dumps([rc, shown['version'], shown['todo'], heavy]))\n"
     )

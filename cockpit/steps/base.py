@@ -195,6 +195,12 @@ KINDS: dict[str, str] = {
     "ecs_update": "cockpit.steps.aws.ecs:EcsUpdateStep",
 }
 
+# The kinds whose runner fills in from the environment what a run leaves empty (they override
+# StepKind.env_defaults); the others' runs are as written, and cockpit.deploy.effective_run
+# does not import their runners (Alembic's, the AWS ones) to learn that: the dashboard's first
+# load asks it of every T-0 step. tests/test_plan.py keeps this equal to the classes.
+ENV_DEFAULTS = frozenset({"http_checks", "kubernetes"})
+
 _loaded: dict[str, StepKind] = {}
 
 

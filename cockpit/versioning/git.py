@@ -1,6 +1,7 @@
-"""The repository, driven through GitPython (imported when first needed): every git command run
-is kept with its exit code for the audit event; the version tags, the last release HEAD
-contains and the commits since it.
+"""The repository, driven through the ``git`` command (one subprocess a question, no GitPython:
+its import and its ``git version`` check cost a dry run ~40 ms): every git command run is kept
+with its exit code for the audit event; the version tags, the last release HEAD contains and
+the commits since it.
 """
 
 from __future__ import annotations
@@ -51,30 +52,50 @@ class GitRun:
 
 
 class Git:
-    """One repository, driven through GitPython; every command run is kept in ``runs``."""
+    """One repository, driven through ``git`` subprocesses; every command run is kept in
+    ``runs``."""
 
     def __init__(self, path: Path, timeout: float = 60.0) -> None:
-        import git
-
+        if not is_repository(path):
+            raise UsageError(f"{path}: not a git repository")
         self.path = path
         self.timeout = timeout
-        try:
-            self.repo = git.Repo(path)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise UsageError(f"{path}: not a git repository") from None
         self.runs: list[GitRun] = []
 
     def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> GitRun:
-        full_env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
-        status, out, err = self.repo.git.execute(
-            ["git", *args],
-            with_extended_output=True,
-            with_exceptions=False,
-            kill_after_timeout=self.timeout,
-            env=full_env,
-            strip_newline_in_stdout=False,
-        )
-        result = GitRun(list(args), int(status), str(out), str(err))
+        import os
+        import subprocess
+
+        full_env = {
+            **os.environ,
+            "LANGUAGE": "C",
+            "GIT_TERMINAL_PROMPT": "0",
+            "LC_ALL": "C",
+            **(env or {}),
+        }
+        try:
+            proc = subprocess.Popen(
+                ["git", *args],
+                cwd=self.path,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except FileNotFoundError:
+            raise GitFailed("git: not found on PATH; install git") from None
+        try:
+            out, err = proc.communicate(timeout=self.timeout)
+            status = proc.returncode
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            try:  # a child of git's (ssh, a hook) may hold the pipes: do not wait for it
+                out, err = proc.communicate(timeout=1)
+            except subprocess.TimeoutExpired:
+                out, err = b"", b""
+            status = -9
+            err += f"git {args[0]}: no answer within {self.timeout:g} s, stopped".encode()
+        result = GitRun(list(args), status, _text(out), _text(err).removesuffix("\n"))
         self.runs.append(result)
         if check and result.exit != 0:
             raise GitFailed(f"git {args[0]} failed ({result.exit}): {first_line(result)}")
@@ -181,6 +202,24 @@ class Git:
                 sha, subject, body = record.split("\x1f", 2)
                 commits.append(parse_commit(sha, subject, body))
         return commits
+
+
+def is_repository(path: Path) -> bool:
+    """Whether ``path`` is a work tree's top (``.git`` a directory, or a file in a linked work
+    tree) or a bare repository, as GitPython's ``Repo(path)`` accepted it; parents not searched."""
+    if not path.is_dir():
+        return False
+    dot = path / ".git"
+    if dot.is_file():
+        return True
+    for base in (dot, path):
+        if (base / "HEAD").is_file() and (base / "objects").is_dir() and (base / "refs").is_dir():
+            return True
+    return False
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
 
 
 def first_line(run: GitRun) -> str:
