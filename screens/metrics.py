@@ -174,8 +174,12 @@ class MetricsScreen(CockpitScreen):
             return
         updates = sampler.poll()
         fired = [f for update in updates for f in update.fired]
-        if fired:
+        if fired and self.cockpit.refused_kind("drive") is None:
             self.record_fired(fired)
+        elif fired:  # another cockpit drives (or --readonly): its screen records and asks
+            rules = ", ".join(f.rule for f in fired)
+            self.message = self.session.t("met.fired_elsewhere", rules=rules)
+            self._blocked_key = None
         on_top = self.app.screen is self
         if not on_top or sampler.paused:
             return  # nothing redraws under a dialog or while paused

@@ -311,3 +311,23 @@ def test_metrics_snapshot(snap_compare, build, lang: str, size, ascii: bool) -> 
         steady_inputs(app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_a_cockpit_that_does_not_drive_records_no_trigger_and_says_so(build) -> None:
+    """Every open metrics screen sees the same samples; only the driving cockpit records a
+    fired trigger and asks. A follower (here --readonly) says it fired and writes nothing."""
+    app = build()
+    app.readonly = True
+    source = Scripted({"error_rate": 12.0, "latency_p95": 120.0, "cpu": 30.0, "memory": 40.0})
+    sampler = sampler_for(app, source, refresh=0.2).start()
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            before = app.session.store.head()[0]
+            app.push_screen(MetricsScreen(RELEASE_ID, sampler))
+            await until(pilot, lambda: "trigger fired" in screen_text(app), seconds=5)
+            assert "the driving cockpit records it and asks" in screen_text(app)
+            assert not isinstance(app.screen, TriggerScreen)
+            assert app.session.store.head()[0] == before  # nothing written
+    finally:
+        sampler.stop()

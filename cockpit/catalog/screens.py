@@ -398,4 +398,9 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "does not verify: claimed",
     },
     "audit.sig.UNSIGNED": {"ja": "なし: 実行者は自己申告", "en": "none: the actor is claimed"},
+    # a trigger seen by a cockpit that does not drive the release
+    "met.fired_elsewhere": {
+        "ja": "トリガー発火: {rules} (記録と判断は操作中の担当者のコックピットで)",
+        "en": "trigger fired: {rules} (the driving cockpit records it and asks)",
+    },
 }
