@@ -98,8 +98,9 @@ class RunbookScreen(FilteringScreen, RunbookWork):
 
     # ------------------------------------------------------------------ state
 
-    def load(self) -> tuple[Checklist, list[int]]:
-        """The checklist, the triggers nobody settled; the metrics line's sampler started."""
+    def load(self) -> tuple[Checklist, list[int], NoReturn | None]:
+        """The checklist, the triggers nobody settled, the point of no return (it reads the
+        rehearsals); the metrics line's sampler started."""
         from cockpit.metrics import unsettled_triggers
 
         session = self.session
@@ -107,15 +108,14 @@ class RunbookScreen(FilteringScreen, RunbookWork):
         unsettled = [e.seq for e in unsettled_triggers(session.store, self.release_id)]
         release = checklist.release
         self.health.watch(session.loaded, release.environment, session.store, release.id)
-        return checklist, unsettled
+        return checklist, unsettled, _no_return(session, checklist)
 
-    def show(self, data: tuple[Checklist, list[int]]) -> None:
+    def show(self, data: tuple[Checklist, list[int], NoReturn | None]) -> None:
         session = self.session
-        self.checklist, self.unsettled = data
+        self.checklist, self.unsettled, self.no_return = data
         phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
         self.phase = phases[0] if phases else self.checklist.plan.plan.phases[-1]
         release = self.checklist.release
-        self.no_return = _no_return(session, self.checklist)
         for item in self.phase.items:
             if isinstance(item, StepItem) and item.id not in self.kinds:
                 self.kinds[item.id] = step_kind(session.loaded, release, item)

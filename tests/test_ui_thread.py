@@ -109,3 +109,32 @@ async def test_the_metrics_screen_opens_its_release_off_the_ui_thread(
             event.remove(store.engine, "checkout", checkout)
     store.close()
     assert on_ui == [], "\n\n".join(on_ui)
+
+
+@pytest.mark.parametrize(("opened", "keys"), [("RunbookScreen", "d"), ("TaggingScreen", "t")])
+async def test_the_runbook_and_tagging_read_nothing_on_the_ui_thread(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, opened: str, keys: str
+) -> None:
+    app = make_app(monkeypatch, tmp_path, t0_ready=opened == "RunbookScreen", tag_ready=True)
+    store = app.session.store
+    on_ui: list[str] = []
+
+    def checkout(*_args: object) -> None:
+        if threading.current_thread() is threading.main_thread():
+            on_ui.append("".join(traceback.format_stack(limit=14)))
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        event.listen(store.engine, "checkout", checkout)
+        try:
+            await pilot.press(keys)
+            await settle(pilot)
+            assert type(app.screen).__name__ == opened
+            await pilot.press("j", "j", "k")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+        finally:
+            event.remove(store.engine, "checkout", checkout)
+    store.close()
+    assert on_ui == [], "\n\n".join(on_ui)
