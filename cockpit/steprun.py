@@ -31,7 +31,14 @@ from cockpit.rollback import RollbackResult
 from cockpit.steplock import StepLock, step_dir
 from cockpit.stepoutput import END_WAIT_S, StoredOutput
 from cockpit.steps.base import Cancelled, StepFailed
-from cockpit.vocabulary import STEP_BLOCKED, STEP_CANCEL_REQUESTED, STEP_CANCELLED, STEP_FAILED
+from cockpit.vocabulary import (
+    ROLLBACK_FINISHED,
+    ROLLBACK_STARTED,
+    STEP_BLOCKED,
+    STEP_CANCEL_REQUESTED,
+    STEP_CANCELLED,
+    STEP_FAILED,
+)
 
 if TYPE_CHECKING:
     from cockpit.session import Session
@@ -181,6 +188,55 @@ def attach(
                 look_at = time.monotonic() + LOOK_S
             if leave is not None and leave.is_set():
                 raise Detached(item_id)
+            changes = waker.wait(WAIT_S)
+
+
+def running_rollback(session: Session, release_id: str) -> Event | None:
+    """The release's rollback being run now (its ``rollback.started``, no end recorded, its
+    process alive or its time not up), by this cockpit or another, here or elsewhere."""
+    from cockpit.rollback import open_rollback
+
+    events = session.store.events(
+        release_id=release_id, actions=(ROLLBACK_STARTED, ROLLBACK_FINISHED)
+    )
+    found = open_rollback(events)
+    if found is None:
+        return None
+    details = found.details_obj
+    began = str(details.get("started_at") or found.recorded_at)
+    return found if intent_alive(details, began) else None
+
+
+def attach_rollback(
+    session: Session, release_id: str, *, output: Output, leave: threading.Event | None = None
+) -> RollbackResult | None:
+    """Follow a rollback run by another cockpit (a colleague's, another host's) to its end:
+    its output from the database as its supervisor writes it, then its result (``None``: it
+    was interrupted, no end recorded). Nothing is written: a follower only watches."""
+    store = session.store
+    with waker_for(store.url) as waker:  # listening before the state is read: nothing is missed
+        started = running_rollback(session, release_id)
+        if started is None:
+            raise Refused(f"no rollback of {release_id} is running")
+        details, began = started.details_obj, str(started.details_obj.get("started_at"))
+        source = StoredOutput(store, release_id, started.seq, output)
+        look_at, changes = 0.0, Changes(everything=True)
+        while True:
+            if changes.output_of(release_id, started.seq):
+                source.drain()
+            if changes.events_of(release_id) or time.monotonic() >= look_at:
+                ends = store.events(
+                    release_id=release_id, after_seq=started.seq, actions=(ROLLBACK_FINISHED,)
+                )
+                end = next(
+                    (e for e in ends if e.details_obj.get("rollback_seq") == started.seq), None
+                )
+                if end is not None or not intent_alive(details, began):
+                    _last_output(source, waker, end is not None)
+                    return None if end is None else result_of(session, release_id, end.seq)
+                look_at = time.monotonic() + LOOK_S
+            if leave is not None and leave.is_set():
+                raise Detached("rollback")
             changes = waker.wait(WAIT_S)
 
 

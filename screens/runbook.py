@@ -98,21 +98,27 @@ class RunbookScreen(FilteringScreen, RunbookWork):
 
     # ------------------------------------------------------------------ state
 
-    def load(self) -> tuple[Checklist, list[int], NoReturn | None]:
+    def load(self) -> tuple[Checklist, list[int], NoReturn | None, bool]:
         """The checklist, the triggers nobody settled, the point of no return (it reads the
-        rehearsals); the metrics line's sampler started."""
+        rehearsals), whether a rollback runs (here or elsewhere); the metrics line's sampler
+        started."""
         from cockpit.metrics import unsettled_triggers
+        from cockpit.steprun import running_rollback
 
         session = self.session
         checklist = load_checklist(session.store, self.release_id)
         unsettled = [e.seq for e in unsettled_triggers(session.store, self.release_id)]
         release = checklist.release
         self.health.watch(session.loaded, release.environment, session.store, release.id)
-        return checklist, unsettled, _no_return(session, checklist)
+        rolling = running_rollback(session, release.id) is not None
+        return checklist, unsettled, _no_return(session, checklist), rolling
 
-    def show(self, data: tuple[Checklist, list[int], NoReturn | None]) -> None:
+    def show(self, data: tuple[Checklist, list[int], NoReturn | None, bool]) -> None:
         session = self.session
-        self.checklist, self.unsettled, self.no_return = data
+        self.checklist, self.unsettled, self.no_return, rolling = data
+        if rolling and self.running is None:
+            self.running = "rollback"  # at once: the next reload must not follow it twice
+            self.follow_rollback()
         phases = [p for p in self.checklist.plan.plan.phases if p.offset_days == 0]
         self.phase = phases[0] if phases else self.checklist.plan.plan.phases[-1]
         release = self.checklist.release

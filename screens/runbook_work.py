@@ -194,6 +194,33 @@ class RunbookWork(CockpitScreen):
             self.running = None
             self.app.call_from_thread(self._reload_if_shown)
 
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def follow_rollback(self) -> None:
+        """A rollback run by another cockpit (a colleague's, another host's, or this one's
+        before a reconnect): its output as its supervisor writes it, and its result."""
+        from cockpit.steprun import attach_rollback
+
+        session = self.session
+        self.message = session.t("run.following", item="rollback")
+        output = self._start_run("rollback", "--- rollback: " + session.t("run.following_log"))
+        self.leave_event = threading.Event()
+        try:
+            result = attach_rollback(
+                session, self.release_id, output=output, leave=self.leave_event
+            )
+            self.message = (
+                rollback_message(session, result)
+                if result is not None
+                else session.t("run.followed", item="rollback", status="interrupted")
+            )
+        except Detached:
+            return  # the screen was left: the rollback goes on
+        except CockpitError as exc:
+            self.message = session.t("msg.failed", why=str(exc))
+        finally:
+            self.running = None
+            self.app.call_from_thread(self._reload_if_shown)
+
     # ------------------------------------------------------------------ rollback
 
     @work(thread=True, exclusive=True, group="rollback-plan", exit_on_error=False)

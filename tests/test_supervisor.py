@@ -186,6 +186,10 @@ def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
 
 SLOW_UNDO = 'undo_argv: [sh, -c, "echo 1.3.2 > version.txt; echo undo >> undos.log; sleep 30"]'
 QUICK_UNDO = 'undo_argv: [sh, -c, "echo 1.3.2 > version.txt"]'
+PACED_UNDO = (  # it says "halfway", then waits for the test to let it finish
+    'undo_argv: [sh, -c, "echo undo >> undos.log; echo halfway; '
+    'while [ ! -e go-on ]; do sleep 0.1; done; echo 1.3.2 > version.txt"]'
+)
 
 
 def _deployed(world: World) -> None:
@@ -363,3 +367,45 @@ def test_an_ssh_drop_mid_step_leaves_the_step_to_run_once(world: World, sshd: li
     _wait_for(lambda: world.status("t0.deploy") is Status.DONE)
     assert world.read("runs.log").splitlines() == ["run"]
     assert world.actions("t0.deploy") == ["step.started", "step.succeeded"]
+
+
+async def test_a_runbook_elsewhere_follows_a_running_rollback_to_its_end(world: World) -> None:
+    """Alice rolls back from the CLI; bob's cockpit (not driving) opens the runbook meanwhile
+    and sees the rollback's output as its supervisor writes it, then its result."""
+    from cockpit.session import Session
+    from screens.app import CockpitApp
+    from screens.runbook import RunbookScreen
+    from tests.appfixture import screen_text, settle
+    from tests.test_deploy import bob
+
+    _deployed(world)
+    world.replan(
+        PLAN.replace(QUICK_UNDO, PACED_UNDO).replace(
+            "timeout: 10\n      - id: t0.config", "timeout: 60\n      - id: t0.config"
+        )
+    )
+    proc = _cli(world.root, "rollback", "run", world.rid, "--reason", "p95 3x", "--yes")
+    _wait_for(lambda: (world.root / "undos.log").exists())
+    session = Session(store=world.store, loaded=world.loaded, operator=bob)
+    app = CockpitApp(session, release_id=world.rid, refresh_seconds=3600, drive=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(RunbookScreen(world.rid))
+        for _ in range(200):  # the undo prints "halfway", then waits for go-on
+            await pilot.pause(0.1)
+            if "halfway" in screen_text(app):
+                break
+        shown = screen_text(app)
+        assert "--- rollback: following the running step" in shown, shown
+        assert "undo t0.deploy: run sh -c" in shown and "halfway" in shown, shown
+        (world.root / "go-on").touch()
+        for _ in range(200):
+            await pilot.pause(0.1)
+            if "rolled back: " in screen_text(app):
+                break
+        assert "rolled back: t0.migrate, t0.deploy" in screen_text(app), screen_text(app)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    # The follower wrote nothing: no event is bob's but the plan's approval.
+    bobs = [e.action for e in world.store.events(release_id=world.rid) if e.actor.startswith("bob")]
+    assert set(bobs) == {"gate.approved"}, bobs
