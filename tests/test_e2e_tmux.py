@@ -372,7 +372,8 @@ def test_walk_the_whole_plan_in_tmux(tmp_path: Path, tmux: Tmux, size: tuple[int
 
     # The post-release watch on the demo's fast clock (marked as such) ends in go.
     tmux.keys("m")
-    tmux.wait_text("go", "watch", timeout=20)
+    # The screen has read the release (in a worker) once it says why go is blocked.
+    tmux.wait_text("go blocked: the post-release watch has not started", timeout=20)
     past_triggers(tmux, "w", "watch.started")
     # The watch runs on the demo's marked fast clock (FAST DEMO CLOCK x2880 while time is left,
     # unless a panel is critical meanwhile: asserted on the recorded event below).
