@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
@@ -88,9 +89,19 @@ class HalfFold(ReleaseFold):
             items.add_row(row)
 
 
+# The least time the child is given to answer after this process walked its half.
+CHILD_PATIENCE_S = 30.0
+
+
+def alone() -> bool:
+    """No other thread runs in this process (fork copies only the calling thread: a lock held
+    by another one would stay held in the child)."""
+    return threading.active_count() == 1
+
+
 def can_split(path: str, rows: int) -> bool:
-    """A log in a file, long enough, and this process alone (fork copies only this thread)."""
-    return bool(path) and rows >= SPLIT_AT and threading.active_count() == 1
+    """A log in a file, long enough, and this process alone (:func:`alone`)."""
+    return bool(path) and rows >= SPLIT_AT and alone()
 
 
 class Half:
@@ -130,9 +141,12 @@ class Half:
         send.close()
         return cls(process, receive, seam)
 
-    def result(self) -> Any:
-        """What the child sent (``None`` when it found it could not walk)."""
+    def result(self, timeout: float) -> Any:
+        """What the child sent (``None`` when it found it could not walk, or sent nothing
+        within ``timeout`` seconds: the caller then walks the log in one process)."""
         try:
+            if not self.receive.poll(timeout):
+                return None
             return self.receive.recv()
         except EOFError:
             return None
@@ -157,8 +171,12 @@ def verify_split(
     joined with the child's; ``fold`` gets every row's fold. ``None`` when the caller must walk
     the log in one process."""
     seam = half.seam
+    began = time.monotonic()
     first, anchor = _walk(cursor, 0, seam, None, checkpoint, signers, fold, seq_of, hash_at)
-    rest = half.result() if first.problem is None and first.head_seq == seam else None
+    # The child walks as many rows: far longer than this half took means it is stuck.
+    patience = max(CHILD_PATIENCE_S, 4 * (time.monotonic() - began))
+    intact = first.problem is None and first.head_seq == seam
+    rest = half.result(patience) if intact else None
     half.stop()
     if rest is None:
         return None

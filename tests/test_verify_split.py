@@ -49,6 +49,48 @@ def sqlite_store(tmp_path: Path, checkpoint_file: Path) -> Iterator[Store]:
 @pytest.fixture(autouse=True)
 def split_small_logs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("cockpit.logsplit.SPLIT_AT", 2)
+    # The CLI verifies from a process of one thread; threads earlier tests of this session
+    # left behind (idle samplers, watchers) would keep the log from being split here.
+    monkeypatch.setattr("cockpit.logsplit.alone", lambda: True)
+
+
+def test_a_process_with_other_threads_walks_the_log_alone(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TUI verifies with threads running: no fork there, one process walks the log."""
+    import threading
+
+    import cockpit.logsplit
+
+    monkeypatch.undo()
+    monkeypatch.setattr("cockpit.logsplit.SPLIT_AT", 2)
+    a_log(sqlite_store)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not cockpit.logsplit.alone()
+        report = sqlite_store.verify()
+    finally:
+        stop.set()
+        other.join()
+    assert report.ok and report.processes == 1
+
+
+def test_a_child_that_never_answers_leaves_the_walk_to_one_process(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stuck child (here: it sleeps instead of walking) costs the patience, never a hang:
+    the log is walked again in one process and the report is the same."""
+    import time
+
+    a_log(sqlite_store)
+    monkeypatch.setattr("cockpit.logsplit.CHILD_PATIENCE_S", 0.5)
+    monkeypatch.setattr("cockpit.logsplit._walk_after", lambda *_args: time.sleep(60))
+    began = time.monotonic()
+    report = sqlite_store.verify()
+    assert time.monotonic() - began < 10
+    same(report, one_process(sqlite_store))
 
 
 def one_process(store: Store, checkpoint: Checkpoint | None = None) -> VerifyReport:
