@@ -301,10 +301,7 @@ class Checklist:
         for phase, item in self.plan.plan.items():
             if item.id == item_id:
                 return phase
-        raise UsageError(self._unknown(item_id))
-
-    def _unknown(self, item_id: str) -> str:
-        return str(Why("unknown", {"item": item_id, "plan": self.plan.plan.name}))
+        raise UsageError.of(Why("unknown", {"item": item_id, "plan": self.plan.plan.name}))
 
     def why_not(
         self,

@@ -36,7 +36,7 @@ import msgspec
 
 from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.config import LoadedConfig
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, UsageError
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
 from cockpit.operator import Operator
@@ -155,9 +155,7 @@ def require_item(checklist: Checklist, item_id: str) -> None:
     """Refuse (bad input) an item id that is not in the release's plan."""
     if not any(item.id == item_id for _, item in checklist.plan.plan.items()):
         plan = checklist.release.plan
-        raise UsageError(
-            f"item {item_id!r}: not in plan {plan} (see `cockpit --lang en plan show {plan}`)"
-        )
+        raise UsageError.of(Phrase("why.unknown", {"item": item_id, "plan": plan}))
 
 
 def _base(checklist: Checklist, item_id: str) -> dict[str, Any]:

@@ -48,9 +48,7 @@ def parse_version(text: str) -> str:
     try:
         return str(semver.Version.parse(candidate))
     except ValueError:
-        raise UsageError(
-            f"version {text!r}: not a semantic version (like 1.4.0 or 1.4.0-rc.1)"
-        ) from None
+        raise UsageError.said("err.version", text=text) from None
 
 
 def parse_t0(text: str, tz_name: str) -> datetime:
@@ -59,9 +57,7 @@ def parse_t0(text: str, tz_name: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(
-            f"T-0 {text!r}: use ISO 8601, like 2026-12-16T01:00 or 2026-12-16T01:00+09:00"
-        ) from None
+        raise UsageError.said("err.t0", text=text) from None
     from cockpit.window import resolve_local
 
     zone = ZoneInfo(tz_name)
@@ -268,8 +264,8 @@ def find_release_id(store: Store, text: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise UsageError(f"release {text!r}: no such release (see `cockpit release list`)")
-    raise UsageError(f"release {text!r}: ambiguous, matches {', '.join(matches)}")
+        raise UsageError.said("err.no_release", release=text)
+    raise UsageError.said("err.ambiguous_release", release=text, matches=", ".join(matches))
 
 
 def get_release(store: Store, text: str) -> Release:

@@ -124,8 +124,8 @@ class Store:
                     conn = conn.execution_options(immediate=True)
                 yield conn
         except OperationalError as exc:
-            raise StoreError(
-                f"{redact_url(self.url)}: database unavailable ({first_line(exc)})"
+            raise StoreError.said(
+                "err.db_unavailable", url=redact_url(self.url), cause=first_line(exc)
             ) from None
 
     # ------------------------------------------------------------ schema

@@ -32,8 +32,8 @@ def current_revision(store: Store) -> str | None:
         except (OperationalError, DBAPIError) as exc:
             if missing_table(exc):
                 return None
-            raise StoreError(
-                f"{redact_url(store.url)}: cannot read the schema version ({first_line(exc)})"
+            raise StoreError.said(
+                "err.schema_version", url=redact_url(store.url), cause=first_line(exc)
             ) from None
     return str(row[0]) if row else None
 
@@ -43,7 +43,7 @@ def bring_up(store: Store) -> None:
     can read (exit 2 when there is none)."""
     current = current_revision(store)
     if store.read_only and current is None:
-        raise UsageError(f"{redact_url(store.url)}: no audit log here (the database is empty)")
+        raise UsageError.said("err.no_log_empty", url=redact_url(store.url))
     if store.read_only and current != SCHEMA_HEAD:
         raise StoreError(
             f"{redact_url(store.url)}: the log's schema is at revision {current}, this "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.config import EnvironmentConfig
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, UsageError
 from cockpit.session import Session
 from cockpit.versioning import (
     Check,
@@ -195,11 +195,8 @@ def prepare(
     if env_name is None:
         names = sorted(loaded.config.environments)
         if len(names) != 1:
-            raise UsageError(
-                "which environment? give --release ID or --env NAME (configured: "
-                + (", ".join(names) or "none")
-                + ")"
-            )
+            envs = ", ".join(names) or Phrase("err.none")
+            raise UsageError.said("err.which_env", envs=envs)
         env_name = names[0]
     env = loaded.environment(env_name)
     # A --repo from the command line is relative to the working directory; the environment's
@@ -225,7 +222,8 @@ def prepare(
     )
     if refusal:
         # A step already done is not a failure to show: the plan simply has nothing left here.
-        plan.checks.insert(0, Check("plan", settled, refusal, settled, moot=settled))
+        said = Phrase("pre.refused", {"item": item_id, "why": why})
+        plan.checks.insert(0, Check("plan", settled, said, settled, moot=settled))
     deciding = [
         {"sha": c.sha[:12], "subject": c.subject}
         for c in (plan.suggestion.deciding if plan.suggestion else [])

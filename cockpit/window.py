@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from cockpit.config import ChangeWindowConfig
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# English abbreviations, independent of the process locale (``%a`` is not).
-_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_DAY = timedelta(days=1)
 # How far before the local date of a moment a window still in progress may have been scheduled:
@@ -175,20 +173,20 @@ class Window:
         """The real length of the window (computed on UTC instants, so DST changes count)."""
         return _utc(self.end) - _utc(self.start)
 
-    def start_label(self) -> str:
-        """The opening moment for display: ``Wed 12-16 01:00 JST``."""
+    def start_label(self, lang: str = "en") -> str:
+        """The opening moment for display: ``Wed 12-16 01:00 JST`` (ja ``12-16(水) 01:00 JST``)."""
         s = self.start
-        return f"{_DAY_ABBR[s.weekday()]} {s:%m-%d %H:%M} {s.tzname()}"
+        return f"{day_label(s, lang)} {s:%H:%M} {s.tzname()}"
 
-    def label(self) -> str:
-        """The window for display: ``Wed 12-16 01:00-05:00 JST``.
+    def label(self, lang: str = "en", *, year: bool = False) -> str:
+        """The window for display: ``Wed 12-16 01:00-05:00 JST`` (ja ``12-16(水) 01:00-05:00``).
 
         The day is the start's. A window crossing midnight reads ``Fri 03-06 22:00-02:00 JST``.
         When the zone abbreviation changes inside the window (DST) both are shown:
-        ``Sun 11-01 01:00 EDT-03:00 EST``.
+        ``Sun 11-01 01:00 EDT-03:00 EST``. With ``year``: ``Wed 2027-01-20 01:00-05:00 JST``.
         """
         s, e = self.start, self.end
-        day = f"{_DAY_ABBR[s.weekday()]} {s:%m-%d}"
+        day = day_label(s, lang, year=year)
         if s.tzname() == e.tzname():
             return f"{day} {s:%H:%M}-{e:%H:%M} {s.tzname()}"
         return f"{day} {s:%H:%M} {s.tzname()}-{e:%H:%M} {e.tzname()}"
@@ -203,14 +201,31 @@ class WindowState:
 
     ``window`` is the window open at ``now``, else the next one. ``opens_in`` is zero while open;
     ``closes_in`` is the time from ``now`` to that window's end (open or not). ``text`` is a
-    short line for the screen: ``open, 3h12m left`` or ``opens Wed 12-16 01:00 JST (in 23d 4h)``.
+    short line in English, as events record it: ``open, 3h12m left`` or ``opens Wed 12-16 01:00
+    JST (in 23d 4h)``; :meth:`say` is that line in a language.
     """
 
     open: bool
     window: Window
     opens_in: timedelta
     closes_in: timedelta
-    text: str
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", self.say("en"))
+
+    def say(self, lang: str) -> str:
+        from cockpit.i18n import tr
+
+        if self.open:
+            return tr("when.open_left", lang, left=format_remaining(self.closes_in, lang))
+        return tr(
+            "when.opens",
+            lang,
+            when=self.window.start_label(lang),
+            left=format_remaining(self.opens_in, lang),
+        )
 
 
 def nth_weekday(year: int, month: int, weekday: int, week: int) -> date | None:
@@ -333,12 +348,8 @@ def window_state(cfg: ChangeWindowConfig, now: datetime) -> WindowState:
     is_open = window.contains(now)
     closes_in = _utc(window.end) - at
     if is_open:
-        return WindowState(
-            True, window, timedelta(0), closes_in, f"open, {format_remaining(closes_in)} left"
-        )
-    opens_in = _utc(window.start) - at
-    text = f"opens {window.start_label()} (in {format_remaining(opens_in)})"
-    return WindowState(False, window, opens_in, closes_in, text)
+        return WindowState(True, window, timedelta(0), closes_in)
+    return WindowState(False, window, _utc(window.start) - at, closes_in)
 
 
 def phase_due(t0: datetime, offset_days: int) -> datetime:
@@ -390,18 +401,47 @@ def moment_label(moment: datetime, now: datetime) -> str:
     return f"{moment:{'%Y-' if year else ''}%m-%d %H:%M} {moment.tzname()}"
 
 
-def format_remaining(td: timedelta) -> str:
+def format_remaining(td: timedelta, lang: str = "en") -> str:
     """A duration as a short countdown, truncated to the units shown: ``23d 4h``, ``3h12m``,
-    ``4m05s``, ``45s``. A negative duration gets a leading ``-``."""
+    ``4m05s``, ``45s`` (ja ``23日4時間``, ``3時間12分``, ``4分05秒``, ``45秒``). A negative
+    duration gets a leading ``-``. The one way every screen, command and message says a
+    duration."""
+    from cockpit.i18n import tr
+
     sign = "-" if td < timedelta(0) else ""
     seconds = abs(td) // timedelta(seconds=1)
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3_600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return f"{sign}{days}d {hours}h"
+        return sign + tr("when.d_h", lang, d=days, h=hours)
     if hours:
-        return f"{sign}{hours}h{minutes:02d}m"
+        return sign + tr("when.h_m", lang, h=hours, m=f"{minutes:02d}")
     if minutes:
-        return f"{sign}{minutes}m{secs:02d}s"
-    return f"{sign}{secs}s"
+        return sign + tr("when.m_s", lang, m=minutes, s=f"{secs:02d}")
+    return sign + tr("when.s", lang, s=secs)
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A duration as a value of a message that is said later, in the reader's language
+    (:func:`cockpit.i18n.tr` says it with :func:`format_remaining`)."""
+
+    span: timedelta
+
+    def text(self, lang: str) -> str:
+        return format_remaining(self.span, lang)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def day_label(moment: datetime, lang: str = "en", *, year: bool = False) -> str:
+    """A date with its weekday, in the catalog's words and order: ``Wed 12-16``, ja
+    ``12-16(水)``; with ``year`` ``Wed 2027-01-20``. The weekday never comes from the process
+    locale (``%a`` does)."""
+    from cockpit.i18n import tr
+
+    day = tr(f"when.day{moment.weekday()}", lang)
+    date = f"{moment:{'%Y-' if year else ''}%m-%d}"
+    return tr("when.day_date", lang, day=day, date=date)

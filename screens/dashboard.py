@@ -242,6 +242,8 @@ class DashboardScreen(CockpitScreen):
         """The latest decisions of this release: who did what (claimed unless signed), and why."""
         from rich.cells import cell_len
 
+        from screens.common import event_verb
+
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
             recent.update("")
@@ -254,7 +256,7 @@ class DashboardScreen(CockpitScreen):
         for ev, who in shown:
             # Local time, who, what, on which item, and why: the newest decisions at a glance.
             line = f" {local(ev.recorded_at, zone, '%m-%d %H:%M')} {fit(who, width)}"
-            line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
+            line += f" {event_verb(self.session, ev.action, 9)} {ev.subject or ''}"
             if ev.reason:
                 line += f' "{ev.reason}"'
             lines.append(line)
@@ -351,6 +353,6 @@ def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
         "dash.rehearsed",
         day=local(passed.done_at, zone, "%m-%d") if passed.done_at else "-",
         env=passed.environment,
-        deploy=format_remaining(timedelta(seconds=passed.deploy_s)),
-        rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0)),
+        deploy=format_remaining(timedelta(seconds=passed.deploy_s), session.lang),
+        rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0), session.lang),
     )

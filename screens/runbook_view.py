@@ -72,7 +72,7 @@ def no_return_text(session: Session, no_return: NoReturn) -> tuple[str, str]:
         return session.t("ponr.none"), "dim"
     zone = session.loaded.config.change_window.timezone
     when = local(no_return.at, zone, "%H:%M %Z")
-    left = format_remaining(no_return.at - now)
+    left = format_remaining(no_return.at - now, session.lang)
     style = {"ok": "", "warn": "bold yellow", "past": "bold red"}[status]
     return session.t("ponr." + status, when=when, left=left), style
 
@@ -125,7 +125,7 @@ def preview_text(
         for call in shown.calls[:6]:
             if call not in shown.summary:
                 text.append("$ " + call + "\n", style="dim")
-        for line in shown.lines:
+        for line in shown.said(session.lang):
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
             text.append(line + "\n", style=style)
     return text

@@ -151,8 +151,9 @@ def cmd_audit_export(cmd: Command) -> int:
         try:
             handle = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
-            raise UsageError(
-                f"--output {target}: cannot write it ({exc.strerror or exc})"
+            cause = exc.strerror or exc
+            raise UsageError.said(
+                "err.cannot_write", option="--output", value=target, cause=cause
             ) from None
         out = handle
     try:
@@ -194,15 +195,15 @@ def cmd_audit_acknowledge(cmd: Command) -> int:
 
     reason = cmd.args.reason.strip()
     if not reason:
-        raise UsageError("--reason must say what was found and why appends may go on")
+        raise UsageError.said("err.ack_reason")
     store = cmd.session.store
     report = store.verify(read_checkpoint(cmd.session.checkpoint_file, missing_ok=True))
     findings = [f for f in (report.problem, store.tail_finding()) if f is not None]
     if not findings:
-        raise UsageError("the audit chain is intact: there is no break to acknowledge")
+        raise UsageError.said("err.ack_intact")
     finding = next((f for f in findings if f.seq == cmd.args.seq), None)
     if finding is None:
-        raise UsageError(f"seq {cmd.args.seq} is not where the chain breaks: {findings[0]}")
+        raise UsageError.said("err.ack_seq", seq=cmd.args.seq, finding=findings[0])
     ev = store.append(
         NewEvent(
             action=AUDIT_BREAK_ACKNOWLEDGED,

@@ -60,7 +60,7 @@ def cmd_notify_draft(cmd: Command) -> int:
     checklist.phase_of(cmd.args.item)  # an unknown item: exit 2
     item = checklist.plan.plan.item(cmd.args.item)
     if not isinstance(item, NotifyItem):
-        raise Refused(f"{cmd.args.item}: a {item.kind} item, not a notify item")
+        raise Refused.said("err.not_notify", item=cmd.args.item, kind=item.kind)
     cmd.out.write(draft(cmd.session, checklist, item) + "\n")
     return 0
 

@@ -18,7 +18,7 @@ def cmd_note(cmd: Command) -> int:
 
     text = " ".join(cmd.args.text).strip()
     if not text:
-        raise UsageError("note: the text is empty")
+        raise UsageError.said("err.note_empty")
     release = get_release(cmd.session.store, cmd.args.release) if cmd.args.release else None
     ev = record_note(cmd.session.store, cmd.session.operator, text, release)
     cmd.print(f"noted as #{ev.seq} by {ev.actor}")
@@ -211,10 +211,10 @@ def cmd_release_notes(cmd: Command) -> int:
     git = Git(repo, timeout=cfg.timeout_seconds)
     until = cmd.args.to or "HEAD"
     if git.sha(until) is None:
-        raise UsageError(f"release notes: --to {until}: no such commit or tag in {repo}")
+        raise UsageError.said("err.notes_ref", option="--to", ref=until, repo=repo)
     since = cmd.args.since
     if since is not None and git.sha(since) is None:
-        raise UsageError(f"release notes: --from {since}: no such commit or tag in {repo}")
+        raise UsageError.said("err.notes_ref", option="--from", ref=since, repo=repo)
     if since is None:
         tags = {k: v for k, v in git.version_tags(cfg.tag_format).items() if k != until}
         since = git.last_release(
@@ -242,7 +242,9 @@ def _write(cmd: Command, text: str) -> int:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write ({exc.strerror})") from None
+        raise UsageError.said(
+            "err.cannot_write", option="--out", value=out, cause=exc.strerror
+        ) from None
     cmd.print(f"wrote {out}")
     return 0
 

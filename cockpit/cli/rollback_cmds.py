@@ -55,7 +55,7 @@ def cmd_rollback_run(cmd: Command) -> int:
     _print_rollback_plan(cmd, plan)
     if not cmd.args.yes:
         if not sys.stdin.isatty():
-            raise UsageError("not a terminal: give --yes to roll back without asking")
+            raise UsageError.said("err.no_tty_rollback")
         if input("roll back? [y/N] ").strip().lower() not in {"y", "yes"}:
             cmd.print("not rolled back")
             return 1

@@ -24,9 +24,11 @@ def check_semantics(config: Config, text: str, source: str) -> None:
         ZoneInfo(window.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         path = ("change_window", "timezone")
-        raise ConfigError(
-            f"{where(source, text, path)}: change_window.timezone: unknown time zone "
-            f"{window.timezone!r} (use a name such as 'Asia/Tokyo' or 'UTC')"
+        raise ConfigError.said(
+            "err.zone",
+            where=where(source, text, path),
+            setting="change_window.timezone",
+            name=window.timezone,
         ) from None
     if window.start == window.end:
         path = ("change_window", "end")

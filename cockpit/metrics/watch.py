@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from cockpit.errors import CockpitError
@@ -273,7 +274,10 @@ def go_blocked_reason(
     left = epoch(start.recorded_at) + hours * 3600 / speed - now
     if left > 0:
         fast = f", FAST DEMO CLOCK x{speed:g}" if speed != 1.0 else ""
-        return "go.watch_left", {"left": _duration(left), "hours": f"{hours:g}", "fast": fast}
+        from cockpit.window import Duration
+
+        values = {"left": Duration(timedelta(seconds=left)), "hours": f"{hours:g}", "fast": fast}
+        return "go.watch_left", values
     return None
 
 
@@ -305,12 +309,3 @@ def _covered(state: PanelState, overrides: Sequence[Event]) -> bool:
         if state.last_at is None or state.last_at <= epoch(event.recorded_at):
             return True
     return False
-
-
-def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes >= 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{max(1, int(seconds))} s"

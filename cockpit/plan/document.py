@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from cockpit.errors import CockpitError
+from cockpit.errors import CockpitError, Phrase
 from cockpit.plan.model import ITEM_ID_RE, PHASE_ID_RE
 from cockpit.schema_errors import KeyPath
 
@@ -41,9 +41,9 @@ def parse_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
         problem = exc.problem or exc.context or "cannot parse"
         if exc.problem and exc.context and exc.context_mark and exc.context_mark != mark:
             problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        raise PlanError(f"{source}{line}: not valid YAML: {problem}") from None
+        raise PlanError.said("err.yaml", where=f"{source}{line}", cause=problem) from None
     except yaml.YAMLError as exc:
-        raise PlanError(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise PlanError.said("err.yaml", where=source, cause=str(exc).splitlines()[0]) from None
     finally:
         loader.dispose()
 
@@ -131,13 +131,19 @@ class Doc:
                 return _join_subject(f"phase {phase_id}", path[2:])
         return _dotted(path) or "(top level)"
 
-    def message(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> str:
+    def message(
+        self, path: KeyPath, problem: Phrase | str, line_path: KeyPath | None = None
+    ) -> Phrase:
         """``FILE:LINE: SUBJECT: PROBLEM``, the line at ``line_path`` when given, else ``path``."""
         where = self.where(path if line_path is None else line_path)
-        return f"{where}: {self.subject(path)}: {problem}"
+        return Phrase(
+            "schema.line", {"where": where, "setting": self.subject(path), "problem": problem}
+        )
 
-    def error(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> PlanError:
-        return PlanError(self.message(path, problem, line_path))
+    def error(
+        self, path: KeyPath, problem: Phrase | str, line_path: KeyPath | None = None
+    ) -> PlanError:
+        return PlanError.of(self.message(path, problem, line_path))
 
 
 def _join_subject(head: str, rest: KeyPath) -> str:
