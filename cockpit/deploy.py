@@ -96,7 +96,7 @@ def effective_run(loaded: LoadedConfig, release: Release, item: StepItem) -> tup
 def step_info(loaded: LoadedConfig, checklist: Checklist, item_id: str) -> StepInfo:
     item = checklist.plan.plan.item(item_id)
     if not isinstance(item, StepItem):
-        raise Refused(f"{item_id}: is a {item.kind} item, not a step")
+        raise Refused.said("run.not_step", item=item_id, kind=item.kind)
     run, source = effective_run(loaded, checklist.release, item)
     kind = None if isinstance(run, TagRun) else kind_for(run.kind)
     return StepInfo(item, run, source, checklist.state(item_id).status, kind)
@@ -145,7 +145,7 @@ def preview(session: Session, release_text: str, item_id: str) -> tuple[StepInfo
     require_item(checklist, item_id)
     info = step_info(loaded, checklist, item_id)
     if info.kind is None:
-        raise Refused(f"{item_id}: a tag step; its preview is the tagging screen or `cockpit tag`")
+        raise Refused.said("run.tag_step", item=item_id)
     ctx = context(loaded, checklist.release, item_id, operator)
     ctx.deadline = time.monotonic() + min(60.0, info.run.timeout)  # type: ignore[union-attr]
     return info, info.kind.preview(info.run, ctx)
@@ -224,7 +224,7 @@ def execute(
     """
     store, loaded, operator = session.store, session.loaded, session.operator
     if mode not in MODES:
-        raise Refused(f"mode {mode!r}: use one of {', '.join(MODES)}")
+        raise Refused.said("run.mode", mode=mode, choices=", ".join(MODES))
     info = step_info(loaded, checklist, item_id)
     assert info.kind is not None
     kind, run = info.kind, info.run

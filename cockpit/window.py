@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, Phrase
 
 if TYPE_CHECKING:
     from cockpit.config import ChangeWindowConfig
@@ -215,17 +215,25 @@ class WindowState:
         if not self.text:
             object.__setattr__(self, "text", self.say("en"))
 
-    def say(self, lang: str) -> str:
-        from cockpit.i18n import tr
-
+    @property
+    def phrase(self) -> Phrase:
+        """The line as catalog words, said when read: ``open, 3h12m left``."""
         if self.open:
-            return tr("when.open_left", lang, left=format_remaining(self.closes_in, lang))
-        return tr(
-            "when.opens",
-            lang,
-            when=self.window.start_label(lang),
-            left=format_remaining(self.opens_in, lang),
-        )
+            return Phrase("when.open_left", {"left": Duration(self.closes_in)})
+        return Phrase("when.opens", {"when": _Opens(self.window), "left": Duration(self.opens_in)})
+
+    def say(self, lang: str) -> str:
+        return self.phrase.text(lang)
+
+
+@dataclass(frozen=True)
+class _Opens:
+    """When a window opens, said when read (``Wed 12-16 01:00 JST``, ``12-16(水) 01:00 JST``)."""
+
+    window: Window
+
+    def text(self, lang: str) -> str:
+        return self.window.start_label(lang)
 
 
 def nth_weekday(year: int, month: int, weekday: int, week: int) -> date | None:

@@ -259,7 +259,7 @@ class MetricsScreen(CockpitScreen):
                 )
                 self.blocked = None if found is None else session.t(found[0], **found[1])
             except CockpitError as exc:
-                self.blocked = str(exc)
+                self.blocked = exc.text(self.session.lang)
         self._put("#state", state_text(session, self.blocked, self.states, self.message))
         self.refresh_keys()  # the footer repaints only when it changed
 
@@ -302,7 +302,7 @@ class MetricsScreen(CockpitScreen):
             event = record_baseline(session.store, session.operator, base, release=self._release())
             self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
     def action_watch(self) -> None:
@@ -322,7 +322,7 @@ class MetricsScreen(CockpitScreen):
             )
             self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     def action_go(self) -> None:
         if self.blocked:
@@ -376,7 +376,7 @@ class MetricsScreen(CockpitScreen):
             )
             self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def start_rollback(self, reason: str) -> None:
@@ -388,7 +388,7 @@ class MetricsScreen(CockpitScreen):
             result = start_rollback(session, self.release_id, reason)
             self._say(rollback_message(session, result))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     def _say(self, message: str) -> None:
         self.message = message

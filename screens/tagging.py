@@ -99,7 +99,7 @@ class TaggingScreen(CockpitScreen):
             self.error = ""
         except CockpitError as exc:
             self.prep = None
-            self.error = str(exc)
+            self.error = exc.text(self.session.lang)
         finally:
             self.busy = False
             self.app.call_from_thread(self._draw)
@@ -272,7 +272,7 @@ class TaggingScreen(CockpitScreen):
             event = execute(session, prep, progress=say)
             self.result = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
-            self.failure = str(exc)
+            self.failure = exc.text(self.session.lang)
         finally:
             self.busy = False
             self.app.call_from_thread(self.reload)

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from cockpit.errors import CockpitError
+from cockpit.errors import CockpitError, Phrase
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.i18n import tr
 from cockpit.metrics.model import Panel, PanelState
@@ -168,15 +168,15 @@ def record_decision(
         raise GoBlocked(f"decision {decision!r}: use one of {', '.join(DECISION_ACTIONS)}")
     reason = redact_text(reason.strip())
     if decision != "go" and not reason:
-        raise GoBlocked(f"{DECISION_ACTIONS[decision]}: a reason is required")
+        raise GoBlocked.said("met.reason_required", action=DECISION_ACTIONS[decision])
     details: dict[str, Any] = {}
     subject: str | None = None
     if decision == "go":
         if states is None:
             raise GoBlocked("go: the panels' states are needed to decide")
-        why = go_blocked(store, operator, release=release, states=states, now=now)
-        if why:
-            raise GoBlocked(f"go blocked: {why}")
+        found = go_blocked_reason(store, operator, release=release, states=states, now=now)
+        if found is not None:
+            raise GoBlocked.said("met.go_blocked", why=Phrase(*found))
         details["panels"] = _snapshot(states.values())
     elif decision == "no_go":
         if states is not None:

@@ -99,7 +99,7 @@ def next_version(
         why = Phrase("ver.given", {"version": str(candidate)})
     elif pre is not None:
         if pre not in PRE_TOKENS:
-            raise UsageError(f"--pre {pre!r}: use one of {', '.join(PRE_TOKENS)}")
+            raise UsageError.said("err.pre", value=pre, choices=", ".join(PRE_TOKENS))
         if bump is not None:
             target = base.next_version(bump)
             why = Phrase("ver.after", {"bump": bump, "base": str(base)})
