@@ -62,8 +62,10 @@ def test_every_status_and_item_kind_has_words() -> None:
 
 @pytest.mark.parametrize("key", sorted(CATALOG))
 def test_no_placeholder_takes_the_name_of_an_argument_of_tr(key: str) -> None:
-    """``tr(key, lang, **values)``: a ``{key}`` or ``{lang}`` could never be filled."""
+    """``tr(key, lang, **values)``: a ``{key}`` or ``{lang}`` could never be filled, and a text
+    said without values is not formatted, so an escaped ``{{`` would show as it is."""
     assert not placeholders(CATALOG[key]["en"]) & {"key", "lang"}
+    assert not any("{{" in CATALOG[key][lang] for lang in LANGS)
 
 
 def test_durations_weekdays_and_windows_are_said_in_each_language() -> None:

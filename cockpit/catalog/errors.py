@@ -491,4 +491,43 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{action}: 理由が必要です",
         "en": "{action}: a reason is required",
     },
+    # cockpit.toml's rules a type cannot express (cockpit.config.rules)
+    "cfg.empty_window": {"ja": "作業枠を空にはできません", "en": "the window cannot be empty"},
+    "cfg.sign_all": {
+        "ja": "identity.allowed_signers (署名を照合する鍵) が必要です",
+        "en": "needs identity.allowed_signers (the keys signatures are checked against)",
+    },
+    "cfg.watch_speed": {
+        "ja": "監視の時計を速めるのはリハーサル環境 (rehearsal = true) だけです",
+        "en": "a faster watch clock is for rehearsal environments only (rehearsal = true)",
+    },
+    "cfg.warning": {
+        "ja": "{warning} が {kind}_critical ({critical}) を超えています",
+        "en": "{warning} is above {kind}_critical ({critical})",
+    },
+    "cfg.stale": {
+        "ja": "no_data_after_seconds ({most}) より小さくしてください",
+        "en": "must be below no_data_after_seconds ({most})",
+    },
+    "cfg.two_panels": {
+        "ja": "{name!r} という名前のパネルが2つあります",
+        "en": "two panels named {name!r}",
+    },
+    "cfg.argv": {
+        "ja": "少なくともプログラム名が必要です (argv のリスト)",
+        "en": "needs at least the program name (an argv list)",
+    },
+    "cfg.branches": {
+        "ja": "ここからリリースしてよいブランチのパターンを1つ以上書いてください",
+        "en": "list at least one branch pattern that may be released here",
+    },
+    "cfg.tag_format": {"ja": "{field} を含めてください", "en": "must contain {field}"},
+    "cfg.date": {
+        "ja": "{value!r} は日付ではありません (2026-12-28 や 2026-12-28T01:00 の形で指定)",
+        "en": "{value!r} is not a date (use 2026-12-28 or 2026-12-28T01:00)",
+    },
+    "cfg.after": {
+        "ja": "start ({start}) より後にしてください",
+        "en": "must be after start ({start})",
+    },
 }
