@@ -86,3 +86,15 @@ def test_durations_weekdays_and_windows_are_said_in_each_language() -> None:
     assert window.label("ja", year=True) == "2026-12-16(水) 01:00-05:00 JST"
     assert window.start_label("ja") == "12-16(水) 01:00 JST"
     assert datetime(2026, 12, 16, tzinfo=UTC).weekday() == 2  # (a Wednesday: 水)
+
+
+def test_no_key_is_in_two_catalog_modules() -> None:
+    """The merge would keep one silently: each key is said in one place."""
+    from cockpit.catalog import comms, engine, errors, refusals, screens, words
+
+    seen: dict[str, str] = {}
+    for module in (screens, refusals, comms, errors, engine, words):
+        for key in module.WORDS:
+            assert key not in seen, f"{key} in {seen[key]} and {module.__name__}"
+            seen[key] = module.__name__
+    assert set(seen) == set(CATALOG)

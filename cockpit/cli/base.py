@@ -64,6 +64,10 @@ class Command:
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
 
+    def say(self, key: str, **values: object) -> None:
+        """Print the catalog's ``key`` with ``values``, in the command's language."""
+        self.print(self.session.t(key, **values))
+
     def print_line(self, text: str) -> None:
         """One record per line: cut to the terminal's width on a terminal (80 columns on a
         bastion), whole when piped to a file or another program."""

@@ -22,7 +22,7 @@ def cmd_init(cmd: Command) -> int:
     target = output_path(cmd.args.path, "--path")
     starter = resources.files("cockpit").joinpath("starter.toml").read_text(encoding="utf-8")
     write_output(target, starter, "--path")
-    cmd.print(f"wrote {target}: edit it, then run `cockpit config check`")
+    cmd.say("cli.wrote_config", path=target)
     return 0
 
 

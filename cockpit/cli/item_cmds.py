@@ -36,7 +36,7 @@ def cmd_item(cmd: Command) -> int:
             return
         cancel.set()
         with contextlib.suppress(OSError, ValueError):
-            cmd.print(f"cancelling {args.item} (Ctrl-C again to leave it running)")
+            cmd.say("cli.cancelling", item=args.item)
 
     def on_hangup(sig: int, _frame: object) -> None:
         # A dropped SSH session or a kill: stop watching; the step goes on under its supervisor.

@@ -21,7 +21,7 @@ def cmd_note(cmd: Command) -> int:
         raise UsageError.said("err.note_empty")
     release = get_release(cmd.session.store, cmd.args.release) if cmd.args.release else None
     ev = record_note(cmd.session.store, cmd.session.operator, text, release)
-    cmd.print(f"noted as #{ev.seq} by {ev.actor}")
+    cmd.say("cli.noted", seq=ev.seq, actor=ev.actor)
     return 0
 
 
@@ -66,7 +66,7 @@ def cmd_release_approve_emergency(cmd: Command) -> int:
     from cockpit.release import approve_emergency
 
     release = approve_emergency(cmd.session, cmd.args.release, cmd.args.reason)
-    cmd.print(f"emergency release {release.id} approved by {cmd.session.operator.name}")
+    cmd.say("cli.emergency_approved", release=release.id, name=cmd.session.operator.name)
     return 0
 
 
@@ -80,7 +80,7 @@ def cmd_release_list(cmd: Command) -> int:
         cmd.print(json.dumps(listed, indent=2, ensure_ascii=False))
         return 0
     if not releases:
-        cmd.print("no releases yet: `cockpit release new --help`")
+        cmd.say("cli.no_releases")
         return 0
     cmd.print(f"{'ID':<11} {'VERSION':<12} {'PLAN':<9} {'ENV':<14} {'T-0':<21} STATUS")
     for r in releases:
@@ -105,7 +105,7 @@ def cmd_release_close(cmd: Command) -> int:
     )
     cmd.print(f"release {release.id} {release.status}")
     if release.status == "closed":
-        cmd.print(f"its report: cockpit release report {release.id} --format html --out FILE")
+        cmd.say("cli.its_report", release=release.id)
     return 0
 
 

@@ -43,13 +43,13 @@ def cmd_tag(cmd: Command) -> int:
         print_tag_preview(cmd, prep)
     if not prep.ok:
         if not args.json:
-            cmd.print("preflight failed: nothing was changed")
+            cmd.say("cli.preflight_failed")
         return 1
     if args.dry_run or (prep.plan.todo == "nothing" and not args.push):
         return 0
     if prep.plan.todo == "nothing":
         if not args.json:
-            cmd.print(f"{prep.plan.tag} is already published: nothing to do")
+            cmd.say("cli.tag_published", tag=prep.plan.tag)
         return 0
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -58,7 +58,7 @@ def cmd_tag(cmd: Command) -> int:
         push = f" and push it to {prep.plan.remote}" if args.push and what != "push" else ""
         answer = input(f"{what} {prep.plan.tag} on {prep.plan.commit[:12]}{push}? [y/N] ")
         if answer.strip().lower() not in {"y", "yes"}:
-            cmd.print("nothing was changed")
+            cmd.say("cli.nothing_changed")
             return 1
     try:
         ev = tagging.execute(
