@@ -68,7 +68,7 @@ class Refused(CockpitError):
 
     def text(self, lang: str) -> str:
         if self.why is None:
-            return self.message
+            return super().text(lang)
         return f"{self.subject}: {self.why.text(lang)}" if self.subject else self.why.text(lang)
 
 

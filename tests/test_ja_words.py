@@ -108,13 +108,11 @@ NAMES = {
 
 
 def _parser_words(parser: argparse.ArgumentParser) -> Iterator[str]:
+    # Options are written with their dashes (``--for``), which make them no word: only
+    # metavars, choices and subcommand names are words of the command line.
     for action in parser._actions:  # argparse keeps no public list of its options
-        for option in action.option_strings:
-            yield option.lstrip("-")
         if action.metavar:
             yield str(action.metavar)
-        if action.dest:
-            yield action.dest
         for choice in action.choices or ():
             yield str(choice)
         if isinstance(action, argparse._SubParsersAction):
@@ -276,6 +274,63 @@ def test_every_bad_database_url_is_said_in_japanese(
     assert english_sentences(err) == [], err
 
 
+# Refusals and what the commands say, in a workspace with one open release (``{rid}``): the
+# commands run in order, the last one's exit code is the one expected; every line they print is
+# scanned (standard output too).
+REFUSALS: list[tuple[str, list[list[str]], int]] = [
+    ("approve before its items", [["item", "approve", "{rid}", "t3.approval"]], 1),
+    ("a step before its gate", [["item", "done", "{rid}", "t0.deploy"]], 1),
+    ("skip without a reason", [["item", "skip", "{rid}", "t14.requirements"]], 1),
+    ("an empty note", [["note", " "]], 2),
+    ("nothing to roll back", [["rollback", "run", "{rid}", "--reason", "x", "--yes"]], 1),
+    ("nothing ran yet", [["rollback", "plan", "{rid}"]], 0),
+    ("cancel what does not run", [["item", "cancel", "{rid}", "t0.deploy", "--reason", "x"]], 1),
+    (
+        "T-0 in the past",
+        [[*test_bad_inputs.START[:4], "--version", "1.5.0", "--t0", "2020-01-01T01:00"]],
+        1,
+    ),
+    (
+        "T-0 outside every window",
+        [
+            [
+                "release",
+                "new",
+                "--env",
+                "production",
+                "--version",
+                "1.5.0",
+                "--t0",
+                "2026-12-17T01:00",
+            ]
+        ],
+        1,
+    ),
+    ("--readonly writes", [["--readonly", "note", "x"]], 2),
+    ("preview a manual item", [["preview", "{rid}", "t14.requirements"]], 1),
+    ("tag outside a repository", [["tag", "--env", "staging", "--dry-run"]], 2),
+    ("cancel without a reason", [["release", "cancel", "{rid}"]], 2),
+    ("nobody drives", [["lease", "show", "{rid}"]], 0),
+    ("close twice", [["release", "close", "{rid}"], ["release", "close", "{rid}"]], 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("commands", "expected"), [pytest.param(c, e, id=name) for name, c, e in REFUSALS]
+)
+def test_every_refusal_is_said_in_japanese(
+    workspace: tuple[Path, str], commands: list[list[str]], expected: int
+) -> None:
+    _, rid = workspace
+    said = ""
+    for argv in commands:
+        code, out, err = run_main("--lang", "ja", *(a.replace("{rid}", rid) for a in argv))
+        said += out + err
+    assert code == expected, said
+    assert said.strip(), "it says something"
+    assert english_sentences(said) == [], said
+
+
 def test_the_locale_picks_japanese_in_a_real_process(workspace: tuple[Path, str]) -> None:
     """No ``--lang``: ``LANG=ja_JP.UTF-8`` alone makes the error Japanese."""
     root, _ = workspace
@@ -313,6 +368,10 @@ SCREENS: dict[str, tuple[tuple[str, ...], dict[str, bool]]] = {
     "runbook help": (("d", "question_mark"), {"t0_ready": True}),
     "tagging": (("enter", "enter"), {"tag_ready": True}),
     "tag confirm": (("enter", "enter", "enter"), {"tag_ready": True}),
+    "palette": (("enter", "colon"), {}),
+    "quit": (("q",), {}),
+    "rollback dialog": (("d", "R"), {"t0_ready": True}),
+    "dashboard note": (("n",), {}),
 }
 
 

@@ -245,4 +245,5 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{item} を中止しています (もう一度 Ctrl-C で実行したままにします)",
         "en": "cancelling {item} (Ctrl-C again to leave it running)",
     },
+    "cli.release_ended": {"ja": "リリース {release}: {status}", "en": "release {release} {status}"},
 }

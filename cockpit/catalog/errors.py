@@ -350,4 +350,8 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "start ({start}) より後にしてください",
         "en": "must be after start ({start})",
     },
+    "err.not_git": {
+        "ja": "{path}: git リポジトリではありません",
+        "en": "{path}: not a git repository",
+    },
 }

@@ -312,4 +312,6 @@ WORDS: dict[str, dict[str, str]] = {
     "met.base_set": {"ja": "ベースライン取得済み", "en": "baseline captured"},
     "met.base_none": {"ja": "ベースライン未取得 (b)", "en": "no baseline yet (b)"},
     "met.go_blocked": {"ja": "Go 不可: {why}", "en": "go blocked: {why}"},
+    # the command palette's prompt (Textual's own words otherwise)
+    "palette.search": {"ja": "コマンドを検索…", "en": "Search for commands…"},
 }

@@ -103,7 +103,7 @@ def cmd_release_close(cmd: Command) -> int:
         cancel=cmd.args.subcommand == "cancel",
         reason=cmd.args.reason,
     )
-    cmd.print(f"release {release.id} {release.status}")
+    cmd.say("cli.release_ended", release=release.id, status=release.status)
     if release.status == "closed":
         cmd.say("cli.its_report", release=release.id)
     return 0

@@ -61,7 +61,7 @@ class Git:
         try:
             self.repo = git.Repo(path)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise UsageError(f"{path}: not a git repository") from None
+            raise UsageError.said("err.not_git", path=path) from None
         self.runs: list[GitRun] = []
 
     def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> GitRun:
