@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.config import EnvironmentConfig
-from cockpit.errors import Phrase, UsageError
+from cockpit.errors import Phrase, Said, UsageError
 from cockpit.session import Session
 from cockpit.versioning import (
     Check,
@@ -183,7 +183,9 @@ def prepare(
         release = checklist.release
         release_version = release.version
         if env_name and env_name != release.environment:
-            raise UsageError(f"--env {env_name}: release {release.id} is for {release.environment}")
+            raise UsageError.said(
+                "tag.other_env", env=env_name, release=release.id, its=release.environment
+            )
         env_name = release.environment
         item = tag_item(checklist)
         if item is not None:
@@ -260,8 +262,13 @@ def execute(
     say = progress or (lambda _line: None)
     plan = prep.plan
     if not prep.ok:
-        first = prep.refusal or f"{plan.failed[0].name}: {plan.failed[0].detail}"
-        raise Refused(f"preflight failed: {first}")
+        first: Said | str
+        if prep.refusal:  # the plan's own check, first: "t1.tag: <why>"
+            first = plan.checks[0].phrase or prep.refusal
+        else:
+            check = plan.failed[0]
+            first = Phrase("pre.refused", {"item": check.name, "why": check.phrase or check.detail})
+        raise Refused.said("tag.preflight_failed", first=first)
     if prep.release is not None:
         require_driver(session, prep.release.id)  # another operator drives it: refused
     if notes is not None:

@@ -246,4 +246,57 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "cancelling {item} (Ctrl-C again to leave it running)",
     },
     "cli.release_ended": {"ja": "リリース {release}: {status}", "en": "release {release} {status}"},
+    "tag.preflight_failed": {"ja": "事前確認に失敗: {first}", "en": "preflight failed: {first}"},
+    # the tag step and the log itself (cockpit.tagging, cockpit.store, cockpit.events)
+    "tag.other_env": {
+        "ja": "--env {env}: リリース {release} は {its} 用です",
+        "en": "--env {env}: release {release} is for {its}",
+    },
+    "tag.no_commits": {
+        "ja": "{path}: リポジトリにコミットがありません",
+        "en": "{path}: the repository has no commits",
+    },
+    "tag.no_version": {
+        "ja": "タグを付けるバージョンがありません: {found}。"
+        "--bump、--pre、--version のいずれかを指定",
+        "en": "no version to tag: {found}; choose --bump, --pre or --version",
+    },
+    "db.read_other": {
+        "ja": "{url}: ログのスキーマはリビジョン {at}、この cockpit が読むのは {ours}: "
+        "そのリビジョンの cockpit で読んでください",
+        "en": "{url}: the log's schema is at revision {at}, this cockpit reads {ours}: "
+        "read it with a cockpit of that revision",
+    },
+    "db.newer": {
+        "ja": "{url}: データベースのスキーマはリビジョン {at} で、"
+        "この cockpit ({ours}) より新しいです: このホストの cockpit を更新してください",
+        "en": "{url}: the database schema is at revision {at}, newer than this cockpit knows "
+        "({ours}): upgrade the cockpit on this host",
+    },
+    "db.migration": {
+        "ja": "{url}: マイグレーションに失敗しました（{cause}）",
+        "en": "{url}: migration failed ({cause})",
+    },
+    "db.rebuild": {
+        "ja": "{url}: 射影を再構築できません（{cause}）",
+        "en": "{url}: cannot rebuild the projections ({cause})",
+    },
+    "db.acting_as": {
+        "ja": "COCKPIT_AS={name} はリハーサル専用です: "
+        "{action} はリハーサルのイベントではありません。COCKPIT_AS を外してください",
+        "en": "COCKPIT_AS={name} is for rehearsals only: {action} is not a rehearsal event; "
+        "unset it",
+    },
+    "db.append_failed": {
+        "ja": "監査ログに書き込めなかったため、何も実行していません（{cause}）",
+        "en": "the audit log could not be written, so nothing was done: {cause}",
+    },
+    "db.no_head": {
+        "ja": "チェーンの先頭行がありません: cockpit audit verify を実行してください",
+        "en": "the chain head row is missing: run `cockpit audit verify`",
+    },
+    "ev.action": {
+        "ja": "操作 {action!r}: 英小文字の単語をドットでつないでください",
+        "en": "action {action!r}: use lowercase words joined by dots",
+    },
 }

@@ -354,4 +354,32 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{path}: git リポジトリではありません",
         "en": "{path}: not a git repository",
     },
+    # more of cockpit.toml, plans, the tag step and the log itself
+    "cfg.no_file": {
+        "ja": "{where}: {setting}: ファイル {path} がありません",
+        "en": "{where}: {setting}: no such file {path}",
+    },
+    "cfg.name": {
+        "ja": "{where}: {setting}: 名前は英小文字・数字・'-'・'_' で、英字で始めてください",
+        "en": "{where}: {setting}: names are lowercase letters, digits, '-' and '_', "
+        "starting with a letter",
+    },
+    "cfg.item_id": {
+        "ja": '{where}: {setting}: 計画の項目 ID ではありません (例: "t0.deploy")',
+        "en": '{where}: {setting}: not a plan item id (e.g. "t0.deploy")',
+    },
+    "cfg.kind": {
+        "ja": "{where}: {setting}: {kind!r} は{what}ではありません (選択肢: {choices})",
+        "en": "{where}: {setting}: {kind!r} is not {what} (use one of: {choices})",
+    },
+    "cfg.what_step": {"ja": "ステップの種類", "en": "a step kind"},
+    "cfg.what_probe": {"ja": "プローブ", "en": "a probe"},
+    "plan.twice": {
+        "ja": "{where}: キー {name!r} が同じマッピングに2回あります (最初は {first} 行目)",
+        "en": "{where}: key {name!r} appears twice in the same mapping (first at line {first})",
+    },
+    "plan.too_many": {
+        "ja": "{where}: 計画としては値が多すぎます (エイリアスの展開で {most} 超)",
+        "en": "{where}: too many values for a plan (aliases expand to over {most})",
+    },
 }

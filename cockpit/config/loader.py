@@ -114,9 +114,11 @@ def check_paths(config: Config, base: Path, text: str, source: str) -> None:
         target = Path(value).expanduser()
         target = target if target.is_absolute() else base / target
         if not target.is_file():
-            raise ConfigError(
-                f"{where(source, text, ('identity', key))}: identity.{key}: no such file "
-                f"{display_path(target)}"
+            raise ConfigError.said(
+                "cfg.no_file",
+                where=where(source, text, ("identity", key)),
+                setting=f"identity.{key}",
+                path=display_path(target),
             )
 
 
@@ -142,9 +144,8 @@ def parse_config_text(text: str, source: str = CONFIG_NAME) -> Config:
             for key, value in entries.items():
                 if not re.match(NAME_RE, key):
                     path: tuple[str, ...] = (table, key)
-                    raise ConfigError(
-                        f"{where(source, text, path)}: {table}.{key}: names are lowercase "
-                        "letters, digits, '-' and '_', starting with a letter"
+                    raise ConfigError.said(
+                        "cfg.name", where=where(source, text, path), setting=f"{table}.{key}"
                     )
                 convert(value, item_type, (table, key), text, source)
     config: Config = convert(raw, Config, (), text, source)

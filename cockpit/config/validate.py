@@ -25,8 +25,8 @@ def check_steps(raw: dict[str, Any], text: str, source: str) -> None:
     its own, so an error names the item (and, for a wrong tag, the kinds there are)."""
     from cockpit.plan.probes import PROBES
 
-    _check_entries(raw, text, source, "steps", "kind", STEP_KINDS, "a step kind")
-    _check_entries(raw, text, source, "checks", "probe", PROBES, "a probe")
+    _check_entries(raw, text, source, "steps", "kind", STEP_KINDS, Phrase("cfg.what_step"))
+    _check_entries(raw, text, source, "checks", "probe", PROBES, Phrase("cfg.what_probe"))
 
 
 def _check_entries(
@@ -36,7 +36,7 @@ def _check_entries(
     table: str,
     tag: str,
     kinds: dict[str, type[msgspec.Struct]],
-    what: str,
+    what: Phrase,
 ) -> None:
     envs = raw.get("environments")
     for name, env in (envs or {}).items() if isinstance(envs, dict) else ():
@@ -47,11 +47,16 @@ def _check_entries(
             here = where(source, text, ("environments", name, table, *item_id.split(".")))
             key = f'environments.{name}.{table}."{item_id}"'
             if not re.match(ITEM_ID_RE, item_id):
-                raise ConfigError(f'{here}: {key}: not a plan item id (e.g. "t0.deploy")')
+                raise ConfigError.said("cfg.item_id", where=here, setting=key)
             kind = value.get(tag) if isinstance(value, dict) else None
             if kind not in kinds:
-                raise ConfigError(
-                    f"{here}: {key}.{tag}: {kind!r} is not {what} (use one of: {', '.join(kinds)})"
+                raise ConfigError.said(
+                    "cfg.kind",
+                    where=here,
+                    setting=f"{key}.{tag}",
+                    kind=kind,
+                    what=what,
+                    choices=", ".join(kinds),
                 )
             try:
                 msgspec.convert(value, kinds[kind], strict=True)

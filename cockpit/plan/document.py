@@ -66,18 +66,15 @@ def _check_nodes(root: yaml.Node, source: str) -> None:
                     line = key.start_mark.line + 1
                     first = seen.setdefault((key.tag, key.value), line)
                     if first != line:
-                        raise PlanError(
-                            f"{source}:{line}: key {key.value!r} appears twice in the same "
-                            f"mapping (first at line {first})"
+                        raise PlanError.said(
+                            "plan.twice", where=f"{source}:{line}", name=key.value, first=first
                         )
                 total += size(key) + size(value)
         elif isinstance(node, yaml.SequenceNode):
             total += sum(size(child) for child in node.value)
         if total > MAX_PLAN_NODES:
-            raise PlanError(
-                f"{source}:{node.start_mark.line + 1}: too many values for a plan (aliases expand "
-                f"to over {MAX_PLAN_NODES})"
-            )
+            where = f"{source}:{node.start_mark.line + 1}"
+            raise PlanError.said("plan.too_many", where=where, most=MAX_PLAN_NODES)
         sizes[id(node)] = total
         return total
 

@@ -69,6 +69,10 @@ class Suggestion:
     def deciding(self) -> list[Commit]:
         return [c for c in self.commits if c.bump == self.bump] if self.bump else []
 
+    def text(self, lang: str) -> str:
+        """:meth:`describe`: a suggestion is said in a message's language."""
+        return self.describe(lang)
+
     def describe(self, lang: str = "en") -> str:
         from cockpit.i18n import tr
 

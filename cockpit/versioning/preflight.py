@@ -119,7 +119,7 @@ def plan_tag(
     head, shallow = git.head_and_shallow()
     checks.append(history_check(shallow))
     if head is None:
-        raise UsageError(f"{git.path}: the repository has no commits")
+        raise UsageError.said("tag.no_commits", path=git.path)
     refs = git.refs(cfg.tag_format)
     tags = refs.versions
     # A tag made here and never published is not a release yet: it neither raises the next
@@ -237,11 +237,8 @@ def version_check(
     if explicit is None and request.bump is None and request.pre is None:
         explicit = release_version or suggested
         if explicit is None and not shallow:
-            raise UsageError(
-                "no version to tag: "
-                + (suggestion.describe() if suggestion else "shallow clone")
-                + "; choose --bump, --pre or --version"
-            )
+            found: Said | str = suggestion if suggestion else "shallow clone"
+            raise UsageError.said("tag.no_version", found=found)
     ours = None  # the tag of this very version, made already (a resume, or after publishing)
     if explicit is not None:
         # The tag of this very version on HEAD, or one of ours never published, is this release
