@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -245,31 +242,32 @@ template = test_bad_inputs.template
 workspace = test_bad_inputs.workspace
 
 
-@pytest.mark.parametrize(
-    ("argv", "expected"), [pytest.param(a, c, id=name) for name, a, c in CASES]
-)
+# Every bad input of tests/test_bad_inputs.py, and each bad database URL for a command that
+# writes and for `audit verify` (which only reads).
+BAD_INPUTS = [pytest.param(argv, code, None, id=name) for name, argv, code in CASES] + [
+    pytest.param(
+        command,
+        VERIFY_EXPECTED.get(url, code) if command[1] == "verify" else code,
+        url,
+        id=f"{name} {' '.join(command)}",
+    )
+    for name, url, code in DB_URLS
+    for command in (["release", "list"], ["audit", "verify"])
+]
+
+
+@pytest.mark.parametrize(("argv", "expected", "url"), BAD_INPUTS)
 def test_every_bad_input_is_said_in_japanese(
-    workspace: tuple[Path, str], argv: list[str], expected: int
-) -> None:
-    _, rid = workspace
-    code, _, err = run_main("--lang", "ja", *(a.replace("{rid}", rid) for a in argv))
-    assert_refused(code, err, expected)
-    assert english_sentences(err) == [], err
-
-
-@pytest.mark.parametrize(("url", "expected"), [pytest.param(u, c, id=n) for n, u, c in DB_URLS])
-@pytest.mark.parametrize("command", [["release", "list"], ["audit", "verify"]])
-def test_every_bad_database_url_is_said_in_japanese(
     workspace: tuple[Path, str],
     monkeypatch: pytest.MonkeyPatch,
-    url: str,
+    argv: list[str],
     expected: int,
-    command: list[str],
+    url: str | None,
 ) -> None:
-    monkeypatch.setenv("COCKPIT_DATABASE_URL", url)
-    code, _, err = run_main("--lang", "ja", *command)
-    if command == ["audit", "verify"]:
-        expected = VERIFY_EXPECTED.get(url, expected)
+    _, rid = workspace
+    if url is not None:
+        monkeypatch.setenv("COCKPIT_DATABASE_URL", url)
+    code, _, err = run_main("--lang", "ja", *(a.replace("{rid}", rid) for a in argv))
     assert_refused(code, err, expected)
     assert english_sentences(err) == [], err
 
@@ -334,17 +332,8 @@ def test_every_refusal_is_said_in_japanese(
 def test_the_locale_picks_japanese_in_a_real_process(workspace: tuple[Path, str]) -> None:
     """No ``--lang``: ``LANG=ja_JP.UTF-8`` alone makes the error Japanese."""
     root, _ = workspace
-    env = {**os.environ, "PYTHONPATH": str(REPO), "LANG": "ja_JP.UTF-8"}
-    env.pop("LC_ALL", None)
-    env.pop("LC_MESSAGES", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "cockpit", "release", "show", "NOPE"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    locale = {"LANG": "ja_JP.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}  # (empty: not set)
+    done = test_bad_inputs.run_process(root, "release", "show", "NOPE", **locale)
     assert_refused(done.returncode, done.stderr, 2)
     assert english_sentences(done.stderr) == [], done.stderr
     assert "NOPE" in done.stderr
