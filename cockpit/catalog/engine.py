@@ -299,4 +299,49 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "操作 {action!r}: 英小文字の単語をドットでつないでください",
         "en": "action {action!r}: use lowercase words joined by dots",
     },
+    # signing a decision (cockpit.signing, cockpit.operator)
+    "sig.slow": {
+        "ja": "{what} は記録されていません: {fingerprint} での署名が {seconds} 秒を超えました "
+        "(エージェントが確認を待っていませんか)",
+        "en": "{what} not recorded: signing with {fingerprint} took over {seconds}s "
+        "(is the agent waiting for a confirmation?)",
+    },
+    "sig.no_keygen": {
+        "ja": "{what} は記録されていません: ssh-keygen を実行できません（{cause}）",
+        "en": "{what} not recorded: cannot run ssh-keygen ({cause})",
+    },
+    "sig.failed": {
+        "ja": "{what} は記録されていません: "
+        "鍵 {fingerprint} で署名できませんでした（{cause}）: {hint}",
+        "en": "{what} not recorded: the key {fingerprint} did not sign ({cause}): {hint}",
+    },
+    "sig.hint_agent": {
+        "ja": "ssh-add でエージェントに読み込んでください",
+        "en": "load it into the agent with ssh-add",
+    },
+    "sig.hint_file": {"ja": "鍵ファイルを確認してください", "en": "check the key file"},
+    "sig.no_key": {
+        "ja": "{what} には署名が必要ですが、署名に使う鍵がありません: 鍵をエージェントに読み込むか "
+        "(ssh-add)、[identity] signing_key か COCKPIT_SIGNING_KEY を設定してください",
+        "en": "{what} must be signed and there is no key to sign with: load yours into the "
+        "agent (ssh-add), or set [identity] signing_key or COCKPIT_SIGNING_KEY",
+    },
+    "sig.from": {"ja": "{origin}: {problem}", "en": "{origin}: {problem}"},
+    "sig.no_file": {"ja": "{path}: 鍵ファイルがありません", "en": "{path}: no such key file"},
+    "sig.no_pub": {
+        "ja": "{path}: 公開鍵を読めません（{cause}）",
+        "en": "{path}: cannot read its public key ({cause})",
+    },
+    "sig.pub_beside": {
+        "ja": "{path}: 公開鍵を読めません。{name}.pub を隣に置いてください",
+        "en": "{path}: cannot read its public key; put {name}.pub beside it",
+    },
+    "sig.unreadable": {
+        "ja": "{path}: 読めません（{cause}）",
+        "en": "{path}: cannot read it ({cause})",
+    },
+    "sig.not_openssh": {
+        "ja": "{path}: OpenSSH の公開鍵ではありません",
+        "en": "{path}: not an OpenSSH public key",
+    },
 }
