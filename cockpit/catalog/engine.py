@@ -344,4 +344,26 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{path}: OpenSSH の公開鍵ではありません",
         "en": "{path}: not an OpenSSH public key",
     },
+    # the allowed-signers file (cockpit.identity)
+    "ids.unreadable": {
+        "ja": "{path}: allowed-signers ファイルを読めません（{cause}）",
+        "en": "{path}: cannot read the allowed-signers file ({cause})",
+    },
+    "ids.form": {
+        "ja": 'allowed-signers の行ではありません (PRINCIPALS [namespaces="..."] KEYTYPE BASE64)',
+        "en": 'not an allowed-signers line (PRINCIPALS [namespaces="..."] KEYTYPE BASE64)',
+    },
+    "ids.bad_line": {"ja": "{where}: {form}（{cause}）", "en": "{where}: {form}: {cause}"},
+    "ids.option": {
+        "ja": "{where}: オプション {option} はここでは使えません (namespaces のみ)",
+        "en": "{where}: option {option} is not supported here (only namespaces)",
+    },
+    "ids.key_type": {
+        "ja": "{where}: 鍵の種類 {kind!r} はここでは検証できません ({kinds} の鍵を使用)",
+        "en": "{where}: key type {kind!r} cannot be checked here (use {kinds} keys)",
+    },
+    "ids.no_decode": {
+        "ja": "{where}: {form}: {kind} の鍵を復号できません",
+        "en": "{where}: {form}: the {kind} key does not decode",
+    },
 }
