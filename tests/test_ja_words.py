@@ -309,6 +309,7 @@ REFUSALS: list[tuple[str, list[list[str]], int]] = [
     ("tag outside a repository", [["tag", "--env", "staging", "--dry-run"]], 2),
     ("cancel without a reason", [["release", "cancel", "{rid}"]], 2),
     ("nobody drives", [["lease", "show", "{rid}"]], 0),
+    ("the calendar", [["window", "list", "--plan", "migration"]], 0),
     ("close twice", [["release", "close", "{rid}"], ["release", "close", "{rid}"]], 2),
 ]
 
