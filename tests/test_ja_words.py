@@ -310,6 +310,7 @@ REFUSALS: list[tuple[str, list[list[str]], int]] = [
     ("cancel without a reason", [["release", "cancel", "{rid}"]], 2),
     ("nobody drives", [["lease", "show", "{rid}"]], 0),
     ("the calendar", [["window", "list", "--plan", "migration"]], 0),
+    ("the chain verified", [["audit", "verify"]], 0),
     ("close twice", [["release", "close", "{rid}"], ["release", "close", "{rid}"]], 2),
 ]
 

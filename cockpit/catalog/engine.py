@@ -366,4 +366,33 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{where}: {form}: {kind} の鍵を復号できません",
         "en": "{where}: {form}: the {kind} key does not decode",
     },
+    # cockpit audit verify
+    "aud.warning": {"ja": "警告: {warning}", "en": "warning: {warning}"},
+    "aud.broken": {"ja": "監査チェーン破損: {problem}", "en": "audit chain BROKEN: {problem}"},
+    "aud.principal": {
+        "ja": "監査の主体が不正: {finding}",
+        "en": "audit principal WRONG: {finding}",
+    },
+    "aud.identity": {"ja": "本人確認: {finding}", "en": "identity: {finding}"},
+    "aud.ok": {
+        "ja": "監査チェーン正常: {count} 件、先頭 #{seq} {hash}、{anchor} ({seconds} 秒)",
+        "en": "audit chain ok: {count} events, head #{seq} {hash}, {anchor} ({seconds}s)",
+    },
+    "aud.anchor": {"ja": "チェックポイント seq {seq} と一致", "en": "matches checkpoint seq {seq}"},
+    "aud.no_anchor": {
+        "ja": "チェックポイントなし: 末尾の切り捨てや書き換えは検出できません",
+        "en": "no checkpoint: a cut-off or rewritten end cannot be detected",
+    },
+    "aud.not_proven": {
+        "ja": "本人確認できません: 上の {count} 件",
+        "en": "identity NOT proven: {count} finding(s) above",
+    },
+    "aud.sig_ok": {
+        "ja": "署名 ok: {path} で検証済み",
+        "en": "signatures ok: checked against {path}",
+    },
+    "aud.sig_none": {
+        "ja": "署名: [identity] allowed_signers がないため、すべての本人情報は自己申告です",
+        "en": "signatures: no [identity] allowed_signers, so every identity is a claim",
+    },
 }
