@@ -232,4 +232,13 @@ WORDS: dict[str, dict[str, str]] = {
     "win.extra": {"ja": "臨時: {reason}", "en": "extra: {reason}"},
     "win.blackout": {"ja": "作業禁止: {reason}", "en": "BLACKED OUT: {reason}"},
     "win.late": {"ja": "(作業枠の終了後)", "en": "(after the window closes)"},
+    # a step's supervisor, refusing before it starts (cockpit.supervisor)
+    "sup.step_running": {
+        "ja": "{item} は実行中です: {holder}",
+        "en": "{item} is running: {holder}",
+    },
+    "sup.rollback_running": {
+        "ja": "{release} のロールバックが実行中です: {holder}",
+        "en": "a rollback of {release} is running: {holder}",
+    },
 }
