@@ -158,4 +158,25 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{name!r} という名前のチャネルはありません (設定済み: {known})",
         "en": "no channel named {name!r} (known: {known})",
     },
+    # a notify item's draft and channels (cockpit.notify)
+    "draft.unknown": {
+        "ja": "{item}: [notify.channels] に {name!r} という名前のチャネルはありません "
+        "(設定済み: {known})",
+        "en": "{item}: no channel named {name!r} in [notify.channels] (known: {known})",
+    },
+    "draft.nowhere": {
+        "ja": "{item}: 送信先のチャネルがありません: 項目にチャネルを書くか、cockpit.toml で "
+        'stakeholder の通知をルーティングしてください ([[notify.routes]] events = ["stakeholder"])',
+        "en": "{item}: no channel to send it to: name channels on the item or route "
+        'stakeholder notices in cockpit.toml ([[notify.routes]] events = ["stakeholder"])',
+    },
+    "draft.empty": {"ja": "{item}: 通知が空です", "en": "{item}: the notice is empty"},
+    "draft.test_unknown": {
+        "ja": "notify test: {name!r} という名前のチャネルはありません (設定済み: {known})",
+        "en": "notify test: no channel named {name!r} (known: {known})",
+    },
+    "report.no_rollback": {
+        "ja": "リリース {release}: ロールバックの記録がありません",
+        "en": "release {release}: no rollback recorded",
+    },
 }

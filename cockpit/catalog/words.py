@@ -1,7 +1,8 @@
 """The words results are said with, in Japanese and English: durations, weekdays and dates
 (``when.*``, said by :func:`cockpit.window.format_remaining` and :func:`cockpit.window.day_label`),
-what an event did (``verb.*``), the tagging preflight's checks (``pre.*``) and why a version
-(``ver.*``)."""
+what an event did (``verb.*``), the tagging preflight's checks (``pre.*``), why a version
+(``ver.*``) and the calendar (``win.*``); and the refusals of the version rules, of a step's
+supervisor and of a broken log's tail."""
 
 from __future__ import annotations
 
@@ -240,5 +241,27 @@ WORDS: dict[str, dict[str, str]] = {
     "sup.rollback_running": {
         "ja": "{release} のロールバックが実行中です: {holder}",
         "en": "a rollback of {release} is running: {holder}",
+    },
+    "ver.choose": {
+        "ja": "上げる部分 (major, minor, patch)、プレリリース、"
+        "バージョンのいずれかを指定してください",
+        "en": "choose a bump (major, minor, patch), a pre-release or a version",
+    },
+    "ver.collides": {
+        "ja": "{version} は既存のバージョン {existing} と衝突します",
+        "en": "{version} collides with existing version {existing}",
+    },
+    "ver.not_greater": {
+        "ja": "{version} は既存のバージョン {existing} より大きくありません: "
+        "より大きいバージョンを指定",
+        "en": "{version} is not greater than existing version {existing}: choose a higher version",
+    },
+    "db.broken": {
+        "ja": "監査ログが seq {seq} で壊れています ({code}: {message}): 追記を拒否します。"
+        "cockpit audit verify を実行し、調査後に "
+        'cockpit audit acknowledge --seq {seq} --reason "..." を実行してください',
+        "en": "the audit log is broken at seq {seq} ({code}: {message}): refusing to append; "
+        "run `cockpit audit verify`, and once investigated "
+        '`cockpit audit acknowledge --seq {seq} --reason "..."`',
     },
 }

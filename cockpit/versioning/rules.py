@@ -120,7 +120,7 @@ def next_version(
         candidate = target.replace(prerelease=f"{pre}.{max(series, default=0) + 1}")
     else:
         if bump is None:
-            raise UsageError("choose a bump (major, minor, patch), a pre-release or a version")
+            raise UsageError.said("ver.choose")
         if latest is not None and latest.prerelease and base.next_version(bump) == _core(latest):
             candidate = _core(latest)
             why = Phrase("ver.ends", {"bump": bump, "base": str(base), "version": str(candidate)})
@@ -135,10 +135,7 @@ def check_greater(candidate: semver.Version, existing: Sequence[semver.Version])
     """Refuse a version that is not greater than every existing one (build metadata ignored)."""
     for v in existing:
         if v == candidate:
-            raise VersionError(f"{candidate} collides with existing version {v}")
+            raise VersionError.said("ver.collides", version=str(candidate), existing=str(v))
     newer = [v for v in existing if v > candidate]
     if newer:
-        raise VersionError(
-            f"{candidate} is not greater than existing version {max(newer)}: "
-            "choose a higher version"
-        )
+        raise VersionError.said("ver.not_greater", version=str(candidate), existing=str(max(newer)))
