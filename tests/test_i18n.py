@@ -72,7 +72,8 @@ def test_durations_weekdays_and_windows_are_said_in_each_language() -> None:
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from cockpit.window import Duration, Window, format_remaining
+    from cockpit.when import Duration, format_remaining
+    from cockpit.window import Window
 
     spans = [timedelta(days=9, hours=16), timedelta(hours=3, minutes=2), timedelta(seconds=245)]
     assert [format_remaining(s) for s in spans] == ["9d 16h", "3h02m", "4m05s"]

@@ -1,5 +1,5 @@
 """The words results are said with, in Japanese and English: durations, weekdays and dates
-(``when.*``, said by :func:`cockpit.window.format_remaining` and :func:`cockpit.window.day_label`),
+(``when.*``, said by :func:`cockpit.when.format_remaining` and :func:`cockpit.when.day_label`),
 what an event did (``verb.*``), the tagging preflight's checks (``pre.*``), why a version
 (``ver.*``) and the calendar (``win.*``); and the refusals of the version rules, of a step's
 supervisor and of a broken log's tail."""

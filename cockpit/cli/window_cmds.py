@@ -18,7 +18,7 @@ def span(start: datetime, end: datetime, zone: Any = None, lang: str = "en") -> 
     ``+1d`` (``+1日``)."""
     from rich.cells import cell_len
 
-    from cockpit.window import day_label
+    from cockpit.when import day_label
 
     s, e = start.astimezone(zone), end.astimezone(zone)
     days = (e.date() - s.date()).days

@@ -274,7 +274,7 @@ def go_blocked_reason(
     left = epoch(start.recorded_at) + hours * 3600 / speed - now
     if left > 0:
         fast = f", FAST DEMO CLOCK x{speed:g}" if speed != 1.0 else ""
-        from cockpit.window import Duration
+        from cockpit.when import Duration
 
         values = {"left": Duration(timedelta(seconds=left)), "hours": f"{hours:g}", "fast": fast}
         return "go.watch_left", values
