@@ -28,8 +28,9 @@ from cockpit.checklist import (
     load_checklist,
 )
 from cockpit.deploy import effective_run
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, Said, UsageError
 from cockpit.events import Event, NewEvent
+from cockpit.i18n import said
 from cockpit.lease import require_driver
 from cockpit.plan import CheckItem, Item, ManualItem, NotifyItem, StepItem, TagRun
 from cockpit.schedule import calendar_state, schedule_for
@@ -68,10 +69,7 @@ def _require_committee(session: Session, checklist: Checklist) -> None:
     committee = set(session.loaded.config.roles.get("release_committee", []))
     committee.discard(actor_name(release.created_by))
     if not any(actor_name(actor) in committee for actor in release.emergency_approved_by):
-        raise Refused(
-            "emergency release: its T-0 steps wait for the release committee's approval "
-            f"(cockpit release approve-emergency {release.id})"
-        )
+        raise Refused.said("need.committee", release=release.id)
 
 
 @dataclass(frozen=True)
@@ -80,9 +78,19 @@ class _Need:
     (one line) and the details its ``override`` event records. ``second``: in production the
     override needs a second operator."""
 
-    problem: str
+    problem: str | Said
     details: dict[str, Any]
     second: bool = True
+
+
+@dataclass(frozen=True)
+class _Problems:
+    """The problems of rules a step breaks, one line, said when read (``a; b``)."""
+
+    needs: tuple[_Need, ...]
+
+    def text(self, lang: str) -> str:
+        return "; ".join(str(said(need.problem, lang)) for need in self.needs)
 
 
 def _window_need(session: Session, checklist: Checklist, item: Item, now: datetime) -> _Need | None:
@@ -100,7 +108,7 @@ def _window_need(session: Session, checklist: Checklist, item: Item, now: dateti
     if state.open:
         return None
     details = {"rule": "change_window", "window": state.text}
-    return _Need(f"outside the change window: {state.text}", details)
+    return _Need(Phrase("need.window", {"window": state.phrase}), details)
 
 
 def _rehearsal_need(session: Session, checklist: Checklist, item: Item) -> _Need | None:
@@ -147,7 +155,8 @@ def _no_return_need(
         "rehearsal": found.rehearsal,
         "mode": mode,
     }
-    return _Need(f"past the point of no return ({found.at:%H:%M %Z})", details, second=False)
+    at = f"{found.at:%H:%M %Z}"
+    return _Need(Phrase("need.no_return", {"at": at}), details, second=False)
 
 
 def _phase_need(session: Session, checklist: Checklist, item: Item) -> _Need | None:
@@ -165,9 +174,9 @@ def _phase_need(session: Session, checklist: Checklist, item: Item) -> _Need | N
         return None
     unfinished = ", ".join(open_phases)
     if schedule_for(session.loaded.config, plan.name).phase_order == "strict":
-        raise Refused(f"earlier phases unfinished ({unfinished}): {plan.name} runs them in order")
+        raise Refused.said("need.phases_strict", unfinished=unfinished, plan=plan.name)
     details = {"rule": "phase_order", "unfinished": open_phases}
-    return _Need(f"earlier phases unfinished ({unfinished})", details, second=False)
+    return _Need(Phrase("need.phases", {"unfinished": unfinished}), details, second=False)
 
 
 def _overrides(
@@ -185,7 +194,7 @@ def _overrides(
     if not needs:
         return []
     if not (override and override.strip()):
-        raise Refused("; ".join(n.problem for n in needs) + "; override with a reason")
+        raise Refused.said("need.override", problems=_Problems(tuple(needs)))
     store, operator, release = session.store, session.operator, checklist.release
     production = session.loaded.environment(release.environment).production
     requests = [
@@ -221,10 +230,7 @@ def _overrides(
     if missing:
         for need in missing:
             store.append(event(OVERRIDE_REQUESTED, need.details), operator)
-        raise Refused(
-            "; ".join(n.problem for n in missing) + f"; override requested by {operator.name}: "
-            "production needs a second operator to give the same command"
-        )
+        raise Refused.said("need.second", problems=_Problems(tuple(missing)), name=operator.name)
     return granted
 
 
@@ -255,7 +261,7 @@ def decide(
     """
     store, loaded, operator = session.store, session.loaded, session.operator
     if action not in DECISIONS:
-        raise UsageError(f"action {action!r}: use one of {', '.join(DECISIONS)}")
+        raise UsageError.said("err.action", action=action, choices=", ".join(DECISIONS))
     checklist = load_checklist(store, release_text)
     checklist.phase_of(item_id)  # an unknown item is a typing mistake (exit 2), not a refusal
     if action not in GUARDLESS:
@@ -336,10 +342,7 @@ def decide(
             # Nothing to look at in this environment: confirmed by hand, never passed unchecked.
             unchecked = f"no check configured for environment {release.environment}"
             if not (reason and reason.strip()):
-                raise Refused(
-                    f'{item_id}: {unchecked} (checks."{item_id}" in cockpit.toml); confirm it by '
-                    "hand with a reason (the evidence)"
-                )
+                raise Refused.said("need.by_hand", item=item_id, env=release.environment)
             return store.append(
                 NewEvent(
                     action=ITEM_DONE,

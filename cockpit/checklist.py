@@ -54,7 +54,7 @@ class Refused(CockpitError):
 
     def text(self, lang: str) -> str:
         if self.why is None:
-            return self.message
+            return super().text(lang)
         return f"{self.subject}: {self.why.text(lang)}" if self.subject else self.why.text(lang)
 
 
@@ -127,10 +127,7 @@ class Checklist:
         for phase, item in self.plan.plan.items():
             if item.id == item_id:
                 return phase
-        raise UsageError(self._unknown(item_id))
-
-    def _unknown(self, item_id: str) -> str:
-        return str(Why("unknown", {"item": item_id, "plan": self.plan.plan.name}))
+        raise UsageError.of(Why("unknown", {"item": item_id, "plan": self.plan.plan.name}))
 
     def why_not(
         self,

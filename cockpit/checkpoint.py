@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from cockpit.dbsetup import first_line
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, UsageError
 from cockpit.urls import redact_url
 from cockpit.verify import Checkpoint
 
@@ -119,12 +119,12 @@ def _parse_checkpoint(raw: bytes) -> Checkpoint | None:
         return None
     data = json.loads(raw)
     if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
+        raise ValueError(Phrase("err.checkpoint_object"))
     seq, digest = data.get("seq"), data.get("hash")
     if type(seq) is not int or seq < 1:
-        raise ValueError(f"seq must be a positive integer, not {json.dumps(seq)}")
+        raise ValueError(Phrase("err.checkpoint_seq", {"seq": json.dumps(seq)}))
     if not isinstance(digest, str) or not _HASH_RE.fullmatch(digest):
-        raise ValueError(f"hash must be 64 lowercase hex digits, not {json.dumps(digest)}")
+        raise ValueError(Phrase("err.checkpoint_hash", {"hash": json.dumps(digest)}))
     return Checkpoint(seq, digest)
 
 
@@ -135,11 +135,13 @@ def read_checkpoint(path: Path, *, missing_ok: bool = False) -> Checkpoint | Non
     except FileNotFoundError:
         if missing_ok:
             return None
-        raise UsageError(f"{path}: no such checkpoint file") from None
+        raise UsageError.said("err.no_checkpoint", path=path) from None
     except (OSError, ValueError, KeyError, TypeError, ArithmeticError, RecursionError) as exc:
-        raise UsageError(f"{path}: not a valid checkpoint: {first_line(exc)}") from None
+        if exc.args and isinstance(exc.args[0], Phrase):  # what _parse_checkpoint found wrong
+            raise UsageError.said("err.checkpoint_says", path=path, why=exc.args[0]) from None
+        raise UsageError.said("err.bad_checkpoint", path=path, cause=first_line(exc)) from None
     if found is None and not missing_ok:
-        raise UsageError(f"{path}: the checkpoint file is empty")
+        raise UsageError.said("err.checkpoint_empty", path=path)
     return found
 
 

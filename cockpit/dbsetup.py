@@ -70,7 +70,7 @@ def make_engine(
             args["options"] = "-c default_transaction_read_only=on"
         return create_engine(url, pool_recycle=300, connect_args=args)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"{redact_url(url)}: cannot use this database URL ({exc})") from None
+        raise StoreError.said("err.db_cannot_use", url=redact_url(url), cause=exc) from None
 
 
 def read_only_sqlite_url(path: str) -> str:
@@ -87,7 +87,7 @@ def read_only_sqlite_url(path: str) -> str:
 
     file = Path(path)
     if not path or path == ":memory:" or not file.is_file():
-        raise UsageError(f"{path or ':memory:'}: no audit log here (check [database] url)")
+        raise UsageError.said("err.no_log", path=path or ":memory:")
     frozen = any(
         not os.access(p, os.W_OK) or not os.stat(p).st_mode & 0o222 for p in (file, file.parent)
     )

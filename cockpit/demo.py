@@ -165,7 +165,7 @@ def create_demo(root: Path | None = None) -> DemoWorkspace:
     if any(root.iterdir()):
         from cockpit.errors import UsageError
 
-        raise UsageError(f"{root}: not empty; give --dir a new or empty directory")
+        raise UsageError.said("err.dir_not_empty", root=root)
     operator = current_operator()
     repo_dir = root / "app"
     tags = _make_repo(repo_dir)

@@ -36,7 +36,7 @@ import msgspec
 
 from cockpit.checklist import Refused, Status, load_checklist
 from cockpit.config import LoadedConfig
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, UsageError
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.liveness import process_id
 from cockpit.operator import Operator
@@ -104,7 +104,7 @@ def effective_run(loaded: LoadedConfig, release: Release, item: StepItem) -> tup
 def step_info(loaded: LoadedConfig, checklist: Checklist, item_id: str) -> StepInfo:
     item = checklist.plan.plan.item(item_id)
     if not isinstance(item, StepItem):
-        raise Refused(f"{item_id}: is a {item.kind} item, not a step")
+        raise Refused.said("run.not_step", item=item_id, kind=item.kind)
     run, source = effective_run(loaded, checklist.release, item)
     kind = None if isinstance(run, TagRun) else kind_for(run.kind)
     return StepInfo(item, run, source, checklist.state(item_id).status, kind)
@@ -153,7 +153,7 @@ def preview(session: Session, release_text: str, item_id: str) -> tuple[StepInfo
     require_item(checklist, item_id)
     info = step_info(loaded, checklist, item_id)
     if info.kind is None:
-        raise Refused(f"{item_id}: a tag step; its preview is the tagging screen or `cockpit tag`")
+        raise Refused.said("run.tag_step", item=item_id)
     ctx = context(loaded, checklist.release, item_id, operator)
     ctx.deadline = time.monotonic() + min(60.0, info.run.timeout)  # type: ignore[union-attr]
     return info, info.kind.preview(info.run, ctx)
@@ -163,9 +163,7 @@ def require_item(checklist: Checklist, item_id: str) -> None:
     """Refuse (bad input) an item id that is not in the release's plan."""
     if not any(item.id == item_id for _, item in checklist.plan.plan.items()):
         plan = checklist.release.plan
-        raise UsageError(
-            f"item {item_id!r}: not in plan {plan} (see `cockpit --lang en plan show {plan}`)"
-        )
+        raise UsageError.of(Phrase("why.unknown", {"item": item_id, "plan": plan}))
 
 
 def _base(checklist: Checklist, item_id: str) -> dict[str, Any]:
@@ -234,7 +232,7 @@ def execute(
     """
     store, loaded, operator = session.store, session.loaded, session.operator
     if mode not in MODES:
-        raise Refused(f"mode {mode!r}: use one of {', '.join(MODES)}")
+        raise Refused.said("run.mode", mode=mode, choices=", ".join(MODES))
     info = step_info(loaded, checklist, item_id)
     assert info.kind is not None
     kind, run = info.kind, info.run

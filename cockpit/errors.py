@@ -1,24 +1,65 @@
-"""Errors the operator sees. Each carries the one line that is printed, and an exit code."""
+"""Errors the operator sees. Each carries the one line that is printed, and an exit code; one made
+with :meth:`CockpitError.said` carries its catalog key and values too, and is said in the
+operator's language (:meth:`CockpitError.text`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Self
+
+
+class Said(Protocol):
+    """Words said in a language when they are read: a :class:`Phrase`, a refusal's reason."""
+
+    def text(self, lang: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words from the catalog said later, in the reader's language: a key and its values (which
+    may be phrases themselves). ``str()`` is the English."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        from cockpit.i18n import tr
+
+        return tr(self.key, lang, **self.values)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
 
 class CockpitError(Exception):
-    """Base class: ``str(err)`` is the whole message the operator sees (one line)."""
+    """Base class: ``str(err)`` is the whole message the operator sees (one line), in English."""
 
     exit_code = 1
+    phrase: Said | None = None  # the message as catalog words (:meth:`said`), if it is
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
+    @classmethod
+    def said(cls, key: str, **values: Any) -> Self:
+        """The error whose message is the catalog's ``key`` with ``values`` (which may be said
+        in a language themselves: another error, a phrase, a duration)."""
+        return cls.of(Phrase(key, values))
+
+    @classmethod
+    def of(cls, phrase: Said) -> Self:
+        """The error whose message is ``phrase``."""
+        err = cls(str(phrase))
+        err.phrase = phrase
+        return err
+
     def __str__(self) -> str:
         return self.message
 
     def text(self, lang: str) -> str:
-        """The message in ``lang`` where it comes from the catalog (a refusal's reason), else
-        as it is (``str``)."""
-        return self.message
+        """The message in ``lang`` where it comes from the catalog, else as it is (``str``)."""
+        return self.message if self.phrase is None else self.phrase.text(lang)
 
 
 class ConfigError(CockpitError):

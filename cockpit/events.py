@@ -177,9 +177,9 @@ def new_event_id() -> str:
 def validate_new(event: NewEvent) -> None:
     """Refuse a malformed event before anything is written."""
     if not _ACTION_RE.match(event.action):
-        raise EventRejected(f"action {event.action!r}: use lowercase words joined by dots")
+        raise EventRejected.said("ev.action", action=event.action)
     if event.action in REASON_REQUIRED and not (event.reason and event.reason.strip()):
-        raise EventRejected(f"{event.action}: a reason is required")
+        raise EventRejected.said("met.reason_required", action=event.action)
     for name in ("subject", "outcome", "reason", "release_id"):
         value = getattr(event, name)
         if value is not None:

@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import os
 
-from cockpit.catalog import comms, refusals, screens
+from cockpit.catalog import comms, engine, errors, refusals, screens, words
 
 LANGS = ("ja", "en")
 # One catalog, merged from where each word is said (:mod:`cockpit.catalog`).
-CATALOG: dict[str, dict[str, str]] = {**screens.WORDS, **refusals.WORDS, **comms.WORDS}
+CATALOG: dict[str, dict[str, str]] = {
+    **screens.WORDS,
+    **refusals.WORDS,
+    **comms.WORDS,
+    **errors.WORDS,
+    **engine.WORDS,
+    **words.WORDS,
+}
 
 
 def tr(key: str, lang: str, **values: object) -> str:
-    """The text for ``key`` in ``lang`` with ``values`` filled in."""
+    """The text for ``key`` in ``lang`` with ``values`` filled in. A value that is itself said
+    in a language (it has a ``text(lang)`` method: a refusal's reason, a duration) is said in
+    ``lang`` too."""
     text = CATALOG[key].get(lang) or CATALOG[key]["en"]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return text.format(**{name: said(value, lang) for name, value in values.items()})
+
+
+def said(value: object, lang: str) -> object:
+    """``value`` said in ``lang`` when it can be (it has a ``text(lang)`` method: a phrase, an
+    error, a refusal's reason, a duration), else as it is."""
+    say = getattr(value, "text", None)
+    return say(lang) if callable(say) else value
 
 
 def default_lang(environ: dict[str, str] | None = None) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.chain import COLUMNS
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, Phrase
 from cockpit.signing import NAMESPACE, event_signed_bytes, fingerprint, key_id
 from cockpit.vocabulary import (
     CHECK_STARTED,
@@ -138,7 +138,7 @@ class Signers:
             text = path.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
             why = getattr(exc, "strerror", None) or exc
-            raise ConfigError(f"{path}: cannot read the allowed-signers file ({why})") from None
+            raise ConfigError.said("ids.unreadable", path=path, cause=why) from None
         return cls(
             path,
             parse_allowed_signers(text, str(path)),
@@ -205,29 +205,28 @@ def _entry(line: str, where: str, number: int) -> Entry:
     from sshsig import PublicKey
     from sshsig.allowed_signers import AllowedSigner
 
-    form = 'not an allowed-signers line (PRINCIPALS [namespaces="..."] KEYTYPE BASE64)'
+    form = Phrase("ids.form")
     try:
         parsed = AllowedSigner.parse(line)
     except (ValueError, IndexError) as exc:
-        raise ConfigError(f"{where}: {form}: {exc}") from None
+        raise ConfigError.said("ids.bad_line", where=where, form=form, cause=exc) from None
     options = parsed.options or {}
     unsupported = sorted(set(options) - {"namespaces"})
     if unsupported:
-        raise ConfigError(
-            f"{where}: option {unsupported[0]} is not supported here (only namespaces)"
-        )
+        raise ConfigError.said("ids.option", where=where, option=unsupported[0])
     if not parsed.key_type.startswith(KEY_TYPE_PREFIXES):  # words, not a key: say the form
-        raise ConfigError(f"{where}: {form}")
+        raise ConfigError.said("ids.not_a_line", where=where, form=form)
     if parsed.key_type not in CHECKED_KEY_TYPES:
-        raise ConfigError(
-            f"{where}: key type {parsed.key_type!r} cannot be checked here "
-            f"(use {' or '.join(CHECKED_KEY_TYPES)} keys)"
+        raise ConfigError.said(
+            "ids.key_type", where=where, kind=parsed.key_type, kinds="/".join(CHECKED_KEY_TYPES)
         )
     key = f"{parsed.key_type} {parsed.base64_key}"
     try:
         PublicKey.from_openssh_str(key)
     except (ValueError, NotImplementedError):
-        raise ConfigError(f"{where}: {form}: the {parsed.key_type} key does not decode") from None
+        raise ConfigError.said(
+            "ids.no_decode", where=where, form=form, kind=parsed.key_type
+        ) from None
     return Entry(parsed.principals, options.get("namespaces"), key, number)
 
 

@@ -101,7 +101,7 @@ def lease_ttl(environ: dict[str, str] | None = None) -> float:
     except ValueError:
         value = -1.0
     if not 1.0 <= value <= 3600.0:
-        raise UsageError(f"{TTL_ENV}={text}: give the lease's life in seconds, 1 to 3600")
+        raise UsageError.said("lease.ttl", name=TTL_ENV, value=text)
     return value
 
 
@@ -240,7 +240,7 @@ def _row(lease: Lease) -> tuple[Any, ...]:
 def _open_release(session: Session, release_text: str) -> Release:
     release = get_release(session.store, release_text)
     if release.status != "open":
-        raise Refused(f"release {release.id} is {release.status}: nothing to drive")
+        raise Refused.said("lease.closed", release=release.id, status=release.status)
     return release
 
 
@@ -317,9 +317,9 @@ def release(session: Session, release_text: str, lease: Lease | None = None) -> 
     rel = get_release(store, release_text)
     held, _now = current(store, rel.id)
     if held is None or (lease is not None and held.token != lease.token):
-        raise Refused(f"{rel.id}: this lease is not held here any more")
+        raise Refused.said("lease.gone", release=rel.id)
     if held.holder != operator.actor:
-        raise Refused(f"{rel.id}: the lease is held by {held.holder}, not by {operator.actor}")
+        raise Refused.said("lease.not_yours", release=rel.id, holder=held.holder, me=operator.actor)
 
     def delete(cursor: Any) -> None:
         mark = _mark(store)
@@ -348,9 +348,9 @@ def approve_takeover(
     store, operator = session.store, session.operator
     taker = taker.strip()
     if not taker:
-        raise UsageError("approve-takeover: name the operator who takes over (--for NAME)")
+        raise UsageError.said("lease.for")
     if actor_name(taker) == operator.name:
-        raise Refused(f"{operator.name} cannot approve their own takeover: another operator must")
+        raise Refused.said("lease.own_takeover", name=operator.name)
     rel = _open_release(session, release_text)
     _held, now = current(store, rel.id)
     details = {"taker": taker, "valid_s": APPROVAL_VALID_S, "valid_until": now + APPROVAL_VALID_S}
@@ -396,7 +396,7 @@ def takeover(
     (:func:`approve_takeover`); a dead one (heartbeat loss) does not. A free lease is simply
     taken."""
     if not (reason and reason.strip()):
-        raise UsageError("a takeover needs a reason (--reason)")
+        raise UsageError.said("lease.takeover_reason")
     release = _open_release(session, release_text)
     store, operator = session.store, session.operator
     life = lease_ttl() if ttl is None else ttl

@@ -90,10 +90,7 @@ class Operator:
         """An SSH signature of ``data`` with this operator's key (:class:`AppendFailed`, one
         line saying what to do, when there is none or it cannot sign)."""
         if self.signing_key is None:
-            raise AppendFailed(
-                f"{what} must be signed and there is no key to sign with: load yours into the "
-                "agent (ssh-add), or set [identity] signing_key or COCKPIT_SIGNING_KEY"
-            )
+            raise AppendFailed.said("sig.no_key", what=what)
         return self.signing_key.sign(data, what)
 
     def signing_problem(self, signers: Signers) -> tuple[str, dict[str, str]] | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cockpit.config import LoadedConfig
-from cockpit.errors import CockpitError, UsageError
+from cockpit.errors import CockpitError, Phrase, UsageError
 from cockpit.events import Event, NewEvent
 from cockpit.identity import actor_name
 from cockpit.operator import Operator
@@ -48,9 +48,7 @@ def parse_version(text: str) -> str:
     try:
         return str(semver.Version.parse(candidate))
     except ValueError:
-        raise UsageError(
-            f"version {text!r}: not a semantic version (like 1.4.0 or 1.4.0-rc.1)"
-        ) from None
+        raise UsageError.said("err.version", text=text) from None
 
 
 def parse_t0(text: str, tz_name: str) -> datetime:
@@ -59,9 +57,7 @@ def parse_t0(text: str, tz_name: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(
-            f"T-0 {text!r}: use ISO 8601, like 2026-12-16T01:00 or 2026-12-16T01:00+09:00"
-        ) from None
+        raise UsageError.said("err.t0", text=text) from None
     from cockpit.window import resolve_local
 
     zone = ZoneInfo(tz_name)
@@ -103,7 +99,7 @@ def new_release_event(
     )
 
 
-def t0_problem(loaded: LoadedConfig, plan: str, when: datetime, now: datetime) -> str | None:
+def t0_problem(loaded: LoadedConfig, plan: str, when: datetime, now: datetime) -> Phrase | None:
     """Why T-0 ``when`` cannot be planned for ``plan`` (by its name) at ``now``: in the past,
     in a blackout, or outside every window of the plan's calendar; ``None`` when it is fine."""
     from cockpit.schedule import blackout_at, calendar_state, slot_at
@@ -111,20 +107,19 @@ def t0_problem(loaded: LoadedConfig, plan: str, when: datetime, now: datetime) -
 
     shown = moment_label(when, now)
     if when.astimezone(UTC) < now.astimezone(UTC):
-        return f"T-0 {shown} is in the past"
+        return Phrase("t0.past", {"when": shown})
     config = loaded.config
     if slot_at(config, plan, when) is not None:
         return None
     blackout = blackout_at(config, plan, when)
     if blackout is not None:
-        return f"T-0 {shown} falls in a blackout ({blackout.reason})"
+        return Phrase("t0.blackout", {"when": shown, "reason": blackout.reason})
     try:
-        upcoming = (
-            f"; the next opens {moment_label(calendar_state(config, plan, when).window.start, now)}"
-        )
+        start = calendar_state(config, plan, when).window.start
+        upcoming: Phrase | str = Phrase("t0.next", {"when": moment_label(start, now)})
     except ValueError:
         upcoming = ""
-    return f"T-0 {shown} is outside every {plan} window{upcoming}"
+    return Phrase("t0.outside", {"when": shown, "plan": plan, "next": upcoming})
 
 
 def t0_clock(session: Session) -> datetime:
@@ -164,21 +159,17 @@ def create_release(
     problem = t0_problem(loaded, plan_name, when, moment)
     if emergency is not None:
         if emergency not in EMERGENCY_CRITERIA:
-            raise UsageError(
-                f"--emergency {emergency!r}: use one of {', '.join(EMERGENCY_CRITERIA)}"
-            )
+            choices = ", ".join(EMERGENCY_CRITERIA)
+            raise UsageError.said("err.emergency", value=emergency, choices=choices)
         if not (reason and reason.strip()):
-            raise UsageError("an emergency release needs --reason (what happened)")
+            raise UsageError.said("err.emergency_reason")
         details["emergency"] = {"criterion": emergency, "reason": reason.strip()}
     elif problem is not None and not (override and override.strip()):
-        raise CockpitError(
-            f"{problem}: choose a T-0 in a window (cockpit window list --plan {plan_name}), "
-            "or --emergency CRITERION --reason TEXT, or --override REASON"
-        )
+        raise CockpitError.said("t0.choose", problem=problem, plan=plan_name)
     elif problem is not None:
         assert override is not None
         request = f"release.new {plan} {environment} {details['version']} {details['t0']}"
-        granted: dict[str, Any] = {"rule": "t0_window", "problem": problem, "reason": override}
+        granted: dict[str, Any] = {"rule": "t0_window", "problem": str(problem), "reason": override}
         if details["production"]:
             others = [
                 ev
@@ -191,23 +182,20 @@ def create_release(
                         action=OVERRIDE_REQUESTED,
                         subject=request,
                         reason=override,
-                        details={"rule": "t0_window", "problem": problem},
+                        details={"rule": "t0_window", "problem": str(problem)},
                     ),
                     operator,
                 )
-                raise CockpitError(
-                    f"{problem}; override requested by {operator.name}: production needs a "
-                    "second operator to give the same command"
-                )
+                raise CockpitError.said("need.second", problems=problem, name=operator.name)
             granted |= {"requested_by": actor_name(others[-1].actor), "request_seq": others[-1].seq}
         details["override"] = granted
     event = replace(event, details=details)
     signers = session.signers
     if signers is not None:
-        problem = operator.why_cannot_sign(signers, event.action)
-        if problem and environment in signers.sign_all:
-            raise CockpitError(f"{environment} signs every decision: {problem}")
-        event = replace(event, signed=problem is None)
+        unsigned = operator.why_cannot_sign(signers, event.action)
+        if unsigned and environment in signers.sign_all:
+            raise CockpitError(f"{environment} signs every decision: {unsigned}")
+        event = replace(event, signed=unsigned is None)
     store.append(event, operator)
     assert event.release_id is not None
     return get_release(store, event.release_id)
@@ -219,7 +207,7 @@ def approve_emergency(session: Session, release_text: str, reason: str | None = 
     store, operator = session.store, session.operator
     release = get_release(store, release_text)
     if release.emergency is None:
-        raise CockpitError(f"release {release.id} is not an emergency release")
+        raise CockpitError.said("err.not_emergency", release=release.id)
     committee = session.loaded.config.roles.get("release_committee", [])
     if operator.name not in committee:
         raise CockpitError(
@@ -227,7 +215,7 @@ def approve_emergency(session: Session, release_text: str, reason: str | None = 
             f"({', '.join(committee) or 'no one: set [roles] release_committee'})"
         )
     if operator.name == actor_name(release.created_by):
-        raise CockpitError("the committee member who approves must not be the one who created it")
+        raise CockpitError.said("err.own_emergency")
     signers = session.signers
     signed = signers is not None and operator.why_cannot_sign(signers, EMERGENCY_APPROVED) is None
     store.append(
@@ -268,8 +256,8 @@ def find_release_id(store: Store, text: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise UsageError(f"release {text!r}: no such release (see `cockpit release list`)")
-    raise UsageError(f"release {text!r}: ambiguous, matches {', '.join(matches)}")
+        raise UsageError.said("err.no_release", release=text)
+    raise UsageError.said("err.ambiguous_release", release=text, matches=", ".join(matches))
 
 
 def get_release(store: Store, text: str) -> Release:
@@ -285,9 +273,9 @@ def close_release(
     """Close a release (its work is over) or cancel it; a reason is required to cancel."""
     release = get_release(store, release_text)
     if release.status != "open":
-        raise UsageError(f"release {release.id} is already {release.status}")
+        raise UsageError.said("err.release_over", release=release.id, status=release.status)
     if cancel and not (reason and reason.strip()):
-        raise UsageError("cancelling a release needs --reason")
+        raise UsageError.said("err.cancel_release_reason")
     store.append(
         NewEvent(
             action=RELEASE_CANCELLED if cancel else RELEASE_CLOSED,

@@ -37,7 +37,7 @@ def rollback_report(store: Store, release_text: str, times: TimeFormat | None = 
     signers = store.signers
     rollbacks = [ev for ev in events if ev.action == ROLLBACK_STARTED]
     if not rollbacks:
-        raise Refused(f"release {release.id}: no rollback recorded")
+        raise Refused.said("report.no_rollback", release=release.id)
     decision = rollbacks[-1]
     finished = next(
         (

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cockpit.checklist import Refused, Status, load_checklist
+from cockpit.checklist import Refused, Status, Why, load_checklist
 from cockpit.deploy import Output, StepInfo, context, quiet, step_info, steps_of
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.lease import require_driver
@@ -141,11 +141,11 @@ def skip_undo(session: Session, release_text: str, item_id: str, reason: str) ->
     """Leave a step whose undo failed as it is (its effect stays), saying why; the next
     rollback goes on with the rest."""
     if not (reason and reason.strip()):
-        raise Refused("skipping an undo needs a reason")
+        raise Refused.said("roll.skip_reason")
     checklist = load_checklist(session.store, release_text)
     state = checklist.state(item_id)
     if state.status not in {Status.UNDO_FAILED, Status.UNDO_INTERRUPTED}:
-        raise Refused(f"{item_id}: its undo has not failed ({state.status.value}): nothing to skip")
+        raise Refused.said("roll.not_failed", item=item_id, status=state.status.value)
     require_driver(session, checklist.release.id)
     release = checklist.release
     return session.store.append(
@@ -197,22 +197,21 @@ def rollback(
     decision to healthy."""
     store, operator = session.store, session.operator
     if not (reason and reason.strip()):
-        raise Refused("a rollback needs a reason (what was seen, or the trigger)")
+        raise Refused.said("roll.reason")
     out = output or quiet
     plan = rollback_plan(session, release_text)
     release = plan.release
     if release.status != "open":
-        raise Refused(f"release {release.id} is {release.status}")
+        raise Refused.of(Why("closed", {"release": release.id, "status": release.status}))
     require_driver(session, release.id)
     decided = time.monotonic()
     base: dict[str, Any] = {"release_id": release.id, "rehearsal": release.rehearsal}
     started = plan.interrupted
     began = started and str(started.details_obj.get("started_at") or started.recorded_at)
     if started is not None and began and intent_alive(started.details_obj, began):
-        raise Refused(
-            f"a rollback of {release.id} is running (#{started.seq}, "
-            f"{started.details_obj.get('host')} pid {started.details_obj.get('pid')})"
-        )
+        host, pid = started.details_obj.get("host"), started.details_obj.get("pid")
+        where = f"#{started.seq}, {host} pid {pid}"
+        raise Refused.said("roll.running", release=release.id, where=where)
     if started is not None:
         out(f"resuming the rollback decided at #{started.seq}: {started.reason}")
     else:

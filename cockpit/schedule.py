@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from cockpit.window import Window, WindowState, format_remaining, resolve_local, windows_from
+from cockpit.window import Window, WindowState, resolve_local, windows_from
 
 if TYPE_CHECKING:
     from cockpit.config import ChangeWindowConfig, Config
@@ -153,12 +153,8 @@ def calendar_state(config: Config, plan: str, now: datetime) -> WindowState:
         window = slot.window
         closes_in = _u(window.end) - _u(now)
         if window.contains(now):
-            return WindowState(
-                True, window, timedelta(0), closes_in, f"open, {format_remaining(closes_in)} left"
-            )
-        opens_in = _u(window.start) - _u(now)
-        text = f"opens {window.start_label()} (in {format_remaining(opens_in)})"
-        return WindowState(False, window, opens_in, closes_in, text)
+            return WindowState(True, window, timedelta(0), closes_in)
+        return WindowState(False, window, _u(window.start) - _u(now), closes_in)
     raise ValueError(f"no change window for {plan} within {HORIZON.days} days")
 
 

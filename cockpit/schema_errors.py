@@ -18,6 +18,8 @@ from typing import ClassVar
 
 import msgspec
 
+from cockpit.errors import Phrase
+
 EXPECTED_RE = re.compile(r"^Expected `(?P<want>[^`]+)`(?P<rest>.*)$")
 UNKNOWN_RE = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`")
 MISSING_RE = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
@@ -30,21 +32,15 @@ _SEG_RE = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 Segment = str | int
 KeyPath = tuple[Segment, ...]
 
-_TYPE_WORDS = {
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "bool": "true or false",
-    "array": "a list",
-    "null": "nothing",
-}
+_TYPE_WORDS = ("str", "int", "float", "bool", "array", "null")
 
 
-def type_word(msgspec_type: str, mapping: str) -> str:
-    """``str`` -> ``a string``; ``object`` -> ``mapping`` (TOML says table, YAML mapping)."""
+def type_word(msgspec_type: str, mapping: str) -> Phrase | str:
+    """``str`` -> ``a string``; ``object`` -> ``mapping`` (TOML says table, YAML mapping): the
+    catalog's ``schema.type.*`` words."""
     if msgspec_type == "object":
-        return mapping
-    return _TYPE_WORDS.get(msgspec_type, msgspec_type)
+        return Phrase("schema.type.table" if mapping == "a table" else "schema.type.mapping")
+    return Phrase(f"schema.type.{msgspec_type}") if msgspec_type in _TYPE_WORDS else msgspec_type
 
 
 def lower_first(message: str) -> str:
@@ -96,7 +92,9 @@ class Wording(abc.ABC):
     places_keys: ClassVar[bool] = True
 
     @abc.abstractmethod
-    def line(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> str:
+    def line(
+        self, path: KeyPath, problem: Phrase | str, line_path: KeyPath | None = None
+    ) -> Phrase:
         """The whole line: the file and line of ``path`` (of ``line_path`` when given), the place
         ``path`` names, and ``problem``."""
 
@@ -104,35 +102,40 @@ class Wording(abc.ABC):
         """The keys the mapping at ``path`` may have; none known: the line gives no hint."""
         return []
 
-    def wrong_form(self, path: KeyPath, message: str) -> str:
+    def wrong_form(self, path: KeyPath, message: str) -> Phrase | str:
         """What to say of a value at ``path`` that does not match its pattern (``message`` is
         msgspec's, which shows the pattern)."""
-        return "has the wrong form"
+        return Phrase("schema.wrong_form", {"hint": ""})
 
-    def not_allowed(self, path: KeyPath, value: str) -> str:
+    def not_allowed(self, path: KeyPath, value: str) -> Phrase | str:
         """What to say of ``value`` (as msgspec shows it), not one of the choices at ``path``."""
-        return f"{value} is not allowed"
+        return Phrase("schema.not_allowed", {"value": value, "hint": ""})
 
 
-def explain(exc: msgspec.ValidationError, wording: Wording) -> str:
+def explain(exc: msgspec.ValidationError, wording: Wording) -> Phrase:
     """The one line the user sees for ``exc``, worded by ``wording``."""
     at = split_location(exc, keys=wording.places_keys)
     path, message = at.path, at.message
     if at.key:
-        return wording.line(path, "every key must be a string (quote the key)")
+        return wording.line(path, Phrase("schema.key_str"))
     if unknown := UNKNOWN_RE.match(message):
         allowed = wording.allowed_keys(path)
-        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
-        return wording.line((*path, unknown["field"]), f"unknown key{hint}")
+        said = (
+            Phrase("schema.unknown_allowed", {"allowed": ", ".join(allowed)})
+            if allowed
+            else Phrase("schema.unknown")
+        )
+        return wording.line((*path, unknown["field"]), said)
     if wording.names_missing_key and (missing := MISSING_RE.match(message)):
-        return wording.line((*path, missing["field"]), "missing (required)", line_path=path)
+        return wording.line((*path, missing["field"]), Phrase("schema.missing"), line_path=path)
     if expected := EXPECTED_RE.match(message):
         want, rest = expected["want"], expected["rest"].split(", got")[0]
         if "matching regex" in rest:
             return wording.line(path, wording.wrong_form(path, message))
         if wording.trims_float_zero and want == "float":
             rest = rest.replace(".0", "")
-        return wording.line(path, f"expected {type_word(want, wording.mapping)}{rest}")
+        said = Phrase("schema.expected", {"want": type_word(want, wording.mapping), "rest": rest})
+        return wording.line(path, said)
     if enum := ENUM_RE.match(message):
         return wording.line(path, wording.not_allowed(path, enum["value"]))
     return wording.line(path, lower_first(message))

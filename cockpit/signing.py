@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.chain import canonical
-from cockpit.errors import AppendFailed, ConfigError, UsageError
+from cockpit.errors import AppendFailed, ConfigError, Phrase, UsageError
 
 NAMESPACE = "release-cockpit"
 SIGNED_DOMAIN = b"release-cockpit/signed/v1\x00"
@@ -118,22 +118,24 @@ class SigningKey:
                     check=False,
                 )
             except subprocess.TimeoutExpired:
-                raise AppendFailed(
-                    f"{what} not recorded: signing with {self.fingerprint} took over "
-                    f"{SIGN_TIMEOUT_S:g}s (is the agent waiting for a confirmation?)"
+                raise AppendFailed.said(
+                    "sig.slow",
+                    what=what,
+                    fingerprint=self.fingerprint,
+                    seconds=f"{SIGN_TIMEOUT_S:g}",
                 ) from None
             except OSError as exc:
-                raise AppendFailed(f"{what} not recorded: cannot run ssh-keygen ({exc})") from None
+                raise AppendFailed.said("sig.no_keygen", what=what, cause=exc) from None
         if done.returncode != 0 or b"BEGIN SSH SIGNATURE" not in done.stdout:
             lines = done.stderr.decode(errors="replace").strip().splitlines()
-            hint = (
-                "load it into the agent with ssh-add"
+            hint = Phrase(
+                "sig.hint_agent"
                 if self.source == "ssh-agent" or b"passphrase" in done.stderr
-                else "check the key file"
+                else "sig.hint_file"
             )
-            raise AppendFailed(
-                f"{what} not recorded: the key {self.fingerprint} did not sign "
-                f"({lines[-1] if lines else 'ssh-keygen failed'}): {hint}"
+            cause = lines[-1] if lines else "ssh-keygen failed"
+            raise AppendFailed.said(
+                "sig.failed", what=what, fingerprint=self.fingerprint, cause=cause, hint=hint
             )
         return done.stdout.decode("ascii").strip()
 
@@ -143,7 +145,7 @@ def key_from_file(path: Path, origin: str, agent: str | None = None) -> SigningK
     ``$SSH_AUTH_SOCK``) or a private key file (its ``.pub`` beside it, else its public half read
     by ``ssh-keygen -y``). ``origin`` names where the path came from, for the one-line error."""
     if not path.is_file():
-        raise _bad_path(origin, f"{path}: no such key file")
+        raise _bad_path(origin, Phrase("sig.no_file", {"path": path}))
     if path.suffix == ".pub":
         return SigningKey(key_id(_read_key(path, origin)), None, "ssh-agent", agent)
     pub = Path(str(path) + ".pub")
@@ -159,11 +161,9 @@ def key_from_file(path: Path, origin: str, agent: str | None = None) -> SigningK
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise _bad_path(origin, f"{path}: cannot read its public key ({exc})") from None
+        raise _bad_path(origin, Phrase("sig.no_pub", {"path": path, "cause": exc})) from None
     if done.returncode != 0 or not done.stdout.strip():
-        raise _bad_path(
-            origin, f"{path}: cannot read its public key; put {path.name}.pub beside it"
-        )
+        raise _bad_path(origin, Phrase("sig.pub_beside", {"path": path, "name": path.name}))
     return SigningKey(key_id(done.stdout), str(path), "key file")
 
 
@@ -171,16 +171,17 @@ def _read_key(path: Path, origin: str) -> str:
     try:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise _bad_path(origin, f"{path}: cannot read it ({exc})") from None
+        raise _bad_path(origin, Phrase("sig.unreadable", {"path": path, "cause": exc})) from None
     if len(text.split()) < 2:
-        raise _bad_path(origin, f"{path}: not an OpenSSH public key")
+        raise _bad_path(origin, Phrase("sig.not_openssh", {"path": path}))
     return text
 
 
-def _bad_path(origin: str, message: str) -> Exception:
+def _bad_path(origin: str, problem: Phrase) -> Exception:
+    said = Phrase("sig.from", {"origin": origin, "problem": problem})
     if origin.startswith("COCKPIT_"):
-        return UsageError(f"{origin}: {message}")
-    return ConfigError(f"{origin}: {message}")
+        return UsageError.of(said)
+    return ConfigError.of(said)
 
 
 def agent_keys(environ: Mapping[str, str]) -> list[str]:

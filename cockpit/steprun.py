@@ -55,10 +55,7 @@ def refuse_if_running(session: Session, release_id: str, item_id: str) -> None:
     """Refused, naming the holder, while a supervisor runs this step (on any host)."""
     holder = StepLock(session.store, release_id, item_id).holder()
     if holder is not None:
-        raise Refused(
-            f"{item_id} is running: {holder.text()}; follow it with "
-            f"`cockpit item attach {release_id} {item_id}`"
-        )
+        raise Refused.said("run.busy", item=item_id, holder=holder.text(), release=release_id)
 
 
 def start(
@@ -111,7 +108,7 @@ def start_rollback(
     """A rollback under its supervisor (:func:`cockpit.rollback.rollback` run apart from the
     terminal), followed to its end; an interrupted one is resumed where it stopped."""
     if not (reason and reason.strip()):
-        raise Refused("a rollback needs a reason (what was seen, or the trigger)")
+        raise Refused.said("roll.reason")
     require_driver(session, release_id)
     spool = spool_path(session, release_id, "rollback")
     launch = launch_of(session, release_id, "rollback", "run", spool) | {
@@ -168,7 +165,7 @@ def attach(
         release_id = checklist.release.id
         state = checklist.state(item_id)
         if state.status is not Status.RUNNING or state.intent is None or not state.open_intent:
-            raise Refused(f"{item_id} is not running ({state.status.value})")
+            raise Refused.said("run.not_running", item=item_id, status=state.status.value)
         details, started_at = state.intent
         source = _output_of(session, release_id, state.open_intent, details, output)
         asked, look_at, changes = False, 0.0, Changes(everything=True)
@@ -275,7 +272,7 @@ def request_cancel(session: Session, release_id: str, item_id: str, reason: str)
     checklist = load_checklist(session.store, release_id)
     state = checklist.state(item_id)
     if state.status is not Status.RUNNING or state.intent is None:
-        raise Refused(f"{item_id} is not running ({state.status.value}): nothing to cancel")
+        raise Refused.said("run.nothing_to_cancel", item=item_id, status=state.status.value)
     require_driver(session, checklist.release.id)
     release = checklist.release
     event = session.store.append(

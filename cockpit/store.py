@@ -125,8 +125,8 @@ class Store:
                     conn = conn.execution_options(immediate=True)
                 yield conn
         except OperationalError as exc:
-            raise StoreError(
-                f"{redact_url(self.url)}: database unavailable ({first_line(exc)})"
+            raise StoreError.said(
+                "err.db_unavailable", url=redact_url(self.url), cause=first_line(exc)
             ) from None
 
     # ------------------------------------------------------------ schema
@@ -168,9 +168,8 @@ class Store:
         for new in batch:
             validate_new(new)
             if operator.acting_as is not None and not new.rehearsal:
-                raise AppendFailed(
-                    f"COCKPIT_AS={operator.acting_as.value} is for rehearsals only: "
-                    f"{new.action} is not a rehearsal event; unset it"
+                raise AppendFailed.said(
+                    "db.acting_as", name=operator.acting_as.value, action=new.action
                 )
             masked = redact(self.masker.mask_value(dict(new.details)))
             fields: dict[str, Any] = {
@@ -223,9 +222,7 @@ class Store:
         except (AppendFailed, UsageError):
             raise
         except Exception as exc:  # any failure to write means: refuse, nothing was done
-            raise AppendFailed(
-                f"the audit log could not be written, so nothing was done: {first_line(exc)}"
-            ) from None
+            raise AppendFailed.said("db.append_failed", cause=first_line(exc)) from None
         if stored and self.checkpoint_file is not None:
             # An acknowledged break moves the checkpoint onto the chain as it now is.
             self.write_checkpoint(Checkpoint(stored[-1].seq, stored[-1].hash), force=bool(acks))
@@ -261,7 +258,7 @@ class Store:
         row = cursor.fetchone()
         cursor.close()
         if row is None:
-            raise AppendFailed("the chain head row is missing: run `cockpit audit verify`")
+            raise AppendFailed.said("db.no_head")
         return int(row[0]), str(row[1])
 
     def tail_finding(self) -> Finding | None:
@@ -387,8 +384,8 @@ class Store:
                 cursor.close()
                 return count
         except (OperationalError, DBAPIError) as exc:
-            raise StoreError(
-                f"{redact_url(self.url)}: cannot rebuild the projections ({first_line(exc)})"
+            raise StoreError.said(
+                "db.rebuild", url=redact_url(self.url), cause=first_line(exc)
             ) from None
 
     def events(

@@ -32,8 +32,8 @@ def current_revision(store: Store) -> str | None:
         except (OperationalError, DBAPIError) as exc:
             if missing_table(exc):
                 return None
-            raise StoreError(
-                f"{redact_url(store.url)}: cannot read the schema version ({first_line(exc)})"
+            raise StoreError.said(
+                "err.schema_version", url=redact_url(store.url), cause=first_line(exc)
             ) from None
     return str(row[0]) if row else None
 
@@ -43,11 +43,10 @@ def bring_up(store: Store) -> None:
     can read (exit 2 when there is none)."""
     current = current_revision(store)
     if store.read_only and current is None:
-        raise UsageError(f"{redact_url(store.url)}: no audit log here (the database is empty)")
+        raise UsageError.said("err.no_log_empty", url=redact_url(store.url))
     if store.read_only and current != SCHEMA_HEAD:
-        raise StoreError(
-            f"{redact_url(store.url)}: the log's schema is at revision {current}, this "
-            f"cockpit reads {SCHEMA_HEAD}: read it with a cockpit of that revision"
+        raise StoreError.said(
+            "db.read_other", url=redact_url(store.url), at=current, ours=SCHEMA_HEAD
         )
     if current != SCHEMA_HEAD:
         upgrade(store)
@@ -60,12 +59,11 @@ def upgrade(store: Store, revision: str = "head") -> None:
 
     current = current_revision(store)
     if current is not None and current not in SCHEMA_REVISIONS:
-        raise StoreError(
-            f"{redact_url(store.url)}: the database schema is at revision {current}, newer "
-            f"than this cockpit knows ({SCHEMA_HEAD}): upgrade the cockpit on this host"
-        )
+        raise StoreError.said("db.newer", url=redact_url(store.url), at=current, ours=SCHEMA_HEAD)
     try:
         with store._connect(write=True) as conn:
             run_upgrade(conn, revision)
     except (OperationalError, DBAPIError) as exc:
-        raise StoreError(f"{redact_url(store.url)}: migration failed ({first_line(exc)})") from None
+        raise StoreError.said(
+            "db.migration", url=redact_url(store.url), cause=first_line(exc)
+        ) from None

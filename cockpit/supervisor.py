@@ -137,7 +137,9 @@ def supervise_rollback(session: Any, launch: dict[str, Any], report: Reporter, c
     lock = StepLock(store, release_id, "rollback")
     held = lock.acquire(Holder(operator.actor, socket.gethostname(), os.getpid(), since))
     if held is not None:
-        report.say("refused", f"a rollback of {release_id} is running: {held.text()}")
+        report.say(
+            "refused", session.t("sup.rollback_running", release=release_id, holder=held.text())
+        )
         return
     shared = output_recorder(store, release_id, "rollback", 0)
     try:
@@ -154,7 +156,7 @@ def supervise_rollback(session: Any, launch: dict[str, Any], report: Reporter, c
                     session, release_id, launch["reason"], output=write, cancel=cancel
                 )
             except CockpitError as exc:
-                report.say("refused", str(exc))
+                report.say("refused", exc.text(session.lang))
                 return
             assert result.finished is not None
             report.say("finished", str(result.finished.seq))
@@ -181,7 +183,7 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
     holder = Holder(operator.actor, socket.gethostname(), os.getpid(), since)
     held = lock.acquire(holder)
     if held is not None:
-        report.say("refused", f"{item_id} is running: {held.text()}")
+        report.say("refused", session.t("sup.step_running", item=item_id, holder=held.text()))
         return
     try:
         checklist = load_checklist(store, release_id)
@@ -189,7 +191,7 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
         reason = launch.get("reason")  # redo of a done step: why it runs again
         why = checklist.why_not(item_id, MODE_DECISION[mode], operator, roles, reason)
         if why is not None:
-            report.say("refused", f"{item_id}: {why}")
+            report.say("refused", f"{item_id}: {why.text(session.lang)}")
             return
         head = store.head()[0]
         threading.Thread(
@@ -224,7 +226,7 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
             )
             report.say("finished", str(event.seq))
         except CockpitError as exc:
-            write(f"--- {exc}")
+            write(f"--- {exc.text(session.lang)}")
             last = store.events(release_id=release_id, last=1)
             report.say("finished", str(last[0].seq if last else 0))
         finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.config import EnvironmentConfig
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, Said, UsageError
 from cockpit.session import Session
 from cockpit.versioning import (
     Check,
@@ -183,7 +183,9 @@ def prepare(
         release = checklist.release
         release_version = release.version
         if env_name and env_name != release.environment:
-            raise UsageError(f"--env {env_name}: release {release.id} is for {release.environment}")
+            raise UsageError.said(
+                "tag.other_env", env=env_name, release=release.id, its=release.environment
+            )
         env_name = release.environment
         item = tag_item(checklist)
         if item is not None:
@@ -195,11 +197,8 @@ def prepare(
     if env_name is None:
         names = sorted(loaded.config.environments)
         if len(names) != 1:
-            raise UsageError(
-                "which environment? give --release ID or --env NAME (configured: "
-                + (", ".join(names) or "none")
-                + ")"
-            )
+            envs = ", ".join(names) or Phrase("err.none")
+            raise UsageError.said("err.which_env", envs=envs)
         env_name = names[0]
     env = loaded.environment(env_name)
     # A --repo from the command line is relative to the working directory; the environment's
@@ -225,7 +224,8 @@ def prepare(
     )
     if refusal:
         # A step already done is not a failure to show: the plan simply has nothing left here.
-        plan.checks.insert(0, Check("plan", settled, refusal, settled, moot=settled))
+        said = Phrase("pre.refused", {"item": item_id, "why": why})
+        plan.checks.insert(0, Check("plan", settled, said, settled, moot=settled))
     deciding = [
         {"sha": c.sha[:12], "subject": c.subject}
         for c in (plan.suggestion.deciding if plan.suggestion else [])
@@ -262,8 +262,13 @@ def execute(
     say = progress or (lambda _line: None)
     plan = prep.plan
     if not prep.ok:
-        first = prep.refusal or f"{plan.failed[0].name}: {plan.failed[0].detail}"
-        raise Refused(f"preflight failed: {first}")
+        first: Said | str
+        if prep.refusal:  # the plan's own check, first: "t1.tag: <why>"
+            first = plan.checks[0].phrase or prep.refusal
+        else:
+            check = plan.failed[0]
+            first = Phrase("pre.refused", {"item": check.name, "why": check.phrase or check.detail})
+        raise Refused.said("tag.preflight_failed", first=first)
     if prep.release is not None:
         require_driver(session, prep.release.id)  # another operator drives it: refused
     if notes is not None:

@@ -127,8 +127,6 @@ def refuse_unless_acknowledged(
     ``finding.seq`` is acknowledged in the log or by an event of this batch."""
     if finding.seq in batch_acks or finding.seq in acknowledged_seqs(cursor, mark):
         return
-    raise AppendFailed(
-        f"the audit log is broken at seq {finding.seq} ({finding.code}: {finding.message}): "
-        "refusing to append; run `cockpit audit verify`, and once investigated "
-        f'`cockpit audit acknowledge --seq {finding.seq} --reason "..."`'
+    raise AppendFailed.said(
+        "db.broken", seq=finding.seq, code=finding.code, message=finding.message
     )

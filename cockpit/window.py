@@ -38,14 +38,14 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, Phrase
+from cockpit.when import Duration, day_label
+from cockpit.when import format_remaining as format_remaining  # (where callers take it)
 
 if TYPE_CHECKING:
     from cockpit.config import ChangeWindowConfig
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# English abbreviations, independent of the process locale (``%a`` is not).
-_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_DAY = timedelta(days=1)
 # How far before the local date of a moment a window still in progress may have been scheduled:
@@ -175,20 +175,20 @@ class Window:
         """The real length of the window (computed on UTC instants, so DST changes count)."""
         return _utc(self.end) - _utc(self.start)
 
-    def start_label(self) -> str:
-        """The opening moment for display: ``Wed 12-16 01:00 JST``."""
+    def start_label(self, lang: str = "en") -> str:
+        """The opening moment for display: ``Wed 12-16 01:00 JST`` (ja ``12-16(水) 01:00 JST``)."""
         s = self.start
-        return f"{_DAY_ABBR[s.weekday()]} {s:%m-%d %H:%M} {s.tzname()}"
+        return f"{day_label(s, lang)} {s:%H:%M} {s.tzname()}"
 
-    def label(self) -> str:
-        """The window for display: ``Wed 12-16 01:00-05:00 JST``.
+    def label(self, lang: str = "en", *, year: bool = False) -> str:
+        """The window for display: ``Wed 12-16 01:00-05:00 JST`` (ja ``12-16(水) 01:00-05:00``).
 
         The day is the start's. A window crossing midnight reads ``Fri 03-06 22:00-02:00 JST``.
         When the zone abbreviation changes inside the window (DST) both are shown:
-        ``Sun 11-01 01:00 EDT-03:00 EST``.
+        ``Sun 11-01 01:00 EDT-03:00 EST``. With ``year``: ``Wed 2027-01-20 01:00-05:00 JST``.
         """
         s, e = self.start, self.end
-        day = f"{_DAY_ABBR[s.weekday()]} {s:%m-%d}"
+        day = day_label(s, lang, year=year)
         if s.tzname() == e.tzname():
             return f"{day} {s:%H:%M}-{e:%H:%M} {s.tzname()}"
         return f"{day} {s:%H:%M} {s.tzname()}-{e:%H:%M} {e.tzname()}"
@@ -203,14 +203,39 @@ class WindowState:
 
     ``window`` is the window open at ``now``, else the next one. ``opens_in`` is zero while open;
     ``closes_in`` is the time from ``now`` to that window's end (open or not). ``text`` is a
-    short line for the screen: ``open, 3h12m left`` or ``opens Wed 12-16 01:00 JST (in 23d 4h)``.
+    short line in English, as events record it: ``open, 3h12m left`` or ``opens Wed 12-16 01:00
+    JST (in 23d 4h)``; :meth:`say` is that line in a language.
     """
 
     open: bool
     window: Window
     opens_in: timedelta
     closes_in: timedelta
-    text: str
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", self.say("en"))
+
+    @property
+    def phrase(self) -> Phrase:
+        """The line as catalog words, said when read: ``open, 3h12m left``."""
+        if self.open:
+            return Phrase("when.open_left", {"left": Duration(self.closes_in)})
+        return Phrase("when.opens", {"when": _Opens(self.window), "left": Duration(self.opens_in)})
+
+    def say(self, lang: str) -> str:
+        return self.phrase.text(lang)
+
+
+@dataclass(frozen=True)
+class _Opens:
+    """When a window opens, said when read (``Wed 12-16 01:00 JST``, ``12-16(水) 01:00 JST``)."""
+
+    window: Window
+
+    def text(self, lang: str) -> str:
+        return self.window.start_label(lang)
 
 
 def nth_weekday(year: int, month: int, weekday: int, week: int) -> date | None:
@@ -333,12 +358,8 @@ def window_state(cfg: ChangeWindowConfig, now: datetime) -> WindowState:
     is_open = window.contains(now)
     closes_in = _utc(window.end) - at
     if is_open:
-        return WindowState(
-            True, window, timedelta(0), closes_in, f"open, {format_remaining(closes_in)} left"
-        )
-    opens_in = _utc(window.start) - at
-    text = f"opens {window.start_label()} (in {format_remaining(opens_in)})"
-    return WindowState(False, window, opens_in, closes_in, text)
+        return WindowState(True, window, timedelta(0), closes_in)
+    return WindowState(False, window, _utc(window.start) - at, closes_in)
 
 
 def phase_due(t0: datetime, offset_days: int) -> datetime:
@@ -388,20 +409,3 @@ def moment_label(moment: datetime, now: datetime) -> str:
     _require_aware(moment, "moment")
     year = moment.year != now.astimezone(moment.tzinfo).year
     return f"{moment:{'%Y-' if year else ''}%m-%d %H:%M} {moment.tzname()}"
-
-
-def format_remaining(td: timedelta) -> str:
-    """A duration as a short countdown, truncated to the units shown: ``23d 4h``, ``3h12m``,
-    ``4m05s``, ``45s``. A negative duration gets a leading ``-``."""
-    sign = "-" if td < timedelta(0) else ""
-    seconds = abs(td) // timedelta(seconds=1)
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours}h"
-    if hours:
-        return f"{sign}{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{sign}{minutes}m{secs:02d}s"
-    return f"{sign}{secs}s"

@@ -13,7 +13,7 @@ import gc
 import importlib
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.actions import parse
@@ -184,6 +184,15 @@ class CockpitApp(DrivingApp):
         self.push_screen(getattr(importlib.import_module(module), cls)(*args, **kwargs))
         if name in DRIVEN_SCREENS and args:
             self.release_opened(str(args[0]))
+
+    def action_command_palette(self) -> None:
+        """Textual's command palette, its prompt in the UI language."""
+        from textual.app import App
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            prompt = self.session.t("palette.search")
+            self.push_screen(CommandPalette(placeholder=prompt, id="--command-palette"))
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """Every action and navigation of the screen beneath the palette, from the key table

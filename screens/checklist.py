@@ -276,7 +276,7 @@ class ChecklistScreen(FilteringScreen):
             text = draft(session, checklist, item)
         except CockpitError as exc:
             self.app.call_from_thread(
-                self.notify, session.t("msg.refused", why=str(exc)), severity="warning"
+                self.notify, session.t("msg.refused", why=exc), severity="warning"
             )
             return
         self.app.call_from_thread(self._edit_notice, item, text)

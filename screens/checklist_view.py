@@ -67,7 +67,7 @@ def phase_line(
     now = session.now()
     status = due_status(due, now)
     when = session.times.short(due, now)
-    remaining = format_remaining(due - now) if due > now else ""
+    remaining = format_remaining(due - now, session.lang) if due > now else ""
     # Most important first, so a narrow terminal cuts the least important: progress, the
     # rehearsal mark, then the due date.
     line = Text(f" {phase.id.upper()} {first} ", style="bold")

@@ -291,15 +291,16 @@ def window_text(session: Session, plan: str = "") -> str:
         )
     except ValueError:  # every window ahead blacked out
         return "-"
+    lang = session.lang
     if state.open:
-        return session.t("window.open", left=format_remaining(state.closes_in))
+        return session.t("window.open", left=format_remaining(state.closes_in, lang))
     shown, times = state.window, session.times
     if times.utc:  # Z: the window in UTC too (in its own zone otherwise, named)
         shown = Window(times.at(shown.start), times.at(shown.end))
-    when, start = shown.label(), shown.start
-    if start.year != session.now().astimezone(start.tzinfo).year:  # "Wed 2027-01-20 01:00-..."
-        when = when.replace(" ", f" {start.year}-", 1)
-    return session.t("window.next", when=when, left=format_remaining(state.opens_in))
+    start = shown.start
+    year = start.year != session.now().astimezone(start.tzinfo).year  # "Wed 2027-01-20 01:00-..."
+    when = shown.label(lang, year=year)
+    return session.t("window.next", when=when, left=format_remaining(state.opens_in, lang))
 
 
 def rollback_message(session: Session, result: Any) -> str:
@@ -315,3 +316,15 @@ def rollback_message(session: Session, result: Any) -> str:
     if result.healthy is False:
         return session.t("run.rolled_back_unhealthy", **values)
     return session.t("run.rolled_back", **values)
+
+
+def event_verb(session: Session, action: str, width: int = 0) -> str:
+    """What an event did, in one word of the UI language (``item.done``: ``done``, ``完了``),
+    padded to ``width`` cells when shorter (never cut)."""
+    from rich.cells import cell_len
+
+    from cockpit.i18n import CATALOG
+
+    word = action.split(".")[-1]
+    said = session.t("verb." + word) if "verb." + word in CATALOG else word
+    return said + " " * max(0, width - cell_len(said))

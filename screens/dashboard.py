@@ -286,7 +286,7 @@ class DashboardScreen(CockpitScreen):
         label = self._label("dash.health")
         width = max(20, self.size.width - label.cell_len)
         states = self.health.states() if self.checklist is not None else None
-        label.append_text(health_text(self.session.t, states, width))
+        label.append_text(health_text(self.session.t, states, width, lang=self.session.lang))
         self.query_one("#health", StatusLine).set_text(label)
 
     def _show_recent(self) -> None:

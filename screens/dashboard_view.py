@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from cockpit.window import due_status, phase_due
+from screens.common import event_verb
 from widgets.cells import fit
 from widgets.timeline import PhaseRow
 
@@ -111,7 +112,7 @@ def recent_text(
     for ev, who in shown:
         when = session.times.show(ev.recorded_at, "row" if zone else "short")
         line = f" {when} {fit(who, width)}"
-        line += f" {ev.action.split('.')[-1]:<9} {ev.subject or ''}"
+        line += f" {event_verb(session, ev.action, 9)} {ev.subject or ''}"
         if ev.subject in items:
             line += f" ({_titles(session, items[ev.subject])[0]})"
         if ev.reason:
@@ -139,6 +140,6 @@ def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
         "dash.rehearsed",
         day=session.times.show(passed.done_at, "day") or "-",
         env=passed.environment,
-        deploy=format_remaining(timedelta(seconds=passed.deploy_s)),
-        rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0)),
+        deploy=format_remaining(timedelta(seconds=passed.deploy_s), session.lang),
+        rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0), session.lang),
     )

@@ -252,7 +252,7 @@ def _record_note(screen: CockpitScreen, release: Release | None, text: str) -> N
         try:
             event = record_note(session.store, session.operator, text, release)
         except CockpitError as exc:
-            call(screen.notify, session.t("msg.failed", why=str(exc)), severity="error")
+            call(screen.notify, session.t("msg.failed", why=exc), severity="error")
             return
         said = session.t("msg.recorded", seq=event.seq, action=event.action)
         if isinstance(getattr(screen, "message", None), str):

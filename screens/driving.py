@@ -141,7 +141,7 @@ class DrivingApp(App[None]):
                     mine = taken if fresh else None  # held by another process of ours
             held, now = leases.current(session.store, release_id)
         except CockpitError as exc:
-            self.call_from_thread(self._failed, str(exc))
+            self.call_from_thread(self._failed, exc.text(self.session.lang))
             return
         me = session.operator.actor
         other = held if held and held.live(now) and (self.readonly or held.holder != me) else None
@@ -185,7 +185,7 @@ class DrivingApp(App[None]):
         try:
             mine = takeover(self.session, release_id, reason)
         except CockpitError as exc:
-            self.call_from_thread(self._failed, str(exc))
+            self.call_from_thread(self._failed, exc.text(self.session.lang))
             return
         self.call_from_thread(self._took_over, mine)
 

@@ -99,6 +99,7 @@ def health_text(
     width: int,
     *,
     baseline: bool = False,
+    lang: str = "en",
 ) -> Text:
     """The panels in one line of at most ``width`` cells when it can be (cut otherwise), with
     how fresh the newest value is; ``baseline``: each value's baseline beside it."""
@@ -125,9 +126,11 @@ def health_text(
     if newest is None:
         tail = Text("")
     elif fresh:
-        tail = Text(t("health.updated", age=format_remaining(timedelta(seconds=newest))), "dim")
+        tail = Text(
+            t("health.updated", age=format_remaining(timedelta(seconds=newest), lang)), "dim"
+        )
     else:
-        age = format_remaining(timedelta(seconds=newest))
+        age = format_remaining(timedelta(seconds=newest), lang)
         tail = Text(t("health.stale", age=age), style="bold yellow")
     line = _join([p for p, _ in parts], tail)
     if cell_len(line.plain) > width:
@@ -145,6 +148,7 @@ def metrics_line(
     unsettled: list[int],
     states: Mapping[str, PanelState] | None,
     width: int,
+    lang: str = "en",
 ) -> Text:
     """The runbook's line: the oldest rollback trigger nobody settled first (its seq), then
     :func:`health_text` with the baselines, in ``width`` cells."""
@@ -152,7 +156,9 @@ def metrics_line(
     for seq in unsettled[:1]:
         line.append(t("health.trigger", seq=seq), style="bold red")
         line.append("  ")
-    line.append_text(health_text(t, states, max(20, width - line.cell_len), baseline=True))
+    line.append_text(
+        health_text(t, states, max(20, width - line.cell_len), baseline=True, lang=lang)
+    )
     return line
 
 

@@ -100,7 +100,7 @@ class MetricsScreen(CockpitScreen):
                 env = checklist.release.environment
                 sampler = Sampler.for_environment(session.loaded, env).start()
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
             return
         self.app.call_from_thread(self._opened, checklist, sampler)
 
@@ -317,7 +317,7 @@ class MetricsScreen(CockpitScreen):
             )
             blocked = None if found is None else session.t(found[0], **found[1])
         except CockpitError as exc:
-            blocked = str(exc)
+            blocked = exc.text(session.lang)
         self.app.call_from_thread(self._blocked_now, blocked)
 
     def _blocked_now(self, blocked: str | None) -> None:
@@ -371,7 +371,7 @@ class MetricsScreen(CockpitScreen):
             event = record_baseline(session.store, session.operator, base, release=self._release())
             self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     @work(thread=True, exclusive=True, group="decide", exit_on_error=False)
     def action_watch(self) -> None:
@@ -391,7 +391,7 @@ class MetricsScreen(CockpitScreen):
             )
             self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     def action_go(self) -> None:
         if self.blocked:
@@ -445,7 +445,7 @@ class MetricsScreen(CockpitScreen):
             )
             self._say(session.t("msg.recorded", seq=event.seq, action=event.action))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def start_rollback(self, reason: str) -> None:
@@ -457,7 +457,7 @@ class MetricsScreen(CockpitScreen):
             result = start_rollback(session, self.release_id, reason)
             self._say(rollback_message(session, result))
         except CockpitError as exc:
-            self._say(session.t("msg.failed", why=str(exc)))
+            self._say(session.t("msg.failed", why=exc))
 
     def _say(self, message: str) -> None:
         self.message = message

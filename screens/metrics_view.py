@@ -47,7 +47,9 @@ def view_of(state: PanelState, session: Session | None = None, refresh: float = 
     )
 
     def span(columns: int) -> str:
-        ago = format_remaining(timedelta(seconds=round(columns * refresh)))
+        ago = format_remaining(
+            timedelta(seconds=round(columns * refresh)), session.lang if session else "en"
+        )
         return t("met.axis_ago", span=ago) if t is not None else ""
 
     return PanelView(

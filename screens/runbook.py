@@ -220,7 +220,9 @@ class RunbookScreen(FilteringScreen, RunbookWork):
         and how fresh they are (from what the sampler holds in memory)."""
         if self.is_attached and self.checklist is not None:
             states = self.health.states()
-            line = metrics_line(self.session.t, self.unsettled, states, self.size.width)
+            line = metrics_line(
+                self.session.t, self.unsettled, states, self.size.width, self.session.lang
+            )
             self.query_one("#metrics", StatusLine).set_text(line)
 
     def _preview_text(self) -> Text:

@@ -71,7 +71,7 @@ def no_return_text(session: Session, no_return: NoReturn) -> tuple[str, str]:
     if no_return.at is None:
         return session.t("ponr.none"), "dim"
     when = session.times.show(no_return.at, "clock")
-    left = format_remaining(no_return.at - now)
+    left = format_remaining(no_return.at - now, session.lang)
     style = {"ok": "", "warn": "bold yellow", "past": "bold red"}[status]
     return session.t("ponr." + status, when=when, left=left), style
 
@@ -123,7 +123,7 @@ def preview_text(
         for call in shown.calls[:6]:
             if call not in shown.summary:
                 text.append("$ " + call + "\n", style="dim")
-        for line in shown.lines:
+        for line in shown.said(session.lang):
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
             text.append(line + "\n", style=style)
     return text

@@ -101,7 +101,7 @@ class RunbookWork(CockpitScreen):
             _info, shown = preview(session, self.release_id, item_id)
             self.previews[item_id] = shown
         except CockpitError as exc:
-            self.previews[item_id] = str(exc)
+            self.previews[item_id] = exc.text(self.session.lang)
         finally:
             self.looking.discard(item_id)
         self.app.call_from_thread(self._redraw_side_if_shown)
@@ -159,7 +159,7 @@ class RunbookWork(CockpitScreen):
             return  # quitting: the step goes on under its supervisor; nothing to draw
         except CockpitError as exc:
             self.message = session.t("msg.failed", why=exc.text(session.lang))
-            self.app.call_from_thread(self._log, "! " + str(exc))
+            self.app.call_from_thread(self._log, "! " + exc.text(session.lang))
         finally:
             self.running = None
             self.previews.pop(item_id, None)
@@ -189,7 +189,7 @@ class RunbookWork(CockpitScreen):
         except Detached:
             return  # the screen was left: the step goes on
         except CockpitError as exc:
-            self.message = session.t("msg.failed", why=str(exc))
+            self.message = session.t("msg.failed", why=exc)
         finally:
             self.running = None
             self.app.call_from_thread(self._reload_if_shown)
@@ -216,7 +216,7 @@ class RunbookWork(CockpitScreen):
         except Detached:
             return  # the screen was left: the rollback goes on
         except CockpitError as exc:
-            self.message = session.t("msg.failed", why=str(exc))
+            self.message = session.t("msg.failed", why=exc)
         finally:
             self.running = None
             self.app.call_from_thread(self._reload_if_shown)
@@ -232,7 +232,7 @@ class RunbookWork(CockpitScreen):
             plan = rollback_plan(session, self.release_id)
         except CockpitError as exc:
             self.app.call_from_thread(
-                self.notify, session.t("msg.failed", why=str(exc)), severity="error"
+                self.notify, session.t("msg.failed", why=exc), severity="error"
             )
             return
         if not plan.to_undo:
@@ -273,7 +273,7 @@ class RunbookWork(CockpitScreen):
             )
             self.message = rollback_message(session, result)
         except CockpitError as exc:
-            self.message = session.t("msg.failed", why=str(exc))
+            self.message = session.t("msg.failed", why=exc)
         finally:
             self.running = None
             self.previews.clear()

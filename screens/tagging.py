@@ -25,6 +25,7 @@ from widgets.statusline import StatusLine
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
+    from cockpit.session import Session
     from cockpit.tagging import Prepared
     from cockpit.versioning import Bump
 
@@ -32,6 +33,12 @@ if TYPE_CHECKING:
 def label(text: str, width: int = 11) -> str:
     """`` Version    ``: a label padded to ``width`` terminal cells (Japanese is double-wide)."""
     return " " + text + " " * max(1, width - cell_len(text))
+
+
+def check_name(session: Session, name: str) -> str:
+    """A preflight check's name (``tag free``) in the UI language, padded to 11 cells."""
+    text = session.t("pre.name." + name.replace(" ", "_"))
+    return text + " " * max(1, 11 - cell_len(text))
 
 
 class TaggingScreen(CockpitScreen):
@@ -92,7 +99,7 @@ class TaggingScreen(CockpitScreen):
             self.error = ""
         except CockpitError as exc:
             self.prep = None
-            self.error = str(exc)
+            self.error = exc.text(self.session.lang)
         finally:
             self.busy = False
             self.app.call_from_thread(self._draw)
@@ -144,10 +151,10 @@ class TaggingScreen(CockpitScreen):
         plan = prep.plan
         text.append(label(session.t("tag.version")), style="bold")
         text.append(f"{plan.version}", style="bold")
-        text.append(f"  {plan.tag}  {plan.why}\n")
+        text.append(f"  {plan.tag}  {plan.said_why(session.lang)}\n")
         if plan.suggestion is not None:
             text.append(label(session.t("tag.commits")), style="bold")
-            text.append(plan.suggestion.describe() + "\n")
+            text.append(plan.suggestion.describe(session.lang) + "\n")
             for c in plan.suggestion.deciding[:5]:
                 text.append(f"   {c.sha[:7]} {c.subject}\n", style="dim")
         where = plan.branch or session.t("tag.detached")
@@ -156,8 +163,11 @@ class TaggingScreen(CockpitScreen):
         text.append(" " + session.t("tag.preflight") + "\n", style="bold")
         for check in plan.checks:
             style = "" if check.ok else "bold"
-            text.append(f"  {check.mark} {check.name:<11}", style=style)
-            text.append(check.detail + "\n", style="dim" if check.ok and not check.warning else "")
+            text.append(f"  {check.mark} {check_name(session, check.name)}", style=style)
+            text.append(
+                check.say(session.lang) + "\n",
+                style="dim" if check.ok and not check.warning else "",
+            )
         if plan.todo in {"create", "remake"}:
             changelog = prep.env.git.changelog
             if changelog:
@@ -182,8 +192,17 @@ class TaggingScreen(CockpitScreen):
             if self.busy or prep is None or (prep.ok and prep.plan.todo == "nothing"):
                 return ""
             if not prep.ok:
-                failed = prep.plan.failed[0] if prep.plan.failed else None
-                return prep.refusal or (f"{failed.name}: {failed.detail}" if failed else "")
+                failed = prep.plan.checks[0] if prep.refusal else next(iter(prep.plan.failed), None)
+                lang = self.session.lang
+                return (
+                    failed.say(lang)
+                    if prep.refusal and failed
+                    else (
+                        f"{check_name(self.session, failed.name).strip()}: {failed.say(lang)}"
+                        if failed
+                        else ""
+                    )
+                )
             return None
         if action in {"choose", "back"} and self.busy:
             return ""  # the preflight or the tag is being made
@@ -253,7 +272,7 @@ class TaggingScreen(CockpitScreen):
             event = execute(session, prep, progress=say)
             self.result = session.t("msg.recorded", seq=event.seq, action=event.action)
         except CockpitError as exc:
-            self.failure = str(exc)
+            self.failure = exc.text(self.session.lang)
         finally:
             self.busy = False
             self.app.call_from_thread(self.reload)

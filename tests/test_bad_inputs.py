@@ -272,13 +272,18 @@ def test_bad_inputs_cover_enough() -> None:
 )
 def test_bad_input_in_a_real_process(workspace: tuple[Path, str], argv: list[str]) -> None:
     root, rid = workspace
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    done = subprocess.run(
-        [sys.executable, "-m", "cockpit", *(a.replace("{rid}", rid) for a in argv)],
+    done = run_process(root, *(a.replace("{rid}", rid) for a in argv))
+    assert_refused(done.returncode, done.stderr, 2)
+
+
+def run_process(root: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m cockpit ARGV`` in ``root``, this checkout first on the path, with ``env``."""
+    environ = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "cockpit", *argv],
         cwd=root,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert_refused(done.returncode, done.stderr, 2)

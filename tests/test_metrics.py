@@ -236,7 +236,7 @@ def test_watch_time_and_reasons(store: Store) -> None:
     states = {"err": panel_state(panel, series, time.time())}
     record_watch_start(store, alice, release=rel, panels=[panel], watch_hours=24)
     assert str(go_blocked(store, alice, release=rel, states=states)).startswith(
-        "the watch has 23 h 59 min left"
+        "the watch has 23h59m left"
     )
     with pytest.raises(GoBlocked, match=r"watch\.no_go: a reason is required"):
         record_decision(store, alice, "no_go", release=rel)
@@ -915,7 +915,7 @@ def test_a_fast_demo_clock_is_marked_and_for_rehearsals_only(store: Store) -> No
                                speed=2880)  # fmt: skip
     assert event.details_obj["speed"] == 2880
     why = go_blocked(store, alice, release=rel, states=states, now=started)
-    assert why == "the watch has 30 s left (metrics.watch_hours = 24, FAST DEMO CLOCK x2880)"
+    assert why == "the watch has 30s left (metrics.watch_hours = 24, FAST DEMO CLOCK x2880)"
     assert go_blocked(store, alice, release=rel, states=states, now=started + 31) is None
     production = Rel("r-prod")
     with pytest.raises(CockpitError, match="a faster watch clock is for rehearsals only"):

@@ -115,7 +115,8 @@ def test_shell_success_streams_output_and_records_the_outcome(tmp_path: Path) ->
     assert preview.calls == [shlex.join(argv)]
     assert preview.lines[0] == f"$ {shlex.join(argv)}"
     assert f"cwd: {tmp_path}" in preview.lines
-    assert "timeout: 30 s (the process group is killed)" in preview.lines
+    assert "timeout: 30 s (the process group is killed)" in preview.said("en")
+    assert "タイムアウト: 30 秒 (プロセスグループごと終了)" in preview.said("ja")
 
     outcome: dict[str, Any] = {}
     step.run(spec, h.ctx, outcome)
@@ -236,7 +237,7 @@ def test_shell_env_over_the_cockpits_and_cwd_from_the_config_dir(
         "hello 1.4.0",
         "token is ***",
     ]
-    everything = json.dumps([preview.lines, preview.calls, preview.state, outcome, h.lines])
+    everything = json.dumps([preview.said("en"), preview.calls, preview.state, outcome, h.lines])
     assert "tok-very-secret" not in everything
 
     missing = ShellRun(argv=py("print(1)"), timeout=30, cwd="nowhere")

@@ -186,8 +186,8 @@ def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
 
 SLOW_UNDO = 'undo_argv: [sh, -c, "echo 1.3.2 > version.txt; echo undo >> undos.log; sleep 30"]'
 QUICK_UNDO = 'undo_argv: [sh, -c, "echo 1.3.2 > version.txt"]'
-PACED_UNDO = (  # it says "halfway", then waits for the test to let it finish
-    'undo_argv: [sh, -c, "echo undo >> undos.log; echo halfway; '
+PACED_UNDO = (  # it says "half-21", then waits for the test to let it finish
+    'undo_argv: [sh, -c, "echo undo >> undos.log; echo half-$((20 + 1)); '
     'while [ ! -e go-on ]; do sleep 0.1; done; echo 1.3.2 > version.txt"]'
 )
 
@@ -391,13 +391,13 @@ async def test_a_runbook_elsewhere_follows_a_running_rollback_to_its_end(world: 
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         app.push_screen(RunbookScreen(world.rid))
-        for _ in range(200):  # the undo prints "halfway", then waits for go-on
+        for _ in range(200):  # the undo prints "half-21" (not its text), then waits for go-on
             await pilot.pause(0.1)
-            if "halfway" in screen_text(app):
+            if "half-21" in screen_text(app):
                 break
         shown = screen_text(app)
         assert "--- rollback: following the running step" in shown, shown
-        assert "undo t0.deploy: run sh -c" in shown and "halfway" in shown, shown
+        assert "undo t0.deploy: run sh -c" in shown and "half-21" in shown, shown
         (world.root / "go-on").touch()
         for _ in range(200):
             await pilot.pause(0.1)

@@ -119,4 +119,64 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "通知チャネル失敗: {names}",
         "en": "notice channel failing: {names}",
     },
+    # [notify] in cockpit.toml (cockpit.config.notify)
+    "notify.needs": {
+        "ja": "{kind} チャネルには{what}が必要です",
+        "en": "{kind} channel needs {what}",
+    },
+    "notify.a": {"ja": "{kind}", "en": "a {kind}"},
+    "notify.an": {"ja": "{kind}", "en": "an {kind}"},
+    "notify.need.url_env": {
+        "ja": "受信 Webhook の URL を入れた環境変数",
+        "en": "the variable holding the incoming webhook's URL",
+    },
+    "notify.need.host": {"ja": "SMTP サーバー", "en": "the SMTP server"},
+    "notify.need.sender": {"ja": "From アドレス", "en": "the From address"},
+    "notify.need.to": {"ja": "少なくとも1人の宛先", "en": "at least one recipient"},
+    "notify.need.routing_key_env": {
+        "ja": "インテグレーションのルーティングキーを入れた環境変数",
+        "en": "the variable holding the integration's routing key",
+    },
+    "notify.webhook_url": {
+        "ja": "webhook チャネルには url (または、それを入れた環境変数の url_env) が必要です",
+        "en": "a webhook channel needs url (or url_env, the variable holding it)",
+    },
+    "notify.slack_secret": {
+        "ja": "Slack の Webhook URL は秘密情報です: "
+        "環境変数に入れ、その名前を url_env に書いてください",
+        "en": "a Slack webhook URL is a secret: put it in a variable and name that in url_env",
+    },
+    "notify.both": {
+        "ja": "username_env と password_env は両方設定するか、どちらも設定しないでください",
+        "en": "set both username_env and password_env, or neither",
+    },
+    "notify.langs": {
+        "ja": "言語を1つ以上指定してください (ja, en)",
+        "en": "name at least one language (ja, en)",
+    },
+    "notify.no_channel": {
+        "ja": "{name!r} という名前のチャネルはありません (設定済み: {known})",
+        "en": "no channel named {name!r} (known: {known})",
+    },
+    # a notify item's draft and channels (cockpit.notify)
+    "draft.unknown": {
+        "ja": "{item}: [notify.channels] に {name!r} という名前のチャネルはありません "
+        "(設定済み: {known})",
+        "en": "{item}: no channel named {name!r} in [notify.channels] (known: {known})",
+    },
+    "draft.nowhere": {
+        "ja": "{item}: 送信先のチャネルがありません: 項目にチャネルを書くか、cockpit.toml で "
+        'stakeholder の通知をルーティングしてください ([[notify.routes]] events = ["stakeholder"])',
+        "en": "{item}: no channel to send it to: name channels on the item or route "
+        'stakeholder notices in cockpit.toml ([[notify.routes]] events = ["stakeholder"])',
+    },
+    "draft.empty": {"ja": "{item}: 通知が空です", "en": "{item}: the notice is empty"},
+    "draft.test_unknown": {
+        "ja": "notify test: {name!r} という名前のチャネルはありません (設定済み: {known})",
+        "en": "notify test: no channel named {name!r} (known: {known})",
+    },
+    "report.no_rollback": {
+        "ja": "リリース {release}: ロールバックの記録がありません",
+        "en": "release {release}: no rollback recorded",
+    },
 }

@@ -403,4 +403,6 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "トリガー発火: {rules} (記録と判断は操作中の担当者のコックピットで)",
         "en": "trigger fired: {rules} (the driving cockpit records it and asks)",
     },
+    # the command palette's prompt (Textual's own words otherwise)
+    "palette.search": {"ja": "コマンドを検索…", "en": "Search for commands…"},
 }

@@ -59,11 +59,14 @@ def serve_demo_app(root: Path) -> Any:
 def _make_dir(value: str) -> None:
     """The ``--dir`` directory (relative to the working directory), made if it is not there."""
     if Path(value).exists() and not Path(value).is_dir():
-        raise UsageError(f"--dir {value}: is a file; give a new or empty directory")
+        raise UsageError.said("err.dir_is_file", value=value)
     try:
         Path(value).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"--dir {value}: cannot create it ({exc.strerror or exc})") from None
+        cause = exc.strerror or exc
+        raise UsageError.said(
+            "err.cannot_create", option="--dir", value=value, cause=cause
+        ) from None
 
 
 def _print_repo(cmd: Command, repo: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cockpit.cli.base import Command, add, count, output_path
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, UsageError
 from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED, EXPORT_FORMATS
 
 if TYPE_CHECKING:
@@ -99,35 +99,37 @@ def cmd_audit_verify(cmd: Command) -> int:
         )
         return 0 if report.ok else 1
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(cmd.session.t("aud.warning", warning=warning), file=sys.stderr)
     if report.problem is not None:
-        cmd.print(f"audit chain BROKEN: {report.problem}")
+        cmd.say("aud.broken", problem=report.problem)
     for finding in report.principals:
-        cmd.print(f"audit principal WRONG: {finding}")
+        cmd.say("aud.principal", finding=finding)
     for finding in report.identity:
-        cmd.print(f"identity: {finding}")
+        cmd.say("aud.identity", finding=finding)
     for ev in acks:
         cmd.print(_acknowledgement(ev))
     if report.problem is not None:
         return 1
     anchor = (
-        f"matches checkpoint seq {checkpoint.seq}"
+        Phrase("aud.anchor", {"seq": checkpoint.seq})
         if checkpoint and checkpoint.seq
-        else "no checkpoint: a cut-off or rewritten end cannot be detected"
+        else Phrase("aud.no_anchor")
     )
-    cmd.print(
-        f"audit chain ok: {report.count} events, head #{report.head_seq} "
-        f"{report.head_hash[:12]}, {anchor} ({elapsed:.2f}s)"
+    cmd.say(
+        "aud.ok",
+        count=report.count,
+        seq=report.head_seq,
+        hash=report.head_hash[:12],
+        anchor=anchor,
+        seconds=f"{elapsed:.2f}",
     )
     signers = store.signers
     if report.identity:
-        cmd.print(f"identity NOT proven: {len(report.identity)} finding(s) above")
+        cmd.say("aud.not_proven", count=len(report.identity))
+    elif signers is not None:
+        cmd.say("aud.sig_ok", path=signers.path)
     else:
-        cmd.print(
-            f"signatures ok: checked against {signers.path}"
-            if signers is not None
-            else "signatures: no [identity] allowed_signers, so every identity is a claim"
-        )
+        cmd.say("aud.sig_none")
     return 0 if report.ok else 1  # an intact chain, with events unproven or in another's name
 
 
@@ -151,8 +153,9 @@ def cmd_audit_export(cmd: Command) -> int:
         try:
             handle = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
-            raise UsageError(
-                f"--output {target}: cannot write it ({exc.strerror or exc})"
+            cause = exc.strerror or exc
+            raise UsageError.said(
+                "err.cannot_write", option="--output", value=target, cause=cause
             ) from None
         out = handle
     try:
@@ -194,15 +197,15 @@ def cmd_audit_acknowledge(cmd: Command) -> int:
 
     reason = cmd.args.reason.strip()
     if not reason:
-        raise UsageError("--reason must say what was found and why appends may go on")
+        raise UsageError.said("err.ack_reason")
     store = cmd.session.store
     report = store.verify(read_checkpoint(cmd.session.checkpoint_file, missing_ok=True))
     findings = [f for f in (report.problem, store.tail_finding()) if f is not None]
     if not findings:
-        raise UsageError("the audit chain is intact: there is no break to acknowledge")
+        raise UsageError.said("err.ack_intact")
     finding = next((f for f in findings if f.seq == cmd.args.seq), None)
     if finding is None:
-        raise UsageError(f"seq {cmd.args.seq} is not where the chain breaks: {findings[0]}")
+        raise UsageError.said("err.ack_seq", seq=cmd.args.seq, finding=findings[0])
     ev = store.append(
         NewEvent(
             action=AUDIT_BREAK_ACKNOWLEDGED,

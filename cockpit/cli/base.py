@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, UsageError
 
 if TYPE_CHECKING:
     from cockpit.store import Store
@@ -58,11 +58,15 @@ class Command:
         open_ = [r.id for r in all_releases(self.session.store, summary=True) if r.status == "open"]
         if len(open_) == 1:
             return open_[0]
-        which = ", ".join(open_) if open_ else "none is open"
-        raise UsageError(f"which release? give RELEASE ({which})")
+        which = ", ".join(open_) if open_ else Phrase("err.none_open")
+        raise UsageError.said("err.which_release", which=which)
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out)
+
+    def say(self, key: str, **values: object) -> None:
+        """Print the catalog's ``key`` with ``values``, in the command's language."""
+        self.print(self.session.t(key, **values))
 
     def print_line(self, text: str) -> None:
         """One record per line: cut to the terminal's width on a terminal (80 columns on a
@@ -120,7 +124,7 @@ def count(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= MAX_COUNT:
+    if not 0 <= value <= MAX_COUNT:  # (cockpit.cli.entry.Parser says both in the language)
         raise argparse.ArgumentTypeError(f"{text} is out of range: give 0 to {MAX_COUNT}")
     return value
 
@@ -132,11 +136,11 @@ def output_path(value: str, option: str) -> Path:
     path = Path(value).expanduser()
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise UsageError(f"{option} {value}: is a directory; give a file name")
+        raise UsageError.said("err.out_is_dir", option=option, value=value)
     if not parent.is_dir():
-        raise UsageError(f"{option} {value}: no such directory {parent}; create it first")
+        raise UsageError.said("err.out_no_dir", option=option, value=value, parent=parent)
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"{option} {value}: not writable; choose another file")
+        raise UsageError.said("err.out_locked", option=option, value=value)
     return path
 
 
@@ -145,7 +149,8 @@ def write_output(path: Path, text: str, option: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
+        cause = exc.strerror or exc
+        raise UsageError.said("err.cannot_write", option=option, value=path, cause=cause) from None
 
 
 def require_item(cmd: Command, release_text: str, item_id: str) -> None:

@@ -18,11 +18,11 @@ def cmd_init(cmd: Command) -> int:
 
     target = Path(cmd.args.path)
     if target.exists() and not target.is_dir() and not cmd.args.force:
-        raise UsageError(f"{target}: already exists (use --force to overwrite)")
+        raise UsageError.said("err.exists", path=target)
     target = output_path(cmd.args.path, "--path")
     starter = resources.files("cockpit").joinpath("starter.toml").read_text(encoding="utf-8")
     write_output(target, starter, "--path")
-    cmd.print(f"wrote {target}: edit it, then run `cockpit config check`")
+    cmd.say("cli.wrote_config", path=target)
     return 0
 
 
@@ -52,10 +52,7 @@ def _check_url(url: str) -> None:
         make_url(url).get_dialect()
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ConfigError(
-            f"database URL {redact_url(url)}: not a database URL ({first}); "
-            "use one like sqlite:///cockpit.db or postgresql+psycopg://user@host/db"
-        ) from None
+        raise ConfigError.said("err.db_url", url=redact_url(url), cause=first) from None
 
 
 def cmd_config_schema(cmd: Command) -> int:
@@ -117,7 +114,7 @@ def cmd_db_grant(cmd: Command) -> int:
     args, url = cmd.args, cmd.session.db_url
     dbroles.require_postgres(url)
     if args.shared and args.role:
-        raise UsageError("--role: a shared role is named by NAME itself; leave out --role")
+        raise UsageError.said("err.shared_role")
     operator = None if args.shared else dbroles.check_name(args.name, "NAME")
     role = dbroles.check_name(args.role or args.name, "--role" if args.role else "NAME")
     password = dbroles.password_from(args.password_env)

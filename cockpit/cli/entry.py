@@ -30,7 +30,8 @@ from cockpit.cli import (
     window_cmds,
 )
 from cockpit.cli.base import Command, add_global_options
-from cockpit.errors import CockpitError, UsageError
+from cockpit.errors import CockpitError, Phrase, UsageError
+from cockpit.i18n import tr
 
 # The order of the subcommands in `cockpit --help`.
 GROUPS = (
@@ -95,7 +96,59 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("cockpit").strip()
         where = f"{command}: " if command else ""
-        raise UsageError(f"{where}{message} (see `{self.prog} --help`)")
+        problem = argparse_phrase(message)
+        raise UsageError.said("err.usage", where=where, problem=problem, prog=self.prog)
+
+
+# argparse's own sentences (and the ones our argument types give it), each as catalog words:
+# argparse says them in English, so they are read back here and said in the language.
+_ARGPARSE = (
+    (r"the following arguments are required: (?P<args>.+)", "arg.required"),
+    (r"unrecognized arguments: (?P<args>.+)", "arg.unknown"),
+    (r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)", "arg.ambiguous"),
+    (
+        r"argument (?P<arg>[^:]+): invalid choice: (?P<value>.+) \(choose from (?P<choices>.+)\)",
+        "arg.choice",
+    ),
+    (r"argument (?P<arg>[^:]+): expected one argument", "arg.one"),
+    (r"argument (?P<arg>[^:]+): (?P<value>.+) is not a whole number", "arg.whole"),
+    (
+        r"argument (?P<arg>[^:]+): (?P<value>\S+) is out of range: give 0 to (?P<most>\d+)",
+        "arg.range",
+    ),
+)
+
+
+def argparse_phrase(message: str) -> Phrase | str:
+    """argparse's ``message`` as catalog words; one it has no words for stays as it is."""
+    import re
+
+    for pattern, key in _ARGPARSE:
+        if found := re.fullmatch(pattern, message):
+            return Phrase(key, found.groupdict())
+    if found := re.fullmatch(
+        r"argument (?P<arg>[^:]+): (?P<value>.+): give seconds, 1 to 3600", message
+    ):
+        return Phrase(
+            "arg.other",
+            {"arg": found["arg"], "problem": Phrase("err.ttl", {"value": found["value"]})},
+        )
+    return message
+
+
+def lang_of(argv: Sequence[str]) -> str:
+    """The language ``argv`` asks for (``--lang ja``, ``--lang=ja``; the last wins), else the
+    locale's: what a mistake in ``argv`` itself is said in."""
+    from cockpit.i18n import LANGS, default_lang
+
+    lang = default_lang()
+    for i, arg in enumerate(argv):
+        value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else None
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value in LANGS:
+            lang = value
+    return lang
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,10 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
+    lang = lang_of(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:
-        print(f"cockpit: {exc}", file=sys.stderr)
+        print(f"cockpit: {exc.text(lang)}", file=sys.stderr)
         return exc.exit_code
     if not getattr(args, "func", None):
         if sys.stdout.isatty() and sys.stdin.isatty():
@@ -125,12 +179,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         else:
             parser.print_help()
             return 0
+    lang = args.lang or lang
     if args.readonly and command_path(args) not in READ_ONLY_COMMANDS:
-        print(
-            f"cockpit: --readonly: `{command_path(args)}` can change a release or the log; "
-            "run it without --readonly",
-            file=sys.stderr,
-        )
+        print(f"cockpit: {tr('err.readonly', lang, command=command_path(args))}", file=sys.stderr)
         return 2
     cmd = Command(args, out or sys.stdout)
     import logging
@@ -144,13 +195,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         return int(args.func(cmd))
     except CockpitError as exc:
-        from cockpit.i18n import default_lang
-
-        lang = getattr(args, "lang", None) or default_lang()  # (the session may be what failed)
-        print(f"cockpit: {exc.text(lang)}", file=sys.stderr)
+        print(f"cockpit: {exc.text(lang)}", file=sys.stderr)  # (the session may be what failed)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("cockpit: interrupted", file=sys.stderr)
+        print(f"cockpit: {tr('err.interrupted', lang)}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
@@ -162,18 +210,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             # database, a URL its driver cannot parse): the operator's to fix, not a bug.
             from cockpit.dbsetup import first_line
 
-            print(
-                f"cockpit: the database cannot be used ({first_line(exc)}): check the database "
-                "URL (`cockpit config check` shows it)",
-                file=sys.stderr,
-            )
+            print(f"cockpit: {tr('err.database', lang, cause=first_line(exc))}", file=sys.stderr)
             return 1
         first = (str(exc).splitlines() or [""])[0]
-        print(
-            f"cockpit: internal error: {type(exc).__name__}: {first} "
-            "(set COCKPIT_DEBUG=1 to see the traceback)",
-            file=sys.stderr,
-        )
+        kind = type(exc).__name__
+        print(f"cockpit: {tr('err.internal', lang, kind=kind, first=first)}", file=sys.stderr)
         return 70
 
 

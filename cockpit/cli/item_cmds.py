@@ -36,7 +36,7 @@ def cmd_item(cmd: Command) -> int:
             return
         cancel.set()
         with contextlib.suppress(OSError, ValueError):
-            cmd.print(f"cancelling {args.item} (Ctrl-C again to leave it running)")
+            cmd.say("cli.cancelling", item=args.item)
 
     def on_hangup(sig: int, _frame: object) -> None:
         # A dropped SSH session or a kill: stop watching; the step goes on under its supervisor.
@@ -93,7 +93,9 @@ def _message(args: Any) -> str | None:
     try:
         return Path(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--message-file {name}: cannot read it ({exc})") from None
+        raise UsageError.said(
+            "err.cannot_read", option="--message-file", value=name, cause=exc
+        ) from None
 
 
 def _detached_text(release: str, item: str) -> str:
@@ -115,7 +117,7 @@ def _follow(cmd: Command) -> int:
     require_item(cmd, release_id, args.item)
     if args.decision == "cancel":
         if not (args.reason and args.reason.strip()):
-            raise UsageError("cancel: say why with --reason")
+            raise UsageError.said("err.cancel_reason")
         ev = request_cancel(cmd.session, release_id, args.item, args.reason.strip())
         cmd.print(
             f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}: the step stops within seconds"
@@ -141,7 +143,7 @@ def cmd_preview(cmd: Command) -> int:
                     "source": info.source,
                     "summary": shown.summary,
                     "calls": shown.calls,
-                    "lines": shown.lines,
+                    "lines": shown.said("en"),
                     "state": shown.state,
                 },
                 ensure_ascii=False,
@@ -154,7 +156,7 @@ def cmd_preview(cmd: Command) -> int:
     cmd.print_line(shown.summary)
     for call in shown.calls:
         cmd.print_line("  $ " + call)
-    for line in shown.lines:
+    for line in shown.said(cmd.session.lang):
         cmd.print_line("  " + line)
     return 0
 

@@ -37,7 +37,7 @@ def cmd_lease_show(cmd: Command) -> int:
         cmd.print(json.dumps(shown, ensure_ascii=False, indent=2))
         return 0
     if held is None:
-        cmd.print(f"{release_id}: nobody drives it")
+        cmd.say("cli.nobody_drives", release=release_id)
     elif held.live(now):
         cmd.print_line(
             f"{release_id}: {driven_by(cmd.session, held, now)} (pid {held.pid}); "
@@ -58,9 +58,9 @@ def cmd_lease_take(cmd: Command) -> int:
 
     lease, fresh = take(cmd.session, cmd.args.release, ttl=cmd.args.ttl)
     if not fresh:
-        cmd.print(f"{lease.release_id}: you drive it already (pid {lease.pid} on {lease.host})")
+        cmd.say("cli.you_drive", release=lease.release_id, pid=lease.pid, host=lease.host)
         return 0
-    cmd.print(f"{lease.release_id}: driven by {lease.holder} now (lease of {lease.ttl:g} s)")
+    cmd.say("cli.driven_now", release=lease.release_id, holder=lease.holder, ttl=f"{lease.ttl:g}")
     return _hold(cmd, lease) if cmd.args.hold else 0
 
 
@@ -68,7 +68,7 @@ def cmd_lease_takeover(cmd: Command) -> int:
     from cockpit.lease import takeover
 
     lease = takeover(cmd.session, cmd.args.release, cmd.args.reason, ttl=cmd.args.ttl)
-    cmd.print(f"{lease.release_id}: driven by {lease.holder} now; the takeover is recorded")
+    cmd.say("cli.taken_over", release=lease.release_id, holder=lease.holder)
     return _hold(cmd, lease) if cmd.args.hold else 0
 
 
@@ -102,7 +102,7 @@ def _hold(cmd: Command, lease: Lease) -> int:
         sig: signal.signal(sig, lambda _sig, _frame: stop.set())
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }
-    cmd.print("holding it: Ctrl-C lets go")
+    cmd.say("cli.holding")
     try:
         while not stop.wait(lease.ttl / 3):
             try:
@@ -113,7 +113,7 @@ def _hold(cmd: Command, lease: Lease) -> int:
             if not alive:
                 held, _now = current(cmd.session.store, lease.release_id)
                 who = held.holder if held else "nobody"
-                cmd.print(f"{lease.release_id}: the lease was taken over (now: {who})")
+                cmd.say("cli.lease_lost", release=lease.release_id, who=who)
                 return 1
         ev = release(cmd.session, lease.release_id, lease)
         cmd.print(f"#{ev.seq} {ev.action} {ev.release_id} by {ev.actor}")

@@ -39,9 +39,10 @@ def cmd_notify_status(cmd: Command) -> int:
     health = channel_health(events)
     channels = cmd.session.loaded.config.notify.channels
     if not channels:
-        cmd.print("no channels configured: see docs/notifications.md")
+        cmd.say("cli.no_channels")
     for name, channel in sorted(channels.items()):
-        cmd.print_line(f"{name:<16} {channel.kind:<10} {health.get(name, 'nothing sent yet')}")
+        seen = health.get(name) or cmd.session.t("cli.nothing_sent")
+        cmd.print_line(f"{name:<16} {channel.kind:<10} {seen}")
     waiting = [s for s in fold_notices(events).values() if not s.settled]
     for state in waiting:
         title = state.queued.details_obj.get("title", "")
@@ -60,7 +61,7 @@ def cmd_notify_draft(cmd: Command) -> int:
     checklist.phase_of(cmd.args.item)  # an unknown item: exit 2
     item = checklist.plan.plan.item(cmd.args.item)
     if not isinstance(item, NotifyItem):
-        raise Refused(f"{cmd.args.item}: a {item.kind} item, not a notify item")
+        raise Refused.said("err.not_notify", item=cmd.args.item, kind=item.kind)
     cmd.out.write(draft(cmd.session, checklist, item) + "\n")
     return 0
 
@@ -82,7 +83,7 @@ def cmd_notify_run(cmd: Command) -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, stop)
     outbox.cursor = outbox.start_cursor()
-    cmd.print(f"sending notices from the log after #{outbox.cursor} (Ctrl-C stops)")
+    cmd.say("cli.sending", seq=outbox.cursor)
     cmd.out.flush()
     sender.start()
     while not stopped.wait(1.0):

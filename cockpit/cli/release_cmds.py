@@ -18,10 +18,10 @@ def cmd_note(cmd: Command) -> int:
 
     text = " ".join(cmd.args.text).strip()
     if not text:
-        raise UsageError("note: the text is empty")
+        raise UsageError.said("err.note_empty")
     release = get_release(cmd.session.store, cmd.args.release) if cmd.args.release else None
     ev = record_note(cmd.session.store, cmd.session.operator, text, release)
-    cmd.print(f"noted as #{ev.seq} by {ev.actor}")
+    cmd.say("cli.noted", seq=ev.seq, actor=ev.actor)
     return 0
 
 
@@ -66,7 +66,7 @@ def cmd_release_approve_emergency(cmd: Command) -> int:
     from cockpit.release import approve_emergency
 
     release = approve_emergency(cmd.session, cmd.args.release, cmd.args.reason)
-    cmd.print(f"emergency release {release.id} approved by {cmd.session.operator.name}")
+    cmd.say("cli.emergency_approved", release=release.id, name=cmd.session.operator.name)
     return 0
 
 
@@ -80,7 +80,7 @@ def cmd_release_list(cmd: Command) -> int:
         cmd.print(json.dumps(listed, indent=2, ensure_ascii=False))
         return 0
     if not releases:
-        cmd.print("no releases yet: `cockpit release new --help`")
+        cmd.say("cli.no_releases")
         return 0
     cmd.print(f"{'ID':<11} {'VERSION':<12} {'PLAN':<9} {'ENV':<14} {'T-0':<21} STATUS")
     for r in releases:
@@ -103,9 +103,9 @@ def cmd_release_close(cmd: Command) -> int:
         cancel=cmd.args.subcommand == "cancel",
         reason=cmd.args.reason,
     )
-    cmd.print(f"release {release.id} {release.status}")
+    cmd.say("cli.release_ended", release=release.id, status=release.status)
     if release.status == "closed":
-        cmd.print(f"its report: cockpit release report {release.id} --format html --out FILE")
+        cmd.say("cli.its_report", release=release.id)
     return 0
 
 
@@ -212,10 +212,10 @@ def cmd_release_notes(cmd: Command) -> int:
     git = Git(repo, timeout=cfg.timeout_seconds)
     until = cmd.args.to or "HEAD"
     if git.sha(until) is None:
-        raise UsageError(f"release notes: --to {until}: no such commit or tag in {repo}")
+        raise UsageError.said("err.notes_ref", option="--to", ref=until, repo=repo)
     since = cmd.args.since
     if since is not None and git.sha(since) is None:
-        raise UsageError(f"release notes: --from {since}: no such commit or tag in {repo}")
+        raise UsageError.said("err.notes_ref", option="--from", ref=since, repo=repo)
     if since is None:
         tags = {k: v for k, v in git.version_tags(cfg.tag_format).items() if k != until}
         since = git.last_release(
@@ -243,7 +243,9 @@ def _write(cmd: Command, text: str) -> int:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write ({exc.strerror})") from None
+        raise UsageError.said(
+            "err.cannot_write", option="--out", value=out, cause=exc.strerror
+        ) from None
     cmd.print(f"wrote {out}")
     return 0
 

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from cockpit.cli.base import Command, add, output_path, require_item, write_output
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, UsageError
 
 
 def cmd_rollback_plan(cmd: Command) -> int:
@@ -17,7 +17,7 @@ def cmd_rollback_plan(cmd: Command) -> int:
 
     plan = rollback_plan(cmd.session, cmd.args.release)
     if not plan.entries:
-        cmd.print("nothing to roll back: no step of this release has run")
+        cmd.say("cli.nothing_ran")
         return 0
     _print_rollback_plan(cmd, plan)
     return 0
@@ -41,7 +41,7 @@ def cmd_rollback_skip(cmd: Command) -> int:
 
     require_item(cmd, cmd.args.release, cmd.args.item)
     ev = skip_undo(cmd.session, cmd.args.release, cmd.args.item, cmd.args.reason)
-    cmd.print(f"#{ev.seq} {ev.action} {ev.subject} by {ev.actor}: left as it is")
+    cmd.say("cli.undo_left", seq=ev.seq, action=ev.action, item=ev.subject, actor=ev.actor)
     return 0
 
 
@@ -50,14 +50,14 @@ def cmd_rollback_run(cmd: Command) -> int:
 
     plan = rollback_plan(cmd.session, cmd.args.release)
     if not plan.to_undo:
-        cmd.print("nothing to roll back: no done step has an undo")
+        cmd.say("cli.no_undo")
         return 1
     _print_rollback_plan(cmd, plan)
     if not cmd.args.yes:
         if not sys.stdin.isatty():
-            raise UsageError("not a terminal: give --yes to roll back without asking")
+            raise UsageError.said("err.no_tty_rollback")
         if input("roll back? [y/N] ").strip().lower() not in {"y", "yes"}:
-            cmd.print("not rolled back")
+            cmd.say("cli.not_rolled_back")
             return 1
     from cockpit.release import find_release_id
     from cockpit.steprun import start_rollback
@@ -77,7 +77,7 @@ def cmd_rollback_run(cmd: Command) -> int:
     )
     if result.failed:
         cmd.print_line(f"FAILED at {result.failed}: {result.error}")
-        cmd.print_line(f"left to undo: {', '.join(result.left) or 'none'}")
+        cmd.say("cli.left_to_undo", left=", ".join(result.left) or Phrase("err.none"))
     return 0 if result.ok else 1
 
 

@@ -43,22 +43,22 @@ def cmd_tag(cmd: Command) -> int:
         print_tag_preview(cmd, prep)
     if not prep.ok:
         if not args.json:
-            cmd.print("preflight failed: nothing was changed")
+            cmd.say("cli.preflight_failed")
         return 1
     if args.dry_run or (prep.plan.todo == "nothing" and not args.push):
         return 0
     if prep.plan.todo == "nothing":
         if not args.json:
-            cmd.print(f"{prep.plan.tag} is already published: nothing to do")
+            cmd.say("cli.tag_published", tag=prep.plan.tag)
         return 0
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise UsageError("not a terminal: add --yes to tag without a question")
+            raise UsageError.said("err.no_tty_tag")
         what = {"create": "create", "remake": "make again", "push": "push"}[prep.plan.todo]
         push = f" and push it to {prep.plan.remote}" if args.push and what != "push" else ""
         answer = input(f"{what} {prep.plan.tag} on {prep.plan.commit[:12]}{push}? [y/N] ")
         if answer.strip().lower() not in {"y", "yes"}:
-            cmd.print("nothing was changed")
+            cmd.say("cli.nothing_changed")
             return 1
     try:
         ev = tagging.execute(
@@ -88,25 +88,28 @@ def _read_notes(value: str) -> str:
     try:
         return Path(value).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UsageError(f"--notes {value}: no such file") from None
+        raise UsageError.said("err.no_file", option="--notes", value=value) from None
     except UnicodeDecodeError as exc:
-        raise UsageError(f"--notes {value}: not UTF-8 text (byte {exc.start})") from None
+        raise UsageError.said("err.not_utf8", file=f"--notes {value}", byte=exc.start) from None
     except OSError as exc:
-        raise UsageError(f"--notes {value}: cannot read it ({exc.strerror or exc})") from None
+        cause = exc.strerror or exc
+        raise UsageError.said(
+            "err.cannot_read", option="--notes", value=value, cause=cause
+        ) from None
 
 
 def print_tag_preview(cmd: Command, prep: Any) -> None:
     plan = prep.plan
     where = f"branch {plan.branch}" if plan.branch else "detached HEAD"
     cmd.print_line(f"repository  {plan.repo}  ({where}, HEAD {plan.commit[:12]})")
-    cmd.print_line(f"version     {plan.version}  {plan.why}")
+    cmd.print_line(f"version     {plan.version}  {plan.said_why(cmd.session.lang)}")
     if plan.suggestion is not None:
         cmd.print_line(f"commits     {plan.suggestion.describe()}")
         for c in plan.suggestion.deciding[:10]:
             cmd.print_line(f"              {c.sha[:7]} {c.subject}")
     cmd.print("preflight")
     for check in plan.checks:
-        cmd.print_line(f"  {check.mark} {check.name:<11} {check.detail}")
+        cmd.print_line(f"  {check.mark} {check.name:<11} {check.say(cmd.session.lang)}")
     if plan.todo in {"create", "remake"}:
         cmd.print(f"tag message ({plan.tag})")
         for line in prep.message(None).splitlines():

@@ -8,17 +8,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cockpit.cli.base import Command, add, count
+from cockpit.i18n import tr
+from cockpit.window import WEEKDAYS
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
+def span(start: datetime, end: datetime, zone: Any = None, lang: str = "en") -> str:
+    """``Wed 2026-12-16 01:00-05:00 JST`` (ja ``2026-12-16(水) 01:00-05:00 JST``) in ``zone``
+    (``None``: the machine's local zone), padded to 34 cells; an end on another day gets
+    ``+1d`` (``+1日``)."""
+    from rich.cells import cell_len
 
-def span(start: datetime, end: datetime, zone: Any = None) -> str:
-    """``Wed 2026-12-16 01:00-05:00 JST`` in ``zone`` (``None``: the machine's local zone); an
-    end on another day gets ``+1d``."""
+    from cockpit.when import day_label
+
     s, e = start.astimezone(zone), end.astimezone(zone)
-    later = f"+{(e.date() - s.date()).days}d" if e.date() != s.date() else ""
+    days = (e.date() - s.date()).days
+    later = tr("when.plus_days", lang, n=days) if days else ""
     zones = s.tzname() if s.tzname() == e.tzname() else f"{s.tzname()}/{e.tzname()}"
-    return f"{_DAYS[s.weekday()]} {s:%Y-%m-%d %H:%M}-{e:%H:%M}{later} {zones}"
+    text = f"{day_label(s, lang, year=True)} {s:%H:%M}-{e:%H:%M}{later} {zones}"
+    return text + " " * max(0, 34 - cell_len(text))
 
 
 def cmd_window_list(cmd: Command) -> int:
@@ -31,29 +38,37 @@ def cmd_window_list(cmd: Command) -> int:
     plan = read_plan(cmd.args.plan).plan
     cfg = schedule_for(config, plan.name)
     stages = next((p.stages for p in plan.phases if p.offset_days == 0), [])
-    own = "own schedule" if plan.name in config.windows else "change_window"
-    nth = ("first", "second", "third", "fourth", "fifth")[cfg.week - 1]
-    rule = f"every {cfg.weekday}" if cfg.frequency == "weekly" else f"{nth} {cfg.weekday} monthly"
-    cmd.print(
-        f"plan {plan.name} ({own}): {rule}, {cfg.start}-{cfg.end} {cfg.timezone}; "
-        f"phase order: {cfg.phase_order}"
+    lang = cmd.session.lang
+    own = cmd.session.t("win.own") if plan.name in config.windows else "change_window"
+    day = cmd.session.t(f"win.day{WEEKDAYS.index(cfg.weekday)}")
+    if cfg.frequency == "weekly":
+        rule = cmd.session.t("win.weekly", day=day)
+    else:
+        rule = cmd.session.t("win.monthly", nth=cmd.session.t(f"win.nth{cfg.week}"), day=day)
+    cmd.say(
+        "win.rule",
+        plan=plan.name,
+        own=own,
+        rule=rule,
+        hours=f"{cfg.start}-{cfg.end} {cfg.timezone}",
+        order=cfg.phase_order,
     )
     now = cmd.session.now()
     local_zone = now.astimezone().tzname()
     cmd.print(f"{'WINDOW (' + cfg.timezone + ')':<34} {'UTC':<34} LOCAL ({local_zone})")
     for slot in islice(slots(config, plan.name, now), cmd.args.n):
         w = slot.window
-        line = f"{span(w.start, w.end, w.start.tzinfo):<34} {span(w.start, w.end, UTC):<34} "
-        line += span(w.start, w.end)
+        line = f"{span(w.start, w.end, w.start.tzinfo, lang)} {span(w.start, w.end, UTC, lang)} "
+        line += span(w.start, w.end, None, lang).rstrip()
         if slot.kind == "extra":
-            line += f"  extra: {slot.reason or '-'}"
+            line += "  " + cmd.session.t("win.extra", reason=slot.reason or "-")
         if slot.blackout is not None:
-            line += f"  BLACKED OUT: {slot.blackout.reason}"
+            line += "  " + cmd.session.t("win.blackout", reason=slot.blackout.reason)
         cmd.print_line(line)
         if slot.usable:
             for stage, start, end in stage_times(w, stages):
                 late = (
-                    "  (after the window closes)"
+                    "  " + cmd.session.t("win.late")
                     if end.astimezone(UTC) > w.end.astimezone(UTC)
                     else ""
                 )

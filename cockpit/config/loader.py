@@ -17,7 +17,7 @@ from cockpit.config.locate import where
 from cockpit.config.model import NAME_RE, Config, EnvironmentConfig
 from cockpit.config.rules import check_semantics
 from cockpit.config.validate import check_numbers, check_steps, convert
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, Phrase
 from cockpit.paths import display_path
 
 CONFIG_NAME = "cockpit.toml"
@@ -44,11 +44,9 @@ class LoadedConfig:
         try:
             return self.config.environments[name]
         except KeyError:
-            known = ", ".join(sorted(self.config.environments)) or "none configured"
-            where = display_path(self.path) if self.path else "the default config"
-            raise ConfigError(
-                f"{where}: environment {name!r} is not configured (known: {known})"
-            ) from None
+            known = ", ".join(sorted(self.config.environments)) or Phrase("err.none")
+            where = display_path(self.path) if self.path else Phrase("err.default_config")
+            raise ConfigError.said("err.env_unknown", where=where, name=name, known=known) from None
 
 
 def user_config_dir() -> Path:
@@ -75,7 +73,7 @@ def find_config(explicit: str | None = None) -> Path | None:
         if value:
             path = Path(value).expanduser()
             if not path.is_file():
-                raise ConfigError(f"{path}: no such config file (from {source})")
+                raise ConfigError.said("err.no_config", path=path, source=source)
             return path
     for candidate in (Path.cwd() / CONFIG_NAME, user_config_dir() / CONFIG_NAME):
         if candidate.is_file():
@@ -97,11 +95,11 @@ def parse_config_file(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except PermissionError:
-        raise ConfigError(f"{shown}: cannot read the file (permission denied)") from None
+        raise ConfigError.said("err.read_denied", file=shown) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError.said("err.not_utf8", file=shown, byte=exc.start) from None
     except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read the file ({exc.strerror})") from None
+        raise ConfigError.said("err.read_failed", file=shown, cause=exc.strerror) from None
     config = parse_config_text(text, shown)
     check_paths(config, path.parent, text, shown)
     return config
@@ -116,9 +114,11 @@ def check_paths(config: Config, base: Path, text: str, source: str) -> None:
         target = Path(value).expanduser()
         target = target if target.is_absolute() else base / target
         if not target.is_file():
-            raise ConfigError(
-                f"{where(source, text, ('identity', key))}: identity.{key}: no such file "
-                f"{display_path(target)}"
+            raise ConfigError.said(
+                "cfg.no_file",
+                where=where(source, text, ("identity", key)),
+                setting=f"identity.{key}",
+                path=display_path(target),
             )
 
 
@@ -132,8 +132,9 @@ def parse_config_text(text: str, source: str = CONFIG_NAME) -> Config:
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_POS_RE.match(str(exc))
         if m:
-            raise ConfigError(f"{source}:{m['line']}: not valid TOML: {m['msg']}") from None
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+            at = f"{source}:{m['line']}"
+            raise ConfigError.said("err.toml", where=at, cause=m["msg"]) from None
+        raise ConfigError.said("err.toml", where=source, cause=exc) from None
     check_numbers(raw, (), text, source)
     check_steps(raw, text, source)
     # Mappings with free keys are checked one entry at a time so errors name the entry.
@@ -143,9 +144,8 @@ def parse_config_text(text: str, source: str = CONFIG_NAME) -> Config:
             for key, value in entries.items():
                 if not re.match(NAME_RE, key):
                     path: tuple[str, ...] = (table, key)
-                    raise ConfigError(
-                        f"{where(source, text, path)}: {table}.{key}: names are lowercase "
-                        "letters, digits, '-' and '_', starting with a letter"
+                    raise ConfigError.said(
+                        "cfg.name", where=where(source, text, path), setting=f"{table}.{key}"
                     )
                 convert(value, item_type, (table, key), text, source)
     config: Config = convert(raw, Config, (), text, source)

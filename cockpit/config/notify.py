@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from cockpit.config.locate import where
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, Phrase
 from cockpit.plan.runs import Strict as _Strict
 
 NAME_RE = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -93,17 +93,23 @@ class NotifyConfig(_Strict, frozen=True):
     max_backoff_seconds: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 300.0
 
 
-# What each kind needs, and the one-line advice when it is missing.
-_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "slack": (("url_env", "the variable holding the incoming webhook's URL"),),
-    "email": (
-        ("host", "the SMTP server"),
-        ("sender", "the From address"),
-        ("to", "at least one recipient"),
-    ),
-    "pagerduty": (("routing_key_env", "the variable holding the integration's routing key"),),
+# What each kind needs: the settings that must be there (the catalog's ``notify.need.<key>``
+# says what each one is, when it is missing).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "slack": ("url_env",),
+    "email": ("host", "sender", "to"),
+    "pagerduty": ("routing_key_env",),
     "webhook": (),
 }
+
+
+def _bad(
+    source: str, text: str, path: tuple[str, ...], setting: str, problem: Phrase
+) -> ConfigError:
+    at = where(source, text, path)
+    return ConfigError.of(
+        Phrase("schema.line", {"where": at, "setting": setting, "problem": problem})
+    )
 
 
 def check_notify(notify: NotifyConfig, text: str, source: str) -> None:
@@ -111,47 +117,33 @@ def check_notify(notify: NotifyConfig, text: str, source: str) -> None:
     carries a credential (a Slack URL never sits in the file)."""
     path: tuple[str, ...]
     for name, channel in notify.channels.items():
-        for key, what in _NEEDS[channel.kind]:
+        here, setting = ("notify", "channels", name), f"notify.channels.{name}"
+        for key in _NEEDS[channel.kind]:
             if not getattr(channel, key):
-                path = ("notify", "channels", name)
-                raise ConfigError(
-                    f"{where(source, text, path)}: notify.channels.{name}.{key}: "
-                    f"{'an' if channel.kind[0] in 'aeiou' else 'a'} {channel.kind} channel needs "
-                    f"{what}"
+                what = Phrase(f"notify.need.{key}")
+                kind = Phrase(
+                    "notify.an" if channel.kind[0] in "aeiou" else "notify.a",
+                    {"kind": channel.kind},
                 )
+                need = Phrase("notify.needs", {"kind": kind, "what": what})
+                raise _bad(source, text, here, f"{setting}.{key}", need)
         if channel.kind == "webhook" and not (channel.url or channel.url_env):
-            path = ("notify", "channels", name)
-            raise ConfigError(
-                f"{where(source, text, path)}: notify.channels.{name}.url: a webhook channel "
-                "needs url (or url_env, the variable holding it)"
-            )
+            raise _bad(source, text, here, f"{setting}.url", Phrase("notify.webhook_url"))
         if channel.kind == "slack" and channel.url:
-            path = ("notify", "channels", name, "url")
-            raise ConfigError(
-                f"{where(source, text, path)}: notify.channels.{name}.url: a Slack webhook URL "
-                "is a secret: put it in a variable and name that in url_env"
-            )
+            path = (*here, "url")
+            raise _bad(source, text, path, f"{setting}.url", Phrase("notify.slack_secret"))
         if bool(channel.username_env) != bool(channel.password_env):
-            path = ("notify", "channels", name)
-            raise ConfigError(
-                f"{where(source, text, path)}: notify.channels.{name}: set both username_env "
-                "and password_env, or neither"
-            )
+            raise _bad(source, text, here, setting, Phrase("notify.both"))
         if not channel.langs:
-            path = ("notify", "channels", name, "langs")
-            raise ConfigError(
-                f"{where(source, text, path)}: notify.channels.{name}.langs: name at least one "
-                "language (ja, en)"
-            )
+            path = (*here, "langs")
+            raise _bad(source, text, path, f"{setting}.langs", Phrase("notify.langs"))
     for index, route in enumerate(notify.routes):
         for channel_name in route.channels:
             if channel_name not in notify.channels:
                 path = ("notify", "routes")
-                known = ", ".join(sorted(notify.channels)) or "none configured"
-                raise ConfigError(
-                    f"{where(source, text, path)}: notify.routes[{index}].channels: no channel "
-                    f"named {channel_name!r} (known: {known})"
-                )
+                known = ", ".join(sorted(notify.channels)) or Phrase("err.none")
+                problem = Phrase("notify.no_channel", {"name": channel_name, "known": known})
+                raise _bad(source, text, path, f"notify.routes[{index}].channels", problem)
 
 
 def notify_urls(notify: NotifyConfig) -> list[tuple[tuple[str, ...], str]]:

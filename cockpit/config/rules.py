@@ -11,7 +11,21 @@ from cockpit.config.credentials import check_urls
 from cockpit.config.locate import where
 from cockpit.config.model import BlackoutConfig, Config, OneOffWindowConfig
 from cockpit.config.notify import check_notify
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, Phrase
+
+
+def bad(
+    source: str, text: str, path: tuple[str, ...], problem: str, **values: object
+) -> ConfigError:
+    """The one line of a setting that breaks a rule: the file and line of ``path``, the dotted
+    setting, and the catalog's ``problem`` with ``values``."""
+    said = Phrase(problem, values)
+    setting = ".".join(path)
+    return ConfigError.of(
+        Phrase(
+            "schema.line", {"where": where(source, text, path), "setting": setting, "problem": said}
+        )
+    )
 
 
 def check_semantics(config: Config, text: str, source: str) -> None:
@@ -24,75 +38,54 @@ def check_semantics(config: Config, text: str, source: str) -> None:
         ZoneInfo(window.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         path = ("change_window", "timezone")
-        raise ConfigError(
-            f"{where(source, text, path)}: change_window.timezone: unknown time zone "
-            f"{window.timezone!r} (use a name such as 'Asia/Tokyo' or 'UTC')"
+        raise ConfigError.said(
+            "err.zone",
+            where=where(source, text, path),
+            setting="change_window.timezone",
+            name=window.timezone,
         ) from None
     if window.start == window.end:
         path = ("change_window", "end")
-        raise ConfigError(
-            f"{where(source, text, path)}: change_window.end: the window cannot be empty"
-        )
+        raise bad(source, text, path, "cfg.empty_window")
     _check_calendar(config, text, source)
     check_urls(config, text, source)
     check_notify(config.notify, text, source)
     for name, env in config.environments.items():
         if env.sign_all and not config.identity.allowed_signers:
             path = ("environments", name, "sign_all")
-            raise ConfigError(
-                f"{where(source, text, path)}: environments.{name}.sign_all: needs "
-                "identity.allowed_signers (the keys signatures are checked against)"
-            )
+            raise bad(source, text, path, "cfg.sign_all")
         metrics = env.metrics
         if metrics.watch_speed != 1.0 and not env.rehearsal:
             path = ("environments", name, "metrics", "watch_speed")
-            raise ConfigError(
-                f"{where(source, text, path)}: environments.{name}.metrics.watch_speed: a faster "
-                "watch clock is for rehearsal environments only (rehearsal = true)"
-            )
+            raise bad(source, text, path, "cfg.watch_speed")
         for kind in ("cpu", "memory", "resource", "error_rate"):
             warning = getattr(metrics, f"{kind}_warning")
             critical = getattr(metrics, f"{kind}_critical")
             if warning > critical:
                 path = ("environments", name, "metrics", f"{kind}_warning")
-                raise ConfigError(
-                    f"{where(source, text, path)}: environments.{name}.metrics.{kind}_warning: "
-                    f"{warning} is above {kind}_critical ({critical})"
+                raise bad(
+                    source, text, path, "cfg.warning", warning=warning, kind=kind, critical=critical
                 )
         if metrics.stale_after_seconds >= metrics.no_data_after_seconds:
             path = ("environments", name, "metrics", "stale_after_seconds")
-            raise ConfigError(
-                f"{where(source, text, path)}: environments.{name}.metrics.stale_after_seconds: "
-                f"must be below no_data_after_seconds ({metrics.no_data_after_seconds:g})"
-            )
+            most = f"{metrics.no_data_after_seconds:g}"
+            raise bad(source, text, path, "cfg.stale", most=most)
         seen_panels: set[str] = set()
         for panel in metrics.panels:
             if panel.name in seen_panels:
                 path = ("environments", name, "metrics", "panels")
-                raise ConfigError(
-                    f"{where(source, text, path)}: environments.{name}.metrics.panels: "
-                    f"two panels named {panel.name!r}"
-                )
+                raise bad(source, text, path, "cfg.two_panels", name=panel.name)
             seen_panels.add(panel.name)
         for field, argv in (("alembic.command", env.alembic.command),):
             if not argv or not all(argv):
                 path = ("environments", name, *field.split("."))
-                raise ConfigError(
-                    f"{where(source, text, path)}: environments.{name}.{field}: "
-                    "needs at least the program name (an argv list)"
-                )
+                raise bad(source, text, path, "cfg.argv")
         if not env.git.branches:
             path = ("environments", name, "git", "branches")
-            raise ConfigError(
-                f"{where(source, text, path)}: environments.{name}.git.branches: list at least "
-                "one branch pattern that may be released here"
-            )
+            raise bad(source, text, path, "cfg.branches")
         if "{version}" not in env.git.tag_format:
             path = ("environments", name, "git", "tag_format")
-            raise ConfigError(
-                f"{where(source, text, path)}: environments.{name}.git.tag_format: must contain "
-                "{version}"
-            )
+            raise bad(source, text, path, "cfg.tag_format", field="{version}")
 
 
 def _check_calendar(config: Config, text: str, source: str) -> None:
@@ -105,9 +98,8 @@ def _check_calendar(config: Config, text: str, source: str) -> None:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"{where(source, text, path)}: {key}: unknown time zone {name!r} "
-                "(use a name such as 'Asia/Tokyo' or 'UTC')"
+            raise ConfigError.said(
+                "err.zone", where=where(source, text, path), setting=key, name=name
             ) from None
 
     for plan, window in config.windows.items():
@@ -127,12 +119,18 @@ def _check_calendar(config: Config, text: str, source: str) -> None:
             try:
                 moments.append(datetime.fromisoformat(value))
             except ValueError:
-                raise ConfigError(
-                    f"{where(source, text, (table, key))}: {table}.{n}.{key}: {value!r} is "
-                    "not a date (use 2026-12-28 or 2026-12-28T01:00)"
-                ) from None
+                problem = Phrase("cfg.date", {"value": value})
+                at = where(source, text, (table, key))
+                line = Phrase(
+                    "schema.line",
+                    {"where": at, "setting": f"{table}.{n}.{key}", "problem": problem},
+                )
+                raise ConfigError.of(line) from None
         if moments[1] <= moments[0]:
-            raise ConfigError(
-                f"{where(source, text, (table, 'end'))}: {table}.{n}.end: must be after "
-                f"start ({entry.start})"
+            problem = Phrase("cfg.after", {"start": entry.start})
+            at = where(source, text, (table, "end"))
+            raise ConfigError.of(
+                Phrase(
+                    "schema.line", {"where": at, "setting": f"{table}.{n}.end", "problem": problem}
+                )
             )

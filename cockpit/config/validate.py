@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from cockpit.config.locate import where
-from cockpit.errors import ConfigError
+from cockpit.errors import ConfigError, Phrase
 from cockpit.plan.model import ITEM_ID_RE
 from cockpit.plan.runs import STEP_KINDS
 from cockpit.schema_errors import KeyPath, Wording, explain, lower_first, split_location
@@ -25,8 +25,8 @@ def check_steps(raw: dict[str, Any], text: str, source: str) -> None:
     its own, so an error names the item (and, for a wrong tag, the kinds there are)."""
     from cockpit.plan.probes import PROBES
 
-    _check_entries(raw, text, source, "steps", "kind", STEP_KINDS, "a step kind")
-    _check_entries(raw, text, source, "checks", "probe", PROBES, "a probe")
+    _check_entries(raw, text, source, "steps", "kind", STEP_KINDS, Phrase("cfg.what_step"))
+    _check_entries(raw, text, source, "checks", "probe", PROBES, Phrase("cfg.what_probe"))
 
 
 def _check_entries(
@@ -36,7 +36,7 @@ def _check_entries(
     table: str,
     tag: str,
     kinds: dict[str, type[msgspec.Struct]],
-    what: str,
+    what: Phrase,
 ) -> None:
     envs = raw.get("environments")
     for name, env in (envs or {}).items() if isinstance(envs, dict) else ():
@@ -47,11 +47,16 @@ def _check_entries(
             here = where(source, text, ("environments", name, table, *item_id.split(".")))
             key = f'environments.{name}.{table}."{item_id}"'
             if not re.match(ITEM_ID_RE, item_id):
-                raise ConfigError(f'{here}: {key}: not a plan item id (e.g. "t0.deploy")')
+                raise ConfigError.said("cfg.item_id", where=here, setting=key)
             kind = value.get(tag) if isinstance(value, dict) else None
             if kind not in kinds:
-                raise ConfigError(
-                    f"{here}: {key}.{tag}: {kind!r} is not {what} (use one of: {', '.join(kinds)})"
+                raise ConfigError.said(
+                    "cfg.kind",
+                    where=here,
+                    setting=f"{key}.{tag}",
+                    kind=kind,
+                    what=what,
+                    choices=", ".join(kinds),
                 )
             try:
                 msgspec.convert(value, kinds[kind], strict=True)
@@ -67,8 +72,8 @@ def _check_entries(
 def check_numbers(value: Any, path: tuple[str, ...], text: str, source: str) -> None:
     """NaN and infinities are valid TOML but never a valid setting."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(
-            f"{where(source, text, path)}: {'.'.join(path)}: {value} is not a usable number"
+        raise ConfigError.said(
+            "err.nan", where=where(source, text, path), setting=".".join(path), value=value
         )
     if isinstance(value, dict):
         for key, item in value.items():
@@ -83,7 +88,7 @@ def convert(value: Any, kind: Any, prefix: tuple[str, ...], text: str, source: s
     try:
         return msgspec.convert(value, kind, strict=True)
     except msgspec.ValidationError as exc:
-        raise ConfigError(explain(exc, _TomlWording(kind, prefix, text, source))) from None
+        raise ConfigError.of(explain(exc, _TomlWording(kind, prefix, text, source))) from None
 
 
 class _TomlWording(Wording):
@@ -101,22 +106,26 @@ class _TomlWording(Wording):
         self.text = text
         self.source = source
 
-    def line(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> str:
+    def line(
+        self, path: KeyPath, problem: Phrase | str, line_path: KeyPath | None = None
+    ) -> Phrase:
         parts = (*self.prefix, *(str(seg) for seg in path))
         key = ".".join(parts) or "(top level)"
-        return f"{where(self.source, self.text, parts)}: {key}: {problem}"
+        return Phrase(
+            "schema.line",
+            {"where": where(self.source, self.text, parts), "setting": key, "problem": problem},
+        )
 
     def allowed_keys(self, path: KeyPath) -> list[str]:
         return _allowed_keys(self.kind, [str(seg) for seg in path])
 
-    def wrong_form(self, path: KeyPath, message: str) -> str:
-        return "has the wrong form" + _form_hint(message)
+    def wrong_form(self, path: KeyPath, message: str) -> Phrase:
+        return Phrase("schema.wrong_form", {"hint": _form_hint(message)})
 
-    def not_allowed(self, path: KeyPath, value: str) -> str:
+    def not_allowed(self, path: KeyPath, value: str) -> Phrase:
         choices = _literal_choices(self.kind, [str(seg) for seg in path])
-        return f"{value} is not allowed" + (
-            f" (use one of: {', '.join(choices)})" if choices else ""
-        )
+        hint = Phrase("schema.use_one", {"choices": ", ".join(choices)}) if choices else ""
+        return Phrase("schema.not_allowed", {"value": value, "hint": hint})
 
 
 def _form_hint(message: str) -> str:

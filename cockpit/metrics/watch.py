@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from cockpit.errors import CockpitError
+from cockpit.errors import CockpitError, Phrase
 from cockpit.events import Event, NewEvent, redact_text
 from cockpit.i18n import tr
 from cockpit.metrics.model import Panel, PanelState
@@ -167,15 +168,15 @@ def record_decision(
         raise GoBlocked(f"decision {decision!r}: use one of {', '.join(DECISION_ACTIONS)}")
     reason = redact_text(reason.strip())
     if decision != "go" and not reason:
-        raise GoBlocked(f"{DECISION_ACTIONS[decision]}: a reason is required")
+        raise GoBlocked.said("met.reason_required", action=DECISION_ACTIONS[decision])
     details: dict[str, Any] = {}
     subject: str | None = None
     if decision == "go":
         if states is None:
             raise GoBlocked("go: the panels' states are needed to decide")
-        why = go_blocked(store, operator, release=release, states=states, now=now)
-        if why:
-            raise GoBlocked(f"go blocked: {why}")
+        found = go_blocked_reason(store, operator, release=release, states=states, now=now)
+        if found is not None:
+            raise GoBlocked.said("met.go_blocked", why=Phrase(*found))
         details["panels"] = _snapshot(states.values())
     elif decision == "no_go":
         if states is not None:
@@ -273,7 +274,10 @@ def go_blocked_reason(
     left = epoch(start.recorded_at) + hours * 3600 / speed - now
     if left > 0:
         fast = f", FAST DEMO CLOCK x{speed:g}" if speed != 1.0 else ""
-        return "go.watch_left", {"left": _duration(left), "hours": f"{hours:g}", "fast": fast}
+        from cockpit.when import Duration
+
+        values = {"left": Duration(timedelta(seconds=left)), "hours": f"{hours:g}", "fast": fast}
+        return "go.watch_left", values
     return None
 
 
@@ -305,12 +309,3 @@ def _covered(state: PanelState, overrides: Sequence[Event]) -> bool:
         if state.last_at is None or state.last_at <= epoch(event.recorded_at):
             return True
     return False
-
-
-def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes >= 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{max(1, int(seconds))} s"

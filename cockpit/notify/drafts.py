@@ -11,6 +11,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from cockpit.checklist import Checklist, Refused
+from cockpit.errors import Phrase
 from cockpit.events import Event, NewEvent
 from cockpit.i18n import tr
 from cockpit.notify.messages import notice_key, route, severity_of
@@ -31,15 +32,10 @@ def channels_for(session: Session, checklist: Checklist, item: NotifyItem) -> li
     )
     unknown = [n for n in names if n not in notify.channels]
     if unknown:
-        known = ", ".join(sorted(notify.channels)) or "none configured"
-        raise Refused(
-            f"{item.id}: no channel named {unknown[0]!r} in [notify.channels] (known: {known})"
-        )
+        known = ", ".join(sorted(notify.channels)) or Phrase("err.none")
+        raise Refused.said("draft.unknown", item=item.id, name=unknown[0], known=known)
     if not names:
-        raise Refused(
-            f"{item.id}: no channel to send it to: name channels on the item or route "
-            'stakeholder notices in cockpit.toml ([[notify.routes]] events = ["stakeholder"])'
-        )
+        raise Refused.said("draft.nowhere", item=item.id)
     return names
 
 
@@ -98,7 +94,7 @@ def send(
     the item done with the text and what each channel said."""
     text = draft(session, checklist, item) if text is None else text
     if not text.strip():
-        raise Refused(f"{item.id}: the notice is empty")
+        raise Refused.said("draft.empty", item=item.id)
     store, operator = session.store, session.operator
     release = checklist.release
     outbox = Outbox(store, session.loaded, operator)

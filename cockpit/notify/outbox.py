@@ -30,7 +30,7 @@ import msgspec
 
 from cockpit.config import LoadedConfig
 from cockpit.config.notify import ChannelConfig
-from cockpit.errors import AppendFailed
+from cockpit.errors import AppendFailed, Phrase
 from cockpit.events import Event, NewEvent
 from cockpit.notify.channels import Outgoing, SendFailed, send
 from cockpit.notify.messages import (
@@ -325,8 +325,8 @@ class Outbox:
         if channel not in self.notify.channels:
             from cockpit.errors import UsageError
 
-            known = ", ".join(sorted(self.notify.channels)) or "none configured"
-            raise UsageError(f"notify test: no channel named {channel!r} (known: {known})")
+            known = ", ".join(sorted(self.notify.channels)) or Phrase("err.none")
+            raise UsageError.said("draft.test_unknown", name=channel, known=known)
         key = notice_key("test", channel, uuid.uuid4())
         queued = self.store.append(
             self.queued_event(channel, "test", "info", key, None, channel, 0, self.operator.actor),

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from cockpit.errors import CockpitError
+from cockpit.errors import CockpitError, Phrase
 from cockpit.plan.model import ITEM_ID_RE, PHASE_ID_RE
 from cockpit.schema_errors import KeyPath
 
@@ -41,9 +41,9 @@ def parse_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
         problem = exc.problem or exc.context or "cannot parse"
         if exc.problem and exc.context and exc.context_mark and exc.context_mark != mark:
             problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        raise PlanError(f"{source}{line}: not valid YAML: {problem}") from None
+        raise PlanError.said("err.yaml", where=f"{source}{line}", cause=problem) from None
     except yaml.YAMLError as exc:
-        raise PlanError(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise PlanError.said("err.yaml", where=source, cause=str(exc).splitlines()[0]) from None
     finally:
         loader.dispose()
 
@@ -66,18 +66,15 @@ def _check_nodes(root: yaml.Node, source: str) -> None:
                     line = key.start_mark.line + 1
                     first = seen.setdefault((key.tag, key.value), line)
                     if first != line:
-                        raise PlanError(
-                            f"{source}:{line}: key {key.value!r} appears twice in the same "
-                            f"mapping (first at line {first})"
+                        raise PlanError.said(
+                            "plan.twice", where=f"{source}:{line}", name=key.value, first=first
                         )
                 total += size(key) + size(value)
         elif isinstance(node, yaml.SequenceNode):
             total += sum(size(child) for child in node.value)
         if total > MAX_PLAN_NODES:
-            raise PlanError(
-                f"{source}:{node.start_mark.line + 1}: too many values for a plan (aliases expand "
-                f"to over {MAX_PLAN_NODES})"
-            )
+            where = f"{source}:{node.start_mark.line + 1}"
+            raise PlanError.said("plan.too_many", where=where, most=MAX_PLAN_NODES)
         sizes[id(node)] = total
         return total
 
@@ -131,13 +128,19 @@ class Doc:
                 return _join_subject(f"phase {phase_id}", path[2:])
         return _dotted(path) or "(top level)"
 
-    def message(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> str:
+    def message(
+        self, path: KeyPath, problem: Phrase | str, line_path: KeyPath | None = None
+    ) -> Phrase:
         """``FILE:LINE: SUBJECT: PROBLEM``, the line at ``line_path`` when given, else ``path``."""
         where = self.where(path if line_path is None else line_path)
-        return f"{where}: {self.subject(path)}: {problem}"
+        return Phrase(
+            "schema.line", {"where": where, "setting": self.subject(path), "problem": problem}
+        )
 
-    def error(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> PlanError:
-        return PlanError(self.message(path, problem, line_path))
+    def error(
+        self, path: KeyPath, problem: Phrase | str, line_path: KeyPath | None = None
+    ) -> PlanError:
+        return PlanError.of(self.message(path, problem, line_path))
 
 
 def _join_subject(head: str, rest: KeyPath) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
+from cockpit.errors import Phrase
 from cockpit.paths import display_path
 from cockpit.plan.document import Doc, PlanError, parse_yaml, value_word
 from cockpit.plan.model import PLAN_NAME_RE, GateItem, LoadedPlan, Plan
@@ -67,23 +68,21 @@ def read_plan_file(path: Path) -> LoadedPlan:
         with path.open("rb") as handle:
             data = handle.read(MAX_PLAN_BYTES + 1)
     except FileNotFoundError:
-        raise PlanError(f"{shown}: no such plan file") from None
+        raise PlanError.said("err.no_plan_file", file=shown) from None
     except IsADirectoryError:
-        raise PlanError(f"{shown}: is a directory, not a plan file") from None
+        raise PlanError.said("err.plan_is_dir", file=shown) from None
     except PermissionError:
-        raise PlanError(f"{shown}: cannot read the file (permission denied)") from None
+        raise PlanError.said("err.read_denied", file=shown) from None
     except OSError as exc:
-        raise PlanError(f"{shown}: cannot read the file ({exc.strerror})") from None
+        raise PlanError.said("err.read_failed", file=shown, cause=exc.strerror) from None
     return parse_plan_bytes(data, shown, expected_name=_stem(path))
 
 
 def _read_shipped(name: str) -> LoadedPlan:
     resource = resources.files("checklists").joinpath(f"{name}.yaml")
     if not resource.is_file():
-        shipped = ", ".join(list_plans()) or "none"
-        raise PlanError(
-            f"plan {name!r}: no such plan (shipped: {shipped}); or give the path of a .yaml file"
-        )
+        shipped = ", ".join(list_plans()) or Phrase("err.none")
+        raise PlanError.said("err.no_plan", name=name, shipped=shipped)
     return parse_plan_bytes(resource.read_bytes(), f"checklists/{name}.yaml", expected_name=name)
 
 
@@ -105,20 +104,19 @@ def _parse_plan_cached(data: bytes, source: str, expected_name: str | None) -> L
     """Validate a plan file's bytes. ``source`` names the file in errors; ``expected_name`` (the
     file's stem) must equal the plan's ``name`` when given."""
     if len(data) > MAX_PLAN_BYTES:
-        raise PlanError(f"{source}: too large for a plan file (over {MAX_PLAN_BYTES} bytes)")
+        raise PlanError.said("err.plan_too_large", file=source, most=MAX_PLAN_BYTES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PlanError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+        raise PlanError.said("err.not_utf8", file=source, byte=exc.start) from None
     text = text.removeprefix("\ufeff")
     node, raw = parse_yaml(text, source)
     doc = Doc(source, node, raw)
     if raw is None:
-        raise PlanError(f"{source}: the file is empty (expected a mapping: {_TOP_KEYS})")
+        raise PlanError.said("err.plan_empty", file=source, keys=_TOP_KEYS)
     if not isinstance(raw, dict):
-        raise PlanError(
-            f"{doc.where(())}: expected a mapping at the top level ({_TOP_KEYS}), "
-            f"got {value_word(raw)}"
+        raise PlanError.said(
+            "err.plan_top", where=doc.where(()), keys=_TOP_KEYS, got=value_word(raw)
         )
     check_tags(doc)
     plan = convert(doc)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from cockpit.errors import Phrase
 from cockpit.plan.document import Doc, PlanError, value_at, value_word
 from cockpit.plan.model import ITEM_KINDS, SCHEMA_VERSION, Plan
 from cockpit.plan.probes import PROBES
@@ -82,7 +83,7 @@ def convert(doc: Doc) -> Plan:
         plan: Plan = msgspec.convert(doc.raw, Plan, strict=True)
         return plan
     except msgspec.ValidationError as exc:
-        raise PlanError(explain(exc, _PlanWording(doc))) from None
+        raise PlanError.of(explain(exc, _PlanWording(doc))) from None
 
 
 _FORM_HINTS = {
@@ -102,7 +103,9 @@ class _PlanWording(Wording):
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
 
-    def line(self, path: KeyPath, problem: str, line_path: KeyPath | None = None) -> str:
+    def line(
+        self, path: KeyPath, problem: Phrase | str, line_path: KeyPath | None = None
+    ) -> Phrase:
         return self.doc.message(path, problem, line_path)
 
     def allowed_keys(self, path: KeyPath) -> list[str]:
@@ -116,10 +119,10 @@ class _PlanWording(Wording):
         value = value_at(self.doc.raw, path)
         return f"{value!r} has the wrong form" + (f" ({hint})" if hint else "")
 
-    def not_allowed(self, path: KeyPath, value: str) -> str:
+    def not_allowed(self, path: KeyPath, value: str) -> Phrase | str:
         if path == ("schema_version",):
             return f"{value} is not supported (this cockpit reads {SCHEMA_VERSION})"
-        return f"{value} is not allowed"
+        return Phrase("schema.not_allowed", {"value": value, "hint": ""})
 
 
 def _allowed_keys(raw: Any, path: KeyPath) -> list[str]:

@@ -40,12 +40,12 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cockpit.errors import CockpitError
+from cockpit.errors import CockpitError, Phrase
 
 if TYPE_CHECKING:
     from cockpit.config import EnvironmentConfig, LoadedConfig
@@ -128,8 +128,12 @@ class Preview:
 
     summary: str
     calls: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
+    lines: Sequence[str | Phrase] = field(default_factory=list)  # (a phrase: said in a language)
     state: dict[str, Any] = field(default_factory=dict)
+
+    def said(self, lang: str) -> list[str]:
+        """``lines`` in ``lang``."""
+        return [line if isinstance(line, str) else line.text(lang) for line in self.lines]
 
 
 @dataclass

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cockpit.errors import Phrase
 from cockpit.events import redact_text
 from cockpit.plan.runs import ShellRun
 from cockpit.runner import MAX_TAIL_LINES, CheckFailed, run_process
@@ -48,9 +49,9 @@ class ShellStep(StepKind):
         env = self._env_overrides(spec, ctx)
         known = known_secrets(ctx.loaded.config)
         shown = redact_text(shlex.join(argv))
-        lines = [f"$ {shown}", f"cwd: {cwd}"]
+        lines: list[str | Phrase] = [f"$ {shown}", f"cwd: {cwd}"]
         lines += [f"env: {name}={_shown_value(name, value, known)}" for name, value in env.items()]
-        lines.append(f"timeout: {spec.timeout:g} s (the process group is killed)")
+        lines.append(Phrase("step.timeout", {"seconds": f"{spec.timeout:g}"}))
         if spec.check_argv:
             lines.append(f"re-check: {redact_text(shlex.join(self._argv(spec.check_argv, ctx)))}")
         if spec.undo_argv:

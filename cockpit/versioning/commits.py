@@ -69,12 +69,18 @@ class Suggestion:
     def deciding(self) -> list[Commit]:
         return [c for c in self.commits if c.bump == self.bump] if self.bump else []
 
-    def describe(self) -> str:
-        since = f"since {self.since}" if self.since else "in the whole history"
+    def text(self, lang: str) -> str:
+        """:meth:`describe`: a suggestion is said in a message's language."""
+        return self.describe(lang)
+
+    def describe(self, lang: str = "en") -> str:
+        from cockpit.i18n import tr
+
+        since = tr("ver.since", lang, tag=self.since) if self.since else tr("ver.whole", lang)
         if self.bump is None:
-            return f"{len(self.commits)} commit(s) {since}, none a feat, fix or breaking change"
+            return tr("ver.none", lang, count=len(self.commits), since=since)
         n = len(self.deciding)
-        return f"{self.bump}: {n} of {len(self.commits)} commit(s) {since} ask for it"
+        return tr("ver.some", lang, bump=self.bump, n=n, count=len(self.commits), since=since)
 
 
 def suggest(commits: Sequence[Commit], since: str | None) -> Suggestion:

@@ -57,7 +57,7 @@ class Git:
 
     def __init__(self, path: Path, timeout: float = 60.0) -> None:
         if not is_repository(path):
-            raise UsageError(f"{path}: not a git repository")
+            raise UsageError.said("err.not_git", path=path)
         self.path = path
         self.timeout = timeout
         self.runs: list[GitRun] = []

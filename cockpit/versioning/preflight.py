@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from cockpit.errors import UsageError
+from cockpit.errors import Phrase, Said, UsageError
 from cockpit.versioning.commits import Suggestion, changes_text, suggest
 from cockpit.versioning.git import Git, first_line
 from cockpit.versioning.rules import Bump, VersionError, next_version, parse, tag_name
@@ -30,10 +30,21 @@ Tags = Mapping[str, tuple["semver.Version", str]]
 class Check:
     name: str
     ok: bool
-    detail: str
+    # What was found, in English (``as_dict``, the log); made from a :class:`Phrase`, which
+    # :meth:`say` says in a language.
+    detail: str | Phrase
     warning: bool = False  # passed, with something the operator should know
     # Not checked: the step it is for is already done (shown as [-], never as a pass).
     moot: bool = False
+    phrase: Phrase | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.detail, Phrase):
+            self.phrase, self.detail = self.detail, str(self.detail)
+
+    def say(self, lang: str) -> str:
+        """``name: detail`` parts in ``lang``: the detail."""
+        return self.phrase.text(lang) if self.phrase is not None else str(self.detail)
 
     @property
     def mark(self) -> str:
@@ -53,7 +64,7 @@ class TagPlan:
     version: str
     suggested: str | None
     suggestion: Suggestion | None
-    why: str
+    why: str | Said  # the English (the log, --json); made from a phrase, kept in why_phrase
     commit: str
     branch: str | None
     remote: str
@@ -64,6 +75,15 @@ class TagPlan:
     todo: Literal["create", "remake", "push", "nothing"] = "create"
     local_tag_sha: str | None = None
     notes: str = ""
+    why_phrase: Said | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.why, str):
+            self.why_phrase, self.why = self.why, str(self.why)
+
+    def said_why(self, lang: str) -> str:
+        """Why this version, in ``lang``."""
+        return self.why_phrase.text(lang) if self.why_phrase is not None else str(self.why)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +119,7 @@ def plan_tag(
     head, shallow = git.head_and_shallow()
     checks.append(history_check(shallow))
     if head is None:
-        raise UsageError(f"{git.path}: the repository has no commits")
+        raise UsageError.said("tag.no_commits", path=git.path)
     refs = git.refs(cfg.tag_format)
     tags = refs.versions
     # A tag made here and never published is not a release yet: it neither raises the next
@@ -182,9 +202,9 @@ def plan_tag(
 
 def history_check(shallow: bool) -> Check:
     return (
-        Check("history", False, "shallow clone: run with --unshallow (git fetch --unshallow)")
+        Check("history", False, Phrase("pre.shallow"))
         if shallow
-        else Check("history", True, "full history")
+        else Check("history", True, Phrase("pre.full"))
     )
 
 
@@ -210,18 +230,15 @@ def version_check(
     suggested: str | None,
     release_version: str | None,
     shallow: bool,
-) -> tuple[str, str, Check]:
+) -> tuple[str, str | Said, Check]:
     """The version to tag and why, and whether it is greater than every released version."""
     existing = [v for v, _ in released.values()]
     explicit = request.version
     if explicit is None and request.bump is None and request.pre is None:
         explicit = release_version or suggested
         if explicit is None and not shallow:
-            raise UsageError(
-                "no version to tag: "
-                + (suggestion.describe() if suggestion else "shallow clone")
-                + "; choose --bump, --pre or --version"
-            )
+            found: Said | str = suggestion if suggestion else "shallow clone"
+            raise UsageError.said("tag.no_version", found=found)
     ours = None  # the tag of this very version, made already (a resume, or after publishing)
     if explicit is not None:
         # The tag of this very version on HEAD, or one of ours never published, is this release
@@ -230,10 +247,11 @@ def version_check(
         if own in tags and (tags[own][1] == head or own in request.unpublished):
             existing = [v for n, (v, _) in released.items() if n != own]
             ours = own
+    why: str | Said
     if shallow:
         # Nothing is computed from a partial history: the tags and commits seen are not all.
-        version, why = explicit or "?", "not computed: the history is partial (shallow clone)"
-        check = Check("version", False, "not checked against a shallow clone's tags")
+        version, why = explicit or "?", Phrase("ver.partial")
+        check = Check("version", False, Phrase("pre.version_shallow"))
     else:
         try:
             choice = next_version(
@@ -244,20 +262,20 @@ def version_check(
                 default_bump=suggestion.bump if suggestion else None,
             )
             version, why = str(choice.version), choice.why
-            greater = f"{version} is greater than every version tag"
+            greater = Phrase("pre.greater", {"version": version})
             if ours is not None and version == explicit:
-                greater = f"{ours} is this release's, above every other version tag"
+                greater = Phrase("pre.ours", {"tag": ours})
             check = Check("version", True, greater)
         except VersionError as exc:
-            version, why = explicit or "?", str(exc)
+            version, why = explicit or "?", exc.phrase or str(exc)
             check = Check("version", False, str(exc))
     if not shallow and request.version is None and request.bump is None and request.pre is None:
         if explicit == release_version:
-            why = "the release's version"
+            why = Phrase("ver.release")
         elif suggestion is not None and suggestion.bump is not None:
-            why = f"from the commits: {suggestion.bump}"
+            why = Phrase("ver.commits", {"bump": suggestion.bump})
     if suggested and suggested != version:
-        why += f" (the commits suggest {suggested})"
+        why = Phrase("ver.suggest", {"why": why, "suggested": suggested})
     return version, why, check
 
 
@@ -267,17 +285,12 @@ def clean_check(git: Git, request: TagRequest) -> Check:
     status = git.run("status", "--porcelain", "--untracked-files=normal").stdout
     dirty = [line for line in status.splitlines() if line.strip()]
     if not dirty:
-        return Check("clean", True, "no uncommitted changes")
+        return Check("clean", True, Phrase("pre.clean"))
     if request.allow_dirty:
-        return Check(
-            "clean", True, f"{len(dirty)} change(s), accepted: {request.allow_dirty}", True
-        )
+        accepted = Phrase("pre.dirty_ok", {"count": len(dirty), "reason": request.allow_dirty})
+        return Check("clean", True, accepted, True)
     shown = ", ".join(line[3:] for line in dirty[:3])
-    return Check(
-        "clean",
-        False,
-        f"{len(dirty)} uncommitted change(s): {shown}; commit them or give --allow-dirty REASON",
-    )
+    return Check("clean", False, Phrase("pre.dirty", {"count": len(dirty), "files": shown}))
 
 
 def branch_check(
@@ -289,8 +302,10 @@ def branch_check(
     if current is not None:
         name = current
         if any(fnmatch.fnmatchcase(name, p) for p in allowed):
-            return name, Check("branch", True, f"on {name} (allowed: {', '.join(allowed)})")
-        return None, Check("branch", False, f"on {name}; allowed: {', '.join(allowed)}")
+            said = Phrase("pre.branch_ok", {"branch": name, "allowed": ", ".join(allowed)})
+            return name, Check("branch", True, said)
+        said = Phrase("pre.branch_bad", {"branch": name, "allowed": ", ".join(allowed)})
+        return None, Check("branch", False, said)
     holders = sorted(
         {
             line.strip()
@@ -302,14 +317,11 @@ def branch_check(
     )
     if len(holders) == 1:
         branch = holders[0]
-        return branch, Check(
-            "branch", True, f"detached at {head[:12]}, which is on {branch} only", True
-        )
-    which = ", ".join(holders) if holders else "no allowed branch"
+        said = Phrase("pre.detached_ok", {"commit": head[:12], "branch": branch})
+        return branch, Check("branch", True, said, True)
+    which = ", ".join(holders) if holders else Phrase("pre.no_branch")
     return None, Check(
-        "branch",
-        False,
-        f"detached at {head[:12]}, on {which}: check out the branch to release from",
+        "branch", False, Phrase("pre.detached", {"commit": head[:12], "which": which})
     )
 
 
@@ -318,27 +330,27 @@ def remote_check(git: Git, remote: str) -> tuple[dict[str, str], Check]:
     remote_refs: dict[str, str] = {}
     ls = git.run("ls-remote", "--heads", "--tags", remote, check=False)
     if ls.exit != 0:
-        return remote_refs, Check("remote", False, f"{remote} unreachable: {first_line(ls)}")
+        said = Phrase("pre.unreachable", {"remote": remote, "cause": first_line(ls)})
+        return remote_refs, Check("remote", False, said)
     for line in ls.stdout.splitlines():
         sha, _, ref = line.partition("\t")
         remote_refs[ref] = sha
-    return remote_refs, Check("remote", True, f"{remote} reachable")
+    return remote_refs, Check("remote", True, Phrase("pre.reachable", {"remote": remote}))
 
 
 def up_to_date_check(git: Git, remote: str, branch: str, theirs: str | None, head: str) -> Check:
     """HEAD contains the remote branch (``theirs``, None when it does not exist yet)."""
     if theirs is None:
-        return Check("up to date", True, f"{remote}/{branch} does not exist yet")
+        return Check(
+            "up to date", True, Phrase("pre.no_remote_branch", {"ref": f"{remote}/{branch}"})
+        )
     if theirs == head:
-        return Check("up to date", True, f"{remote}/{branch} is at HEAD")
+        return Check("up to date", True, Phrase("pre.at_head", {"ref": f"{remote}/{branch}"}))
     # Exit 0: contained; 1: not; 128: a commit this clone does not have (not contained either).
     if git.run("merge-base", "--is-ancestor", theirs, head, check=False).exit == 0:
-        return Check("up to date", True, f"HEAD is ahead of {remote}/{branch}", True)
-    return Check(
-        "up to date",
-        False,
-        f"{remote}/{branch} is at {theirs[:12]}, which HEAD does not contain: pull, then run again",
-    )
+        return Check("up to date", True, Phrase("pre.ahead", {"ref": f"{remote}/{branch}"}), True)
+    said = Phrase("pre.behind", {"ref": f"{remote}/{branch}", "commit": theirs[:12]})
+    return Check("up to date", False, said)
 
 
 def tag_free_check(
@@ -357,41 +369,29 @@ def tag_free_check(
     if version == "?":
         return "create", None  # no version, so no tag to look for (the version check says why)
     if remote_tag is not None and remote_tag != head:
-        return "create", Check(
-            "tag free",
-            False,
-            f"{tag} is on {remote} at {remote_tag[:12]}, HEAD is "
-            f"{head[:12]}: stop; a published tag is never moved",
+        said = Phrase(
+            "pre.tag_published_elsewhere",
+            {"tag": tag, "remote": remote, "at": remote_tag[:12], "head": head[:12]},
         )
+        return "create", Check("tag free", False, said)
     if local is not None and local != head:
         if tag in unpublished and remote_tag is None:
-            return "remake", Check(
-                "tag free",
-                True,
-                f"{tag} at {local[:12]} was made here and never "
-                f"published: it will be made again on {head[:12]}",
-                True,
-            )
-        return "create", Check(
-            "tag free",
-            False,
-            f"{tag} exists at {local[:12]}, HEAD is "
-            f"{head[:12]}: choose another version or check out {local[:12]}",
-        )
+            said = Phrase("pre.tag_remake", {"tag": tag, "at": local[:12], "head": head[:12]})
+            return "remake", Check("tag free", True, said, True)
+        said = Phrase("pre.tag_exists", {"tag": tag, "at": local[:12], "head": head[:12]})
+        return "create", Check("tag free", False, said)
     if local is not None and remote_tag == head:
-        return "nothing", Check("tag free", True, f"{tag} is already published on this commit")
+        return "nothing", Check("tag free", True, Phrase("pre.tag_done", {"tag": tag}))
     if local is not None:
-        return "push", Check(
-            "tag free", True, f"{tag} exists on this commit, not published: resume", True
-        )
+        return "push", Check("tag free", True, Phrase("pre.tag_unpushed", {"tag": tag}), True)
     if remote_tag == head:
-        return "nothing", Check("tag free", True, f"{tag} is already on {remote} at this commit")
-    return "create", Check("tag free", True, f"{tag} is free locally and on {remote}")
+        said = Phrase("pre.tag_on_remote", {"tag": tag, "remote": remote})
+        return "nothing", Check("tag free", True, said)
+    return "create", Check("tag free", True, Phrase("pre.tag_free", {"tag": tag, "remote": remote}))
 
 
 def publish_check(request: TagRequest, todo: Todo) -> Check | None:
     """A warning when the tag is made and not pushed; None when it is pushed or already is."""
     if not request.push and todo != "nothing":
-        pass_note = "the tag stays local (--push publishes it)"
-        return Check("publish", True, pass_note, True)
+        return Check("publish", True, Phrase("pre.local_only"), True)
     return None

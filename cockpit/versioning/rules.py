@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from cockpit.errors import CockpitError, UsageError
+from cockpit.errors import CockpitError, Phrase, UsageError
 from cockpit.vocabulary import PRE_TOKENS
 
 if TYPE_CHECKING:
@@ -33,9 +33,7 @@ def parse(text: str) -> semver.Version:
     try:
         return semver.Version.parse(text)
     except (ValueError, TypeError):
-        raise UsageError(
-            f"version {text!r}: not a semantic version (like 1.4.0 or 1.4.0-rc.1)"
-        ) from None
+        raise UsageError.said("err.version", text=text) from None
 
 
 def tag_name(fmt: str, version: semver.Version | str) -> str:
@@ -73,7 +71,7 @@ class Choice:
     """The version chosen and why, in words for the screen and the event."""
 
     version: semver.Version
-    why: str
+    why: Phrase  # (str(): the English)
 
 
 def next_version(
@@ -98,22 +96,22 @@ def next_version(
     base = stable[-1] if stable else semver.Version(0, 0, 0)
     if explicit is not None:
         candidate = parse(explicit)
-        why = f"{candidate} given"
+        why = Phrase("ver.given", {"version": str(candidate)})
     elif pre is not None:
         if pre not in PRE_TOKENS:
-            raise UsageError(f"--pre {pre!r}: use one of {', '.join(PRE_TOKENS)}")
+            raise UsageError.said("err.pre", value=pre, choices=", ".join(PRE_TOKENS))
         if bump is not None:
             target = base.next_version(bump)
-            why = f"{bump} after {base}"
+            why = Phrase("ver.after", {"bump": bump, "base": str(base)})
         elif latest is not None and latest.prerelease and _core(latest) > base:
             target = _core(latest)
-            why = f"continues the {target} pre-releases"
+            why = Phrase("ver.continues", {"target": str(target)})
         elif default_bump is not None:
             target = base.next_version(default_bump)
-            why = f"{default_bump} after {base}, from the commits"
+            why = Phrase("ver.after_commits", {"bump": default_bump, "base": str(base)})
         else:
             target = base.bump_patch()
-            why = f"patch after {base}"
+            why = Phrase("ver.after", {"bump": "patch", "base": str(base)})
         series = [
             parts[1]
             for v in versions
@@ -122,13 +120,13 @@ def next_version(
         candidate = target.replace(prerelease=f"{pre}.{max(series, default=0) + 1}")
     else:
         if bump is None:
-            raise UsageError("choose a bump (major, minor, patch), a pre-release or a version")
+            raise UsageError.said("ver.choose")
         if latest is not None and latest.prerelease and base.next_version(bump) == _core(latest):
             candidate = _core(latest)
-            why = f"{bump} after {base}; ends the {candidate} pre-releases"
+            why = Phrase("ver.ends", {"bump": bump, "base": str(base), "version": str(candidate)})
         else:
             candidate = base.next_version(bump)
-            why = f"{bump} after {base}"
+            why = Phrase("ver.after", {"bump": bump, "base": str(base)})
     check_greater(candidate, versions)
     return Choice(candidate, why)
 
@@ -137,10 +135,7 @@ def check_greater(candidate: semver.Version, existing: Sequence[semver.Version])
     """Refuse a version that is not greater than every existing one (build metadata ignored)."""
     for v in existing:
         if v == candidate:
-            raise VersionError(f"{candidate} collides with existing version {v}")
+            raise VersionError.said("ver.collides", version=str(candidate), existing=str(v))
     newer = [v for v in existing if v > candidate]
     if newer:
-        raise VersionError(
-            f"{candidate} is not greater than existing version {max(newer)}: "
-            "choose a higher version"
-        )
+        raise VersionError.said("ver.not_greater", version=str(candidate), existing=str(max(newer)))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cockpit.errors import Phrase
 from cockpit.versioning.git import Git, GitFailed, first_line
 from cockpit.versioning.preflight import Check
 
@@ -75,7 +76,9 @@ def signing_check_for(base: Path) -> Callable[[Git, GitConfig], Check]:
         try:
             fingerprint = key_fingerprint(git, cfg, base)
         except (GitFailed, OSError, subprocess.SubprocessError) as exc:
-            return Check("signing", False, f"{cfg.signing} key: {exc}")
+            return Check(
+                "signing", False, Phrase("pre.key_bad", {"kind": cfg.signing, "cause": exc})
+            )
         if cfg.signing == "ssh":
             key = _key_path(cfg, base) if cfg.signing_key else git.out("config", "user.signingkey")
             key = key[: -len(".pub")] if key.endswith(".pub") and Path(key[:-4]).exists() else key
@@ -97,8 +100,13 @@ def signing_check_for(base: Path) -> Callable[[Git, GitConfig], Check]:
         )
         if done.returncode != 0:
             why = done.stderr.decode(errors="replace").strip().splitlines()
-            return Check("signing", False, f"{cfg.signing} signing fails: {why[-1] if why else ''}")
-        return Check("signing", True, f"{cfg.signing} key {fingerprint} signs")
+            cause = why[-1] if why else ""
+            return Check(
+                "signing", False, Phrase("pre.sign_fails", {"kind": cfg.signing, "cause": cause})
+            )
+        return Check(
+            "signing", True, Phrase("pre.signs", {"kind": cfg.signing, "fingerprint": fingerprint})
+        )
 
     return check
 
