@@ -59,6 +59,7 @@ class DashboardScreen(CockpitScreen):
         self.loaded: dict[str, Loaded] = {}  # releases read since the log last grew
         self._showing: str | None = None  # the release the cursor is on
         self.health = HealthWatch()  # the Health line's sampler (of the release's environment)
+        self._health_shown: Text | None = None  # the line last drawn
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -155,6 +156,10 @@ class DashboardScreen(CockpitScreen):
         recent = [(ev, shown_actor(ev, store.signers, session.lang, short=True)) for ev in events]
         return checklist, recent, rehearsal_line(session, checklist)
 
+    @work(thread=True, exclusive=True, group="health-watch", exit_on_error=False)
+    def watch_health_of(self, release: Release) -> None:
+        self._watch_health(release)
+
     def _watch_health(self, release: Release) -> None:
         """Sample the release's environment for the Health line (off the UI thread)."""
         session = self.session
@@ -229,6 +234,7 @@ class DashboardScreen(CockpitScreen):
         self._showing = self.cockpit.release_id = release_id
         if release_id in self.loaded:
             self.checklist, self.recent, self.rehearsed = self.loaded[release_id]
+            self.watch_health_of(self.checklist.release)  # its environment's, not the last one's
             self._draw()
         else:
             self.select_release(release_id, self._recent_rows())
@@ -287,6 +293,9 @@ class DashboardScreen(CockpitScreen):
         width = max(20, self.size.width - label.cell_len)
         states = self.health.states() if self.checklist is not None else None
         label.append_text(health_text(self.session.t, states, width, lang=self.session.lang))
+        if label == self._health_shown:
+            return  # the same line: no frame (a key pressed now is drawn alone)
+        self._health_shown = label
         self.query_one("#health", StatusLine).set_text(label)
 
     def _show_recent(self) -> None:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # Worst first: the line says what is wrong before what is fine.
 ORDER = {"crit": 0, "no_data": 1, "stale": 2, "warn": 3, "ok": 4}
 SEP = " \u00b7 "  # a middle dot (--ascii draws it as ".")
+# Values this young are "live"; older ones say how old (the samplers' rounds are seconds apart).
+LIVE_S = 5.0
 
 
 def has_source(loaded: LoadedConfig, environment: str) -> bool:
@@ -125,6 +127,9 @@ def health_text(
         parts.append((part, state.level))
     if newest is None:
         tail = Text("")
+    elif fresh and newest < LIVE_S:
+        # Live: no age that ticks every second (the line redraws when a value changes).
+        tail = Text(t("health.live"), "dim")
     elif fresh:
         tail = Text(
             t("health.updated", age=format_remaining(timedelta(seconds=newest), lang)), "dim"

@@ -84,37 +84,19 @@ async def test_keys_and_reloads_never_read_the_store_on_the_ui_thread(
     assert on_ui == [], "\n\n".join(on_ui)
 
 
-async def test_the_metrics_screen_opens_its_release_off_the_ui_thread(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize(
+    ("opened", "key", "moves"),
+    [
+        ("MetricsScreen", "m", ()),
+        ("RunbookScreen", "d", ("j", "j", "k")),
+        ("TaggingScreen", "t", ("j", "k")),
+    ],
+)
+async def test_metrics_runbook_and_tagging_read_nothing_on_the_ui_thread(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, opened: str, key: str, moves: tuple[str, ...]
 ) -> None:
-    app = make_app(monkeypatch, tmp_path)
-    store = app.session.store
-    on_ui: list[str] = []
-
-    def checkout(*_args: object) -> None:
-        if threading.current_thread() is threading.main_thread():
-            on_ui.append("".join(traceback.format_stack(limit=14)))
-
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        event.listen(store.engine, "checkout", checkout)
-        try:
-            await pilot.press("m")
-            await settle(pilot)
-            assert type(app.screen).__name__ == "MetricsScreen"
-            assert app.screen.checklist is not None  # read, in a worker
-            await pilot.press("escape")
-            await settle(pilot)
-        finally:
-            event.remove(store.engine, "checkout", checkout)
-    store.close()
-    assert on_ui == [], "\n\n".join(on_ui)
-
-
-@pytest.mark.parametrize(("opened", "keys"), [("RunbookScreen", "d"), ("TaggingScreen", "t")])
-async def test_the_runbook_and_tagging_read_nothing_on_the_ui_thread(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, opened: str, keys: str
-) -> None:
+    """Each opens its release in a worker (the metrics screen its sampler and why go is
+    blocked, the runbook the point of no return and a rollback running elsewhere)."""
     app = make_app(monkeypatch, tmp_path, t0_ready=opened == "RunbookScreen", tag_ready=True)
     store = app.session.store
     on_ui: list[str] = []
@@ -127,12 +109,11 @@ async def test_the_runbook_and_tagging_read_nothing_on_the_ui_thread(
         await settle(pilot)
         event.listen(store.engine, "checkout", checkout)
         try:
-            await pilot.press(keys)
+            await pilot.press(key)
             await settle(pilot)
             assert type(app.screen).__name__ == opened
-            await pilot.press("j", "j", "k")
-            await settle(pilot)
-            await pilot.press("escape")
+            assert getattr(app.screen, "checklist", True) is not None  # read, in a worker
+            await pilot.press(*moves, "escape")
             await settle(pilot)
         finally:
             event.remove(store.engine, "checkout", checkout)

@@ -319,6 +319,7 @@ WORDS: dict[str, dict[str, str]] = {
     "health.none": {"ja": "メトリクスの取得元なし", "en": "no metrics source"},
     "health.waiting": {"ja": "最初の計測を待っています", "en": "waiting for the first samples"},
     "health.updated": {"ja": "{age}前に更新", "en": "updated {age} ago"},
+    "health.live": {"ja": "最新", "en": "live"},
     "health.stale": {"ja": "メトリクスが古い ({age})", "en": "metrics stale {age}"},
     "health.more_ok": {"ja": "ほか {n} 件 ok", "en": "{n} more ok"},
     "health.base": {"ja": "(基準 {base})", "en": "(base {base})"},
