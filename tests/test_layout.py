@@ -105,7 +105,8 @@ async def test_dashboard_health_line_reads_a_real_source_and_says_how_fresh(buil
             if "前に更新" in screen_text(app):
                 break
         health = next(line for line in screen_text(app).splitlines() if "健全性" in line)
-        assert "memory" in health and "%" in health and ("最新" in health or "前に更新" in health), health
+        fresh = "最新" in health or "前に更新" in health
+        assert "memory" in health and "%" in health and fresh, health
         # Another screen on top: the dashboard's sampler pauses (that screen samples itself).
         await pilot.press("d")
         await settle(pilot)

@@ -298,8 +298,9 @@ async def test_the_recorded_baseline_is_kept_on_reopen(build) -> None:
         ("en", (80, 24), True),
         ("ja", (120, 40), False),
         ("en", (200, 60), False),
+        ("ja", (200, 60), False),
     ],
-    ids=["en-80x24", "ja-80x24", "en-120x40", "ascii-80x24", "ja-120x40", "en-200x60"],
+    ids=["en-80x24", "ja-80x24", "en-120x40", "ascii-80x24", "ja-120x40", "en-200x60", "ja-200x60"],
 )
 def test_metrics_snapshot(snap_compare, build, lang: str, size, ascii: bool) -> None:
     app = build(lang, ascii)

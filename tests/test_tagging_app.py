@@ -166,7 +166,9 @@ async def test_dashboard_t_opens_the_tagging_screen(build) -> None:
         assert "リリースタグ作成" in text.splitlines()[1]
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "size", [(80, 24), (120, 40), (200, 60)], ids=["80x24", "120x40", "200x60"]
+)
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_tagging_snapshot(snap_compare, build, lang: str, size: tuple[int, int]) -> None:
     app = build(lang)
