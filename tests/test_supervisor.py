@@ -162,9 +162,16 @@ def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
         f"COCKPIT_CONFIG={shlex.quote(str(world.root / 'cockpit.toml'))} {cockpit} "
         f"--release {world.rid}; exec sleep 600"
     )
-    tmux.wait_text("Timeline", timeout=30)
-    tmux.keys("d")
-    tmux.wait_text("Take a backup", "timeout: 10 s", timeout=20)  # the selected step's preview
+    # The first frame comes before the data; d waits for the release to be read (Next says it).
+    tmux.wait_text("Timeline", "Next    T-0 Take a backup", timeout=30)
+    for _attempt in range(3):  # a key sent while a loaded machine draws may come too early
+        tmux.keys("d")
+        try:
+            _wait_for(lambda: "timeout: 10 s" in tmux.screen(), seconds=10)
+            break
+        except AssertionError:
+            continue
+    tmux.wait_text("Take a backup", "timeout: 10 s", timeout=10)  # the selected step's preview
     for _attempt in range(3):  # a key sent while a loaded machine draws may come too early
         tmux.keys("Enter")
         try:
