@@ -873,7 +873,7 @@ def test_sampler_pauses_and_schedules_after_each_round() -> None:
             return None
 
         def close(self) -> None:
-            pass
+            """Nothing to release: this source holds no connection."""
 
     panel = Panel("x", "x", "host", "cpu", "count")
     sampler = Sampler(
