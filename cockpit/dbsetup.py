@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 
+def with_driver(url: str) -> str:
+    """A plain ``postgresql://`` (or ``postgres://``) URL, as libpq and psql take it, with the
+    driver the cockpit ships (``postgresql+psycopg://``): SQLAlchemy alone would look for
+    psycopg2, which is not installed. Any other URL as it is."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
+    return url
+
+
 def make_engine(
     url: str, *, busy_timeout_ms: int, sqlite_pragmas: dict[str, Any], read_only: bool = False
 ) -> Engine:

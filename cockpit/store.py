@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cockpit import storeschema
 from cockpit.checkpoint import CheckpointFile, read_checkpoint, read_verified
-from cockpit.dbsetup import first_line, make_engine
+from cockpit.dbsetup import first_line, make_engine, with_driver
 from cockpit.errors import AppendFailed, StoreError, UsageError
 from cockpit.events import (
     COLUMNS,
@@ -89,6 +89,9 @@ class Store:
     signers: Signers | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _checkpoint: CheckpointFile | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.url = with_driver(self.url)  # every reader of store.url sees the driver's URL
 
     # ------------------------------------------------------------ connection
 

@@ -95,3 +95,17 @@ def test_cockpit_as_is_a_claimed_stand_in_for_rehearsals_only(tmp_path: Path) ->
     with pytest.raises(AppendFailed, match="COCKPIT_AS=bob is for rehearsals only"):
         store.append(NewEvent(action="gate.approved", subject="g"), op)
     store.close()
+
+
+def test_a_plain_postgresql_url_uses_the_shipped_driver(pg_url: str) -> None:
+    """``postgresql://`` (as psql takes it) opens with psycopg, the driver the cockpit ships;
+    SQLAlchemy alone would ask for psycopg2, which is not installed."""
+    from cockpit.operator import Operator
+
+    assert pg_url.startswith("postgresql+psycopg://")
+    for plain in ("postgresql://", "postgres://"):
+        store = Store(plain + pg_url.removeprefix("postgresql+psycopg://")).open()
+        assert store.url == pg_url and not store.is_sqlite  # the follower's waker reads it too
+        store.append(NewEvent(action="note", reason=plain), Operator.fixed("alice"))
+        assert store.events()[-1].reason == plain
+        store.close()
