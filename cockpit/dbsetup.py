@@ -84,6 +84,11 @@ def make_engine(
 
 
 def read_only_sqlite_url(path: str) -> str:
+    """SQLAlchemy's URL of :func:`read_only_uri`."""
+    return f"sqlite:///{read_only_uri(path)}&uri=true"
+
+
+def read_only_uri(path: str) -> str:
     """SQLite's read-only URI for the log at ``path``: nothing is created or written.
 
     A copy an auditor made read-only (no write bit on the file or its directory, or not
@@ -102,7 +107,7 @@ def read_only_sqlite_url(path: str) -> str:
         not os.access(p, os.W_OK) or not os.stat(p).st_mode & 0o222 for p in (file, file.parent)
     )
     flags = "mode=ro&immutable=1" if frozen else "mode=ro"
-    return f"sqlite:///file:{quote(str(file.resolve()))}?{flags}&uri=true"
+    return f"file:{quote(str(file.resolve()))}?{flags}"
 
 
 def first_line(exc: BaseException) -> str:
@@ -110,6 +115,11 @@ def first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None)
     message = str(original if original is not None else exc).strip() or type(exc).__name__
     return message.splitlines()[0]
+
+
+def from_driver(exc: BaseException) -> bool:
+    """The error is the database's: raised by SQLAlchemy or a driver (sqlite3, psycopg)."""
+    return type(exc).__module__.split(".")[0] in {"sqlalchemy", "sqlite3", "psycopg", "psycopg2"}
 
 
 def missing_table(exc: Exception) -> bool:

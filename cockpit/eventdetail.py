@@ -7,7 +7,7 @@ Read off the UI thread (it checks a signature and reads the store)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit.identity import VERIFIED, actor_name, verdict
 
@@ -37,12 +37,12 @@ def event_detail(store: Store, seq: int) -> EventDetail | None:
     if not found or found[0].seq != seq:
         return None
     event = found[0]
-    from sqlalchemy import text
 
-    with store._connect() as conn, conn.begin():
-        stamp = conn.execute(
-            text("SELECT db_user, db_time FROM events WHERE seq = :seq"), {"seq": seq}
-        ).first()
+    def read(cursor: Any, mark: str) -> Any:
+        cursor.execute(f"SELECT db_user, db_time FROM events WHERE seq = {mark}", (seq,))
+        return cursor.fetchone()
+
+    stamp = store.read_with(read)
     db_user, db_time = (stamp[0], stamp[1]) if stamp is not None else (None, None)
     if event.signature is None:
         return EventDetail(event, "", None, db_user, db_time)

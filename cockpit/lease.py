@@ -127,8 +127,12 @@ def current(store: Store, release_id: str) -> tuple[Lease | None, float]:
         f"FROM (SELECT {_now_sql(store)} AS now) n "
         f"LEFT JOIN leases l ON l.release_id = {mark}"
     )
-    with store._connect() as conn, conn.begin():
-        row = conn.exec_driver_sql(sql, (release_id,)).first()
+
+    def read(cursor: Any, _mark: str) -> Any:
+        cursor.execute(sql, (release_id,))
+        return cursor.fetchone()
+
+    row = store.read_with(read)
     assert row is not None
     now = float(row[0])
     if row[1] is None:

@@ -121,8 +121,8 @@ def _fork_half(
     ``None`` when one process walks the log."""
     if not store.is_sqlite:
         return None
-    with store._connect() as conn:
-        listed = conn.exec_driver_sql("PRAGMA database_list").fetchall()
+    with store.reading() as raw:
+        listed = raw.execute("PRAGMA database_list").fetchall()
     path = next((str(row[2]) for row in listed if row[1] == "main"), "")
     from cockpit.logsplit import Half, can_split
 
@@ -171,12 +171,9 @@ def _stream(cursor: Any, mark: str, after: int) -> Iterator[tuple[Any, ...]]:
 def _snapshot(store: Store) -> Iterator[tuple[Any, Any]]:
     """One read transaction that sees a single state of the database, with two cursors: a
     plain one, and one that streams (server-side on PostgreSQL)."""
-    with store._connect() as conn, conn.begin():
-        raw = conn.connection.driver_connection
-        if not store.is_sqlite:
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        plain = raw.cursor()  # type: ignore[union-attr]
-        streaming = raw.cursor() if store.is_sqlite else raw.cursor(name="cockpit_rows")  # type: ignore[union-attr]
+    with store.reading() as raw:
+        plain = raw.cursor()
+        streaming = raw.cursor() if store.is_sqlite else raw.cursor(name="cockpit_rows")
         try:
             yield plain, streaming
         finally:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit.dbsetup import first_line
 from cockpit.events import now_utc
@@ -57,17 +57,16 @@ def read_output(
     store: Store, release_id: str, intent_seq: int, after_chunk: int = -1
 ) -> list[tuple[int, str]]:
     """The chunks ``(chunk, text)`` of one step run's output after ``after_chunk``, in order."""
-    from sqlalchemy import text
 
-    with store.engine.connect() as conn, conn.begin():
-        rows = conn.execute(
-            text(
-                "SELECT chunk, text FROM step_output WHERE release_id = :r AND intent_seq = :s "
-                "AND chunk > :c ORDER BY chunk"
-            ),
-            {"r": release_id, "s": intent_seq, "c": after_chunk},
+    def read(cursor: Any, mark: str) -> list[tuple[int, str]]:
+        cursor.execute(
+            f"SELECT chunk, text FROM step_output WHERE release_id = {mark} "
+            f"AND intent_seq = {mark} AND chunk > {mark} ORDER BY chunk",
+            (release_id, intent_seq, after_chunk),
         )
-        return [(int(chunk), str(body)) for chunk, body in rows]
+        return [(int(chunk), str(body)) for chunk, body in cursor.fetchall()]
+
+    return store.read_with(read)
 
 
 def last_run(store: Store, release_id: str, item_id: str) -> tuple[list[str], str]:

@@ -18,13 +18,9 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-
-from cockpit import storeschema
+from cockpit import sqliteread, storeschema
 from cockpit.checkpoint import CheckpointFile, read_checkpoint, read_verified
 from cockpit.dbsetup import first_line, make_engine, with_driver
 from cockpit.errors import AppendFailed, StoreError, UsageError
@@ -58,6 +54,9 @@ from cockpit.storeschema import SCHEMA_HEAD, SCHEMA_REVISIONS
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
 from cockpit.vocabulary import AUDIT_BREAK_ACKNOWLEDGED
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
 
@@ -122,6 +121,8 @@ class Store:
 
     @contextlib.contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[Connection]:
+        from sqlalchemy.exc import OperationalError
+
         try:
             with self.engine.connect() as conn:
                 if write:
@@ -248,29 +249,30 @@ class Store:
         except AppendFailed:
             return None
 
-    def _lock_head(self, conn: Connection, *, lock: bool = True) -> tuple[int, str]:
-        """The chain head, locked for this transaction when ``lock``: on PostgreSQL through
+    def _lock_head(self, conn: Connection) -> tuple[int, str]:
+        """The chain head, locked for this transaction: on PostgreSQL through
         ``cockpit_lock_head()`` (an operator role may read the head but not write it, and
         ``FOR UPDATE`` would need write rights); SQLite's ``BEGIN IMMEDIATE`` already holds
         the database."""
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        if lock and not self.is_sqlite:
+        try:
+            if self.is_sqlite:
+                return _head_of(cursor)
             cursor.execute("SELECT seq, hash FROM cockpit_lock_head()")
-        else:
-            cursor.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
-        row = cursor.fetchone()
-        cursor.close()
-        if row is None:
-            raise AppendFailed.said("db.no_head")
-        return int(row[0]), str(row[1])
+            row = cursor.fetchone()
+            if row is None:
+                raise AppendFailed.said("db.no_head")
+            return int(row[0]), str(row[1])
+        finally:
+            cursor.close()
 
     def tail_finding(self) -> Finding | None:
         """What an append would find wrong with the tail now (see :mod:`cockpit.tailcheck`)."""
-        with self._connect() as conn, conn.begin():
-            head = self._lock_head(conn, lock=False)
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            mark = "?" if self.is_sqlite else "%s"
-            return tail_finding(cursor, mark, head, self._read_own_checkpoint())
+
+        def read(cursor: Any, mark: str) -> Finding | None:
+            return tail_finding(cursor, mark, _head_of(cursor), self._read_own_checkpoint())
+
+        return self.read_with(read)
 
     def _read_own_checkpoint(self) -> Checkpoint | None:
         anchor = self._checkpoint_out()
@@ -344,9 +346,7 @@ class Store:
     # ------------------------------------------------------------ read
 
     def head(self) -> tuple[int, str]:
-        with self._connect() as conn, conn.begin():
-            row = conn.execute(text("SELECT seq, hash FROM chain_head WHERE id = 1")).first()
-        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+        return self.read_with(lambda cursor, _mark: _head_of(cursor, empty=(0, GENESIS_HASH)))
 
     @property
     def _mark(self) -> str:
@@ -354,9 +354,12 @@ class Store:
 
     def rows(self) -> list[tuple[Any, ...]]:
         """Every stored row as a plain tuple in :data:`COLUMNS` order, ascending seq."""
-        with self._connect() as conn, conn.begin():
-            result = conn.exec_driver_sql(f"SELECT {_SELECT_COLUMNS} FROM events ORDER BY seq")
-            return [tuple(r) for r in result]
+
+        def read(cursor: Any, _mark: str) -> list[tuple[Any, ...]]:
+            cursor.execute(f"SELECT {_SELECT_COLUMNS} FROM events ORDER BY seq")
+            return [tuple(r) for r in cursor.fetchall()]
+
+        return self.read_with(read)
 
     def releases(self, release_id: str | None = None) -> list[Release]:
         """Every release (or the one named) from the projection, in creation order: one row a
@@ -364,21 +367,39 @@ class Store:
         return self.read_with(lambda cursor, mark: read_releases(cursor, mark, release_id))
 
     def read_with(self, read: Callable[[Any, str], _T]) -> _T:
-        """``read(cursor, mark)`` in one read transaction: several reads of the projections
-        that see one state of the database (REPEATABLE READ on PostgreSQL)."""
-        with self._connect() as conn, conn.begin():
-            if not self.is_sqlite:
-                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        """``read(cursor, mark)`` in one read transaction (:meth:`reading`): several reads
+        that see one state of the database."""
+        with self.reading() as raw:
+            cursor = raw.cursor()
             try:
                 return read(cursor, self._mark)
             finally:
                 cursor.close()
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Any]:
+        """One read transaction that sees a single state of the database, as a DB-API
+        connection (``cursor()``; parameters marked ``?`` on SQLite, ``%s`` on PostgreSQL):
+        REPEATABLE READ READ ONLY on PostgreSQL; on a SQLite file the standard library's own
+        driver, so reading never imports SQLAlchemy (:mod:`cockpit.sqliteread`)."""
+        path = sqliteread.readable_file(self.url)
+        if path is not None:
+            with sqliteread.snapshot(
+                path, self.url, read_only=self.read_only, busy_timeout_ms=self.busy_timeout_ms
+            ) as db:
+                yield db
+            return
+        with self._connect() as conn, conn.begin():
+            if not self.is_sqlite:
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield conn.connection.driver_connection
+
     def rebuild_projections(self) -> int:
         """Derive the projections again from the log (``cockpit db rebuild``), in one
         transaction that holds the chain head, so no append interleaves; the number of
         releases."""
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
         try:
             with self._connect(write=True) as conn, conn.begin():
                 self._lock_head(conn)
@@ -402,24 +423,28 @@ class Store:
     ) -> list[Event]:
         """Events in seq order, optionally for one release, of some actions, after a seq, or
         only the last N."""
-        where = ["seq > :after"]
-        params: dict[str, Any] = {"after": after_seq}
+        mark = self._mark
+        where = [f"seq > {mark}"]
+        params: list[Any] = [after_seq]
         if release_id is not None:
-            where.append("release_id = :rid")
-            params["rid"] = release_id
+            where.append(f"release_id = {mark}")
+            params.append(release_id)
         if actions:
-            marks = ", ".join(f":a{i}" for i in range(len(actions)))
-            where.append(f"action IN ({marks})")
-            params |= {f"a{i}": action for i, action in enumerate(actions)}
+            where.append(f"action IN ({', '.join([mark] * len(actions))})")
+            params += actions
         order = "DESC" if last else "ASC"
         sql = (
             f"SELECT {_SELECT_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq {order}"
         )
         if last or limit:
-            sql += " LIMIT :limit"
-            params["limit"] = last or limit
-        with self._connect() as conn, conn.begin():
-            rows = [Event.from_row(tuple(r)) for r in conn.execute(text(sql), params)]
+            sql += f" LIMIT {mark}"
+            params.append(last or limit)
+
+        def read(cursor: Any, _mark: str) -> list[Event]:
+            cursor.execute(sql, params)
+            return [Event.from_row(tuple(r)) for r in cursor.fetchall()]
+
+        rows = self.read_with(read)
         return rows[::-1] if last else rows
 
     def verify(
@@ -438,6 +463,18 @@ class Store:
             return None
         found = read_verified(self.checkpoint_file)
         return None if found is None else (found.seq, found.hash)
+
+
+def _head_of(cursor: Any, *, empty: tuple[int, str] | None = None) -> tuple[int, str]:
+    """The chain head as ``cursor`` sees it; ``empty`` when there is no head row (else
+    :class:`AppendFailed`)."""
+    cursor.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
+    row = cursor.fetchone()
+    if row is not None:
+        return int(row[0]), str(row[1])
+    if empty is None:
+        raise AppendFailed.said("db.no_head")
+    return empty
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:

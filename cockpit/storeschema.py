@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cockpit.dbsetup import first_line, missing_table
+from cockpit.dbsetup import first_line, from_driver, missing_table
 from cockpit.errors import StoreError, UsageError
 from cockpit.urls import redact_url
 
@@ -21,21 +21,36 @@ SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
 
 
 def current_revision(store: Store) -> str | None:
-    """The schema revision in the database, ``None`` when it has no schema yet."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    with store._connect() as conn:
+    """The schema revision in the database, ``None`` when it has no schema yet (or, for a
+    SQLite store, no file yet: its first open makes it)."""
+    if store.is_sqlite and not store.read_only and not _exists(store.url):
+        return None
+    with store.reading() as raw:
+        cursor = raw.cursor()
         try:
-            with conn.begin():
-                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        except (OperationalError, DBAPIError) as exc:
+            cursor.execute("SELECT version_num FROM alembic_version")
+            row = cursor.fetchone()
+        except Exception as exc:
+            if not from_driver(exc):
+                raise
             if missing_table(exc):
                 return None
             raise StoreError.said(
                 "err.schema_version", url=redact_url(store.url), cause=first_line(exc)
             ) from None
+        finally:
+            cursor.close()
     return str(row[0]) if row else None
+
+
+def _exists(url: str) -> bool:
+    """A SQLite URL's file is there (``:memory:`` and URIs count as there)."""
+    import os
+
+    path = url.removeprefix("sqlite:///")
+    if not path or path == ":memory:" or path.startswith("file:") or "?" in path:
+        return True
+    return os.path.exists(path)
 
 
 def bring_up(store: Store) -> None:
