@@ -142,6 +142,10 @@ def cmd_serve(cmd: Command) -> int:
     return 0
 
 
+# The command words register() adds (see cockpit.cli.entry.owner_of).
+WORDS = ("demo", "open", "serve")
+
+
 def register(sub: Any) -> None:
     """``demo``, ``open`` and ``serve``."""
     p = add(sub, "demo", cmd_demo, "create a throwaway demo workspace and open it")
