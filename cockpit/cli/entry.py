@@ -268,7 +268,9 @@ def command_path(args: argparse.Namespace) -> str:
 
 def _from_database(exc: BaseException) -> bool:
     """The error is SQLAlchemy's or its driver's: raised from inside their code."""
-    if type(exc).__module__.split(".")[0] in {"sqlalchemy", "sqlite3", "psycopg", "psycopg2"}:
+    from cockpit.dbsetup import from_driver
+
+    if from_driver(exc):
         return True
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
