@@ -688,3 +688,70 @@ def test_an_alias_bomb_is_refused_quickly(tmp_path: Path, monkeypatch: pytest.Mo
     _write(tmp_path, "\n".join(lines) + "\n")
     with pytest.raises(PlanError, match=r"^myplan\.yaml:6: too many values for a plan"):
         validate_plan_file("myplan.yaml")
+
+
+# ------------------------------------------------------------ frozen data of the shipped plans
+
+
+@pytest.mark.parametrize("name", list_plans())
+def test_each_shipped_plan_is_frozen_from_its_current_yaml(name: str) -> None:
+    from importlib import resources
+
+    from cockpit.plan.frozen import frozen_bytes
+
+    folder = resources.files("checklists")
+    yaml_bytes = folder.joinpath(f"{name}.yaml").read_bytes()
+    assert folder.joinpath(f"{name}.json").read_bytes() == frozen_bytes(yaml_bytes), (
+        f"checklists/{name}.json is stale: run `python -m cockpit.plan.frozen`"
+    )
+
+
+@pytest.mark.parametrize("name", list_plans())
+def test_a_shipped_plan_read_from_its_frozen_data_equals_its_parse(name: str) -> None:
+    from importlib import resources
+
+    from cockpit.plan.loader import parse_plan_bytes
+
+    data = resources.files("checklists").joinpath(f"{name}.yaml").read_bytes()
+    parsed = parse_plan_bytes(data, "parsed.yaml", expected_name=name)
+    shipped = read_plan(name)
+    assert shipped.plan == parsed.plan and shipped.sha256 == parsed.sha256 == plan_sha256(data)
+
+
+def test_frozen_data_is_used_only_for_the_bytes_it_was_made_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib import resources
+
+    from cockpit.plan import frozen, loader
+
+    data = resources.files("checklists").joinpath("release.yaml").read_bytes()
+    assert frozen.read_frozen("release", data) is not None
+    # One byte more (a plan edited in place): its YAML is read.
+    assert frozen.read_frozen("release", data + b"\n") is None
+    # Frozen data that would not validate is said again from the YAML: the plan as parsed.
+    monkeypatch.setattr(frozen, "read_frozen", lambda _name, _data: {"name": "tampered"})
+    loader._parse_plan_cached.cache_clear()
+    try:
+        assert read_plan("release").plan == loader.parse_plan_bytes(data, "x", "release").plan
+    finally:
+        loader._parse_plan_cached.cache_clear()
+
+
+def test_reading_a_shipped_plan_does_not_import_pyyaml() -> None:
+    code = (
+        "import sys\nfrom cockpit.plan import read_plan\nread_plan('release')\n"
+        "print('yaml' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_yaml_that_json_would_change_is_not_frozen() -> None:
+    from cockpit.plan.frozen import frozen_bytes
+
+    assert frozen_bytes(b"name: x\nwhen: 2026-12-16\n") is None  # a YAML date
+    assert frozen_bytes(b"name: x\n1: one\n") is None  # an integer key
+    assert frozen_bytes(b"name: x\nn: 1\n") is not None

@@ -6,9 +6,7 @@ that names the file, the line and the item (by id, or by its position when it ha
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from cockpit.errors import CockpitError, Phrase
 from cockpit.plan.model import ITEM_ID_RE, PHASE_ID_RE
@@ -24,12 +22,16 @@ class PlanError(CockpitError):
     exit_code = 2
 
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
 
 
 def parse_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    """One pass of the safe loader: the node tree (for line numbers) and the data."""
-    loader = _Loader(text)
+    """One pass of the safe loader: the node tree (for line numbers) and the data. PyYAML is
+    imported here: a shipped plan is read from its frozen data (:mod:`cockpit.plan.frozen`)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -52,6 +54,8 @@ def _check_nodes(root: yaml.Node, source: str) -> None:
     """Two equal keys in one mapping are an error (PyYAML silently keeps the last, which hides a
     mistake), and aliases may not expand the plan past :data:`MAX_PLAN_NODES` values (a small
     file of nested aliases can stand for billions)."""
+    import yaml
+
     sizes: dict[int, int] = {}
 
     def size(node: yaml.Node) -> int:
@@ -92,7 +96,11 @@ class Doc:
     def line(self, path: KeyPath) -> int | None:
         """The line of ``path``: the key's line for a mapping entry, the entry's for a list."""
         node = self.node
-        mark = node.start_mark if node is not None else None
+        if node is None:
+            return None
+        import yaml
+
+        mark = node.start_mark
         for seg in path:
             if isinstance(node, yaml.MappingNode) and isinstance(seg, str):
                 for key, value in node.value:

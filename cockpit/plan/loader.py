@@ -6,6 +6,7 @@ against cockpit.toml's ``[roles]``. Any problem is one :class:`~.document.PlanEr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -83,7 +84,7 @@ def _read_shipped(name: str) -> LoadedPlan:
     if not resource.is_file():
         shipped = ", ".join(list_plans()) or Phrase("err.none")
         raise PlanError.said("err.no_plan", name=name, shipped=shipped)
-    return parse_plan_bytes(resource.read_bytes(), f"checklists/{name}.yaml", expected_name=name)
+    return _parse_plan_cached(resource.read_bytes(), f"checklists/{name}.yaml", name, shipped=True)
 
 
 def _stem(path: Path) -> str:
@@ -100,9 +101,13 @@ def parse_plan_bytes(data: bytes, source: str, expected_name: str | None = None)
 
 
 @functools.lru_cache(maxsize=32)
-def _parse_plan_cached(data: bytes, source: str, expected_name: str | None) -> LoadedPlan:
+def _parse_plan_cached(
+    data: bytes, source: str, expected_name: str | None, *, shipped: bool = False
+) -> LoadedPlan:
     """Validate a plan file's bytes. ``source`` names the file in errors; ``expected_name`` (the
-    file's stem) must equal the plan's ``name`` when given."""
+    file's stem) must equal the plan's ``name`` when given. A ``shipped`` plan's data comes from
+    its frozen form when that was made from these bytes (:mod:`cockpit.plan.frozen`), checked
+    the same way; anything it finds wrong is said again from the YAML, with its line."""
     if len(data) > MAX_PLAN_BYTES:
         raise PlanError.said("err.plan_too_large", file=source, most=MAX_PLAN_BYTES)
     try:
@@ -110,8 +115,20 @@ def _parse_plan_cached(data: bytes, source: str, expected_name: str | None) -> L
     except UnicodeDecodeError as exc:
         raise PlanError.said("err.not_utf8", file=source, byte=exc.start) from None
     text = text.removeprefix("\ufeff")
+    if shipped and expected_name is not None:
+        from cockpit.plan.frozen import read_frozen
+
+        frozen = read_frozen(expected_name, data)
+        if frozen is not None:
+            with contextlib.suppress(PlanError):
+                return _checked(Doc(source, None, frozen), data, source, expected_name)
     node, raw = parse_yaml(text, source)
-    doc = Doc(source, node, raw)
+    return _checked(Doc(source, node, raw), data, source, expected_name)
+
+
+def _checked(doc: Doc, data: bytes, source: str, expected_name: str | None) -> LoadedPlan:
+    """The plan in ``doc``, checked against the schema and the rules."""
+    raw = doc.raw
     if raw is None:
         raise PlanError.said("err.plan_empty", file=source, keys=_TOP_KEYS)
     if not isinstance(raw, dict):
