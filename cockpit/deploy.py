@@ -184,14 +184,17 @@ def t0_runs(loaded: LoadedConfig, checklist: Checklist) -> dict[str, Any]:
     return runs
 
 
-def fingerprint(loaded: LoadedConfig, checklist: Checklist) -> str:
+def fingerprint(
+    loaded: LoadedConfig, checklist: Checklist, runs: dict[str, Any] | None = None
+) -> str:
     """The rehearsal fingerprint of a release: SHA-256 of the plan's SHA-256 and every T-0
-    step's run (:func:`t0_runs`), canonical JSON. The same in staging and in production means
-    production runs exactly what was rehearsed."""
+    step's run (:func:`t0_runs`, or ``runs`` when the caller has them), canonical JSON. The same
+    in staging and in production means production runs exactly what was rehearsed."""
     import hashlib
     import json
 
-    whole = {"plan_sha256": checklist.plan.sha256, "steps": t0_runs(loaded, checklist)}
+    steps = t0_runs(loaded, checklist) if runs is None else runs
+    whole = {"plan_sha256": checklist.plan.sha256, "steps": steps}
     text = json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -146,8 +146,8 @@ def differences(rehearsed: Rehearsal, plan_sha256: str, runs: dict[str, Any]) ->
 
 def verdict(store: Store, loaded: LoadedConfig, checklist: Checklist) -> Verdict:
     """Whether the release's T-0 steps, as they would run now, passed a rehearsal."""
-    printed = fingerprint(loaded, checklist)
     runs = t0_runs(loaded, checklist)
+    printed = fingerprint(loaded, checklist, runs)
     steps = set(runs)
     candidates = rehearsals(store, checklist.release.plan)
     passed = [r for r in candidates if r.fingerprint == printed and r.passed(steps)]
