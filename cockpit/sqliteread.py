@@ -40,8 +40,8 @@ def snapshot(
     path: str, url: str, *, read_only: bool, busy_timeout_ms: int
 ) -> Iterator[sqlite3.Connection]:
     """A connection to the log at ``path`` inside one read transaction (``BEGIN``, then rolled
-    back: nothing is written), closed after. A store opened read-only reads through SQLite's
-    read-only URI (:func:`cockpit.dbsetup.read_only_uri`). The database being unavailable
+    back: nothing is written), closed after; ``busy_timeout_ms`` is the driver's timeout, as the
+    engine sets it. A store opened read-only reads through SQLite's read-only URI (:func:`cockpit.dbsetup.read_only_uri`). The database being unavailable
     (locked past the busy timeout, unreadable) is said as the engine's connection says it."""
     try:
         if read_only:
@@ -61,7 +61,6 @@ def snapshot(
             "err.db_unavailable", url=redact_url(url), cause=first_line(exc)
         ) from None
     try:
-        db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # Reads the file's header: a file that is not a database says so here, raised as the
         # driver's own error, as the engine's first statement on a connection would.
         db.execute("PRAGMA schema_version")
