@@ -41,8 +41,9 @@ def snapshot(
 ) -> Iterator[sqlite3.Connection]:
     """A connection to the log at ``path`` inside one read transaction (``BEGIN``, then rolled
     back: nothing is written), closed after; ``busy_timeout_ms`` is the driver's timeout, as the
-    engine sets it. A store opened read-only reads through SQLite's read-only URI (:func:`cockpit.dbsetup.read_only_uri`). The database being unavailable
-    (locked past the busy timeout, unreadable) is said as the engine's connection says it."""
+    engine sets it. A store opened read-only reads through SQLite's read-only URI
+    (:func:`cockpit.dbsetup.read_only_uri`). The database being unavailable (locked past the
+    busy timeout, unreadable) is said as the engine's connection says it."""
     try:
         if read_only:
             db = sqlite3.connect(
