@@ -162,3 +162,18 @@ def test_readonly_refuses_what_writes(capsys: pytest.CaptureFixture[str]) -> Non
     code, _, err = run(["--lang", "ja", "--readonly", "item", "done", "R1", "t0.x"], capsys)
     assert code == 2
     assert "item done" in err and "--readonly" in err
+
+
+def test_a_command_imports_its_own_group_alone() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom cockpit.cli.entry import build_parser\n"
+        "build_parser(['--lang', 'en', 'open']).parse_args(['--lang', 'en', 'open'])\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('cockpit.cli.'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == ["cockpit.cli.app_cmds", "cockpit.cli.base", "cockpit.cli.entry"]

@@ -10,9 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cockpit.cli.audit_cmds import cmd_audit_verify
 from cockpit.cli.base import Command, add
-from cockpit.cli.release_cmds import cmd_release_show
 from cockpit.errors import UsageError
 
 
@@ -102,6 +100,9 @@ def cmd_demo(cmd: Command) -> int:
             if server is not None:
                 server.stop()
             _print_repo(cmd, workspace.repo)  # what quitting leaves: the tags made meanwhile
+    from cockpit.cli.audit_cmds import cmd_audit_verify
+    from cockpit.cli.release_cmds import cmd_release_show
+
     cmd.args.release = workspace.release_id
     cmd.args.json = False
     cmd_release_show(cmd)
@@ -140,10 +141,6 @@ def cmd_serve(cmd: Command) -> int:
     )
     make_server(options).serve()
     return 0
-
-
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("demo", "open", "serve")
 
 
 def register(sub: Any) -> None:

@@ -219,10 +219,6 @@ def cmd_audit_acknowledge(cmd: Command) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("audit",)
-
-
 def register(sub: Any) -> None:
     """``audit verify|export|tail|acknowledge``."""
     audit = sub.add_parser("audit", help="verify, export or follow the audit log")

@@ -188,10 +188,6 @@ def cmd_db_roles(cmd: Command) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("init", "config", "db")
-
-
 def register(sub: Any) -> None:
     """``init``, ``config check|schema`` and ``db upgrade|current|grant|revoke|roles``."""
     p = add(sub, "init", cmd_init, "write a commented starter cockpit.toml")

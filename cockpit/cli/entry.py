@@ -14,39 +14,41 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from types import ModuleType
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
-from cockpit.cli import (
-    app_cmds,
-    audit_cmds,
-    config_cmds,
-    item_cmds,
-    lease_cmds,
-    notify_cmds,
-    plan_cmds,
-    release_cmds,
-    rollback_cmds,
-    tag_cmds,
-    window_cmds,
-)
 from cockpit.cli.base import Command, add_global_options
 from cockpit.errors import CockpitError, Phrase, UsageError
 from cockpit.i18n import tr
 
+
+class Group:
+    """A command group: its module in :mod:`cockpit.cli` (imported only when the group is
+    registered: a command imports its own group alone) and the command words its
+    ``register()`` adds (tests/test_cli_lazy.py checks they are exactly those)."""
+
+    def __init__(self, module: str, *words: str) -> None:
+        self.__name__ = f"cockpit.cli.{module}"
+        self.WORDS = words
+
+    def register(self, sub: Any) -> None:
+        import importlib
+
+        importlib.import_module(self.__name__).register(sub)
+
+
 # The order of the subcommands in `cockpit --help`.
 GROUPS = (
-    config_cmds,
-    audit_cmds,
-    release_cmds,
-    item_cmds,
-    rollback_cmds,
-    lease_cmds,
-    notify_cmds,
-    plan_cmds,
-    window_cmds,
-    tag_cmds,
-    app_cmds,
+    Group("config_cmds", "init", "config", "db"),
+    Group("audit_cmds", "audit"),
+    Group("release_cmds", "note", "release"),
+    Group("item_cmds", "item", "preview"),
+    Group("rollback_cmds", "rollback"),
+    Group("lease_cmds", "lease", "follow"),
+    Group("notify_cmds", "notify"),
+    Group("plan_cmds", "plan"),
+    Group("window_cmds", "window"),
+    Group("tag_cmds", "tag"),
+    Group("app_cmds", "demo", "open", "serve"),
 )
 
 # What `--readonly` lets run (like k9s): commands that only read. Any other refuses, one line.
@@ -168,12 +170,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def owner_of(word: str) -> ModuleType | None:
-    """The group module that registers the command ``word`` (each declares its ``WORDS``)."""
+def owner_of(word: str) -> Group | None:
+    """The group that registers the command ``word``."""
     return next((group for group in GROUPS if word in group.WORDS), None)
 
 
-def groups_for(argv: Sequence[str], top: argparse.ArgumentParser) -> tuple[ModuleType, ...]:
+def groups_for(argv: Sequence[str], top: argparse.ArgumentParser) -> tuple[Group, ...]:
     """The groups parsing ``argv`` needs: the one owning its command (its first word after the
     global options of ``top``), none without a command (``cockpit`` opens the cockpit). Every
     group when only the whole tree can answer: help asked before the command, an unknown
@@ -215,7 +217,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return exc.exit_code
     if not getattr(args, "func", None):
         if sys.stdout.isatty() and sys.stdin.isatty():
-            args.func = app_cmds.cmd_open
+            from cockpit.cli.app_cmds import cmd_open
+
+            args.func = cmd_open
         else:
             build_parser().print_help()  # (every command: this parser has none)
             return 0

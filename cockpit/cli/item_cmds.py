@@ -161,10 +161,6 @@ def cmd_preview(cmd: Command) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("item", "preview")
-
-
 def register(sub: Any) -> None:
     """``item`` and ``preview``."""
     p = add(

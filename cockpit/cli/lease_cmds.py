@@ -144,10 +144,6 @@ def _ttl(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r}: give seconds, 1 to 3600") from None
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("lease", "follow")
-
-
 def register(sub: Any) -> None:
     """``lease show|take|release|takeover|approve-takeover`` and ``follow``."""
     lease = sub.add_parser("lease", help="who drives a release: show, take, release, take over")

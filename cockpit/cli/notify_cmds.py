@@ -93,10 +93,6 @@ def cmd_notify_run(cmd: Command) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("notify",)
-
-
 def register(sub: Any) -> None:
     """``notify test|run|status``."""
     notify = sub.add_parser("notify", help="notices to people: test a channel, run the sender")

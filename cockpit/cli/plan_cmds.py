@@ -50,10 +50,6 @@ def cmd_plan_show(cmd: Command) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("plan",)
-
-
 def register(sub: Any) -> None:
     """``plan validate|show``."""
     plan = sub.add_parser("plan", help="validate and show release plans (checklists)")

@@ -250,10 +250,6 @@ def _write(cmd: Command, text: str) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("note", "release")
-
-
 def register(sub: Any) -> None:
     """``note`` and ``release new|list|show|close|cancel``."""
     p = add(sub, "note", cmd_note, "add an operator's logbook entry to the audit log")

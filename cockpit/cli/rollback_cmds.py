@@ -94,10 +94,6 @@ def cmd_rollback_report(cmd: Command) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("rollback",)
-
-
 def register(sub: Any) -> None:
     """``rollback plan|run|report``."""
     rb = sub.add_parser("rollback", help="undo the done steps of a release, newest first")

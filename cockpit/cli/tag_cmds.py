@@ -116,10 +116,6 @@ def print_tag_preview(cmd: Command, prep: Any) -> None:
             cmd.print_line("  | " + line)
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("tag",)
-
-
 def register(sub: Any) -> None:
     """``tag``."""
     p = add(sub, "tag", cmd_tag, "choose the next version and tag it in git (preflight first)")

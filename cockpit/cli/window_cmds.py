@@ -77,10 +77,6 @@ def cmd_window_list(cmd: Command) -> int:
     return 0
 
 
-# The command words register() adds (see cockpit.cli.entry.owner_of).
-WORDS = ("window",)
-
-
 def register(sub: Any) -> None:
     """``window list``."""
     window = sub.add_parser("window", help="the change windows of the calendar")
