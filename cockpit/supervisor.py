@@ -32,6 +32,7 @@ from typing import Any
 # The decisions a run mode answers to (the checklist's rules are asked again under the lock).
 MODE_DECISION = {"run": "done", "resume": "resume", "redo": "redo"}
 CANCEL_POLL_S = 0.5
+WARM_UP_AFTER_S = 2.0  # the zygote loads the supervisor's modules this long after the app starts
 
 
 class Reporter:
@@ -296,10 +297,18 @@ def forked(session: Any, launch: dict[str, Any], report_fd: int, errors: str) ->
 
 
 def _warm_up() -> None:
-    """Run what every supervisor runs once, on a throwaway log, so the first use of the
-    database layer (its statement caches, the driver) is paid here and not by each step."""
+    """Load what a supervisor needs (the engine, the plan reader, the local step kinds, the
+    database layer) and run what every supervisor runs once, on a throwaway log, so the first
+    use of the database layer (its statement caches, the driver) is paid here and not by each
+    step."""
     import tempfile
 
+    import cockpit.checklist
+    import cockpit.deploy
+    import cockpit.plan.loader
+    import cockpit.stepoutput
+    import cockpit.steps.http
+    import cockpit.steps.shell  # noqa: F401
     from cockpit.store import Store
 
     with tempfile.TemporaryDirectory(prefix="cockpit-zygote-") as tmp:
@@ -322,32 +331,32 @@ def zygote(sock: socket.socket) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the supervisors
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        # What a supervisor needs, loaded once here rather than in each one: the engine, the
-        # plan reader, the local step kinds, and the database driver for SQLite.
-
-        import cockpit.checklist
-        import cockpit.deploy
-        import cockpit.plan.loader
-        import cockpit.stepoutput
-        import cockpit.steps.http
-        import cockpit.steps.shell
-        import cockpit.store  # noqa: F401
-
-        _warm_up()
-
+        # What a supervisor needs is loaded here once rather than in each one, but only once
+        # the cockpit has had its start to itself (two cores are common on a bastion: this
+        # warm-up, ~250 ms of work, would share them with the app's first screen), or at once
+        # after a first step asked for early (that supervisor loads what it needs itself).
+        sock.settimeout(WARM_UP_AFTER_S)
+        warm = False
         while True:
             try:
                 message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 2)
+            except TimeoutError:
+                message, fds = None, []
             except OSError:
                 break
-            if not message or len(fds) != 2:
-                break
-            report_fd, err_fd = fds
-            if os.fork() == 0:
-                sock.close()
-                _become_supervisor(json.loads(message), report_fd, err_fd, None)
-            os.close(report_fd)
-            os.close(err_fd)
+            if message is not None:
+                if not message or len(fds) != 2:
+                    break
+                report_fd, err_fd = fds
+                if os.fork() == 0:
+                    sock.close()
+                    _become_supervisor(json.loads(message), report_fd, err_fd, None)
+                os.close(report_fd)
+                os.close(err_fd)
+            if not warm:
+                _warm_up()
+                warm = True
+                sock.settimeout(None)
     finally:
         os._exit(0)
 
