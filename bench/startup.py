@@ -20,8 +20,13 @@ What it measures, all in one run:
    and a bare Textual app (Header + Footer only) run with ``python -c``. Each is spawned with
    ``pty.fork`` at 80x24 (``TIOCSWINSZ`` in the child before ``exec``), ``TERM=xterm-256color``;
    the clock runs from just before the fork until the first full frame has been written: the
-   marker text, then the cursor move to the last row after it (Textual writes a frame top to
-   bottom, so that is the frame written through). The markers: the dashboard's "Timeline"
+   marker text, then the end of the frame it is in. The benchmark answers Textual's query for
+   synchronized output (``CSI ? 2026 $ p``) as a modern terminal does, so each frame ends with
+   ``CSI ? 2026 l``; a frame drawn before the answer arrived ends at the cursor move to the last
+   row (Textual writes a whole frame top to bottom). (Until 1b6c3a0 only the last-row move was
+   looked for: a frame that repaints a few rows, as the data frame does once the dashboard's
+   chrome is drawn, was counted only when a later frame reached the last row.) The markers:
+   the dashboard's "Timeline"
    title (the target's figure), and also "Timeline" then a "T-14" phase row, which exists only
    once the engine's data is drawn (a frame with data: the store opens and the log is read
    after the first frame); the bare app's Header title. Then the process group is killed. One
@@ -139,12 +144,16 @@ class Bare(App[None]):
 Bare().run(mouse=False)
 """
 
-# Frames waited for: the markers, in order, then the cursor move to the last row (the frame has
-# been written through). "frame" is the first paint of the dashboard (its "Timeline" title);
+# Frames waited for: the markers, in order, then the end of the frame they are in (the frame
+# has been written through). "frame" is the first paint of the dashboard (its "Timeline" title);
 # "data" is the first frame with a timeline row ("T-14"), which needs the engine's data.
 COCKPIT_MILESTONES = {"frame": (b"Timeline",), "data": (b"Timeline", b"T-14")}
 BARE_MILESTONES = {"frame": (BARE_TITLE.encode(),)}
 LAST_ROW = re.compile(rb"\x1b\[%d;\d+H" % ROWS)
+# Synchronized output (mode 2026): Textual asks whether the terminal has it and, told yes, wraps
+# every frame in SYNC_START ... SYNC_END.
+SYNC_QUERY, SYNC_ANSWER = b"\x1b[?2026$p", b"\x1b[?2026;2$y"
+SYNC_END = b"\x1b[?2026l"
 
 
 # ---------------------------------------------------------------- workspace
@@ -454,6 +463,8 @@ def first_frame(
             if not chunk:
                 break
             buffer += chunk
+            if SYNC_QUERY in chunk:
+                os.write(fd, SYNC_ANSWER)
             for name, markers in milestones.items():
                 if name not in reached and _frame_done(buffer, markers):
                     reached[name] = now - started
@@ -487,7 +498,7 @@ def _frame_done(buffer: bytearray, markers: tuple[bytes, ...]) -> bool:
         if found < 0:
             return False
         position = found + len(marker)
-    return LAST_ROW.search(buffer, position) is not None
+    return buffer.find(SYNC_END, position) >= 0 or LAST_ROW.search(buffer, position) is not None
 
 
 def _stats(values: list[float]) -> dict[str, Any]:
