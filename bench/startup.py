@@ -23,7 +23,7 @@ What it measures, all in one run:
    marker text, then the end of the frame it is in. The benchmark answers Textual's query for
    synchronized output (``CSI ? 2026 $ p``) as a modern terminal does, so each frame ends with
    ``CSI ? 2026 l``; a frame drawn before the answer arrived ends at the cursor move to the last
-   row (Textual writes a whole frame top to bottom). (Until 1b6c3a0 only the last-row move was
+   row (Textual writes a whole frame top to bottom). (Before 839a188 only the last-row move was
    looked for: a frame that repaints a few rows, as the data frame does once the dashboard's
    chrome is drawn, was counted only when a later frame reached the last row.) The markers:
    the dashboard's "Timeline"
