@@ -86,15 +86,7 @@ from cockpit.metrics.model import (
     panels_from_config,
 )
 from cockpit.metrics.sampler import Sampler, Update
-from cockpit.metrics.sources import (
-    CloudWatchSource,
-    HostSource,
-    KubernetesSource,
-    PrometheusSource,
-    Source,
-    SourceError,
-    sources_for,
-)
+from cockpit.metrics.sources import Source, SourceError, sources_for
 from cockpit.metrics.triggers import (
     Baseline,
     Fired,
@@ -149,3 +141,13 @@ __all__ = [
     "sources_for",
     "unsettled_triggers",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The source classes, imported when asked for (each source's module is loaded only when a
+    panel uses it: see :mod:`cockpit.metrics.sources`)."""
+    from cockpit.metrics import sources
+
+    if name in ("CloudWatchSource", "HostSource", "KubernetesSource", "PrometheusSource"):
+        return getattr(sources, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

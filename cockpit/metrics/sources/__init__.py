@@ -17,18 +17,27 @@ the HTTP API), :mod:`.cloudwatch` (:class:`CloudWatchSource`, ``GetMetricData``)
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cockpit.metrics.model import Panel
 from cockpit.metrics.sources.base import Point, Source, SourceError
-from cockpit.metrics.sources.cloudwatch import CloudWatchSource
-from cockpit.metrics.sources.host import HostSource
-from cockpit.metrics.sources.kube import KubernetesSource
-from cockpit.metrics.sources.prometheus import PrometheusSource
 
 if TYPE_CHECKING:
     from cockpit.config import LoadedConfig
+    from cockpit.metrics.sources.cloudwatch import CloudWatchSource
+    from cockpit.metrics.sources.host import HostSource
+    from cockpit.metrics.sources.kube import KubernetesSource
+    from cockpit.metrics.sources.prometheus import PrometheusSource
+
+# Each source's module, imported when a panel uses it (or its class is asked for by name).
+_MODULES = {
+    "CloudWatchSource": "cloudwatch",
+    "HostSource": "host",
+    "KubernetesSource": "kube",
+    "PrometheusSource": "prometheus",
+}
 
 __all__ = [
     "CloudWatchSource",
@@ -42,6 +51,12 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def sources_for(
     loaded: LoadedConfig, env_name: str, panels: Sequence[Panel] | None = None
 ) -> dict[str, Source]:
@@ -53,13 +68,21 @@ def sources_for(
     used = {p.source for p in (panels if panels is not None else panels_from_config(metrics))}
     out: dict[str, Source] = {}
     if "prometheus" in used:
+        from cockpit.metrics.sources.prometheus import PrometheusSource
+
         out["prometheus"] = PrometheusSource(
             metrics.prometheus_url, token_env=metrics.token_env, timeout=metrics.timeout_seconds
         )
     if "cloudwatch" in used:
+        from cockpit.metrics.sources.cloudwatch import CloudWatchSource
+
         out["cloudwatch"] = CloudWatchSource(loaded, env_name, env)
     if "kubernetes" in used:
+        from cockpit.metrics.sources.kube import KubernetesSource
+
         out["kubernetes"] = KubernetesSource(loaded, env)
     if "host" in used:
+        from cockpit.metrics.sources.host import HostSource
+
         out["host"] = HostSource()
     return out
