@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
+from textual.screen import Screen
 
 from screens.driving import DRIVEN_SCREENS, DrivingApp
 from screens.keys import (
@@ -37,6 +38,7 @@ from screens.terminal import line_filters
 if TYPE_CHECKING:
     from textual.filter import LineFilter
 
+    from cockpit.errors import CockpitError
     from cockpit.follow import Changes, Waker
     from cockpit.session import Session
 
@@ -74,6 +76,13 @@ class CockpitApp(DrivingApp):
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {CockpitCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
+    # The dashboard is the first screen (Textual's mode, with its CSS), not pushed over
+    # Textual's empty default one: that one would be laid out and drawn too, a full frame more
+    # before the data.
+    DEFAULT_MODE = "dashboard"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "dashboard": lambda: CockpitApp.screen_named("dashboard")
+    }
 
     def __init__(
         self,
@@ -95,6 +104,8 @@ class CockpitApp(DrivingApp):
         if problems:
             raise ValueError("\n".join(problems))
         self.keymap = dict(keymap or {})
+        if self.keymap:  # before the first screen is composed: its footer shows the keys bound
+            apply_keymap(self, self.keymap)
         self.session = session
         # Display preferences of this terminal: ASCII-only drawing (CJK terminals), the release
         # to open at, and how often screens re-read the log.
@@ -108,14 +119,19 @@ class CockpitApp(DrivingApp):
     def compose(self) -> ComposeResult:
         return iter(())
 
+    # What ended the app before it could show anything (a wrong cockpit.toml, read by the
+    # first screen's worker): run_app raises it, and the CLI says it in one line.
+    failure: CockpitError | None = None
+
+    def end_with(self, error: CockpitError) -> None:
+        self.failure = error
+        self.exit()
+
     def get_line_filters(self) -> Sequence[LineFilter]:
         """--ascii and NO_COLOR on every line drawn (:mod:`screens.terminal`)."""
         return line_filters(super().get_line_filters(), ascii=self.ascii)
 
     def on_mount(self) -> None:
-        if self.keymap:
-            apply_keymap(self, self.keymap)
-        self.open_screen("dashboard")
         self.start_watching()
         # Long-lived objects (Textual, the imports) leave the collector's view: a full
         # collection then walks only what the session makes, not the whole program, so it no
@@ -142,11 +158,11 @@ class CockpitApp(DrivingApp):
         """In a thread of its own (never the UI's): once a screen's worker has opened the store,
         wait on the log (LISTEN/NOTIFY on PostgreSQL) and post :class:`LogChanged` for what
         changed. The UI thread only takes the news and tells the screen on top."""
-        from cockpit.follow import Changes, waker_for
-
         while (store := self.session.opened_store) is None:
             if self._stopping.wait(0.1):
                 return
+        from cockpit.follow import Changes, waker_for  # not before the first frame: it waits
+
         try:
             self._waker = waker = waker_for(store.url)
         except Exception:  # no database to listen to: the periodic refresh goes on as before
@@ -180,10 +196,15 @@ class CockpitApp(DrivingApp):
 
     def open_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Push the screen registered as ``name``, built with ``args``."""
-        module, _, cls = SCREENS[name].partition(":")
-        self.push_screen(getattr(importlib.import_module(module), cls)(*args, **kwargs))
+        self.push_screen(self.screen_named(name, *args, **kwargs))
         if name in DRIVEN_SCREENS and args:
             self.release_opened(str(args[0]))
+
+    @staticmethod
+    def screen_named(name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
+        """The screen registered as ``name``, built with ``args`` (its module imported now)."""
+        module, _, cls = SCREENS[name].partition(":")
+        return cast("Screen[Any]", getattr(importlib.import_module(module), cls)(*args, **kwargs))
 
     def action_command_palette(self) -> None:
         """Textual's command palette, its prompt in the UI language."""
@@ -335,3 +356,5 @@ def run_app(
     app = CockpitApp(session, ascii=ascii, release_id=release_id, keymap=keymap, readonly=readonly)
     app.run(mouse=False)
     app.let_go(app.stop_driving())  # ended another way than q (ctrl+q, an error): let go
+    if app.failure is not None:
+        raise app.failure

@@ -104,7 +104,16 @@ class CockpitScreen(Screen[Any]):
 
     @work(thread=True, exclusive=True, group="screen-load", exit_on_error=False)
     def _load_in_worker(self) -> None:
-        data = self.load()
+        from cockpit.errors import ConfigError
+
+        try:
+            # Who is at the keyboard (the config, maybe the agent) is worked out here, never on
+            # the UI thread: the header shows it from the frame with the data on.
+            _ = self.session.operator
+            data = self.load()
+        except ConfigError as exc:  # cockpit.toml is wrong: the app ends with its one line
+            self.app.call_from_thread(self.cockpit.end_with, exc)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_loaded, data)
 
@@ -185,8 +194,9 @@ class CockpitScreen(Screen[Any]):
 
     def key_label(self, key_id: str) -> str:
         """A binding's short label in the footer. Screens override it for a changing label."""
-        if key_id == "app.utc" and self.session.times.utc:  # what Z switches to: the zone
-            zone = self.session.times.toggled().abbreviation(self.session.now())
+        times = self.session.times_yet  # None before a worker has read the config
+        if key_id == "app.utc" and times is not None and times.utc:  # what Z switches to
+            zone = times.toggled().abbreviation(self.session.now())
             return self.session.t("act.zone", zone=zone)
         return self.session.t(BY_ID[key_id].short)
 
@@ -272,7 +282,11 @@ class CockpitScreen(Screen[Any]):
                 text.append("REHEARSAL", style="reverse")
                 text.append(" ")
             text.append(" T-0 " + session.times.short(release.t0, session.now()) + "  ")
-        text.append(session.operator.actor)
+        # Who is at the keyboard once a worker has worked it out (the UI thread never asks the
+        # agent): nothing until then, so the first frame claims no one.
+        operator = session.known_operator
+        if operator is not None:
+            text.append(operator.actor)
         return text
 
 

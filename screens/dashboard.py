@@ -318,7 +318,8 @@ class DashboardScreen(CockpitScreen):
         session = self.session
         text = self._label("dash.window")
         plan = self.checklist.plan.plan.name if self.checklist is not None else ""
-        text.append(window_text(session, plan))
+        if session.loaded_yet is not None:  # the first frame comes before a worker reads it
+            text.append(window_text(session, plan))
         if self.checklist is not None and self.checklist.release.rehearsal:
             text.append("  (" + session.t("list.timing") + ")", style="dim")
         if self.rehearsed:
