@@ -13,6 +13,7 @@ import gc
 import importlib
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
@@ -76,13 +77,9 @@ class CockpitApp(DrivingApp):
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {CockpitCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
-    # The dashboard is the first screen (Textual's mode, with its CSS), not pushed over
-    # Textual's empty default one: that one would be laid out and drawn too, a full frame more
-    # before the data.
-    DEFAULT_MODE = "dashboard"
-    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
-        "dashboard": lambda: CockpitApp.screen_named("dashboard")
-    }
+    # The dashboard's CSS is read with the app's, parsed once as the app starts: the first
+    # screen's own file would have Textual parse every stylesheet again, twice.
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # (subclasses live elsewhere)
 
     def __init__(
         self,
@@ -130,6 +127,11 @@ class CockpitApp(DrivingApp):
     def get_line_filters(self) -> Sequence[LineFilter]:
         """--ascii and NO_COLOR on every line drawn (:mod:`screens.terminal`)."""
         return line_filters(super().get_line_filters(), ascii=self.ascii)
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The dashboard is the first screen, not pushed over Textual's empty default one:
+        that one would be laid out and drawn too, a full frame more before the data."""
+        return self.screen_named("dashboard")
 
     def on_mount(self) -> None:
         self.start_watching()

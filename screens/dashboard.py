@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class DashboardScreen(CockpitScreen):
-    CSS_PATH = "dashboard.tcss"
+    # Its CSS (dashboard.tcss) is the app's: read as the app starts (screens.app).
     BINDINGS: ClassVar[list[BindingType]] = bindings("dashboard")
     KEYS = "dashboard"
     HIDDEN = frozenset({"back"})  # the first screen: nothing to go back to
@@ -82,6 +82,7 @@ class DashboardScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
+        self._draw()  # the lines' labels and the keys in the first frame (no data yet)
         self.set_interval(1.0, self._show_health)  # the ages move on; the values arrive
 
     def on_screen_suspend(self) -> None:
@@ -255,7 +256,9 @@ class DashboardScreen(CockpitScreen):
             next_text.append(next_item_text(session, checklist))
         bar = 10 if self.size.width >= 100 else 6
         # The phases' titles get what the right column has beyond the bar, counts and due date.
-        right = self.query_one("#right").size.width or self.size.width - 28
+        # (The right column is what the releases list leaves: dashboard.tcss's #left widths.
+        # Not #right's size: a draw may come before the layout that a resize brings.)
+        right = self.size.width - (self.LEFT_WIDE if self.size.width >= 120 else self.LEFT)
         title_cells = max(14, min(48, right - bar - 33))
         self.query_one("#timeline", Timeline).show_rows(rows, title_cells=title_cells, bar=bar)
         self.query_one("#next", StatusLine).set_text(next_text)
@@ -264,6 +267,8 @@ class DashboardScreen(CockpitScreen):
         self._show_window()
         self._show_health()
         self.refresh_keys()
+
+    LEFT, LEFT_WIDE = 28, 44  # the releases list's width (dashboard.tcss), from 120 columns
 
     # The open items are listed from this terminal height, in half the rows beyond it.
     OPEN_FROM_HEIGHT = 30
@@ -302,7 +307,8 @@ class DashboardScreen(CockpitScreen):
         """The latest decisions of this release: who did what (claimed unless signed), and why."""
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
-            recent.update("")
+            if recent.content != "":  # (no repaint, no layout, for the same nothing)
+                recent.update("")
             return
         # As many as the list has rows for now: the newest always in sight.
         shown = self.recent[-(recent.size.height or self._recent_rows()) :]
