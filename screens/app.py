@@ -72,6 +72,15 @@ class LogChanged(Message):
     """The log changed: the app's watcher (:meth:`CockpitApp.watch_log`) says so."""
 
 
+class CaughtUp(Message):
+    """The watcher listens now; ``head`` is the log's head then. A screen that read less
+    reloads; what comes later wakes it as it comes."""
+
+    def __init__(self, head: int) -> None:
+        super().__init__()
+        self.head = head
+
+
 class CockpitApp(DrivingApp):
     TITLE = "Release Cockpit"
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {CockpitCommands}
@@ -171,7 +180,10 @@ class CockpitApp(DrivingApp):
             return
         if self._stopping.is_set():
             waker.close()
-        self._gather(Changes(everything=True))  # what changed before it listened
+        try:  # what changed before it listened: the screen reloads if it read less
+            self.post_message(CaughtUp(store.head()[0]))
+        except Exception:
+            self._gather(Changes(everything=True))
         while not waker.closed:
             changes = waker.wait(60.0)
             if changes:
@@ -183,6 +195,11 @@ class CockpitApp(DrivingApp):
             self._changes = changes if self._changes is None else self._changes.merged(changes)
         if not posted:  # one message at a time: what comes meanwhile is merged into it
             self.post_message(LogChanged())
+
+    def on_caught_up(self, message: CaughtUp) -> None:
+        told = getattr(self.screen, "caught_up", None)  # a dialog on top: told on resume
+        if told is not None:
+            told(message.head)
 
     def on_log_changed(self, _message: LogChanged) -> None:
         with self._changes_lock:

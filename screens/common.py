@@ -120,6 +120,26 @@ class CockpitScreen(Screen[Any]):
     def _show_loaded(self, data: Any) -> None:
         if self.is_attached:
             self.show(data)
+        if self._caught_up is not None:  # the watcher listened while this load ran
+            head, self._caught_up = self._caught_up, None
+            self._catch_up(head)
+
+    # The log's head the last load read, for screens whose load reads it (the dashboard):
+    # the watcher's first news (all that changed before it listened) then costs no reload.
+    read_head: int | None = None
+    _caught_up: int | None = None
+
+    def caught_up(self, head: int) -> None:
+        """The app's watcher listens from ``head`` on: reload unless the last load read it."""
+        if self._loading():
+            self._caught_up = head  # decided when the load is shown
+        else:
+            self._catch_up(head)
+
+    def _catch_up(self, head: int) -> None:
+        self._tick_at = time.monotonic()  # up to date now: the tick's redraw counts from here
+        if self.read_head is None or self.read_head < head:
+            self.reload_when_idle()
 
     def load(self) -> Any:
         """Off the UI thread: read what the screen shows (the store, folds). Screens override."""

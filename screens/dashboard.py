@@ -168,6 +168,7 @@ class DashboardScreen(CockpitScreen):
 
     def show(self, data: tuple[list[Release], Loaded | None, int, list[str]]) -> None:
         releases, loaded, head, self.failing = data
+        self.read_head = head
         self.loaded.clear()  # the log grew: what was read of other releases is old news
         options = self.query_one("#releases", OptionList)
         self._list_releases(
