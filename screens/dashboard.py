@@ -298,7 +298,8 @@ class DashboardScreen(CockpitScreen):
         label = self._label("dash.health")
         width = max(20, self.size.width - label.cell_len)
         states = self.health.states() if self.checklist is not None else None
-        label.append_text(health_text(self.session.t, states, width, lang=self.session.lang))
+        if self.read_head is not None:  # before the first data: nothing said, not "no source"
+            label.append_text(health_text(self.session.t, states, width, lang=self.session.lang))
         if label == self._health_shown:
             return  # the same line: no frame (a key pressed now is drawn alone)
         self._health_shown = label
