@@ -70,6 +70,12 @@ class Session:
         return self._loaded
 
     @property
+    def loaded_yet(self) -> LoadedConfig | None:
+        """The config if it has been read already, else ``None``: for the UI thread, which
+        draws the app's first frame before a worker reads it."""
+        return self._loaded
+
+    @property
     def db_url(self) -> str:
         from cockpit.config import database_url
 
@@ -153,6 +159,12 @@ class Session:
         self._operator = operator
 
     @property
+    def known_operator(self) -> Operator | None:
+        """The operator if worked out already (a worker does it), else ``None``: for the UI
+        thread, which must not ask the agent."""
+        return self._operator
+
+    @property
     def times(self) -> TimeFormat:
         """How moments are shown (:mod:`cockpit.timefmt`): in the change window's zone, with
         the zone named; the TUI switches it to UTC and back."""
@@ -165,6 +177,11 @@ class Session:
     @times.setter
     def times(self, times: TimeFormat) -> None:
         self._times = times
+
+    @property
+    def times_yet(self) -> TimeFormat | None:
+        """How moments are shown once the config is read, else ``None`` (the UI thread's)."""
+        return self.times if self._times is not None or self._loaded is not None else None
 
     def t(self, key: str, **values: object) -> str:
         """A user-visible string from the catalog, in this session's language."""

@@ -13,6 +13,7 @@ import gc
 import importlib
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
+from textual.screen import Screen
 
 from screens.driving import DRIVEN_SCREENS, DrivingApp
 from screens.keys import (
@@ -37,6 +39,7 @@ from screens.terminal import line_filters
 if TYPE_CHECKING:
     from textual.filter import LineFilter
 
+    from cockpit.errors import CockpitError
     from cockpit.follow import Changes, Waker
     from cockpit.session import Session
 
@@ -69,11 +72,23 @@ class LogChanged(Message):
     """The log changed: the app's watcher (:meth:`CockpitApp.watch_log`) says so."""
 
 
+class CaughtUp(Message):
+    """The watcher listens now; ``head`` is the log's head then. A screen that read less
+    reloads; what comes later wakes it as it comes."""
+
+    def __init__(self, head: int) -> None:
+        super().__init__()
+        self.head = head
+
+
 class CockpitApp(DrivingApp):
     TITLE = "Release Cockpit"
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {CockpitCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = bindings("app")
+    # The dashboard's CSS is read with the app's, parsed once as the app starts: the first
+    # screen's own file would have Textual parse every stylesheet again, twice.
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")  # (subclasses live elsewhere)
 
     def __init__(
         self,
@@ -95,6 +110,8 @@ class CockpitApp(DrivingApp):
         if problems:
             raise ValueError("\n".join(problems))
         self.keymap = dict(keymap or {})
+        if self.keymap:  # before the first screen is composed: its footer shows the keys bound
+            apply_keymap(self, self.keymap)
         self.session = session
         # Display preferences of this terminal: ASCII-only drawing (CJK terminals), the release
         # to open at, and how often screens re-read the log.
@@ -108,14 +125,24 @@ class CockpitApp(DrivingApp):
     def compose(self) -> ComposeResult:
         return iter(())
 
+    # What ended the app before it could show anything (a wrong cockpit.toml, read by the
+    # first screen's worker): run_app raises it, and the CLI says it in one line.
+    failure: CockpitError | None = None
+
+    def end_with(self, error: CockpitError) -> None:
+        self.failure = error
+        self.exit()
+
     def get_line_filters(self) -> Sequence[LineFilter]:
         """--ascii and NO_COLOR on every line drawn (:mod:`screens.terminal`)."""
         return line_filters(super().get_line_filters(), ascii=self.ascii)
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The dashboard is the first screen, not pushed over Textual's empty default one:
+        that one would be laid out and drawn too, a full frame more before the data."""
+        return self.screen_named("dashboard")
+
     def on_mount(self) -> None:
-        if self.keymap:
-            apply_keymap(self, self.keymap)
-        self.open_screen("dashboard")
         self.start_watching()
         # Long-lived objects (Textual, the imports) leave the collector's view: a full
         # collection then walks only what the session makes, not the whole program, so it no
@@ -142,18 +169,21 @@ class CockpitApp(DrivingApp):
         """In a thread of its own (never the UI's): once a screen's worker has opened the store,
         wait on the log (LISTEN/NOTIFY on PostgreSQL) and post :class:`LogChanged` for what
         changed. The UI thread only takes the news and tells the screen on top."""
-        from cockpit.follow import Changes, waker_for
-
         while (store := self.session.opened_store) is None:
             if self._stopping.wait(0.1):
                 return
+        from cockpit.follow import Changes, waker_for  # not before the first frame: it waits
+
         try:
             self._waker = waker = waker_for(store.url)
         except Exception:  # no database to listen to: the periodic refresh goes on as before
             return
         if self._stopping.is_set():
             waker.close()
-        self._gather(Changes(everything=True))  # what changed before it listened
+        try:  # what changed before it listened: the screen reloads if it read less
+            self.post_message(CaughtUp(store.head()[0]))
+        except Exception:
+            self._gather(Changes(everything=True))
         while not waker.closed:
             changes = waker.wait(60.0)
             if changes:
@@ -165,6 +195,11 @@ class CockpitApp(DrivingApp):
             self._changes = changes if self._changes is None else self._changes.merged(changes)
         if not posted:  # one message at a time: what comes meanwhile is merged into it
             self.post_message(LogChanged())
+
+    def on_caught_up(self, message: CaughtUp) -> None:
+        told = getattr(self.screen, "caught_up", None)  # a dialog on top: told on resume
+        if told is not None:
+            told(message.head)
 
     def on_log_changed(self, _message: LogChanged) -> None:
         with self._changes_lock:
@@ -180,10 +215,15 @@ class CockpitApp(DrivingApp):
 
     def open_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Push the screen registered as ``name``, built with ``args``."""
-        module, _, cls = SCREENS[name].partition(":")
-        self.push_screen(getattr(importlib.import_module(module), cls)(*args, **kwargs))
+        self.push_screen(self.screen_named(name, *args, **kwargs))
         if name in DRIVEN_SCREENS and args:
             self.release_opened(str(args[0]))
+
+    @staticmethod
+    def screen_named(name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
+        """The screen registered as ``name``, built with ``args`` (its module imported now)."""
+        module, _, cls = SCREENS[name].partition(":")
+        return cast("Screen[Any]", getattr(importlib.import_module(module), cls)(*args, **kwargs))
 
     def action_command_palette(self) -> None:
         """Textual's command palette, its prompt in the UI language."""
@@ -335,3 +375,5 @@ def run_app(
     app = CockpitApp(session, ascii=ascii, release_id=release_id, keymap=keymap, readonly=readonly)
     app.run(mouse=False)
     app.let_go(app.stop_driving())  # ended another way than q (ctrl+q, an error): let go
+    if app.failure is not None:
+        raise app.failure

@@ -104,13 +104,42 @@ class CockpitScreen(Screen[Any]):
 
     @work(thread=True, exclusive=True, group="screen-load", exit_on_error=False)
     def _load_in_worker(self) -> None:
-        data = self.load()
+        from cockpit.errors import ConfigError
+
+        try:
+            # Who is at the keyboard (the config, maybe the agent) is worked out here, never on
+            # the UI thread: the header shows it from the frame with the data on.
+            _ = self.session.operator
+            data = self.load()
+        except ConfigError as exc:  # cockpit.toml is wrong: the app ends with its one line
+            self.app.call_from_thread(self.cockpit.end_with, exc)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_loaded, data)
 
     def _show_loaded(self, data: Any) -> None:
         if self.is_attached:
             self.show(data)
+        if self._caught_up is not None:  # the watcher listened while this load ran
+            head, self._caught_up = self._caught_up, None
+            self._catch_up(head)
+
+    # The log's head the last load read, for screens whose load reads it (the dashboard):
+    # the watcher's first news (all that changed before it listened) then costs no reload.
+    read_head: int | None = None
+    _caught_up: int | None = None
+
+    def caught_up(self, head: int) -> None:
+        """The app's watcher listens from ``head`` on: reload unless the last load read it."""
+        if self._loading():
+            self._caught_up = head  # decided when the load is shown
+        else:
+            self._catch_up(head)
+
+    def _catch_up(self, head: int) -> None:
+        self._tick_at = time.monotonic()  # up to date now: the tick's redraw counts from here
+        if self.read_head is None or self.read_head < head:
+            self.reload_when_idle()
 
     def load(self) -> Any:
         """Off the UI thread: read what the screen shows (the store, folds). Screens override."""
@@ -185,8 +214,9 @@ class CockpitScreen(Screen[Any]):
 
     def key_label(self, key_id: str) -> str:
         """A binding's short label in the footer. Screens override it for a changing label."""
-        if key_id == "app.utc" and self.session.times.utc:  # what Z switches to: the zone
-            zone = self.session.times.toggled().abbreviation(self.session.now())
+        times = self.session.times_yet  # None before a worker has read the config
+        if key_id == "app.utc" and times is not None and times.utc:  # what Z switches to
+            zone = times.toggled().abbreviation(self.session.now())
             return self.session.t("act.zone", zone=zone)
         return self.session.t(BY_ID[key_id].short)
 
@@ -272,7 +302,11 @@ class CockpitScreen(Screen[Any]):
                 text.append("REHEARSAL", style="reverse")
                 text.append(" ")
             text.append(" T-0 " + session.times.short(release.t0, session.now()) + "  ")
-        text.append(session.operator.actor)
+        # Who is at the keyboard once a worker has worked it out (the UI thread never asks the
+        # agent): nothing until then, so the first frame claims no one.
+        operator = session.known_operator
+        if operator is not None:
+            text.append(operator.actor)
         return text
 
 

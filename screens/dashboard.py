@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class DashboardScreen(CockpitScreen):
-    CSS_PATH = "dashboard.tcss"
+    # Its CSS (dashboard.tcss) is the app's: read as the app starts (screens.app).
     BINDINGS: ClassVar[list[BindingType]] = bindings("dashboard")
     KEYS = "dashboard"
     HIDDEN = frozenset({"back"})  # the first screen: nothing to go back to
@@ -82,6 +82,7 @@ class DashboardScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
+        self._draw()  # the lines' labels and the keys in the first frame (no data yet)
         self.set_interval(1.0, self._show_health)  # the ages move on; the values arrive
 
     def on_screen_suspend(self) -> None:
@@ -167,6 +168,7 @@ class DashboardScreen(CockpitScreen):
 
     def show(self, data: tuple[list[Release], Loaded | None, int, list[str]]) -> None:
         releases, loaded, head, self.failing = data
+        self.read_head = head
         self.loaded.clear()  # the log grew: what was read of other releases is old news
         options = self.query_one("#releases", OptionList)
         self._list_releases(
@@ -255,7 +257,9 @@ class DashboardScreen(CockpitScreen):
             next_text.append(next_item_text(session, checklist))
         bar = 10 if self.size.width >= 100 else 6
         # The phases' titles get what the right column has beyond the bar, counts and due date.
-        right = self.query_one("#right").size.width or self.size.width - 28
+        # (The right column is what the releases list leaves: dashboard.tcss's #left widths.
+        # Not #right's size: a draw may come before the layout that a resize brings.)
+        right = self.size.width - (self.LEFT_WIDE if self.size.width >= 120 else self.LEFT)
         title_cells = max(14, min(48, right - bar - 33))
         self.query_one("#timeline", Timeline).show_rows(rows, title_cells=title_cells, bar=bar)
         self.query_one("#next", StatusLine).set_text(next_text)
@@ -264,6 +268,8 @@ class DashboardScreen(CockpitScreen):
         self._show_window()
         self._show_health()
         self.refresh_keys()
+
+    LEFT, LEFT_WIDE = 28, 44  # the releases list's width (dashboard.tcss), from 120 columns
 
     # The open items are listed from this terminal height, in half the rows beyond it.
     OPEN_FROM_HEIGHT = 30
@@ -292,7 +298,8 @@ class DashboardScreen(CockpitScreen):
         label = self._label("dash.health")
         width = max(20, self.size.width - label.cell_len)
         states = self.health.states() if self.checklist is not None else None
-        label.append_text(health_text(self.session.t, states, width, lang=self.session.lang))
+        if self.read_head is not None:  # before the first data: nothing said, not "no source"
+            label.append_text(health_text(self.session.t, states, width, lang=self.session.lang))
         if label == self._health_shown:
             return  # the same line: no frame (a key pressed now is drawn alone)
         self._health_shown = label
@@ -302,7 +309,8 @@ class DashboardScreen(CockpitScreen):
         """The latest decisions of this release: who did what (claimed unless signed), and why."""
         recent = self.query_one("#recent", Static)
         if self.checklist is None:
-            recent.update("")
+            if recent.content != "":  # (no repaint, no layout, for the same nothing)
+                recent.update("")
             return
         # As many as the list has rows for now: the newest always in sight.
         shown = self.recent[-(recent.size.height or self._recent_rows()) :]
@@ -318,7 +326,8 @@ class DashboardScreen(CockpitScreen):
         session = self.session
         text = self._label("dash.window")
         plan = self.checklist.plan.plan.name if self.checklist is not None else ""
-        text.append(window_text(session, plan))
+        if session.loaded_yet is not None:  # the first frame comes before a worker reads it
+            text.append(window_text(session, plan))
         if self.checklist is not None and self.checklist.release.rehearsal:
             text.append("  (" + session.t("list.timing") + ")", style="dim")
         if self.rehearsed:

@@ -105,13 +105,14 @@ def health_text(
 ) -> Text:
     """The panels in one line of at most ``width`` cells when it can be (cut otherwise), with
     how fresh the newest value is; ``baseline``: each value's baseline beside it."""
-    from cockpit.metrics import format_value
-    from cockpit.window import format_remaining
-
     if states is None:
         return Text(t("health.none"), style="dim")
     if not states or all(s.last_at is None for s in states.values()):
         return Text(t("health.waiting"), style="dim")
+    # Not before there is something to say: the dashboard's first frame has no panels.
+    from cockpit.metrics import format_value
+    from cockpit.window import format_remaining
+
     ages = [s.age for s in states.values() if s.age is not None and s.level not in ("no_data",)]
     fresh = [s for s in states.values() if s.level in ("ok", "warn", "crit")]
     newest = min(ages) if ages else None

@@ -459,7 +459,7 @@ async def test_with_the_watcher_on_a_tick_reloads_only_once_in_a_while(
             while not app.watching_log:
                 assert time.monotonic() - began < 5.0
                 await pilot.pause(0.05)
-            await settle(pilot)  # the watcher's first reload (what changed before it listened)
+            await settle(pilot)  # the watcher's first news: the load read its head, no reload
             screen = app.screen
             assert isinstance(screen, DashboardScreen) and screen.loaded
             screen.loaded["read meanwhile"] = next(iter(screen.loaded.values()))
@@ -470,5 +470,35 @@ async def test_with_the_watcher_on_a_tick_reloads_only_once_in_a_while(
             screen._tick()
             await settle(pilot)
             assert "read meanwhile" not in screen.loaded  # the countdowns' redraw reloads
+    finally:
+        app.session.store.close()
+
+
+async def test_the_watchers_first_news_costs_no_reload_when_the_load_read_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Once listening, the watcher says what changed before (the log's head then): the
+    dashboard, whose load read that head already, does not read everything a second time
+    right after its first data."""
+    from screens.dashboard import DashboardScreen
+    from tests.appfixture import make_app, settle
+
+    app = make_app(monkeypatch, tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            began = time.monotonic()
+            while not isinstance(app.screen, DashboardScreen) or app.screen.read_head is None:
+                assert time.monotonic() - began < 5.0
+                await pilot.pause(0.01)
+            screen = app.screen
+            screen.loaded["read meanwhile"] = next(iter(screen.loaded.values()))
+            while not app.watching_log:
+                assert time.monotonic() - began < 5.0
+                await pilot.pause(0.05)
+            for _ in range(5):
+                await settle(pilot)
+                await pilot.pause(0.05)
+            assert "read meanwhile" in screen.loaded  # the first load's reads, kept
+            assert screen.read_head == app.session.store.head()[0]
     finally:
         app.session.store.close()

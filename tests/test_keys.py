@@ -251,5 +251,5 @@ async def test_the_dashboard_has_no_back_key(build) -> None:
         ]
         await pilot.press("escape")
         await settle(pilot)
-        assert len(app.screen_stack) == 2  # the default screen and the dashboard
+        assert len(app.screen_stack) == 1  # the dashboard, the first screen
         assert app.notified == []

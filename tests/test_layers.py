@@ -71,3 +71,90 @@ def test_open_imports_no_plan_parser_or_database_before_the_first_frame() -> Non
     )
     assert "textual" in loaded
     assert not loaded & {"yaml", "sqlalchemy", "alembic", "git"}
+
+
+# Run as `cockpit --lang en open` on a terminal: the modules first imported by the UI thread
+# (the main one) before the first frame is written, then exit.
+FIRST_FRAME = """\
+import os, sys, threading
+imported, written = [], sys.argv[1]
+
+class Seen:
+    def find_spec(self, name, path=None, target=None):
+        if threading.current_thread() is threading.main_thread():
+            imported.append(name)
+        return None
+
+sys.meta_path.insert(0, Seen())
+import textual.app
+
+display = textual.app.App._display
+
+def first_frame(app, screen, renderable):
+    display(app, screen, renderable)
+    if renderable is not None and app._running and not app._batch_count:
+        with open(written, "w") as out:
+            out.write(type(screen).__name__ + "\\n" + "\\n".join(imported))
+        os._exit(0)
+
+textual.app.App._display = first_frame
+from cockpit.cli import main
+sys.argv = ["cockpit", "--lang", "en", "open"]
+main()
+"""
+
+
+def test_the_first_frame_is_drawn_before_the_engine_is_imported(tmp_path: Path) -> None:
+    """The dashboard's first frame (its chrome, no data) is the first screen drawn, and the UI
+    thread draws it without the config, the operator (identity, signing), the calendar or the
+    metrics: the load worker reads and imports them once the frame is out (issue 16)."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    config = tmp_path / "cockpit.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "log.db"}"\n')
+    out = tmp_path / "imported.txt"
+    env = {**os.environ, "COCKPIT_CONFIG": str(config), "TERM": "xterm-256color"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the cockpit, on the terminal
+        os.execve(sys.executable, [sys.executable, "-c", FIRST_FRAME, str(out)], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    deadline, said = time.monotonic() + 60, b""
+    try:
+        while time.monotonic() < deadline:  # the terminal's output read, so it never blocks
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                said += chunk
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+    assert out.exists(), said[-2000:]
+    screen, *imported = out.read_text().split("\n")
+    assert screen == "DashboardScreen"  # not Textual's empty default screen first
+    assert "screens.dashboard" in imported  # what it records is the UI thread's imports
+    late = {
+        "cockpit.config",
+        "cockpit.operator",
+        "cockpit.identity",
+        "cockpit.signing",
+        "cockpit.schedule",
+        "cockpit.timefmt",
+        "cockpit.metrics",
+        "cockpit.follow",
+        "cockpit.store",
+        "cockpit.checklist",
+        "sqlalchemy",
+        "yaml",
+    }
+    assert not late & set(imported)

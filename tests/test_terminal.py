@@ -17,6 +17,7 @@ import sys
 import termios
 import time
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,34 @@ def test_unicode_without_ascii(demo: tuple[dict[str, str], str]) -> None:
     env, release_id = demo
     out = run_in_pty(["--lang", "en", "open", "--release", release_id], env).decode()
     assert any(not_text_data(c) for c in out)
+
+
+def test_a_wrong_config_ends_the_app_with_one_line(tmp_path: Path) -> None:
+    """The app's first frame comes before a worker reads cockpit.toml: a wrong one ends the
+    app, and the cockpit says it in one line (exit 2), as every command does; no traceback."""
+    config = tmp_path / "cockpit.toml"
+    config.write_text("[database]\nurl = 5\n")
+    env = {**clean_env(), "COCKPIT_CONFIG": str(config), "TERM": "xterm-256color"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the cockpit, on the terminal
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [*COCKPIT, "--lang", "en", "open"], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    out, started = bytearray(), time.monotonic()
+    try:
+        while time.monotonic() - started < 60:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # the cockpit exited
+                    break
+                if not chunk:
+                    break
+                out += chunk
+    finally:
+        _pid, status = os.waitpid(pid, 0)
+        os.close(fd)
+    said = out.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 2, said[-2000:]
+    assert "cockpit: cockpit.toml:2: database.url: expected a string" in said
+    assert "Traceback" not in said and "ConfigError" not in said

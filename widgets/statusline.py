@@ -26,5 +26,21 @@ class StatusLine(Static):
     }
     """
 
+    _shown: object = None
+
     def set_text(self, text: str | Text) -> None:
-        self.update(text)
+        """Drawn again only when it changed (screens set every line on each draw), and without
+        a layout of the screen: a line is one row whatever it says."""
+        shown = looks(text)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.update(text, layout=False)
+
+
+def looks(text: str | Text) -> object:
+    """What a text looks like drawn: its characters and their styles (a rich ``Text`` equals
+    another with the same spans even when its own style differs)."""
+    if isinstance(text, str):
+        return text
+    return (text.plain, str(text.style), tuple(text.spans), text.justify, text.overflow)

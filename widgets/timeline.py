@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from widgets.cells import fit
+from widgets.statusline import looks
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Timeline(Static):
     }
     """
 
+    _shown: object = None
+
     def show_rows(self, rows: list[PhaseRow], title_cells: int = 20, bar: int = 10) -> None:
         text = Text()
         for index, row in enumerate(rows):
@@ -50,4 +53,7 @@ class Timeline(Static):
             text.append(progress_bar(row.done, row.total, bar))
             text.append(f"{row.done:>3}/{row.total:<3}")
             text.append(row.due, style="bold red" if row.overdue else "dim")
-        self.update(text)
+        shown = looks(text)
+        if shown != self._shown:  # the same rows: no repaint, no layout
+            self._shown = shown
+            self.update(text)
