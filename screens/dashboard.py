@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
     # A release's checklist and its latest events, each with who (claimed unless signed).
     # A release's checklist, its latest events with who, and its rehearsal line.
-    Loaded = tuple[Checklist, list[tuple[Event, str]], str]
+    # A release's checklist, its latest events with who made each, its rehearsal line (None:
+    # not read yet; the first load leaves it to a worker after the data is drawn).
+    Loaded = tuple[Checklist, list[tuple[Event, str]], str | None]
 
 
 class DashboardScreen(CockpitScreen):
@@ -54,7 +56,7 @@ class DashboardScreen(CockpitScreen):
         self.verified: tuple[int, str] | None = None  # the (seq, hash) verified last
         self.verifying = False
         self.failing: list[str] = []  # notice channels whose last attempt failed
-        self.rehearsed = ""  # rehearsal_line(), read with the checklist
+        self.rehearsed: str | None = ""  # rehearsal_line(), read with the checklist
         self.recent: list[tuple[Event, str]] = []  # the release's latest events, and who
         self.loaded: dict[str, Loaded] = {}  # releases read since the log last grew
         self._showing: str | None = None  # the release the cursor is on
@@ -134,9 +136,10 @@ class DashboardScreen(CockpitScreen):
         chosen = (
             self.cockpit.release_id if self.cockpit.release_id in ids else (ids[0] if ids else None)
         )
-        loaded = self._load_release(chosen, self._recent_rows()) if chosen else None
-        if loaded is not None:
-            self._watch_health(loaded[0].release)
+        # What the first frame with data needs; the rehearsal line and the Health line's sampler
+        # follow in a worker once it is drawn (complete_release).
+        rows = self._recent_rows()
+        loaded = self._load_release(chosen, rows, rehearsal=False) if chosen else None
         failing: list[str] = []
         if self.session.loaded.config.notify.channels:
             from cockpit.notify import failing_channels
@@ -144,9 +147,10 @@ class DashboardScreen(CockpitScreen):
             failing = failing_channels(store)
         return releases, loaded, head, failing
 
-    def _load_release(self, release_id: str, rows: int) -> Loaded:
+    def _load_release(self, release_id: str, rows: int, *, rehearsal: bool = True) -> Loaded:
         """A release's checklist, its latest decisions, each with who made it (claimed unless
-        signed: the signature is checked here, off the UI thread), and its rehearsal line."""
+        signed: the signature is checked here, off the UI thread), and its rehearsal line (not
+        read without ``rehearsal``)."""
         from cockpit.checklist import load_checklist
         from cockpit.identity import shown_actor
 
@@ -155,7 +159,23 @@ class DashboardScreen(CockpitScreen):
         checklist = load_checklist(store, release_id)
         events = store.events(release_id=release_id, last=rows)
         recent = [(ev, shown_actor(ev, store.signers, session.lang, short=True)) for ev in events]
-        return checklist, recent, rehearsal_line(session, checklist)
+        return checklist, recent, rehearsal_line(session, checklist) if rehearsal else None
+
+    @work(thread=True, exclusive=True, group="dashboard-complete", exit_on_error=False)
+    def complete_release(self, checklist: Checklist) -> None:
+        """What the first load left out, once its data is drawn: the release's rehearsal line
+        (it works out every T-0 step's run) and the Health line's sampler."""
+        line = rehearsal_line(self.session, checklist)
+        self._watch_health(checklist.release)
+        self.app.call_from_thread(self._show_rehearsed, checklist.release.id, line)
+
+    def _show_rehearsed(self, release_id: str, line: str) -> None:
+        if release_id in self.loaded:
+            checklist, recent, _ = self.loaded[release_id]
+            self.loaded[release_id] = checklist, recent, line
+        if self.is_attached and self._showing == release_id:
+            self.rehearsed = line
+            self._show_window()
 
     @work(thread=True, exclusive=True, group="health-watch", exit_on_error=False)
     def watch_health_of(self, release: Release) -> None:
@@ -186,11 +206,15 @@ class DashboardScreen(CockpitScreen):
             if options.highlighted != highlighted:
                 self._showing = checklist.release.id  # the highlight below needs no load
                 options.highlighted = highlighted
-        # Verify whenever the log has grown, so the audit line never vouches for old news.
+        self._draw()
+        # Verify whenever the log has grown, so the audit line never vouches for old news; and
+        # read what the first load left out. Both once this frame is drawn: their threads would
+        # otherwise take turns with the UI thread while it draws the data.
         if head != self.verified_seq and not self.verifying:
             self.verifying = True
-            self.verify_chain()
-        self._draw()
+            self.call_after_refresh(self.verify_chain)
+        if loaded is not None and loaded[2] is None:
+            self.call_after_refresh(self.complete_release, loaded[0])
 
     def _list_releases(self, releases: list[Release], *, force: bool) -> None:
         """The releases list; from 120 columns with each one's T-0 (the list is wider)."""
