@@ -114,10 +114,28 @@ class CockpitScreen(Screen[Any]):
         except ConfigError as exc:  # cockpit.toml is wrong: the app ends with its one line
             self.app.call_from_thread(self.cockpit.end_with, exc)
             return
+        except Exception as exc:
+            said = unreadable(exc, self.session.lang)
+            if said is None:
+                raise
+            self.app.call_from_thread(self.load_failed, said)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_loaded, data)
 
+    # The last load's failure said on screen ("" once a load succeeds): said once, not at
+    # every tick while the database stays unreadable.
+    _failed = ""
+
+    def load_failed(self, said: str) -> None:
+        """The log could not be read (the database gone, locked, not a database): one line in
+        a notification; what the screen shows stays as it was read last."""
+        if said != self._failed:
+            self._failed = said
+            self.notify(said, severity="error", timeout=30)
+
     def _show_loaded(self, data: Any) -> None:
+        self._failed = ""
         if self.is_attached:
             self.show(data)
         if self._caught_up is not None:  # the watcher listened while this load ran
@@ -362,3 +380,18 @@ def event_verb(session: Session, action: str, width: int = 0) -> str:
     word = action.split(".")[-1]
     said = session.t("verb." + word) if "verb." + word in CATALOG else word
     return said + " " * max(0, width - cell_len(said))
+
+
+def unreadable(exc: BaseException, lang: str) -> str | None:
+    """What a failed read of the log says on screen: a store's own error (the database
+    unavailable), or the driver's (a file that is not a database), in one line; ``None`` for
+    anything else (a bug: the worker reports it)."""
+    from cockpit.dbsetup import first_line, from_driver
+    from cockpit.errors import CockpitError
+    from cockpit.i18n import tr
+
+    if isinstance(exc, CockpitError):
+        return exc.text(lang)
+    if from_driver(exc):
+        return tr("err.database", lang, cause=first_line(exc))
+    return None

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.common import CockpitScreen, window_text
+from screens.common import CockpitScreen, unreadable, window_text
 from screens.dashboard_view import (
     next_item_text,
     open_items,
@@ -109,7 +109,15 @@ class DashboardScreen(CockpitScreen):
         none is): a dashboard left open while the log grows re-reads only the new rows.
         ``cockpit audit verify`` walks all of it again."""
         store = self.session.store
-        report = store.verify(since=self.verified or store.last_verified())
+        try:
+            report = store.verify(since=self.verified or store.last_verified())
+        except Exception as exc:  # the log cannot be read now: the audit line must not vouch
+            said = unreadable(exc, self.session.lang)
+            if said is None:
+                raise
+            self.verifying = False
+            self.app.call_from_thread(self._set_chain, said)
+            return
         self.verified_seq = report.head_seq
         self.verifying = False
         if report.ok:
@@ -241,7 +249,14 @@ class DashboardScreen(CockpitScreen):
 
     @work(thread=True, exclusive=True, group="dashboard-select", exit_on_error=False)
     def select_release(self, release_id: str, rows: int) -> None:
-        loaded = self._load_release(release_id, rows)
+        try:
+            loaded = self._load_release(release_id, rows)
+        except Exception as exc:
+            said = unreadable(exc, self.session.lang)
+            if said is None:
+                raise
+            self.app.call_from_thread(self.load_failed, said)
+            return
         self._watch_health(loaded[0].release)
         self.app.call_from_thread(self._show_release, release_id, loaded)
 

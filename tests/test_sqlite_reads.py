@@ -187,3 +187,45 @@ def test_a_file_that_is_not_a_database_is_said_in_one_line(
         "cockpit: the database cannot be used (file is not a database): check the database URL "
         "(`cockpit config check` shows it)"
     ]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+async def test_a_log_that_becomes_unreadable_is_said_on_screen_not_a_blank_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, lang: str
+) -> None:
+    # The disk under the log fails while the cockpit is open (its header overwritten): the
+    # screens say so in one line and keep what they showed; the audit line stops vouching.
+    from screens.audit import AuditScreen
+    from screens.dashboard import DashboardScreen
+    from tests.appfixture import make_app, screen_text, settle
+
+    app = make_app(monkeypatch, tmp_path, lang)
+    said = {"en": "file is not a database", "ja": "file is not a database"}[lang]
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            shown = screen_text(app)
+            assert "1.4.0" in shown
+            log = tmp_path / "cockpit.db"
+            log.write_bytes(b"not SQLite any more " * (log.stat().st_size // 20 + 1))
+            for beside in ("cockpit.db-wal", "cockpit.db-shm"):
+                (tmp_path / beside).unlink(missing_ok=True)
+            app.screen.reload()
+            await settle(pilot)
+            messages = [n.message for n in app._notifications]
+            assert len(messages) == 1 and said in messages[0], messages
+            assert "1.4.0" in screen_text(app)  # what was read stays
+            app.screen.verifying = True  # (a verify as the log grows)
+            app.screen.verify_chain()
+            await settle(pilot)
+            assert said in app.screen.chain
+            app.screen.reload()  # still unreadable: said once, not at every tick
+            await settle(pilot)
+            assert len(app._notifications) == 1
+            await pilot.press("l")
+            await settle(pilot)
+            assert isinstance(app.screen, AuditScreen)
+            assert any(said in n.message for n in app._notifications)
+    finally:
+        app.session.store.close()
