@@ -8,8 +8,9 @@ append batch the new head is written to a checkpoint file outside the database
 (:mod:`cockpit.checkpoint`). Engines and their connection settings come from
 :mod:`cockpit.dbsetup`; the record, its hash and verification from :mod:`cockpit.events`; the
 check of the tail an append links to (a broken chain stops growing until the break is
-acknowledged) from :mod:`cockpit.tailcheck`. A store opened ``read_only`` (``cockpit audit
-verify|export``) never migrates or writes.
+acknowledged) from :mod:`cockpit.tailcheck`; the connection and the reads (on a SQLite file
+through the standard library's driver) from :mod:`cockpit.storeread`. A store opened
+``read_only`` (``cockpit audit verify|export``) never migrates or writes.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from cockpit import sqliteread, storeschema
-from cockpit.checkpoint import CheckpointFile, read_checkpoint, read_verified
-from cockpit.dbsetup import first_line, make_engine, with_driver
+from cockpit import storeschema
+from cockpit.checkpoint import CheckpointFile, read_checkpoint
+from cockpit.dbsetup import first_line, with_driver
 from cockpit.errors import AppendFailed, StoreError, UsageError
 from cockpit.events import (
     COLUMNS,
-    GENESIS_HASH,
     SCHEMA_VERSION,
     Checkpoint,
     Event,
@@ -44,12 +44,11 @@ from cockpit.events import (
 )
 from cockpit.identity import Signers
 from cockpit.operator import Operator
-from cockpit.projections import Release
 from cockpit.projections import apply as project
-from cockpit.projections import read as read_releases
 from cockpit.projections import rebuild_with as rebuild_projection
 from cockpit.secrets import Masker, process_masker
 from cockpit.signing import signed_bytes
+from cockpit.storeread import StoreReads, head_of
 from cockpit.storeschema import SCHEMA_HEAD, SCHEMA_REVISIONS
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
@@ -62,11 +61,10 @@ __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_check
 
 
 _SELECT_COLUMNS = ", ".join(COLUMNS)
-_T = TypeVar("_T")
 
 
 @dataclass
-class Store:
+class Store(StoreReads):
     """The event log behind one database URL.
 
     ``sqlite_pragmas`` are extra pragmas set on each SQLite connection (tests use
@@ -92,46 +90,12 @@ class Store:
     def __post_init__(self) -> None:
         self.url = with_driver(self.url)  # every reader of store.url sees the driver's URL
 
-    # ------------------------------------------------------------ connection
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = self._create_engine()
-        return self._engine
-
-    def _create_engine(self) -> Engine:
-        return make_engine(
-            self.url,
-            busy_timeout_ms=self.busy_timeout_ms,
-            sqlite_pragmas=self.sqlite_pragmas,
-            read_only=self.read_only,
-        )
-
     def close(self) -> None:
         if self._checkpoint is not None:
             self._checkpoint.close()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-    @contextlib.contextmanager
-    def _connect(self, *, write: bool = False) -> Iterator[Connection]:
-        from sqlalchemy.exc import OperationalError
-
-        try:
-            with self.engine.connect() as conn:
-                if write:
-                    conn = conn.execution_options(immediate=True)
-                yield conn
-        except OperationalError as exc:
-            raise StoreError.said(
-                "err.db_unavailable", url=redact_url(self.url), cause=first_line(exc)
-            ) from None
 
     # ------------------------------------------------------------ schema
 
@@ -257,7 +221,7 @@ class Store:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             if self.is_sqlite:
-                return _head_of(cursor)
+                return head_of(cursor)
             cursor.execute("SELECT seq, hash FROM cockpit_lock_head()")
             row = cursor.fetchone()
             if row is None:
@@ -270,7 +234,7 @@ class Store:
         """What an append would find wrong with the tail now (see :mod:`cockpit.tailcheck`)."""
 
         def read(cursor: Any, mark: str) -> Finding | None:
-            return tail_finding(cursor, mark, _head_of(cursor), self._read_own_checkpoint())
+            return tail_finding(cursor, mark, head_of(cursor), self._read_own_checkpoint())
 
         return self.read_with(read)
 
@@ -343,57 +307,6 @@ class Store:
         if anchor is not None:
             anchor.write(head, force=force)
 
-    # ------------------------------------------------------------ read
-
-    def head(self) -> tuple[int, str]:
-        return self.read_with(lambda cursor, _mark: _head_of(cursor, empty=(0, GENESIS_HASH)))
-
-    @property
-    def _mark(self) -> str:
-        return "?" if self.is_sqlite else "%s"
-
-    def rows(self) -> list[tuple[Any, ...]]:
-        """Every stored row as a plain tuple in :data:`COLUMNS` order, ascending seq."""
-
-        def read(cursor: Any, _mark: str) -> list[tuple[Any, ...]]:
-            cursor.execute(f"SELECT {_SELECT_COLUMNS} FROM events ORDER BY seq")
-            return [tuple(r) for r in cursor.fetchall()]
-
-        return self.read_with(read)
-
-    def releases(self, release_id: str | None = None) -> list[Release]:
-        """Every release (or the one named) from the projection, in creation order: one row a
-        release whatever the log's length. Notes are left out (:func:`fold` has them)."""
-        return self.read_with(lambda cursor, mark: read_releases(cursor, mark, release_id))
-
-    def read_with(self, read: Callable[[Any, str], _T]) -> _T:
-        """``read(cursor, mark)`` in one read transaction (:meth:`reading`): several reads
-        that see one state of the database."""
-        with self.reading() as raw:
-            cursor = raw.cursor()
-            try:
-                return read(cursor, self._mark)
-            finally:
-                cursor.close()
-
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[Any]:
-        """One read transaction that sees a single state of the database, as a DB-API
-        connection (``cursor()``; parameters marked ``?`` on SQLite, ``%s`` on PostgreSQL):
-        REPEATABLE READ READ ONLY on PostgreSQL; on a SQLite file the standard library's own
-        driver, so reading never imports SQLAlchemy (:mod:`cockpit.sqliteread`)."""
-        path = sqliteread.readable_file(self.url)
-        if path is not None:
-            with sqliteread.snapshot(
-                path, self.url, read_only=self.read_only, busy_timeout_ms=self.busy_timeout_ms
-            ) as db:
-                yield db
-            return
-        with self._connect() as conn, conn.begin():
-            if not self.is_sqlite:
-                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield conn.connection.driver_connection
-
     def rebuild_projections(self) -> int:
         """Derive the projections again from the log (``cockpit db rebuild``), in one
         transaction that holds the chain head, so no append interleaves; the number of
@@ -412,41 +325,6 @@ class Store:
                 "db.rebuild", url=redact_url(self.url), cause=first_line(exc)
             ) from None
 
-    def events(
-        self,
-        *,
-        release_id: str | None = None,
-        after_seq: int = 0,
-        limit: int | None = None,
-        last: int | None = None,
-        actions: tuple[str, ...] = (),
-    ) -> list[Event]:
-        """Events in seq order, optionally for one release, of some actions, after a seq, or
-        only the last N."""
-        mark = self._mark
-        where = [f"seq > {mark}"]
-        params: list[Any] = [after_seq]
-        if release_id is not None:
-            where.append(f"release_id = {mark}")
-            params.append(release_id)
-        if actions:
-            where.append(f"action IN ({', '.join([mark] * len(actions))})")
-            params += actions
-        order = "DESC" if last else "ASC"
-        sql = (
-            f"SELECT {_SELECT_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq {order}"
-        )
-        if last or limit:
-            sql += f" LIMIT {mark}"
-            params.append(last or limit)
-
-        def read(cursor: Any, _mark: str) -> list[Event]:
-            cursor.execute(sql, params)
-            return [Event.from_row(tuple(r)) for r in cursor.fetchall()]
-
-        rows = self.read_with(read)
-        return rows[::-1] if last else rows
-
     def verify(
         self, checkpoint: Checkpoint | None = None, *, since: tuple[int, str] | None = None
     ) -> VerifyReport:
@@ -455,26 +333,6 @@ class Store:
         from cockpit.logcheck import verify_log
 
         return verify_log(self, checkpoint, since=since)
-
-    def last_verified(self) -> tuple[int, str] | None:
-        """The (seq, hash) a verify of this log last found intact (remembered beside the
-        checkpoint), for a verify that reads only what is new."""
-        if self.checkpoint_file is None:
-            return None
-        found = read_verified(self.checkpoint_file)
-        return None if found is None else (found.seq, found.hash)
-
-
-def _head_of(cursor: Any, *, empty: tuple[int, str] | None = None) -> tuple[int, str]:
-    """The chain head as ``cursor`` sees it; ``empty`` when there is no head row (else
-    :class:`AppendFailed`)."""
-    cursor.execute("SELECT seq, hash FROM chain_head WHERE id = 1")
-    row = cursor.fetchone()
-    if row is not None:
-        return int(row[0]), str(row[1])
-    if empty is None:
-        raise AppendFailed.said("db.no_head")
-    return empty
 
 
 def open_store(url: str, checkpoint_file: Path | None = None, **kwargs: Any) -> Store:
