@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
@@ -115,10 +116,7 @@ class CockpitScreen(Screen[Any]):
             self.app.call_from_thread(self.cockpit.end_with, exc)
             return
         except Exception as exc:
-            said = unreadable(exc, self.session.lang)
-            if said is None:
-                raise
-            self.app.call_from_thread(self.load_failed, said)
+            self.say_unreadable(exc)
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_loaded, data)
@@ -126,6 +124,14 @@ class CockpitScreen(Screen[Any]):
     # The last load's failure said on screen ("" once a load succeeds): said once, not at
     # every tick while the database stays unreadable.
     _failed = ""
+
+    def say_unreadable(self, exc: Exception, say: Callable[[str], None] | None = None) -> None:
+        """In a worker whose read failed: ``say`` (:meth:`load_failed` by default) on the UI
+        thread that the log cannot be read, when that is what ``exc`` is; else raise it."""
+        said = unreadable(exc, self.session.lang)
+        if said is None:
+            raise exc
+        self.app.call_from_thread(say or self.load_failed, said)
 
     def load_failed(self, said: str) -> None:
         """The log could not be read (the database gone, locked, not a database): one line in

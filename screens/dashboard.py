@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.common import CockpitScreen, unreadable, window_text
+from screens.common import CockpitScreen, window_text
 from screens.dashboard_view import (
     next_item_text,
     open_items,
@@ -112,11 +112,8 @@ class DashboardScreen(CockpitScreen):
         try:
             report = store.verify(since=self.verified or store.last_verified())
         except Exception as exc:  # the log cannot be read now: the audit line must not vouch
-            said = unreadable(exc, self.session.lang)
-            if said is None:
-                raise
             self.verifying = False
-            self.app.call_from_thread(self._set_chain, said)
+            self.say_unreadable(exc, self._set_chain)
             return
         self.verified_seq = report.head_seq
         self.verifying = False
@@ -252,10 +249,7 @@ class DashboardScreen(CockpitScreen):
         try:
             loaded = self._load_release(release_id, rows)
         except Exception as exc:
-            said = unreadable(exc, self.session.lang)
-            if said is None:
-                raise
-            self.app.call_from_thread(self.load_failed, said)
+            self.say_unreadable(exc)
             return
         self._watch_health(loaded[0].release)
         self.app.call_from_thread(self._show_release, release_id, loaded)
