@@ -31,16 +31,26 @@ def _fields(text: Text, fields: dict[str, Any]) -> None:
         text.append(_value(value) + "\n")
 
 
-def _evidence(session: Session, text: Text, evidence: dict[str, Any]) -> None:
-    """``login: alice  (claimed, given)``: each part of who acted, and whether it is proven."""
+def _evidence(
+    session: Session, text: Text, evidence: dict[str, Any], proven: dict[str, str]
+) -> None:
+    """``login: alice  (claimed, given)``: each part of who acted, and whether it is proven.
+    ``proven``: what the event's verified signature proves now (its key's fingerprint and the
+    principal the allowed signers give it): the key and principal the process claimed when it
+    wrote the event are shown verified when they are those."""
     for name, part in evidence.items():
         if not (isinstance(part, dict) and "value" in part):
             _fields(text, {name: part})
             continue
-        mark = "audit.detail.verified" if part.get("verified") else "audit.detail.claimed"
+        source = part.get("source", "-")
+        if proven.get(name) == part["value"]:
+            verified, source = True, session.t("audit.detail.by_signature")
+        else:
+            verified = bool(part.get("verified"))
+        mark = "audit.detail.verified" if verified else "audit.detail.claimed"
         text.append(f"  {name}: ", style="dim")
         text.append(_value(part["value"]))
-        text.append("  " + session.t(mark, source=part.get("source", "-")) + "\n", style="dim")
+        text.append("  " + session.t(mark, source=source) + "\n", style="dim")
 
 
 def signature_text(session: Session, detail: EventDetail) -> str:
@@ -88,5 +98,6 @@ def detail_text(session: Session, detail: EventDetail | None) -> Text:
         text.append(t("audit.detail.details") + ":\n", style="dim")
         _fields(text, details)
     text.append(t("audit.detail.evidence") + ":\n", style="dim")
-    _evidence(session, text, ev.evidence_obj)
+    proven = {"key": detail.key, "principal": detail.principal} if verified else {}
+    _evidence(session, text, ev.evidence_obj, {k: v for k, v in proven.items() if v})
     return text

@@ -142,9 +142,11 @@ class CockpitScreen(Screen[Any]):
 
     def _show_loaded(self, data: Any) -> None:
         self._failed = ""
+        self._loaded_once = True
+        self._tick_at = time.monotonic()  # just read: the idle redraw counts from here
         if self.is_attached:
             self.show(data)
-        if self._caught_up is not None:  # the watcher listened while this load ran
+        if self._caught_up is not None:  # the watcher listened before this load was shown
             head, self._caught_up = self._caught_up, None
             self._catch_up(head)
 
@@ -152,11 +154,14 @@ class CockpitScreen(Screen[Any]):
     # the watcher's first news (all that changed before it listened) then costs no reload.
     read_head: int | None = None
     _caught_up: int | None = None
+    _loaded_once = False  # a load of this screen has been shown
 
     def caught_up(self, head: int) -> None:
         """The app's watcher listens from ``head`` on: reload unless the last load read it."""
-        if self._loading():
-            self._caught_up = head  # decided when the load is shown
+        if self._loading() or not self._loaded_once:
+            # Decided when the load (running, or the first, about to start: a store opened
+            # before the app lets the watcher listen first) is shown.
+            self._caught_up = head
         else:
             self._catch_up(head)
 

@@ -5,6 +5,9 @@ screen, from the key table."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 from textual.actions import parse
 from textual.widgets import Input, OptionList, Static
@@ -198,6 +201,21 @@ async def test_the_audit_detail_names_a_verified_signer_and_the_database_stamp(b
     assert "database: cockpit_alice at 2026-11-20 10:00:01 JST" in text
     stranger = EventDetail(found.event, UNKNOWN_SIGNER, "SHA256:zzz")
     assert "not list: claimed (key SHA256:zzz)" in detail_text(session, stranger).plain
+    # The key and principal the process claimed when it wrote the event are shown proven when
+    # the signature verifies as them, and stay claims otherwise.
+    claims = {
+        "login": {"value": "alice", "verified": True, "source": "uid"},
+        "key": {"value": "SHA256:abc", "verified": False, "source": "ssh-agent"},
+        "principal": {"value": "alice", "verified": False, "source": "allowed signers"},
+    }
+    event = replace(found.event, actor_evidence=json.dumps(claims))
+    proven = detail_text(session, replace(signed, event=event)).plain
+    assert "key: SHA256:abc  (verified, this event's signature)" in proven
+    assert "principal: alice  (verified, this event's signature)" in proven
+    assert "login: alice  (verified, uid)" in proven
+    unproven = detail_text(session, replace(stranger, event=event)).plain
+    assert "key: SHA256:abc  (claimed, ssh-agent)" in unproven
+    assert "principal: alice  (claimed, allowed signers)" in unproven
 
 
 # ------------------------------------------------------------------------------- palette

@@ -377,6 +377,7 @@ WORDS: dict[str, dict[str, str]] = {
     "audit.detail.evidence": {"ja": "本人確認の根拠", "en": "evidence"},
     "audit.detail.verified": {"ja": "(検証済み, {source})", "en": "(verified, {source})"},
     "audit.detail.claimed": {"ja": "(自己申告, {source})", "en": "(claimed, {source})"},
+    "audit.detail.by_signature": {"ja": "この記録の署名", "en": "this event's signature"},
     "audit.sig.NONE": {"ja": "なし: 実行者は自己申告", "en": "none: the actor is claimed"},
     "audit.sig.VERIFIED": {
         "ja": "検証済み: {name} (鍵 {fingerprint})",
