@@ -126,7 +126,7 @@ def require_owner(cursor: Any, action: str) -> str:
         "AND c.oid = to_regclass('events')",
     )
     if row is None:
-        raise UsageError("no cockpit tables here: run `cockpit db upgrade` as the owner first")
+        raise UsageError.said("db.no_tables")
     me, superuser, createrole, owns, owner = row
     if superuser or (createrole and owns):
         return str(me)
@@ -266,7 +266,7 @@ def revoke_role(cursor: Any, role: str) -> str | None:
         me = require_owner(cursor, "revoke")
         found = _target(cursor, role, me)
         if not found.exists:
-            raise UsageError(f"role {role}: no such database role (see `cockpit db roles`)")
+            raise UsageError.said("db.no_role", role=role)
         _privileges(cursor, role, give=False)
         cursor.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)))
         return found.operator

@@ -46,7 +46,7 @@ def make_engine(
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{path}: cannot create the directory ({exc.strerror})") from None
+                raise StoreError.said("err.mkdir", path=path, cause=exc.strerror) from None
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         # Setting the journal mode writes to the file: a read-only log keeps the one it has.
         journal = {} if read_only else {"journal_mode": "WAL", "synchronous": "FULL"}

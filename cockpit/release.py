@@ -193,8 +193,10 @@ def create_release(
     signers = session.signers
     if signers is not None:
         unsigned = operator.why_cannot_sign(signers, event.action)
-        if unsigned and environment in signers.sign_all:
-            raise CockpitError(f"{environment} signs every decision: {unsigned}")
+        cannot = operator.signing_problem(signers)
+        if unsigned and cannot is not None and environment in signers.sign_all:
+            why = Phrase("why." + cannot[0], {"action": event.action, **cannot[1]})
+            raise CockpitError.said("err.signs_all", env=environment, why=why)
         event = replace(event, signed=unsigned is None)
     store.append(event, operator)
     assert event.release_id is not None

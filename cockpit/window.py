@@ -268,7 +268,7 @@ def _occurrences(cfg: ChangeWindowConfig, first: date) -> Iterator[date]:
             day += timedelta(days=7)
     elif cfg.frequency == "monthly":
         if not 1 <= cfg.week <= 5:
-            raise ConfigError(f"change_window.week: {cfg.week} is not between 1 and 5")
+            raise ConfigError.said("err.window_week", week=cfg.week)
         year, month = first.year, first.month
         while True:
             found = nth_weekday(year, month, weekday, cfg.week)

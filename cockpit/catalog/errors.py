@@ -382,4 +382,28 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{where}: 計画としては値が多すぎます (エイリアスの展開で {most} 超)",
         "en": "{where}: too many values for a plan (aliases expand to over {most})",
     },
+    "err.signs_all": {
+        "ja": "{env} の決定はすべて署名が必要です: {why}",
+        "en": "{env} signs every decision: {why}",
+    },
+    "err.watch_speed": {
+        "ja": "metrics.watch_speed: 監視時計を速めるのはリハーサルだけです",
+        "en": "metrics.watch_speed: a faster watch clock is for rehearsals only",
+    },
+    "err.window_week": {
+        "ja": "change_window.week: {week} は 1 から 5 の間ではありません",
+        "en": "change_window.week: {week} is not between 1 and 5",
+    },
+    "db.no_tables": {
+        "ja": "ここに cockpit のテーブルがありません: 先に所有者で `cockpit db upgrade` を実行",
+        "en": "no cockpit tables here: run `cockpit db upgrade` as the owner first",
+    },
+    "db.no_role": {
+        "ja": "ロール {role}: そのデータベースロールはありません (`cockpit db roles` を参照)",
+        "en": "role {role}: no such database role (see `cockpit db roles`)",
+    },
+    "err.mkdir": {
+        "ja": "{path}: ディレクトリを作れません ({cause})",
+        "en": "{path}: cannot create the directory ({cause})",
+    },
 }

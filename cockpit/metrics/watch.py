@@ -117,7 +117,7 @@ def record_watch_start(
     """Start the post-release watch (``watch.started``); it lasts ``watch_hours``, on a clock
     ``speed`` times faster in a rehearsal (``metrics.watch_speed``, the demo's: recorded)."""
     if speed != 1.0 and not release.rehearsal:
-        raise CockpitError("metrics.watch_speed: a faster watch clock is for rehearsals only")
+        raise CockpitError.said("err.watch_speed")
     fast = {"speed": speed} if speed != 1.0 else {}
     return store.append(
         NewEvent(
