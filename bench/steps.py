@@ -15,8 +15,8 @@ release (a rehearsal in a SQLite workspace, the engine's real config and plan):
    (lock, checks again, intent, run, outcome) and follows its spool, as ``cockpit item done``
    does: the CLI is single-threaded, so the supervisor is a fork of it (nothing to import);
 4. ``supervised, app``: the same while another thread runs, as in the cockpit app (Textual's
-   threads): the supervisor is forked by the zygote that ``cockpit open`` forks before the app
-   starts its threads (a fork of a process with threads would copy their locks);
+   threads): the supervisor is forked by the zygote that ``cockpit open`` starts (a fork of a
+   process with threads would copy their locks);
 5. ``supervised, app without zygote``: the app's fallback, a new interpreter
    (``python -m cockpit.supervisor``), as when the app is built by a test.
 
@@ -146,7 +146,7 @@ def run(rounds: int, quiet: bool) -> dict[str, Any]:
         (root / "benchplan.yaml").write_text(PLAN)
         from cockpit.launch import start_zygote
 
-        start_zygote()  # as `cockpit open` does, while this process has one thread
+        start_zygote()  # as `cockpit open` does
         with stage(f"{rounds} rounds of the five ways", quiet):
             _engine_run(root, supervised=True)  # unmeasured: the schema, caches, page cache
             for number in range(rounds):

@@ -141,23 +141,33 @@ def _key_data(session: Session) -> dict[str, object] | None:
 
 # The app's supervisor factory (:func:`start_zygote`), when it has one.
 _zygote: socket.socket | None = None
+_zygote_process: subprocess.Popen[bytes] | None = None
 _zygote_lock = threading.Lock()
 
 
 def start_zygote() -> None:
-    """Before the app starts its threads: fork the process that will fork the app's step
-    supervisors (:func:`cockpit.supervisor.zygote`), so a step started from the app costs a
-    fork, not a new interpreter. It ends when this process exits."""
-    global _zygote
-    if _zygote is not None or threading.active_count() != 1 or not hasattr(os, "fork"):
+    """Start the process that will fork the app's step supervisors
+    (:func:`cockpit.supervisor.zygote`), so a step started from the app costs a fork, not a new
+    interpreter. It is an interpreter of its own (``python -m cockpit.supervisor --zygote``,
+    spawned: a fork of the app would copy, page by page, all the memory the app writes while it
+    starts, ~10 ms of its first screen). It ends when this process exits."""
+    global _zygote, _zygote_process
+    if _zygote is not None or not hasattr(os, "fork"):
         return
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    if os.fork() == 0:  # the child: never returns
+    try:
+        _zygote_process = subprocess.Popen(
+            [sys.executable, "-m", "cockpit.supervisor", "--zygote", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # never on the app's terminal
+        )
+    except OSError:  # no zygote: each step starts a new interpreter
         ours.close()
-        from cockpit.supervisor import zygote
-
-        zygote(theirs)
-    theirs.close()
+        return
+    finally:
+        theirs.close()
     _zygote = ours
 
 

@@ -240,7 +240,10 @@ def supervise(session: Any, launch: dict[str, Any], report: Reporter, cancel: An
 
 
 def main() -> int:
-    """``python -m cockpit.supervisor``: the launch on stdin, the reports on stdout."""
+    """``python -m cockpit.supervisor``: the launch on stdin, the reports on stdout; with
+    ``--zygote FD``, the app's zygote on the socket ``FD`` (:func:`zygote`)."""
+    if sys.argv[1:2] == ["--zygote"]:
+        zygote(socket.socket(fileno=int(sys.argv[2])))
     cancel = threading.Event()
     _on_signals(cancel)
     launch = json.loads(sys.stdin.readline())
@@ -322,7 +325,7 @@ def _warm_up() -> None:
 
 
 def zygote(sock: socket.socket) -> None:
-    """A process forked from the cockpit before the app starts its threads, that forks a
+    """A process started by the cockpit app (:func:`cockpit.launch.start_zygote`) that forks a
     supervisor for each step the app asks for (the launch, the report pipe and the error file
     come over ``sock``): the app's steps start as fast as the CLI's, without forking a process
     that runs threads. Ends when the app closes its end of ``sock``. Never returns."""

@@ -19,7 +19,7 @@ def open_app(cmd: Command, release_id: str | None = None) -> int:
     from cockpit.launch import start_zygote
     from screens.app import run_app
 
-    start_zygote()  # while this process has one thread: the app's steps start as a fork of it
+    start_zygote()  # the process the app's steps start as forks of
     run_app(cmd.session, ascii=cmd.args.ascii, release_id=release_id, readonly=cmd.readonly)
     return 0
 
