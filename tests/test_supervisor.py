@@ -416,3 +416,44 @@ async def test_a_runbook_elsewhere_follows_a_running_rollback_to_its_end(world: 
     # The follower wrote nothing: no event is bob's but the plan's approval.
     bobs = [e.action for e in world.store.events(release_id=world.rid) if e.actor.startswith("bob")]
     assert set(bobs) == {"gate.approved"}, bobs
+
+
+def test_the_apps_steps_start_from_a_spawned_zygote(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cockpit open` starts its zygote as an interpreter of its own (spawned, not a fork of
+    the starting app); a step decided while the app's threads run is forked by it, and the
+    zygote ends when the app closes its socket."""
+    import threading
+
+    import cockpit.launch as launch
+
+    monkeypatch.setattr(launch, "_zygote", None)
+    monkeypatch.setattr(launch, "_zygote_process", None)
+    launch.start_zygote()
+    zygote, process = launch._zygote, launch._zygote_process
+    assert zygote is not None and process is not None
+    assert process.args[1:4] == ["-m", "cockpit.supervisor", "--zygote"]
+    assert process.poll() is None
+    asked: list[dict[str, object]] = []
+    via = launch._via_zygote
+
+    def spy(launch_: dict[str, object], errors: Path) -> object:
+        stream = via(launch_, errors)
+        asked.append({"launch": launch_, "answered": stream is not None})
+        return stream
+
+    monkeypatch.setattr(launch, "_via_zygote", spy)
+    stop = threading.Event()
+    app_thread = threading.Thread(target=stop.wait)  # the app's threads: no fork of this one
+    app_thread.start()
+    try:
+        world.do("t0.backup")
+    finally:
+        stop.set()
+        app_thread.join()
+    assert [a["answered"] for a in asked] == [True]  # forked by the zygote, no new interpreter
+    assert world.read("backup.txt") == "backup"
+    assert world.actions("t0.backup") == ["step.started", "step.succeeded"]
+    zygote.close()  # what the app's exit does
+    assert process.wait(timeout=10) == 0
