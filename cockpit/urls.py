@@ -6,15 +6,20 @@ Below the store, the config and the plan, so all of them can use it."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 # Query parameters that carry a credential, kept with the redaction of free text.
 from cockpit.redact import CREDENTIAL_PARAMS
+
+if TYPE_CHECKING:
+    from cockpit.errors import Phrase
 
 # What :func:`url_credentials` says of a password in ``user:password@``.
 USER_PASSWORD = "a password in the user part"
 # A URL urlsplit cannot read (a bad IPv6 host) may still hold ``user:password@``.
 _USERINFO_PASSWORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]*@")
 _MASK = "***"
+_PARAM = "the query parameter "
 
 
 def url_credentials(url: str) -> str | None:
@@ -30,18 +35,27 @@ def url_credentials(url: str) -> str | None:
         return USER_PASSWORD
     for name, _ in parse_qsl(parts.query, keep_blank_values=True):
         if name.lower() in CREDENTIAL_PARAMS:
-            return f"the query parameter {name!r}"
+            return f"{_PARAM}{name!r}"
     return None
 
 
-def refusal(found: str, advice: str) -> str:
+def refusal(found: str, advice: str) -> Phrase:
     """``holds a password; remove it and ADVICE``: the words of every refused URL (after its
-    key), where ``found`` is what :func:`url_credentials` said and ``advice`` where the credential
-    goes instead (or ``remove it (...)`` when it goes nowhere)."""
-    what = "a password" if found == USER_PASSWORD else found
-    if advice.startswith("remove it"):
-        return f"holds {what}; {advice}"
-    return f"holds {what}; remove it and {advice}"
+    key), in the catalog (``str()`` is the English), where ``found`` is what
+    :func:`url_credentials` said and ``advice`` the catalog key of where the credential goes
+    instead (``url.put_*``), or of why it goes nowhere (``url.remove_*``: ``remove it (...)``)."""
+    from cockpit.errors import Phrase
+
+    param = found.removeprefix(_PARAM)
+    what: Phrase | str = (
+        Phrase("url.a_password")
+        if found == USER_PASSWORD
+        else Phrase("url.a_param", {"name": param})
+        if param != found
+        else found
+    )
+    key = "url.holds_remove" if advice.startswith("url.remove_") else "url.holds"
+    return Phrase(key, {"what": what, "advice": Phrase(advice)})
 
 
 def url_password(url: str) -> str | None:

@@ -49,6 +49,10 @@ CONFIG_FILES = {
     "c-url-scheme.toml": '[database]\nurl = "http://example.com/db"\n',
     "c-url-port.toml": '[database]\nurl = "postgresql+psycopg://u@[::1:1/db"\n',
     "c-nan.toml": "[audit]\ncheckpoint = nan\n",
+    "c-url-password.toml": '[database]\nurl = "postgresql+psycopg://u:secret@127.0.0.1:1/db"\n',
+    "c-check-token.toml": (
+        '[environments.staging]\nrehearsal = true\napp_url = "https://x.example/?token=t"\n'
+    ),
 }
 
 CASES: list[tuple[str, list[str], int]] = [
@@ -151,6 +155,7 @@ DB_URLS = [
     ("a text file", "sqlite:///text.txt", 1),
     ("a binary file", "sqlite:///binary.bin", 1),
     ("closed port", "postgresql+psycopg://u:p@127.0.0.1:1/db", 1),
+    ("a credential in the query", "postgresql+psycopg://u@127.0.0.1:1/db?password=x", 2),
 ]
 # `audit verify` opens the log read-only and never creates one: a URL naming no log there is
 # bad input (2), where the other commands fail to open it (1).

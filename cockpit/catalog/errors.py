@@ -406,4 +406,59 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{path}: ディレクトリを作れません ({cause})",
         "en": "{path}: cannot create the directory ({cause})",
     },
+    "url.refused": {"ja": "{where}: {why}", "en": "{where}: {why}"},
+    "url.holds": {
+        "ja": "{what}が含まれています。削除して、{advice}",
+        "en": "holds {what}; remove it and {advice}",
+    },
+    "url.holds_remove": {
+        "ja": "{what}が含まれています。{advice}",
+        "en": "holds {what}; {advice}",
+    },
+    "url.a_password": {"ja": "パスワード", "en": "a password"},
+    "url.a_param": {"ja": "クエリパラメータ {name}", "en": "the query parameter {name}"},
+    "url.put_database_password": {
+        "ja": "代わりに環境変数 COCKPIT_DATABASE_PASSWORD を設定してください "
+        "(または ~/.pgpass にパスワードを置く)",
+        "en": "set COCKPIT_DATABASE_PASSWORD in the environment instead (or put the password "
+        "in ~/.pgpass)",
+    },
+    "url.put_variable": {
+        "ja": "パスワードはこの変数のユーザー部分 (postgresql+psycopg://USER:PASSWORD@HOST/DB)、"
+        "COCKPIT_DATABASE_PASSWORD または ~/.pgpass に置いてください",
+        "en": "put the password in the user part of this variable (postgresql+psycopg://USER:"
+        "PASSWORD@HOST/DB), in COCKPIT_DATABASE_PASSWORD or in ~/.pgpass",
+    },
+    "url.put_url_env": {
+        "ja": "変数に入れて、その名前を url_env に書いてください",
+        "en": "put it in a variable and name that in url_env",
+    },
+    "url.put_alembic": {
+        "ja": "パスワード付きの URL は alembic.database_url_env が指す変数に、"
+        "またはパスワードを ~/.pgpass に置いてください",
+        "en": "put the URL with its password in the variable named by alembic.database_url_env, "
+        "or the password in ~/.pgpass",
+    },
+    "url.put_alembic_step": {
+        "ja": "パスワードは URL のユーザー部分か ~/.pgpass に置いてください",
+        "en": "put the password in the user part of the URL or in ~/.pgpass",
+    },
+    "url.remove_git": {
+        "ja": "削除してください (認証情報は git に探させます: SSH 鍵か git の credential helper)",
+        "en": "remove it (let git find the credential: an SSH key or git's credential helper)",
+    },
+    "url.remove_prometheus": {
+        "ja": "削除してください (トークンは token_env が指す変数から読みます: そこに置く)",
+        "en": "remove it (tokens come from the variable named by token_env: put the token there)",
+    },
+    "url.remove_aws": {
+        "ja": "削除してください (AWS の認証情報は aws.profile のプロファイルか環境から読みます)",
+        "en": "remove it (AWS credentials come from the profile in aws.profile or the environment)",
+    },
+    "url.remove_check": {
+        "ja": "削除してください (HTTP チェックは認証情報を送りません: "
+        "ヘルス URL など認証の要らないエンドポイントを確認)",
+        "en": "remove it (HTTP checks send no credentials: check an endpoint that needs none, "
+        "such as a health URL)",
+    },
 }

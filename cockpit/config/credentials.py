@@ -18,30 +18,20 @@ from cockpit.plan.probes import HttpProbe
 from cockpit.plan.runs import CHECK_URL_ADVICE, run_urls
 from cockpit.urls import USER_PASSWORD, refusal, url_credentials
 
-_DATABASE_ADVICE = (
-    "set COCKPIT_DATABASE_PASSWORD in the environment instead (or put the password in ~/.pgpass)"
-)
+_DATABASE_ADVICE = "url.put_database_password"
 # Per environment: the key under environments.NAME and where its credential goes instead.
 _ADVICE = {
     "app_url": CHECK_URL_ADVICE,
-    "git.remote": "remove it (let git find the credential: an SSH key or git's credential helper)",
-    "alembic.database_url": (
-        "put the URL with its password in the variable named by alembic.database_url_env, or "
-        "the password in ~/.pgpass"
-    ),
-    "metrics.prometheus_url": (
-        "remove it (tokens come from the variable named by token_env: put the token there)"
-    ),
-    "aws": "remove it (AWS credentials come from the profile in aws.profile or the environment)",
+    "git.remote": "url.remove_git",
+    "alembic.database_url": "url.put_alembic",
+    "metrics.prometheus_url": "url.remove_prometheus",
+    "aws": "url.remove_aws",
 }
 
 
 # COCKPIT_DATABASE_URL may carry its password in the user part (it lives in the environment, not
 # the file: docs/configuration.md#secrets); a credential in its query string is refused.
-_VARIABLE_ADVICE = (
-    "put the password in the user part of this variable (postgresql+psycopg://USER:PASSWORD@HOST"
-    "/DB), in COCKPIT_DATABASE_PASSWORD or in ~/.pgpass"
-)
+_VARIABLE_ADVICE = "url.put_variable"
 
 
 def check_database_url_variable() -> str:
@@ -52,7 +42,9 @@ def check_database_url_variable() -> str:
     url = os.environ.get("COCKPIT_DATABASE_URL", "")
     found = url_credentials(url) if url else None
     if found and found != USER_PASSWORD:
-        raise ConfigError(f"COCKPIT_DATABASE_URL: {refusal(found, _VARIABLE_ADVICE)}")
+        raise ConfigError.said(
+            "url.refused", where="COCKPIT_DATABASE_URL", why=refusal(found, _VARIABLE_ADVICE)
+        )
     return url
 
 
@@ -60,7 +52,7 @@ def check_urls(config: Config, text: str, source: str) -> None:
     """Raise the one-line :class:`ConfigError` of the first URL that carries a credential."""
     _check(config.database.url, ("database", "url"), _DATABASE_ADVICE, text, source)
     for at, url in notify_urls(config.notify):
-        _check(url, at, "put it in a variable and name that in url_env", text, source)
+        _check(url, at, "url.put_url_env", text, source)
     for name, env in config.environments.items():
         for field, value in (
             ("metrics.prometheus_url", env.metrics.prometheus_url),
@@ -96,4 +88,6 @@ def _check(
     found = url_credentials(url) if url else None
     if found:
         key = key or ".".join(path)
-        raise ConfigError(f"{where(source, text, path)}: {key}: {refusal(found, advice)}")
+        raise ConfigError.said(
+            "url.refused", where=f"{where(source, text, path)}: {key}", why=refusal(found, advice)
+        )

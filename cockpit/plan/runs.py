@@ -192,7 +192,4 @@ def run_urls(run: msgspec.Struct) -> list[tuple[tuple[str | int, ...], str]]:
 
 
 # What to do instead of a credential in a check's URL: the checks send none.
-CHECK_URL_ADVICE = (
-    "remove it (HTTP checks send no credentials: check an endpoint that needs none, such as a "
-    "health URL)"
-)
+CHECK_URL_ADVICE = "url.remove_check"  # (the catalog's words)

@@ -62,7 +62,7 @@ SQL_PREVIEW_LINES = 400
 EMPTY = "(empty database)"
 
 
-_URL_ADVICE = "put the password in the user part of the URL or in ~/.pgpass"
+_URL_ADVICE = "url.put_alembic_step"
 
 
 @dataclass
