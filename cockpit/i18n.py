@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from cockpit.catalog import comms, engine, errors, refusals, screens, words
+from cockpit.catalog import comms, engine, errors, files, refusals, screens, words
 
 LANGS = ("ja", "en")
 # One catalog, merged from where each word is said (:mod:`cockpit.catalog`).
@@ -18,6 +18,7 @@ CATALOG: dict[str, dict[str, str]] = {
     **refusals.WORDS,
     **comms.WORDS,
     **errors.WORDS,
+    **files.WORDS,
     **engine.WORDS,
     **words.WORDS,
 }
