@@ -13,6 +13,7 @@ only the per-phase progress waits for the right half to show.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -98,6 +99,16 @@ class Tmux:
 
     def wait_text(self, *texts: str, timeout: float = 10.0) -> str:
         return self.wait(lambda s: all(t in s for t in texts), " and ".join(texts), timeout)
+
+    def press_until(self, key: str, *texts: str, timeout: float = 8.0, tries: int = 3) -> str:
+        """Press ``key`` until ``texts`` show: a key sent while a loaded machine draws may come
+        too early and be dropped."""
+        for _ in range(tries - 1):
+            self.keys(key)
+            with contextlib.suppress(pytest.fail.Exception):  # (what wait says when it times out)
+                return self.wait_text(*texts, timeout=timeout)
+        self.keys(key)
+        return self.wait_text(*texts, timeout=timeout)
 
     def kill(self) -> None:
         """Stop this server and remove its socket (tmux 3.3 leaves it behind)."""

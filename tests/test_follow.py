@@ -372,14 +372,7 @@ def test_a_follower_on_another_host_sees_the_step_output_live_in_tmux(
         + '; echo "[cockpit exited $?]"; exec sleep 600'
     )
     tmux.wait_text("Timeline", timeout=30)
-    for _attempt in range(3):  # a key sent while a loaded machine draws may come too early
-        tmux.keys("d")
-        try:
-            _wait_for(lambda: "Deploy the code" in tmux.screen(), seconds=8)
-            break
-        except AssertionError:
-            continue
-    tmux.wait_text("Deploy the code", timeout=5)
+    tmux.press_until("d", "Deploy the code")
     # The CLI follower too, on the same other host, once the step runs.
     attach_cmd = f"exec env {env} {cockpit} item attach {world.rid} t0.deploy"
     driver = _drive(world)

@@ -164,22 +164,8 @@ def test_the_tui_in_tmux_hung_up_mid_step_the_step_runs_once(
     )
     # The first frame comes before the data; d waits for the release to be read (Next says it).
     tmux.wait_text("Timeline", "Next    T-0 Take a backup", timeout=30)
-    for _attempt in range(3):  # a key sent while a loaded machine draws may come too early
-        tmux.keys("d")
-        try:
-            _wait_for(lambda: "timeout: 10 s" in tmux.screen(), seconds=10)
-            break
-        except AssertionError:
-            continue
-    tmux.wait_text("Take a backup", "timeout: 10 s", timeout=10)  # the selected step's preview
-    for _attempt in range(3):  # a key sent while a loaded machine draws may come too early
-        tmux.keys("Enter")
-        try:
-            _wait_for(lambda: "Run Take a backup?" in tmux.screen(), seconds=8)
-            break
-        except AssertionError:
-            continue
-    tmux.wait_text("Run Take a backup?", timeout=5)
+    tmux.press_until("d", "Take a backup", "timeout: 10 s", timeout=10)  # the step's preview
+    tmux.press_until("Enter", "Run Take a backup?")
     time.sleep(0.35)  # a key sooner is a held key: the dialog ignores it
     tmux.keys("Enter")
     _wait_for(lambda: (world.root / "runs.log").exists())
