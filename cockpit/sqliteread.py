@@ -23,16 +23,22 @@ from cockpit.errors import StoreError
 from cockpit.urls import redact_url
 
 
-def readable_file(url: str) -> str | None:
-    """The path of the existing SQLite file a ``sqlite:///`` URL names, for the standard
-    library's driver; ``None`` for anything else (another database, ``:memory:``, a URI with
-    options, a file not made yet)."""
+def file_path(url: str) -> str | None:
+    """The file a plain ``sqlite:///PATH`` URL names (made or not); ``None`` for anything else
+    (another database, ``:memory:``, a URI with options)."""
     if not url.startswith("sqlite:///"):
         return None
     path = url.removeprefix("sqlite:///")
     if not path or path == ":memory:" or path.startswith("file:") or "?" in path:
         return None
-    return path if os.path.isfile(path) else None
+    return path
+
+
+def readable_file(url: str) -> str | None:
+    """The path of the existing SQLite file a ``sqlite:///`` URL names, for the standard
+    library's driver; ``None`` for anything else (:func:`file_path`, or a file not made yet)."""
+    path = file_path(url)
+    return path if path is not None and os.path.isfile(path) else None
 
 
 @contextlib.contextmanager

@@ -5,8 +5,10 @@ a database newer than this cockpit. Alembic is imported only when a migration ru
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
+from cockpit import sqliteread
 from cockpit.dbsetup import first_line, from_driver, missing_table
 from cockpit.errors import StoreError, UsageError
 from cockpit.urls import redact_url
@@ -23,7 +25,8 @@ SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
 def current_revision(store: Store) -> str | None:
     """The schema revision in the database, ``None`` when it has no schema yet (or, for a
     SQLite store, no file yet: its first open makes it)."""
-    if store.is_sqlite and not store.read_only and not _exists(store.url):
+    path = sqliteread.file_path(store.url)
+    if path is not None and not store.read_only and not os.path.exists(path):
         return None
     with store.reading() as raw:
         cursor = raw.cursor()
@@ -41,16 +44,6 @@ def current_revision(store: Store) -> str | None:
         finally:
             cursor.close()
     return str(row[0]) if row else None
-
-
-def _exists(url: str) -> bool:
-    """A SQLite URL's file is there (``:memory:`` and URIs count as there)."""
-    import os
-
-    path = url.removeprefix("sqlite:///")
-    if not path or path == ":memory:" or path.startswith("file:") or "?" in path:
-        return True
-    return os.path.exists(path)
 
 
 def bring_up(store: Store) -> None:
