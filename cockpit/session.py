@@ -59,6 +59,12 @@ class Session:
         self.lang = lang
         self.now = now
         self._times: TimeFormat | None = None
+        self._read_only = False
+
+    def read_only_store(self) -> None:
+        """Open the store read-only when it is first asked for: no migration, no checkpoint,
+        nothing appended (a process that only looks: :mod:`cockpit.readahead`'s)."""
+        self._read_only = True
 
     @property
     def loaded(self) -> LoadedConfig:
@@ -124,6 +130,7 @@ class Session:
                     self.db_url,
                     checkpoint_file=self.checkpoint_file,
                     busy_timeout_ms=self.loaded.config.database.busy_timeout_ms,
+                    read_only=self._read_only,
                 ).open()
         if not self._store_ready:
             self._store.signers = self.signers

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from cockpit.errors import CockpitError
     from cockpit.follow import Changes, Waker
+    from cockpit.readahead import ReadAhead
     from cockpit.session import Session
 
 # Every screen the app can open, by name: "module:class", imported on first use.
@@ -100,6 +101,7 @@ class CockpitApp(DrivingApp):
         keymap: dict[str, str] | None = None,
         readonly: bool = False,
         drive: bool = True,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         """``keymap``: binding id -> keys (the ``[keys]`` table), applied when the app starts;
         ``ValueError`` (one line per problem) here, before anything is drawn. ``readonly``:
@@ -119,11 +121,18 @@ class CockpitApp(DrivingApp):
         self.release_id = release_id
         self.refresh_seconds = refresh_seconds
         self.readonly, self.drive = readonly, drive
+        self.read_ahead = read_ahead  # the first screen's view, read in a forked process
         if ascii:
             self.ansi_color = False
 
     def compose(self) -> ComposeResult:
         return iter(())
+
+    def take_read_ahead(self) -> ReadAhead | None:
+        """The work read ahead as the app started (:mod:`cockpit.readahead`), for the first
+        screen's first load: once."""
+        ahead, self.read_ahead = self.read_ahead, None
+        return ahead
 
     # What ended the app before it could show anything (a wrong cockpit.toml, read by the
     # first screen's worker): run_app raises it, and the CLI says it in one line.
@@ -369,11 +378,24 @@ def run_app(
     release_id: str | None = None,
     keymap: dict[str, str] | None = None,
     readonly: bool = False,
+    read_ahead: ReadAhead | None = None,
 ) -> None:
     """Open the cockpit on this terminal (mouse off: keyboard first, copy/paste keeps working).
-    ``readonly``: every action that writes is refused (``cockpit follow``, ``--readonly``)."""
-    app = CockpitApp(session, ascii=ascii, release_id=release_id, keymap=keymap, readonly=readonly)
-    app.run(mouse=False)
+    ``readonly``: every action that writes is refused (``cockpit follow``, ``--readonly``);
+    ``read_ahead``: the dashboard's first view, read in a process forked as the command began."""
+    app = CockpitApp(
+        session,
+        ascii=ascii,
+        release_id=release_id,
+        keymap=keymap,
+        readonly=readonly,
+        read_ahead=read_ahead,
+    )
+    try:
+        app.run(mouse=False)
+    finally:
+        if read_ahead is not None:
+            read_ahead.cancel()  # not waited for (the app ended first): not left behind
     app.let_go(app.stop_driving())  # ended another way than q (ctrl+q, an error): let go
     if app.failure is not None:
         raise app.failure

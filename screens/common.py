@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from screens.keys import BY_ID, FOOTERS, bindings, key_display
+from screens.text import release_header
 from widgets.keybar import KeyBar, KeyHint
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class CockpitScreen(Screen[Any]):
     def _load_in_worker(self) -> None:
         from cockpit.errors import ConfigError
 
+        self.first_load()
         try:
             # Who is at the keyboard (the config, maybe the agent) is worked out here, never on
             # the UI thread: the header shows it from the frame with the data on.
@@ -169,6 +171,11 @@ class CockpitScreen(Screen[Any]):
         self._tick_at = time.monotonic()  # up to date now: the tick's redraw counts from here
         if self.read_head is None or self.read_head < head:
             self.reload_when_idle()
+
+    def first_load(self) -> None:
+        """In the loading worker, before each load: what the screen can draw before its load
+        is read (the dashboard: the first view read ahead as ``cockpit open`` started). Screens
+        override it."""
 
     def load(self) -> Any:
         """Off the UI thread: read what the screen shows (the store, folds). Screens override."""
@@ -316,54 +323,21 @@ class CockpitScreen(Screen[Any]):
 
     def header_text(self, checklist: Checklist | None) -> Text:
         """`` Release Cockpit  1.4.0 release  staging REHEARSAL  T-0 12-16 01:00 JST  alice@vm``"""
-        session = self.session
-        banner = self.cockpit.read_only_banner(checklist.release.id if checklist else None)
+        return self.header_line(
+            checklist.release.id if checklist else None, release_header(self.session, checklist)
+        )
+
+    def header_line(self, release_id: str | None, shown: Text) -> Text:
+        """The header: the title, or the read-only banner in its place (who drives, when this
+        cockpit may not drive ``release_id``), then ``shown`` (:func:`release_header`)."""
+        banner = self.cockpit.read_only_banner(release_id)
         text = Text(" ")
         if banner:  # in place of the title: who drives, when this cockpit may not
             text.append(banner, style="reverse")
             text.append("  ")
         else:
-            text.append(session.t("app.title") + "  ")
-        if checklist is not None:
-            release = checklist.release
-            text.append(f"{release.version} {checklist.plan.plan.name}  {release.environment} ")
-            if release.rehearsal:
-                text.append("REHEARSAL", style="reverse")
-                text.append(" ")
-            text.append(" T-0 " + session.times.short(release.t0, session.now()) + "  ")
-        # Who is at the keyboard once a worker has worked it out (the UI thread never asks the
-        # agent): nothing until then, so the first frame claims no one.
-        operator = session.known_operator
-        if operator is not None:
-            text.append(operator.actor)
-        return text
-
-
-def window_text(session: Session, plan: str = "") -> str:
-    """``open, 3h12m left`` or ``next Wed 12-16 01:00 JST (in 22d 6h)``, in the UI language;
-    on ``plan``'s calendar (its own windows, extra windows, blackouts) when one is named."""
-    from cockpit.schedule import calendar_state
-    from cockpit.window import Window, format_remaining, window_state
-
-    config = session.loaded.config
-    try:
-        state = (
-            calendar_state(config, plan, session.now())
-            if plan
-            else window_state(config.change_window, session.now())
-        )
-    except ValueError:  # every window ahead blacked out
-        return "-"
-    lang = session.lang
-    if state.open:
-        return session.t("window.open", left=format_remaining(state.closes_in, lang))
-    shown, times = state.window, session.times
-    if times.utc:  # Z: the window in UTC too (in its own zone otherwise, named)
-        shown = Window(times.at(shown.start), times.at(shown.end))
-    start = shown.start
-    year = start.year != session.now().astimezone(start.tzinfo).year  # "Wed 2027-01-20 01:00-..."
-    when = shown.label(lang, year=year)
-    return session.t("window.next", when=when, left=format_remaining(state.opens_in, lang))
+            text.append(self.session.t("app.title") + "  ")
+        return text.append_text(shown)
 
 
 def rollback_message(session: Session, result: Any) -> str:
@@ -379,18 +353,6 @@ def rollback_message(session: Session, result: Any) -> str:
     if result.healthy is False:
         return session.t("run.rolled_back_unhealthy", **values)
     return session.t("run.rolled_back", **values)
-
-
-def event_verb(session: Session, action: str, width: int = 0) -> str:
-    """What an event did, in one word of the UI language (``item.done``: ``done``, ``完了``),
-    padded to ``width`` cells when shorter (never cut)."""
-    from rich.cells import cell_len
-
-    from cockpit.i18n import CATALOG
-
-    word = action.split(".")[-1]
-    said = session.t("verb." + word) if "verb." + word in CATALOG else word
-    return said + " " * max(0, width - cell_len(said))
 
 
 def unreadable(exc: BaseException, lang: str) -> str | None:

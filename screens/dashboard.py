@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -13,12 +14,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.common import CockpitScreen, window_text
+from screens.common import CockpitScreen
 from screens.dashboard_view import (
-    next_item_text,
-    open_items,
-    phase_rows,
-    recent_text,
+    DashView,
+    dashboard_view,
+    load_release,
+    read_dashboard,
+    recent_rows,
     rehearsal_line,
 )
 from screens.health import HealthWatch, health_text
@@ -33,12 +35,7 @@ if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.events import Event
     from cockpit.release import Release
-
-    # A release's checklist and its latest events, each with who (claimed unless signed).
-    # A release's checklist, its latest events with who, and its rehearsal line.
-    # A release's checklist, its latest events with who made each, its rehearsal line (None:
-    # not read yet; the first load leaves it to a worker after the data is drawn).
-    Loaded = tuple[Checklist, list[tuple[Event, str]], str | None]
+    from screens.dashboard_view import Loaded, Read
 
 
 class DashboardScreen(CockpitScreen):
@@ -62,6 +59,10 @@ class DashboardScreen(CockpitScreen):
         self._showing: str | None = None  # the release the cursor is on
         self.health = HealthWatch()  # the Health line's sampler (of the release's environment)
         self._health_shown: Text | None = None  # the line last drawn
+        self._ahead: DashView | None = None  # the first view, read ahead as the app started
+        self._drawn: DashView | None = None  # what the last draw showed
+        self._listed: list[tuple[str, str]] | None = None  # the releases list's rows
+        self._first_drawn = threading.Event()  # the first frame is drawn
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -84,8 +85,12 @@ class DashboardScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
-        self._draw()  # the lines' labels and the keys in the first frame (no data yet)
+        self._take_ahead()
+        self._draw()  # the lines' labels and the keys in the first frame, and its data if read
+        if self._ahead is not None and self._ahead.shown is not None:
+            self._highlight(self._ahead.shown)
         self.set_interval(1.0, self._show_health)  # the ages move on; the values arrive
+        self.call_after_refresh(self._first_drawn.set)
 
     def on_screen_suspend(self) -> None:
         self.health.pause()  # the screen on top samples for itself
@@ -98,8 +103,6 @@ class DashboardScreen(CockpitScreen):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 120, "-wide")
-        if self.releases:
-            self._list_releases(self.releases, force=True)
         self._draw()
 
     @work(thread=True, exclusive=True, group="verify")
@@ -130,41 +133,55 @@ class DashboardScreen(CockpitScreen):
         self._show_window()
 
     def _recent_rows(self) -> int:
-        return max(self.size.height - 14, 3)
+        return recent_rows(self.size.height)
 
-    def load(self) -> tuple[list[Release], Loaded | None, int, list[str]]:
+    # How long the first load waits for the view read ahead, and for its frame; how long the
+    # UI thread reads it once it has begun to come (the rest follows at once).
+    AHEAD_WAIT_S: ClassVar[float] = 2.0
+    AHEAD_READ_S: ClassVar[float] = 0.1
+
+    def _take_ahead(self) -> None:
+        """The first view read ahead by a process forked as ``cockpit open`` started
+        (:mod:`cockpit.readahead`), for the first frame, if it has come (on a machine not too
+        busy, it has); else the first load waits for it (:meth:`first_load`)."""
+        ahead = self.cockpit.read_ahead
+        if ahead is None or not ahead.ready():
+            return
+        self.cockpit.take_read_ahead()
+        view = ahead.result(self.AHEAD_READ_S)
+        if isinstance(view, DashView):
+            self._ahead = view  # drawn at this size only (_view)
+
+    def first_load(self) -> None:
+        """In the loading worker, before the first load: let the first frame be drawn alone
+        (the load would take turns with it); draw the view read ahead if it comes before the
+        load could have read the log (it failed, or it takes too long: the load alone draws
+        the data)."""
+        if self._ahead is not None:
+            self._first_drawn.wait(self.AHEAD_WAIT_S)
+        ahead = self.cockpit.take_read_ahead()
+        if ahead is None:
+            return
+        drawn = threading.Event()
+        self.app.call_from_thread(self._show_ahead, ahead.result(self.AHEAD_WAIT_S), drawn)
+        drawn.wait(self.AHEAD_WAIT_S)
+
+    def _show_ahead(self, view: object, drawn: threading.Event) -> None:
+        """Draw the view read ahead unless a load was drawn first; ``drawn`` is set once its
+        frame is."""
+        if isinstance(view, DashView) and self.is_attached and not self._loaded_once:
+            self._ahead = view
+            self._draw()  # (not at another size: the terminal was resized meanwhile)
+            if self._drawn is view and view.shown is not None:
+                self._highlight(view.shown)
+        self.call_after_refresh(drawn.set)
+
+    def load(self) -> Read:
         """Read the log off the UI thread (the first frame is drawn before the store opens)."""
-        store = self.session.store
-        head = store.head()[0]
-        releases = [r for r in store.releases() if r.status == "open"]
-        ids = [r.id for r in releases]
-        chosen = (
-            self.cockpit.release_id if self.cockpit.release_id in ids else (ids[0] if ids else None)
-        )
-        # What the first frame with data needs; the rehearsal line and the Health line's sampler
-        # follow in a worker once it is drawn (complete_release).
-        rows = self._recent_rows()
-        loaded = self._load_release(chosen, rows, rehearsal=False) if chosen else None
-        failing: list[str] = []
-        if self.session.loaded.config.notify.channels:
-            from cockpit.notify import failing_channels
-
-            failing = failing_channels(store)
-        return releases, loaded, head, failing
+        return read_dashboard(self.session, self.cockpit.release_id, self._recent_rows())
 
     def _load_release(self, release_id: str, rows: int, *, rehearsal: bool = True) -> Loaded:
-        """A release's checklist, its latest decisions, each with who made it (claimed unless
-        signed: the signature is checked here, off the UI thread), and its rehearsal line (not
-        read without ``rehearsal``)."""
-        from cockpit.checklist import load_checklist
-        from cockpit.identity import shown_actor
-
-        session = self.session
-        store = session.store
-        checklist = load_checklist(store, release_id)
-        events = store.events(release_id=release_id, last=rows)
-        recent = [(ev, shown_actor(ev, store.signers, session.lang, short=True)) for ev in events]
-        return checklist, recent, rehearsal_line(session, checklist) if rehearsal else None
+        return load_release(self.session, release_id, rows, rehearsal=rehearsal)
 
     @work(thread=True, exclusive=True, group="dashboard-complete", exit_on_error=False)
     def complete_release(self, checklist: Checklist) -> None:
@@ -180,7 +197,7 @@ class DashboardScreen(CockpitScreen):
             self.loaded[release_id] = checklist, recent, line
         if self.is_attached and self._showing == release_id:
             self.rehearsed = line
-            self._show_window()
+            self._draw()
 
     @work(thread=True, exclusive=True, group="health-watch", exit_on_error=False)
     def watch_health_of(self, release: Release) -> None:
@@ -191,27 +208,21 @@ class DashboardScreen(CockpitScreen):
         session = self.session
         self.health.watch(session.loaded, release.environment, session.store, release.id)
 
-    def show(self, data: tuple[list[Release], Loaded | None, int, list[str]]) -> None:
+    def show(self, data: Read) -> None:
         releases, loaded, head, self.failing = data
         self.read_head = head
         self.loaded.clear()  # the log grew: what was read of other releases is old news
-        options = self.query_one("#releases", OptionList)
-        self._list_releases(
-            releases, force=[r.id for r in releases] != [r.id for r in self.releases]
-        )
+        self._ahead = None  # (what was read ahead is older still)
         self.releases = releases
         self.checklist, self.recent, self.rehearsed = (
             loaded if loaded is not None else (None, [], "")
         )
+        self._draw()
         if loaded is not None:
             checklist = loaded[0]
             self.loaded[checklist.release.id] = loaded
             self.cockpit.release_id = checklist.release.id
-            highlighted = [r.id for r in releases].index(checklist.release.id)
-            if options.highlighted != highlighted:
-                self._showing = checklist.release.id  # the highlight below needs no load
-                options.highlighted = highlighted
-        self._draw()
+            self._highlight(checklist.release.id)
         # Verify whenever the log has grown, so the audit line never vouches for old news; and
         # read what the first load left out. Both once this frame is drawn: their threads would
         # otherwise take turns with the UI thread while it draws the data.
@@ -221,28 +232,30 @@ class DashboardScreen(CockpitScreen):
         if loaded is not None and loaded[2] is None:
             self.call_after_refresh(self.complete_release, loaded[0])
 
-    def _list_releases(self, releases: list[Release], *, force: bool) -> None:
-        """The releases list; from 120 columns with each one's T-0 (the list is wider)."""
-        options = self.query_one("#releases", OptionList)
-        if not force and options.option_count:
+    def _highlight(self, release_id: str) -> None:
+        """Put the releases list's cursor on ``release_id`` (drawn already: no load)."""
+        ids = [rid for _label, rid in self._listed or []]
+        if release_id in ids and self.query_one("#releases", OptionList).highlighted != (
+            index := ids.index(release_id)
+        ):
+            self._showing = release_id  # the highlight below needs no load
+            self.query_one("#releases", OptionList).highlighted = index
+
+    def _list_releases(self, rows: list[tuple[str, str]]) -> None:
+        """The releases list, built again only when its rows changed (a release opened or
+        closed, the width crossed 120 columns: each with its T-0 then, the zone switched)."""
+        if rows == self._listed:
             return
-        session = self.session
-        wide = self.size.width >= 120
+        options = self.query_one("#releases", OptionList)
         keep = options.highlighted
+        self._listed = rows
         options.clear_options()
         options.add_options(
-            [
-                Option(
-                    f"{r.version:<8} {r.plan:<9} {r.environment:<11}"
-                    + (f" T-0 {session.times.show(r.t0_at(), 'day')}" if wide else ""),
-                    id=r.id,
-                )
-                for r in releases
-            ]
-            or [Option(session.t("dash.no_releases"), disabled=True)]
+            [Option(label, id=release_id) for label, release_id in rows]
+            or [Option(self.session.t("dash.no_releases"), disabled=True)]
         )
-        if keep is not None and releases:
-            options.highlighted = min(keep, len(releases) - 1)
+        if keep is not None and rows:
+            options.highlighted = min(keep, len(rows) - 1)
 
     @work(thread=True, exclusive=True, group="dashboard-select", exit_on_error=False)
     def select_release(self, release_id: str, rows: int) -> None:
@@ -278,50 +291,50 @@ class DashboardScreen(CockpitScreen):
         self.action_open()
 
     def _draw(self) -> None:
-        session = self.session
-        checklist = self.checklist
-        self.query_one("#header", StatusLine).set_text(self.header_text(checklist))
-        self.query_one("#header", StatusLine).set_class(
-            bool(checklist and checklist.release.rehearsal), "rehearsal"
+        self._apply(self._view())
+
+    def _view(self) -> DashView:
+        """What to draw now: from what the loads read, or, before the first load is drawn, the
+        view read ahead (at this size)."""
+        ahead, size = self._ahead, self.size
+        if ahead is not None and (ahead.width, ahead.height) == (size.width, size.height):
+            return ahead
+        loaded = (self.checklist, self.recent, self.rehearsed) if self.checklist else None
+        return dashboard_view(
+            self.session,
+            self.releases if self._loaded_once else None,
+            loaded,
+            self.failing,
+            width=size.width,
+            height=size.height,
+            recent_height=self.query_one("#recent", Static).size.height,
         )
-        rows = phase_rows(session, checklist) if checklist is not None else []
-        next_text = self._label("dash.next")
-        if checklist is not None:
-            next_text.append(next_item_text(session, checklist))
-        bar = 10 if self.size.width >= 100 else 6
-        # The phases' titles get what the right column has beyond the bar, counts and due date.
-        # (The right column is what the releases list leaves: dashboard.tcss's #left widths.
-        # Not #right's size: a draw may come before the layout that a resize brings.)
-        right = self.size.width - (self.LEFT_WIDE if self.size.width >= 120 else self.LEFT)
-        title_cells = max(14, min(48, right - bar - 33))
-        self.query_one("#timeline", Timeline).show_rows(rows, title_cells=title_cells, bar=bar)
-        self.query_one("#next", StatusLine).set_text(next_text)
-        self._show_open()
-        self._show_recent()
+
+    def _apply(self, view: DashView) -> None:
+        """Put ``view`` in the widgets (each is drawn again only when what it shows changed)."""
+        self._drawn = view
+        header = self.query_one("#header", StatusLine)
+        header.set_text(self.header_line(view.shown, view.header))
+        header.set_class(view.rehearsal, "rehearsal")
+        if view.releases is not None:
+            self._list_releases(view.releases)
+        timeline = self.query_one("#timeline", Timeline)
+        timeline.show_rows(view.rows, title_cells=view.title_cells, bar=view.bar)
+        self.query_one("#next", StatusLine).set_text(self._label("dash.next").append(view.next))
+        title, body = self.query_one("#open-title", Static), self.query_one("#open", Static)
+        title.display = body.display = view.open is not None
+        if view.open is not None:
+            title.update(view.open[0])
+            body.update(view.open[1])
+        recent = self.query_one("#recent", Static)
+        if view.recent is not None:
+            self.query_one("#recent-title", Static).update(view.recent[0])
+            recent.update(view.recent[1])
+        elif recent.content != "":  # (no repaint, no layout, for the same nothing)
+            recent.update("")
         self._show_window()
         self._show_health()
         self.refresh_keys()
-
-    LEFT, LEFT_WIDE = 28, 44  # the releases list's width (dashboard.tcss), from 120 columns
-
-    # The open items are listed from this terminal height, in half the rows beyond it.
-    OPEN_FROM_HEIGHT = 30
-
-    def _show_open(self) -> None:
-        """From 30 rows: the items not settled yet from the current phase on, in plan order
-        (marker, phase, title, the other language's title, kind), as many as half the rows the
-        terminal has beyond the fixed lines: the next few are in sight, not only the next."""
-        title, body = self.query_one("#open-title", Static), self.query_one("#open", Static)
-        upcoming = self.checklist.next_item() if self.checklist is not None else None
-        shown = upcoming is not None and self.size.height >= self.OPEN_FROM_HEIGHT
-        title.display = body.display = shown
-        if not shown or upcoming is None or self.checklist is None:
-            return
-        phases = self.checklist.plan.plan.phases
-        rows = max(3, (self.size.height - 22 - len(phases)) // 2)
-        heading, lines = open_items(self.session, self.checklist, upcoming[0], rows)
-        title.update(heading)
-        body.update(lines)
 
     def _show_health(self) -> None:
         """`` Health  CPU 95 % CRIT . Memory 3.6 % ok . updated 2s ago``: from what the Health
@@ -338,38 +351,18 @@ class DashboardScreen(CockpitScreen):
         self._health_shown = label
         self.query_one("#health", StatusLine).set_text(label)
 
-    def _show_recent(self) -> None:
-        """The latest decisions of this release: who did what (claimed unless signed), and why."""
-        recent = self.query_one("#recent", Static)
-        if self.checklist is None:
-            if recent.content != "":  # (no repaint, no layout, for the same nothing)
-                recent.update("")
-            return
-        # As many as the list has rows for now: the newest always in sight.
-        shown = self.recent[-(recent.size.height or self._recent_rows()) :]
-        # From 120 columns an item's title follows its id: what was done, in words.
-        wide = self.size.width >= 120
-        # The heading names the zone once (``Recent decisions (JST)``): the rows keep their room.
-        zone = self.session.times.common_zone([ev.recorded_at for ev, _who in shown])
-        heading = self.session.t("dash.recent") + (f" ({zone})" if zone else "")
-        self.query_one("#recent-title", Static).update(heading)
-        recent.update(recent_text(self.session, self.checklist, shown, titles=wide, zone=zone))
-
     def _show_window(self) -> None:
-        session = self.session
+        """The Window line (as last drawn) and the Audit line: the chain as verified last, and
+        the notice channels failing."""
+        session, view = self.session, self._drawn
         text = self._label("dash.window")
-        plan = self.checklist.plan.plan.name if self.checklist is not None else ""
-        if session.loaded_yet is not None:  # the first frame comes before a worker reads it
-            text.append(window_text(session, plan))
-        if self.checklist is not None and self.checklist.release.rehearsal:
-            text.append("  (" + session.t("list.timing") + ")", style="dim")
-        if self.rehearsed:
-            text.append("  " + self.rehearsed)
+        if view is not None:
+            text.append_text(view.window)
         self.query_one("#window", StatusLine).set_text(text)
         audit = self._label("dash.audit")
         audit.append(self.chain or "...")
-        if self.failing:
-            names = ", ".join(self.failing)
+        if view is not None and view.failing:
+            names = ", ".join(view.failing)
             audit.append("  " + session.t("dash.notify_failing", names=names), style="bold red")
         self.query_one("#audit", StatusLine).set_text(audit)
 
@@ -384,6 +377,8 @@ class DashboardScreen(CockpitScreen):
 
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
         if action in {"open", "tag", "deploy", "metrics"} and self.checklist is None:
+            if not self._loaded_once:  # (a view read ahead may be drawn): not read yet
+                return self._failed or self.session.t("dash.reading")
             return self.session.t("dash.no_releases")
         return None
 

@@ -1,26 +1,203 @@
-"""What the dashboard shows, as text: the timeline's rows, the next item, the items still open,
-the recent decisions and the rehearsal line. Pure functions of what the screen already holds
-(the checklist and events its worker read), except :func:`rehearsal_line`, which reads the log
-and is called by that worker."""
+"""What the dashboard shows, as data: the timeline's rows, the next item, the items still open,
+the recent decisions, the window and rehearsal lines, all of one draw in a :class:`DashView`;
+and what its worker reads for it (:func:`read_dashboard`). The view is a pure function of what
+was read; the reads run off the UI thread.
+
+No Textual here (a contract in pyproject.toml): ``cockpit open`` builds the first view in a
+process forked as it starts (:func:`first_view`, :mod:`cockpit.readahead`), on the other core
+while this one imports Textual, and the dashboard draws it as it comes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
 
-from cockpit.window import due_status, phase_due
-from screens.common import event_verb
+from screens.text import event_verb, release_header, window_text
 from widgets.cells import fit
-from widgets.timeline import PhaseRow
+from widgets.rows import PhaseRow
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.events import Event
     from cockpit.plan import Phase
+    from cockpit.release import Release
     from cockpit.session import Session
+
+    # A release's checklist, its latest events with who made each, its rehearsal line (None:
+    # not read yet; the first load leaves it to a worker after the data is drawn).
+    Loaded = tuple[Checklist, list[tuple[Event, str]], str | None]
+    # What a dashboard load reads: the open releases, the one shown, the log's head, and the
+    # notice channels whose last attempt failed.
+    Read = tuple[list[Release], Loaded | None, int, list[str]]
+
+
+# The releases list's width (dashboard.tcss), and from 120 columns; from 100 the bars are wider.
+LEFT, LEFT_WIDE = 28, 44
+# The open items are listed from this terminal height, in half the rows beyond it.
+OPEN_FROM_HEIGHT = 30
+
+
+def recent_rows(height: int) -> int:
+    """How many recent decisions a load reads for a terminal ``height`` rows high (about the
+    rows their list gets: a load comes before the layout)."""
+    return max(height - 14, 3)
+
+
+def load_release(session: Session, release_id: str, rows: int, *, rehearsal: bool = True) -> Loaded:
+    """A release's checklist, its latest ``rows`` decisions, each with who made it (claimed
+    unless signed: the signature is checked here, off the UI thread), and its rehearsal line
+    (not read without ``rehearsal``)."""
+    from cockpit.checklist import load_checklist
+    from cockpit.identity import shown_actor
+
+    store = session.store
+    checklist = load_checklist(store, release_id)
+    events = store.events(release_id=release_id, last=rows)
+    recent = [(ev, shown_actor(ev, store.signers, session.lang, short=True)) for ev in events]
+    return checklist, recent, rehearsal_line(session, checklist) if rehearsal else None
+
+
+def read_dashboard(session: Session, preferred: str | None, rows: int) -> Read:
+    """The open releases, the one to show (``preferred`` when it is open, else the first) read
+    with what the first frame with data needs (no rehearsal line: a worker follows with it),
+    the head read, and the failing notice channels. Off the UI thread."""
+    store = session.store
+    head = store.head()[0]
+    releases = [r for r in store.releases() if r.status == "open"]
+    ids = [r.id for r in releases]
+    chosen = preferred if preferred in ids else (ids[0] if ids else None)
+    loaded = load_release(session, chosen, rows, rehearsal=False) if chosen else None
+    failing: list[str] = []
+    if session.loaded.config.notify.channels:
+        from cockpit.notify import failing_channels
+
+        failing = failing_channels(store)
+    return releases, loaded, head, failing
+
+
+@dataclass(frozen=True)
+class DashView:
+    """One draw of the dashboard at a terminal size, as the widgets take it."""
+
+    width: int
+    height: int
+    # The releases list, (label, release id) each; None before the first read (left empty).
+    releases: list[tuple[str, str]] | None
+    shown: str | None  # the release whose checklist is shown
+    header: Text  # after the title (release_header)
+    rehearsal: bool
+    rows: list[PhaseRow]
+    title_cells: int
+    bar: int
+    next: str  # after the label: the next item, or that all is settled
+    open: tuple[str, Text] | None  # the items still open (heading, lines), from 30 rows
+    recent: tuple[str, Text] | None  # the latest decisions (heading, lines)
+    window: Text  # after the label: the change window, the rehearsal line
+    failing: tuple[str, ...]  # notice channels whose last attempt failed
+
+
+def release_options(
+    session: Session, releases: list[Release], *, wide: bool
+) -> list[tuple[str, str]]:
+    """The releases list's rows; from 120 columns each with its T-0 (the list is wider)."""
+    return [
+        (
+            f"{r.version:<8} {r.plan:<9} {r.environment:<11}"
+            + (f" T-0 {session.times.show(r.t0_at(), 'day')}" if wide else ""),
+            r.id,
+        )
+        for r in releases
+    ]
+
+
+def window_line(session: Session, checklist: Checklist | None, rehearsed: str | None) -> Text:
+    """The Window line after its label: the change window (once the config is read), that a
+    rehearsal's dates are advisory, and the rehearsal line."""
+    text = Text()
+    plan = checklist.plan.plan.name if checklist is not None else ""
+    if session.loaded_yet is not None:  # the first frame comes before a worker reads it
+        text.append(window_text(session, plan))
+    if checklist is not None and checklist.release.rehearsal:
+        text.append("  (" + session.t("list.timing") + ")", style="dim")
+    if rehearsed:
+        text.append("  " + rehearsed)
+    return text
+
+
+def dashboard_view(
+    session: Session,
+    releases: list[Release] | None,
+    loaded: Loaded | None,
+    failing: list[str],
+    *,
+    width: int,
+    height: int,
+    recent_height: int = 0,
+) -> DashView:
+    """What the dashboard draws at ``width`` x ``height`` from what its load read; its recent
+    list ``recent_height`` rows high once laid out (0: not yet)."""
+    checklist, recent, rehearsed = loaded if loaded is not None else (None, [], "")
+    bar = 10 if width >= 100 else 6
+    # The phases' titles get what the right column has beyond the bar, counts and due date.
+    # (The right column is what the releases list leaves: dashboard.tcss's #left widths.
+    # Not #right's size: a draw may come before the layout that a resize brings.)
+    right = width - (LEFT_WIDE if width >= 120 else LEFT)
+    wide = width >= 120
+    listed = None if releases is None else release_options(session, releases, wide=wide)
+    shown_recent = None
+    if checklist is not None:
+        # As many as the list has rows for now: the newest always in sight.
+        shown = recent[-(recent_height or recent_rows(height)) :]
+        # The heading names the zone once (``Recent decisions (JST)``): the rows keep their room.
+        zone = session.times.common_zone([ev.recorded_at for ev, _who in shown])
+        heading = session.t("dash.recent") + (f" ({zone})" if zone else "")
+        # From 120 columns an item's title follows its id: what was done, in words.
+        lines = recent_text(session, checklist, shown, titles=wide, zone=zone)
+        shown_recent = heading, lines
+    return DashView(
+        width=width,
+        height=height,
+        releases=listed,
+        shown=checklist.release.id if checklist is not None else None,
+        header=release_header(session, checklist),
+        rehearsal=bool(checklist and checklist.release.rehearsal),
+        rows=phase_rows(session, checklist) if checklist is not None else [],
+        title_cells=max(14, min(48, right - bar - 33)),
+        bar=bar,
+        next=next_item_text(session, checklist) if checklist is not None else "",
+        open=_open_part(session, checklist, height),
+        recent=shown_recent,
+        window=window_line(session, checklist, rehearsed),
+        failing=tuple(failing),
+    )
+
+
+def _open_part(
+    session: Session, checklist: Checklist | None, height: int
+) -> tuple[str, Text] | None:
+    """From 30 rows: the items not settled yet from the current phase on, in plan order
+    (marker, phase, title, the other language's title, kind), as many as half the rows the
+    terminal has beyond the fixed lines: the next few are in sight, not only the next."""
+    upcoming = checklist.next_item() if checklist is not None else None
+    if checklist is None or upcoming is None or height < OPEN_FROM_HEIGHT:
+        return None
+    rows = max(3, (height - 22 - len(checklist.plan.plan.phases)) // 2)
+    return open_items(session, checklist, upcoming[0], rows)
+
+
+def first_view(session: Session, preferred: str | None, width: int, height: int) -> DashView:
+    """The dashboard's first view with data, built in the process :mod:`cockpit.readahead`
+    forks as ``cockpit open`` starts (the store opened read-only there: nothing is written
+    from it). The app draws it unless its own first load is drawn first; that load follows
+    and is drawn over it."""
+    session.read_only_store()
+    _ = session.operator  # who is at the keyboard: the header says it
+    releases, loaded, _head, failing = read_dashboard(session, preferred, recent_rows(height))
+    return dashboard_view(session, releases, loaded, failing, width=width, height=height)
 
 
 def _titles(session: Session, thing: object) -> tuple[str, str]:
@@ -32,6 +209,8 @@ def _titles(session: Session, thing: object) -> tuple[str, str]:
 def phase_rows(session: Session, checklist: Checklist) -> list[PhaseRow]:
     """One timeline row per phase: progress, due date (overdue only outside rehearsals), and
     ``>`` on the phase of the next open item."""
+    from cockpit.window import due_status, phase_due
+
     t0 = checklist.release.t0_at()
     upcoming = checklist.next_item()
     now = session.now()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 from rich.text import Text
 
-from widgets.metricpanel import STYLES
+from widgets.rows import STYLES
 
 if TYPE_CHECKING:
     from cockpit.config import LoadedConfig

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from cockpit.checklist import MARKERS, Status
 from cockpit.plan import Item, StepItem
-from screens.common import window_text
+from screens.text import window_text
 
 if TYPE_CHECKING:
     from cockpit.checklist import ItemState

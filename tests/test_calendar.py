@@ -206,7 +206,7 @@ def test_window_list_in_three_zones(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_screens_read_the_plans_calendar_and_show_another_year() -> None:
     from cockpit.config import LoadedConfig
     from cockpit.window import moment_label
-    from screens.common import window_text
+    from screens.text import window_text
 
     loaded = LoadedConfig(parse_config_text(CALENDAR), None)
     at_six = datetime(2026, 12, 15, 21, 0, tzinfo=UTC)  # Wed 12-16 06:00 JST

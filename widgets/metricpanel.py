@@ -24,18 +24,13 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
+from widgets.rows import STYLES
+
 BARS = "▁▂▃▄▅▆▇█"
 ASCII_BARS = "_.-=+*#@"
 # A multi-row chart's top cell in ASCII, by eighths filled (1..8), a full cell "#": no "-" or
 # "=", the threshold marks.
 ASCII_PARTS = "..::||##"
-STYLES = {
-    "ok": "green",
-    "warn": "bold yellow",
-    "crit": "bold red",
-    "stale": "dim",
-    "no_data": "bold magenta",
-}
 
 
 @dataclass(frozen=True)

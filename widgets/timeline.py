@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.widgets import Static
 
 from widgets.cells import fit
+from widgets.rows import PhaseRow
 from widgets.statusline import looks
-
-
-@dataclass(frozen=True)
-class PhaseRow:
-    label: str  # "T-14"
-    title: str
-    done: int
-    total: int
-    due: str  # already formatted, "due 12-02" or "12-16 01:00"
-    current: bool = False
-    overdue: bool = False
 
 
 def progress_bar(done: int, total: int, width: int = 10) -> str:

@@ -16,6 +16,10 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "リリースがありません: cockpit release new で作成",
         "en": "no releases yet: create one with cockpit release new",
     },
+    "dash.reading": {
+        "ja": "ログを読み込み中です。少しお待ちください",
+        "en": "still reading the log: a moment",
+    },
     "dash.all_done": {"ja": "すべて完了", "en": "all items settled"},
     "dash.chain_ok": {"ja": "#{seq} チェーン正常", "en": "#{seq} chain ok"},
     "dash.chain_bad": {"ja": "#{seq} {code} 改ざんの疑い", "en": "#{seq} {code} BROKEN"},

@@ -14,14 +14,43 @@ from cockpit.cli.base import Command, add
 from cockpit.errors import UsageError
 
 
-def open_app(cmd: Command, release_id: str | None = None) -> int:
-    """Open the Textual cockpit on this terminal."""
+def open_app(cmd: Command, release_id: str | None = None, ahead: Any = None) -> int:
+    """Open the Textual cockpit on this terminal (``ahead``: its first view, being read)."""
+    ahead = ahead or _read_dashboard_ahead(cmd, release_id)
     from cockpit.launch import start_zygote
     from screens.app import run_app
 
     start_zygote()  # the process the app's steps start as forks of
-    run_app(cmd.session, ascii=cmd.args.ascii, release_id=release_id, readonly=cmd.readonly)
+    run_app(
+        cmd.session,
+        ascii=cmd.args.ascii,
+        release_id=release_id,
+        readonly=cmd.readonly,
+        read_ahead=ahead,
+    )
     return 0
+
+
+def _read_dashboard_ahead(cmd: Command, release_id: str | None) -> Any:
+    """The dashboard's first view with data, read in a process forked now
+    (:mod:`cockpit.readahead`) while this one imports Textual and draws the first frame: on
+    the other core, the data is there when the frame is. Not once the store is open here (a
+    copy of an open connection is not the child's to use)."""
+    import shutil
+
+    from cockpit.readahead import read_ahead
+
+    if cmd.session.opened_store is not None:
+        return None
+    session = cmd.session
+    width, height = shutil.get_terminal_size()  # what Textual's driver asks, the same way
+
+    def first() -> object:
+        from screens.dashboard_view import first_view
+
+        return first_view(session, release_id, width, height)
+
+    return read_ahead(first)
 
 
 def cmd_open(cmd: Command) -> int:
@@ -92,10 +121,12 @@ def cmd_demo(cmd: Command) -> int:
     if sys.stdout.isatty() and sys.stdin.isatty() and not cmd.args.no_tui:
         from cockpit.launch import start_zygote
 
-        start_zygote()  # before the demo application's server thread
+        # Forked before the demo application's server thread starts (a fork copies one).
+        ahead = _read_dashboard_ahead(cmd, workspace.release_id)
+        start_zygote()
         server = serve_demo_app(workspace.root)
         try:
-            return open_app(cmd, workspace.release_id)
+            return open_app(cmd, workspace.release_id, ahead)
         finally:
             if server is not None:
                 server.stop()
