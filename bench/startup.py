@@ -26,12 +26,13 @@ What it measures, all in one run:
    row (Textual writes a whole frame top to bottom). (Before 839a188 only the last-row move was
    looked for: a frame that repaints a few rows, as the data frame does once the dashboard's
    chrome is drawn, was counted only when a later frame reached the last row.) The markers:
-   the dashboard's "Timeline"
-   title (the target's figure), and also "Timeline" then a "T-14" phase row, which exists only
-   once the engine's data is drawn (a frame with data: the store opens and the log is read
-   after the first frame); the bare app's Header title. Then the process group is killed. One
-   unmeasured start of each app first, then N starts of each, interleaved (the order alternates
-   every round); median, best and worst.
+   the dashboard's "Timeline" title (the target's figure), and also "Timeline" then a "T-14"
+   phase row, which exists only once the engine's data is drawn (a frame with data: the
+   dashboard's first view is read in a process ``cockpit open`` forks as it starts, and drawn in
+   the first frame when it has come by then, else as it comes or by the load after the frame);
+   the bare app's Header title. Then the process group is killed. One unmeasured start of each
+   app first, then N starts of each, interleaved (the order alternates every round); median,
+   best and worst.
 3. Where the cockpit's time goes (not with ``--quick``):
 
    - a traced start: the same command run through a small wrapper that stamps the wall clock

@@ -29,22 +29,30 @@ LIMIT_S = 10
 
 
 class ReadAhead:
-    """The child working ahead: :meth:`result` waits for what it sends."""
+    """The child working ahead: :meth:`result` waits for what it sends; :meth:`cancel` ends
+    it, whoever waits."""
 
     def __init__(self, pid: int, fd: int) -> None:
         self.pid, self._fd = pid, fd
-        self._lock = threading.Lock()
+        self._reading = threading.Lock()  # one reader of the pipe at a time
+        self._child = threading.Lock()  # the child killed and reaped once (its pid is not
+        self._reaped = False  # ours to signal after that: another process may have it)
 
     def ready(self) -> bool:
         """Whether the child has sent something (then :meth:`result` soon has it all): a
-        look that never waits."""
-        with self._lock:
+        look that never waits (``False`` while another thread reads)."""
+        if not self._reading.acquire(blocking=False):
+            return False
+        try:
             return self._fd >= 0 and bool(select.select([self._fd], [], [], 0)[0])
+        finally:
+            self._reading.release()
 
     def result(self, timeout: float) -> object | None:
-        """What the child's function returned, or ``None``: it failed, or it sent nothing
-        within ``timeout`` seconds (then it is killed). Once: the pipe is closed after."""
-        with self._lock:
+        """What the child's function returned, or ``None``: it failed, it was cancelled, or it
+        sent nothing within ``timeout`` seconds (then it is killed). Once: the pipe is closed
+        after."""
+        with self._reading:
             if self._fd < 0:
                 return None
             chunks: list[bytes] = []
@@ -63,28 +71,36 @@ class ReadAhead:
                 os.close(self._fd)
                 self._fd = -1
                 self._end(kill=not finished)
-            if not finished or not chunks:
-                return None
-            try:
-                sent: object = pickle.loads(b"".join(chunks))
-            except Exception:  # cut short (killed half-way): as if it sent nothing
-                return None
-            return sent
+        if not finished or not chunks:
+            return None
+        try:
+            sent: object = pickle.loads(b"".join(chunks))
+        except Exception:  # cut short (killed half-way): as if it sent nothing
+            return None
+        return sent
 
     def cancel(self) -> None:
-        """Nobody will wait for it: end the child (when it has not ended) and close the pipe."""
-        with self._lock:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
-                self._end(kill=True)
+        """Nobody needs it any more: end the child now if it has not ended (a thread waiting
+        in :meth:`result` gets ``None`` at once); the pipe is closed unless one reads it."""
+        self._end(kill=True)
+        if self._reading.acquire(blocking=False):
+            try:
+                if self._fd >= 0:
+                    os.close(self._fd)
+                    self._fd = -1
+            finally:
+                self._reading.release()
 
     def _end(self, *, kill: bool) -> None:
-        if kill:
-            with suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-        with suppress(ChildProcessError):  # reaped already (someone waits for any child)
-            os.waitpid(self.pid, 0)
+        with self._child:
+            if self._reaped:
+                return
+            if kill:
+                with suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            with suppress(ChildProcessError):  # reaped already (someone waits for any child)
+                os.waitpid(self.pid, 0)
+            self._reaped = True
 
 
 def read_ahead(work: Callable[[], object], *, limit_s: int = LIMIT_S) -> ReadAhead | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from screens.common import CockpitScreen
 from screens.dashboard_view import (
     DashView,
+    FirstView,
     dashboard_view,
     load_release,
     read_dashboard,
@@ -59,10 +60,9 @@ class DashboardScreen(CockpitScreen):
         self._showing: str | None = None  # the release the cursor is on
         self.health = HealthWatch()  # the Health line's sampler (of the release's environment)
         self._health_shown: Text | None = None  # the line last drawn
-        self._ahead: DashView | None = None  # the first view, read ahead as the app started
+        self.first = FirstView()  # the first view, read ahead as `cockpit open` started
         self._drawn: DashView | None = None  # what the last draw showed
         self._listed: list[tuple[str, str]] | None = None  # the releases list's rows
-        self._first_drawn = threading.Event()  # the first frame is drawn
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="header", classes="header")
@@ -85,12 +85,12 @@ class DashboardScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
-        self._take_ahead()
+        ahead = self.first.take(self.cockpit.read_ahead, self.cockpit.take_read_ahead)
         self._draw()  # the lines' labels and the keys in the first frame, and its data if read
-        if self._ahead is not None and self._ahead.shown is not None:
-            self._highlight(self._ahead.shown)
+        if ahead is not None and ahead.shown is not None:
+            self._highlight(ahead.shown)
         self.set_interval(1.0, self._show_health)  # the ages move on; the values arrive
-        self.call_after_refresh(self._first_drawn.set)
+        self.call_after_refresh(self.first.drawn.set)
 
     def on_screen_suspend(self) -> None:
         self.health.pause()  # the screen on top samples for itself
@@ -135,46 +135,18 @@ class DashboardScreen(CockpitScreen):
     def _recent_rows(self) -> int:
         return recent_rows(self.size.height)
 
-    # How long the first load waits for the view read ahead, and for its frame; how long the
-    # UI thread reads it once it has begun to come (the rest follows at once).
-    AHEAD_WAIT_S: ClassVar[float] = 2.0
-    AHEAD_READ_S: ClassVar[float] = 0.1
-
-    def _take_ahead(self) -> None:
-        """The first view read ahead by a process forked as ``cockpit open`` started
-        (:mod:`cockpit.readahead`), for the first frame, if it has come (on a machine not too
-        busy, it has); else the first load waits for it (:meth:`first_load`)."""
-        ahead = self.cockpit.read_ahead
-        if ahead is None or not ahead.ready():
-            return
-        self.cockpit.take_read_ahead()
-        view = ahead.result(self.AHEAD_READ_S)
-        if isinstance(view, DashView):
-            self._ahead = view  # drawn at this size only (_view)
-
     def first_load(self) -> None:
-        """In the loading worker, before the first load: let the first frame be drawn alone
-        (the load would take turns with it); draw the view read ahead if it comes before the
-        load could have read the log (it failed, or it takes too long: the load alone draws
-        the data)."""
-        if self._ahead is not None:
-            self._first_drawn.wait(self.AHEAD_WAIT_S)
-        ahead = self.cockpit.take_read_ahead()
-        if ahead is None:
-            return
-        drawn = threading.Event()
-        self.app.call_from_thread(self._show_ahead, ahead.result(self.AHEAD_WAIT_S), drawn)
-        drawn.wait(self.AHEAD_WAIT_S)
+        show = functools.partial(self.app.call_from_thread, self._show_ahead)
+        self.first.before_load(self.cockpit.take_read_ahead, show)
 
-    def _show_ahead(self, view: object, drawn: threading.Event) -> None:
-        """Draw the view read ahead unless a load was drawn first; ``drawn`` is set once its
-        frame is."""
-        if isinstance(view, DashView) and self.is_attached and not self._loaded_once:
-            self._ahead = view
+    def _show_ahead(self, view: DashView) -> None:
+        """Draw the view read ahead (from the first view's thread) unless a load was drawn
+        first."""
+        if self.is_attached and not self._loaded_once:
+            self.first.view = view
             self._draw()  # (not at another size: the terminal was resized meanwhile)
             if self._drawn is view and view.shown is not None:
                 self._highlight(view.shown)
-        self.call_after_refresh(drawn.set)
 
     def load(self) -> Read:
         """Read the log off the UI thread (the first frame is drawn before the store opens)."""
@@ -212,7 +184,7 @@ class DashboardScreen(CockpitScreen):
         releases, loaded, head, self.failing = data
         self.read_head = head
         self.loaded.clear()  # the log grew: what was read of other releases is old news
-        self._ahead = None  # (what was read ahead is older still)
+        self.first.loaded()  # (what was read ahead is older still)
         self.releases = releases
         self.checklist, self.recent, self.rehearsed = (
             loaded if loaded is not None else (None, [], "")
@@ -296,7 +268,7 @@ class DashboardScreen(CockpitScreen):
     def _view(self) -> DashView:
         """What to draw now: from what the loads read, or, before the first load is drawn, the
         view read ahead (at this size)."""
-        ahead, size = self._ahead, self.size
+        ahead, size = self.first.view, self.size
         if ahead is not None and (ahead.width, ahead.height) == (size.width, size.height):
             return ahead
         loaded = (self.checklist, self.recent, self.rehearsed) if self.checklist else None

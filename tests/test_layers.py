@@ -108,37 +108,16 @@ def test_the_first_frame_is_drawn_before_the_engine_is_imported(tmp_path: Path) 
     """The dashboard's first frame (its chrome, no data) is the first screen drawn, and the UI
     thread draws it without the config, the operator (identity, signing), the calendar or the
     metrics: the load worker reads and imports them once the frame is out (issue 16)."""
-    import fcntl
     import os
-    import pty
-    import select
-    import struct
-    import termios
-    import time
+
+    from tests.ptyrun import run_on_pty
 
     config = tmp_path / "cockpit.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "log.db"}"\n')
     out = tmp_path / "imported.txt"
     env = {**os.environ, "COCKPIT_CONFIG": str(config), "TERM": "xterm-256color"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the cockpit, on the terminal
-        os.execve(sys.executable, [sys.executable, "-c", FIRST_FRAME, str(out)], env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    deadline, said = time.monotonic() + 60, b""
-    try:
-        while time.monotonic() < deadline:  # the terminal's output read, so it never blocks
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                said += chunk
-    finally:
-        os.close(fd)
-        os.waitpid(pid, 0)
+    said = run_on_pty([sys.executable, "-c", FIRST_FRAME, str(out)], env)
     assert out.exists(), said[-2000:]
     screen, *imported = out.read_text().split("\n")
     assert screen == "DashboardScreen"  # not Textual's empty default screen first

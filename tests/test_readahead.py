@@ -22,7 +22,7 @@ import pytest
 from cockpit.readahead import ReadAhead
 from cockpit.session import Session
 from screens.dashboard_view import DashView, first_view, read_dashboard, recent_rows
-from tests.test_cli import CONFIG, cli, new_release
+from tests.test_cli import cli, new_release, workspace  # noqa: F401 (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -125,17 +125,15 @@ def test_no_fork_from_a_process_with_threads() -> None:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    (tmp_path / "cockpit.toml").write_text(CONFIG)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
-    monkeypatch.delenv("COCKPIT_DATABASE_URL", raising=False)
+def releases(request: pytest.FixtureRequest) -> tuple[Path, str]:
+    """Two open releases, two T-14 items of the first done, in tests.test_cli's workspace."""
+    root: Path = request.getfixturevalue("workspace")
     rid = new_release("1.4.0")
     new_release("1.5.0")
     for item in ("t14.requirements", "t14.dependencies"):
         code, _out, err = cli("item", "done", rid, item)
         assert code == 0, err
-    return tmp_path, rid
+    return root, rid
 
 
 # The first view of the dashboard, worked out in a process of its own and written to fd 1
@@ -189,12 +187,12 @@ def screen_lines(app: object) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 async def test_the_first_frame_shows_the_view_read_ahead_before_the_load(
-    workspace: tuple[Path, str], lang: str, monkeypatch: pytest.MonkeyPatch
+    releases: tuple[Path, str], lang: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from screens.dashboard import DashboardScreen
     from tests.appfixture import RecordingApp, settle
 
-    root, _rid = workspace
+    root, _rid = releases
     gate = threading.Event()
     ahead = spawned(root, lang, (100, 30))
     app = RecordingApp(gated(root, gate, lang), read_ahead=ahead, refresh_seconds=3600)
@@ -231,11 +229,11 @@ async def test_the_first_frame_shows_the_view_read_ahead_before_the_load(
 
 
 async def test_a_view_read_ahead_at_another_size_or_a_failed_one_is_not_drawn(
-    workspace: tuple[Path, str],
+    releases: tuple[Path, str],
 ) -> None:
     from tests.appfixture import RecordingApp, settle
 
-    root, _rid = workspace
+    root, _rid = releases
     for ahead in (
         spawned(root, "en", (80, 24)),  # the terminal was resized meanwhile
         spawned(root, "en", (100, 30), "import sys; sys.exit(1)"),  # it failed: nothing sent
@@ -253,33 +251,38 @@ async def test_a_view_read_ahead_at_another_size_or_a_failed_one_is_not_drawn(
             gate.set()
 
 
-async def test_a_hung_read_ahead_costs_its_wait_then_the_load_draws(
-    workspace: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+async def test_a_hung_read_ahead_costs_nothing_and_is_ended_once_the_load_is_drawn(
+    releases: tuple[Path, str],
 ) -> None:
-    from screens.dashboard import DashboardScreen
     from tests.appfixture import RecordingApp, settle
 
-    monkeypatch.setattr(DashboardScreen, "AHEAD_WAIT_S", 0.5)
-    read_fd, write_fd = os.pipe()
-    pid = os.posix_spawn("/bin/sleep", ["sleep", "60"], dict(os.environ))
-    ahead = ReadAhead(pid, read_fd)  # (its pipe's other end stays open: nothing, no end)
+    read_fd, write_fd = os.pipe()  # a child that holds the pipe and never sends
+    pid = os.posix_spawn(
+        "/bin/sleep",
+        ["sleep", "60"],
+        dict(os.environ),
+        file_actions=[(os.POSIX_SPAWN_DUP2, write_fd, 1)],
+    )
+    os.close(write_fd)
+    ahead = ReadAhead(pid, read_fd)
     app = RecordingApp(Session(lang="en"), read_ahead=ahead, refresh_seconds=3600)
     started = time.monotonic()
-    try:
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            assert "T-14" in "\n".join(screen_lines(app))
-        assert time.monotonic() - started < 10
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "T-14" in "\n".join(screen_lines(app))  # the load did not wait for it
+        assert time.monotonic() - started < 5
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            await pilot.pause(0.05)
         assert not os.path.exists(f"/proc/{pid}")  # killed and reaped
-    finally:
-        os.close(write_fd)
 
 
-def test_the_first_view_is_what_a_load_draws(workspace: tuple[Path, str]) -> None:
+def test_the_first_view_is_what_a_load_draws(releases: tuple[Path, str]) -> None:
     """The view read ahead is the dashboard's own view of what its load reads."""
     from screens.dashboard_view import dashboard_view
 
-    _root, rid = workspace
+    _root, rid = releases
     now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     view = first_view(Session(lang="ja", now=lambda: now), None, 120, 40)
     here = Session(lang="ja", now=lambda: now)
@@ -298,18 +301,17 @@ def test_the_first_view_is_what_a_load_draws(workspace: tuple[Path, str]) -> Non
 FIRST_FRAME = """\
 import os, select, sys
 import textual.app
-import screens.dashboard
+import screens.dashboard_view
 written = sys.argv[1]
 
-take = screens.dashboard.DashboardScreen._take_ahead
+take = screens.dashboard_view.FirstView.take
 
-def take_when_come(screen):
-    ahead = screen.cockpit.read_ahead
+def take_when_come(first, ahead, taken):
     if ahead is not None:
         select.select([ahead._fd], [], [], 30)
-    take(screen)
+    return take(first, ahead, taken)
 
-screens.dashboard.DashboardScreen._take_ahead = take_when_come
+screens.dashboard_view.FirstView.take = take_when_come
 display = textual.app.App._display
 
 def first_frame(app, screen, renderable):
@@ -334,34 +336,14 @@ main()
 """
 
 
-def test_cockpit_open_draws_the_data_in_its_first_frame(workspace: tuple[Path, str]) -> None:
-    import fcntl
-    import pty
-    import struct
-    import termios
+def test_cockpit_open_draws_the_data_in_its_first_frame(releases: tuple[Path, str]) -> None:
+    from tests.ptyrun import run_on_pty
 
-    root, _rid = workspace
+    root, _rid = releases
     out = root / "children.txt"
     env = {**os.environ, "COCKPIT_CONFIG": str(root / "cockpit.toml"), "TERM": "xterm-256color"}
     env["PYTHONPATH"] = str(REPO)
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the cockpit, on the terminal
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        os.execve(sys.executable, [sys.executable, "-c", FIRST_FRAME, str(out)], env)
-    deadline, said = time.monotonic() + 60, b""
-    try:
-        while time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                said += chunk
-    finally:
-        os.close(fd)
-        os.waitpid(pid, 0)
+    said = run_on_pty([sys.executable, "-c", FIRST_FRAME, str(out)], env)
     assert out.exists(), said[-2000:]
     frame = said.decode(errors="replace")
     assert "Timeline" in frame and "T-14" in frame and "1.4.0" in frame, frame[-2000:]

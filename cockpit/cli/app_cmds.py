@@ -8,15 +8,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.cli.base import Command, add
 from cockpit.errors import UsageError
 
+if TYPE_CHECKING:
+    from cockpit.session import Session
+
 
 def open_app(cmd: Command, release_id: str | None = None, ahead: Any = None) -> int:
     """Open the Textual cockpit on this terminal (``ahead``: its first view, being read)."""
-    ahead = ahead or _read_dashboard_ahead(cmd, release_id)
+    ahead = ahead or read_dashboard_ahead(cmd.session, release_id)
     from cockpit.launch import start_zygote
     from screens.app import run_app
 
@@ -31,7 +34,7 @@ def open_app(cmd: Command, release_id: str | None = None, ahead: Any = None) -> 
     return 0
 
 
-def _read_dashboard_ahead(cmd: Command, release_id: str | None) -> Any:
+def read_dashboard_ahead(session: Session, release_id: str | None) -> Any:
     """The dashboard's first view with data, read in a process forked now
     (:mod:`cockpit.readahead`) while this one imports Textual and draws the first frame: on
     the other core, the data is there when the frame is. Not once the store is open here (a
@@ -40,9 +43,8 @@ def _read_dashboard_ahead(cmd: Command, release_id: str | None) -> Any:
 
     from cockpit.readahead import read_ahead
 
-    if cmd.session.opened_store is not None:
+    if session.opened_store is not None:
         return None
-    session = cmd.session
     width, height = shutil.get_terminal_size()  # what Textual's driver asks, the same way
 
     def first() -> object:
@@ -122,7 +124,7 @@ def cmd_demo(cmd: Command) -> int:
         from cockpit.launch import start_zygote
 
         # Forked before the demo application's server thread starts (a fork copies one).
-        ahead = _read_dashboard_ahead(cmd, workspace.release_id)
+        ahead = read_dashboard_ahead(cmd.session, workspace.release_id)
         start_zygote()
         server = serve_demo_app(workspace.root)
         try:
