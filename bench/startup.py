@@ -688,10 +688,13 @@ print(json.dumps(out))
 # Runs one app the way the benchmark starts it, writing wall-clock marks to a file as it goes
 # (the process is killed at its first frame, so every mark is written at once).
 TRACE_WRAPPER = r"""
-import functools, sys, time
+import functools, os, sys, time
 _log = open(sys.argv[2], "w", buffering=1)
 _seen = {}
+_app = os.getpid()
 def mark(name):
+    if os.getpid() != _app:  # the process `cockpit open` forks to read the first view
+        name = "(read-ahead) " + name
     _seen[name] = _seen.get(name, 0) + 1
     _log.write(f"{time.time():.6f}\t{name}\t{_seen[name]}\n")
 mark("interpreter ready")
@@ -735,9 +738,12 @@ def patch(name, module):
         wrap(module.DashboardScreen, "reload", "DashboardScreen.reload", limit=5)
         wrap(module.DashboardScreen, "_load_release", "DashboardScreen._load_release", limit=5)
         wrap(module.DashboardScreen, "show", "DashboardScreen.show (data drawn)", limit=3)
+    elif name == "screens.dashboard_view":
+        wrap(module, "first_view", "first_view")
+        wrap(module.FirstView, "take", "FirstView.take (for the first frame)")
 
 WATCH = {"cockpit.cli", "cockpit.config", "cockpit.store", "screens.app", "screens.common",
-         "screens.dashboard", "textual.app"}
+         "screens.dashboard", "screens.dashboard_view", "textual.app"}
 
 class Hook:
     def find_spec(self, name, path=None, target=None):
