@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -107,15 +108,16 @@ class DashView:
 def release_options(
     session: Session, releases: list[Release], *, wide: bool
 ) -> list[tuple[str, str]]:
-    """The releases list's rows; from 120 columns each with its T-0 (the list is wider)."""
-    return [
-        (
-            f"{r.version:<8} {r.plan:<9} {r.environment:<11}"
-            + (f" T-0 {session.times.show(r.t0_at(), 'day')}" if wide else ""),
-            r.id,
-        )
-        for r in releases
-    ]
+    """The releases list's rows, one line each (a plan of one's own by its file's name, each
+    field cut to its column); from 120 columns each with its T-0 (the list is wider)."""
+    rows = []
+    for r in releases:
+        plan = PurePath(r.plan).stem if r.plan.endswith((".yaml", ".yml")) else r.plan
+        label = f"{fit(r.version, 8)} {fit(plan, 9)} {fit(r.environment, 11)}"
+        if wide:
+            label += f" T-0 {session.times.show(r.t0_at(), 'day')}"
+        rows.append((label, r.id))
+    return rows
 
 
 def window_line(session: Session, checklist: Checklist | None, rehearsed: str | None) -> Text:

@@ -131,7 +131,9 @@ class RunbookWork(CockpitScreen):
     def run_step(self, item_id: str, action: str, reason: str | None) -> None:
         session = self.session
         self.message = session.t("run.running", item=item_id)
-        output = self._start_run(item_id, f"--- {item_id} {action}")
+        # "--- t0.deploy: started" (a step is run by deciding it done: not "done" yet).
+        heading = session.t("run.started_log") if action == "done" else action
+        output = self._start_run(item_id, f"--- {item_id}: {heading}")
         leave = threading.Event()
         app = self.cockpit
         app.following = (self.release_id, item_id, leave)

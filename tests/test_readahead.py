@@ -350,3 +350,21 @@ def test_cockpit_open_draws_the_data_in_its_first_frame(releases: tuple[Path, st
     # What is left of it then: the zygote alone (the read-ahead was read and reaped).
     children = [c for c in out.read_text().splitlines() if c]
     assert len(children) <= 1 and all("--zygote" in c for c in children), children
+
+
+def test_a_plan_of_ones_own_is_listed_by_its_file_name_on_one_line(
+    releases: tuple[Path, str],
+) -> None:
+    root, _rid = releases
+    plan = root / "a-very-long-plan-name.yaml"
+    hotfix = (REPO / "checklists" / "hotfix.yaml").read_text(encoding="utf-8")
+    plan.write_text(hotfix.replace("name: hotfix", "name: a-very-long-plan-name", 1))
+    code, _out, err = cli(
+        "release", "new", "--plan", str(plan), "--env", "staging", "--version", "2.0.0-rc.1",
+        "--t0", "2026-12-16T01:00",
+    )  # fmt: skip
+    assert code == 0, err
+    view = first_view(Session(lang="en"), None, 80, 24)
+    labels = [label for label, _id in view.releases or []]
+    assert labels[-1].startswith("2.0.0-r\u2026 a-very-l\u2026 staging")  # not the file's path
+    assert all(len(label) <= 30 for label in labels), labels  # one line in the list

@@ -287,6 +287,7 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "{item} は別の端末で実行中: 出力を追跡 (c で中止)",
         "en": "{item} runs under its supervisor (started elsewhere): following (c cancels)",
     },
+    "run.started_log": {"ja": "実行開始", "en": "started"},
     "run.following_log": {"ja": "実行中のステップを追跡", "en": "following the running step"},
     "run.followed": {"ja": "{item}: {status}", "en": "{item}: {status}"},
     "run.cancelling": {"ja": "{item} を中止しています...", "en": "cancelling {item}..."},
