@@ -148,6 +148,10 @@ class DashboardScreen(CockpitScreen):
             if self._drawn is view and view.shown is not None:
                 self._highlight(view.shown)
 
+    def load_failed(self, said: str) -> None:
+        super().load_failed(said)
+        self._draw()  # what is known without the log (the window, from the config); keys refused
+
     def load(self) -> Read:
         """Read the log off the UI thread (the first frame is drawn before the store opens)."""
         return read_dashboard(self.session, self.cockpit.release_id, self._recent_rows())
