@@ -108,6 +108,12 @@ def health_text(
     if states is None:
         return Text(t("health.none"), style="dim")
     if not states or all(s.last_at is None for s in states.values()):
+        # Never a value: waiting, unless the source said why (the first of its reasons).
+        why = next((s.why(lang) for s in states.values() if s.why(lang)), "")
+        if why:
+            line = Text(t("health.no_data", why=why), style=STYLES["no_data"])
+            line.no_wrap, line.overflow = True, "ellipsis"
+            return line
         return Text(t("health.waiting"), style="dim")
     # Not before there is something to say: the dashboard's first frame has no panels.
     from cockpit.metrics import format_value

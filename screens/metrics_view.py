@@ -66,6 +66,7 @@ def view_of(state: PanelState, session: Session | None = None, refresh: float = 
         bottom=format_value(low, panel.unit),
         span=span if t is not None else None,
         now=t("met.axis_now") if t is not None else "",
+        why=state.why(session.lang if session is not None else "en"),
     )
 
 

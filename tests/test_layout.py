@@ -295,3 +295,17 @@ async def test_dialogs_keep_their_height_after_the_runbook_was_open(build) -> No
         await settle(pilot)
         # Border, title, two body lines, the reason, the keys.
         assert trigger.query_one("#dialog").outer_size.height == 7
+
+
+def test_health_text_says_why_a_source_never_answered_in_the_screens_language() -> None:
+    from cockpit.metrics.sources.base import SourceError, failed_samples
+
+    panel = Panel(name="cpu", title="CPU", source="host", query="cpu", unit="%")
+    series = Series("cpu")
+    refused = SourceError.said("msrc.host_iface", iface="eth9")
+    series.add(failed_samples([panel], time.time(), refused)[0])
+    states = {"cpu": panel_state(panel, series, time.time())}
+    assert health_text(t(), states, 80).plain == "NO DATA: host: no network interface 'eth9'"
+    ja = health_text(t("ja"), states, 80, lang="ja").plain
+    assert ja == "データなし: host: ネットワークインターフェース 'eth9' がありません"
+    assert states["cpu"].error == "host: no network interface 'eth9'"  # the log's words

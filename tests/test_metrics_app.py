@@ -161,6 +161,41 @@ async def test_why_go_is_blocked_is_said_in_japanese(build) -> None:
         assert "Go 不可: リリース後監視が開始されていません" in screen_text(app)
 
 
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "cannot connect"), ("ja", "接続できません")],
+)
+async def test_a_panel_without_data_says_why_in_the_screens_language(
+    build, lang: str, said: str
+) -> None:
+    """A Prometheus that refuses the connection (a real socket, closed): each panel says so in
+    the chart's place, in the screen's language, not only NO DATA."""
+    import socket
+
+    from cockpit.metrics.sources.prometheus import PrometheusSource
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    app = build(lang)
+    source = PrometheusSource(f"http://127.0.0.1:{closed}", timeout=2.0)
+    panels = panels_from_config(app.session.loaded.environment("staging").metrics)
+    sampler = Sampler(panels, {"prometheus": source}, refresh=0.5).start()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(MetricsScreen(RELEASE_ID, sampler))
+            await until(pilot, lambda: said in screen_text(app))
+            text = screen_text(app)
+            assert "NO DATA" in text
+            assert text.count(said) == len(panels), text  # on every panel of that source
+            assert f"127.0.0.1:{closed}" in text
+    finally:
+        sampler.stop()
+    state = sampler.states()[panels[0].name]
+    assert "cannot connect" in str(state.error)  # the log's words stay English
+
+
 async def test_a_trigger_raises_the_prompt_and_the_decision_is_recorded(build) -> None:
     app = build()
     source = Scripted({"error_rate": 0.5, "latency_p95": 120.0, "cpu": 30.0, "memory": 40.0})

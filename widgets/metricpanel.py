@@ -55,6 +55,7 @@ class PanelView:
     source: str = ""
     scale: tuple[float, float] | None = None  # fixed (low, high); None: fixed_scale(history)
     marks: tuple[Mark, ...] = ()
+    why: str = ""  # why there is no value now (the source's failure), in the screen's language
     top: str = ""  # the scale's top as text ("100 %")
     bottom: str = ""  # its bottom ("0 %")
     # Columns drawn -> when the first of them was sampled ("2m00s ago"); None: not said.
@@ -216,12 +217,17 @@ class MetricPanel(Widget):
             line.append(view.label, style=STYLES.get(view.level, ""))
         if view.baseline:
             line.append("  " + view.baseline, style="dim")
+        if view.why and view.level != "no_data":  # (no data: said in the chart's place)
+            line.append("  " + view.why, style="dim")
         self._put(self._value, "value", line)
         self._put(self._spark, "spark", self.chart(view))
 
     def chart(self, view: PanelView) -> Text:
         """The chart as text: its rows with the labels at the right, the span row under them
-        when there is room (a panel of one chart row has only the bars)."""
+        when there is room (a panel of one chart row has only the bars). No data and a reason:
+        the reason, on as many rows as it takes."""
+        if view.level == "no_data" and view.why:
+            return Text(view.why, style=STYLES["no_data"], overflow="fold")
         inner_w = self.size.width or 20  # the content region: inside border and padding
         inner_h = self.size.height or 2
         rows = max(1, inner_h - 1)  # under the value line

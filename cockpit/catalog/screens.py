@@ -323,6 +323,7 @@ WORDS: dict[str, dict[str, str]] = {
     "dash.more": {"ja": "ほか {n} 件", "en": "{n} more"},
     "health.none": {"ja": "メトリクスの取得元なし", "en": "no metrics source"},
     "health.waiting": {"ja": "最初の計測を待っています", "en": "waiting for the first samples"},
+    "health.no_data": {"ja": "データなし: {why}", "en": "NO DATA: {why}"},
     "health.updated": {"ja": "{age}前に更新", "en": "updated {age} ago"},
     "health.live": {"ja": "最新", "en": "live"},
     "health.stale": {"ja": "メトリクスが古い ({age})", "en": "metrics stale {age}"},

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from cockpit.config import MetricsConfig, PanelConfig
+    from cockpit.errors import Said
 
 Level = Literal["ok", "warn", "crit", "stale", "no_data"]
 ValueLevel = Literal["ok", "warn", "crit"]
@@ -174,6 +175,7 @@ class Sample:
     text: str | None = None
     data_at: float | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    said: Said | None = None  # ``error`` in catalog words, for a screen in its language
 
     @property
     def ok(self) -> bool:
@@ -240,6 +242,13 @@ class PanelState:
     history: tuple[float | None, ...]
     error: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    said: Said | None = None  # the error in catalog words (Sample.said)
+
+    def why(self, lang: str) -> str:
+        """Why there is no value now (the source's last failure), in ``lang``; "" when none."""
+        if self.said is not None:
+            return self.said.text(lang)
+        return self.error or ""
 
     @property
     def missing(self) -> bool:
@@ -260,7 +269,9 @@ def panel_state(
     """The state of ``panel`` at wall-clock ``now`` from its series."""
     last = series.last()
     good = series.last_good()
-    error = last.error if last is not None and last.value is None else None
+    failed = last is not None and last.value is None
+    error = last.error if failed and last is not None else None
+    said = last.said if failed and last is not None else None
     critical = panel.critical_at(baseline)
     spark = tuple(series.values(history))
     if good is None or good.value is None or now - good.at > no_data_after:
@@ -276,6 +287,7 @@ def panel_state(
             critical=critical,
             history=spark,
             error=error,
+            said=said,
         )
     age = max(0.0, now - good.at)
     text = good.text or format_value(good.value, panel.unit)
@@ -297,6 +309,7 @@ def panel_state(
         critical=critical,
         history=spark,
         error=error,
+        said=said,
         detail=good.detail,
     )
 

@@ -23,8 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cockpit.errors import Phrase
 from cockpit.metrics.model import SERIES_CAPACITY, Panel, PanelState, Sample, Series, panel_state
-from cockpit.metrics.sources.base import Source, failed_samples
+from cockpit.metrics.sources.base import Source, SourceError, failed_samples
 from cockpit.metrics.triggers import Baseline, Fired, TriggerEvaluator
 
 if TYPE_CHECKING:
@@ -199,10 +200,7 @@ class Sampler:
         started = self._clock()
         if source is None:
             now = time.time()
-            samples = [
-                Sample(p.name, now, None, error=f"no {source_name} source configured")
-                for p in panels
-            ]
+            samples = failed_samples(panels, now, SourceError.said("msrc.none", source=source_name))
         else:
             try:
                 samples = self._fetch(source_name, source, panels)
@@ -233,14 +231,15 @@ class Sampler:
         if not isinstance(timeout, int | float):
             return source.fetch(panels)
         limit = timeout + ROUND_MARGIN
-        late = (
-            f"{source_name}: no answer within {limit:g} s "
-            f"(metrics.timeout_seconds + {ROUND_MARGIN:g} s)"
+        late = Phrase(
+            "msrc.late_round",
+            {"source": source_name, "seconds": f"{limit:g}", "margin": f"{ROUND_MARGIN:g}"},
         )
         with self._lock:
             busy = self._in_flight.get(source_name)
             if busy is not None and not busy.is_set():
-                return failed_samples(panels, time.time(), late + "; the last call still runs")
+                running = SourceError.said("msrc.still_running", late=late)
+                return failed_samples(panels, time.time(), running)
             done = self._in_flight[source_name] = threading.Event()
         answer: list[list[Sample] | Exception] = []
 
@@ -254,7 +253,7 @@ class Sampler:
 
         threading.Thread(target=fetch, daemon=True, name=f"metrics-{source_name}-call").start()
         if not done.wait(limit) or not answer:
-            return failed_samples(panels, time.time(), late)
+            return failed_samples(panels, time.time(), SourceError.of(late))
         if isinstance(answer[0], Exception):
             raise answer[0]
         return answer[0]

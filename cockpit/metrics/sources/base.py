@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from cockpit.errors import CockpitError
 from cockpit.events import redact_text
 from cockpit.metrics.model import Panel, Sample
 
@@ -32,8 +33,9 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-class SourceError(Exception):
-    """A source could not answer; ``str()`` is one line without secrets."""
+class SourceError(CockpitError):
+    """A source could not answer; ``str()`` is one line without secrets, in English (what the
+    log keeps); :meth:`text` in a language when it was said from the catalog (``said``)."""
 
 
 def one_line(text: object) -> str:
@@ -41,6 +43,12 @@ def one_line(text: object) -> str:
     return redact_text(" ".join(str(text).split()))[:300]
 
 
-def failed_samples(panels: Sequence[Panel], at: float, error: str) -> list[Sample]:
+def failed_samples(panels: Sequence[Panel], at: float, error: str | SourceError) -> list[Sample]:
     """The same error on every panel's sample, without a value."""
-    return [Sample(p.name, at, None, error=error) for p in panels]
+    said = error.phrase if isinstance(error, SourceError) else None
+    return [Sample(p.name, at, None, error=str(error), said=said) for p in panels]
+
+
+def failed_sample(panel: Panel, at: float, error: SourceError) -> Sample:
+    """A panel's sample without a value because its source failed (``error``)."""
+    return failed_samples([panel], at, error)[0]

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from cockpit.metrics.model import Panel, Sample
-from cockpit.metrics.sources.base import Point, SourceError, one_line
+from cockpit.metrics.sources.base import Point, SourceError, failed_sample, one_line
 
 
 class HostSource:
@@ -79,7 +79,7 @@ class HostSource:
             cols = rest.split()
             counted += int(cols[0]) + int(cols[8])
         if iface and not seen:
-            raise SourceError(f"host: no network interface {iface!r}")
+            raise SourceError.said("msrc.host_iface", iface=iface)
         now = self._clock()
         before = self._net.get(iface)
         self._net[iface] = (now, counted)
@@ -116,7 +116,7 @@ class HostSource:
                 )
                 continue
             except SourceError as exc:
-                out.append(Sample(panel.name, time.time(), None, error=str(exc)))
+                out.append(failed_sample(panel, time.time(), exc))
                 continue
             if value is not None and not math.isfinite(value):
                 value = None

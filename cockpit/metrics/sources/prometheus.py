@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from cockpit.errors import Phrase
 from cockpit.metrics.model import Panel, Sample
 from cockpit.metrics.sources.base import Point, SourceError, one_line
 from cockpit.urls import redact_url
@@ -49,14 +50,11 @@ class PrometheusSource:
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
-    def _setup_error(self) -> str | None:
+    def _setup_error(self) -> SourceError | None:
         if not self.url:
-            return "prometheus: no URL set (metrics.prometheus_url in cockpit.toml)"
+            return SourceError.said("msrc.prom_no_url")
         if self._token_env and not self._token:
-            return (
-                f"prometheus {self.shown}: the token variable {self._token_env} is not set "
-                "(metrics.token_env in cockpit.toml)"
-            )
+            return SourceError.said("msrc.prom_no_token", url=self.shown, env=self._token_env)
         return None
 
     def _http(self) -> httpx.Client:
@@ -76,10 +74,7 @@ class PrometheusSource:
             return self._client
 
     def _late(self) -> SourceError:
-        return SourceError(
-            f"prometheus {self.shown}: no answer within {self.timeout:g} s "
-            "(metrics.timeout_seconds)"
-        )
+        return SourceError.said("msrc.prom_late", url=self.shown, seconds=f"{self.timeout:g}")
 
     def _answer(
         self, path: str, params: dict[str, str], deadline: float | None
@@ -123,12 +118,8 @@ class PrometheusSource:
         if isinstance(got, httpx.TimeoutException):
             raise self._late()
         if isinstance(got, httpx.HTTPError):
-            reason = str(got) or type(got).__name__
-            raise SourceError(
-                one_line(
-                    f"prometheus {self.shown}: cannot connect ({reason}) (metrics.prometheus_url)"
-                )
-            )
+            reason = one_line(str(got) or type(got).__name__)
+            raise SourceError.said("msrc.prom_connect", url=self.shown, cause=reason)
         if isinstance(got, Exception):
             raise got
         return got
@@ -136,26 +127,26 @@ class PrometheusSource:
     def _get(self, path: str, params: dict[str, str], deadline: float | None = None) -> Any:
         """The ``data`` of an API answer, or :class:`SourceError`."""
         setup = self._setup_error()
-        if setup:
-            raise SourceError(setup)
+        if setup is not None:
+            raise setup
         status, raw = self._answer(path, params, deadline)
         if status in (401, 403):
-            hint = f"the token in {self._token_env}" if self._token_env else "metrics.token_env"
-            raise SourceError(f"prometheus {self.shown}: HTTP {status} (check {hint})")
+            env = self._token_env
+            hint = Phrase("msrc.token_in", {"env": env}) if env else "metrics.token_env"
+            raise SourceError.said("msrc.prom_auth", url=self.shown, status=status, hint=hint)
         try:
             body = json.loads(raw)
         except ValueError:
-            raise SourceError(
-                f"prometheus {self.shown}: HTTP {status}, not a Prometheus API answer"
-            ) from None
+            raise SourceError.said("msrc.prom_not_api", url=self.shown, status=status) from None
         if not isinstance(body, dict) or body.get("status") != "success":
             error = body.get("error") if isinstance(body, dict) else None
-            raise SourceError(one_line(f"the query was refused: {error or f'HTTP {status}'}"))
+            said = one_line(error or f"HTTP {status}")
+            raise SourceError.said("msrc.query_refused", error=said)
         return body.get("data")
 
     def query(
         self, promql: str, deadline: float | None = None
-    ) -> tuple[float | None, float | None, str | None]:
+    ) -> tuple[float | None, float | None, Phrase | None]:
         """One instant query: ``(value, its time, why no value)``, within ``timeout`` and the
         round's ``deadline`` (monotonic) when one is given."""
         data = self._get("/api/v1/query", {"query": promql}, deadline)
@@ -167,19 +158,16 @@ class PrometheusSource:
             if not result:
                 return None, None, None
             if len(result) > 1:
-                raise SourceError(
-                    f"the query gives {len(result)} series; wrap it in sum() or max() "
-                    "(metrics.panels)"
-                )
+                raise SourceError.said("msrc.query_series", n=len(result))
             point = result[0].get("value")
         elif kind == "matrix":
-            raise SourceError("the query gives a range vector; use rate() or similar")
+            raise SourceError.said("msrc.query_range")
         else:
-            raise SourceError(f"the query gives a {kind or 'malformed'} result, not a number")
+            raise SourceError.said("msrc.query_kind", kind=kind or "malformed")
         at, raw = float(point[0]), str(point[1])
         value = float(raw)
         if not math.isfinite(value):
-            return None, at, f"the query gives {raw}"
+            return None, at, Phrase("msrc.query_gives", {"raw": raw})
         return value, at, None
 
     def fetch(self, panels: Sequence[Panel]) -> list[Sample]:
@@ -194,7 +182,7 @@ class PrometheusSource:
                 error = str(exc)
                 if error.startswith("the query"):
                     error = f"panel {panel.name}: {error}"
-                out.append(Sample(panel.name, time.time(), None, error=error))
+                out.append(Sample(panel.name, time.time(), None, error=error, said=exc.phrase))
                 continue
             out.append(
                 Sample(
@@ -203,6 +191,7 @@ class PrometheusSource:
                     None if value is None else value * panel.scale,
                     error=None if why is None else f"panel {panel.name}: {why}",
                     data_at=data_at,
+                    said=why,
                 )
             )
         return out
