@@ -8,6 +8,7 @@ listing and looking up releases read (``cockpit audit verify`` checks the two ag
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,8 @@ from cockpit.session import Session
 from cockpit.vocabulary import (
     EMERGENCY_APPROVED,
     EMERGENCY_CRITERIA,
+    LEASE_TAKEN,
+    LEASE_TAKEN_OVER,
     NOTE,
     OVERRIDE_REQUESTED,
     RELEASE_CANCELLED,
@@ -247,6 +250,27 @@ def all_releases(store: Store, *, summary: bool = False) -> list[Release]:
     if summary:
         return store.releases()
     return list(fold(store.events(actions=())).values())
+
+
+def last_driven(store: Store, name: str, among: Sequence[str]) -> str | None:
+    """Of the releases ``among``, the one ``name`` last took the lease of (drove), from any
+    host: where a cockpit opened again after a dropped connection goes back to; ``None`` when
+    ``name`` drove none of them. Reads the lease events only (the index on the action)."""
+    wanted = set(among)
+    like = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "@%"
+
+    def read(cursor: Any, mark: str) -> str | None:
+        cursor.execute(
+            f"SELECT release_id, actor FROM events WHERE action IN ({mark}, {mark}) "
+            f"AND actor LIKE {mark} ESCAPE '\\' ORDER BY seq DESC",
+            (LEASE_TAKEN, LEASE_TAKEN_OVER, like),
+        )
+        for release_id, actor in cursor.fetchall():
+            if release_id in wanted and actor_name(actor) == name:
+                return str(release_id)
+        return None
+
+    return store.read_with(read)
 
 
 def find_release_id(store: Store, text: str) -> str:

@@ -67,14 +67,20 @@ def load_release(session: Session, release_id: str, rows: int, *, rehearsal: boo
 
 
 def read_dashboard(session: Session, preferred: str | None, rows: int) -> Read:
-    """The open releases, the one to show (``preferred`` when it is open, else the first) read
-    with what the first frame with data needs (no rehearsal line: a worker follows with it),
-    the head read, and the failing notice channels. Off the UI thread."""
+    """The open releases, the one to show (``preferred`` when it is open, else the one this
+    operator drove last, else the first) read with what the first frame with data needs (no
+    rehearsal line: a worker follows with it), the head read, and the failing notice
+    channels. Off the UI thread."""
     store = session.store
     head = store.head()[0]
     releases = [r for r in store.releases() if r.status == "open"]
     ids = [r.id for r in releases]
-    chosen = preferred if preferred in ids else (ids[0] if ids else None)
+    chosen = preferred if preferred in ids else None
+    if chosen is None and len(ids) > 1:  # (first opened: the one this operator drove last)
+        from cockpit.release import last_driven
+
+        chosen = last_driven(store, session.operator.name, ids)
+    chosen = chosen or (ids[0] if ids else None)
     loaded = load_release(session, chosen, rows, rehearsal=False) if chosen else None
     failing: list[str] = []
     if session.loaded.config.notify.channels:

@@ -368,3 +368,26 @@ def test_a_plan_of_ones_own_is_listed_by_its_file_name_on_one_line(
     labels = [label for label, _id in view.releases or []]
     assert labels[-1].startswith("2.0.0-r\u2026 a-very-l\u2026 staging")  # not the file's path
     assert all(len(label) <= 30 for label in labels), labels  # one line in the list
+
+
+def test_the_dashboard_opens_on_the_release_its_operator_drove_last(
+    releases: tuple[Path, str],
+) -> None:
+    """Back after a dropped connection: the release this operator drove last (from any host),
+    not the first in the list; another operator's lease does not count; one asked for wins."""
+    from cockpit.lease import take
+    from cockpit.operator import Operator
+
+    _root, first = releases
+    view = first_view(Session(lang="en"), None, 80, 24)
+    ids = [release_id for _label, release_id in view.releases or []]
+    assert view.shown == first and len(ids) == 2
+    second = ids[1]
+    code, _out, err = cli("lease", "take", second)
+    assert code == 0, err
+    code, _out, err = cli("lease", "release", second)  # let go (q): still the last one driven
+    assert code == 0, err
+    bob = Session(lang="en", operator=Operator.fixed("bob", "bastion-2"))
+    take(bob, first)
+    assert first_view(Session(lang="en"), None, 80, 24).shown == second
+    assert first_view(Session(lang="en"), first, 80, 24).shown == first
