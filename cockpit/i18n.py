@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from cockpit.catalog import comms, engine, errors, files, refusals, screens, words
+from cockpit.catalog import comms, engine, errors, files, metrics, refusals, screens, words
 
 LANGS = ("ja", "en")
 # One catalog, merged from where each word is said (:mod:`cockpit.catalog`).
@@ -20,6 +20,7 @@ CATALOG: dict[str, dict[str, str]] = {
     **errors.WORDS,
     **files.WORDS,
     **engine.WORDS,
+    **metrics.WORDS,
     **words.WORDS,
 }
 

@@ -91,10 +91,18 @@ def test_durations_weekdays_and_windows_are_said_in_each_language() -> None:
 
 def test_no_key_is_in_two_catalog_modules() -> None:
     """The merge would keep one silently: each key is said in one place."""
-    from cockpit.catalog import comms, engine, errors, files, refusals, screens, words
+    import importlib
+    import pkgutil
 
+    import cockpit.catalog
+
+    modules = [
+        importlib.import_module(f"cockpit.catalog.{info.name}")
+        for info in pkgutil.iter_modules(cockpit.catalog.__path__)
+    ]
+    assert len(modules) >= 8
     seen: dict[str, str] = {}
-    for module in (screens, refusals, comms, errors, files, engine, words):
+    for module in modules:
         for key in module.WORDS:
             assert key not in seen, f"{key} in {seen[key]} and {module.__name__}"
             seen[key] = module.__name__
