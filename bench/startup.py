@@ -740,10 +740,11 @@ def patch(name, module):
         wrap(module.DashboardScreen, "show", "DashboardScreen.show (data drawn)", limit=3)
     elif name == "screens.dashboard_view":
         wrap(module, "first_view", "first_view")
+    elif name == "screens.firstview":
         wrap(module.FirstView, "take", "FirstView.take (for the first frame)")
 
 WATCH = {"cockpit.cli", "cockpit.config", "cockpit.store", "screens.app", "screens.common",
-         "screens.dashboard", "screens.dashboard_view", "textual.app"}
+         "screens.dashboard", "screens.dashboard_view", "screens.firstview", "textual.app"}
 
 class Hook:
     def find_spec(self, name, path=None, target=None):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -17,15 +16,17 @@ from textual.widgets.option_list import Option
 from screens.common import CockpitScreen
 from screens.dashboard_view import (
     DashView,
-    FirstView,
+    audit_text,
     dashboard_view,
     load_release,
     read_dashboard,
     recent_rows,
     rehearsal_line,
 )
+from screens.firstview import FirstView
 from screens.health import HealthWatch, health_text
 from screens.keys import bindings
+from screens.text import line_label
 from widgets.keybar import KeyBar
 from widgets.statusline import StatusLine
 from widgets.timeline import Timeline
@@ -149,6 +150,7 @@ class DashboardScreen(CockpitScreen):
                 self._highlight(view.shown)
 
     def load_failed(self, said: str) -> None:
+        self.first.after_load = None  # (what was pressed meanwhile: the failure says why not)
         super().load_failed(said)
         self._draw()  # what is known without the log (the window, from the config); keys refused
 
@@ -207,6 +209,9 @@ class DashboardScreen(CockpitScreen):
             self.call_after_refresh(self.verify_chain)
         if loaded is not None and loaded[2] is None:
             self.call_after_refresh(self.complete_release, loaded[0])
+        action = self.first.deferred()  # pressed while the view read ahead was shown
+        if action is not None and self.checklist is not None and self.app.screen is self:
+            getattr(self, f"action_{action}")()
 
     def _highlight(self, release_id: str) -> None:
         """Put the releases list's cursor on ``release_id`` (drawn already: no load)."""
@@ -330,33 +335,37 @@ class DashboardScreen(CockpitScreen):
     def _show_window(self) -> None:
         """The Window line (as last drawn) and the Audit line: the chain as verified last, and
         the notice channels failing."""
-        session, view = self.session, self._drawn
+        view = self._drawn
         text = self._label("dash.window")
         if view is not None:
             text.append_text(view.window)
         self.query_one("#window", StatusLine).set_text(text)
-        audit = self._label("dash.audit")
-        audit.append(self.chain or "...")
-        if view is not None and view.failing:
-            names = ", ".join(view.failing)
-            audit.append("  " + session.t("dash.notify_failing", names=names), style="bold red")
-        self.query_one("#audit", StatusLine).set_text(audit)
+        failing = view.failing if view is not None else ()
+        audit = audit_text(self.session, self.chain, failing)
+        self.query_one("#audit", StatusLine).set_text(self._label("dash.audit").append_text(audit))
 
     LABELS = ("dash.window", "dash.audit", "dash.next", "dash.health")
 
     def _label(self, key: str) -> Text:
-        """`` Window  ``: the lines' labels padded to one width (in cells), so their text
-        starts in one column in either language."""
-        t = self.session.t
-        width = max(cell_len(t(k)) for k in self.LABELS) + 2
-        return Text(" " + t(key) + " " * (width - cell_len(t(key))), style="bold")
+        return line_label(self.session.t, key, self.LABELS)
 
     def refusal(self, action: str, parameters: tuple[object, ...]) -> str | None:
         if action in {"open", "tag", "deploy", "metrics"} and self.checklist is None:
-            if not self._loaded_once:  # (a view read ahead may be drawn): not read yet
-                return self._failed or self.session.t("dash.reading")
-            return self.session.t("dash.no_releases")
+            if self._loaded_once:
+                return self.session.t("dash.no_releases")
+            # A release drawn from the view read ahead: the key acts once the load is in.
+            showing = self.first.showing(self._drawn) and not self._failed
+            return None if showing else self._failed or self.session.t("dash.reading")
         return None
+
+    def _not_read(self, action: str) -> bool:
+        """No checklist to act on: none (nothing done), or not read here yet while the view
+        read ahead shows its release (``action`` is done once the load is drawn)."""
+        if self.checklist is not None:
+            return False
+        if self.first.showing(self._drawn) and not self._loaded_once:
+            self.first.after_load = action
+        return True
 
     def action_down(self) -> None:
         self.query_one("#releases", OptionList).action_cursor_down()
@@ -365,14 +374,14 @@ class DashboardScreen(CockpitScreen):
         self.query_one("#releases", OptionList).action_cursor_up()
 
     def action_open(self) -> None:
-        if self.checklist is None:
+        if self._not_read("open") or self.checklist is None:
             return
         upcoming = self.checklist.next_item()
         phase_id = upcoming[0].id if upcoming else self.checklist.plan.plan.phases[-1].id
         self.cockpit.open_screen("checklist", self.checklist.release.id, phase_id)
 
     def action_tag(self) -> None:
-        if self.checklist is None:
+        if self._not_read("tag") or self.checklist is None:
             return
         from cockpit.tagging import tag_item
 
@@ -383,12 +392,12 @@ class DashboardScreen(CockpitScreen):
         self.cockpit.open_screen("tagging", self.checklist.release.id, item.id)
 
     def action_deploy(self) -> None:
-        if self.checklist is None:
+        if self._not_read("deploy") or self.checklist is None:
             return
         self.cockpit.open_screen("runbook", self.checklist.release.id)
 
     def action_metrics(self) -> None:
-        if self.checklist is None:
+        if self._not_read("metrics") or self.checklist is None:
             return
         self.cockpit.open_screen("metrics", self.checklist.release.id)
 

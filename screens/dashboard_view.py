@@ -9,9 +9,7 @@ while this one imports Textual, and the dashboard draws it as it comes."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePath
@@ -28,7 +26,6 @@ if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.events import Event
     from cockpit.plan import Phase
-    from cockpit.readahead import ReadAhead
     from cockpit.release import Release
     from cockpit.session import Session
 
@@ -137,6 +134,16 @@ def window_line(session: Session, checklist: Checklist | None, rehearsed: str | 
         text.append("  (" + session.t("list.timing") + ")", style="dim")
     if rehearsed:
         text.append("  " + rehearsed)
+    return text
+
+
+def audit_text(session: Session, chain: str, failing: Sequence[str]) -> Text:
+    """The Audit line after its label: the chain as verified last (``...`` before), and the
+    notice channels whose last attempt failed."""
+    text = Text(chain or "...")
+    if failing:
+        names = ", ".join(failing)
+        text.append("  " + session.t("dash.notify_failing", names=names), style="bold red")
     return text
 
 
@@ -334,65 +341,3 @@ def rehearsal_line(session: Session, checklist: Checklist | None) -> str:
         deploy=format_remaining(timedelta(seconds=passed.deploy_s), session.lang),
         rollback=format_remaining(timedelta(seconds=passed.rollback_s or 0), session.lang),
     )
-
-
-class FirstView:
-    """The dashboard's first view read ahead (:func:`first_view`, in the process
-    :mod:`cockpit.readahead` forks as ``cockpit open`` starts), on its way to the screen.
-
-    Come by the first frame (on a machine not too busy, it has): that frame draws it, and the
-    first load waits until it is drawn (it would take turns with it). Not come by then: the load
-    starts at once, and a thread of its own waits for the view and has it drawn if it comes
-    before the load is; the child is ended once the load is drawn (a hung one costs nothing).
-    """
-
-    # How long the first load waits for the first frame, and the thread for the view; how long
-    # the UI thread reads the view once it has begun to come (the rest follows at once).
-    WAIT_S = 2.0
-    READ_S = 0.1
-
-    def __init__(self) -> None:
-        self.view: DashView | None = None  # to draw until the first load is (at its size)
-        self.drawn = threading.Event()  # the first frame is drawn
-        self._pending: ReadAhead | None = None  # waited for by the thread
-
-    def take(
-        self, ahead: ReadAhead | None, take: Callable[[], ReadAhead | None]
-    ) -> DashView | None:
-        """On the UI thread, for the first frame: the view if it has come (``take`` says it is
-        taken then)."""
-        if ahead is None or not ahead.ready():
-            return None
-        take()
-        view = ahead.result(self.READ_S)
-        self.view = view if isinstance(view, DashView) else None
-        return self.view
-
-    def before_load(
-        self, take: Callable[[], ReadAhead | None], show: Callable[[DashView], None]
-    ) -> None:
-        """In the loading worker, before each load (only the first finds something to do):
-        ``show`` is called from the UI thread (``call_from_thread``) with a view that comes."""
-        if self.view is not None:
-            self.drawn.wait(self.WAIT_S)
-            return
-        ahead = take()
-        if ahead is None:
-            return
-        self._pending = ahead
-        threading.Thread(
-            target=self._wait, args=(ahead, show), name="cockpit-read-ahead", daemon=True
-        ).start()
-
-    def _wait(self, ahead: ReadAhead, show: Callable[[DashView], None]) -> None:
-        view = ahead.result(self.WAIT_S)
-        if isinstance(view, DashView):
-            with suppress(RuntimeError):  # the app has ended meanwhile
-                show(view)
-
-    def loaded(self) -> None:
-        """A load is drawn: the view read ahead is old news, its child no longer needed."""
-        self.view = None
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None

@@ -4,13 +4,22 @@ first view with them, without importing what draws it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 
 if TYPE_CHECKING:
     from cockpit.checklist import Checklist
     from cockpit.session import Session
+
+
+def line_label(t: Callable[..., str], key: str, keys: Sequence[str]) -> Text:
+    """`` Window  ``: a status line's label, padded to the widest of ``keys`` (in cells), so
+    the lines' text starts in one column in either language."""
+    width = max(cell_len(t(k)) for k in keys) + 2
+    return Text(" " + t(key) + " " * (width - cell_len(t(key))), style="bold")
 
 
 def release_header(session: Session, checklist: Checklist | None) -> Text:
