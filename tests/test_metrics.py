@@ -688,6 +688,10 @@ def test_cloudwatch_values_from_put_metric_data(tmp_path: Path, monkeypatch: Any
         ]
         assert errors.detail["alarm"] is False  # 0.3 % of the older period is under 1 %
         assert memory.value is None and "no datapoints for MemoryUtilization" in str(memory.error)
+        # The reason is said in the screen's language too (the log keeps the English).
+        assert memory.said is not None
+        said = memory.said.text("ja")
+        assert "MemoryUtilization のデータポイントがありません" in said, said
         history = source.history(panels[0], time.time() - 600, time.time(), 60)
         assert [v for _, v in history or []] == [84.0, 86.0]
         assert moto.count("POST", "/") >= 3

@@ -66,4 +66,16 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "host: ネットワークインターフェース {iface!r} がありません",
         "en": "host: no network interface {iface!r}",
     },
+    "msrc.cw_namespace": {
+        "ja": "パネル {panel}: CloudWatch の名前空間がありません (metrics.cloudwatch.namespace)",
+        "en": "panel {panel}: no CloudWatch namespace (metrics.cloudwatch.namespace)",
+    },
+    "msrc.cw_no_points": {
+        "ja": "パネル {panel}: 直近 {periods} 期間に {query} のデータポイントがありません",
+        "en": "panel {panel}: no datapoints for {query} in the last {periods} periods",
+    },
+    "msrc.kube_query": {
+        "ja": "パネル {panel}: kubernetes のクエリ {query!r} は {queries} のいずれでもありません",
+        "en": "panel {panel}: kubernetes query {query!r} is not one of {queries}",
+    },
 }

@@ -38,6 +38,12 @@ class SourceError(CockpitError):
     log keeps); :meth:`text` in a language when it was said from the catalog (``said``)."""
 
 
+def source_error(exc: CockpitError) -> SourceError:
+    """A client's failure (the AWS or Kubernetes client a step runner has) as a source's: its
+    words kept, to be said in the screen's language."""
+    return SourceError.of(exc.phrase) if exc.phrase is not None else SourceError(str(exc))
+
+
 def one_line(text: object) -> str:
     """``text`` on one line, redacted and at most 300 characters."""
     return redact_text(" ".join(str(text).split()))[:300]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cockpit.metrics.model import Panel, Sample
-from cockpit.metrics.sources.base import Point, SourceError
+from cockpit.metrics.sources.base import Point, SourceError, failed_sample, source_error
 
 if TYPE_CHECKING:
     from cockpit.config import EnvironmentConfig, LoadedConfig
@@ -61,7 +61,7 @@ class CloudWatchSource:
         try:
             return aws_client(ctx, "cloudwatch", pool=2)
         except StepFailed as exc:
-            raise SourceError(str(exc)) from None
+            raise source_error(exc) from None
 
     @staticmethod
     def _stat(panel: Panel, metric: str) -> dict[str, Any]:
@@ -109,7 +109,7 @@ class CloudWatchSource:
             try:
                 answer = client.get_metric_data(**params)
             except (ClientError, BotoCoreError) as exc:
-                raise SourceError(str(aws_error(exc, "cloudwatch GetMetricData"))) from None
+                raise source_error(aws_error(exc, "cloudwatch GetMetricData")) from None
             for result in answer.get("MetricDataResults", []):
                 points = found.setdefault(str(result["Id"]), [])
                 points.extend(
@@ -125,9 +125,9 @@ class CloudWatchSource:
             points.sort(reverse=True)
         return found
 
-    def _setup_error(self, panel: Panel) -> str | None:
+    def _setup_error(self, panel: Panel) -> SourceError | None:
         if not panel.namespace:
-            return f"panel {panel.name}: no CloudWatch namespace (metrics.cloudwatch.namespace)"
+            return SourceError.said("msrc.cw_namespace", panel=panel.name)
         return None
 
     def fetch(self, panels: Sequence[Panel]) -> list[Sample]:
@@ -136,31 +136,27 @@ class CloudWatchSource:
         # One period more than the alarm looks at: the newest period is often still empty.
         start = end - timedelta(seconds=self.period * (self.evaluation_periods + 1))
         found: dict[str, list[Point]] = {}
-        failure: str | None = None
+        failure: SourceError | None = None
         if usable:
             try:
                 found = self._get(usable, start, end, self.period)
             except SourceError as exc:
-                failure = str(exc)
+                failure = exc
         now = time.time()
         out: list[Sample] = []
         for panel in panels:
-            setup = self._setup_error(panel)
-            if setup or failure:
-                out.append(Sample(panel.name, now, None, error=setup or failure))
+            problem = self._setup_error(panel) or failure
+            if problem is not None:
+                out.append(failed_sample(panel, now, problem))
                 continue
             index = usable.index(panel)
             points = self._points(panel, found, f"m{index}", f"d{index}")
             if not points:
-                out.append(
-                    Sample(
-                        panel.name,
-                        now,
-                        None,
-                        error=f"panel {panel.name}: no datapoints for {panel.query} in the last "
-                        f"{self.evaluation_periods + 1} periods",
-                    )
+                periods = self.evaluation_periods + 1
+                empty = SourceError.said(
+                    "msrc.cw_no_points", panel=panel.name, query=panel.query, periods=periods
                 )
+                out.append(failed_sample(panel, now, empty))
                 continue
             recent = [v for _, v in points[: self.evaluation_periods]]
             alarm = (
@@ -193,8 +189,9 @@ class CloudWatchSource:
         ]
 
     def history(self, panel: Panel, start: float, end: float, step: float) -> list[Point] | None:
-        if self._setup_error(panel):
-            raise SourceError(str(self._setup_error(panel)))
+        setup = self._setup_error(panel)
+        if setup is not None:
+            raise setup
         # The alarm's own period: a baseline of what the alarms compare against.
         found = self._get(
             [panel],

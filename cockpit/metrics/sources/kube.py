@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cockpit.metrics.model import Panel, Sample
-from cockpit.metrics.sources.base import Point, SourceError, failed_samples
+from cockpit.metrics.sources.base import (
+    Point,
+    SourceError,
+    failed_sample,
+    failed_samples,
+    source_error,
+)
 
 if TYPE_CHECKING:
     from cockpit.config import EnvironmentConfig, LoadedConfig
@@ -45,7 +51,7 @@ class KubernetesSource:
             try:
                 self._api = KubeApi(self._loaded, self._env)
             except StepFailed as exc:
-                raise SourceError(str(exc)) from None
+                raise source_error(exc) from None
         return self._api
 
     def health(self) -> dict[str, Any]:
@@ -90,7 +96,7 @@ class KubernetesSource:
                             }
                         )
         except StepFailed as exc:
-            raise SourceError(str(exc)) from None
+            raise source_error(exc) from None
         finally:
             api.ctx = None
         return {
@@ -105,7 +111,7 @@ class KubernetesSource:
         try:
             health = self.health()
         except SourceError as exc:
-            return failed_samples(panels, time.time(), str(exc))
+            return failed_samples(panels, time.time(), exc)
         now = time.time()
         desired, ready = health["desired"], health["ready"]
         pods = health["not_ready"]
@@ -133,15 +139,13 @@ class KubernetesSource:
                     Sample(panel.name, now, float(len(pods)), text=text, detail={"pods": pods})
                 )
             else:
-                out.append(
-                    Sample(
-                        panel.name,
-                        now,
-                        None,
-                        error=f"panel {panel.name}: kubernetes query {panel.query!r} is not one of "
-                        f"{', '.join(self.QUERIES)}",
-                    )
+                unknown = SourceError.said(
+                    "msrc.kube_query",
+                    panel=panel.name,
+                    query=panel.query,
+                    queries=", ".join(self.QUERIES),
                 )
+                out.append(failed_sample(panel, now, unknown))
         return out
 
     def history(self, panel: Panel, start: float, end: float, step: float) -> list[Point] | None:
