@@ -108,7 +108,7 @@ class CockpitScreen(Screen[Any]):
     def _load_in_worker(self) -> None:
         from cockpit.errors import ConfigError
 
-        self.first_load()
+        self.before_load()
         try:
             # Who is at the keyboard (the config, maybe the agent) is worked out here, never on
             # the UI thread: the header shows it from the frame with the data on.
@@ -172,7 +172,7 @@ class CockpitScreen(Screen[Any]):
         if self.read_head is None or self.read_head < head:
             self.reload_when_idle()
 
-    def first_load(self) -> None:
+    def before_load(self) -> None:
         """In the loading worker, before each load: what the screen can draw before its load
         is read (the dashboard: the first view read ahead as ``cockpit open`` started). Screens
         override it."""

@@ -86,7 +86,7 @@ class DashboardScreen(CockpitScreen):
 
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
-        ahead = self.first.take(self.cockpit.read_ahead, self.cockpit.take_read_ahead)
+        ahead = self.first.take(self.cockpit.take_read_ahead())
         self._draw()  # the lines' labels and the keys in the first frame, and its data if read
         if ahead is not None and ahead.shown is not None:
             self._highlight(ahead.shown)
@@ -136,9 +136,8 @@ class DashboardScreen(CockpitScreen):
     def _recent_rows(self) -> int:
         return recent_rows(self.size.height)
 
-    def first_load(self) -> None:
-        show = functools.partial(self.app.call_from_thread, self._show_ahead)
-        self.first.before_load(self.cockpit.take_read_ahead, show)
+    def before_load(self) -> None:
+        self.first.before_load(functools.partial(self.app.call_from_thread, self._show_ahead))
 
     def _show_ahead(self, view: DashView) -> None:
         """Draw the view read ahead (from the first view's thread) unless a load was drawn

@@ -34,6 +34,7 @@ class FirstView:
     def __init__(self) -> None:
         self.view: DashView | None = None  # to draw until the first load is (at its size)
         self.drawn = threading.Event()  # the first frame is drawn
+        self._ahead: ReadAhead | None = None  # not come by the first frame: for the first load
         self._pending: ReadAhead | None = None  # waited for by the thread
         # An action on the release shown, pressed while this view was drawn and the load was
         # not: its checklist is not read here yet; done once the load is (:meth:`deferred`).
@@ -48,27 +49,23 @@ class FirstView:
         action, self.after_load = self.after_load, None
         return action
 
-    def take(
-        self, ahead: ReadAhead | None, take: Callable[[], ReadAhead | None]
-    ) -> DashView | None:
-        """On the UI thread, for the first frame: the view if it has come (``take`` says it is
-        taken then)."""
+    def take(self, ahead: ReadAhead | None) -> DashView | None:
+        """On the UI thread, for the first frame, the app's read-ahead: its view if it has
+        come; else it is kept for the first load (:meth:`before_load`)."""
         if ahead is None or not ahead.ready():
+            self._ahead = ahead
             return None
-        take()
         view = ahead.result(self.READ_S)
         self.view = view if isinstance(view, DashView) else None
         return self.view
 
-    def before_load(
-        self, take: Callable[[], ReadAhead | None], show: Callable[[DashView], None]
-    ) -> None:
+    def before_load(self, show: Callable[[DashView], None]) -> None:
         """In the loading worker, before each load (only the first finds something to do):
         ``show`` is called from the UI thread (``call_from_thread``) with a view that comes."""
         if self.view is not None:
             self.drawn.wait(self.WAIT_S)
             return
-        ahead = take()
+        ahead, self._ahead = self._ahead, None
         if ahead is None:
             return
         self._pending = ahead
@@ -83,8 +80,7 @@ class FirstView:
                 show(view)
 
     def loaded(self) -> None:
-        """A load is drawn (or failed): the view read ahead is old news, its child no longer
-        needed."""
+        """A load is drawn: the view read ahead is old news, its child no longer needed."""
         self.view = None
         if self._pending is not None:
             self._pending.cancel()

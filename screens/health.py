@@ -109,7 +109,7 @@ def health_text(
         return Text(t("health.none"), style="dim")
     if not states or all(s.last_at is None for s in states.values()):
         # Never a value: waiting, unless the source said why (the first of its reasons).
-        why = next((s.why(lang) for s in states.values() if s.why(lang)), "")
+        why = next(filter(None, (s.why(lang) for s in states.values())), "")
         if why:
             line = Text(t("health.no_data", why=why), style=STYLES["no_data"])
             line.no_wrap, line.overflow = True, "ellipsis"

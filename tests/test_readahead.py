@@ -312,10 +312,10 @@ written = sys.argv[1]
 
 take = screens.firstview.FirstView.take
 
-def take_when_come(first, ahead, taken):
+def take_when_come(first, ahead):
     if ahead is not None:
         select.select([ahead._fd], [], [], 30)
-    return take(first, ahead, taken)
+    return take(first, ahead)
 
 screens.firstview.FirstView.take = take_when_come
 display = textual.app.App._display
