@@ -26,6 +26,13 @@ if TYPE_CHECKING:
     from cockpit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+# Synchronized output (mode 2026): Textual asks whether the terminal has it and, told yes
+# ("reset": supported, off until the app turns it on per frame), wraps every frame in
+# SYNC_START ... SYNC_END.
+SYNC_QUERY = b"\x1b[?2026$p"
+SYNC_ANSWER = b"\x1b[?2026;2$y"
+SYNC_START = b"\x1b[?2026h"
+SYNC_END = b"\x1b[?2026l"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

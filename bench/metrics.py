@@ -81,6 +81,10 @@ from zoneinfo import ZoneInfo
 # _common puts the repository root first on sys.path: import it before cockpit.
 from _common import (
     ROOT,
+    SYNC_ANSWER,
+    SYNC_END,
+    SYNC_QUERY,
+    SYNC_START,
     demo_tables,
     finish,
     open_workspace,
@@ -106,10 +110,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 40.0
 OPERATOR = Operator.fixed("alice", "bastion-1")
 
-SYNC_QUERY = b"\x1b[?2026$p"
-SYNC_ANSWER = b"\x1b[?2026;2$y"  # "reset": supported, off until the app turns it on per frame
-SYNC_START = b"\x1b[?2026h"
-SYNC_END = b"\x1b[?2026l"
 CURSOR_MOVE = re.compile(rb"\x1b\[(\d+);(\d+)H")
 
 PROM_CONFIG = """\

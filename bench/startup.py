@@ -79,6 +79,9 @@ from zoneinfo import ZoneInfo
 # _common puts the repository root first on sys.path: import it before cockpit.
 from _common import (
     ROOT,
+    SYNC_ANSWER,
+    SYNC_END,
+    SYNC_QUERY,
     demo_tables,
     finish,
     ms,
@@ -151,10 +154,6 @@ Bare().run(mouse=False)
 COCKPIT_MILESTONES = {"frame": (b"Timeline",), "data": (b"Timeline", b"T-14")}
 BARE_MILESTONES = {"frame": (BARE_TITLE.encode(),)}
 LAST_ROW = re.compile(rb"\x1b\[%d;\d+H" % ROWS)
-# Synchronized output (mode 2026): Textual asks whether the terminal has it and, told yes, wraps
-# every frame in SYNC_START ... SYNC_END.
-SYNC_QUERY, SYNC_ANSWER = b"\x1b[?2026$p", b"\x1b[?2026;2$y"
-SYNC_END = b"\x1b[?2026l"
 
 
 # ---------------------------------------------------------------- workspace

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cockpit.events import COLUMNS, Event
 from cockpit.identity import VERIFIED, actor_name, verdict
 
 if TYPE_CHECKING:
@@ -33,17 +34,17 @@ class EventDetail:
 def event_detail(store: Store, seq: int) -> EventDetail | None:
     """Event ``seq`` in full, its signature checked against the store's allowed signers;
     ``None`` when there is no such event."""
-    found = store.events(after_seq=seq - 1, limit=1)
-    if not found or found[0].seq != seq:
-        return None
-    event = found[0]
 
     def read(cursor: Any, mark: str) -> Any:
-        cursor.execute(f"SELECT db_user, db_time FROM events WHERE seq = {mark}", (seq,))
+        cursor.execute(
+            f"SELECT {', '.join(COLUMNS)}, db_user, db_time FROM events WHERE seq = {mark}", (seq,)
+        )
         return cursor.fetchone()
 
-    stamp = store.read_with(read)
-    db_user, db_time = (stamp[0], stamp[1]) if stamp is not None else (None, None)
+    row = store.read_with(read)  # the event and its database stamp, in one read
+    if row is None:
+        return None
+    event, db_user, db_time = Event.from_row(tuple(row[:-2])), row[-2], row[-1]
     if event.signature is None:
         return EventDetail(event, "", None, db_user, db_time)
     found_verdict = verdict(event, store.signers)

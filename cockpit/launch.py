@@ -195,9 +195,9 @@ def _launch(
     """Start the supervisor; how to reap it, and the stream of its reports.
 
     A single-threaded cockpit (the CLI) forks it: the child has everything loaded already, so
-    the step starts within milliseconds. A cockpit with threads (the app) asks its zygote,
-    forked before the threads started; without one it starts a new interpreter, since a fork
-    of a process with threads would copy locks those threads may hold."""
+    the step starts within milliseconds. A cockpit with threads (the app) asks its zygote (a
+    process of its own, :func:`start_zygote`); without one it starts a new interpreter, since
+    a fork of a process with threads would copy locks those threads may hold."""
     if threading.active_count() == 1 and hasattr(os, "fork"):
         from cockpit.supervisor import forked
 

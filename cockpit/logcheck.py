@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cockpit import sqliteread
 from cockpit.chain import COLUMNS, GENESIS_HASH
 from cockpit.checkpoint import write_verified
 from cockpit.dbroles import check_principals
@@ -119,11 +121,10 @@ def _fork_half(
     """For a full verify of a long SQLite log, the child that walks its second half
     (:class:`cockpit.logsplit.Half`), forked before this process opens its read transaction;
     ``None`` when one process walks the log."""
-    if not store.is_sqlite:
+    file = sqliteread.readable_file(store.url)
+    if file is None:
         return None
-    with store.reading() as raw:
-        listed = raw.execute("PRAGMA database_list").fetchall()
-    path = next((str(row[2]) for row in listed if row[1] == "main"), "")
+    path = str(Path(file).resolve())  # (as SQLite names its main database)
     from cockpit.logsplit import Half, can_split
 
     if not can_split(path, head[0]):

@@ -51,35 +51,24 @@ def snapshot(
     (:func:`cockpit.dbsetup.read_only_uri`). The database being unavailable (locked past the
     busy timeout, unreadable) is said as the engine's connection says it."""
     try:
-        if read_only:
-            db = sqlite3.connect(
-                read_only_uri(path),
-                uri=True,
-                timeout=busy_timeout_ms / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        else:
-            db = sqlite3.connect(
-                path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-            )
+        db = sqlite3.connect(
+            read_only_uri(path) if read_only else path,
+            uri=read_only,
+            timeout=busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        with contextlib.closing(db):
+            # Reads the file's header: a file that is not a database says so here, raised as
+            # the driver's own error, as the engine's first statement on a connection would.
+            db.execute("PRAGMA schema_version")
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
         raise StoreError.said(
             "err.db_unavailable", url=redact_url(url), cause=first_line(exc)
         ) from None
-    try:
-        # Reads the file's header: a file that is not a database says so here, raised as the
-        # driver's own error, as the engine's first statement on a connection would.
-        db.execute("PRAGMA schema_version")
-        db.execute("BEGIN")
-        try:
-            yield db
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-    except sqlite3.OperationalError as exc:
-        raise StoreError.said(
-            "err.db_unavailable", url=redact_url(url), cause=first_line(exc)
-        ) from None
-    finally:
-        db.close()

@@ -48,7 +48,7 @@ from cockpit.projections import apply as project
 from cockpit.projections import rebuild_with as rebuild_projection
 from cockpit.secrets import Masker, process_masker
 from cockpit.signing import signed_bytes
-from cockpit.storeread import StoreReads, head_of
+from cockpit.storeread import _SELECT_COLUMNS, StoreReads, head_of
 from cockpit.storeschema import SCHEMA_HEAD, SCHEMA_REVISIONS
 from cockpit.tailcheck import refuse_unless_acknowledged, tail_finding
 from cockpit.urls import redact_url
@@ -58,9 +58,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 __all__ = ["SCHEMA_HEAD", "SCHEMA_REVISIONS", "Store", "open_store", "read_checkpoint"]
-
-
-_SELECT_COLUMNS = ", ".join(COLUMNS)
 
 
 @dataclass

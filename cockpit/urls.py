@@ -6,13 +6,11 @@ Below the store, the config and the plan, so all of them can use it."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+
+from cockpit.errors import Phrase
 
 # Query parameters that carry a credential, kept with the redaction of free text.
 from cockpit.redact import CREDENTIAL_PARAMS
-
-if TYPE_CHECKING:
-    from cockpit.errors import Phrase
 
 # What :func:`url_credentials` says of a password in ``user:password@``.
 USER_PASSWORD = "a password in the user part"
@@ -44,15 +42,10 @@ def refusal(found: str, advice: str) -> Phrase:
     key), in the catalog (``str()`` is the English), where ``found`` is what
     :func:`url_credentials` said and ``advice`` the catalog key of where the credential goes
     instead (``url.put_*``), or of why it goes nowhere (``url.remove_*``: ``remove it (...)``)."""
-    from cockpit.errors import Phrase
-
-    param = found.removeprefix(_PARAM)
-    what: Phrase | str = (
+    what = (
         Phrase("url.a_password")
         if found == USER_PASSWORD
-        else Phrase("url.a_param", {"name": param})
-        if param != found
-        else found
+        else Phrase("url.a_param", {"name": found.removeprefix(_PARAM)})
     )
     key = "url.holds_remove" if advice.startswith("url.remove_") else "url.holds"
     return Phrase(key, {"what": what, "advice": Phrase(advice)})

@@ -5,6 +5,7 @@ line; the log keeps the English."""
 from __future__ import annotations
 
 WORDS: dict[str, dict[str, str]] = {
+    "msrc.panel": {"ja": "パネル {panel}: {why}", "en": "panel {panel}: {why}"},
     "msrc.none": {
         "ja": "{source} の取得元が設定されていません",
         "en": "no {source} source configured",

@@ -148,6 +148,7 @@ def __getattr__(name: str) -> object:
     panel uses it: see :mod:`cockpit.metrics.sources`)."""
     from cockpit.metrics import sources
 
-    if name in ("CloudWatchSource", "HostSource", "KubernetesSource", "PrometheusSource"):
+    try:
         return getattr(sources, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

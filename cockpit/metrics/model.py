@@ -246,9 +246,9 @@ class PanelState:
 
     def why(self, lang: str) -> str:
         """Why there is no value now (the source's last failure), in ``lang``; "" when none."""
-        if self.said is not None:
-            return self.said.text(lang)
-        return self.error or ""
+        from cockpit.i18n import said
+
+        return str(said(self.said or self.error or "", lang))
 
     @property
     def missing(self) -> bool:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit.errors import Phrase
 from cockpit.metrics.model import Panel, Sample
-from cockpit.metrics.sources.base import Point, SourceError, one_line
+from cockpit.metrics.sources.base import Point, SourceError, failed_sample, one_line
 from cockpit.urls import redact_url
 
 if TYPE_CHECKING:
@@ -179,19 +179,23 @@ class PrometheusSource:
             try:
                 value, data_at, why = self.query(panel.query, deadline)
             except SourceError as exc:
-                error = str(exc)
-                if error.startswith("the query"):
-                    error = f"panel {panel.name}: {error}"
-                out.append(Sample(panel.name, time.time(), None, error=error, said=exc.phrase))
+                # What the query gave names its panel; what the server did concerns them all.
+                query = isinstance(exc.phrase, Phrase) and exc.phrase.key.startswith("msrc.query")
+                if query:
+                    exc = SourceError.said("msrc.panel", panel=panel.name, why=exc.phrase)
+                out.append(failed_sample(panel, time.time(), exc))
                 continue
+            no_number = (
+                None if why is None else Phrase("msrc.panel", {"panel": panel.name, "why": why})
+            )
             out.append(
                 Sample(
                     panel.name,
                     time.time(),
                     None if value is None else value * panel.scale,
-                    error=None if why is None else f"panel {panel.name}: {why}",
+                    error=None if no_number is None else str(no_number),
                     data_at=data_at,
-                    said=why,
+                    said=no_number,
                 )
             )
         return out
