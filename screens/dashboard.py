@@ -87,6 +87,9 @@ class DashboardScreen(CockpitScreen):
     def on_mount(self) -> None:
         self.query_one("#releases", OptionList).focus()
         ahead = self.first.take(self.cockpit.take_read_ahead())
+        if self.first.config_error is not None:  # nothing to draw: the app ends with its line
+            self.cockpit.end_with(self.first.config_error)
+            return
         self._draw()  # the lines' labels and the keys in the first frame, and its data if read
         if ahead is not None and ahead.shown is not None:
             self._highlight(ahead.shown)

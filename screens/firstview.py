@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
+from cockpit.errors import ConfigError
 from screens.dashboard_view import DashView
 
 if TYPE_CHECKING:
@@ -49,13 +50,19 @@ class FirstView:
         action, self.after_load = self.after_load, None
         return action
 
+    # A wrong cockpit.toml, found by the process that read ahead: the app ends with its line.
+    config_error: ConfigError | None = None
+
     def take(self, ahead: ReadAhead | None) -> DashView | None:
         """On the UI thread, for the first frame, the app's read-ahead: its view if it has
-        come; else it is kept for the first load (:meth:`before_load`)."""
+        come (or :attr:`config_error`); else it is kept for the first load
+        (:meth:`before_load`)."""
         if ahead is None or not ahead.ready():
             self._ahead = ahead
             return None
         view = ahead.result(self.READ_S)
+        if isinstance(view, ConfigError):
+            self.config_error = view
         self.view = view if isinstance(view, DashView) else None
         return self.view
 

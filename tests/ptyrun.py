@@ -17,6 +17,13 @@ def run_on_pty(
     """Run ``argv`` (a path first) on a new terminal ``cols`` x ``rows`` (set before it starts)
     and read what it writes until it ends or ``timeout`` seconds pass (the reading keeps it from
     blocking on a full terminal)."""
+    return run_on_pty_status(argv, env, rows=rows, cols=cols, timeout=timeout)[0]
+
+
+def run_on_pty_status(
+    argv: list[str], env: dict[str, str], *, rows: int = 24, cols: int = 80, timeout: float = 60
+) -> tuple[bytes, int]:
+    """:func:`run_on_pty`, and the program's exit status."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the program, on the terminal
         try:
@@ -37,5 +44,5 @@ def run_on_pty(
                 said += chunk
     finally:
         os.close(fd)
-        os.waitpid(pid, 0)
-    return said
+        status = os.waitpid(pid, 0)[1]
+    return said, os.waitstatus_to_exitcode(status)

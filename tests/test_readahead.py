@@ -397,3 +397,39 @@ def test_the_dashboard_opens_on_the_release_its_operator_drove_last(
     take(bob, first)
     assert first_view(Session(lang="en"), None, 80, 24).shown == second
     assert first_view(Session(lang="en"), first, 80, 24).shown == first
+
+
+# `cockpit --lang en open` on a terminal, the read-ahead waited for before the first frame (as a
+# machine not too busy has it then).
+WAITED = """\
+import select, sys
+import screens.firstview
+
+take = screens.firstview.FirstView.take
+
+def take_when_come(first, ahead):
+    if ahead is not None:
+        select.select([ahead._fd], [], [], 30)
+    return take(first, ahead)
+
+screens.firstview.FirstView.take = take_when_come
+from cockpit.cli import main
+sys.argv = ["cockpit", "--lang", "en", "open"]
+sys.exit(main())
+"""
+
+
+def test_a_wrong_cockpit_toml_found_ahead_ends_the_app_before_anything_is_drawn(
+    tmp_path: Path,
+) -> None:
+    from tests.ptyrun import run_on_pty_status
+
+    config = tmp_path / "cockpit.toml"
+    config.write_text("[database]\nurl = 42\n")
+    env = {**os.environ, "COCKPIT_CONFIG": str(config), "TERM": "xterm-256color"}
+    env["PYTHONPATH"] = str(REPO)
+    said, code = run_on_pty_status([sys.executable, "-c", WAITED], env)
+    text = said.decode(errors="replace")
+    assert code == 2, text[-500:]
+    assert "cockpit.toml:2: database.url: expected a string" in text
+    assert "Timeline" not in text and "Release Cockpit" not in text  # no frame, not even empty

@@ -48,9 +48,13 @@ def read_dashboard_ahead(session: Session, release_id: str | None) -> Any:
     width, height = shutil.get_terminal_size()  # what Textual's driver asks, the same way
 
     def first() -> object:
+        from cockpit.errors import ConfigError
         from screens.dashboard_view import first_view
 
-        return first_view(session, release_id, width, height)
+        try:
+            return first_view(session, release_id, width, height)
+        except ConfigError as exc:  # the app ends with its line before drawing anything
+            return exc
 
     return read_ahead(first)
 
