@@ -302,13 +302,12 @@ def test_the_first_view_is_what_a_load_draws(releases: tuple[Path, str]) -> None
 
 
 # `cockpit --lang en open` on a terminal, until its first frame: the frame written, the
-# process's children then. The first frame waits for the read-ahead to come (a machine
-# busier than usual would otherwise leave the data to the next frame).
-FIRST_FRAME = """\
-import os, select, sys
-import textual.app
+# process's children then (a machine busier than usual would leave the data to the next frame:
+# the first frame waits for the read-ahead).
+# The read-ahead waited for before the first frame, as a machine not too busy has it then.
+WAIT_AHEAD = """\
+import select
 import screens.firstview
-written = sys.argv[1]
 
 take = screens.firstview.FirstView.take
 
@@ -318,6 +317,14 @@ def take_when_come(first, ahead):
     return take(first, ahead)
 
 screens.firstview.FirstView.take = take_when_come
+"""
+
+FIRST_FRAME = (
+    WAIT_AHEAD
+    + """\
+import os, sys
+import textual.app
+written = sys.argv[1]
 display = textual.app.App._display
 
 def first_frame(app, screen, renderable):
@@ -340,6 +347,7 @@ from cockpit.cli import main
 sys.argv = ["cockpit", "--lang", "en", "open"]
 main()
 """
+)
 
 
 def test_cockpit_open_draws_the_data_in_its_first_frame(releases: tuple[Path, str]) -> None:
@@ -399,24 +407,16 @@ def test_the_dashboard_opens_on_the_release_its_operator_drove_last(
     assert first_view(Session(lang="en"), first, 80, 24).shown == first
 
 
-# `cockpit --lang en open` on a terminal, the read-ahead waited for before the first frame (as a
-# machine not too busy has it then).
-WAITED = """\
-import select, sys
-import screens.firstview
-
-take = screens.firstview.FirstView.take
-
-def take_when_come(first, ahead):
-    if ahead is not None:
-        select.select([ahead._fd], [], [], 30)
-    return take(first, ahead)
-
-screens.firstview.FirstView.take = take_when_come
+# `cockpit --lang en open` on a terminal, the read-ahead waited for before the first frame.
+WAITED = (
+    WAIT_AHEAD
+    + """\
+import sys
 from cockpit.cli import main
 sys.argv = ["cockpit", "--lang", "en", "open"]
 sys.exit(main())
 """
+)
 
 
 def test_a_wrong_cockpit_toml_found_ahead_ends_the_app_before_anything_is_drawn(
